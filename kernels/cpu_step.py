@@ -1,0 +1,989 @@
+"""CPU drivers of the simulation step (numba ``njit``, ``parallel=True`` where it pays, ``cache=True``).
+
+One call of :func:`run_steps` advances the state by up to ``n_steps`` steps of ``dt`` s. A step is,
+in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO):
+
+1. signals: the state of every signal slot at the step's start time;
+2. order: vehicles sorted by (lane, position): a counting sort by lane that keeps the previous
+   order within each lane, then an insertion sort per lane (nearly sorted, so linear);
+3. lane changes: MOBIL and mandatory changes decided in parallel on the sorted state, left on even
+   steps and right on odd steps so two vehicles never merge into one gap from both sides; applied,
+   then the order is rebuilt;
+4. plan: IDM acceleration against the leader on the lane, or for the first vehicle of a lane a
+   look-ahead along the route (stop lines of red, yellow, yield and stop movements, the last vehicle
+   of the next lane, room downstream);
+5. advance: ballistic update per lane from front to back, with a hard no-overlap bound;
+6. junctions: vehicles past their stop line enter the next lane in order of the time they reached
+   the line (then lower vehicle id), if there is room; arrivals at the end of the route;
+7. gridlock policy; 8. insertion of departures; 9. record (summary row, lane accumulators).
+
+Every parallel loop writes only the vehicle or lane it owns, and every float sum is taken
+sequentially, so results are identical for any number of threads.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .idm import ballistic, can_stop, idm_accel, idm_free, idm_stop, safe_insert_speed
+from .mobil import accept_gap, mobil_incentive, mobil_safe
+from .rng import STREAM_SPEED_FACTOR, normal01
+
+# Counters (``cnt`` array, int64).
+C_NRUN = 0        # entries in ``order`` (sorted running vehicles; may hold stale arrived ones)
+C_LOADED = 1
+C_INSERTED = 2
+C_ARRIVED = 3
+C_REMOVED = 4
+C_COLL = 5
+C_TELE = 6
+C_NEXTLOAD = 7    # next index into ``dep_order`` not yet loaded
+C_NWAIT = 8       # entries in ``waitq``
+C_NEV = 9         # events in the event buffer
+C_VSTEPS = 10     # vehicle-steps simulated
+C_NSUM = 11       # rows in the summary buffer
+C_STEP = 12       # absolute step index of the next step
+C_EMERG = 13
+C_BLOCKED = 14
+N_COUNTERS = 16
+
+# Parameters (``par`` array, float64).
+P_DT = 0
+P_BEGIN = 1
+P_CRIT_GAP = 2
+P_STOP_TIME = 3
+P_GRID_MODE = 4   # 0 none, 1 teleport, 2 remove
+P_GRID_TIME = 5
+P_INS_DELAY = 6
+P_LC_COOLDOWN = 7
+P_SUMMARY_EVERY = 8
+P_SEED = 9
+P_HORIZON = 10    # look-ahead distance cap (m)
+N_PARAMS = 12
+
+# Vehicle-type table columns (mobsim.vtypes.VTYPE_PARAMS).
+T_LEN = 0
+T_S0 = 1
+T_TAU = 2
+T_ACC = 3
+T_DEC = 4
+T_EDEC = 5
+T_VMAX = 6
+T_SF = 7
+T_SDEV = 8
+T_DELTA = 9
+T_POLITE = 10
+T_LCTHR = 11
+T_LCSAFE = 12
+
+# Event kinds (mobsim.schema.EVENT_KINDS).
+E_COLLISION = 0
+E_TELEPORT = 1
+E_REMOVAL = 2
+E_EMERGENCY = 3
+E_INSDELAY = 4
+E_BLOCKED = 5
+
+# Movement right of way this step.
+M_GO = 0
+M_YIELD = 1
+M_STOP = 2      # stop sign: stop, then yield
+M_YELLOW = 3
+M_RED = 4
+
+SUMMARY_COLS = 12
+HALT_SPEED = 0.1
+MAX_LOOKAHEAD = 4
+
+
+# --------------------------------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------------------------------
+
+@njit(cache=True, inline="always")
+def desired_speed(V, N, vt, i, lane):
+    ty = V.vtype[i]
+    v0 = N.lane_speed[lane] * V.sfac[i]
+    if v0 > vt[ty, T_VMAX]:
+        v0 = vt[ty, T_VMAX]
+    if v0 < 0.1:
+        v0 = 0.1
+    return v0
+
+
+@njit(cache=True, inline="always")
+def follow_accel(V, N, vt, f, lead):
+    """IDM acceleration of vehicle ``f`` behind vehicle ``lead`` (-1: free road) on f's lane."""
+    ty = V.vtype[f]
+    v0 = desired_speed(V, N, vt, f, V.lane[f])
+    if lead < 0:
+        return idm_free(V.speed[f], v0, vt[ty, T_ACC], vt[ty, T_DELTA])
+    gap = V.pos[lead] - vt[V.vtype[lead], T_LEN] - V.pos[f]
+    return idm_accel(V.speed[f], v0, gap, V.speed[lead], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                     vt[ty, T_TAU], vt[ty, T_DELTA])
+
+
+@njit(cache=True, inline="always")
+def lane_serves(N, lane, link):
+    """True if a movement leads from ``lane`` to ``link``."""
+    for m in range(N.lane_mv_start[lane], N.lane_mv_start[lane + 1]):
+        if N.mv_to_link[m] == link:
+            return True
+    return False
+
+
+@njit(cache=True)
+def choose_movement(N, lane, link, after):
+    """The movement from ``lane`` to ``link`` (preferring one whose to-lane serves ``after``); -1 if none."""
+    best = -1
+    for m in range(N.lane_mv_start[lane], N.lane_mv_start[lane + 1]):
+        if N.mv_to_link[m] == link:
+            if best < 0:
+                best = m
+            if after >= 0 and lane_serves(N, N.mv_to_lane[m], after):
+                return m
+    return best
+
+
+@njit(cache=True)
+def serving_direction(N, lane, link):
+    """-1/+1: direction (right/left) to the nearest lane of the same link that serves ``link``; 0 if none."""
+    e = N.lane_link[lane]
+    first = N.link_first_lane[e]
+    k = N.lane_index[lane]
+    nl = N.link_nlanes[e]
+    for d in range(1, nl):
+        if k - d >= 0 and lane_serves(N, first + k - d, link):
+            return -1
+        if k + d < nl and lane_serves(N, first + k + d, link):
+            return 1
+    return 0
+
+
+@njit(cache=True, inline="always")
+def next_link(V, W, i, offset):
+    """The route link ``offset`` entries after the current one, or -1 past the destination."""
+    rp = V.route_pos[i] + offset
+    if rp < V.route_end[i]:
+        return W.route_links[rp]
+    return -1
+
+
+@njit(cache=True, inline="always")
+def movement_state(N, W, m):
+    s = N.mv_sig[m]
+    if s >= 0:
+        st = W.sig_state[s]
+        if st == 3:
+            return M_GO
+        if st == 2 or st == 4:
+            return M_YIELD
+        if st == 1:
+            return M_YELLOW
+        return M_RED
+    k = N.mv_kind[m]
+    if k == 0:
+        return M_GO
+    if k == 1:
+        return M_YIELD
+    return M_STOP
+
+
+@njit(cache=True)
+def yield_blocked(V, N, W, L, m, crit_gap):
+    """True if a conflicting movement with right of way has a vehicle arriving within ``crit_gap`` s."""
+    for q in range(N.mv_foe_start[m], N.mv_foe_start[m + 1]):
+        f = N.mv_foes[q]
+        if movement_state(N, W, f) != M_GO:
+            continue
+        fl = N.mv_from_lane[f]
+        a = L.lane_start[fl]
+        b = L.lane_start[fl + 1]
+        if b <= a:
+            continue
+        j = W.order[b - 1]
+        if V.status[j] != 1 or V.lane[j] != fl:
+            continue
+        rp = V.route_pos[j] + 1
+        if rp >= V.route_end[j] or W.route_links[rp] != N.mv_to_link[f]:
+            continue
+        v = V.speed[j]
+        if v < 0.1:
+            v = 0.1
+        t_arr = (N.lane_len[fl] - V.pos[j]) / v
+        if not accept_gap(t_arr, crit_gap):
+            return True
+    return False
+
+
+@njit(cache=True)
+def add_event(W, t, kind, veh, link, value):
+    n = W.cnt[C_NEV]
+    if n < W.ev_time.shape[0]:
+        W.ev_time[n] = t
+        W.ev_kind[n] = kind
+        W.ev_veh[n] = veh
+        W.ev_link[n] = link
+        W.ev_val[n] = value
+        W.cnt[C_NEV] = n + 1
+
+
+# --------------------------------------------------------------------------------------------------
+# phases
+# --------------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def update_signals(N, W, t):
+    """State code of every signal slot at time ``t``."""
+    for s in range(N.slot_ctrl.shape[0]):
+        c = N.slot_ctrl[s]
+        cyc = N.ctrl_cycle[c]
+        tc = (t - N.ctrl_offset[c]) % cyc
+        if tc < 0.0:
+            tc += cyc
+        p0 = N.ctrl_phase_start[c]
+        p1 = N.ctrl_phase_start[c + 1]
+        p = p0
+        while p < p1 - 1 and tc >= N.phase_end[p]:
+            p += 1
+        W.sig_state[s] = N.phase_states[N.phase_state_start[p] + N.slot_index[s]]
+
+
+@njit(cache=True)
+def counting_sort(V, L, src, n_src, dst):
+    """Scatter running vehicles of ``src`` by lane into ``dst`` (stable); fills ``lane_start``."""
+    n_lanes = L.lane_cnt.shape[0]
+    for l in range(n_lanes):
+        L.lane_cnt[l] = 0
+    for k in range(n_src):
+        i = src[k]
+        if V.status[i] == 1:
+            L.lane_cnt[V.lane[i]] += 1
+    s = 0
+    for l in range(n_lanes):
+        L.lane_start[l] = s
+        s += L.lane_cnt[l]
+        L.lane_cnt[l] = L.lane_start[l]
+    L.lane_start[n_lanes] = s
+    for k in range(n_src):
+        i = src[k]
+        if V.status[i] == 1:
+            l = V.lane[i]
+            dst[L.lane_cnt[l]] = i
+            L.lane_cnt[l] += 1
+    return s
+
+
+@njit(cache=True)
+def sort_segment(pos, order, a, b):
+    """Stable insertion sort of ``order[a:b]`` by ``pos`` (linear when nearly sorted)."""
+    for k in range(a + 1, b):
+        i = order[k]
+        p = pos[i]
+        j = k - 1
+        while j >= a and pos[order[j]] > p:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = i
+
+
+@njit(parallel=True, cache=True)
+def sort_lanes(pos, order, lane_start):
+    """Insertion sort of every lane's segment of ``order`` by position (stable, parallel over lanes)."""
+    n_lanes = lane_start.shape[0] - 1
+    for l in prange(n_lanes):
+        sort_segment(pos, order, lane_start[l], lane_start[l + 1])
+
+
+@njit(cache=True)
+def build_order(V, L, W):
+    """Sort the running vehicles by (lane, position) into ``W.order``; returns their number."""
+    n = counting_sort(V, L, W.order, W.cnt[C_NRUN], W.order_tmp)
+    W.order[:n] = W.order_tmp[:n]
+    W.cnt[C_NRUN] = n
+    sort_lanes(V.pos, W.order, L.lane_start)
+    return n
+
+
+@njit(cache=True)
+def find_neighbours(V, L, W, lane, pos):
+    """(leader, follower) on ``lane`` around position ``pos``: first vehicle ahead, last at or behind."""
+    a = L.lane_start[lane]
+    b = L.lane_start[lane + 1]
+    lo = a
+    hi = b
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if V.pos[W.order[mid]] > pos:
+            hi = mid
+        else:
+            lo = mid + 1
+    lead = W.order[lo] if lo < b else -1
+    fol = W.order[lo - 1] if lo - 1 >= a else -1
+    return lead, fol
+
+
+@njit(cache=True)
+def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
+    """Lane change of the vehicle at sorted index ``k``: +1 left, -1 right, 0 none."""
+    i = W.order[k]
+    if t - V.lc_time[i] < cooldown:
+        return 0
+    lane = V.lane[i]
+    tl = N.lane_left[lane] if direction > 0 else N.lane_right[lane]
+    if tl < 0:
+        return 0
+    ty = V.vtype[i]
+    length = vt[ty, T_LEN]
+    if V.pos[i] < length:
+        return 0
+    nl = next_link(V, W, i, 1)
+    mandatory = False
+    if nl >= 0:
+        if not lane_serves(N, lane, nl):
+            if serving_direction(N, lane, nl) != direction:
+                return 0
+            mandatory = True
+        elif not lane_serves(N, tl, nl):
+            # Leave a lane that serves the route only far from its end.
+            if N.lane_len[lane] - V.pos[i] < 100.0 + 10.0 * V.speed[i]:
+                return 0
+    seg_end = L.lane_start[lane + 1]
+    lead = W.order[k + 1] if k + 1 < seg_end else -1
+    old_fol = W.order[k - 1] if k - 1 >= L.lane_start[lane] else -1
+    new_lead, new_fol = find_neighbours(V, L, W, tl, V.pos[i])
+    if new_lead >= 0 and V.pos[new_lead] - vt[V.vtype[new_lead], T_LEN] - V.pos[i] < 0.5:
+        return 0
+    if new_fol >= 0 and V.pos[i] - length - V.pos[new_fol] < 0.5:
+        return 0
+    # Accelerations on the target lane, computed as if i were there (same link: same speed limit).
+    ac_old = follow_accel(V, N, vt, i, lead)
+    ac_new = follow_accel(V, N, vt, i, new_lead)
+    an_new = 0.0
+    an_old = 0.0
+    if new_fol >= 0:
+        an_old = follow_accel(V, N, vt, new_fol, new_lead)
+        an_new = follow_accel(V, N, vt, new_fol, i)
+    ao_old = 0.0
+    ao_new = 0.0
+    if old_fol >= 0:
+        ao_old = follow_accel(V, N, vt, old_fol, i)
+        ao_new = follow_accel(V, N, vt, old_fol, lead)
+    b_safe = vt[ty, T_LCSAFE]
+    if not mobil_safe(an_new, b_safe) or ac_new < -b_safe:
+        return 0
+    if mandatory:
+        return direction
+    gain = mobil_incentive(ac_new, ac_old, an_new, an_old, ao_new, ao_old, vt[ty, T_POLITE])
+    if gain > vt[ty, T_LCTHR]:
+        return direction
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def decide_lane_changes(V, N, L, W, vt, par, n, t, step):
+    """MOBIL and mandatory lane-change decisions into ``V.lc_dir`` (parallel, reads only)."""
+    direction = 1 if step % 2 == 0 else -1
+    cooldown = par[P_LC_COOLDOWN]
+    for k in prange(n):
+        V.lc_dir[W.order[k]] = lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown)
+
+
+@njit(cache=True)
+def apply_lane_change(V, N, i, t):
+    d = V.lc_dir[i]
+    if d != 0:
+        lane = V.lane[i]
+        V.lane[i] = N.lane_left[lane] if d > 0 else N.lane_right[lane]
+        V.lc_time[i] = t
+
+
+@njit(parallel=True, cache=True)
+def apply_lane_changes(V, N, W, n, t):
+    for k in prange(n):
+        apply_lane_change(V, N, W.order[k], t)
+
+
+@njit(cache=True)
+def plan_front(V, N, L, W, vt, par, i, v0):
+    """Look-ahead of the first vehicle of a lane: (acceleration, must stop at the line)."""
+    ty = V.vtype[i]
+    a = vt[ty, T_ACC]
+    b = vt[ty, T_DEC]
+    s0 = vt[ty, T_S0]
+    tau = vt[ty, T_TAU]
+    delta = vt[ty, T_DELTA]
+    length = vt[ty, T_LEN]
+    v = V.speed[i]
+    lane = V.lane[i]
+    acc = idm_free(v, v0, a, delta)
+    dist = N.lane_len[lane] - V.pos[i]
+    stop = False
+    V.next_mv[i] = -1
+    # A vehicle that just left this lane may still reach back over the stop line.
+    x = L.lane_last_exit[lane]
+    if x >= 0 and x != i and V.status[x] == 1:
+        xl = vt[V.vtype[x], T_LEN]
+        if V.pos[x] < xl:
+            acc = min(acc, idm_accel(v, v0, dist + V.pos[x] - xl, V.speed[x], a, b, s0, tau, delta))
+    horizon = par[P_HORIZON]
+    cur = lane
+    rp = V.route_pos[i]
+    for h in range(MAX_LOOKAHEAD):
+        if rp + 1 >= V.route_end[i]:
+            break  # the destination: drive through the end of the link
+        nl = W.route_links[rp + 1]
+        after = W.route_links[rp + 2] if rp + 2 < V.route_end[i] else -1
+        m = choose_movement(N, cur, nl, after)
+        if m < 0:
+            # Wrong lane for the route: the lane end is a wall until a lane change succeeds.
+            acc = min(acc, idm_stop(v, v0, dist, a, b, s0, tau, delta))
+            stop = h == 0
+            break
+        if h == 0:
+            V.next_mv[i] = m
+        st = movement_state(N, W, m)
+        must_stop = False
+        if st == M_RED:
+            must_stop = True
+        elif st == M_YELLOW:
+            must_stop = can_stop(v, dist, b)
+        elif st == M_STOP:
+            if h > 0 or not (dist < 1.0 and v < 0.5):
+                must_stop = True
+            elif yield_blocked(V, N, W, L, m, par[P_CRIT_GAP]):
+                must_stop = True
+        elif st == M_YIELD:
+            if dist < 50.0 + v * v / (2.0 * b):
+                must_stop = yield_blocked(V, N, W, L, m, par[P_CRIT_GAP])
+        tl = N.mv_to_lane[m]
+        r = -1
+        if L.lane_start[tl + 1] > L.lane_start[tl]:
+            r = W.order[L.lane_start[tl]]
+        if not must_stop and r >= 0:
+            room = V.pos[r] - vt[V.vtype[r], T_LEN]
+            if room < length + s0 and V.speed[r] < 1.0:
+                must_stop = True  # do not block the junction
+        if must_stop:
+            acc = min(acc, idm_stop(v, v0, dist, a, b, s0, tau, delta))
+            stop = h == 0
+            break
+        if r >= 0:
+            room = V.pos[r] - vt[V.vtype[r], T_LEN]
+            acc = min(acc, idm_accel(v, v0, dist + room, V.speed[r], a, b, s0, tau, delta))
+            break
+        dist += N.lane_len[tl]
+        cur = tl
+        rp += 1
+        if dist > horizon:
+            break
+    return acc, stop
+
+
+@njit(cache=True)
+def plan_one(V, N, L, W, vt, par, k):
+    """Acceleration of the vehicle at sorted index ``k`` into ``V.acc``."""
+    i = W.order[k]
+    ty = V.vtype[i]
+    lane = V.lane[i]
+    v0 = desired_speed(V, N, vt, i, lane)
+    if k + 1 < L.lane_start[lane + 1]:
+        j = W.order[k + 1]
+        gap = V.pos[j] - vt[V.vtype[j], T_LEN] - V.pos[i]
+        acc = idm_accel(V.speed[i], v0, gap, V.speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                        vt[ty, T_TAU], vt[ty, T_DELTA])
+        V.stop_line[i] = 0
+        V.next_mv[i] = -1
+    else:
+        acc, stop = plan_front(V, N, L, W, vt, par, i, v0)
+        V.stop_line[i] = 1 if stop else 0
+    ed = vt[ty, T_EDEC]
+    if acc < -ed:
+        acc = -ed
+    V.acc[i] = acc
+
+
+@njit(parallel=True, cache=True)
+def plan(V, N, L, W, vt, par, n):
+    """Acceleration of every running vehicle (parallel, writes only its own vehicle)."""
+    for k in prange(n):
+        plan_one(V, N, L, W, vt, par, k)
+
+
+@njit(cache=True)
+def advance_lane(V, N, L, W, vt, l, dt, grid_on, grid_time):
+    """Move lane ``l``'s vehicles front to back; returns how many flagged an event or gridlock."""
+    a = L.lane_start[l]
+    b = L.lane_start[l + 1]
+    L.lane_halt[l] = 0
+    L.lane_vsum[l] = 0.0
+    flagged = 0
+    bound = 1e300
+    bound_v = 0.0
+    halt = 0
+    vsum = 0.0
+    samp = 0.0
+    dsum = 0.0
+    wsum = 0.0
+    tsum = 0.0
+    osum = 0.0
+    for k in range(b - 1, a - 1, -1):
+        i = W.order[k]
+        ty = V.vtype[i]
+        length = vt[ty, T_LEN]
+        v = V.speed[i]
+        pos = V.pos[i]
+        dx, vn = ballistic(v, V.acc[i], dt)
+        pn = pos + dx
+        if k == b - 1 and V.stop_line[i] == 1 and pn > N.lane_len[l]:
+            pn = N.lane_len[l]
+            vn = 0.0
+            dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
+            if pos + dmin > pn + 1e-6:
+                V.evt[i] = E_EMERGENCY + 1
+                V.evt_val[i] = v / dt
+        if pn > bound:
+            dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
+            if pos + dmin > bound + 1e-6:
+                V.evt[i] = E_COLLISION + 1
+                V.evt_val[i] = pos + dmin - bound
+            pn = max(bound, pos)
+            if vn > bound_v:
+                vn = bound_v
+        V.pos_old[i] = pos
+        V.pos[i] = pn
+        V.speed[i] = vn
+        V.acc[i] = (vn - v) / dt
+        bound = pn - length
+        bound_v = vn
+        dx = pn - pos
+        V.dist[i] += dx
+        v0 = desired_speed(V, N, vt, i, l)
+        tl = dt - dx / v0
+        if tl < 0.0:
+            tl = 0.0
+        V.time_loss[i] += tl
+        samp += dt
+        dsum += dx
+        tsum += tl
+        osum += length * dt
+        vsum += vn
+        if vn < HALT_SPEED:
+            halt += 1
+            V.wait_time[i] += dt
+            wsum += dt
+            V.standstill[i] += dt
+            if V.flags[i] & 1 == 0:
+                V.stops[i] += 1
+                V.flags[i] |= 1
+            if grid_on and V.standstill[i] >= grid_time:
+                flagged += 1
+        else:
+            V.standstill[i] = 0.0
+            V.flags[i] &= ~np.int8(1)
+        if V.evt[i] != 0:
+            flagged += 1
+    L.lane_halt[l] = halt
+    L.lane_vsum[l] = vsum
+    L.a_samp[l] += samp
+    L.a_dist[l] += dsum
+    L.a_wait[l] += wsum
+    L.a_tloss[l] += tsum
+    L.a_occ[l] += osum
+    return flagged
+
+
+@njit(parallel=True, cache=True)
+def advance(V, N, L, W, vt, par):
+    """Ballistic move of every lane's vehicles, front to back, with the no-overlap bound; statistics.
+
+    Returns the number of vehicles that flagged an event or reached the gridlock time.
+    """
+    dt = par[P_DT]
+    grid_time = par[P_GRID_TIME]
+    grid_on = par[P_GRID_MODE] > 0
+    n_lanes = L.lane_start.shape[0] - 1
+    flagged = 0
+    for l in prange(n_lanes):
+        flagged += advance_lane(V, N, L, W, vt, l, dt, grid_on, grid_time)
+    return flagged
+
+
+@njit(cache=True)
+def reclamp_behind(V, W, vt, a, k, bound, bound_v, dt):
+    """After vehicle ``order[k]`` was held back, keep the vehicles behind it (down to ``a``) behind it."""
+    for q in range(k - 1, a - 1, -1):
+        j = W.order[q]
+        if V.status[j] != 1 or V.pos[j] <= bound:
+            break
+        V.dist[j] -= V.pos[j] - bound
+        V.pos[j] = bound
+        if V.speed[j] > bound_v:
+            V.speed[j] = bound_v
+        bound = V.pos[j] - vt[V.vtype[j], T_LEN]
+        bound_v = V.speed[j]
+
+
+@njit(cache=True)
+def arrive(V, N, L, W, i, lane, t, dt):
+    over = V.pos[i] - N.lane_len[lane]
+    moved = V.pos[i] - V.pos_old[i]
+    frac = 1.0
+    if moved > 0.0:
+        frac = (moved - over) / moved
+    V.arrival[i] = t + frac * dt
+    V.dist[i] -= over
+    L.a_dist[lane] -= over
+    L.a_left[lane] += 1
+    V.pos[i] = N.lane_len[lane]
+    V.status[i] = 2
+    W.cnt[C_ARRIVED] += 1
+
+
+@njit(cache=True)
+def cross_junctions(V, N, L, W, vt, par, t):
+    """Arrivals, then junction crossings in order of stop-line time (ties: lower id); sequential."""
+    dt = par[P_DT]
+    n_lanes = L.lane_start.shape[0] - 1
+    nc = 0
+    for l in range(n_lanes):
+        a = L.lane_start[l]
+        b = L.lane_start[l + 1]
+        L.lane_rear[l] = W.order[a] if b > a else -1
+        last_key = -1.0
+        for k in range(b - 1, a - 1, -1):
+            i = W.order[k]
+            if V.pos[i] <= N.lane_len[l]:
+                break
+            if V.route_pos[i] + 1 >= V.route_end[i]:
+                arrive(V, N, L, W, i, l, t, dt)
+                continue
+            moved = V.pos[i] - V.pos_old[i]
+            key = (N.lane_len[l] - V.pos_old[i]) / moved if moved > 0.0 else 0.0
+            if key < last_key:
+                key = last_key  # keep the lane's FIFO order
+            last_key = key
+            W.cand[nc] = i
+            W.cand_key[nc] = key + 0.0
+            nc += 1
+    if nc == 0:
+        return
+    perm = np.argsort(W.cand_key[:nc], kind="mergesort")
+    for q in range(nc):
+        i = W.cand[perm[q]]
+        l = V.lane[i]
+        if V.status[i] != 1 or V.pos[i] <= N.lane_len[l]:
+            continue
+        ty = V.vtype[i]
+        length = vt[ty, T_LEN]
+        over = V.pos[i] - N.lane_len[l]
+        nl = W.route_links[V.route_pos[i] + 1]
+        m = V.next_mv[i]
+        if m < 0 or N.mv_to_link[m] != nl or N.mv_from_lane[m] != l:
+            after = W.route_links[V.route_pos[i] + 2] if V.route_pos[i] + 2 < V.route_end[i] else -1
+            m = choose_movement(N, l, nl, after)
+        newpos = -1.0
+        tl = -1
+        if m >= 0:
+            tl = N.mv_to_lane[m]
+            room = N.lane_len[tl] - 1e-3
+            r = L.lane_rear[tl]
+            rv = 1e300
+            if r >= 0 and V.status[r] == 1 and V.lane[r] == tl:
+                room = min(room, V.pos[r] - vt[V.vtype[r], T_LEN])
+                rv = V.speed[r]
+            newpos = over if over < room else room
+            if newpos < over and V.speed[i] > rv:
+                V.speed[i] = rv
+        a = L.lane_start[l]
+        k = a
+        while W.order[k] != i:
+            k += 1
+        if newpos < 0.0:
+            # No room (or no movement): held at the stop line.
+            V.dist[i] -= over
+            L.a_dist[l] -= over
+            V.pos[i] = N.lane_len[l]
+            V.speed[i] = 0.0
+            W.cnt[C_BLOCKED] += 1
+            add_event(W, t + dt, E_BLOCKED, i, N.lane_link[l], over)
+            reclamp_behind(V, W, vt, a, k, N.lane_len[l] - length, 0.0, dt)
+            continue
+        V.dist[i] += newpos - over
+        L.a_dist[l] -= over
+        L.a_dist[tl] += newpos
+        L.a_left[l] += 1
+        L.a_ent[tl] += 1
+        V.lane[i] = tl
+        V.pos[i] = newpos
+        V.route_pos[i] += 1
+        L.lane_rear[tl] = i
+        L.lane_last_exit[l] = i
+        if newpos < over:
+            reclamp_behind(V, W, vt, a, k, N.lane_len[l] + newpos - length, V.speed[i], dt)
+
+
+@njit(cache=True)
+def handle_flags(V, N, L, W, vt, par, n, t):
+    """Collect events flagged by the parallel passes; apply the gridlock policy."""
+    mode = par[P_GRID_MODE]
+    grid_time = par[P_GRID_TIME]
+    for k in range(n):
+        i = W.order[k]
+        if V.evt[i] != 0:
+            kind = V.evt[i] - 1
+            add_event(W, t, kind, i, N.lane_link[V.lane[i]], V.evt_val[i])
+            if kind == E_COLLISION:
+                W.cnt[C_COLL] += 1
+            elif kind == E_EMERGENCY:
+                W.cnt[C_EMERG] += 1
+            V.evt[i] = 0
+        if mode == 0 or V.status[i] != 1 or V.standstill[i] < grid_time:
+            continue
+        lane = V.lane[i]
+        link = N.lane_link[lane]
+        if mode == 2:
+            V.status[i] = 3
+            W.cnt[C_REMOVED] += 1
+            add_event(W, t, E_REMOVAL, i, link, V.standstill[i])
+            continue
+        # Teleport to the start of the next link of the route, where there is room.
+        if V.route_pos[i] + 1 >= V.route_end[i]:
+            V.status[i] = 3
+            W.cnt[C_REMOVED] += 1
+            add_event(W, t, E_REMOVAL, i, link, V.standstill[i])
+            continue
+        nl = W.route_links[V.route_pos[i] + 1]
+        after = W.route_links[V.route_pos[i] + 2] if V.route_pos[i] + 2 < V.route_end[i] else -1
+        length = vt[V.vtype[i], T_LEN]
+        first = N.link_first_lane[nl]
+        for q in range(N.link_nlanes[nl]):
+            tl = first + q
+            if after >= 0 and not lane_serves(N, tl, after) and q < N.link_nlanes[nl] - 1:
+                continue
+            r = L.lane_rear[tl]
+            room = N.lane_len[tl]
+            if r >= 0 and V.status[r] == 1 and V.lane[r] == tl:
+                room = V.pos[r] - vt[V.vtype[r], T_LEN]
+            if room >= length + vt[V.vtype[i], T_S0]:
+                L.a_left[lane] += 1
+                L.a_ent[tl] += 1
+                V.lane[i] = tl
+                V.pos[i] = length if length < N.lane_len[tl] else N.lane_len[tl]
+                V.speed[i] = 0.0
+                V.route_pos[i] += 1
+                V.standstill[i] = 0.0
+                V.teleports[i] += 1
+                L.lane_rear[tl] = i
+                W.cnt[C_TELE] += 1
+                add_event(W, t, E_TELEPORT, i, link, grid_time)
+                break
+
+
+@njit(cache=True)
+def try_insert(V, N, L, W, vt, par, i, t, step):
+    """Insert vehicle ``i`` on its first link if a lane has a safe gap; True on success."""
+    ty = V.vtype[i]
+    link = W.route_links[V.route_start[i]]
+    nl = W.route_links[V.route_start[i] + 1] if V.route_start[i] + 1 < V.route_end[i] else -1
+    length = vt[ty, T_LEN]
+    first = N.link_first_lane[link]
+    nlanes = N.link_nlanes[link]
+    # Desired-speed factor: drawn once per vehicle, from the counter-based RNG.
+    sf = vt[ty, T_SF]
+    dev = vt[ty, T_SDEV]
+    if dev > 0.0:
+        z = normal01(np.uint64(par[P_SEED]), STREAM_SPEED_FACTOR, i, 0)
+        if z > 2.0:
+            z = 2.0
+        if z < -2.0:
+            z = -2.0
+        sf = sf * (1.0 + dev * z)
+    if sf < 0.2:
+        sf = 0.2
+    V.sfac[i] = sf
+    best = -1
+    best_gap = -1.0
+    best_v = 0.0
+    any_serving = False
+    if nl >= 0:
+        for q in range(nlanes):
+            if lane_serves(N, first + q, nl):
+                any_serving = True
+    for q in range(nlanes):
+        lane = first + q
+        if V.dlane[i] >= 0 and q != V.dlane[i]:
+            continue
+        if V.dlane[i] == -2 and q != 0:
+            continue
+        if any_serving and V.dlane[i] == -1 and not lane_serves(N, lane, nl):
+            continue
+        if L.lane_used[lane] == step:
+            continue
+        pos = length if length < N.lane_len[lane] else N.lane_len[lane]
+        r = L.lane_rear[lane]
+        gap = 1e9
+        vl = 1e3
+        if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
+            gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
+            vl = V.speed[r]
+        v0 = N.lane_speed[lane] * sf
+        if v0 > vt[ty, T_VMAX]:
+            v0 = vt[ty, T_VMAX]
+        vmax = safe_insert_speed(gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0], vt[ty, T_TAU])
+        if vmax < 0.0:
+            continue
+        want = V.dspeed[i]
+        if want < 0.0:
+            v = vmax
+        else:
+            if want > vmax + 1e-9:
+                continue
+            v = want
+        if gap > best_gap:
+            best = lane
+            best_gap = gap
+            best_v = v
+    if best < 0:
+        return False
+    pos = length if length < N.lane_len[best] else N.lane_len[best]
+    V.status[i] = 1
+    V.lane[i] = best
+    V.pos[i] = pos
+    V.pos_old[i] = pos
+    V.speed[i] = best_v
+    V.acc[i] = 0.0
+    V.route_pos[i] = V.route_start[i]
+    V.depart[i] = t
+    V.lc_time[i] = t
+    V.standstill[i] = 0.0
+    L.lane_used[best] = step
+    L.lane_rear[best] = i
+    L.a_ent[best] += 1
+    W.cnt[C_INSERTED] += 1
+    return True
+
+
+@njit(cache=True)
+def insert_departures(V, N, L, W, vt, par, t, step):
+    """Load departures due by ``t`` and insert waiting vehicles in (planned departure, id) order."""
+    n_trips = W.dep_order.shape[0]
+    p = W.cnt[C_NEXTLOAD]
+    nw = W.cnt[C_NWAIT]
+    while p < n_trips and V.depart_planned[W.dep_order[p]] <= t + 1e-9:
+        W.waitq[nw] = W.dep_order[p]
+        nw += 1
+        p += 1
+        W.cnt[C_LOADED] += 1
+    W.cnt[C_NEXTLOAD] = p
+    keep = 0
+    nrun = W.cnt[C_NRUN]
+    delay_ev = par[P_INS_DELAY]
+    for q in range(nw):
+        i = W.waitq[q]
+        if try_insert(V, N, L, W, vt, par, i, t, step):
+            W.order[nrun] = i
+            nrun += 1
+        else:
+            W.waitq[keep] = i
+            keep += 1
+            if t - V.depart_planned[i] >= delay_ev and V.flags[i] & 2 == 0:
+                V.flags[i] |= 2
+                add_event(W, t, E_INSDELAY, i, W.route_links[V.route_start[i]], t - V.depart_planned[i])
+    W.cnt[C_NWAIT] = keep
+    W.cnt[C_NRUN] = nrun
+
+
+@njit(cache=True)
+def record_step(V, N, L, W, t, n_lanes):
+    """Append a summary row and update per-link maximum queues."""
+    halt = 0
+    vsum = 0.0
+    for l in range(n_lanes):
+        halt += L.lane_halt[l]
+        vsum += L.lane_vsum[l]
+    n_links = N.link_nlanes.shape[0]
+    for e in range(n_links):
+        h = 0
+        f = N.link_first_lane[e]
+        for q in range(N.link_nlanes[e]):
+            h += L.lane_halt[f + q]
+        if h > W.link_maxq[e]:
+            W.link_maxq[e] = h
+    running = W.cnt[C_INSERTED] - W.cnt[C_ARRIVED] - W.cnt[C_REMOVED]
+    r = W.cnt[C_NSUM]
+    if r < W.sum_buf.shape[0]:
+        row = W.sum_buf[r]
+        row[0] = t
+        row[1] = W.cnt[C_LOADED]
+        row[2] = W.cnt[C_INSERTED]
+        row[3] = running
+        row[4] = W.cnt[C_NWAIT]
+        row[5] = W.cnt[C_ARRIVED]
+        row[6] = W.cnt[C_REMOVED]
+        row[7] = halt
+        row[8] = vsum / running if running > 0 else np.nan
+        row[9] = W.cnt[C_COLL]
+        row[10] = W.cnt[C_TELE]
+        row[11] = np.nan
+        W.cnt[C_NSUM] = r + 1
+
+
+@njit(cache=True)
+def step_once(V, N, L, W, vt, par):
+    """Advance the whole state by one step of ``par[P_DT]`` seconds."""
+    step = W.cnt[C_STEP]
+    dt = par[P_DT]
+    t = par[P_BEGIN] + step * dt
+    n_lanes = L.lane_start.shape[0] - 1
+    update_signals(N, W, t)
+    n = build_order(V, L, W)
+    if n > 0:
+        decide_lane_changes(V, N, L, W, vt, par, n, t, step)
+        apply_lane_changes(V, N, W, n, t)
+        n = build_order(V, L, W)
+    if n > 0:
+        plan(V, N, L, W, vt, par, n)
+        flagged = advance(V, N, L, W, vt, par)
+        W.cnt[C_VSTEPS] += n
+        cross_junctions(V, N, L, W, vt, par, t)
+        if flagged > 0:
+            handle_flags(V, N, L, W, vt, par, n, t + dt)
+    else:
+        for l in range(n_lanes):
+            L.lane_rear[l] = -1
+            L.lane_halt[l] = 0
+            L.lane_vsum[l] = 0.0
+    insert_departures(V, N, L, W, vt, par, t + dt, step)
+    W.cnt[C_STEP] = step + 1
+    every = int(par[P_SUMMARY_EVERY])
+    if every <= 1 or (step + 1) % every == 0:
+        record_step(V, N, L, W, t + dt, n_lanes)
+
+
+@njit(cache=True)
+def run_steps(V, N, L, W, vt, par, n_steps):
+    """Run up to ``n_steps`` steps; stops early when the summary or event buffer is nearly full.
+
+    Returns the number of steps run.
+    """
+    done = 0
+    ev_cap = W.ev_time.shape[0]
+    sum_cap = W.sum_buf.shape[0]
+    while done < n_steps:
+        if W.cnt[C_NSUM] >= sum_cap or W.cnt[C_NEV] + 4 * 1024 > ev_cap:
+            break
+        step_once(V, N, L, W, vt, par)
+        done += 1
+    return done
+
+
+def initial_counters() -> np.ndarray:
+    """A fresh counter array."""
+    return np.zeros(N_COUNTERS, np.int64)
+
+
+__all__ = ["run_steps", "step_once", "initial_counters", "math"]

@@ -1,0 +1,50 @@
+"""mobsim: a GPU-accelerated traffic and mobility microsimulator.
+
+The notebook façade::
+
+    import mobsim
+    path = mobsim.run("networks/default/scenario.toml", out="results/default.h5")
+    res = mobsim.open(path)
+    res.trips.head(); res.kpis()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "open", "run", "load_scenario", "Simulation"]
+
+
+def open(path: str | Path, allow_partial: bool = False) -> Any:  # noqa: A001 - the public verb
+    """Open a result file; see :func:`mobsim.results.open`."""
+    from .results import open as _open
+
+    return _open(path, allow_partial=allow_partial)
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Any:
+    """Load and validate a scenario file; see :func:`mobsim.scenario.load_scenario`."""
+    from .scenario import load_scenario as _load
+
+    return _load(path, overrides)
+
+
+def run(scenario: str | Path | Any, out: str | Path | None = None, *, overrides: tuple[str, ...] = (),
+        backend: str | None = None, seed: int | None = None, end: float | None = None,
+        progress: str = "none") -> Path:
+    """Load (if given a path) and run a scenario; returns the result file's path."""
+    from .engine import Simulation
+
+    sc = load_scenario(scenario, overrides) if isinstance(scenario, (str, Path)) else scenario
+    return Simulation(sc, backend=backend, seed=seed).run(out=out, end=end, progress=progress)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Simulation":
+        from .engine import Simulation
+
+        return Simulation
+    raise AttributeError(name)

@@ -1,0 +1,230 @@
+"""Compile a :class:`~mobsim.network.Network` into flat integer-indexed arrays for the kernels.
+
+Strings stop here: the kernels see lanes, links, movements and signal slots as integers. Lanes of a
+link are contiguous (``link_first_lane[e] + k`` is lane ``k`` of link ``e``) and movements are sorted
+by their from-lane, so ``lane_mv_start[l]:lane_mv_start[l + 1]`` are the movements leaving lane ``l``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputError
+from .network import Network
+
+#: Movement kinds as integers (``mv_kind``).
+KIND_CODES = {"major": 0, "minor": 1, "stop": 2}
+#: Signal state characters as integers (``phase_states``, ``sig_state``).
+STATE_CODES = {"r": 0, "y": 1, "g": 2, "G": 3, "o": 4}
+CONTROL_CODES = {"none": 0, "priority": 1, "signal": 2}
+
+NetArrays = namedtuple("NetArrays", [
+    # lanes
+    "lane_link", "lane_index", "lane_len", "lane_speed", "lane_left", "lane_right", "lane_mv_start",
+    # movements
+    "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_foe_start",
+    "mv_foes",
+    # links
+    "link_first_lane", "link_nlanes", "link_len", "link_speed", "link_from_node", "link_to_node",
+    "link_next_start", "link_next",
+    # signals: controllers, phases, slots
+    "ctrl_offset", "ctrl_cycle", "ctrl_phase_start", "phase_end", "phase_state_start",
+    "phase_states", "slot_ctrl", "slot_index",
+    # nodes
+    "node_x", "node_y", "node_control",
+])
+NetArrays.__doc__ = "Flat arrays of a compiled network (see the module docstring for layout)."
+
+
+@dataclass
+class CompiledNetwork:
+    """A network as arrays (``arrays``) plus the id tables needed to translate back to strings."""
+
+    network: Network
+    arrays: NetArrays
+    node_ids: list[str]
+    link_ids: list[str]
+    link_index: dict[str, int]
+
+    @property
+    def n_lanes(self) -> int:
+        return len(self.arrays.lane_len)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.link_ids)
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.arrays.slot_ctrl)
+
+    def static_tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """The ``/network/*`` tables of the result schema."""
+        net, a = self.network, self.arrays
+        return {
+            "network/nodes": {
+                "id": np.array(self.node_ids, dtype=object),
+                "x": a.node_x, "y": a.node_y,
+                "control": np.array([n.control for n in net.nodes], dtype=object),
+            },
+            "network/links": {
+                "id": np.array(self.link_ids, dtype=object),
+                "from_node": a.link_from_node, "to_node": a.link_to_node,
+                "length": a.link_len, "speed": a.link_speed,
+                "lanes": a.link_nlanes, "priority": np.array([lk.priority for lk in net.links], np.int32),
+                "first_lane": a.link_first_lane,
+            },
+            "network/lanes": {
+                "link": a.lane_link, "index": a.lane_index, "length": a.lane_len, "speed": a.lane_speed,
+            },
+            "network/movements": {
+                "node": a.mv_node, "from_lane": a.mv_from_lane, "to_lane": a.mv_to_lane,
+                "kind": a.mv_kind, "signal_index": _signal_index(net, self),
+            },
+        }
+
+
+def _signal_index(net: Network, cn: CompiledNetwork) -> np.ndarray:
+    a = cn.arrays
+    out = np.full(len(a.mv_sig), -1, np.int32)
+    ok = a.mv_sig >= 0
+    out[ok] = a.slot_index[a.mv_sig[ok]]
+    return out
+
+
+def _angle(dx: float, dy: float) -> float:
+    return math.atan2(dy, dx) % (2.0 * math.pi)
+
+
+def _crosses(a1: float, b1: float, a2: float, b2: float) -> bool:
+    """True if chords (a1, b1) and (a2, b2) of a circle intersect (angles in rad, all distinct)."""
+    def inside(x: float) -> bool:  # x strictly on the counter-clockwise arc from a1 to b1
+        return 0.0 < (x - a1) % (2 * math.pi) < (b1 - a1) % (2 * math.pi)
+    return inside(a2) != inside(b2)
+
+
+def compile_network(net: Network) -> CompiledNetwork:
+    """Compile ``net`` (already checked by :func:`mobsim.netcheck.check_network`) into arrays."""
+    node_ids = [n.id for n in net.nodes]
+    nidx = net.node_index()
+    link_ids = [lk.id for lk in net.links]
+    lidx = net.link_index()
+    n_links = len(net.links)
+
+    link_nlanes = np.array([lk.lanes for lk in net.links], np.int32)
+    link_first_lane = np.zeros(n_links, np.int32)
+    if n_links:
+        link_first_lane[1:] = np.cumsum(link_nlanes)[:-1]
+    n_lanes = int(link_nlanes.sum())
+    lane_link = np.repeat(np.arange(n_links, dtype=np.int32), link_nlanes)
+    lane_index = (np.arange(n_lanes, dtype=np.int32) - link_first_lane[lane_link]).astype(np.int32)
+    link_len = np.array([lk.length for lk in net.links], np.float64)
+    link_speed = np.array([lk.speed for lk in net.links], np.float64)
+    lane_len = link_len[lane_link].copy()
+    lane_speed = link_speed[lane_link].copy()
+    lane_left = np.where(lane_index + 1 < link_nlanes[lane_link], np.arange(n_lanes) + 1, -1).astype(np.int32)
+    lane_right = np.where(lane_index > 0, np.arange(n_lanes) - 1, -1).astype(np.int32)
+
+    # Signal controllers and slots.
+    prog_by_node = {p.node: p for p in net.signals}
+    ctrl_nodes = [n.id for n in net.nodes if n.control == "signal"]
+    ctrl_of_node = {nid: c for c, nid in enumerate(ctrl_nodes)}
+    ctrl_offset, ctrl_cycle, ctrl_phase_start = [], [], [0]
+    phase_end, phase_state_start, phase_states = [], [], []
+    slot_ctrl, slot_index, slot_base = [], [], {}
+    for c, nid in enumerate(ctrl_nodes):
+        prog = prog_by_node[nid]
+        width = len(prog.phases[0].state)
+        slot_base[nid] = len(slot_ctrl)
+        slot_ctrl += [c] * width
+        slot_index += list(range(width))
+        ctrl_offset.append(prog.offset)
+        ctrl_cycle.append(prog.cycle)
+        t = 0.0
+        for ph in prog.phases:
+            t += ph.duration
+            phase_end.append(t)
+            phase_state_start.append(len(phase_states))
+            phase_states += [STATE_CODES[ch] for ch in ph.state]
+        ctrl_phase_start.append(len(phase_end))
+
+    # Movements sorted by from-lane.
+    def lane_of(link_id: str, k: int) -> int:
+        return int(link_first_lane[lidx[link_id]]) + k
+
+    mvs = sorted(net.movements, key=lambda m: (lane_of(m.from_link, m.from_lane), lidx[m.to_link], m.to_lane))
+    n_mv = len(mvs)
+    mv_from_lane = np.array([lane_of(m.from_link, m.from_lane) for m in mvs], np.int32)
+    mv_to_lane = np.array([lane_of(m.to_link, m.to_lane) for m in mvs], np.int32)
+    mv_to_link = np.array([lidx[m.to_link] for m in mvs], np.int32)
+    mv_node = np.array([nidx[m.node] for m in mvs], np.int32)
+    mv_kind = np.array([KIND_CODES[m.kind] for m in mvs], np.int8)
+    mv_sig = np.array([slot_base[m.node] + m.signal_index if m.signal_index >= 0 and m.node in slot_base
+                       else -1 for m in mvs], np.int32)
+    lane_mv_start = np.searchsorted(mv_from_lane, np.arange(n_lanes + 1)).astype(np.int32)
+
+    # Conflicts between movements of one node, from node geometry: chords of a circle around the
+    # node (incoming approaches slightly counter-clockwise of their road, outgoing slightly
+    # clockwise, as in right-hand traffic) cross, or the movements merge into one link.
+    node_x = np.array([n.x for n in net.nodes], np.float64)
+    node_y = np.array([n.y for n in net.nodes], np.float64)
+    eps = 1e-3
+    mv_in_angle = np.empty(n_mv)
+    mv_out_angle = np.empty(n_mv)
+    mv_from_link = lane_link[mv_from_lane] if n_mv else np.zeros(0, np.int32)
+    for k, m in enumerate(mvs):
+        nd = nidx[m.node]
+        fl = net.links[lidx[m.from_link]]
+        tl = net.links[lidx[m.to_link]]
+        u, w = nidx[fl.from_node], nidx[tl.to_node]
+        mv_in_angle[k] = _angle(node_x[u] - node_x[nd], node_y[u] - node_y[nd]) + eps
+        mv_out_angle[k] = _angle(node_x[w] - node_x[nd], node_y[w] - node_y[nd]) - eps
+    by_node: dict[int, list[int]] = {}
+    for k in range(n_mv):
+        by_node.setdefault(int(mv_node[k]), []).append(k)
+    foes: list[list[int]] = [[] for _ in range(n_mv)]
+    for ks in by_node.values():
+        for x in ks:
+            for y in ks:
+                if x == y or mv_from_link[x] == mv_from_link[y]:
+                    continue
+                if mv_to_link[x] == mv_to_link[y] or _crosses(mv_in_angle[x], mv_out_angle[x],
+                                                              mv_in_angle[y], mv_out_angle[y]):
+                    foes[x].append(y)
+    mv_foe_start = np.zeros(n_mv + 1, np.int32)
+    mv_foe_start[1:] = np.cumsum([len(f) for f in foes]) if n_mv else []
+    mv_foes = np.array([y for f in foes for y in f], np.int32)
+
+    # Link successor graph (for routing).
+    nxt: list[set[int]] = [set() for _ in range(n_links)]
+    for k in range(n_mv):
+        nxt[int(lane_link[mv_from_lane[k]])].add(int(mv_to_link[k]))
+    link_next_start = np.zeros(n_links + 1, np.int32)
+    link_next_start[1:] = np.cumsum([len(s) for s in nxt]) if n_links else []
+    link_next = np.array([y for s in nxt for y in sorted(s)], np.int32)
+
+    arrays = NetArrays(
+        lane_link=lane_link, lane_index=lane_index, lane_len=lane_len, lane_speed=lane_speed,
+        lane_left=lane_left, lane_right=lane_right, lane_mv_start=lane_mv_start,
+        mv_from_lane=mv_from_lane, mv_to_lane=mv_to_lane, mv_to_link=mv_to_link, mv_node=mv_node,
+        mv_kind=mv_kind, mv_sig=mv_sig, mv_foe_start=mv_foe_start, mv_foes=mv_foes,
+        link_first_lane=link_first_lane, link_nlanes=link_nlanes, link_len=link_len,
+        link_speed=link_speed,
+        link_from_node=np.array([nidx[lk.from_node] for lk in net.links], np.int32),
+        link_to_node=np.array([nidx[lk.to_node] for lk in net.links], np.int32),
+        link_next_start=link_next_start, link_next=link_next,
+        ctrl_offset=np.array(ctrl_offset, np.float64), ctrl_cycle=np.array(ctrl_cycle, np.float64),
+        ctrl_phase_start=np.array(ctrl_phase_start, np.int32), phase_end=np.array(phase_end, np.float64),
+        phase_state_start=np.array(phase_state_start, np.int32),
+        phase_states=np.array(phase_states, np.int8),
+        slot_ctrl=np.array(slot_ctrl, np.int32), slot_index=np.array(slot_index, np.int32),
+        node_x=node_x, node_y=node_y,
+        node_control=np.array([CONTROL_CODES[n.control] for n in net.nodes], np.int8),
+    )
+    if n_lanes == 0:
+        raise InputError("the network has no lanes", source=net.source, fix="add links")
+    return CompiledNetwork(network=net, arrays=arrays, node_ids=node_ids, link_ids=link_ids, link_index=lidx)

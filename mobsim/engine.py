@@ -1,0 +1,402 @@
+"""The Simulation: compiles a scenario into arrays, runs the step loop on a backend, records results.
+
+>>> sim = Simulation(load_scenario("networks/default/scenario.toml"))   # doctest: +SKIP
+>>> path = sim.run(out="results/default.h5")                             # doctest: +SKIP
+
+The step loop runs in chunks inside the kernels (no Python per step); between chunks the host
+flushes the summary and event buffers and, at their schedules, edge data and trajectories.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from collections import namedtuple
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .backend import select_backend
+from .compile import compile_network
+from .errors import InputError
+from .fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
+from .routing import route_trips
+from .schema import SUMMARY
+from .vtypes import VehicleType, vtype_table
+
+log = logging.getLogger("mobsim")
+
+Work = namedtuple("Work", [
+    "order", "order_tmp", "waitq", "cand", "cand_key", "sig_state", "link_maxq", "cnt", "sum_buf",
+    "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "dep_order", "route_links",
+])
+
+SUMMARY_CAPACITY = 2048
+EVENT_CAPACITY = 1 << 16
+GRIDLOCK_MODES = {"none": 0, "teleport": 1, "remove": 2}
+
+
+def _git_sha() -> str:
+    try:
+        here = Path(__file__).resolve().parent
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                             timeout=5)
+        return out.stdout.strip() if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+class Simulation:
+    """One run of a scenario on one backend.
+
+    Parameters
+    ----------
+    scenario: a :class:`mobsim.scenario.Scenario`.
+    backend: ``"auto"``, ``"cpu"`` or ``"cuda"`` (default: the scenario's ``sim.backend``).
+    seed: overrides ``sim.seed``.
+    threads: CPU threads (default: ``sim.threads``; 0 = all).
+    """
+
+    def __init__(self, scenario: Any, backend: str | None = None, seed: int | None = None,
+                 threads: int | None = None) -> None:
+        self.scenario = scenario
+        s = dict(scenario.settings)
+        if seed is not None:
+            s["sim.seed"] = int(seed)
+        self.settings = s
+        self.seed = int(s["sim.seed"])
+        self.dt = float(s["sim.dt"])
+        self.begin = float(s["sim.begin"])
+        self.end = float(s["sim.end"])
+        self.backend = select_backend(backend or s.get("sim.backend", "auto"),
+                                      threads if threads is not None else s.get("sim.threads", 0))
+        self.cn = compile_network(scenario.network)
+        self.vtypes: list[VehicleType] = list(scenario.vtypes) or [VehicleType()]
+        for v in self.vtypes:
+            v.validate(self.dt, source=str(getattr(scenario, "path", "scenario")))
+        self.vt = vtype_table(self.vtypes)
+        self._build_trips()
+        self._allocate()
+
+    # ------------------------------------------------------------------ set-up
+    def _build_trips(self) -> None:
+        sc = self.scenario
+        vidx = {v.id: k for k, v in enumerate(self.vtypes)}
+        trips = list(sc.trips)
+        for tr in trips:
+            if tr.vtype not in vidx:
+                raise InputError(f"trip '{tr.id}' uses unknown vehicle type '{tr.vtype}'",
+                                 source=str(getattr(sc, "path", "demand")), element=f"trip '{tr.id}'",
+                                 fix=f"define [[vtypes]] id = \"{tr.vtype}\" or use one of {sorted(vidx)}")
+            for lk in (tr.origin, tr.destination):
+                if lk not in self.cn.link_index:
+                    raise InputError(f"trip '{tr.id}' refers to unknown link '{lk}'",
+                                     source=str(getattr(sc, "path", "demand")), element=f"trip '{tr.id}'",
+                                     fix="use link ids of the network")
+        route_links, rs, re_, dropped = route_trips(
+            self.cn, trips, unreachable=self.settings.get("demand.unreachable", "error"),
+            source=str(getattr(sc, "path", "demand")))
+        if dropped:
+            keep = np.ones(len(trips), bool)
+            keep[dropped] = False
+            log.warning("%d trip(s) dropped: destination unreachable (demand.unreachable = drop)", len(dropped))
+            trips = [t for t, k in zip(trips, keep) if k]
+            rs, re_ = rs[keep], re_[keep]
+        self.dropped = len(dropped)
+        self.trips = trips
+        self.route_links = route_links
+        self.route_start = rs
+        self.route_end = re_
+        self.trip_vtype = np.array([vidx[t.vtype] for t in trips], np.int32)
+
+    def _allocate(self) -> None:
+        xp = self.backend.xp
+        n = len(self.trips)
+        cn = self.cn
+        V = allocate(VEHICLE_FIELDS, n, VehicleState, xp)
+        V.vtype[:] = self.trip_vtype
+        V.route_start[:] = self.route_start
+        V.route_end[:] = self.route_end
+        V.route_pos[:] = self.route_start
+        dep = np.array([t.depart for t in self.trips], np.float64)
+        V.depart_planned[:] = dep
+        for k, t in enumerate(self.trips):
+            V.dlane[k] = -1 if t.depart_lane == "best" else (-2 if t.depart_lane == "first" else int(t.depart_lane))
+            V.dspeed[k] = -1.0 if t.depart_speed == "max" else float(t.depart_speed)
+        L = allocate(LANE_FIELDS, cn.n_lanes, LaneState, xp, extra={"lane_start": cn.n_lanes + 1})
+        ids = np.array([t.id for t in self.trips], dtype=object)
+        dep_order = np.lexsort((ids.astype(str), dep)).astype(np.int32) if n else np.zeros(0, np.int32)
+        W = Work(
+            order=np.zeros(n + 1, np.int32), order_tmp=np.zeros(n + 1, np.int32),
+            waitq=np.zeros(n + 1, np.int32), cand=np.zeros(n + 1, np.int32),
+            cand_key=np.zeros(n + 1, np.float64), sig_state=np.zeros(max(cn.n_slots, 1), np.int8),
+            link_maxq=np.zeros(cn.n_links, np.int32), cnt=np.zeros(16, np.int64),
+            sum_buf=np.zeros((SUMMARY_CAPACITY, len(SUMMARY)), np.float64),
+            ev_time=np.zeros(EVENT_CAPACITY), ev_kind=np.zeros(EVENT_CAPACITY, np.int8),
+            ev_veh=np.zeros(EVENT_CAPACITY, np.int32), ev_link=np.zeros(EVENT_CAPACITY, np.int32),
+            ev_val=np.zeros(EVENT_CAPACITY), dep_order=dep_order,
+            route_links=self.route_links if len(self.route_links) else np.zeros(1, np.int32),
+        )
+        from .kernels import cpu_step as K
+
+        par = np.zeros(K.N_PARAMS, np.float64)
+        s = self.settings
+        par[K.P_DT] = self.dt
+        par[K.P_BEGIN] = self.begin
+        par[K.P_CRIT_GAP] = float(s.get("junction.critical_gap", 4.0))
+        par[K.P_STOP_TIME] = float(s.get("junction.stop_time", 1.0))
+        par[K.P_GRID_MODE] = GRIDLOCK_MODES[s.get("sim.gridlock", "teleport")]
+        par[K.P_GRID_TIME] = float(s.get("sim.gridlock_time", 300.0))
+        par[K.P_INS_DELAY] = float(s.get("demand.insertion_delay_event", 120.0))
+        par[K.P_LC_COOLDOWN] = 3.0
+        sp = float(s.get("output.summary_period", 0.0))
+        par[K.P_SUMMARY_EVERY] = max(1, round(sp / self.dt)) if sp > 0 else 1
+        par[K.P_SEED] = float(self.seed)
+        par[K.P_HORIZON] = 250.0
+        self.V, self.L, self.W, self.par = V, L, W, par
+
+    def memory_bytes(self) -> dict[str, int]:
+        """Engine memory (bytes): per-vehicle state, per-lane state, routes and work arrays."""
+        n = len(self.trips)
+        work = sum(a.nbytes for a in self.W if isinstance(a, np.ndarray))
+        return {"vehicles": bytes_per(VEHICLE_FIELDS) * n, "lanes": bytes_per(LANE_FIELDS) * self.cn.n_lanes,
+                "work": int(work), "per_vehicle": bytes_per(VEHICLE_FIELDS)}
+
+    # ------------------------------------------------------------------ run
+    def run(self, out: str | Path | None = None, end: float | None = None, progress: str = "auto",
+            stop_when_empty: bool = True) -> Path:
+        """Run from ``sim.begin`` to ``end`` (s; default ``sim.end``) and write the result file.
+
+        ``progress``: ``"bar"`` (tqdm), ``"log"`` (a line every ``output.log_period`` simulated
+        seconds), ``"none"``, or ``"auto"`` (a bar on a terminal, else log lines). With
+        ``stop_when_empty`` the run ends early once every trip has arrived or was removed.
+        Returns the path of the complete result file.
+        """
+        from .recorder import HDF5Recorder
+
+        s = self.settings
+        end_t = self.end if end is None else float(end)
+        if end_t <= self.begin:
+            raise InputError(f"end time {end_t} s is not after the begin time {self.begin} s",
+                             source="--end", fix="give an end time later than sim.begin")
+        out = Path(out or s.get("output.file") or f"results/{self.scenario.name}.h5")
+        n_steps = int(round((end_t - self.begin) / self.dt))
+        rec = HDF5Recorder(out, compression=s.get("output.compression", "gzip"))
+        attrs = {
+            "seed": self.seed, "dt": self.dt, "begin": self.begin, "end": end_t,
+            "backend": self.backend.name, "device": self.backend.describe(),
+            "threads": getattr(self.backend, "threads", 1), "git_sha": _git_sha(),
+            "scenario": str(self.scenario.name), "mobsim_version": __version__,
+            "n_trips": len(self.trips),
+        }
+        static = self.cn.static_tables()
+        static["vtypes"] = {"id": np.array([v.id for v in self.vtypes], dtype=object)}
+        for k, name in enumerate(("length", "min_gap", "tau", "accel", "decel", "emergency_decel",
+                                  "max_speed", "speed_factor", "speed_dev", "delta", "politeness",
+                                  "lc_threshold", "lc_safe_decel")):
+            static["vtypes"][name] = self.vt[:, k].copy()
+        provenance = {"config": getattr(self.scenario, "resolved_toml", ""),
+                      "files": list(getattr(self.scenario, "input_files", []))}
+        try:
+            rec.open(attrs, static, provenance)
+            steps_done, wall = self._loop(rec, n_steps, progress, stop_when_empty)
+            self._write_trips(rec)
+            rec.set_health(self._health(steps_done, wall))
+            rec.close(completed_steps=steps_done)
+        except BaseException as exc:
+            rec.fail(f"{type(exc).__name__}: {exc}")
+            raise
+        return out
+
+    def _loop(self, rec: Any, n_steps: int, progress: str, stop_when_empty: bool) -> tuple[int, float]:
+        s = self.settings
+        be = self.backend
+        dt = self.dt
+        ed_every = max(1, round(float(s.get("output.edgedata_period", 300.0)) / dt))
+        fcd_on = bool(s.get("output.fcd", False))
+        fcd_every = max(1, round(float(s.get("output.fcd_period", 1.0)) / dt))
+        log_every = max(1, round(float(s.get("output.log_period", 300.0)) / dt))
+        mode = progress
+        if mode == "auto":
+            mode = "bar" if sys.stderr.isatty() else "log"
+        bar = None
+        if mode == "bar":
+            from tqdm import tqdm
+
+            bar = tqdm(total=n_steps, unit="step", desc="simulating", leave=False)
+        self._ed_begin = self.begin
+        step = 0
+        t_wall0 = time.perf_counter()
+        compute = 0.0
+        n_total = len(self.trips)
+        cnt = self.W.cnt
+        from .kernels.cpu_step import C_ARRIVED, C_NEV, C_NSUM, C_REMOVED, C_VSTEPS
+
+        if fcd_on:
+            self._record_fcd(rec, self.begin)
+        while step < n_steps:
+            nxt = min(n_steps, (step // ed_every + 1) * ed_every, (step // log_every + 1) * log_every)
+            if fcd_on:
+                nxt = min(nxt, (step // fcd_every + 1) * fcd_every)
+            t0 = time.perf_counter()
+            done = be.run_steps(self.V, self.cn.arrays, self.L, self.W, self.vt, self.par, nxt - step)
+            t1 = time.perf_counter()
+            compute += t1 - t0
+            # Summary rows: wall time interpolated over the chunk.
+            nrow = int(cnt[C_NSUM])
+            if nrow:
+                rows = self.W.sum_buf[:nrow].copy()
+                rows[:, -1] = np.linspace(t0 - t_wall0, t1 - t_wall0, nrow + 1)[1:]
+                rec.append("summary", {c.name: rows[:, k].astype(c.dtype) for k, c in enumerate(SUMMARY)})
+                cnt[C_NSUM] = 0
+            if int(cnt[C_NEV]):
+                self._flush_events(rec)
+            step += done
+            t_now = self.begin + step * dt
+            finished = stop_when_empty and int(cnt[C_ARRIVED] + cnt[C_REMOVED]) >= n_total
+            if step % ed_every == 0 or step >= n_steps or finished:
+                self._record_edgedata(rec, t_now)
+            if fcd_on and step % fcd_every == 0:
+                self._record_fcd(rec, t_now)
+            if bar is not None:
+                bar.update(done)
+            if mode == "log" and (step % log_every == 0 or step >= n_steps or finished):
+                el = time.perf_counter() - t_wall0
+                running = int(self.W.cnt[2] - cnt[C_ARRIVED] - cnt[C_REMOVED])
+                log.info("t=%8.0f s  running=%7d  arrived=%7d  RTF=%8.1f  veh-updates/s=%.3g",
+                         t_now, running, int(cnt[C_ARRIVED]), (t_now - self.begin) / max(el, 1e-9),
+                         cnt[C_VSTEPS] / max(compute, 1e-9))
+            if finished:
+                break
+        if bar is not None:
+            bar.close()
+        self._steps = step
+        self._compute = compute
+        return step, time.perf_counter() - t_wall0
+
+    def _flush_events(self, rec: Any) -> None:
+        from .kernels.cpu_step import C_NEV
+
+        W = self.W
+        n = int(W.cnt[C_NEV])
+        rec.append("events", {"time": W.ev_time[:n].copy(), "kind": W.ev_kind[:n].copy(),
+                              "vehicle": W.ev_veh[:n].copy(), "link": W.ev_link[:n].copy(),
+                              "value": W.ev_val[:n].copy()})
+        W.cnt[C_NEV] = 0
+
+    def _record_edgedata(self, rec: Any, t_end: float) -> None:
+        L, a = self.L, self.cn.arrays
+        span = t_end - self._ed_begin
+        if span <= 0:
+            return
+        first = a.link_first_lane
+
+        def per_link(x: np.ndarray) -> np.ndarray:
+            return np.add.reduceat(np.asarray(x, np.float64), first) if len(first) else np.zeros(0)
+
+        samp = per_link(L.a_samp)
+        dist = per_link(L.a_dist)
+        left = per_link(L.a_left)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            speed = np.where(samp > 0, dist / samp, np.nan)
+            cols = {
+                "sampled_seconds": samp, "distance": dist,
+                "entered": per_link(L.a_ent).astype(np.int32), "left": left.astype(np.int32),
+                "speed": speed,
+                "density": samp / span / (a.link_len / 1000.0),
+                "flow": left / span * 3600.0,
+                "occupancy": per_link(L.a_occ) / span / (a.link_len * a.link_nlanes),
+                "waiting_time": per_link(L.a_wait), "time_loss": per_link(L.a_tloss),
+                "queue": per_link(L.a_wait) / span, "max_queue": self.W.link_maxq.copy(),
+                "traveltime": np.where(samp > 0, a.link_len / np.maximum(speed, 1e-3),
+                                       a.link_len / a.link_speed),
+            }
+        rec.append_edgedata(self._ed_begin, t_end, cols)
+        for f in ("a_samp", "a_dist", "a_ent", "a_left", "a_wait", "a_tloss", "a_occ"):
+            getattr(L, f)[:] = 0
+        self.W.link_maxq[:] = 0
+        self._ed_begin = t_end
+
+    def _record_fcd(self, rec: Any, t: float) -> None:
+        from .kernels.rng import u01, wrapping
+
+        V, a = self.V, self.cn.arrays
+        idx = np.nonzero(V.status == 1)[0]
+        share = float(self.settings.get("output.fcd_share", 1.0))
+        if share < 1.0 and len(idx):
+            with wrapping:
+                keep = np.array([u01(self.seed, 2, int(i), 0) < share for i in idx], bool)
+            idx = idx[keep]
+        lane = V.lane[idx]
+        link = a.lane_link[lane]
+        pos = V.pos[idx]
+        x0, y0 = a.node_x[a.link_from_node[link]], a.node_y[a.link_from_node[link]]
+        x1, y1 = a.node_x[a.link_to_node[link]], a.node_y[a.link_to_node[link]]
+        ln = np.maximum(np.hypot(x1 - x0, y1 - y0), 1e-9)
+        f = pos / a.link_len[link]
+        off = (a.lane_index[lane] + 0.5) * 3.2
+        x = x0 + (x1 - x0) * f + (y1 - y0) / ln * off
+        y = y0 + (y1 - y0) * f - (x1 - x0) / ln * off
+        rec.append_fcd(t, {"vehicle": idx.astype(np.int32), "link": link.astype(np.int32),
+                           "lane": a.lane_index[lane].astype(np.int8), "pos": pos.astype(np.float32),
+                           "speed": V.speed[idx].astype(np.float32), "accel": V.acc[idx].astype(np.float32),
+                           "x": x.astype(np.float32), "y": y.astype(np.float32)})
+
+    def _write_trips(self, rec: Any) -> None:
+        V = self.V
+        rl = self.route_links
+        st = V.status.copy()
+        arrived = st == 2
+        dur = np.where(arrived, V.arrival - V.depart, np.nan)
+        rec.write_trips({
+            "id": np.array([t.id for t in self.trips], dtype=object),
+            "vtype": V.vtype.astype(np.int16),
+            "origin": rl[self.route_start].astype(np.int32) if len(rl) else np.zeros(0, np.int32),
+            "destination": rl[self.route_end - 1].astype(np.int32) if len(rl) else np.zeros(0, np.int32),
+            "depart_planned": V.depart_planned.copy(), "depart": V.depart.copy(),
+            "arrival": np.where(arrived, V.arrival, np.nan), "duration": dur,
+            "route_length": V.dist.copy(), "waiting_time": V.wait_time.copy(),
+            "stops": V.stops.copy(), "time_loss": V.time_loss.copy(),
+            "insertion_delay": V.depart - V.depart_planned, "teleports": V.teleports.copy(),
+            "status": st.astype(np.int8),
+        })
+
+    def _health(self, steps: int, wall: float) -> dict:
+        from .kernels import cpu_step as K
+
+        c = self.W.cnt
+        vsteps = int(c[K.C_VSTEPS])
+        sim_time = steps * self.dt
+        return {
+            "steps": steps, "vehicle_steps": vsteps, "wall_time_s": wall, "loop_time_s": self._compute,
+            "vehicle_updates_per_s": vsteps / self._compute if self._compute > 0 else 0.0,
+            "real_time_factor": sim_time / wall if wall > 0 else 0.0,
+            "collisions": int(c[K.C_COLL]), "teleports": int(c[K.C_TELE]), "removed": int(c[K.C_REMOVED]),
+            "emergency_braking": int(c[K.C_EMERG]), "junction_blocked": int(c[K.C_BLOCKED]),
+            "trips_loaded": int(c[K.C_LOADED]), "trips_inserted": int(c[K.C_INSERTED]),
+            "trips_arrived": int(c[K.C_ARRIVED]), "trips_dropped_unreachable": int(self.dropped),
+            "threads": getattr(self.backend, "threads", 1),
+            "bytes_per_vehicle": self.memory_bytes()["per_vehicle"],
+        }
+
+    # ------------------------------------------------------------------ notebook helpers
+    def step(self, n: int = 1) -> int:
+        """Advance ``n`` steps without recording (for notebooks and tests); returns steps run."""
+        from .kernels.cpu_step import C_NEV, C_NSUM
+
+        done = 0
+        while done < n:
+            k = self.backend.run_steps(self.V, self.cn.arrays, self.L, self.W, self.vt, self.par, n - done)
+            done += k
+            self.W.cnt[C_NSUM] = 0
+            self.W.cnt[C_NEV] = 0
+        return done
+
+    @property
+    def time(self) -> float:
+        """Simulation time (s) at the start of the next step."""
+        return self.begin + int(self.W.cnt[12]) * self.dt

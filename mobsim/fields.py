@@ -1,0 +1,94 @@
+"""The field registry: every per-vehicle and per-lane array of the engine state, declared once.
+
+Allocation (numpy or cupy), device transfer, checkpoints and trip output are all driven from these
+tables, so adding a per-vehicle field is one line here. ``scratch`` fields are recomputed every
+step and never checkpointed.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Field:
+    """One state array: name, numpy dtype, units, meaning, initial value, scratch or persistent."""
+
+    name: str
+    dtype: str
+    units: str
+    description: str
+    init: float = 0
+    scratch: bool = False
+
+
+VEHICLE_FIELDS: tuple[Field, ...] = (
+    Field("status", "int8", "1", "0 not inserted, 1 running, 2 arrived, 3 removed"),
+    Field("vtype", "int32", "1", "vehicle-type index"),
+    Field("lane", "int32", "1", "current lane (global lane index)", -1),
+    Field("pos", "float64", "m", "front bumper position from the lane start"),
+    Field("speed", "float64", "m/s", "speed"),
+    Field("acc", "float64", "m/s^2", "planned, then applied acceleration"),
+    Field("route_start", "int32", "1", "first route entry in the route pool"),
+    Field("route_end", "int32", "1", "one past the last route entry"),
+    Field("route_pos", "int32", "1", "route entry of the current link"),
+    Field("dlane", "int32", "1", "departure lane: -1 best, -2 first, k lane k", -1),
+    Field("dspeed", "float64", "m/s", "departure speed: -1 max safe, else the speed", -1),
+    Field("sfac", "float64", "1", "desired speed / speed limit (drawn at insertion)", 1),
+    Field("depart_planned", "float64", "s", "planned departure time"),
+    Field("depart", "float64", "s", "insertion time", np.nan),
+    Field("arrival", "float64", "s", "arrival time", np.nan),
+    Field("dist", "float64", "m", "distance driven"),
+    Field("wait_time", "float64", "s", "time at speed below 0.1 m/s"),
+    Field("stops", "int32", "1", "number of halts"),
+    Field("time_loss", "float64", "s", "time lost against the desired speed"),
+    Field("standstill", "float64", "s", "current continuous time at speed below 0.1 m/s"),
+    Field("teleports", "int32", "1", "gridlock teleports"),
+    Field("lc_time", "float64", "s", "time of the last lane change or insertion", -1e9),
+    Field("flags", "int8", "1", "bit 0: halting, bit 1: insertion-delay event emitted"),
+    Field("next_mv", "int32", "1", "movement planned at the end of the current lane", -1, True),
+    Field("stop_line", "int8", "1", "1 if the vehicle must stop at its lane's end this step", 0, True),
+    Field("pos_old", "float64", "m", "position at the start of the step", 0, True),
+    Field("lc_dir", "int8", "1", "lane change decided this step: +1 left, -1 right", 0, True),
+    Field("evt", "int8", "1", "event flagged in a parallel pass: kind + 1", 0, True),
+    Field("evt_val", "float64", "1", "value of the flagged event", 0, True),
+)
+
+LANE_FIELDS: tuple[Field, ...] = (
+    Field("lane_start", "int32", "1", "first sorted-order index of the lane (length n_lanes + 1)"),
+    Field("lane_cnt", "int32", "1", "sort cursor", 0, True),
+    Field("lane_rear", "int32", "1", "rearmost vehicle on the lane after the step's moves", -1, True),
+    Field("lane_last_exit", "int32", "1", "the last vehicle that left the lane at its end", -1),
+    Field("lane_used", "int64", "1", "step of the last insertion on the lane", -1),
+    Field("lane_halt", "int32", "1", "halting vehicles on the lane this step", 0, True),
+    Field("lane_vsum", "float64", "m/s", "sum of speeds on the lane this step", 0, True),
+    Field("a_samp", "float64", "s", "interval accumulator: vehicle-seconds"),
+    Field("a_dist", "float64", "m", "interval accumulator: vehicle-metres"),
+    Field("a_ent", "int32", "1", "interval accumulator: vehicles entered"),
+    Field("a_left", "int32", "1", "interval accumulator: vehicles left"),
+    Field("a_wait", "float64", "s", "interval accumulator: halting vehicle-seconds"),
+    Field("a_tloss", "float64", "s", "interval accumulator: time loss"),
+    Field("a_occ", "float64", "m*s", "interval accumulator: vehicle-length-seconds"),
+)
+
+VehicleState = namedtuple("VehicleState", [f.name for f in VEHICLE_FIELDS])
+LaneState = namedtuple("LaneState", [f.name for f in LANE_FIELDS])
+
+
+def allocate(fields: tuple[Field, ...], n: int, cls: Any, xp: Any = np, extra: dict | None = None) -> Any:
+    """Allocate one array of length ``n`` per field with module ``xp`` (numpy or cupy)."""
+    extra = extra or {}
+    arrays = {}
+    for f in fields:
+        size = extra.get(f.name, n)
+        arrays[f.name] = xp.full(size, f.init, dtype=f.dtype)
+    return cls(**arrays)
+
+
+def bytes_per(fields: tuple[Field, ...]) -> int:
+    """Bytes one element of every field takes (per vehicle, or per lane)."""
+    return int(sum(np.dtype(f.dtype).itemsize for f in fields))

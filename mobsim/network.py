@@ -1,0 +1,124 @@
+"""The road network as Python objects (string ids), before compilation to arrays.
+
+Vocabulary follows SUMO and GMNS: a *node* is a junction, a *link* (SUMO: edge) is a directed road
+segment with ``lanes`` lanes numbered from 0 (rightmost) up, a *movement* (SUMO: connection) joins
+one lane of an incoming link to one lane of an outgoing link at a node. Units: m, m/s, s.
+
+Node control (``Node.control``):
+
+``"signal"``
+    fixed-time signal; each movement at the node has a ``signal_index`` into the states of its
+    :class:`SignalProgram`.
+``"priority"``
+    uncontrolled priority junction; movements of kind ``"minor"`` yield to conflicting
+    ``"major"`` movements, ``"stop"`` movements stop first and then yield.
+``"none"``
+    no control (network boundary, simple merges); every movement is major.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NODE_CONTROLS = ("signal", "priority", "none")
+MOVEMENT_KINDS = ("major", "minor", "stop")
+#: Signal state characters, as in SUMO: G = protected green, g = permissive green (yield),
+#: y = yellow (stop if you can), r = red, o = off (behaves like a priority junction minor).
+SIGNAL_STATES = "Ggyro"
+
+
+@dataclass(frozen=True)
+class Node:
+    """A junction at planar coordinates ``x``, ``y`` (m)."""
+
+    id: str
+    x: float
+    y: float
+    control: str = "none"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A directed road segment.
+
+    ``length`` in m, ``speed`` (speed limit) in m/s, ``lanes`` >= 1. ``priority`` ranks roads at
+    priority junctions (higher wins), as SUMO's edge priority. ``shape`` is an optional polyline
+    of (x, y) points in m, for plots only.
+    """
+
+    id: str
+    from_node: str
+    to_node: str
+    length: float
+    speed: float
+    lanes: int = 1
+    priority: int = 0
+    shape: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A lane-to-lane connection through ``node`` (the to-node of ``from_link``).
+
+    ``kind`` is one of :data:`MOVEMENT_KINDS`; ``signal_index`` is the position of this movement's
+    state in the node's signal program (``-1`` at unsignalised nodes). ``turn`` is informative:
+    ``"s"`` straight, ``"l"`` left, ``"r"`` right, ``"t"`` U-turn.
+    """
+
+    node: str
+    from_link: str
+    from_lane: int
+    to_link: str
+    to_lane: int
+    kind: str = "major"
+    signal_index: int = -1
+    turn: str = "s"
+
+
+@dataclass(frozen=True)
+class SignalPhase:
+    """One phase of a fixed-time program: ``duration`` s, ``state`` one character per signal index."""
+
+    duration: float
+    state: str
+
+
+@dataclass(frozen=True)
+class SignalProgram:
+    """A fixed-time signal program for one node; ``offset`` (s) shifts the cycle start.
+
+    At simulation time t the program is in the phase that contains ``(t - offset) mod cycle``.
+    """
+
+    node: str
+    phases: tuple[SignalPhase, ...]
+    offset: float = 0.0
+    program_id: str = "0"
+
+    @property
+    def cycle(self) -> float:
+        """Cycle length in s."""
+        return float(sum(p.duration for p in self.phases))
+
+
+@dataclass
+class Network:
+    """A whole road network. Build it with a generator, :func:`mobsim.netio.read_network` or by hand.
+
+    ``source`` names where it came from (a folder, a generator call), for error messages.
+    """
+
+    nodes: list[Node]
+    links: list[Link]
+    movements: list[Movement]
+    signals: list[SignalProgram] = field(default_factory=list)
+    name: str = "network"
+    source: str = "<memory>"
+
+    def node_index(self) -> dict[str, int]:
+        """Map node id to its integer index."""
+        return {n.id: i for i, n in enumerate(self.nodes)}
+
+    def link_index(self) -> dict[str, int]:
+        """Map link id to its integer index."""
+        return {link.id: i for i, link in enumerate(self.links)}
