@@ -19,6 +19,10 @@ in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO)
 
 Every parallel loop writes only the vehicle or lane it owns, and every float sum is taken
 sequentially, so results are identical for any number of threads.
+
+numba pitfall (numba 0.68, seen here): a ``prange`` body that stores through a namedtuple field
+(``V.lc_dir[i] = ...``) or uses ``continue`` silently loses the stores. Every parallel loop here
+therefore only calls a serial ``*_one``/``*_lane`` function that does the work and the stores.
 """
 
 from __future__ import annotations
@@ -95,6 +99,9 @@ M_YELLOW = 3
 M_RED = 4
 
 SUMMARY_COLS = 12
+#: Below this many running vehicles the serial twins of the parallel loops run: a parallel region
+#: costs a few hundred microseconds to start with namedtuple arguments. Results are identical.
+PARALLEL_MIN = 4096
 HALT_SPEED = 0.1
 MAX_LOOKAHEAD = 4
 
@@ -135,7 +142,7 @@ def lane_serves(N, lane, link):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def choose_movement(N, lane, link, after):
     """The movement from ``lane`` to ``link`` (preferring one whose to-lane serves ``after``); -1 if none."""
     best = -1
@@ -148,19 +155,41 @@ def choose_movement(N, lane, link, after):
     return best
 
 
-@njit(cache=True)
-def serving_direction(N, lane, link):
-    """-1/+1: direction (right/left) to the nearest lane of the same link that serves ``link``; 0 if none."""
+@njit(cache=True, inline="always")
+def lane_score(N, lane, link, after):
+    """How far ``lane`` serves the route: 0 no movement to ``link``; 1 a movement to ``link``; 2 a
+    movement to ``link`` onto a lane that also leads to ``after`` (or ``after`` is -1)."""
+    score = 0
+    for m in range(N.lane_mv_start[lane], N.lane_mv_start[lane + 1]):
+        if N.mv_to_link[m] == link:
+            if after < 0 or lane_serves(N, N.mv_to_lane[m], after):
+                return 2
+            score = 1
+    return score
+
+
+@njit(cache=True, inline="always")
+def best_lane_direction(N, lane, link, after):
+    """(direction, own score, best score): -1/+1 towards the nearest lane of the same link with the
+    best :func:`lane_score` for the next two route links; direction 0 if this lane is among them."""
     e = N.lane_link[lane]
     first = N.link_first_lane[e]
     k = N.lane_index[lane]
     nl = N.link_nlanes[e]
+    own = lane_score(N, lane, link, after)
+    best = own
+    for q in range(nl):
+        sc = lane_score(N, first + q, link, after)
+        if sc > best:
+            best = sc
+    if own == best:
+        return 0, own, best
     for d in range(1, nl):
-        if k - d >= 0 and lane_serves(N, first + k - d, link):
-            return -1
-        if k + d < nl and lane_serves(N, first + k + d, link):
-            return 1
-    return 0
+        if k - d >= 0 and lane_score(N, first + k - d, link, after) == best:
+            return -1, own, best
+        if k + d < nl and lane_score(N, first + k + d, link, after) == best:
+            return 1, own, best
+    return 0, own, best
 
 
 @njit(cache=True, inline="always")
@@ -192,7 +221,7 @@ def movement_state(N, W, m):
     return M_STOP
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def yield_blocked(V, N, W, L, m, crit_gap):
     """True if a conflicting movement with right of way has a vehicle arriving within ``crit_gap`` s."""
     for q in range(N.mv_foe_start[m], N.mv_foe_start[m + 1]):
@@ -219,7 +248,7 @@ def yield_blocked(V, N, W, L, m, crit_gap):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def add_event(W, t, kind, veh, link, value):
     n = W.cnt[C_NEV]
     if n < W.ev_time.shape[0]:
@@ -299,16 +328,25 @@ def sort_lanes(pos, order, lane_start):
 
 
 @njit(cache=True)
+def sort_lanes_serial(pos, order, lane_start):
+    for l in range(lane_start.shape[0] - 1):
+        sort_segment(pos, order, lane_start[l], lane_start[l + 1])
+
+
+@njit(cache=True)
 def build_order(V, L, W):
     """Sort the running vehicles by (lane, position) into ``W.order``; returns their number."""
     n = counting_sort(V, L, W.order, W.cnt[C_NRUN], W.order_tmp)
     W.order[:n] = W.order_tmp[:n]
     W.cnt[C_NRUN] = n
-    sort_lanes(V.pos, W.order, L.lane_start)
+    if n >= PARALLEL_MIN:
+        sort_lanes(V.pos, W.order, L.lane_start)
+    else:
+        sort_lanes_serial(V.pos, W.order, L.lane_start)
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def find_neighbours(V, L, W, lane, pos):
     """(leader, follower) on ``lane`` around position ``pos``: first vehicle ahead, last at or behind."""
     a = L.lane_start[lane]
@@ -326,31 +364,39 @@ def find_neighbours(V, L, W, lane, pos):
     return lead, fol
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
     """Lane change of the vehicle at sorted index ``k``: +1 left, -1 right, 0 none."""
     i = W.order[k]
-    if t - V.lc_time[i] < cooldown:
-        return 0
+    V.lc_req[i] = -1
     lane = V.lane[i]
+    ty = V.vtype[i]
+    length = vt[ty, T_LEN]
+    nl = next_link(V, W, i, 1)
+    after = next_link(V, W, i, 2)
+    mandatory = False
+    own = 2
+    if nl >= 0:
+        need, own, best = best_lane_direction(N, lane, nl, after)
+        if need != 0:
+            # Ask the followers on the lane we need to open a gap (see cooperate).
+            want = N.lane_left[lane] if need > 0 else N.lane_right[lane]
+            V.lc_req[i] = want
+            L.lane_req[want] = 1
+            if need != direction:
+                return 0
+            mandatory = True
+    if not mandatory and t - V.lc_time[i] < cooldown:
+        return 0
     tl = N.lane_left[lane] if direction > 0 else N.lane_right[lane]
     if tl < 0:
         return 0
-    ty = V.vtype[i]
-    length = vt[ty, T_LEN]
     if V.pos[i] < length:
         return 0
-    nl = next_link(V, W, i, 1)
-    mandatory = False
-    if nl >= 0:
-        if not lane_serves(N, lane, nl):
-            if serving_direction(N, lane, nl) != direction:
-                return 0
-            mandatory = True
-        elif not lane_serves(N, tl, nl):
-            # Leave a lane that serves the route only far from its end.
-            if N.lane_len[lane] - V.pos[i] < 100.0 + 10.0 * V.speed[i]:
-                return 0
+    if not mandatory and nl >= 0 and lane_score(N, tl, nl, after) < own:
+        # Leave a lane that serves the route only far from its end.
+        if N.lane_len[lane] - V.pos[i] < 100.0 + 10.0 * V.speed[i]:
+            return 0
     seg_end = L.lane_start[lane + 1]
     lead = W.order[k + 1] if k + 1 < seg_end else -1
     old_fol = W.order[k - 1] if k - 1 >= L.lane_start[lane] else -1
@@ -383,13 +429,25 @@ def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
     return 0
 
 
+@njit(cache=True)
+def decide_one(V, N, L, W, vt, k, t, direction, cooldown):
+    V.lc_dir[W.order[k]] = lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown)
+
+
+@njit(cache=True)
+def decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step):
+    direction = 1 - 2 * (step % 2)
+    for k in range(n):
+        decide_one(V, N, L, W, vt, k, t, direction, par[P_LC_COOLDOWN])
+
+
 @njit(parallel=True, cache=True)
 def decide_lane_changes(V, N, L, W, vt, par, n, t, step):
     """MOBIL and mandatory lane-change decisions into ``V.lc_dir`` (parallel, reads only)."""
-    direction = 1 if step % 2 == 0 else -1
+    direction = 1 - 2 * (step % 2)  # arithmetic, not a branch: numba parfors mishandle branch-defined values
     cooldown = par[P_LC_COOLDOWN]
     for k in prange(n):
-        V.lc_dir[W.order[k]] = lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown)
+        decide_one(V, N, L, W, vt, k, t, direction, cooldown)
 
 
 @njit(cache=True)
@@ -401,13 +459,19 @@ def apply_lane_change(V, N, i, t):
         V.lc_time[i] = t
 
 
+@njit(cache=True)
+def apply_lane_changes_serial(V, N, W, n, t):
+    for k in range(n):
+        apply_lane_change(V, N, W.order[k], t)
+
+
 @njit(parallel=True, cache=True)
 def apply_lane_changes(V, N, W, n, t):
     for k in prange(n):
         apply_lane_change(V, N, W.order[k], t)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plan_front(V, N, L, W, vt, par, i, v0):
     """Look-ahead of the first vehicle of a lane: (acceleration, must stop at the line)."""
     ty = V.vtype[i]
@@ -483,6 +547,30 @@ def plan_front(V, N, L, W, vt, par, i, v0):
     return acc, stop
 
 
+@njit(cache=True, inline="always")
+def cooperate(V, N, L, W, vt, i, lane, v0):
+    """Acceleration that opens a gap for a vehicle just ahead on a neighbour lane that must change
+    into ``lane`` (SUMO-style cooperative lane changing); +inf when nobody needs it or when it
+    would take harder than comfortable braking (then the next follower yields instead)."""
+    ty = V.vtype[i]
+    best = np.inf
+    for side in range(2):
+        al = N.lane_left[lane] if side == 0 else N.lane_right[lane]
+        if al < 0:
+            continue
+        j, _ = find_neighbours(V, L, W, al, V.pos[i])
+        if j < 0 or V.lc_req[j] != lane:
+            continue
+        gap = V.pos[j] - vt[V.vtype[j], T_LEN] - V.pos[i]
+        if gap <= 0.0:
+            continue
+        a = idm_accel(V.speed[i], v0, gap, V.speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                      vt[ty, T_TAU], vt[ty, T_DELTA])
+        if a >= -vt[ty, T_DEC] and a < best:
+            best = a
+    return best
+
+
 @njit(cache=True)
 def plan_one(V, N, L, W, vt, par, k):
     """Acceleration of the vehicle at sorted index ``k`` into ``V.acc``."""
@@ -500,10 +588,18 @@ def plan_one(V, N, L, W, vt, par, k):
     else:
         acc, stop = plan_front(V, N, L, W, vt, par, i, v0)
         V.stop_line[i] = 1 if stop else 0
+    if L.lane_req[lane] == 1:
+        acc = min(acc, cooperate(V, N, L, W, vt, i, lane, v0))
     ed = vt[ty, T_EDEC]
     if acc < -ed:
         acc = -ed
     V.acc[i] = acc
+
+
+@njit(cache=True)
+def plan_serial(V, N, L, W, vt, par, n):
+    for k in range(n):
+        plan_one(V, N, L, W, vt, par, k)
 
 
 @njit(parallel=True, cache=True)
@@ -596,6 +692,14 @@ def advance_lane(V, N, L, W, vt, l, dt, grid_on, grid_time):
     return flagged
 
 
+@njit(cache=True)
+def advance_serial(V, N, L, W, vt, par):
+    flagged = 0
+    for l in range(L.lane_start.shape[0] - 1):
+        flagged += advance_lane(V, N, L, W, vt, l, par[P_DT], par[P_GRID_MODE] > 0, par[P_GRID_TIME])
+    return flagged
+
+
 @njit(parallel=True, cache=True)
 def advance(V, N, L, W, vt, par):
     """Ballistic move of every lane's vehicles, front to back, with the no-overlap bound; statistics.
@@ -612,7 +716,7 @@ def advance(V, N, L, W, vt, par):
     return flagged
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def reclamp_behind(V, W, vt, a, k, bound, bound_v, dt):
     """After vehicle ``order[k]`` was held back, keep the vehicles behind it (down to ``a``) behind it."""
     for q in range(k - 1, a - 1, -1):
@@ -627,7 +731,7 @@ def reclamp_behind(V, W, vt, a, k, bound, bound_v, dt):
         bound_v = V.speed[j]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def arrive(V, N, L, W, i, lane, t, dt):
     over = V.pos[i] - N.lane_len[lane]
     moved = V.pos[i] - V.pos_old[i]
@@ -808,18 +912,20 @@ def try_insert(V, N, L, W, vt, par, i, t, step):
     best = -1
     best_gap = -1.0
     best_v = 0.0
-    any_serving = False
+    after = W.route_links[V.route_start[i] + 2] if V.route_start[i] + 2 < V.route_end[i] else -1
+    top = 0
     if nl >= 0:
         for q in range(nlanes):
-            if lane_serves(N, first + q, nl):
-                any_serving = True
+            sc = lane_score(N, first + q, nl, after)
+            if sc > top:
+                top = sc
     for q in range(nlanes):
         lane = first + q
         if V.dlane[i] >= 0 and q != V.dlane[i]:
             continue
         if V.dlane[i] == -2 and q != 0:
             continue
-        if any_serving and V.dlane[i] == -1 and not lane_serves(N, lane, nl):
+        if nl >= 0 and V.dlane[i] == -1 and lane_score(N, lane, nl, after) < top:
             continue
         if L.lane_used[lane] == step:
             continue
@@ -941,13 +1047,24 @@ def step_once(V, N, L, W, vt, par):
     n_lanes = L.lane_start.shape[0] - 1
     update_signals(N, W, t)
     n = build_order(V, L, W)
+    par_on = n >= PARALLEL_MIN
     if n > 0:
-        decide_lane_changes(V, N, L, W, vt, par, n, t, step)
-        apply_lane_changes(V, N, W, n, t)
+        for l in range(n_lanes):
+            L.lane_req[l] = 0
+        if par_on:
+            decide_lane_changes(V, N, L, W, vt, par, n, t, step)
+            apply_lane_changes(V, N, W, n, t)
+        else:
+            decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step)
+            apply_lane_changes_serial(V, N, W, n, t)
         n = build_order(V, L, W)
     if n > 0:
-        plan(V, N, L, W, vt, par, n)
-        flagged = advance(V, N, L, W, vt, par)
+        if par_on:
+            plan(V, N, L, W, vt, par, n)
+            flagged = advance(V, N, L, W, vt, par)
+        else:
+            plan_serial(V, N, L, W, vt, par, n)
+            flagged = advance_serial(V, N, L, W, vt, par)
         W.cnt[C_VSTEPS] += n
         cross_junctions(V, N, L, W, vt, par, t)
         if flagged > 0:

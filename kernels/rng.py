@@ -37,7 +37,20 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
 
-wrapping = np.errstate(over="ignore")
+class _Wrapping:
+    """Re-usable context manager: integer overflow wraps silently (numpy's errstate objects cannot
+    be entered twice under numpy 2, so a fresh one is made each time)."""
+
+    def __enter__(self) -> _Wrapping:
+        self._state = np.errstate(over="ignore")
+        self._state.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._state.__exit__(*exc)
+
+
+wrapping = _Wrapping()
 """Context manager for calling these functions as plain Python (tests, CUDA simulator)."""
 
 

@@ -54,6 +54,7 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("stop_line", "int8", "1", "1 if the vehicle must stop at its lane's end this step", 0, True),
     Field("pos_old", "float64", "m", "position at the start of the step", 0, True),
     Field("lc_dir", "int8", "1", "lane change decided this step: +1 left, -1 right", 0, True),
+    Field("lc_req", "int32", "1", "lane a mandatory lane change needs (followers there yield)", -1, True),
     Field("evt", "int8", "1", "event flagged in a parallel pass: kind + 1", 0, True),
     Field("evt_val", "float64", "1", "value of the flagged event", 0, True),
 )
@@ -64,6 +65,7 @@ LANE_FIELDS: tuple[Field, ...] = (
     Field("lane_rear", "int32", "1", "rearmost vehicle on the lane after the step's moves", -1, True),
     Field("lane_last_exit", "int32", "1", "the last vehicle that left the lane at its end", -1),
     Field("lane_used", "int64", "1", "step of the last insertion on the lane", -1),
+    Field("lane_req", "int8", "1", "1 if a vehicle beside the lane needs to change into it", 0, True),
     Field("lane_halt", "int32", "1", "halting vehicles on the lane this step", 0, True),
     Field("lane_vsum", "float64", "m/s", "sum of speeds on the lane this step", 0, True),
     Field("a_samp", "float64", "s", "interval accumulator: vehicle-seconds"),

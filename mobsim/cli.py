@@ -1,0 +1,318 @@
+"""The ``mobsim`` command line: run, validate, kpi, plot, settings.
+
+Exit codes: 0 success; 2 bad input or usage (a short ``mobsim: error: ...`` message on stderr, no
+traceback unless ``--debug``); 1 a run that failed for another reason; 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .errors import InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """A command-line usage error (exit code 2)."""
+
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises :class:`UsageError` instead of printing and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.prog)
+
+
+class _SettingsHelp(argparse.Action):
+    """``--help-settings``: print the settings table and exit 0."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from .settings import describe
+
+        print(describe(), end="")
+        parser.exit(0)
+
+
+def _common() -> argparse.ArgumentParser:
+    p = _Parser(add_help=False)
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the full Python traceback when something goes wrong")
+    return p
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting of the scenario file, e.g. --set sim.dt=0.25 or "
+                        "--set output.fcd=true (repeatable; values are TOML; 'mobsim settings' "
+                        "lists every key)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``mobsim`` command."""
+    common = _common()
+    fmt = argparse.HelpFormatter
+    parser = _Parser(
+        prog="mobsim", formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common],
+        description="mobsim: a traffic microsimulator (IDM car following, MOBIL lane changes,\n"
+                    "signals and priority junctions) on CPU or CUDA, writing one HDF5 file per run.",
+        epilog="exit codes: 0 ok, 1 run failed, 2 bad input or usage, 130 interrupted\n"
+               "'mobsim COMMAND --help' explains each command.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run", parents=[common], formatter_class=fmt, help="run a scenario and write its result file",
+        description="Load a scenario, simulate it and write the result file (HDF5). Prints the "
+                    "output path and a short KPI line.")
+    run.add_argument("scenario", metavar="SCENARIO",
+                     help="scenario .toml file (or a folder holding scenario.toml)")
+    run.add_argument("--out", metavar="FILE",
+                     help="result file to write (default: output.file, else results/<name>.h5)")
+    run.add_argument("--seed", type=int, metavar="N",
+                     help="random seed (same as --set sim.seed=N); same seed and backend give "
+                          "identical results")
+    run.add_argument("--end", type=float, metavar="SECONDS",
+                     help="simulated end time in s (same as --set sim.end=SECONDS)")
+    run.add_argument("--backend", choices=("auto", "cpu", "cuda"),
+                     help="where the kernels run (same as --set sim.backend=...); auto = cuda if "
+                          "a CUDA device is usable, else cpu")
+    run.add_argument("--threads", type=int, metavar="N",
+                     help="CPU threads for the cpu backend, 0 = all cores (same as --set sim.threads=N)")
+    run.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
+                     help="progress display: bar = a progress bar, log = a line every "
+                          "output.log_period simulated seconds (batch jobs), none = silent, "
+                          "auto = bar on a terminal, log otherwise (default: auto)")
+    _add_set(run)
+    run.add_argument("--help-settings", action=_SettingsHelp,
+                     help="list every setting --set accepts, with defaults and units, and exit")
+
+    val = sub.add_parser(
+        "validate", parents=[common], formatter_class=fmt,
+        help="check a scenario (network, demand, settings) without running it",
+        description="Load and check a scenario and print a summary: nodes, links, lanes, signals, "
+                    "trips and warnings. Nothing is simulated.")
+    val.add_argument("scenario", metavar="SCENARIO",
+                     help="scenario .toml file (or a folder holding scenario.toml)")
+    _add_set(val)
+
+    kpi = sub.add_parser(
+        "kpi", parents=[common], formatter_class=fmt, help="key performance indicators of a run",
+        description="Compute KPIs (travel times, delays, throughput, level of service) from a "
+                    "result file.")
+    kpi.add_argument("result", metavar="RUN.h5", help="result file written by mobsim run")
+    kpi.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    kpi.add_argument("--by", choices=("vtype", "depart_interval"),
+                     help="group the trip KPIs by vehicle type or by departure interval "
+                          "(kpi.interval of the run)")
+    kpi.add_argument("--allow-partial", action="store_true",
+                     help="also read a result file whose run did not complete (*.h5.partial or "
+                          "status not complete)")
+
+    plot = sub.add_parser(
+        "plot", parents=[common], formatter_class=fmt, help="standard plots of a run",
+        description="Write the standard plots of a result file (PNG) into a folder.")
+    plot.add_argument("result", metavar="RUN.h5", help="result file written by mobsim run")
+    plot.add_argument("--out", metavar="DIR", required=True, help="folder for the plots (created)")
+    plot.add_argument("--allow-partial", action="store_true",
+                      help="also read a result file whose run did not complete")
+
+    sub.add_parser("settings", parents=[common], formatter_class=fmt,
+                   help="list every scenario setting with default, units and meaning",
+                   description="List every setting a scenario file or --set accepts.")
+    return parser
+
+
+# --------------------------------------------------------------------------------------------
+# commands
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    out = list(args.overrides)
+    for key, value in (("sim.seed", getattr(args, "seed", None)), ("sim.end", getattr(args, "end", None)),
+                       ("sim.backend", getattr(args, "backend", None)),
+                       ("sim.threads", getattr(args, "threads", None))):
+        if value is not None:
+            out.append(f"{key}={json.dumps(value)}")
+    return out
+
+
+def _print_warnings(warnings: Sequence[str], limit: int = 20) -> None:
+    for w in warnings[:limit]:
+        print(f"mobsim: warning: {w}", file=sys.stderr)
+    if len(warnings) > limit:
+        print(f"mobsim: warning: ... and {len(warnings) - limit} more (mobsim validate lists all)",
+              file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario, _overrides(args))
+    s = sc.summary()
+    st = sc.settings
+    window = (f"{s['first_depart']:.1f}-{s['last_depart']:.1f} s" if s["trips"] else "-")
+    print(f"scenario   {s['name']}  ({sc.path})")
+    print(f"network    {s['nodes']} nodes, {s['links']} links, {s['lanes']} lanes "
+          f"({s['lane_km']:.1f} lane-km), {s['movements']} movements, {s['signals']} signals")
+    print(f"vtypes     {', '.join(s['vtypes'])}")
+    print(f"trips      {s['trips']} (departures {window})")
+    print(f"sim        {st['sim.begin']:g}-{st['sim.end']:g} s, dt {st['sim.dt']:g} s, "
+          f"seed {st['sim.seed']}, backend {st['sim.backend']}")
+    print(f"warnings   {s['warnings']}")
+    for w in sc.warnings:
+        print(f"  - {w}")
+    print("ok: the scenario is valid")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario, _overrides(args))
+    _print_warnings(sc.warnings)
+    from .engine import Simulation
+
+    st = sc.settings
+    sim = Simulation(sc, backend=st["sim.backend"], seed=st["sim.seed"], threads=st["sim.threads"])
+    out = sim.run(out=sc.output_path(args.out), end=st["sim.end"], progress=args.progress)
+    print(f"wrote {out}")
+    line = _kpi_line(Path(out))
+    if line:
+        print(line)
+    return EXIT_OK
+
+
+def _kpi_line(path: Path) -> str:
+    """A one-line summary of a finished run's trips (empty if the results cannot be read)."""
+    try:
+        from . import results
+
+        res = results.open(path)
+        trips = res.trips
+        arrived = trips["arrival"].notna()
+        n, na = len(trips), int(arrived.sum())
+        done = trips[arrived]
+        parts = [f"trips {n}", f"arrived {na}"]
+        for col, label in (("duration", "mean travel time"), ("time_loss", "mean time loss")):
+            if col in done and na:
+                parts.append(f"{label} {float(done[col].mean()):.1f} s")
+        if "insertion_delay" in trips and n:
+            delay = trips["insertion_delay"].astype(float)
+            if delay.notna().any():
+                parts.append(f"mean insertion delay {float(delay.mean()):.1f} s")
+        return "kpi: " + ", ".join(parts)
+    except Exception as exc:  # the run itself succeeded; say why there is no KPI line
+        return f"kpi: not available ({type(exc).__name__}: {exc}); try 'mobsim kpi {path}'"
+
+
+def _result_path(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise InputError(f"result file not found: {path}", source=str(path),
+                         fix="give the .h5 file written by 'mobsim run'")
+    return path
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    """KPIs of a result file, with the kpi.* settings the run was made with."""
+    path = _result_path(args.result)
+    from . import kpi, results
+    from .settings import from_toml
+
+    res = results.open(path, allow_partial=args.allow_partial)
+    st = from_toml(res.config, f"{path} (/provenance/config)")  # the run's own kpi.* settings
+    values = kpi.compute(res, group_by=args.by, interval=st["kpi.interval"],
+                         los_signal=tuple(st["kpi.los_signal"]), los_priority=tuple(st["kpi.los_priority"]))
+    if args.json:
+        to_json = getattr(kpi, "to_json", None)
+        print(to_json(values) if to_json else json.dumps(values, indent=2, default=_json_default))
+    else:
+        print(kpi.format_table(values))
+    return EXIT_OK
+
+
+def _json_default(x: Any) -> Any:
+    if hasattr(x, "item"):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if hasattr(x, "to_dict"):
+        return x.to_dict()
+    return str(x)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    path = _result_path(args.result)
+    from . import plot, results
+
+    res = results.open(path, allow_partial=args.allow_partial)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for p in plot.plot_all(res, out_dir):
+        print(p)
+    return EXIT_OK
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from .settings import describe
+
+    print(describe(), end="")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "kpi": cmd_kpi, "plot": cmd_plot,
+            "settings": cmd_settings}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``mobsim`` command with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        debug = getattr(args, "debug", False)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except SystemExit as exc:  # --help, --help-settings
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except UsageError as exc:
+        print(f"mobsim: error: {exc}\n  see '{exc.prog} --help'", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mobsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except InputError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"mobsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+            print(f"mobsim: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        else:
+            print(f"mobsim: error: {type(exc).__name__}: {exc}\n  run with --debug for the traceback",
+                  file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,493 @@
+"""Scenarios: one TOML file that names the network, vehicle types, demand and every setting.
+
+Layout (every section optional except a network; relative paths are relative to the file)::
+
+    [scenario]
+    name = "default"               # used for the default output file results/<name>.h5
+    description = "morning peak"
+
+    [network]
+    dir = "net"                    # GMNS CSV folder (node.csv, link.csv, ...) ...
+    # generator = "grid"           # ... or one of mobsim.generators: grid, corridor, ring,
+    # [network.params]             #     district, single_link, with its keyword arguments
+    # rows = 3
+
+    [[vtypes]]                     # mobsim.vtypes.VehicleType fields; default: one type "car"
+    id = "car"
+    tau = 1.2
+
+    [demand]
+    trips = "trips.csv"            # trip table(s); see mobsim.demand for every source
+    unreachable = "error"          # settings of the [demand] section (see mobsim.settings)
+    [[demand.od]]
+    file = "od.csv"
+    zones = "zones.csv"
+    end = 3600
+    [[demand.flows]]
+    id = "f1"
+    from = "a"
+    to = "b"
+    end = 3600
+    vehs_per_hour = 600
+
+    [sim]                          # and [junction], [routing], [output], [kpi]:
+    dt = 0.5                       # the settings of mobsim.settings.SETTINGS
+
+Unknown sections and keys are errors (with the closest known name). ``load_scenario`` applies
+``--set key=value`` overrides after the file, validates everything, reads the network and
+demand, and returns a :class:`Scenario` whose ``resolved_toml`` is the complete configuration
+with every default written out (it loads back to the same settings).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import inspect
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import settings as st
+from .demand import DEMAND_INPUT_KEYS, TripChecker, load_demand, normalize_config
+from .errors import InputError
+from .network import Network
+from .trips import Trip
+from .vtypes import VehicleType
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+#: The table of every setting (re-exported from :mod:`mobsim.settings`).
+SETTINGS = st.SETTINGS
+#: Network generators a scenario may name (functions of :mod:`mobsim.generators`).
+GENERATORS = ("grid", "corridor", "ring", "district", "single_link")
+#: Sections of a scenario file (settings sections come from :data:`mobsim.settings.SECTIONS`).
+SECTIONS = tuple(dict.fromkeys(("scenario", "network", "vtypes", "demand") + st.SECTIONS))
+SCENARIO_KEYS = ("name", "description")
+NETWORK_KEYS = ("dir", "generator", "params")
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+@dataclass
+class Scenario:
+    """A loaded, validated scenario: everything a :class:`mobsim.engine.Simulation` needs.
+
+    Attributes
+    ----------
+    name: scenario name (letters, digits, ``_ . -``); names the default output file.
+    path: the scenario file, or None for :func:`scenario_from_objects`.
+    base_dir: folder that relative paths in the scenario are resolved against.
+    network: the road network.
+    vtypes: vehicle types; a trip's ``vtype`` is one of their ids.
+    trips: every trip, sorted by ``(depart, id)``.
+    settings: every setting of :data:`mobsim.settings.SETTINGS` by dotted key, defaults resolved.
+    warnings: non-fatal findings of the network check and demand loading.
+    resolved_toml: the complete configuration as TOML (defaults written out), for provenance.
+    input_files: ``(absolute path, sha256 hex)`` of every file read.
+    description: free text from ``[scenario] description``.
+    config: the resolved non-setting sections (scenario, network, vtypes, demand inputs).
+    """
+
+    name: str
+    path: Path | None
+    base_dir: Path
+    network: Network
+    vtypes: list[VehicleType]
+    trips: list[Trip]
+    settings: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    resolved_toml: str = ""
+    input_files: list[tuple[str, str]] = field(default_factory=list)
+    description: str = ""
+    config: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def with_settings(self, **dotted: Any) -> Scenario:
+        """A copy with some settings changed, e.g. ``sc.with_settings(**{"sim.dt": 0.25})`` or
+        ``sc.with_settings(sim__dt=0.25)`` (``__`` stands for the dot).
+
+        Values are validated as in a scenario file and vehicle types are re-checked against
+        ``sim.dt``. The demand is *not* regenerated: a changed ``sim.seed`` affects the engine's
+        random draws but not already-drawn OD departures (reload the scenario for that).
+        """
+        source = "with_settings"
+        new = dict(self.settings)
+        for raw, value in dotted.items():
+            key = raw.replace("__", ".")
+            new[key] = st.validate(key, value, source)
+        st.check_consistency(new, source)
+        _check_vtypes(self.vtypes, new["sim.dt"], source)
+        out = dataclasses.replace(self, settings=new, warnings=list(self.warnings),
+                                  input_files=list(self.input_files))
+        out.resolved_toml = _resolved_toml(self.config, new, self.path)
+        return out
+
+    def output_path(self, out: str | Path | None = None) -> Path:
+        """Where the run's result file goes: ``out`` if given, else ``output.file``, else
+        ``results/<name>.h5``; relative paths are relative to the current directory."""
+        if out:
+            return Path(out)
+        if self.settings["output.file"]:
+            return Path(self.settings["output.file"])
+        return Path("results") / f"{self.name}.h5"
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for ``mobsim validate``: nodes, links, lanes, signals, movements, trips, vtypes."""
+        net = self.network
+        departs = [t.depart for t in self.trips]
+        return {
+            "name": self.name,
+            "nodes": len(net.nodes),
+            "links": len(net.links),
+            "lanes": sum(link.lanes for link in net.links),
+            "lane_km": sum(link.lanes * link.length for link in net.links) / 1000.0,
+            "movements": len(net.movements),
+            "signals": sum(1 for n in net.nodes if n.control == "signal"),
+            "trips": len(self.trips),
+            "first_depart": min(departs) if departs else math.nan,
+            "last_depart": max(departs) if departs else math.nan,
+            "vtypes": [v.id for v in self.vtypes],
+            "warnings": len(self.warnings),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Load, validate and resolve a scenario file (or a folder holding ``scenario.toml``).
+
+    ``overrides`` are ``"key=value"`` strings (``mobsim run --set``), applied after the file and
+    validated the same way (source ``"--set"``). Raises :class:`InputError` for any bad input.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "scenario.toml"
+    if not path.is_file():
+        raise InputError("scenario file not found", source=str(path),
+                         fix="give the path of a scenario .toml file (or a folder with scenario.toml)")
+    source = str(path)
+    data = path.read_bytes()
+    files: list[Path] = [path]
+    try:
+        cfg = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", source=source,
+                         fix="save the scenario file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", source=source,
+                         fix="fix the syntax at that line (see https://toml.io)") from None
+    base_dir = path.resolve().parent
+
+    config, values = _split_config(cfg, source)
+    settings = st.defaults()
+    for key, value in values.items():
+        settings[key] = st.validate(key, value, source)
+    for text in overrides:
+        key, value = st.parse_override(text, "--set")
+        settings[key] = value
+    st.check_consistency(settings, f"{source} (with --set)" if overrides else source)
+
+    name = config["scenario"].get("name") or (path.parent.resolve().name if path.stem == "scenario"
+                                              else path.stem)
+    config["scenario"]["name"] = _check_name(name, source)
+    vtypes = _build_vtypes(config["vtypes"], settings["sim.dt"], source)
+    config["vtypes"] = [v.as_dict() for v in vtypes]
+    config["demand"] = normalize_config(config["demand"], source)
+
+    network = _build_network(config["network"], base_dir, source, files)
+    warnings = list(_check_network(network))
+    trips = load_demand(config["demand"], base_dir, network, settings["sim.seed"], source,
+                        vtypes=[v.id for v in vtypes], warnings=warnings, files=files)
+    warnings.extend(_window_warnings(trips, settings, source))
+    return Scenario(
+        name=config["scenario"]["name"], path=path, base_dir=base_dir, network=network,
+        vtypes=vtypes, trips=trips, settings=settings, warnings=warnings,
+        resolved_toml=_resolved_toml(config, settings, path), input_files=_hash_files(files),
+        description=config["scenario"].get("description", ""), config=config)
+
+
+def scenario_from_objects(network: Network, trips: Iterable[Trip],
+                          vtypes: Sequence[VehicleType] | None = None,
+                          settings: dict[str, Any] | None = None, name: str = "inline") -> Scenario:
+    """A scenario from Python objects (notebooks, tests): checked like a loaded one.
+
+    ``settings`` maps dotted keys to values (the rest are defaults); ``vtypes`` defaults to one
+    ``VehicleType()`` (id ``"car"``). Trips are checked against the network and vehicle types and
+    sorted by ``(depart, id)``; the network goes through :func:`mobsim.netcheck.check_network`.
+    """
+    source = f"scenario '{name}'"
+    resolved = st.resolve(dict(settings or {}), source)
+    vtypes = list(vtypes) if vtypes else [VehicleType()]
+    _check_vtypes(vtypes, resolved["sim.dt"], source)
+    warnings = list(_check_network(network))
+    checker = TripChecker(network, [v.id for v in vtypes])
+    seen: set[str] = set()
+    checked = []
+    for t in trips:
+        element = f"trip '{t.id}'"
+        if t.id in seen:
+            raise InputError("duplicate trip id", source=source, element=element, fix="make trip ids unique")
+        seen.add(t.id)
+        if not math.isfinite(t.depart) or t.depart < 0:
+            raise InputError(f"depart = {t.depart} is not a time >= 0 s", source=source, element=element,
+                             fix="give depart in seconds, >= 0")
+        checked.append(checker.trip(t.id, t.origin, t.destination, t.depart, t.vtype, tuple(t.route),
+                                    t.depart_lane, t.depart_speed, source, element))
+    checked.sort(key=lambda t: (t.depart, t.id))
+    warnings.extend(_window_warnings(checked, resolved, source))
+    config = {"scenario": {"name": _check_name(name, source), "description": ""},
+              "network": {}, "vtypes": [v.as_dict() for v in vtypes],
+              "demand": {"trips": [], "od": [], "flows": []},
+              "inline": f"network {network.name!r} (source {network.source}) and {len(checked)} trips "
+                        "given as Python objects; this file alone does not reproduce them"}
+    return Scenario(name=name, path=None, base_dir=Path.cwd(), network=network, vtypes=vtypes,
+                    trips=checked, settings=resolved, warnings=warnings,
+                    resolved_toml=_resolved_toml(config, resolved, None), input_files=[],
+                    config=config)
+
+
+def _split_config(cfg: dict, source: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a parsed file into the non-setting sections and a flat dict of setting values."""
+    for sec, value in cfg.items():
+        if sec not in SECTIONS:
+            raise InputError(f"unknown section [{sec}]{st.suggest(sec, SECTIONS)}", source=source,
+                             element=f"[{sec}]", fix=f"use only the sections {', '.join(SECTIONS)}")
+        if sec == "vtypes":
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise InputError("vtypes must be an array of tables", source=source, element="vtypes",
+                                 fix="write each vehicle type as a [[vtypes]] table")
+        elif not isinstance(value, dict):
+            raise InputError(f"[{sec}] must be a table, got {value!r}", source=source, element=sec,
+                             fix=f"write it as a [{sec}] section")
+    config: dict[str, Any] = {"scenario": dict(cfg.get("scenario", {})),
+                              "network": dict(cfg.get("network", {})),
+                              "vtypes": list(cfg.get("vtypes", [])), "demand": {}}
+    for key, value in config["scenario"].items():
+        if key not in SCENARIO_KEYS:
+            raise InputError(f"unknown key{st.suggest(key, SCENARIO_KEYS)}", source=source,
+                             element=f"scenario.{key}", fix=f"use only: {', '.join(SCENARIO_KEYS)}")
+        if not isinstance(value, str):
+            raise InputError(f"must be a string, got {value!r}", source=source, element=f"scenario.{key}",
+                             fix=f'write {key} = "..."')
+    values: dict[str, Any] = {}
+    for sec in st.SECTIONS:
+        for key, value in cfg.get(sec, {}).items():
+            dotted = f"{sec}.{key}"
+            if sec == "demand" and key in DEMAND_INPUT_KEYS:
+                config["demand"][key] = value
+            elif dotted in st.SETTINGS:
+                values[dotted] = value
+            else:
+                known = [k.split(".", 1)[1] for k in st.SETTINGS if k.startswith(sec + ".")]
+                if sec == "demand":
+                    known += list(DEMAND_INPUT_KEYS)
+                raise InputError(f"unknown key{st.suggest(key, known)}", source=source, element=dotted,
+                                 fix=f"known keys of [{sec}]: {', '.join(known)} "
+                                     "('mobsim settings' explains each)")
+    return config, values
+
+
+def _check_name(name: Any, source: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise InputError(f"scenario name {name!r} cannot be used in a file name", source=source,
+                         element="scenario.name", fix="use letters, digits, '_', '.' and '-' only")
+    return name
+
+
+def _check_vtypes(vtypes: Sequence[VehicleType], dt: float, source: str) -> None:
+    seen: set[str] = set()
+    for v in vtypes:
+        if v.id in seen:
+            raise InputError(f"vehicle type id '{v.id}' is defined twice", source=source,
+                             element=f"vtype '{v.id}'", fix="give each [[vtypes]] table its own id")
+        seen.add(v.id)
+        v.validate(dt, source)
+
+
+def _build_vtypes(tables: list[dict], dt: float, source: str) -> list[VehicleType]:
+    if not tables:
+        vtypes = [VehicleType()]
+    else:
+        vtypes = []
+        float_fields = {f.name for f in dataclasses.fields(VehicleType) if f.name != "id"}
+        for i, table in enumerate(tables):
+            vid = table.get("id")
+            if not isinstance(vid, str) or not vid:
+                raise InputError("missing or empty id", source=source, element=f"[[vtypes]] #{i + 1}",
+                                 fix='give every vehicle type an id, e.g. id = "car"')
+            d = {k: (float(v) if k in float_fields and isinstance(v, int) and not isinstance(v, bool)
+                     else v) for k, v in table.items()}
+            vtypes.append(VehicleType.from_dict(d, source))
+    _check_vtypes(vtypes, dt, source)
+    return vtypes
+
+
+def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path]) -> Network:
+    for key in cfg:
+        if key not in NETWORK_KEYS:
+            raise InputError(f"unknown key{st.suggest(key, NETWORK_KEYS)}", source=source,
+                             element=f"network.{key}", fix=f"use only: {', '.join(NETWORK_KEYS)}")
+    has_dir, has_gen = "dir" in cfg, "generator" in cfg
+    if has_dir == has_gen:
+        raise InputError("the [network] section needs exactly one of 'dir' and 'generator'",
+                         source=source, element="[network]",
+                         fix='write dir = "net" (a GMNS CSV folder) or generator = "grid"')
+    if has_dir:
+        if "params" in cfg:
+            raise InputError("network.params only applies to a generator", source=source,
+                             element="network.params", fix="remove [network.params] or use a generator")
+        if not isinstance(cfg["dir"], str) or not cfg["dir"]:
+            raise InputError(f"must be a folder name, got {cfg['dir']!r}", source=source,
+                             element="network.dir", fix='write dir = "net"')
+        folder = base_dir / cfg["dir"]
+        if not folder.is_dir():
+            raise InputError(f"network folder not found: {folder}", source=source, element="network.dir",
+                             fix="give the folder holding node.csv and link.csv, relative to the "
+                                 "scenario file")
+        netio = importlib.import_module("mobsim.netio")
+        network = netio.read_network(folder)
+        files.extend(sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".csv"))
+        return network
+
+    name = cfg["generator"]
+    if name not in GENERATORS:
+        raise InputError(f"unknown generator {name!r}{st.suggest(str(name), GENERATORS)}", source=source,
+                         element="network.generator", fix=f"use one of {', '.join(GENERATORS)}")
+    params = cfg.get("params", {})
+    if not isinstance(params, dict):
+        raise InputError("network.params must be a table", source=source, element="network.params",
+                         fix="write the generator's arguments under [network.params]")
+    generators = importlib.import_module("mobsim.generators")
+    fn = getattr(generators, name)
+    sig = inspect.signature(fn)
+    accepted = [p.name for p in sig.parameters.values()
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+    for key in params:
+        if key not in accepted and not takes_any:
+            raise InputError(f"generator {name} has no parameter '{key}'{st.suggest(key, accepted)}",
+                             source=source, element=f"network.params.{key}",
+                             fix=f"{name}() takes: {', '.join(accepted) or 'no parameters'}")
+    try:
+        sig.bind(**params)
+    except TypeError as exc:
+        raise InputError(f"bad parameters for generator {name}: {exc}", source=source,
+                         element="network.params", fix=f"{name}() takes: {', '.join(accepted)}") from None
+    return fn(**params)
+
+
+def _check_network(network: Network) -> list[str]:
+    netcheck = importlib.import_module("mobsim.netcheck")
+    return list(netcheck.check_network(network))
+
+
+def _window_warnings(trips: list[Trip], settings: dict[str, Any], source: str) -> list[str]:
+    out = []
+    begin, end = settings["sim.begin"], settings["sim.end"]
+    if not trips:
+        out.append(f"{source}: the scenario has no trips")
+    late = sum(1 for t in trips if t.depart >= end)
+    if late:
+        out.append(f"{source}: {late} trip(s) depart at or after sim.end = {end} s and will not be "
+                   "inserted")
+    early = sum(1 for t in trips if t.depart < begin)
+    if early:
+        out.append(f"{source}: {early} trip(s) depart before sim.begin = {begin} s and will be "
+                   "inserted from sim.begin on, late")
+    return out
+
+
+def _hash_files(files: list[Path]) -> list[tuple[str, str]]:
+    out: dict[str, str] = {}
+    for p in files:
+        key = str(Path(p).resolve())
+        if key not in out:
+            out[key] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+    return list(out.items())
+
+
+# --------------------------------------------------------------------------------------------
+# the resolved configuration as TOML
+
+
+def _resolved_doc(config: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"scenario": config["scenario"]}
+    if config.get("network"):
+        doc["network"] = config["network"]
+    doc["vtypes"] = config["vtypes"]
+    for sec in st.SECTIONS:
+        table = {k.split(".", 1)[1]: v for k, v in settings.items() if k.startswith(sec + ".")}
+        if sec == "demand":
+            dem = config["demand"]
+            if not config.get("inline"):
+                table["trips"] = dem["trips"]
+            for name in ("od", "flows"):
+                if dem[name]:
+                    table[name] = [{k: v for k, v in t.items() if v is not None} for t in dem[name]]
+        doc[sec] = table
+    return doc
+
+
+def _resolved_toml(config: dict[str, Any], settings: dict[str, Any], path: Path | None) -> str:
+    head = ["# mobsim resolved scenario: every setting written out, including defaults."]
+    if path is not None:
+        head.append(f"# from {path}; relative paths are relative to {path.resolve().parent}")
+    if config.get("inline"):
+        head.append(f"# {config['inline']}")
+    return "\n".join(head) + "\n\n" + dumps_toml(_resolved_doc(config, settings))
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(k: str) -> str:
+    return k if _BARE_KEY.fullmatch(k) else st.format_value(k)
+
+
+def _is_table_array(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+
+def _inline(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_key(k)} = {_inline(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_inline(x) for x in v) + "]"
+    return st.format_value(v)
+
+
+def dumps_toml(doc: dict[str, Any]) -> str:
+    """Write a dict as TOML: strings, booleans, numbers, arrays, tables and arrays of tables.
+
+    A tiny writer for mobsim's own resolved configurations (no extra dependency); values must
+    not be None or dates. ``tomllib.loads(dumps_toml(d)) == d`` for such dicts.
+    """
+    lines: list[str] = []
+    _write_table(lines, (), doc, header=False)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _write_table(lines: list[str], path: tuple[str, ...], table: dict[str, Any], header: bool) -> None:
+    scalars = [(k, v) for k, v in table.items() if not isinstance(v, dict) and not _is_table_array(v)]
+    subtables = [(k, v) for k, v in table.items() if isinstance(v, dict)]
+    arrays = [(k, v) for k, v in table.items() if _is_table_array(v)]
+    if header and path:
+        lines.append("")
+        lines.append(f"[{'.'.join(_key(p) for p in path)}]")
+    for k, v in scalars:
+        lines.append(f"{_key(k)} = {_inline(v)}")
+    for k, v in subtables:
+        _write_table(lines, path + (k,), v, header=True)
+    for k, items in arrays:
+        for item in items:
+            lines.append("")
+            lines.append(f"[[{'.'.join(_key(p) for p in path + (k,))}]]")
+            _write_table(lines, path + (k,), item, header=False)

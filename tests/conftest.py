@@ -1,0 +1,87 @@
+"""Shared helpers and fixtures for the engine tests (physics, verification, invariants, determinism).
+
+Every scenario here is built in Python with :func:`mobsim.scenario.scenario_from_objects` and the
+network generators, and kept small: all engine tests share the same numba kernels (compiled once,
+then loaded from numba's cache), so what costs time is simulated vehicle-steps, not set-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from mobsim import generators
+from mobsim.engine import Simulation
+from mobsim.scenario import Scenario, scenario_from_objects
+from mobsim.trips import Trip
+from mobsim.vtypes import VehicleType
+
+
+def make_scenario(network: Any, trips: Iterable[Trip], vtypes: Sequence[VehicleType] | None = None,
+                  name: str = "test", **settings: Any) -> Scenario:
+    """A scenario from objects; ``settings`` use ``__`` for the dot (``sim__dt=0.25``)."""
+    s = {k.replace("__", "."): v for k, v in settings.items()}
+    return scenario_from_objects(network, list(trips), vtypes=vtypes, settings=s, name=name)
+
+
+def make_sim(network: Any, trips: Iterable[Trip], vtypes: Sequence[VehicleType] | None = None,
+             seed: int | None = None, threads: int | None = None, **settings: Any) -> Simulation:
+    """A CPU :class:`Simulation` of a scenario built by :func:`make_scenario`."""
+    return Simulation(make_scenario(network, trips, vtypes, **settings), backend="cpu", seed=seed,
+                      threads=threads)
+
+
+def boundary_links(net: Any) -> tuple[list[str], list[str]]:
+    """(entry links, exit links) of a grid: links from and to its boundary stub nodes."""
+    stubs = {n.id for n in net.nodes if not n.id.startswith("n")}
+    entries = [lk.id for lk in net.links if lk.from_node in stubs]
+    exits = [lk.id for lk in net.links if lk.to_node in stubs]
+    return entries, exits
+
+
+def random_grid_trips(net: Any, n: int, horizon: float, rng: np.random.Generator,
+                      prefix: str = "t") -> list[Trip]:
+    """``n`` trips between random boundary stubs of a grid (never back to the origin's stub),
+    departing uniformly at random in ``[0, horizon)`` s, rounded to 0.1 s."""
+    entries, exits = boundary_links(net)
+    trips = []
+    for k in range(n):
+        o = entries[int(rng.integers(len(entries)))]
+        stub = o.split("-")[0]
+        choices = [e for e in exits if e.split("-")[1] != stub]
+        d = choices[int(rng.integers(len(choices)))]
+        trips.append(Trip(f"{prefix}{k}", o, d, round(float(rng.uniform(0.0, horizon)), 1)))
+    return trips
+
+
+def running(sim: Simulation) -> np.ndarray:
+    """Indices of the running vehicles."""
+    return np.nonzero(sim.V.status == 1)[0]
+
+
+def lane_orders(sim: Simulation) -> dict[int, list[int]]:
+    """Running vehicle ids on every occupied lane, sorted from the lane's start to its end."""
+    V = sim.V
+    idx = running(sim)
+    out: dict[int, list[int]] = {}
+    if len(idx) == 0:
+        return out
+    order = np.lexsort((V.pos[idx], V.lane[idx]))
+    for i in idx[order]:
+        out.setdefault(int(V.lane[i]), []).append(int(i))
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_grid():
+    """A 2 x 2 signalised grid, one lane, 150 m blocks (12 boundary stubs)."""
+    return generators.grid(rows=2, cols=2, block_length=150.0, lanes=1, signalised=True, cycle=60.0)
+
+
+@pytest.fixture(scope="session")
+def grid_trips(small_grid) -> list[Trip]:
+    """150 random trips on :func:`small_grid`, departing over the first 300 s."""
+    return random_grid_trips(small_grid, 150, 300.0, np.random.default_rng(7))

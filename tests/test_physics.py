@@ -1,0 +1,265 @@
+"""Unit tests of the pure physics functions (kernels/idm.py, mobil.py, rng.py), called as plain Python.
+
+The functions are ``register_jitable``: without numba's JIT they are ordinary Python, which is what
+these tests exercise (the engine compiles the very same source).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mobsim.kernels import idm, mobil, rng
+from mobsim.vtypes import VehicleType
+
+CAR = VehicleType()
+A, B, S0, T, DELTA, LEN = CAR.accel, CAR.decel, CAR.min_gap, CAR.tau, CAR.delta, CAR.length
+V0 = 30.0
+
+
+def accel(v: float, gap: float, vl: float, v0: float = V0) -> float:
+    return idm.idm_accel(v, v0, gap, vl, A, B, S0, T, DELTA)
+
+
+# ------------------------------------------------------------------------------ IDM
+@pytest.mark.parametrize("v", [0.5, 5.0, 10.0, 15.0, 20.0, 25.0, 29.0])
+def test_equilibrium_gap_is_a_fixed_point(v: float) -> None:
+    """At the equilibrium gap behind a leader at the same speed the IDM acceleration vanishes."""
+    se = idm.equilibrium_gap(v, V0, S0, T, DELTA)
+    assert se >= S0 + v * T
+    assert accel(v, se, v) == pytest.approx(0.0, abs=1e-9)
+    # Closer: brake; farther: accelerate (the equilibrium is attracting in the gap).
+    assert accel(v, 0.95 * se, v) < 0.0 < accel(v, 1.05 * se, v)
+
+
+def test_equilibrium_flow() -> None:
+    for v in (5.0, 10.0, 20.0):
+        se = idm.equilibrium_gap(v, V0, S0, T, DELTA)
+        assert idm.equilibrium_flow(v, V0, S0, T, DELTA, LEN) == pytest.approx(v / (se + LEN), rel=1e-12)
+    assert idm.equilibrium_gap(V0, V0, S0, T, DELTA) == math.inf
+    assert idm.equilibrium_flow(V0, V0, S0, T, DELTA, LEN) == 0.0
+
+
+def test_free_acceleration() -> None:
+    assert idm.idm_free(0.0, V0, A, DELTA) == pytest.approx(A)
+    assert idm.idm_free(V0, V0, A, DELTA) == pytest.approx(0.0, abs=1e-12)
+    assert idm.idm_free(1.1 * V0, V0, A, DELTA) < 0.0
+    # A leader far away is the free road.
+    assert accel(0.0, 1e9, 0.0) == pytest.approx(A)
+    assert accel(V0, 1e9, V0) == pytest.approx(0.0, abs=1e-9)
+    # Monotone: faster is never more acceleration.
+    speeds = np.linspace(0.0, V0, 31)
+    acc = [idm.idm_free(v, V0, A, DELTA) for v in speeds]
+    assert all(x >= y for x, y in zip(acc, acc[1:]))
+
+
+def test_desired_gap() -> None:
+    assert idm.idm_desired_gap(0.0, 0.0, A, B, S0, T) == S0
+    assert idm.idm_desired_gap(10.0, 10.0, A, B, S0, T) == pytest.approx(S0 + 10.0 * T)
+    # Approaching a slower leader asks for more room; a faster leader never for less than s0.
+    assert idm.idm_desired_gap(10.0, 5.0, A, B, S0, T) > S0 + 10.0 * T
+    assert idm.idm_desired_gap(1.0, 30.0, A, B, S0, T) == S0
+
+
+def test_touching_gap_is_finite() -> None:
+    a = accel(10.0, 0.0, 0.0)
+    assert math.isfinite(a) and a < -1e3
+
+
+def simulate_stop(v: float, dist: float, dt: float, v0: float = 13.89,
+                  emergency: float = CAR.emergency_decel) -> tuple[float, float, float, float]:
+    """Drive towards a stop line ``dist`` m ahead with idm_stop and the ballistic update.
+
+    Returns (final distance to the line, final speed, hardest deceleration, closest approach).
+    """
+    x = 0.0
+    hardest = 0.0
+    closest = dist
+    for _ in range(int(120.0 / dt)):
+        acc = idm.idm_stop(v, v0, dist - x, A, B, S0, T, DELTA)
+        acc = max(acc, -emergency)
+        dx, vn = idm.ballistic(v, acc, dt)
+        hardest = max(hardest, (v - vn) / dt)
+        x += dx
+        v = vn
+        closest = min(closest, dist - x)
+    return dist - x, v, hardest, closest
+
+
+@pytest.mark.parametrize("dt", [0.1, 0.25, 0.5, 1.0])
+def test_stop_line(dt: float) -> None:
+    """From 50 m at 10 m/s: brakes, comes to rest just before the line, never beyond it."""
+    # At its desired speed the driver brakes at once (below v0 = 13.89 m/s IDM first still
+    # accelerates a little: s* = 27 m is well inside 50 m).
+    assert idm.idm_stop(10.0, 10.0, 50.0, A, B, S0, T, DELTA) < 0.0
+    rest, v, hardest, closest = simulate_stop(10.0, 50.0, dt, v0=10.0)
+    assert v == pytest.approx(0.0, abs=1e-3)
+    assert closest >= 0.0  # never beyond the line
+    assert 0.0 <= rest <= idm.STOP_LINE_CLEARANCE + 0.1
+    # IDM brakes smoothly here: harder than comfortable is allowed, emergency is not needed.
+    assert 0.5 * B < hardest < CAR.emergency_decel
+    rest, v, hardest, closest = simulate_stop(10.0, 50.0, dt, v0=13.89)
+    assert closest >= 0.0 and 0.0 <= rest <= idm.STOP_LINE_CLEARANCE + 0.1 and v < 1e-3
+    assert hardest < CAR.emergency_decel
+
+
+@pytest.mark.parametrize("v,dist", [(13.89, 100.0), (5.0, 10.0), (0.0, 30.0), (13.89, 25.0)])
+def test_stop_line_never_crossed(v: float, dist: float) -> None:
+    rest, vn, _, closest = simulate_stop(v, dist, 0.5)
+    assert closest >= 0.0 and rest <= idm.STOP_LINE_CLEARANCE + 0.1 and vn == pytest.approx(0.0, abs=1e-3)
+
+
+def test_can_stop() -> None:
+    assert idm.can_stop(10.0, 100.0 / (2 * B) + 1e-9, B)
+    assert not idm.can_stop(10.0, 100.0 / (2 * B) - 1e-6, B)
+    assert idm.can_stop(0.0, 0.0, B)
+
+
+# ------------------------------------------------------------------------------ ballistic
+def test_ballistic_plain() -> None:
+    dx, vn = idm.ballistic(10.0, 1.0, 0.5)
+    assert dx == pytest.approx(10.0 * 0.5 + 0.5 * 0.25) and vn == pytest.approx(10.5)
+    assert idm.ballistic(10.0, 0.0, 0.5) == (5.0, 10.0)
+
+
+@pytest.mark.parametrize("v,acc,dt", [(10.0, -9.0, 2.0), (3.0, -4.5, 1.0), (0.2, -1.0, 0.5)])
+def test_ballistic_stops_within_the_step(v: float, acc: float, dt: float) -> None:
+    dx, vn = idm.ballistic(v, acc, dt)
+    assert vn == 0.0
+    assert dx == pytest.approx(-v * v / (2.0 * acc))
+    assert 0.0 <= dx <= v * dt
+
+
+def test_ballistic_never_negative() -> None:
+    for v in (0.0, 0.01, 1.0, 30.0):
+        for acc in (-100.0, -9.0, -1.0, 0.0, 2.0):
+            for dt in (0.1, 0.5, 2.0):
+                dx, vn = idm.ballistic(v, acc, dt)
+                assert vn >= 0.0 and dx >= 0.0 and math.isfinite(dx)
+    assert idm.ballistic(0.0, -5.0, 0.5) == (0.0, 0.0)
+
+
+def test_free_acceleration_reaches_v0_without_overshoot_for_normal_speeds() -> None:
+    """Integrating idm_free with the ballistic update approaches v0 from below (dt = 0.5 s).
+
+    (For desired speeds below ``4 a dt`` the explicit update can overshoot v0 slightly: see
+    tests/test_invariants.py::test_speed_never_exceeds_a_low_desired_speed.)
+    """
+    for v0 in (8.33, 13.89, 30.0):
+        v = 0.0
+        for _ in range(400):
+            _, v = idm.ballistic(v, idm.idm_free(v, v0, A, DELTA), 0.5)
+            assert v <= v0 + 1e-12
+        assert v == pytest.approx(v0, rel=1e-3)
+
+
+# ------------------------------------------------------------------------------ insertion speed
+@pytest.mark.parametrize("gap", [2.5, 3.0, 5.0, 10.0, 20.0, 40.0, 80.0, 500.0])
+@pytest.mark.parametrize("vl", [0.0, 5.0, 13.89, 30.0])
+def test_safe_insert_speed(gap: float, vl: float) -> None:
+    v0 = 25.0
+    v = idm.safe_insert_speed(gap, v0, vl, A, B, S0, T)
+    assert 0.0 <= v <= v0
+    # The desired gap at that speed fits.
+    assert idm.idm_desired_gap(v, vl, A, B, S0, T) <= gap + 1e-9
+    # Never slower than the bound without the interaction term (s0 + v T <= gap), as far as the
+    # leader is at least as fast ...
+    assert v >= min(v0, vl, (gap - S0) / T) - 1e-9
+    # ... and above the leader's speed the highest speed that fits (unless capped by v0). Below
+    # it the function keeps the conservative bound (gap - s0) / T, although a follower slower
+    # than its leader would fit a little faster: safe, just not the largest.
+    if vl < v < v0 - 1e-9:
+        assert idm.idm_desired_gap(v + 1e-3, vl, A, B, S0, T) > gap
+
+
+def test_safe_insert_speed_no_room() -> None:
+    assert idm.safe_insert_speed(S0 - 1e-6, 25.0, 10.0, A, B, S0, T) == -1.0
+    assert idm.safe_insert_speed(0.0, 25.0, 0.0, A, B, S0, T) == -1.0
+    assert idm.safe_insert_speed(S0, 25.0, 0.0, A, B, S0, T) == 0.0
+
+
+def test_safe_insert_speed_free_road() -> None:
+    assert idm.safe_insert_speed(1e9, 13.89, 1e3, A, B, S0, T) == 13.89
+
+
+# ------------------------------------------------------------------------------ MOBIL
+def test_mobil_incentive() -> None:
+    # Own gain only (politeness 0).
+    assert mobil.mobil_incentive(1.0, 0.2, -0.5, 0.0, 0.3, 0.0, 0.0) == pytest.approx(0.8)
+    # Politeness weighs the followers' gains: new follower loses 0.5, old follower gains 0.3.
+    assert mobil.mobil_incentive(1.0, 0.2, -0.5, 0.0, 0.3, 0.0, 0.5) == pytest.approx(0.8 + 0.5 * (-0.2))
+    # Altruistic driver: a change that costs the others more than it gains is not worth it.
+    assert mobil.mobil_incentive(0.5, 0.0, -2.0, 0.0, 0.0, 0.0, 1.0) < 0.0
+
+
+def test_mobil_safety() -> None:
+    assert mobil.mobil_safe(-3.9, 4.0)
+    assert mobil.mobil_safe(-4.0, 4.0)
+    assert not mobil.mobil_safe(-4.01, 4.0)
+    assert mobil.mobil_safe(1.0, 4.0)
+
+
+def test_accept_gap() -> None:
+    assert mobil.accept_gap(5.0, 4.0)
+    assert mobil.accept_gap(4.0, 4.0)
+    assert not mobil.accept_gap(3.99, 4.0)
+    assert mobil.accept_gap(math.inf, 4.0)
+
+
+# ------------------------------------------------------------------------------ RNG
+def wrapping() -> np.errstate:
+    """A fresh ``np.errstate(over="ignore")``: what ``rng.wrapping`` is meant to be (see below)."""
+    return np.errstate(over="ignore")
+
+
+@pytest.mark.xfail(reason="rng.wrapping is one np.errstate instance; numpy 2 refuses to enter an "
+                          "errstate twice (TypeError), so only the first `with rng.wrapping:` works "
+                          "(engine._record_fcd uses it at every FCD sample with output.fcd_share < 1)",
+                   strict=False)
+def test_wrapping_is_reusable() -> None:
+    with rng.wrapping:
+        a = rng.u01(1, 1, 1, 1)
+    with rng.wrapping:
+        b = rng.u01(1, 1, 1, 1)
+    assert a == b
+
+
+def test_u01_range_and_determinism() -> None:
+    with wrapping():
+        xs = np.array([rng.u01(42, 1, a, 0) for a in range(10_000)])
+        again = np.array([rng.u01(42, 1, a, 0) for a in range(10_000)])
+        other_seed = np.array([rng.u01(43, 1, a, 0) for a in range(200)])
+        other_stream = np.array([rng.u01(42, 2, a, 0) for a in range(200)])
+        other_step = np.array([rng.u01(42, 1, a, 1) for a in range(200)])
+    assert np.all((xs > 0.0) & (xs < 1.0))
+    assert np.array_equal(xs, again)
+    assert abs(xs.mean() - 0.5) < 0.01          # sd of the mean: 0.0029
+    assert abs(xs.var() - 1.0 / 12.0) < 0.003
+    # Ten equal bins, each near 1000 (chi-square with 9 dof, p > 0.001 at 27.9).
+    counts = np.histogram(xs, bins=10, range=(0.0, 1.0))[0]
+    assert ((counts - 1000.0) ** 2 / 1000.0).sum() < 27.9
+    # Neighbouring agents are not correlated.
+    assert abs(np.corrcoef(xs[:-1], xs[1:])[0, 1]) < 0.05
+    for o in (other_seed, other_stream, other_step):
+        assert not np.array_equal(o, xs[:200])
+    assert len(np.unique(xs)) == len(xs)
+
+
+def test_u01_extreme_counters() -> None:
+    with wrapping():
+        for args in ((0, 0, 0, 0), (2**63 - 1, 7, 2**31 - 1, 2**40), (1, 1, 1, 1)):
+            x = rng.u01(*args)
+            assert 0.0 < x < 1.0
+
+
+def test_normal01() -> None:
+    with wrapping():
+        zs = np.array([rng.normal01(7, 1, a, 0) for a in range(10_000)])
+        again = np.array([rng.normal01(7, 1, a, 0) for a in range(100)])
+    assert np.all(np.isfinite(zs))
+    assert np.array_equal(zs[:100], again)
+    assert abs(zs.mean()) < 0.04                # sd of the mean: 0.01
+    assert abs(zs.std() - 1.0) < 0.03
+    assert abs((np.abs(zs) < 1.0).mean() - 0.6827) < 0.02
