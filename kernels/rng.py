@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from numba.extending import register_jitable
 
 STREAM_SPEED_FACTOR = 1

@@ -132,7 +132,6 @@ def compile_network(net: Network) -> CompiledNetwork:
     # Signal controllers and slots.
     prog_by_node = {p.node: p for p in net.signals}
     ctrl_nodes = [n.id for n in net.nodes if n.control == "signal"]
-    ctrl_of_node = {nid: c for c, nid in enumerate(ctrl_nodes)}
     ctrl_offset, ctrl_cycle, ctrl_phase_start = [], [], [0]
     phase_end, phase_state_start, phase_states = [], [], []
     slot_ctrl, slot_index, slot_base = [], [], {}

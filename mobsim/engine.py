@@ -103,8 +103,9 @@ class Simulation:
         if dropped:
             keep = np.ones(len(trips), bool)
             keep[dropped] = False
-            log.warning("%d trip(s) dropped: destination unreachable (demand.unreachable = drop)", len(dropped))
-            trips = [t for t, k in zip(trips, keep) if k]
+            log.warning("%d trip(s) dropped: destination unreachable (demand.unreachable = drop)",
+                        len(dropped))
+            trips = [t for t, k in zip(trips, keep, strict=True) if k]
             rs, re_ = rs[keep], re_[keep]
         self.dropped = len(dropped)
         self.trips = trips
@@ -125,7 +126,8 @@ class Simulation:
         dep = np.array([t.depart for t in self.trips], np.float64)
         V.depart_planned[:] = dep
         for k, t in enumerate(self.trips):
-            V.dlane[k] = -1 if t.depart_lane == "best" else (-2 if t.depart_lane == "first" else int(t.depart_lane))
+            dl = t.depart_lane
+            V.dlane[k] = -1 if dl == "best" else (-2 if dl == "first" else int(dl))
             V.dspeed[k] = -1.0 if t.depart_speed == "max" else float(t.depart_speed)
         L = allocate(LANE_FIELDS, cn.n_lanes, LaneState, xp, extra={"lane_start": cn.n_lanes + 1})
         ids = np.array([t.id for t in self.trips], dtype=object)

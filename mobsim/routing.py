@@ -137,7 +137,7 @@ def route_trips(cn: CompiledNetwork, trips: list[Trip], *, cost: np.ndarray | No
                 raise InputError(f"route of trip '{tr.id}' does not start at its origin and end at its "
                                  "destination", source=source, element=f"trip '{tr.id}'",
                                  fix="make the route's first and last links the origin and destination")
-            for x, y in zip(r[:-1], r[1:]):
+            for x, y in zip(r[:-1], r[1:], strict=True):
                 succ = a.link_next[a.link_next_start[x]:a.link_next_start[x + 1]]
                 if y not in succ:
                     raise InputError(

@@ -110,7 +110,7 @@ FCD = _cols(
 
 FCD_INDEX = _cols(
     ("time", "float64", "s", "sample time"),
-    ("offset", "int64", "1", "first row of the sample in the /fcd row datasets; the last is the next offset - 1"),
+    ("offset", "int64", "1", "first /fcd row of the sample (it ends before the next offset)"),
 )
 
 EVENTS = _cols(

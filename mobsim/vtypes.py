@@ -54,7 +54,7 @@ class VehicleType:
     lc_safe_decel: float = 4.0
 
     def validate(self, dt: float, source: str = "scenario") -> None:
-        """Raise :class:`InputError` for values that are out of range or physically unsafe with step ``dt`` s."""
+        """Raise :class:`InputError` for out-of-range values or ones unsafe with step ``dt`` (s)."""
         el = f"vtype '{self.id}'"
         for f in fields(self):
             if f.name == "id":
@@ -87,7 +87,8 @@ class VehicleType:
                 source=source, element=el, fix="make emergency_decel >= decel")
         if self.lc_safe_decel > self.emergency_decel:
             raise InputError(
-                f"lc_safe_decel={self.lc_safe_decel} m/s² exceeds emergency_decel={self.emergency_decel} m/s²",
+                f"lc_safe_decel={self.lc_safe_decel} m/s² exceeds "
+                f"emergency_decel={self.emergency_decel} m/s²",
                 source=source, element=el, fix="make lc_safe_decel <= emergency_decel")
         if self.speed_dev >= 0.5:
             raise InputError(f"speed_dev={self.speed_dev} is implausibly large", source=source,
