@@ -20,9 +20,10 @@ in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO)
 Every parallel loop writes only the vehicle or lane it owns, and every float sum is taken
 sequentially, so results are identical for any number of threads.
 
-numba pitfall (numba 0.68, seen here): a ``prange`` body that stores through a namedtuple field
-(``V.lc_dir[i] = ...``) or uses ``continue`` silently loses the stores. Every parallel loop here
-therefore only calls a serial ``*_one``/``*_lane`` function that does the work and the stores.
+The state arrives as numba StructRefs (:mod:`mobsim.kernels.structs`); with namedtuples, a
+``prange`` body that stored through a field lost the stores (numba 0.68), and every call passed
+hundreds of words. Parallel loops still only call a serial ``*_one``/``*_lane`` function, so the
+serial twins used below ``PARALLEL_MIN`` vehicles run the very same code.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ MAX_LOOKAHEAD = 4
 # small helpers
 # --------------------------------------------------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def desired_speed(V, N, vt, i, lane):
     ty = V.vtype[i]
     v0 = N.lane_speed[lane] * V.sfac[i]
@@ -121,7 +122,7 @@ def desired_speed(V, N, vt, i, lane):
     return v0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def follow_accel(V, N, vt, f, lead):
     """IDM acceleration of vehicle ``f`` behind vehicle ``lead`` (-1: free road) on f's lane."""
     ty = V.vtype[f]
@@ -133,7 +134,7 @@ def follow_accel(V, N, vt, f, lead):
                      vt[ty, T_TAU], vt[ty, T_DELTA])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def lane_serves(N, lane, link):
     """True if a movement leads from ``lane`` to ``link``."""
     for m in range(N.lane_mv_start[lane], N.lane_mv_start[lane + 1]):
@@ -142,7 +143,7 @@ def lane_serves(N, lane, link):
     return False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def choose_movement(N, lane, link, after):
     """The movement from ``lane`` to ``link`` (preferring one whose to-lane serves ``after``); -1 if none."""
     best = -1
@@ -155,7 +156,7 @@ def choose_movement(N, lane, link, after):
     return best
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def lane_score(N, lane, link, after):
     """How far ``lane`` serves the route: 0 no movement to ``link``; 1 a movement to ``link``; 2 a
     movement to ``link`` onto a lane that also leads to ``after`` (or ``after`` is -1)."""
@@ -168,7 +169,7 @@ def lane_score(N, lane, link, after):
     return score
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def best_lane_direction(N, lane, link, after):
     """(direction, own score, best score): -1/+1 towards the nearest lane of the same link with the
     best :func:`lane_score` for the next two route links; direction 0 if this lane is among them."""
@@ -192,7 +193,7 @@ def best_lane_direction(N, lane, link, after):
     return 0, own, best
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def next_link(V, W, i, offset):
     """The route link ``offset`` entries after the current one, or -1 past the destination."""
     rp = V.route_pos[i] + offset
@@ -201,7 +202,7 @@ def next_link(V, W, i, offset):
     return -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def movement_state(N, W, m):
     s = N.mv_sig[m]
     if s >= 0:
@@ -221,7 +222,7 @@ def movement_state(N, W, m):
     return M_STOP
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def yield_blocked(V, N, W, L, m, crit_gap):
     """True if a conflicting movement with right of way has a vehicle arriving within ``crit_gap`` s."""
     for q in range(N.mv_foe_start[m], N.mv_foe_start[m + 1]):
@@ -248,7 +249,20 @@ def yield_blocked(V, N, W, L, m, crit_gap):
     return False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
+def straddler(V, N, L, W, vt, lane):
+    """The vehicle that left ``lane`` last if its rear still reaches back over the stop line; -1 if none."""
+    x = L.lane_last_exit[lane]
+    if x < 0 or V.status[x] != 1 or V.route_pos[x] <= V.route_start[x]:
+        return -1
+    if W.route_links[V.route_pos[x] - 1] != N.lane_link[lane]:
+        return -1
+    if V.pos[x] >= vt[V.vtype[x], T_LEN]:
+        return -1
+    return x
+
+
+@njit(cache=True)
 def add_event(W, t, kind, veh, link, value):
     n = W.cnt[C_NEV]
     if n < W.ev_time.shape[0]:
@@ -346,7 +360,7 @@ def build_order(V, L, W):
     return n
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def find_neighbours(V, L, W, lane, pos):
     """(leader, follower) on ``lane`` around position ``pos``: first vehicle ahead, last at or behind."""
     a = L.lane_start[lane]
@@ -364,7 +378,7 @@ def find_neighbours(V, L, W, lane, pos):
     return lead, fol
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
     """Lane change of the vehicle at sorted index ``k``: +1 left, -1 right, 0 none."""
     i = W.order[k]
@@ -405,6 +419,10 @@ def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
         return 0
     if new_fol >= 0 and V.pos[i] - length - V.pos[new_fol] < 0.5:
         return 0
+    if new_lead < 0:
+        x = straddler(V, N, L, W, vt, tl)
+        if x >= 0 and N.lane_len[tl] - V.pos[i] + V.pos[x] - vt[V.vtype[x], T_LEN] < 0.5:
+            return 0
     # Accelerations on the target lane, computed as if i were there (same link: same speed limit).
     ac_old = follow_accel(V, N, vt, i, lead)
     ac_new = follow_accel(V, N, vt, i, new_lead)
@@ -471,7 +489,7 @@ def apply_lane_changes(V, N, W, n, t):
         apply_lane_change(V, N, W.order[k], t)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def plan_front(V, N, L, W, vt, par, i, v0):
     """Look-ahead of the first vehicle of a lane: (acceleration, must stop at the line)."""
     ty = V.vtype[i]
@@ -488,8 +506,8 @@ def plan_front(V, N, L, W, vt, par, i, v0):
     stop = False
     V.next_mv[i] = -1
     # A vehicle that just left this lane may still reach back over the stop line.
-    x = L.lane_last_exit[lane]
-    if x >= 0 and x != i and V.status[x] == 1:
+    x = straddler(V, N, L, W, vt, lane)
+    if x >= 0 and x != i:
         xl = vt[V.vtype[x], T_LEN]
         if V.pos[x] < xl:
             acc = min(acc, idm_accel(v, v0, dist + V.pos[x] - xl, V.speed[x], a, b, s0, tau, delta))
@@ -547,7 +565,7 @@ def plan_front(V, N, L, W, vt, par, i, v0):
     return acc, stop
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def cooperate(V, N, L, W, vt, i, lane, v0):
     """Acceleration that opens a gap for a vehicle just ahead on a neighbour lane that must change
     into ``lane`` (SUMO-style cooperative lane changing); +inf when nobody needs it or when it
@@ -590,6 +608,9 @@ def plan_one(V, N, L, W, vt, par, k):
         V.stop_line[i] = 1 if stop else 0
     if L.lane_req[lane] == 1:
         acc = min(acc, cooperate(V, N, L, W, vt, i, lane, v0))
+    v = V.speed[i]
+    if v <= v0 and v + acc * par[P_DT] > v0:
+        acc = (v0 - v) / par[P_DT]  # explicit IDM would overshoot a low desired speed
     ed = vt[ty, T_EDEC]
     if acc < -ed:
         acc = -ed
@@ -716,7 +737,7 @@ def advance(V, N, L, W, vt, par):
     return flagged
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def reclamp_behind(V, W, vt, a, k, bound, bound_v, dt):
     """After vehicle ``order[k]`` was held back, keep the vehicles behind it (down to ``a``) behind it."""
     for q in range(k - 1, a - 1, -1):
@@ -731,7 +752,7 @@ def reclamp_behind(V, W, vt, a, k, bound, bound_v, dt):
         bound_v = V.speed[j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def arrive(V, N, L, W, i, lane, t, dt):
     over = V.pos[i] - N.lane_len[lane]
     moved = V.pos[i] - V.pos_old[i]
@@ -1046,6 +1067,8 @@ def step_once(V, N, L, W, vt, par):
     t = par[P_BEGIN] + step * dt
     n_lanes = L.lane_start.shape[0] - 1
     update_signals(N, W, t)
+    if step == 0:
+        insert_departures(V, N, L, W, vt, par, t, -2)  # departures due at sim.begin
     n = build_order(V, L, W)
     par_on = n >= PARALLEL_MIN
     if n > 0:

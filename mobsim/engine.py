@@ -13,7 +13,6 @@ import logging
 import subprocess
 import sys
 import time
-from collections import namedtuple
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 from . import __version__
 from .backend import select_backend
 from .compile import compile_network
+from .engine_work import Work
 from .errors import InputError
 from .fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
 from .routing import route_trips
@@ -30,10 +30,6 @@ from .vtypes import VehicleType, vtype_table
 
 log = logging.getLogger("mobsim")
 
-Work = namedtuple("Work", [
-    "order", "order_tmp", "waitq", "cand", "cand_key", "sig_state", "link_maxq", "cnt", "sum_buf",
-    "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "dep_order", "route_links",
-])
 
 SUMMARY_CAPACITY = 2048
 EVENT_CAPACITY = 1 << 16
@@ -160,6 +156,10 @@ class Simulation:
         par[K.P_SEED] = float(self.seed)
         par[K.P_HORIZON] = 250.0
         self.V, self.L, self.W, self.par = V, L, W, par
+        from .kernels.structs import to_struct
+
+        # The kernels get StructRefs over the same arrays (see mobsim.kernels.structs).
+        self._kargs = (to_struct(V), to_struct(cn.arrays), to_struct(L), to_struct(W))
 
     def memory_bytes(self) -> dict[str, int]:
         """Engine memory (bytes): per-vehicle state, per-lane state, routes and work arrays."""
@@ -207,7 +207,7 @@ class Simulation:
             rec.open(attrs, static, provenance)
             # Compile (or load from the numba cache) before the clock starts: a zero-step call.
             t_c = time.perf_counter()
-            self.backend.run_steps(self.V, self.cn.arrays, self.L, self.W, self.vt, self.par, 0)
+            self.backend.run_steps(*self._kargs, self.vt, self.par, 0)
             self._compile_s = time.perf_counter() - t_c
             steps_done, wall = self._loop(rec, n_steps, progress, stop_when_empty)
             self._write_trips(rec)
@@ -228,6 +228,8 @@ class Simulation:
         fcd_on = bool(s.get("output.fcd", False))
         fcd_every = max(1, round(float(s.get("output.fcd_period", 1.0)) / dt))
         log_every = max(1, round(float(s.get("output.log_period", 300.0)) / dt))
+        rr_period = float(s.get("routing.reroute_period", 0.0))
+        rr_every = max(1, round(rr_period / dt)) if rr_period > 0 else 0
         mode = progress
         if mode == "auto":
             mode = "bar" if sys.stderr.isatty() else "log"
@@ -255,8 +257,10 @@ class Simulation:
             nxt = min(n_steps, (step // ed_every + 1) * ed_every, (step // log_every + 1) * log_every)
             if fcd_on:
                 nxt = min(nxt, (step // fcd_every + 1) * fcd_every)
+            if rr_every:
+                nxt = min(nxt, (step // rr_every + 1) * rr_every)
             t0 = time.perf_counter()
-            done = be.run_steps(self.V, self.cn.arrays, self.L, self.W, self.vt, self.par, nxt - step)
+            done = be.run_steps(*self._kargs, self.vt, self.par, nxt - step)
             t1 = time.perf_counter()
             compute += t1 - t0
             # Summary rows: wall time interpolated over the chunk.
@@ -275,6 +279,8 @@ class Simulation:
                 self._record_edgedata(rec, t_now)
             if fcd_on and step % fcd_every == 0:
                 self._record_fcd(rec, t_now)
+            if rr_every and step % rr_every == 0 and step < n_steps:
+                self.reroute()
             if bar is not None:
                 bar.update(done)
             if mode == "log" and (step % log_every == 0 or step >= n_steps or finished):
@@ -290,6 +296,69 @@ class Simulation:
         self._steps = step
         self._compute = compute
         return step, time.perf_counter() - t_wall0
+
+    def reroute(self) -> int:
+        """Re-route every running and waiting vehicle on current link travel times; returns how many
+        routes changed.
+
+        The travel time of a link is its length over the mean speed of the vehicles on it now
+        (at least 0.5 m/s), or the free-flow time when it is empty, smoothed over successive calls
+        by an exponential average (weight 0.5), as SUMO's rerouting device smooths edge speeds.
+        """
+        from .routing import _extract, shortest_path_tree
+
+        V, a = self.V, self.cn.arrays
+        n_links = self.cn.n_links
+        free = a.link_len / a.link_speed
+        run = np.nonzero(V.status == 1)[0]
+        link_of = a.lane_link[V.lane[run]]
+        cnt = np.bincount(link_of, minlength=n_links)
+        vsum = np.bincount(link_of, weights=V.speed[run], minlength=n_links)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            meas = np.where(cnt > 0, a.link_len / np.maximum(vsum / np.maximum(cnt, 1), 0.5), free)
+        prev = getattr(self, "_route_cost", None)
+        cost = meas if prev is None else 0.5 * prev + 0.5 * meas
+        self._route_cost = cost
+        rl = self.W.route_links
+        cand = np.nonzero(((V.status == 1) & (V.route_pos + 1 < V.route_end)) | (V.status == 0))[0]
+        cur = np.where(V.status[cand] == 1, rl[V.route_pos[cand]], rl[V.route_start[cand]])
+        dest = rl[V.route_end[cand] - 1]
+        dist = np.empty(n_links)
+        pred = np.empty(n_links, np.int64)
+        buf = np.empty(n_links + 1, np.int64)
+        extra: list[np.ndarray] = []
+        size = len(rl)
+        changed = 0
+        order = np.argsort(cur, kind="stable")
+        last = -1
+        for k in order:
+            i, c, d = int(cand[k]), int(cur[k]), int(dest[k])
+            if c != last:
+                shortest_path_tree(c, a.link_next_start, a.link_next, cost, dist, pred)
+                last = c
+            m = _extract(pred, c, d, buf, 0)
+            if m == 0:
+                continue
+            new = buf[:m]
+            p0 = V.route_pos[i] if V.status[i] == 1 else V.route_start[i]
+            if np.array_equal(rl[p0:V.route_end[i]], new):
+                continue
+            running = V.status[i] == 1 and V.route_pos[i] > V.route_start[i]
+            # Keep the link before the current one, so "where did I come from" stays answerable.
+            seg = np.concatenate(([rl[V.route_pos[i] - 1]], new)) if running else new.copy()
+            start = size
+            extra.append(seg.astype(np.int32))
+            size += len(seg)
+            V.route_start[i] = start
+            V.route_pos[i] = start + (1 if running else 0)
+            V.route_end[i] = start + len(seg)
+            changed += 1
+        if extra:
+            self.W = self.W._replace(route_links=np.concatenate([rl, *extra]).astype(np.int32))
+            from .kernels.structs import to_struct
+
+            self._kargs = (self._kargs[0], self._kargs[1], self._kargs[2], to_struct(self.W))
+        return changed
 
     def _flush_events(self, rec: Any) -> None:
         from .kernels.cpu_step import C_NEV
@@ -404,7 +473,7 @@ class Simulation:
 
         done = 0
         while done < n:
-            k = self.backend.run_steps(self.V, self.cn.arrays, self.L, self.W, self.vt, self.par, n - done)
+            k = self.backend.run_steps(*self._kargs, self.vt, self.par, n - done)
             done += k
             self.W.cnt[C_NSUM] = 0
             self.W.cnt[C_NEV] = 0

@@ -1,8 +1,9 @@
 """Shared helpers and fixtures for the engine tests (physics, verification, invariants, determinism).
 
-Every scenario here is built in Python with :func:`mobsim.scenario.scenario_from_objects` and the
-network generators, and kept small: all engine tests share the same numba kernels (compiled once,
-then loaded from numba's cache), so what costs time is simulated vehicle-steps, not set-up.
+Test modules import these helpers (``from conftest import make_sim``). Every scenario is built in
+Python with :func:`mobsim.scenario.scenario_from_objects` and the network generators, and kept
+small: all engine tests share the same numba kernels (compiled once, then loaded from numba's
+cache), so what costs time is simulated vehicle-steps, not set-up.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-import pytest
 
-from mobsim import generators
 from mobsim.engine import Simulation
 from mobsim.scenario import Scenario, scenario_from_objects
 from mobsim.trips import Trip
@@ -73,15 +72,3 @@ def lane_orders(sim: Simulation) -> dict[int, list[int]]:
     for i in idx[order]:
         out.setdefault(int(V.lane[i]), []).append(int(i))
     return out
-
-
-@pytest.fixture(scope="session")
-def small_grid():
-    """A 2 x 2 signalised grid, one lane, 150 m blocks (12 boundary stubs)."""
-    return generators.grid(rows=2, cols=2, block_length=150.0, lanes=1, signalised=True, cycle=60.0)
-
-
-@pytest.fixture(scope="session")
-def grid_trips(small_grid) -> list[Trip]:
-    """150 random trips on :func:`small_grid`, departing over the first 300 s."""
-    return random_grid_trips(small_grid, 150, 300.0, np.random.default_rng(7))

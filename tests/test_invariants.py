@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import lane_orders, make_scenario, make_sim, random_grid_trips
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mobsim
+from conftest import lane_orders, make_scenario, make_sim, random_grid_trips
 from mobsim import generators
 from mobsim.engine import Simulation
 from mobsim.kernels import cpu_step as K
@@ -57,9 +57,11 @@ def check_state(sim: Simulation, n_trips: int) -> None:
         sp = V.speed[idx]
         assert sp.min() >= 0.0, f"t={t}: negative speed {sp.min()}"
         excess = sp - desired_speeds(sim, idx)
-        assert excess.max() <= 1e-9, f"t={t}: vehicle {idx[excess.argmax()]} above its desired speed by {excess.max()}"
+        assert excess.max() <= 1e-9, \
+            f"t={t}: vehicle {idx[excess.argmax()]} above its desired speed by {excess.max()}"
         pos = V.pos[idx]
-        assert pos.min() >= -TOL and np.all(pos <= a.lane_len[V.lane[idx]] + TOL), f"t={t}: position off the lane"
+        assert pos.min() >= -TOL and np.all(pos <= a.lane_len[V.lane[idx]] + TOL), \
+            f"t={t}: position off the lane"
     # No overlap on a lane.
     for lane, ids in lane_orders(sim).items():
         ids = np.array(ids)
@@ -135,7 +137,8 @@ def scenarios(draw):
     rng = np.random.default_rng(seed)
     trips = random_grid_trips(net, n, horizon, rng)
     kinds = rng.integers(0, 2, size=n)
-    trips = [Trip(t.id, t.origin, t.destination, t.depart, vtype=VTYPES[k].id) for t, k in zip(trips, kinds)]
+    trips = [Trip(t.id, t.origin, t.destination, t.depart, vtype=VTYPES[k].id)
+             for t, k in zip(trips, kinds, strict=True)]
     return net, trips, seed
 
 
@@ -181,9 +184,6 @@ def test_no_collisions_on_a_busy_grid() -> None:
     assert int(sim.W.cnt[K.C_COLL]) == 0
 
 
-@pytest.mark.xfail(reason="advance() does not cap the new speed at the desired speed: for a desired "
-                          "speed v0 < 4·accel·dt the explicit IDM update v + a(1-(v/v0)^4)·dt "
-                          "overshoots v0 (3.17 m/s on a 3 m/s link with dt = 0.5 s)", strict=False)
 @pytest.mark.parametrize("speed", [3.0, 4.0, 5.0])
 def test_speed_never_exceeds_a_low_desired_speed(speed: float) -> None:
     net = generators.single_link(length=200.0, speed=speed)
@@ -195,10 +195,6 @@ def test_speed_never_exceeds_a_low_desired_speed(speed: float) -> None:
     assert vmax <= speed + 1e-9
 
 
-@pytest.mark.xfail(reason="a lane change into a lane's last metres ignores the vehicle that just left "
-                          "that lane and still hangs back over its stop line (lane_change_choice looks "
-                          "only at vehicles on the target lane), so the changer overlaps its rear",
-                   strict=False)
 def test_no_overlap_across_the_stop_line_with_lane_changes() -> None:
     """Two-lane grids: the first vehicle of every lane stays behind the rear of the vehicle that just
     left the lane (reproduces on seed 13 of this loop, t = 151.5 s, with the engine of 2025-11-24)."""
@@ -213,9 +209,6 @@ def test_no_overlap_across_the_stop_line_with_lane_changes() -> None:
             check_junction_overlap(sim, one_lane_links_only=False)
 
 
-@pytest.mark.xfail(reason="plan_front brakes for L.lane_last_exit even after that vehicle has crossed "
-                          "a further junction: a stale lane_last_exit is taken for a vehicle hanging "
-                          "back over this lane's stop line (phantom obstacle)", strict=False)
 def test_no_phantom_braking_for_a_vehicle_two_links_ahead() -> None:
     """o-a (200 m), a-b (20 m), b-d (200 m). x leads f by about 2 s. When x crosses b and is 0.3 m
     into b-d, f (on o-a, 32 m behind x's rear) brakes at -2.85 m/s² as if x's rear were 4.7 m

@@ -345,6 +345,6 @@ def test_default_scenario_loads():
     sc = load_scenario(path)
     assert sc.name == "default"
     assert 3000 <= len(sc.trips) <= 4000
-    assert sc.settings["sim.end"] == 3600.0 and sc.settings["output.fcd"] is False
+    assert sc.settings["sim.end"] == 4500.0 and sc.settings["output.fcd"] is False
     assert sc.settings["output.edgedata_period"] == 300.0
     assert all(0 <= t.depart < 3600 for t in sc.trips)

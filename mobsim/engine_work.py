@@ -1,0 +1,11 @@
+"""The work arrays of the step (host view; the kernels get a StructRef over the same arrays)."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+Work = namedtuple("Work", [
+    "order", "order_tmp", "waitq", "cand", "cand_key", "sig_state", "link_maxq", "cnt", "sum_buf",
+    "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "dep_order", "route_links",
+])
+Work.__doc__ = """Sorted order, queues, signal states, counters, summary and event buffers, route pool."""
