@@ -413,6 +413,14 @@ def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
             return 0
     seg_end = L.lane_start[lane + 1]
     lead = W.order[k + 1] if k + 1 < seg_end else -1
+    ac_old = follow_accel(V, N, vt, i, lead)
+    if not mandatory:
+        # Nothing to gain where the leader does not hold us back: skip the neighbour search.
+        if lead < 0:
+            return 0
+        free = idm_free(V.speed[i], desired_speed(V, N, vt, i, lane), vt[ty, T_ACC], vt[ty, T_DELTA])
+        if ac_old > free - vt[ty, T_LCTHR]:
+            return 0
     old_fol = W.order[k - 1] if k - 1 >= L.lane_start[lane] else -1
     new_lead, new_fol = find_neighbours(V, L, W, tl, V.pos[i])
     if new_lead >= 0 and V.pos[new_lead] - vt[V.vtype[new_lead], T_LEN] - V.pos[i] < 0.5:
@@ -424,7 +432,6 @@ def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
         if x >= 0 and N.lane_len[tl] - V.pos[i] + V.pos[x] - vt[V.vtype[x], T_LEN] < 0.5:
             return 0
     # Accelerations on the target lane, computed as if i were there (same link: same speed limit).
-    ac_old = follow_accel(V, N, vt, i, lead)
     ac_new = follow_accel(V, N, vt, i, new_lead)
     an_new = 0.0
     an_old = 0.0
@@ -475,18 +482,24 @@ def apply_lane_change(V, N, i, t):
         lane = V.lane[i]
         V.lane[i] = N.lane_left[lane] if d > 0 else N.lane_right[lane]
         V.lc_time[i] = t
+        return 1
+    return 0
 
 
 @njit(cache=True)
 def apply_lane_changes_serial(V, N, W, n, t):
+    changed = 0
     for k in range(n):
-        apply_lane_change(V, N, W.order[k], t)
+        changed += apply_lane_change(V, N, W.order[k], t)
+    return changed
 
 
 @njit(parallel=True, cache=True)
 def apply_lane_changes(V, N, W, n, t):
+    changed = 0
     for k in prange(n):
-        apply_lane_change(V, N, W.order[k], t)
+        changed += apply_lane_change(V, N, W.order[k], t)
+    return changed
 
 
 @njit(cache=True)
@@ -1076,11 +1089,12 @@ def step_once(V, N, L, W, vt, par):
             L.lane_req[l] = 0
         if par_on:
             decide_lane_changes(V, N, L, W, vt, par, n, t, step)
-            apply_lane_changes(V, N, W, n, t)
+            changed = apply_lane_changes(V, N, W, n, t)
         else:
             decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step)
-            apply_lane_changes_serial(V, N, W, n, t)
-        n = build_order(V, L, W)
+            changed = apply_lane_changes_serial(V, N, W, n, t)
+        if changed > 0:
+            n = build_order(V, L, W)
     if n > 0:
         if par_on:
             plan(V, N, L, W, vt, par, n)
