@@ -53,6 +53,7 @@ C_NSUM = 11       # rows in the summary buffer
 C_STEP = 12       # absolute step index of the next step
 C_EMERG = 13
 C_BLOCKED = 14
+C_PARMIN = 15     # copy of P_PAR_MIN for build_order, which gets no parameter array
 N_COUNTERS = 16
 
 # Parameters (``par`` array, float64).
@@ -67,6 +68,7 @@ P_LC_COOLDOWN = 7
 P_SUMMARY_EVERY = 8
 P_SEED = 9
 P_HORIZON = 10    # look-ahead distance cap (m)
+P_PAR_MIN = 11    # run the parallel loops from this many running vehicles on (see PARALLEL_MIN)
 N_PARAMS = 12
 
 # Vehicle-type table columns (mobsim.vtypes.VTYPE_PARAMS).
@@ -100,9 +102,12 @@ M_YELLOW = 3
 M_RED = 4
 
 SUMMARY_COLS = 12
-#: Below this many running vehicles the serial twins of the parallel loops run: a parallel region
-#: costs a few hundred microseconds to start with namedtuple arguments. Results are identical.
-PARALLEL_MIN = 4096
+#: From this many running vehicles on, the parallel loops run (else their serial twins; the results
+#: are identical). Disabled for now: with two threads every per-vehicle call refcounts the shared
+#: state arrays atomically, and the contention made the parallel step 4x slower than the serial
+#: one (20k vehicles: 0.41 vs 1.69 million vehicle-updates/s). Flattening the per-vehicle
+#: functions to take plain arrays removes the refcounts; then lower this again (e.g. 4096).
+PARALLEL_MIN = 2**62
 HALT_SPEED = 0.1
 MAX_LOOKAHEAD = 4
 
@@ -353,7 +358,7 @@ def build_order(V, L, W):
     n = counting_sort(V, L, W.order, W.cnt[C_NRUN], W.order_tmp)
     W.order[:n] = W.order_tmp[:n]
     W.cnt[C_NRUN] = n
-    if n >= PARALLEL_MIN:
+    if n >= W.cnt[C_PARMIN]:
         sort_lanes(V.pos, W.order, L.lane_start)
     else:
         sort_lanes_serial(V.pos, W.order, L.lane_start)
@@ -1083,7 +1088,7 @@ def step_once(V, N, L, W, vt, par):
     if step == 0:
         insert_departures(V, N, L, W, vt, par, t, -2)  # departures due at sim.begin
     n = build_order(V, L, W)
-    par_on = n >= PARALLEL_MIN
+    par_on = n >= par[P_PAR_MIN]
     if n > 0:
         for l in range(n_lanes):
             L.lane_req[l] = 0

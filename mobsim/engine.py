@@ -155,6 +155,8 @@ class Simulation:
         par[K.P_SUMMARY_EVERY] = max(1, round(sp / self.dt)) if sp > 0 else 1
         par[K.P_SEED] = float(self.seed)
         par[K.P_HORIZON] = 250.0
+        par[K.P_PAR_MIN] = K.PARALLEL_MIN if self.backend.threads > 1 else 2**62
+        W.cnt[K.C_PARMIN] = int(par[K.P_PAR_MIN])
         self.V, self.L, self.W, self.par = V, L, W, par
         from .kernels.structs import to_struct
 
