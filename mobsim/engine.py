@@ -55,11 +55,14 @@ class Simulation:
     backend: ``"auto"``, ``"cpu"`` or ``"cuda"`` (default: the scenario's ``sim.backend``).
     seed: overrides ``sim.seed``.
     threads: CPU threads (default: ``sim.threads``; 0 = all).
+    parallel_min: run the parallel loops from this many running vehicles on (default: the
+        kernels' ``PARALLEL_MIN``; 0 forces them, for tests). Results do not depend on it.
     """
 
     def __init__(self, scenario: Any, backend: str | None = None, seed: int | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, parallel_min: int | None = None) -> None:
         self.scenario = scenario
+        self._parallel_min = parallel_min
         s = dict(scenario.settings)
         if seed is not None:
             s["sim.seed"] = int(seed)
@@ -155,7 +158,8 @@ class Simulation:
         par[K.P_SUMMARY_EVERY] = max(1, round(sp / self.dt)) if sp > 0 else 1
         par[K.P_SEED] = float(self.seed)
         par[K.P_HORIZON] = 250.0
-        par[K.P_PAR_MIN] = K.PARALLEL_MIN if self.backend.threads > 1 else 2**62
+        pm = K.PARALLEL_MIN if self._parallel_min is None else int(self._parallel_min)
+        par[K.P_PAR_MIN] = pm if self.backend.threads > 1 else 2**62
         W.cnt[K.C_PARMIN] = int(par[K.P_PAR_MIN])
         self.V, self.L, self.W, self.par = V, L, W, par
         from .kernels.structs import to_struct

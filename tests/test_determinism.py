@@ -97,6 +97,14 @@ def test_thread_count_does_not_change_results(scenario, first_run: Path, tmp_pat
     assert_identical(datasets(first_run), datasets(one))
 
 
+def test_parallel_loops_give_the_serial_results(scenario, first_run: Path, tmp_path: Path) -> None:
+    """The parallel drivers (forced on with parallel_min=0) and their serial twins agree byte for byte."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip(f"numba offers {numba.config.NUMBA_NUM_THREADS} thread(s); need 2 to compare")
+    par = run(scenario, tmp_path / "p.h5", seed=5, threads=2, parallel_min=0)
+    assert_identical(datasets(first_run), datasets(par))
+
+
 def test_changed_seed_changes_result(scenario, first_run: Path, tmp_path: Path) -> None:
     other = run(scenario, tmp_path / "c.h5", seed=6)
     a, b = datasets(first_run), datasets(other)
