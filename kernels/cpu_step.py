@@ -175,6 +175,36 @@ def lane_score(N, lane, link, after):
 
 
 @njit(cache=True)
+def best_lanes_mask(N, link, nxt, after):
+    """Bit k set: lane k of ``link`` has the best :func:`lane_score` towards ``nxt`` then ``after``."""
+    first = N.link_first_lane[link]
+    best = 0
+    for q in range(N.link_nlanes[link]):
+        sc = lane_score(N, first + q, nxt, after)
+        if sc > best:
+            best = sc
+    mask = np.int64(0)
+    for q in range(N.link_nlanes[link]):
+        if lane_score(N, first + q, nxt, after) == best:
+            mask |= np.int64(1) << q
+    return mask
+
+
+@njit(cache=True)
+def mask_direction(N, lane, mask):
+    """0 if ``lane`` is in ``mask``, else -1/+1 towards the nearest lane that is."""
+    k = N.lane_index[lane]
+    if (mask >> k) & 1:
+        return 0
+    for d in range(1, 64):
+        if k - d >= 0 and (mask >> (k - d)) & 1:
+            return -1
+        if k + d < 64 and (mask >> (k + d)) & 1:
+            return 1
+    return 0
+
+
+@njit(cache=True)
 def best_lane_direction(N, lane, link, after):
     """(direction, own score, best score): -1/+1 towards the nearest lane of the same link with the
     best :func:`lane_score` for the next two route links; direction 0 if this lane is among them."""
@@ -392,11 +422,16 @@ def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
     ty = V.vtype[i]
     length = vt[ty, T_LEN]
     nl = next_link(V, W, i, 1)
-    after = next_link(V, W, i, 2)
     mandatory = False
-    own = 2
+    own_ok = True
     if nl >= 0:
-        need, own, best = best_lane_direction(N, lane, nl, after)
+        rp = V.route_pos[i]
+        if V.need_rp[i] != rp:
+            # Which lanes of this link suit the route: computed once per link of the route.
+            V.need_mask[i] = best_lanes_mask(N, N.lane_link[lane], nl, next_link(V, W, i, 2))
+            V.need_rp[i] = rp
+        need = mask_direction(N, lane, V.need_mask[i])
+        own_ok = need == 0
         if need != 0:
             # Ask the followers on the lane we need to open a gap (see cooperate).
             want = N.lane_left[lane] if need > 0 else N.lane_right[lane]
@@ -412,7 +447,7 @@ def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
         return 0
     if V.pos[i] < length:
         return 0
-    if not mandatory and nl >= 0 and lane_score(N, tl, nl, after) < own:
+    if not mandatory and own_ok and (V.need_mask[i] >> N.lane_index[tl]) & 1 == 0:
         # Leave a lane that serves the route only far from its end.
         if N.lane_len[lane] - V.pos[i] < 100.0 + 10.0 * V.speed[i]:
             return 0

@@ -54,6 +54,8 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("stop_line", "int8", "1", "1 if the vehicle must stop at its lane's end this step", 0, True),
     Field("pos_old", "float64", "m", "position at the start of the step", 0, True),
     Field("lc_dir", "int8", "1", "lane change decided this step: +1 left, -1 right", 0, True),
+    Field("need_mask", "int64", "1", "bit k: lane k of the current link suits the next two route links"),
+    Field("need_rp", "int32", "1", "route entry for which need_mask was computed", -1),
     Field("lc_req", "int32", "1", "lane a mandatory lane change needs (followers there yield)", -1, True),
     Field("evt", "int8", "1", "event flagged in a parallel pass: kind + 1", 0, True),
     Field("evt_val", "float64", "1", "value of the flagged event", 0, True),
