@@ -265,6 +265,7 @@ def run_case(size: int, threads: str, seed: int, window: float, chunk: float, de
     With ``repeat`` > 1 the loop runs that many times, each on a fresh Simulation of the same
     scenario; the fastest run is reported (every run is kept under ``repeats``).
     """
+    digest = source_digest()  # the code imported, then compiled or loaded from the cache, below
     import numba
 
     from mobsim.engine import Simulation
@@ -331,7 +332,8 @@ def run_case(size: int, threads: str, seed: int, window: float, chunk: float, de
                    "after_reset": rss_base if reset else None, "peak_after_loop": rss_loop},
         "peak_rss_mb": rss_loop,
         "numba_threading_layer": layer,
-        "engine_source_sha256": source_digest(),
+        "engine_source_sha256": digest,
+        "engine_source_changed_during_case": source_digest() != digest,
         "timeline": best["timeline"],
     }
     del sim

@@ -205,30 +205,6 @@ def mask_direction(N, lane, mask):
 
 
 @njit(cache=True)
-def best_lane_direction(N, lane, link, after):
-    """(direction, own score, best score): -1/+1 towards the nearest lane of the same link with the
-    best :func:`lane_score` for the next two route links; direction 0 if this lane is among them."""
-    e = N.lane_link[lane]
-    first = N.link_first_lane[e]
-    k = N.lane_index[lane]
-    nl = N.link_nlanes[e]
-    own = lane_score(N, lane, link, after)
-    best = own
-    for q in range(nl):
-        sc = lane_score(N, first + q, link, after)
-        if sc > best:
-            best = sc
-    if own == best:
-        return 0, own, best
-    for d in range(1, nl):
-        if k - d >= 0 and lane_score(N, first + k - d, link, after) == best:
-            return -1, own, best
-        if k + d < nl and lane_score(N, first + k + d, link, after) == best:
-            return 1, own, best
-    return 0, own, best
-
-
-@njit(cache=True)
 def next_link(V, W, i, offset):
     """The route link ``offset`` entries after the current one, or -1 past the destination."""
     rp = V.route_pos[i] + offset
@@ -414,6 +390,84 @@ def find_neighbours(V, L, W, lane, pos):
 
 
 @njit(cache=True)
+def needed_lane(V, N, W, i):
+    """The adjacent lane vehicle ``i`` must move to for its route, or -1 (pure: no state written)."""
+    lane = V.lane[i]
+    nl = next_link(V, W, i, 1)
+    if nl < 0:
+        return -1
+    mask = best_lanes_mask(N, N.lane_link[lane], nl, next_link(V, W, i, 2))
+    d = mask_direction(N, lane, mask)
+    if d == 0:
+        return -1
+    return N.lane_left[lane] if d > 0 else N.lane_right[lane]
+
+
+@njit(cache=True)
+def nearest_on_lane(V, L, W, lane, pos):
+    """The vehicle on ``lane`` whose front is nearest to ``pos`` (ties: lower id); -1 if empty."""
+    lead, fol = find_neighbours(V, L, W, lane, pos)
+    if lead < 0:
+        return fol
+    if fol < 0:
+        return lead
+    dl = V.pos[lead] - pos
+    df = pos - V.pos[fol]
+    if dl < df or (dl == df and lead < fol):
+        return lead
+    return fol
+
+
+@njit(cache=True)
+def swap_partner(V, N, L, W, vt, i):
+    """A vehicle ``j`` alongside ``i`` such that ``i`` and ``j`` must swap lanes, or -1.
+
+    Two slow vehicles side by side, each needing the other's lane, block each other for good: no
+    gap can open. They exchange lanes in one step when each is the other's nearest vehicle on the
+    needed lane and both fit between the other lane's remaining neighbours. The test is symmetric
+    in ``i`` and ``j`` and reads only state that no one writes during the decision pass, so both
+    vehicles reach the same verdict on their own.
+    """
+    if V.speed[i] > 1.0:
+        return -1
+    want = needed_lane(V, N, W, i)
+    if want < 0:
+        return -1
+    j = nearest_on_lane(V, L, W, want, V.pos[i])
+    if j < 0 or V.speed[j] > 1.0 or needed_lane(V, N, W, j) != V.lane[i]:
+        return -1
+    if nearest_on_lane(V, L, W, V.lane[i], V.pos[j]) != i:
+        return -1
+    if not fits_instead(V, L, W, vt, i, j) or not fits_instead(V, L, W, vt, j, i):
+        return -1
+    return j
+
+
+@njit(cache=True)
+def fits_instead(V, L, W, vt, i, j):
+    """True if ``i`` fits on ``j``'s lane at its own position once ``j`` has left it."""
+    lane = V.lane[j]
+    a = L.lane_start[lane]
+    b = L.lane_start[lane + 1]
+    k = a
+    while k < b and W.order[k] != j:
+        k += 1
+    if k == b:
+        return False
+    front = V.pos[i]
+    rear = front - vt[V.vtype[i], T_LEN]
+    if k + 1 < b:
+        q = W.order[k + 1]
+        if V.pos[q] - vt[V.vtype[q], T_LEN] < front + 0.5:
+            return False
+    if k - 1 >= a:
+        q = W.order[k - 1]
+        if V.pos[q] > rear - 0.5:
+            return False
+    return True
+
+
+@njit(cache=True)
 def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
     """Lane change of the vehicle at sorted index ``k``: +1 left, -1 right, 0 none."""
     i = W.order[k]
@@ -437,6 +491,8 @@ def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
             want = N.lane_left[lane] if need > 0 else N.lane_right[lane]
             V.lc_req[i] = want
             L.lane_req[want] = 1
+            if direction > 0 and swap_partner(V, N, L, W, vt, i) >= 0:
+                return need  # both change on the same (even) step: see swap_partner
             if need != direction:
                 return 0
             mandatory = True
