@@ -31,8 +31,9 @@ from .vtypes import VehicleType, vtype_table
 log = logging.getLogger("mobsim")
 
 
-SUMMARY_CAPACITY = 2048
-EVENT_CAPACITY = 1 << 16
+SUMMARY_CAPACITY = 512   # rows buffered between host flushes (a chunk ends when full)
+EVENT_CAPACITY_MIN = 8192  # the kernels stop a chunk when fewer than 4096 event slots are left
+EVENT_CAPACITY_MAX = 1 << 16
 GRIDLOCK_MODES = {"none": 0, "teleport": 1, "remove": 2}
 
 
@@ -117,6 +118,7 @@ class Simulation:
         xp = self.backend.xp
         n = len(self.trips)
         cn = self.cn
+        ev_cap = int(min(EVENT_CAPACITY_MAX, max(EVENT_CAPACITY_MIN, 8 * n)))
         V = allocate(VEHICLE_FIELDS, n, VehicleState, xp)
         V.vtype[:] = self.trip_vtype
         V.route_start[:] = self.route_start
@@ -137,9 +139,9 @@ class Simulation:
             cand_key=np.zeros(n + 1, np.float64), sig_state=np.zeros(max(cn.n_slots, 1), np.int8),
             link_maxq=np.zeros(cn.n_links, np.int32), cnt=np.zeros(16, np.int64),
             sum_buf=np.zeros((SUMMARY_CAPACITY, len(SUMMARY)), np.float64),
-            ev_time=np.zeros(EVENT_CAPACITY), ev_kind=np.zeros(EVENT_CAPACITY, np.int8),
-            ev_veh=np.zeros(EVENT_CAPACITY, np.int32), ev_link=np.zeros(EVENT_CAPACITY, np.int32),
-            ev_val=np.zeros(EVENT_CAPACITY), dep_order=dep_order,
+            ev_time=np.zeros(ev_cap), ev_kind=np.zeros(ev_cap, np.int8),
+            ev_veh=np.zeros(ev_cap, np.int32), ev_link=np.zeros(ev_cap, np.int32),
+            ev_val=np.zeros(ev_cap), dep_order=dep_order,
             route_links=self.route_links if len(self.route_links) else np.zeros(1, np.int32),
         )
         from .kernels import cpu_step as K
