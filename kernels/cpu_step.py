@@ -102,6 +102,8 @@ M_YELLOW = 3
 M_RED = 4
 
 SUMMARY_COLS = 12
+#: Parallel loops split their range into this many chunks (each chunk hoists the state arrays once).
+N_CHUNKS = 64
 #: From this many running vehicles on, the parallel loops run (else their serial twins; the results
 #: are identical). Disabled for now: with two threads every per-vehicle call refcounts the shared
 #: state arrays atomically, and the contention made the parallel step 4x slower than the serial
@@ -117,9 +119,9 @@ MAX_LOOKAHEAD = 4
 # --------------------------------------------------------------------------------------------------
 
 @njit(cache=True)
-def desired_speed(V, N, vt, i, lane):
-    ty = V.vtype[i]
-    v0 = N.lane_speed[lane] * V.sfac[i]
+def v0_of(lane_speed, sfac, vt, i, lane, ty):
+    """Desired speed (m/s) of vehicle ``i`` (type ``ty``) on ``lane``, from plain arrays."""
+    v0 = lane_speed[lane] * sfac[i]
     if v0 > vt[ty, T_VMAX]:
         v0 = vt[ty, T_VMAX]
     if v0 < 0.1:
@@ -128,15 +130,26 @@ def desired_speed(V, N, vt, i, lane):
 
 
 @njit(cache=True)
-def follow_accel(V, N, vt, f, lead):
+def desired_speed(V, N, vt, i, lane):
+    return v0_of(N.lane_speed, V.sfac, vt, i, lane, V.vtype[i])
+
+
+@njit(cache=True)
+def follow_accel_a(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead):
     """IDM acceleration of vehicle ``f`` behind vehicle ``lead`` (-1: free road) on f's lane."""
-    ty = V.vtype[f]
-    v0 = desired_speed(V, N, vt, f, V.lane[f])
+    ty = vtype[f]
+    v0 = v0_of(lane_speed, sfac, vt, f, lane[f], ty)
     if lead < 0:
-        return idm_free(V.speed[f], v0, vt[ty, T_ACC], vt[ty, T_DELTA])
-    gap = V.pos[lead] - vt[V.vtype[lead], T_LEN] - V.pos[f]
-    return idm_accel(V.speed[f], v0, gap, V.speed[lead], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+        return idm_free(speed[f], v0, vt[ty, T_ACC], vt[ty, T_DELTA])
+    gap = pos[lead] - vt[vtype[lead], T_LEN] - pos[f]
+    return idm_accel(speed[f], v0, gap, speed[lead], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
                      vt[ty, T_TAU], vt[ty, T_DELTA])
+
+
+@njit(cache=True)
+def follow_accel(V, N, vt, f, lead):
+    """:func:`follow_accel_a` on the state structs."""
+    return follow_accel_a(V.vtype, V.lane, V.pos, V.speed, V.sfac, N.lane_speed, vt, f, lead)
 
 
 @njit(cache=True)
@@ -309,25 +322,29 @@ def update_signals(N, W, t):
 @njit(cache=True)
 def counting_sort(V, L, src, n_src, dst):
     """Scatter running vehicles of ``src`` by lane into ``dst`` (stable); fills ``lane_start``."""
-    n_lanes = L.lane_cnt.shape[0]
+    L_lane_cnt = L.lane_cnt
+    L_lane_start = L.lane_start
+    V_lane = V.lane
+    V_status = V.status
+    n_lanes = L_lane_cnt.shape[0]
     for l in range(n_lanes):
-        L.lane_cnt[l] = 0
+        L_lane_cnt[l] = 0
     for k in range(n_src):
         i = src[k]
-        if V.status[i] == 1:
-            L.lane_cnt[V.lane[i]] += 1
+        if V_status[i] == 1:
+            L_lane_cnt[V_lane[i]] += 1
     s = 0
     for l in range(n_lanes):
-        L.lane_start[l] = s
-        s += L.lane_cnt[l]
-        L.lane_cnt[l] = L.lane_start[l]
-    L.lane_start[n_lanes] = s
+        L_lane_start[l] = s
+        s += L_lane_cnt[l]
+        L_lane_cnt[l] = L_lane_start[l]
+    L_lane_start[n_lanes] = s
     for k in range(n_src):
         i = src[k]
-        if V.status[i] == 1:
-            l = V.lane[i]
-            dst[L.lane_cnt[l]] = i
-            L.lane_cnt[l] += 1
+        if V_status[i] == 1:
+            l = V_lane[i]
+            dst[L_lane_cnt[l]] = i
+            L_lane_cnt[l] += 1
     return s
 
 
@@ -372,21 +389,27 @@ def build_order(V, L, W):
 
 
 @njit(cache=True)
-def find_neighbours(V, L, W, lane, pos):
+def find_neighbours_a(vpos, order, lane_start, lane, pos):
     """(leader, follower) on ``lane`` around position ``pos``: first vehicle ahead, last at or behind."""
-    a = L.lane_start[lane]
-    b = L.lane_start[lane + 1]
+    a = lane_start[lane]
+    b = lane_start[lane + 1]
     lo = a
     hi = b
     while lo < hi:
         mid = (lo + hi) // 2
-        if V.pos[W.order[mid]] > pos:
+        if vpos[order[mid]] > pos:
             hi = mid
         else:
             lo = mid + 1
-    lead = W.order[lo] if lo < b else -1
-    fol = W.order[lo - 1] if lo - 1 >= a else -1
+    lead = order[lo] if lo < b else -1
+    fol = order[lo - 1] if lo - 1 >= a else -1
     return lead, fol
+
+
+@njit(cache=True)
+def find_neighbours(V, L, W, lane, pos):
+    """:func:`find_neighbours_a` on the state structs."""
+    return find_neighbours_a(V.pos, W.order, L.lane_start, lane, pos)
 
 
 @njit(cache=True)
@@ -507,38 +530,48 @@ def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
         # Leave a lane that serves the route only far from its end.
         if N.lane_len[lane] - V.pos[i] < 100.0 + 10.0 * V.speed[i]:
             return 0
-    seg_end = L.lane_start[lane + 1]
-    lead = W.order[k + 1] if k + 1 < seg_end else -1
-    ac_old = follow_accel(V, N, vt, i, lead)
+    # From here on: hoisted arrays (a StructRef field read costs an atomic refcount pair).
+    order = W.order
+    lane_start = L.lane_start
+    vtype = V.vtype
+    vlane = V.lane
+    pos = V.pos
+    speed = V.speed
+    sfac = V.sfac
+    lane_speed = N.lane_speed
+    seg_end = lane_start[lane + 1]
+    lead = order[k + 1] if k + 1 < seg_end else -1
+    ac_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, lead)
     if not mandatory:
         # Nothing to gain where the leader does not hold us back: skip the neighbour search.
         if lead < 0:
             return 0
-        free = idm_free(V.speed[i], desired_speed(V, N, vt, i, lane), vt[ty, T_ACC], vt[ty, T_DELTA])
+        free = idm_free(speed[i], v0_of(lane_speed, sfac, vt, i, lane, ty), vt[ty, T_ACC], vt[ty, T_DELTA])
         if ac_old > free - vt[ty, T_LCTHR]:
             return 0
-    old_fol = W.order[k - 1] if k - 1 >= L.lane_start[lane] else -1
-    new_lead, new_fol = find_neighbours(V, L, W, tl, V.pos[i])
-    if new_lead >= 0 and V.pos[new_lead] - vt[V.vtype[new_lead], T_LEN] - V.pos[i] < 0.5:
+    old_fol = order[k - 1] if k - 1 >= lane_start[lane] else -1
+    p = pos[i]
+    new_lead, new_fol = find_neighbours_a(pos, order, lane_start, tl, p)
+    if new_lead >= 0 and pos[new_lead] - vt[vtype[new_lead], T_LEN] - p < 0.5:
         return 0
-    if new_fol >= 0 and V.pos[i] - length - V.pos[new_fol] < 0.5:
+    if new_fol >= 0 and p - length - pos[new_fol] < 0.5:
         return 0
     if new_lead < 0:
         x = straddler(V, N, L, W, vt, tl)
-        if x >= 0 and N.lane_len[tl] - V.pos[i] + V.pos[x] - vt[V.vtype[x], T_LEN] < 0.5:
+        if x >= 0 and N.lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:
             return 0
     # Accelerations on the target lane, computed as if i were there (same link: same speed limit).
-    ac_new = follow_accel(V, N, vt, i, new_lead)
+    ac_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead)
     an_new = 0.0
     an_old = 0.0
     if new_fol >= 0:
-        an_old = follow_accel(V, N, vt, new_fol, new_lead)
-        an_new = follow_accel(V, N, vt, new_fol, i)
+        an_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, new_lead)
+        an_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i)
     ao_old = 0.0
     ao_new = 0.0
     if old_fol >= 0:
-        ao_old = follow_accel(V, N, vt, old_fol, i)
-        ao_new = follow_accel(V, N, vt, old_fol, lead)
+        ao_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, i)
+        ao_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, lead)
     b_safe = vt[ty, T_LCSAFE]
     if not mobil_safe(an_new, b_safe) or ac_new < -b_safe:
         return 0
@@ -556,10 +589,70 @@ def decide_one(V, N, L, W, vt, k, t, direction, cooldown):
 
 
 @njit(cache=True)
+def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
+    """Lane-change decisions of sorted indices ``a..b-1`` into ``V.lc_dir``.
+
+    Vehicles that certainly stay (their lane suits the route, and they are in cooldown, or at the
+    lane's front, or not held back by their leader) are settled here on hoisted arrays; the rest
+    go through :func:`lane_change_choice`, which decides the same way for these.
+    """
+    order = W.order
+    lane = V.lane
+    pos = V.pos
+    speed = V.speed
+    vtype = V.vtype
+    sfac = V.sfac
+    lc_dir = V.lc_dir
+    lc_req = V.lc_req
+    lc_time = V.lc_time
+    route_pos = V.route_pos
+    route_end = V.route_end
+    need_rp = V.need_rp
+    need_mask = V.need_mask
+    lane_start = L.lane_start
+    lane_speed = N.lane_speed
+    lane_len = N.lane_len
+    lane_index = N.lane_index
+    lane_left = N.lane_left
+    lane_right = N.lane_right
+    for k in range(a, b):
+        i = order[k]
+        l = lane[i]
+        rp = route_pos[i]
+        has_next = rp + 1 < route_end[i]
+        if has_next and (need_rp[i] != rp or (need_mask[i] >> lane_index[l]) & 1 == 0):
+            lc_dir[i] = lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown)
+            continue
+        lc_req[i] = -1
+        lc_dir[i] = 0
+        if t - lc_time[i] < cooldown:
+            continue
+        tl = lane_left[l] if direction > 0 else lane_right[l]
+        if tl < 0:
+            continue
+        ty = vtype[i]
+        if pos[i] < vt[ty, T_LEN]:
+            continue
+        if has_next and (need_mask[i] >> lane_index[tl]) & 1 == 0:
+            if lane_len[l] - pos[i] < 100.0 + 10.0 * speed[i]:
+                continue
+        if k + 1 >= lane_start[l + 1]:
+            continue
+        j = order[k + 1]
+        v = speed[i]
+        v0 = v0_of(lane_speed, sfac, vt, i, l, ty)
+        gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
+        ac_old = idm_accel(v, v0, gap, speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                           vt[ty, T_TAU], vt[ty, T_DELTA])
+        if ac_old > idm_free(v, v0, vt[ty, T_ACC], vt[ty, T_DELTA]) - vt[ty, T_LCTHR]:
+            continue
+        lc_dir[i] = lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown)
+
+
+@njit(cache=True)
 def decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step):
     direction = 1 - 2 * (step % 2)
-    for k in range(n):
-        decide_one(V, N, L, W, vt, k, t, direction, par[P_LC_COOLDOWN])
+    decide_range(V, N, L, W, vt, 0, n, t, direction, par[P_LC_COOLDOWN])
 
 
 @njit(parallel=True, cache=True)
@@ -567,8 +660,8 @@ def decide_lane_changes(V, N, L, W, vt, par, n, t, step):
     """MOBIL and mandatory lane-change decisions into ``V.lc_dir`` (parallel, reads only)."""
     direction = 1 - 2 * (step % 2)  # arithmetic, not a branch: numba parfors mishandle branch-defined values
     cooldown = par[P_LC_COOLDOWN]
-    for k in prange(n):
-        decide_one(V, N, L, W, vt, k, t, direction, cooldown)
+    for c in prange(N_CHUNKS):
+        decide_range(V, N, L, W, vt, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, t, direction, cooldown)
 
 
 @njit(cache=True)
@@ -727,107 +820,177 @@ def plan_one(V, N, L, W, vt, par, k):
 
 
 @njit(cache=True)
+def plan_range(V, N, L, W, vt, par, a, b):
+    """Accelerations of the vehicles at sorted indices ``a..b-1``.
+
+    The common case (a follower on a lane nobody asks to enter) runs here on hoisted arrays; lane
+    leaders and cooperating followers go through :func:`plan_one`. Same results either way.
+    """
+    order = W.order
+    lane = V.lane
+    pos = V.pos
+    speed = V.speed
+    vtype = V.vtype
+    sfac = V.sfac
+    acc_out = V.acc
+    stop_line = V.stop_line
+    next_mv = V.next_mv
+    lane_start = L.lane_start
+    lane_req = L.lane_req
+    lane_speed = N.lane_speed
+    dt = par[P_DT]
+    for k in range(a, b):
+        i = order[k]
+        l = lane[i]
+        if k + 1 < lane_start[l + 1] and lane_req[l] == 0:
+            j = order[k + 1]
+            ty = vtype[i]
+            v0 = v0_of(lane_speed, sfac, vt, i, l, ty)
+            v = speed[i]
+            gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
+            acc = idm_accel(v, v0, gap, speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                            vt[ty, T_TAU], vt[ty, T_DELTA])
+            if v <= v0 and v + acc * dt > v0:
+                acc = (v0 - v) / dt
+            if acc < -vt[ty, T_EDEC]:
+                acc = -vt[ty, T_EDEC]
+            acc_out[i] = acc
+            stop_line[i] = 0
+            next_mv[i] = -1
+        else:
+            plan_one(V, N, L, W, vt, par, k)
+
+
+@njit(cache=True)
 def plan_serial(V, N, L, W, vt, par, n):
-    for k in range(n):
-        plan_one(V, N, L, W, vt, par, k)
+    plan_range(V, N, L, W, vt, par, 0, n)
 
 
 @njit(parallel=True, cache=True)
 def plan(V, N, L, W, vt, par, n):
     """Acceleration of every running vehicle (parallel, writes only its own vehicle)."""
-    for k in prange(n):
-        plan_one(V, N, L, W, vt, par, k)
+    for c in prange(N_CHUNKS):
+        plan_range(V, N, L, W, vt, par, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS)
 
 
 @njit(cache=True)
-def advance_lane(V, N, L, W, vt, l, dt, grid_on, grid_time):
-    """Move lane ``l``'s vehicles front to back; returns how many flagged an event or gridlock."""
-    a = L.lane_start[l]
-    b = L.lane_start[l + 1]
-    L.lane_halt[l] = 0
-    L.lane_vsum[l] = 0.0
-    flagged = 0
-    bound = 1e300
-    bound_v = 0.0
-    halt = 0
-    vsum = 0.0
-    samp = 0.0
-    dsum = 0.0
-    wsum = 0.0
-    tsum = 0.0
-    osum = 0.0
-    for k in range(b - 1, a - 1, -1):
-        i = W.order[k]
-        ty = V.vtype[i]
-        length = vt[ty, T_LEN]
-        v = V.speed[i]
-        pos = V.pos[i]
-        dx, vn = ballistic(v, V.acc[i], dt)
-        pn = pos + dx
-        if k == b - 1 and V.stop_line[i] == 1 and pn > N.lane_len[l]:
-            pn = N.lane_len[l]
-            vn = 0.0
-            dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
-            if pos + dmin > pn + 1e-6:
-                V.evt[i] = E_EMERGENCY + 1
-                V.evt_val[i] = v / dt
-        if pn > bound:
-            dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
-            if pos + dmin > bound + 1e-6:
-                V.evt[i] = E_COLLISION + 1
-                V.evt_val[i] = pos + dmin - bound
-            pn = max(bound, pos)
-            if vn > bound_v:
-                vn = bound_v
-        V.pos_old[i] = pos
-        V.pos[i] = pn
-        V.speed[i] = vn
-        V.acc[i] = (vn - v) / dt
-        bound = pn - length
-        bound_v = vn
-        dx = pn - pos
-        V.dist[i] += dx
-        v0 = desired_speed(V, N, vt, i, l)
-        tl = dt - dx / v0
-        if tl < 0.0:
-            tl = 0.0
-        V.time_loss[i] += tl
-        samp += dt
-        dsum += dx
-        tsum += tl
-        osum += length * dt
-        vsum += vn
-        if vn < HALT_SPEED:
-            halt += 1
-            V.wait_time[i] += dt
-            wsum += dt
-            V.standstill[i] += dt
-            if V.flags[i] & 1 == 0:
-                V.stops[i] += 1
-                V.flags[i] |= 1
-            if grid_on and V.standstill[i] >= grid_time:
+def advance_lanes(V, N, L, W, vt, l0, l1, dt, grid_on, grid_time):
+    """Move the vehicles of lanes ``l0..l1-1``, each lane front to back; returns how many
+    flagged an event or reached the gridlock time. State arrays are hoisted into locals once:
+    a StructRef field read in the loop costs an atomic refcount pair per read."""
+    L_a_dist = L.a_dist
+    L_a_occ = L.a_occ
+    L_a_samp = L.a_samp
+    L_a_tloss = L.a_tloss
+    L_a_wait = L.a_wait
+    L_lane_halt = L.lane_halt
+    L_lane_start = L.lane_start
+    L_lane_vsum = L.lane_vsum
+    N_lane_len = N.lane_len
+    N_lane_speed = N.lane_speed
+    V_acc = V.acc
+    V_dist = V.dist
+    V_evt = V.evt
+    V_evt_val = V.evt_val
+    V_flags = V.flags
+    V_pos = V.pos
+    V_pos_old = V.pos_old
+    V_sfac = V.sfac
+    V_speed = V.speed
+    V_standstill = V.standstill
+    V_stop_line = V.stop_line
+    V_stops = V.stops
+    V_time_loss = V.time_loss
+    V_vtype = V.vtype
+    V_wait_time = V.wait_time
+    W_order = W.order
+    total = 0
+    for l in range(l0, l1):
+        a = L_lane_start[l]
+        b = L_lane_start[l + 1]
+        L_lane_halt[l] = 0
+        L_lane_vsum[l] = 0.0
+        flagged = 0
+        bound = 1e300
+        bound_v = 0.0
+        halt = 0
+        vsum = 0.0
+        samp = 0.0
+        dsum = 0.0
+        wsum = 0.0
+        tsum = 0.0
+        osum = 0.0
+        for k in range(b - 1, a - 1, -1):
+            i = W_order[k]
+            ty = V_vtype[i]
+            length = vt[ty, T_LEN]
+            v = V_speed[i]
+            pos = V_pos[i]
+            dx, vn = ballistic(v, V_acc[i], dt)
+            pn = pos + dx
+            if k == b - 1 and V_stop_line[i] == 1 and pn > N_lane_len[l]:
+                pn = N_lane_len[l]
+                vn = 0.0
+                dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
+                if pos + dmin > pn + 1e-6:
+                    V_evt[i] = E_EMERGENCY + 1
+                    V_evt_val[i] = v / dt
+            if pn > bound:
+                dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
+                if pos + dmin > bound + 1e-6:
+                    V_evt[i] = E_COLLISION + 1
+                    V_evt_val[i] = pos + dmin - bound
+                pn = max(bound, pos)
+                if vn > bound_v:
+                    vn = bound_v
+            V_pos_old[i] = pos
+            V_pos[i] = pn
+            V_speed[i] = vn
+            V_acc[i] = (vn - v) / dt
+            bound = pn - length
+            bound_v = vn
+            dx = pn - pos
+            V_dist[i] += dx
+            v0 = v0_of(N_lane_speed, V_sfac, vt, i, l, ty)
+            tl = dt - dx / v0
+            if tl < 0.0:
+                tl = 0.0
+            V_time_loss[i] += tl
+            samp += dt
+            dsum += dx
+            tsum += tl
+            osum += length * dt
+            vsum += vn
+            if vn < HALT_SPEED:
+                halt += 1
+                V_wait_time[i] += dt
+                wsum += dt
+                V_standstill[i] += dt
+                if V_flags[i] & 1 == 0:
+                    V_stops[i] += 1
+                    V_flags[i] |= 1
+                if grid_on and V_standstill[i] >= grid_time:
+                    flagged += 1
+            else:
+                V_standstill[i] = 0.0
+                V_flags[i] &= ~np.int8(1)
+            if V_evt[i] != 0:
                 flagged += 1
-        else:
-            V.standstill[i] = 0.0
-            V.flags[i] &= ~np.int8(1)
-        if V.evt[i] != 0:
-            flagged += 1
-    L.lane_halt[l] = halt
-    L.lane_vsum[l] = vsum
-    L.a_samp[l] += samp
-    L.a_dist[l] += dsum
-    L.a_wait[l] += wsum
-    L.a_tloss[l] += tsum
-    L.a_occ[l] += osum
-    return flagged
+        L_lane_halt[l] = halt
+        L_lane_vsum[l] = vsum
+        L_a_samp[l] += samp
+        L_a_dist[l] += dsum
+        L_a_wait[l] += wsum
+        L_a_tloss[l] += tsum
+        L_a_occ[l] += osum
+        total += flagged
+    return total
 
 
 @njit(cache=True)
 def advance_serial(V, N, L, W, vt, par):
-    flagged = 0
-    for l in range(L.lane_start.shape[0] - 1):
-        flagged += advance_lane(V, N, L, W, vt, l, par[P_DT], par[P_GRID_MODE] > 0, par[P_GRID_TIME])
-    return flagged
+    return advance_lanes(V, N, L, W, vt, 0, L.lane_start.shape[0] - 1, par[P_DT], par[P_GRID_MODE] > 0,
+                         par[P_GRID_TIME])
 
 
 @njit(parallel=True, cache=True)
@@ -841,8 +1004,9 @@ def advance(V, N, L, W, vt, par):
     grid_on = par[P_GRID_MODE] > 0
     n_lanes = L.lane_start.shape[0] - 1
     flagged = 0
-    for l in prange(n_lanes):
-        flagged += advance_lane(V, N, L, W, vt, l, dt, grid_on, grid_time)
+    for c in prange(N_CHUNKS):
+        flagged += advance_lanes(V, N, L, W, vt, c * n_lanes // N_CHUNKS, (c + 1) * n_lanes // N_CHUNKS,
+                                 dt, grid_on, grid_time)
     return flagged
 
 
