@@ -153,25 +153,35 @@ def follow_accel(V, N, vt, f, lead):
 
 
 @njit(cache=True)
-def lane_serves(N, lane, link):
+def lane_serves_a(lane_mv_start, mv_to_link, lane, link):
     """True if a movement leads from ``lane`` to ``link``."""
-    for m in range(N.lane_mv_start[lane], N.lane_mv_start[lane + 1]):
-        if N.mv_to_link[m] == link:
+    for m in range(lane_mv_start[lane], lane_mv_start[lane + 1]):
+        if mv_to_link[m] == link:
             return True
     return False
 
 
 @njit(cache=True)
-def choose_movement(N, lane, link, after):
+def lane_serves(N, lane, link):
+    return lane_serves_a(N.lane_mv_start, N.mv_to_link, lane, link)
+
+
+@njit(cache=True)
+def choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, lane, link, after):
     """The movement from ``lane`` to ``link`` (preferring one whose to-lane serves ``after``); -1 if none."""
     best = -1
-    for m in range(N.lane_mv_start[lane], N.lane_mv_start[lane + 1]):
-        if N.mv_to_link[m] == link:
+    for m in range(lane_mv_start[lane], lane_mv_start[lane + 1]):
+        if mv_to_link[m] == link:
             if best < 0:
                 best = m
-            if after >= 0 and lane_serves(N, N.mv_to_lane[m], after):
+            if after >= 0 and lane_serves_a(lane_mv_start, mv_to_link, mv_to_lane[m], after):
                 return m
     return best
+
+
+@njit(cache=True)
+def choose_movement(N, lane, link, after):
+    return choose_movement_a(N.lane_mv_start, N.mv_to_link, N.mv_to_lane, lane, link, after)
 
 
 @njit(cache=True)
@@ -204,9 +214,9 @@ def best_lanes_mask(N, link, nxt, after):
 
 
 @njit(cache=True)
-def mask_direction(N, lane, mask):
+def mask_direction(lane_index, lane, mask):
     """0 if ``lane`` is in ``mask``, else -1/+1 towards the nearest lane that is."""
-    k = N.lane_index[lane]
+    k = lane_index[lane]
     if (mask >> k) & 1:
         return 0
     for d in range(1, 64):
@@ -228,9 +238,15 @@ def next_link(V, W, i, offset):
 
 @njit(cache=True)
 def movement_state(N, W, m):
-    s = N.mv_sig[m]
+    return movement_state_a(N.mv_sig, N.mv_kind, W.sig_state, m)
+
+
+@njit(cache=True)
+def movement_state_a(mv_sig, mv_kind, sig_state, m):
+    """Right of way of movement ``m`` this step (``M_GO``, ``M_YIELD``, ``M_STOP``, ``M_YELLOW``, ``M_RED``)."""
+    s = mv_sig[m]
     if s >= 0:
-        st = W.sig_state[s]
+        st = sig_state[s]
         if st == 3:
             return M_GO
         if st == 2 or st == 4:
@@ -238,7 +254,7 @@ def movement_state(N, W, m):
         if st == 1:
             return M_YELLOW
         return M_RED
-    k = N.mv_kind[m]
+    k = mv_kind[m]
     if k == 0:
         return M_GO
     if k == 1:
@@ -274,16 +290,23 @@ def yield_blocked(V, N, W, L, m, crit_gap):
 
 
 @njit(cache=True)
-def straddler(V, N, L, W, vt, lane):
+def straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos, vtype, vt,
+                lane):
     """The vehicle that left ``lane`` last if its rear still reaches back over the stop line; -1 if none."""
-    x = L.lane_last_exit[lane]
-    if x < 0 or V.status[x] != 1 or V.route_pos[x] <= V.route_start[x]:
+    x = lane_last_exit[lane]
+    if x < 0 or status[x] != 1 or route_pos[x] <= route_start[x]:
         return -1
-    if W.route_links[V.route_pos[x] - 1] != N.lane_link[lane]:
+    if route_links[route_pos[x] - 1] != lane_link[lane]:
         return -1
-    if V.pos[x] >= vt[V.vtype[x], T_LEN]:
+    if pos[x] >= vt[vtype[x], T_LEN]:
         return -1
     return x
+
+
+@njit(cache=True)
+def straddler(V, N, L, W, vt, lane):
+    return straddler_a(L.lane_last_exit, V.status, V.route_pos, V.route_start, W.route_links, N.lane_link,
+                       V.pos, V.vtype, vt, lane)
 
 
 @njit(cache=True)
@@ -420,7 +443,7 @@ def needed_lane(V, N, W, i):
     if nl < 0:
         return -1
     mask = best_lanes_mask(N, N.lane_link[lane], nl, next_link(V, W, i, 2))
-    d = mask_direction(N, lane, mask)
+    d = mask_direction(N.lane_index, lane, mask)
     if d == 0:
         return -1
     return N.lane_left[lane] if d > 0 else N.lane_right[lane]
@@ -491,113 +514,25 @@ def fits_instead(V, L, W, vt, i, j):
 
 
 @njit(cache=True)
-def lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown):
-    """Lane change of the vehicle at sorted index ``k``: +1 left, -1 right, 0 none."""
-    i = W.order[k]
-    V.lc_req[i] = -1
-    lane = V.lane[i]
-    ty = V.vtype[i]
-    length = vt[ty, T_LEN]
-    nl = next_link(V, W, i, 1)
-    mandatory = False
-    own_ok = True
-    if nl >= 0:
-        rp = V.route_pos[i]
-        if V.need_rp[i] != rp:
-            # Which lanes of this link suit the route: computed once per link of the route.
-            V.need_mask[i] = best_lanes_mask(N, N.lane_link[lane], nl, next_link(V, W, i, 2))
-            V.need_rp[i] = rp
-        need = mask_direction(N, lane, V.need_mask[i])
-        own_ok = need == 0
-        if need != 0:
-            # Ask the followers on the lane we need to open a gap (see cooperate).
-            want = N.lane_left[lane] if need > 0 else N.lane_right[lane]
-            V.lc_req[i] = want
-            L.lane_req[want] = 1
-            if direction > 0 and swap_partner(V, N, L, W, vt, i) >= 0:
-                return need  # both change on the same (even) step: see swap_partner
-            if need != direction:
-                return 0
-            mandatory = True
-    if not mandatory and t - V.lc_time[i] < cooldown:
-        return 0
-    tl = N.lane_left[lane] if direction > 0 else N.lane_right[lane]
-    if tl < 0:
-        return 0
-    if V.pos[i] < length:
-        return 0
-    if not mandatory and own_ok and (V.need_mask[i] >> N.lane_index[tl]) & 1 == 0:
-        # Leave a lane that serves the route only far from its end.
-        if N.lane_len[lane] - V.pos[i] < 100.0 + 10.0 * V.speed[i]:
-            return 0
-    # From here on: hoisted arrays (a StructRef field read costs an atomic refcount pair).
-    order = W.order
-    lane_start = L.lane_start
-    vtype = V.vtype
-    vlane = V.lane
-    pos = V.pos
-    speed = V.speed
-    sfac = V.sfac
-    lane_speed = N.lane_speed
-    seg_end = lane_start[lane + 1]
-    lead = order[k + 1] if k + 1 < seg_end else -1
-    ac_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, lead)
-    if not mandatory:
-        # Nothing to gain where the leader does not hold us back: skip the neighbour search.
-        if lead < 0:
-            return 0
-        free = idm_free(speed[i], v0_of(lane_speed, sfac, vt, i, lane, ty), vt[ty, T_ACC], vt[ty, T_DELTA])
-        if ac_old > free - vt[ty, T_LCTHR]:
-            return 0
-    old_fol = order[k - 1] if k - 1 >= lane_start[lane] else -1
-    p = pos[i]
-    new_lead, new_fol = find_neighbours_a(pos, order, lane_start, tl, p)
-    if new_lead >= 0 and pos[new_lead] - vt[vtype[new_lead], T_LEN] - p < 0.5:
-        return 0
-    if new_fol >= 0 and p - length - pos[new_fol] < 0.5:
-        return 0
-    if new_lead < 0:
-        x = straddler(V, N, L, W, vt, tl)
-        if x >= 0 and N.lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:
-            return 0
-    # Accelerations on the target lane, computed as if i were there (same link: same speed limit).
-    ac_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead)
-    an_new = 0.0
-    an_old = 0.0
-    if new_fol >= 0:
-        an_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, new_lead)
-        an_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i)
-    ao_old = 0.0
-    ao_new = 0.0
-    if old_fol >= 0:
-        ao_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, i)
-        ao_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, lead)
-    b_safe = vt[ty, T_LCSAFE]
-    if not mobil_safe(an_new, b_safe) or ac_new < -b_safe:
-        return 0
-    if mandatory:
-        return direction
-    gain = mobil_incentive(ac_new, ac_old, an_new, an_old, ao_new, ao_old, vt[ty, T_POLITE])
-    if gain > vt[ty, T_LCTHR]:
-        return direction
-    return 0
-
-
-@njit(cache=True)
-def decide_one(V, N, L, W, vt, k, t, direction, cooldown):
-    V.lc_dir[W.order[k]] = lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown)
-
-
-@njit(cache=True)
 def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
-    """Lane-change decisions of sorted indices ``a..b-1`` into ``V.lc_dir``.
+    """Lane-change decisions of the vehicles at sorted indices ``a..b-1`` into ``V.lc_dir``:
+    +1 left, -1 right, 0 stay.
 
-    Vehicles that certainly stay (their lane suits the route, and they are in cooldown, or at the
-    lane's front, or not held back by their leader) are settled here on hoisted arrays; the rest
-    go through :func:`lane_change_choice`, which decides the same way for these.
+    Mandatory: the vehicle's lane does not suit the next two links of its route; it asks the
+    followers on the lane it needs to open a gap (``lc_req``/``lane_req``, see :func:`cooperate`)
+    and changes when the gap is safe (or swaps with a stopped neighbour, see :func:`swap_partner`).
+    Discretionary: MOBIL, only for vehicles held back by their leader, never into a lane that does
+    not suit the route near the lane's end. State arrays are hoisted into locals: a StructRef field
+    read costs an atomic refcount pair.
     """
     order = W.order
-    lane = V.lane
+    route_links = W.route_links
+    lane_start = L.lane_start
+    lane_req = L.lane_req
+    lane_last_exit = L.lane_last_exit
+    status = V.status
+    V_route_start = V.route_start
+    vlane = V.lane
     pos = V.pos
     speed = V.speed
     vtype = V.vtype
@@ -609,44 +544,94 @@ def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
     route_end = V.route_end
     need_rp = V.need_rp
     need_mask = V.need_mask
-    lane_start = L.lane_start
     lane_speed = N.lane_speed
     lane_len = N.lane_len
     lane_index = N.lane_index
     lane_left = N.lane_left
     lane_right = N.lane_right
+    lane_link = N.lane_link
     for k in range(a, b):
         i = order[k]
-        l = lane[i]
-        rp = route_pos[i]
-        has_next = rp + 1 < route_end[i]
-        if has_next and (need_rp[i] != rp or (need_mask[i] >> lane_index[l]) & 1 == 0):
-            lc_dir[i] = lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown)
-            continue
+        lane = vlane[i]
+        ty = vtype[i]
+        length = vt[ty, T_LEN]
         lc_req[i] = -1
         lc_dir[i] = 0
-        if t - lc_time[i] < cooldown:
+        rp = route_pos[i]
+        mandatory = False
+        own_ok = True
+        if rp + 1 < route_end[i]:
+            if need_rp[i] != rp:
+                # Which lanes of this link suit the route: computed once per link of the route.
+                after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
+                need_mask[i] = best_lanes_mask(N, lane_link[lane], route_links[rp + 1], after)
+                need_rp[i] = rp
+            need = mask_direction(lane_index, lane, need_mask[i])
+            own_ok = need == 0
+            if need != 0:
+                want = lane_left[lane] if need > 0 else lane_right[lane]
+                lc_req[i] = want
+                lane_req[want] = 1
+                if direction > 0 and swap_partner(V, N, L, W, vt, i) >= 0:
+                    lc_dir[i] = need  # both change on the same (even) step
+                    continue
+                if need != direction:
+                    continue
+                mandatory = True
+        if not mandatory and t - lc_time[i] < cooldown:
             continue
-        tl = lane_left[l] if direction > 0 else lane_right[l]
+        tl = lane_left[lane] if direction > 0 else lane_right[lane]
         if tl < 0:
             continue
-        ty = vtype[i]
-        if pos[i] < vt[ty, T_LEN]:
+        p = pos[i]
+        if p < length:
             continue
-        if has_next and (need_mask[i] >> lane_index[tl]) & 1 == 0:
-            if lane_len[l] - pos[i] < 100.0 + 10.0 * speed[i]:
+        if not mandatory and own_ok and rp + 1 < route_end[i] and (need_mask[i] >> lane_index[tl]) & 1 == 0:
+            # Leave a lane that suits the route only far from its end.
+            if lane_len[lane] - p < 100.0 + 10.0 * speed[i]:
                 continue
-        if k + 1 >= lane_start[l + 1]:
+        lead = order[k + 1] if k + 1 < lane_start[lane + 1] else -1
+        ac_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, lead)
+        if not mandatory:
+            # Nothing to gain where the leader does not hold us back: skip the neighbour search.
+            if lead < 0:
+                continue
+            free = idm_free(speed[i], v0_of(lane_speed, sfac, vt, i, lane, ty), vt[ty, T_ACC],
+                            vt[ty, T_DELTA])
+            if ac_old > free - vt[ty, T_LCTHR]:
+                continue
+        old_fol = order[k - 1] if k - 1 >= lane_start[lane] else -1
+        new_lead, new_fol = find_neighbours_a(pos, order, lane_start, tl, p)
+        if new_lead >= 0 and pos[new_lead] - vt[vtype[new_lead], T_LEN] - p < 0.5:
             continue
-        j = order[k + 1]
-        v = speed[i]
-        v0 = v0_of(lane_speed, sfac, vt, i, l, ty)
-        gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
-        ac_old = idm_accel(v, v0, gap, speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
-                           vt[ty, T_TAU], vt[ty, T_DELTA])
-        if ac_old > idm_free(v, v0, vt[ty, T_ACC], vt[ty, T_DELTA]) - vt[ty, T_LCTHR]:
+        if new_fol >= 0 and p - length - pos[new_fol] < 0.5:
             continue
-        lc_dir[i] = lane_change_choice(V, N, L, W, vt, k, t, direction, cooldown)
+        if new_lead < 0:
+            x = straddler_a(lane_last_exit, status, route_pos, V_route_start, route_links, lane_link, pos,
+                            vtype, vt, tl)
+            if x >= 0 and lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:
+                continue
+        # Accelerations as if i were on the target lane (same link: same speed limit).
+        ac_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead)
+        an_new = 0.0
+        an_old = 0.0
+        if new_fol >= 0:
+            an_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, new_lead)
+            an_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i)
+        ao_old = 0.0
+        ao_new = 0.0
+        if old_fol >= 0:
+            ao_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, i)
+            ao_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, lead)
+        b_safe = vt[ty, T_LCSAFE]
+        if not mobil_safe(an_new, b_safe) or ac_new < -b_safe:
+            continue
+        if mandatory:
+            lc_dir[i] = direction
+            continue
+        gain = mobil_incentive(ac_new, ac_old, an_new, an_old, ao_new, ao_old, vt[ty, T_POLITE])
+        if gain > vt[ty, T_LCTHR]:
+            lc_dir[i] = direction
 
 
 @njit(cache=True)
@@ -665,126 +650,56 @@ def decide_lane_changes(V, N, L, W, vt, par, n, t, step):
 
 
 @njit(cache=True)
-def apply_lane_change(V, N, i, t):
-    d = V.lc_dir[i]
-    if d != 0:
-        lane = V.lane[i]
-        V.lane[i] = N.lane_left[lane] if d > 0 else N.lane_right[lane]
-        V.lc_time[i] = t
-        return 1
-    return 0
+def apply_range(V, N, W, a, b, t):
+    """Carry out the lane changes decided for sorted indices ``a..b-1``; returns how many."""
+    order = W.order
+    lc_dir = V.lc_dir
+    lane = V.lane
+    lc_time = V.lc_time
+    lane_left = N.lane_left
+    lane_right = N.lane_right
+    changed = 0
+    for k in range(a, b):
+        i = order[k]
+        d = lc_dir[i]
+        if d != 0:
+            lane[i] = lane_left[lane[i]] if d > 0 else lane_right[lane[i]]
+            lc_time[i] = t
+            changed += 1
+    return changed
 
 
 @njit(cache=True)
 def apply_lane_changes_serial(V, N, W, n, t):
-    changed = 0
-    for k in range(n):
-        changed += apply_lane_change(V, N, W.order[k], t)
-    return changed
+    return apply_range(V, N, W, 0, n, t)
 
 
 @njit(parallel=True, cache=True)
 def apply_lane_changes(V, N, W, n, t):
     changed = 0
-    for k in prange(n):
-        changed += apply_lane_change(V, N, W.order[k], t)
+    for c in prange(N_CHUNKS):
+        changed += apply_range(V, N, W, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, t)
     return changed
 
 
 @njit(cache=True)
-def plan_front(V, N, L, W, vt, par, i, v0):
-    """Look-ahead of the first vehicle of a lane: (acceleration, must stop at the line)."""
-    ty = V.vtype[i]
-    a = vt[ty, T_ACC]
-    b = vt[ty, T_DEC]
-    s0 = vt[ty, T_S0]
-    tau = vt[ty, T_TAU]
-    delta = vt[ty, T_DELTA]
-    length = vt[ty, T_LEN]
-    v = V.speed[i]
-    lane = V.lane[i]
-    acc = idm_free(v, v0, a, delta)
-    dist = N.lane_len[lane] - V.pos[i]
-    stop = False
-    V.next_mv[i] = -1
-    # A vehicle that just left this lane may still reach back over the stop line.
-    x = straddler(V, N, L, W, vt, lane)
-    if x >= 0 and x != i:
-        xl = vt[V.vtype[x], T_LEN]
-        if V.pos[x] < xl:
-            acc = min(acc, idm_accel(v, v0, dist + V.pos[x] - xl, V.speed[x], a, b, s0, tau, delta))
-    horizon = par[P_HORIZON]
-    cur = lane
-    rp = V.route_pos[i]
-    for h in range(MAX_LOOKAHEAD):
-        if rp + 1 >= V.route_end[i]:
-            break  # the destination: drive through the end of the link
-        nl = W.route_links[rp + 1]
-        after = W.route_links[rp + 2] if rp + 2 < V.route_end[i] else -1
-        m = choose_movement(N, cur, nl, after)
-        if m < 0:
-            # Wrong lane for the route: the lane end is a wall until a lane change succeeds.
-            acc = min(acc, idm_stop(v, v0, dist, a, b, s0, tau, delta))
-            stop = h == 0
-            break
-        if h == 0:
-            V.next_mv[i] = m
-        st = movement_state(N, W, m)
-        must_stop = False
-        if st == M_RED:
-            must_stop = True
-        elif st == M_YELLOW:
-            must_stop = can_stop(v, dist, b)
-        elif st == M_STOP:
-            if h > 0 or not (dist < 1.0 and v < 0.5):
-                must_stop = True
-            elif yield_blocked(V, N, W, L, m, par[P_CRIT_GAP]):
-                must_stop = True
-        elif st == M_YIELD:
-            if dist < 50.0 + v * v / (2.0 * b):
-                must_stop = yield_blocked(V, N, W, L, m, par[P_CRIT_GAP])
-        tl = N.mv_to_lane[m]
-        r = -1
-        if L.lane_start[tl + 1] > L.lane_start[tl]:
-            r = W.order[L.lane_start[tl]]
-        if not must_stop and r >= 0:
-            room = V.pos[r] - vt[V.vtype[r], T_LEN]
-            if room < length + s0 and V.speed[r] < 1.0:
-                must_stop = True  # do not block the junction
-        if must_stop:
-            acc = min(acc, idm_stop(v, v0, dist, a, b, s0, tau, delta))
-            stop = h == 0
-            break
-        if r >= 0:
-            room = V.pos[r] - vt[V.vtype[r], T_LEN]
-            acc = min(acc, idm_accel(v, v0, dist + room, V.speed[r], a, b, s0, tau, delta))
-            break
-        dist += N.lane_len[tl]
-        cur = tl
-        rp += 1
-        if dist > horizon:
-            break
-    return acc, stop
-
-
-@njit(cache=True)
-def cooperate(V, N, L, W, vt, i, lane, v0):
+def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right, vt, i, lane, v0):
     """Acceleration that opens a gap for a vehicle just ahead on a neighbour lane that must change
     into ``lane`` (SUMO-style cooperative lane changing); +inf when nobody needs it or when it
     would take harder than comfortable braking (then the next follower yields instead)."""
-    ty = V.vtype[i]
+    ty = vtype[i]
     best = np.inf
     for side in range(2):
-        al = N.lane_left[lane] if side == 0 else N.lane_right[lane]
+        al = lane_left[lane] if side == 0 else lane_right[lane]
         if al < 0:
             continue
-        j, _ = find_neighbours(V, L, W, al, V.pos[i])
-        if j < 0 or V.lc_req[j] != lane:
+        j, _ = find_neighbours_a(pos, order, lane_start, al, pos[i])
+        if j < 0 or lc_req[j] != lane:
             continue
-        gap = V.pos[j] - vt[V.vtype[j], T_LEN] - V.pos[i]
+        gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
         if gap <= 0.0:
             continue
-        a = idm_accel(V.speed[i], v0, gap, V.speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+        a = idm_accel(speed[i], v0, gap, speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
                       vt[ty, T_TAU], vt[ty, T_DELTA])
         if a >= -vt[ty, T_DEC] and a < best:
             best = a
@@ -792,73 +707,134 @@ def cooperate(V, N, L, W, vt, i, lane, v0):
 
 
 @njit(cache=True)
-def plan_one(V, N, L, W, vt, par, k):
-    """Acceleration of the vehicle at sorted index ``k`` into ``V.acc``."""
-    i = W.order[k]
-    ty = V.vtype[i]
-    lane = V.lane[i]
-    v0 = desired_speed(V, N, vt, i, lane)
-    if k + 1 < L.lane_start[lane + 1]:
-        j = W.order[k + 1]
-        gap = V.pos[j] - vt[V.vtype[j], T_LEN] - V.pos[i]
-        acc = idm_accel(V.speed[i], v0, gap, V.speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
-                        vt[ty, T_TAU], vt[ty, T_DELTA])
-        V.stop_line[i] = 0
-        V.next_mv[i] = -1
-    else:
-        acc, stop = plan_front(V, N, L, W, vt, par, i, v0)
-        V.stop_line[i] = 1 if stop else 0
-    if L.lane_req[lane] == 1:
-        acc = min(acc, cooperate(V, N, L, W, vt, i, lane, v0))
-    v = V.speed[i]
-    if v <= v0 and v + acc * par[P_DT] > v0:
-        acc = (v0 - v) / par[P_DT]  # explicit IDM would overshoot a low desired speed
-    ed = vt[ty, T_EDEC]
-    if acc < -ed:
-        acc = -ed
-    V.acc[i] = acc
-
-
-@njit(cache=True)
 def plan_range(V, N, L, W, vt, par, a, b):
-    """Accelerations of the vehicles at sorted indices ``a..b-1``.
+    """IDM accelerations of the vehicles at sorted indices ``a..b-1`` into ``V.acc``.
 
-    The common case (a follower on a lane nobody asks to enter) runs here on hoisted arrays; lane
-    leaders and cooperating followers go through :func:`plan_one`. Same results either way.
+    A follower drives behind its leader on the lane (and yields to a neighbour that must change
+    into its lane, see :func:`cooperate_a`). The first vehicle of a lane looks ahead along its
+    route: stop lines of red, yellow (when it can stop), yield and stop movements, the last vehicle
+    of the next lane, no entry into a jammed exit (do not block the junction), and a vehicle that
+    just left the lane but still reaches back over the line. State arrays are hoisted into locals:
+    a StructRef field read costs an atomic refcount pair.
     """
     order = W.order
-    lane = V.lane
+    route_links = W.route_links
+    sig_state = W.sig_state
+    lane_of = V.lane
     pos = V.pos
     speed = V.speed
     vtype = V.vtype
     sfac = V.sfac
+    status = V.status
+    route_pos = V.route_pos
+    route_start = V.route_start
+    route_end = V.route_end
     acc_out = V.acc
     stop_line = V.stop_line
     next_mv = V.next_mv
+    lc_req = V.lc_req
     lane_start = L.lane_start
     lane_req = L.lane_req
+    lane_last_exit = L.lane_last_exit
     lane_speed = N.lane_speed
+    lane_len = N.lane_len
+    lane_link = N.lane_link
+    lane_left = N.lane_left
+    lane_right = N.lane_right
+    lane_mv_start = N.lane_mv_start
+    mv_to_link = N.mv_to_link
+    mv_to_lane = N.mv_to_lane
+    mv_sig = N.mv_sig
+    mv_kind = N.mv_kind
     dt = par[P_DT]
+    horizon = par[P_HORIZON]
+    crit_gap = par[P_CRIT_GAP]
     for k in range(a, b):
         i = order[k]
-        l = lane[i]
-        if k + 1 < lane_start[l + 1] and lane_req[l] == 0:
+        lane = lane_of[i]
+        ty = vtype[i]
+        ac = vt[ty, T_ACC]
+        dc = vt[ty, T_DEC]
+        s0 = vt[ty, T_S0]
+        tau = vt[ty, T_TAU]
+        delta = vt[ty, T_DELTA]
+        v0 = v0_of(lane_speed, sfac, vt, i, lane, ty)
+        v = speed[i]
+        stop = False
+        if k + 1 < lane_start[lane + 1]:
             j = order[k + 1]
-            ty = vtype[i]
-            v0 = v0_of(lane_speed, sfac, vt, i, l, ty)
-            v = speed[i]
             gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
-            acc = idm_accel(v, v0, gap, speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
-                            vt[ty, T_TAU], vt[ty, T_DELTA])
-            if v <= v0 and v + acc * dt > v0:
-                acc = (v0 - v) / dt
-            if acc < -vt[ty, T_EDEC]:
-                acc = -vt[ty, T_EDEC]
-            acc_out[i] = acc
-            stop_line[i] = 0
+            acc = idm_accel(v, v0, gap, speed[j], ac, dc, s0, tau, delta)
             next_mv[i] = -1
         else:
-            plan_one(V, N, L, W, vt, par, k)
+            length = vt[ty, T_LEN]
+            acc = idm_free(v, v0, ac, delta)
+            dist = lane_len[lane] - pos[i]
+            next_mv[i] = -1
+            x = straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos,
+                            vtype, vt, lane)
+            if x >= 0 and x != i:
+                acc = min(acc, idm_accel(v, v0, dist + pos[x] - vt[vtype[x], T_LEN], speed[x], ac, dc, s0,
+                                         tau, delta))
+            cur = lane
+            rp = route_pos[i]
+            for h in range(MAX_LOOKAHEAD):
+                if rp + 1 >= route_end[i]:
+                    break  # the destination: drive through the end of the link
+                nl = route_links[rp + 1]
+                after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
+                m = choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, cur, nl, after)
+                if m < 0:
+                    # Wrong lane for the route: the lane end is a wall until a lane change succeeds.
+                    acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
+                    stop = h == 0
+                    break
+                if h == 0:
+                    next_mv[i] = m
+                st = movement_state_a(mv_sig, mv_kind, sig_state, m)
+                must_stop = False
+                if st == M_RED:
+                    must_stop = True
+                elif st == M_YELLOW:
+                    must_stop = can_stop(v, dist, dc)
+                elif st == M_STOP:
+                    if h > 0 or not (dist < 1.0 and v < 0.5):
+                        must_stop = True
+                    elif yield_blocked(V, N, W, L, m, crit_gap):
+                        must_stop = True
+                elif st == M_YIELD:
+                    if dist < 50.0 + v * v / (2.0 * dc):
+                        must_stop = yield_blocked(V, N, W, L, m, crit_gap)
+                tl = mv_to_lane[m]
+                r = -1
+                if lane_start[tl + 1] > lane_start[tl]:
+                    r = order[lane_start[tl]]
+                if not must_stop and r >= 0:
+                    room = pos[r] - vt[vtype[r], T_LEN]
+                    if room < length + s0 and speed[r] < 1.0:
+                        must_stop = True  # do not block the junction
+                if must_stop:
+                    acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
+                    stop = h == 0
+                    break
+                if r >= 0:
+                    room = pos[r] - vt[vtype[r], T_LEN]
+                    acc = min(acc, idm_accel(v, v0, dist + room, speed[r], ac, dc, s0, tau, delta))
+                    break
+                dist += lane_len[tl]
+                cur = tl
+                rp += 1
+                if dist > horizon:
+                    break
+        stop_line[i] = 1 if stop else 0
+        if lane_req[lane] == 1:
+            acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
+                                       vt, i, lane, v0))
+        if v <= v0 and v + acc * dt > v0:
+            acc = (v0 - v) / dt  # explicit IDM would overshoot a low desired speed
+        if acc < -vt[ty, T_EDEC]:
+            acc = -vt[ty, T_EDEC]
+        acc_out[i] = acc
 
 
 @njit(cache=True)
