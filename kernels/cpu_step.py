@@ -243,7 +243,7 @@ def movement_state(N, W, m):
 
 @njit(cache=True)
 def movement_state_a(mv_sig, mv_kind, sig_state, m):
-    """Right of way of movement ``m`` this step (``M_GO``, ``M_YIELD``, ``M_STOP``, ``M_YELLOW``, ``M_RED``)."""
+    """Right of way of movement ``m`` this step: M_GO, M_YIELD, M_STOP, M_YELLOW or M_RED."""
     s = mv_sig[m]
     if s >= 0:
         st = sig_state[s]
