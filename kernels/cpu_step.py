@@ -28,8 +28,6 @@ serial twins used below ``PARALLEL_MIN`` vehicles run the very same code.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, prange
 
@@ -130,11 +128,6 @@ def v0_of(lane_speed, sfac, vt, i, lane, ty):
 
 
 @njit(cache=True)
-def desired_speed(V, N, vt, i, lane):
-    return v0_of(N.lane_speed, V.sfac, vt, i, lane, V.vtype[i])
-
-
-@njit(cache=True)
 def follow_accel_a(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead):
     """IDM acceleration of vehicle ``f`` behind vehicle ``lead`` (-1: free road) on f's lane."""
     ty = vtype[f]
@@ -144,12 +137,6 @@ def follow_accel_a(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead):
     gap = pos[lead] - vt[vtype[lead], T_LEN] - pos[f]
     return idm_accel(speed[f], v0, gap, speed[lead], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
                      vt[ty, T_TAU], vt[ty, T_DELTA])
-
-
-@njit(cache=True)
-def follow_accel(V, N, vt, f, lead):
-    """:func:`follow_accel_a` on the state structs."""
-    return follow_accel_a(V.vtype, V.lane, V.pos, V.speed, V.sfac, N.lane_speed, vt, f, lead)
 
 
 @njit(cache=True)
@@ -301,12 +288,6 @@ def straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lan
     if pos[x] >= vt[vtype[x], T_LEN]:
         return -1
     return x
-
-
-@njit(cache=True)
-def straddler(V, N, L, W, vt, lane):
-    return straddler_a(L.lane_last_exit, V.status, V.route_pos, V.route_start, W.route_links, N.lane_link,
-                       V.pos, V.vtype, vt, lane)
 
 
 @njit(cache=True)
@@ -1369,11 +1350,3 @@ def run_steps(V, N, L, W, vt, par, n_steps):
         step_once(V, N, L, W, vt, par)
         done += 1
     return done
-
-
-def initial_counters() -> np.ndarray:
-    """A fresh counter array."""
-    return np.zeros(N_COUNTERS, np.int64)
-
-
-__all__ = ["run_steps", "step_once", "initial_counters", "math"]
