@@ -144,7 +144,7 @@ class Simulation:
             ev_val=np.zeros(ev_cap), dep_order=dep_order,
             route_links=self.route_links if len(self.route_links) else np.zeros(1, np.int32),
         )
-        from .kernels import cpu_step as K
+        from .kernels import layout as K
 
         par = np.zeros(K.N_PARAMS, np.float64)
         s = self.settings
@@ -257,7 +257,7 @@ class Simulation:
         compute = 0.0
         n_total = len(self.trips)
         cnt = self.W.cnt
-        from .kernels.cpu_step import C_ARRIVED, C_NEV, C_NSUM, C_REMOVED, C_VSTEPS
+        from .kernels.layout import C_ARRIVED, C_NEV, C_NSUM, C_REMOVED, C_VSTEPS
 
         if fcd_on:
             self._record_fcd(rec, self.begin)
@@ -369,7 +369,7 @@ class Simulation:
         return changed
 
     def _flush_events(self, rec: Any) -> None:
-        from .kernels.cpu_step import C_NEV
+        from .kernels.layout import C_NEV
 
         W = self.W
         n = int(W.cnt[C_NEV])
@@ -456,7 +456,7 @@ class Simulation:
         })
 
     def _health(self, steps: int, wall: float) -> dict:
-        from .kernels import cpu_step as K
+        from .kernels import layout as K
 
         c = self.W.cnt
         vsteps = int(c[K.C_VSTEPS])
@@ -477,7 +477,7 @@ class Simulation:
     # ------------------------------------------------------------------ notebook helpers
     def step(self, n: int = 1) -> int:
         """Advance ``n`` steps without recording (for notebooks and tests); returns steps run."""
-        from .kernels.cpu_step import C_NEV, C_NSUM
+        from .kernels.layout import C_NEV, C_NSUM
 
         done = 0
         while done < n:

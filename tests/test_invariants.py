@@ -26,7 +26,7 @@ import mobsim
 from conftest import lane_orders, make_scenario, make_sim, random_grid_trips
 from mobsim import generators
 from mobsim.engine import Simulation
-from mobsim.kernels import cpu_step as K
+from mobsim.kernels import layout as K
 from mobsim.trips import Trip
 from mobsim.vtypes import VehicleType
 

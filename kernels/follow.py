@@ -1,0 +1,196 @@
+"""Planning: the IDM acceleration of every running vehicle, behind its leader or, for the first
+vehicle of a lane, along its route over stop lines and into the next lanes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .idm import can_stop, idm_accel, idm_free, idm_stop
+from .lanes import choose_movement_a, find_neighbours_a, movement_state_a, straddler_a, v0_of, yield_blocked
+from .layout import (
+    M_RED,
+    M_STOP,
+    M_YELLOW,
+    M_YIELD,
+    MAX_LOOKAHEAD,
+    N_CHUNKS,
+    P_CRIT_GAP,
+    P_DT,
+    P_HORIZON,
+    T_ACC,
+    T_DEC,
+    T_DELTA,
+    T_EDEC,
+    T_LEN,
+    T_S0,
+    T_TAU,
+)
+
+
+@njit(cache=True)
+def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right, vt, i, lane, v0):
+    """Acceleration that opens a gap for a vehicle just ahead on a neighbour lane that must change
+    into ``lane`` (SUMO-style cooperative lane changing); +inf when nobody needs it or when it
+    would take harder than comfortable braking (then the next follower yields instead)."""
+    ty = vtype[i]
+    best = np.inf
+    for side in range(2):
+        al = lane_left[lane] if side == 0 else lane_right[lane]
+        if al < 0:
+            continue
+        j, _ = find_neighbours_a(pos, order, lane_start, al, pos[i])
+        if j < 0 or lc_req[j] != lane:
+            continue
+        gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
+        if gap <= 0.0:
+            continue
+        a = idm_accel(speed[i], v0, gap, speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                      vt[ty, T_TAU], vt[ty, T_DELTA])
+        if a >= -vt[ty, T_DEC] and a < best:
+            best = a
+    return best
+
+
+@njit(cache=True)
+def plan_range(V, N, L, W, vt, par, a, b):
+    """IDM accelerations of the vehicles at sorted indices ``a..b-1`` into ``V.acc``.
+
+    A follower drives behind its leader on the lane (and yields to a neighbour that must change
+    into its lane, see :func:`cooperate_a`). The first vehicle of a lane looks ahead along its
+    route: stop lines of red, yellow (when it can stop), yield and stop movements, the last vehicle
+    of the next lane, no entry into a jammed exit (do not block the junction), and a vehicle that
+    just left the lane but still reaches back over the line. State arrays are hoisted into locals:
+    a StructRef field read costs an atomic refcount pair.
+    """
+    order = W.order
+    route_links = W.route_links
+    sig_state = W.sig_state
+    lane_of = V.lane
+    pos = V.pos
+    speed = V.speed
+    vtype = V.vtype
+    sfac = V.sfac
+    status = V.status
+    route_pos = V.route_pos
+    route_start = V.route_start
+    route_end = V.route_end
+    acc_out = V.acc
+    stop_line = V.stop_line
+    next_mv = V.next_mv
+    lc_req = V.lc_req
+    lane_start = L.lane_start
+    lane_req = L.lane_req
+    lane_last_exit = L.lane_last_exit
+    lane_speed = N.lane_speed
+    lane_len = N.lane_len
+    lane_link = N.lane_link
+    lane_left = N.lane_left
+    lane_right = N.lane_right
+    lane_mv_start = N.lane_mv_start
+    mv_to_link = N.mv_to_link
+    mv_to_lane = N.mv_to_lane
+    mv_sig = N.mv_sig
+    mv_kind = N.mv_kind
+    dt = par[P_DT]
+    horizon = par[P_HORIZON]
+    crit_gap = par[P_CRIT_GAP]
+    for k in range(a, b):
+        i = order[k]
+        lane = lane_of[i]
+        ty = vtype[i]
+        ac = vt[ty, T_ACC]
+        dc = vt[ty, T_DEC]
+        s0 = vt[ty, T_S0]
+        tau = vt[ty, T_TAU]
+        delta = vt[ty, T_DELTA]
+        v0 = v0_of(lane_speed, sfac, vt, i, lane, ty)
+        v = speed[i]
+        stop = False
+        if k + 1 < lane_start[lane + 1]:
+            j = order[k + 1]
+            gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
+            acc = idm_accel(v, v0, gap, speed[j], ac, dc, s0, tau, delta)
+            next_mv[i] = -1
+        else:
+            length = vt[ty, T_LEN]
+            acc = idm_free(v, v0, ac, delta)
+            dist = lane_len[lane] - pos[i]
+            next_mv[i] = -1
+            x = straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos,
+                            vtype, vt, lane)
+            if x >= 0 and x != i:
+                acc = min(acc, idm_accel(v, v0, dist + pos[x] - vt[vtype[x], T_LEN], speed[x], ac, dc, s0,
+                                         tau, delta))
+            cur = lane
+            rp = route_pos[i]
+            for h in range(MAX_LOOKAHEAD):
+                if rp + 1 >= route_end[i]:
+                    break  # the destination: drive through the end of the link
+                nl = route_links[rp + 1]
+                after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
+                m = choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, cur, nl, after)
+                if m < 0:
+                    # Wrong lane for the route: the lane end is a wall until a lane change succeeds.
+                    acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
+                    stop = h == 0
+                    break
+                if h == 0:
+                    next_mv[i] = m
+                st = movement_state_a(mv_sig, mv_kind, sig_state, m)
+                must_stop = False
+                if st == M_RED:
+                    must_stop = True
+                elif st == M_YELLOW:
+                    must_stop = can_stop(v, dist, dc)
+                elif st == M_STOP:
+                    if h > 0 or not (dist < 1.0 and v < 0.5):
+                        must_stop = True
+                    elif yield_blocked(V, N, W, L, m, crit_gap):
+                        must_stop = True
+                elif st == M_YIELD:
+                    if dist < 50.0 + v * v / (2.0 * dc):
+                        must_stop = yield_blocked(V, N, W, L, m, crit_gap)
+                tl = mv_to_lane[m]
+                r = -1
+                if lane_start[tl + 1] > lane_start[tl]:
+                    r = order[lane_start[tl]]
+                if not must_stop and r >= 0:
+                    room = pos[r] - vt[vtype[r], T_LEN]
+                    if room < length + s0 and speed[r] < 1.0:
+                        must_stop = True  # do not block the junction
+                if must_stop:
+                    acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
+                    stop = h == 0
+                    break
+                if r >= 0:
+                    room = pos[r] - vt[vtype[r], T_LEN]
+                    acc = min(acc, idm_accel(v, v0, dist + room, speed[r], ac, dc, s0, tau, delta))
+                    break
+                dist += lane_len[tl]
+                cur = tl
+                rp += 1
+                if dist > horizon:
+                    break
+        stop_line[i] = 1 if stop else 0
+        if lane_req[lane] == 1:
+            acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
+                                       vt, i, lane, v0))
+        if v <= v0 and v + acc * dt > v0:
+            acc = (v0 - v) / dt  # explicit IDM would overshoot a low desired speed
+        if acc < -vt[ty, T_EDEC]:
+            acc = -vt[ty, T_EDEC]
+        acc_out[i] = acc
+
+
+@njit(cache=True)
+def plan_serial(V, N, L, W, vt, par, n):
+    plan_range(V, N, L, W, vt, par, 0, n)
+
+
+@njit(parallel=True, cache=True)
+def plan(V, N, L, W, vt, par, n):
+    """Acceleration of every running vehicle (parallel, writes only its own vehicle)."""
+    for c in prange(N_CHUNKS):
+        plan_range(V, N, L, W, vt, par, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS)

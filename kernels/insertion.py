@@ -1,0 +1,145 @@
+"""Insertion of departures where a lane of the first link has a safe gap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .idm import safe_insert_speed
+from .lanes import add_event, lane_score
+from .layout import (
+    C_INSERTED,
+    C_LOADED,
+    C_NEXTLOAD,
+    C_NRUN,
+    C_NWAIT,
+    E_INSDELAY,
+    P_INS_DELAY,
+    P_SEED,
+    T_ACC,
+    T_DEC,
+    T_LEN,
+    T_S0,
+    T_SDEV,
+    T_SF,
+    T_TAU,
+    T_VMAX,
+)
+from .rng import STREAM_SPEED_FACTOR, normal01
+
+
+@njit(cache=True)
+def try_insert(V, N, L, W, vt, par, i, t, step):
+    """Insert vehicle ``i`` on its first link if a lane has a safe gap; True on success."""
+    ty = V.vtype[i]
+    link = W.route_links[V.route_start[i]]
+    nl = W.route_links[V.route_start[i] + 1] if V.route_start[i] + 1 < V.route_end[i] else -1
+    length = vt[ty, T_LEN]
+    first = N.link_first_lane[link]
+    nlanes = N.link_nlanes[link]
+    # Desired-speed factor: drawn once per vehicle, from the counter-based RNG.
+    sf = vt[ty, T_SF]
+    dev = vt[ty, T_SDEV]
+    if dev > 0.0:
+        z = normal01(np.uint64(par[P_SEED]), STREAM_SPEED_FACTOR, i, 0)
+        if z > 2.0:
+            z = 2.0
+        if z < -2.0:
+            z = -2.0
+        sf = sf * (1.0 + dev * z)
+    if sf < 0.2:
+        sf = 0.2
+    V.sfac[i] = sf
+    best = -1
+    best_gap = -1.0
+    best_v = 0.0
+    after = W.route_links[V.route_start[i] + 2] if V.route_start[i] + 2 < V.route_end[i] else -1
+    top = 0
+    if nl >= 0:
+        for q in range(nlanes):
+            sc = lane_score(N, first + q, nl, after)
+            if sc > top:
+                top = sc
+    for q in range(nlanes):
+        lane = first + q
+        if V.dlane[i] >= 0 and q != V.dlane[i]:
+            continue
+        if V.dlane[i] == -2 and q != 0:
+            continue
+        if nl >= 0 and V.dlane[i] == -1 and lane_score(N, lane, nl, after) < top:
+            continue
+        if L.lane_used[lane] == step:
+            continue
+        pos = length if length < N.lane_len[lane] else N.lane_len[lane]
+        r = L.lane_rear[lane]
+        gap = 1e9
+        vl = 1e3
+        if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
+            gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
+            vl = V.speed[r]
+        v0 = N.lane_speed[lane] * sf
+        if v0 > vt[ty, T_VMAX]:
+            v0 = vt[ty, T_VMAX]
+        vmax = safe_insert_speed(gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0], vt[ty, T_TAU])
+        if vmax < 0.0:
+            continue
+        want = V.dspeed[i]
+        if want < 0.0:
+            v = vmax
+        else:
+            if want > vmax + 1e-9:
+                continue
+            v = want
+        if gap > best_gap:
+            best = lane
+            best_gap = gap
+            best_v = v
+    if best < 0:
+        return False
+    pos = length if length < N.lane_len[best] else N.lane_len[best]
+    V.status[i] = 1
+    V.lane[i] = best
+    V.pos[i] = pos
+    V.pos_old[i] = pos
+    V.speed[i] = best_v
+    V.acc[i] = 0.0
+    V.route_pos[i] = V.route_start[i]
+    V.depart[i] = t
+    V.lc_time[i] = t
+    V.standstill[i] = 0.0
+    L.lane_used[best] = step
+    L.lane_rear[best] = i
+    L.a_ent[best] += 1
+    W.cnt[C_INSERTED] += 1
+    return True
+
+
+@njit(cache=True)
+def insert_departures(V, N, L, W, vt, par, t, step):
+    """Load departures due by ``t`` and insert waiting vehicles in (planned departure, id) order."""
+    n_trips = W.dep_order.shape[0]
+    p = W.cnt[C_NEXTLOAD]
+    nw = W.cnt[C_NWAIT]
+    while p < n_trips and V.depart_planned[W.dep_order[p]] <= t + 1e-9:
+        W.waitq[nw] = W.dep_order[p]
+        nw += 1
+        p += 1
+        W.cnt[C_LOADED] += 1
+    W.cnt[C_NEXTLOAD] = p
+    keep = 0
+    nrun = W.cnt[C_NRUN]
+    delay_ev = par[P_INS_DELAY]
+    for q in range(nw):
+        i = W.waitq[q]
+        if try_insert(V, N, L, W, vt, par, i, t, step):
+            W.order[nrun] = i
+            nrun += 1
+        else:
+            W.waitq[keep] = i
+            keep += 1
+            if t - V.depart_planned[i] >= delay_ev and V.flags[i] & 2 == 0:
+                V.flags[i] |= 2
+                add_event(W, t, E_INSDELAY, i, W.route_links[V.route_start[i]], t - V.depart_planned[i])
+    W.cnt[C_NWAIT] = keep
+    W.cnt[C_NRUN] = nrun

@@ -1,0 +1,269 @@
+"""Lane changes: mandatory (towards the lanes that suit the next two route links, with cooperative
+gap opening and lane swaps) and discretionary (MOBIL); decided in parallel, left on even steps
+and right on odd steps, then applied.
+"""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from .idm import idm_free
+from .lanes import (
+    best_lanes_mask,
+    find_neighbours,
+    find_neighbours_a,
+    follow_accel_a,
+    mask_direction,
+    next_link,
+    straddler_a,
+    v0_of,
+)
+from .layout import N_CHUNKS, P_LC_COOLDOWN, T_ACC, T_DELTA, T_LCSAFE, T_LCTHR, T_LEN, T_POLITE
+from .mobil import mobil_incentive, mobil_safe
+
+
+@njit(cache=True)
+def needed_lane(V, N, W, i):
+    """The adjacent lane vehicle ``i`` must move to for its route, or -1 (pure: no state written)."""
+    lane = V.lane[i]
+    nl = next_link(V, W, i, 1)
+    if nl < 0:
+        return -1
+    mask = best_lanes_mask(N, N.lane_link[lane], nl, next_link(V, W, i, 2))
+    d = mask_direction(N.lane_index, lane, mask)
+    if d == 0:
+        return -1
+    return N.lane_left[lane] if d > 0 else N.lane_right[lane]
+
+
+@njit(cache=True)
+def nearest_on_lane(V, L, W, lane, pos):
+    """The vehicle on ``lane`` whose front is nearest to ``pos`` (ties: lower id); -1 if empty."""
+    lead, fol = find_neighbours(V, L, W, lane, pos)
+    if lead < 0:
+        return fol
+    if fol < 0:
+        return lead
+    dl = V.pos[lead] - pos
+    df = pos - V.pos[fol]
+    if dl < df or (dl == df and lead < fol):
+        return lead
+    return fol
+
+
+@njit(cache=True)
+def swap_partner(V, N, L, W, vt, i):
+    """A vehicle ``j`` alongside ``i`` such that ``i`` and ``j`` must swap lanes, or -1.
+
+    Two slow vehicles side by side, each needing the other's lane, block each other for good: no
+    gap can open. They exchange lanes in one step when each is the other's nearest vehicle on the
+    needed lane and both fit between the other lane's remaining neighbours. The test is symmetric
+    in ``i`` and ``j`` and reads only state that no one writes during the decision pass, so both
+    vehicles reach the same verdict on their own.
+    """
+    if V.speed[i] > 1.0:
+        return -1
+    want = needed_lane(V, N, W, i)
+    if want < 0:
+        return -1
+    j = nearest_on_lane(V, L, W, want, V.pos[i])
+    if j < 0 or V.speed[j] > 1.0 or needed_lane(V, N, W, j) != V.lane[i]:
+        return -1
+    if nearest_on_lane(V, L, W, V.lane[i], V.pos[j]) != i:
+        return -1
+    if not fits_instead(V, L, W, vt, i, j) or not fits_instead(V, L, W, vt, j, i):
+        return -1
+    return j
+
+
+@njit(cache=True)
+def fits_instead(V, L, W, vt, i, j):
+    """True if ``i`` fits on ``j``'s lane at its own position once ``j`` has left it."""
+    lane = V.lane[j]
+    a = L.lane_start[lane]
+    b = L.lane_start[lane + 1]
+    k = a
+    while k < b and W.order[k] != j:
+        k += 1
+    if k == b:
+        return False
+    front = V.pos[i]
+    rear = front - vt[V.vtype[i], T_LEN]
+    if k + 1 < b:
+        q = W.order[k + 1]
+        if V.pos[q] - vt[V.vtype[q], T_LEN] < front + 0.5:
+            return False
+    if k - 1 >= a:
+        q = W.order[k - 1]
+        if V.pos[q] > rear - 0.5:
+            return False
+    return True
+
+
+@njit(cache=True)
+def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
+    """Lane-change decisions of the vehicles at sorted indices ``a..b-1`` into ``V.lc_dir``:
+    +1 left, -1 right, 0 stay.
+
+    Mandatory: the vehicle's lane does not suit the next two links of its route; it asks the
+    followers on the lane it needs to open a gap (``lc_req``/``lane_req``, see :func:`cooperate`)
+    and changes when the gap is safe (or swaps with a stopped neighbour, see :func:`swap_partner`).
+    Discretionary: MOBIL, only for vehicles held back by their leader, never into a lane that does
+    not suit the route near the lane's end. State arrays are hoisted into locals: a StructRef field
+    read costs an atomic refcount pair.
+    """
+    order = W.order
+    route_links = W.route_links
+    lane_start = L.lane_start
+    lane_req = L.lane_req
+    lane_last_exit = L.lane_last_exit
+    status = V.status
+    V_route_start = V.route_start
+    vlane = V.lane
+    pos = V.pos
+    speed = V.speed
+    vtype = V.vtype
+    sfac = V.sfac
+    lc_dir = V.lc_dir
+    lc_req = V.lc_req
+    lc_time = V.lc_time
+    route_pos = V.route_pos
+    route_end = V.route_end
+    need_rp = V.need_rp
+    need_mask = V.need_mask
+    lane_speed = N.lane_speed
+    lane_len = N.lane_len
+    lane_index = N.lane_index
+    lane_left = N.lane_left
+    lane_right = N.lane_right
+    lane_link = N.lane_link
+    for k in range(a, b):
+        i = order[k]
+        lane = vlane[i]
+        ty = vtype[i]
+        length = vt[ty, T_LEN]
+        lc_req[i] = -1
+        lc_dir[i] = 0
+        rp = route_pos[i]
+        mandatory = False
+        own_ok = True
+        if rp + 1 < route_end[i]:
+            if need_rp[i] != rp:
+                # Which lanes of this link suit the route: computed once per link of the route.
+                after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
+                need_mask[i] = best_lanes_mask(N, lane_link[lane], route_links[rp + 1], after)
+                need_rp[i] = rp
+            need = mask_direction(lane_index, lane, need_mask[i])
+            own_ok = need == 0
+            if need != 0:
+                want = lane_left[lane] if need > 0 else lane_right[lane]
+                lc_req[i] = want
+                lane_req[want] = 1
+                if direction > 0 and swap_partner(V, N, L, W, vt, i) >= 0:
+                    lc_dir[i] = need  # both change on the same (even) step
+                    continue
+                if need != direction:
+                    continue
+                mandatory = True
+        if not mandatory and t - lc_time[i] < cooldown:
+            continue
+        tl = lane_left[lane] if direction > 0 else lane_right[lane]
+        if tl < 0:
+            continue
+        p = pos[i]
+        if p < length:
+            continue
+        if not mandatory and own_ok and rp + 1 < route_end[i] and (need_mask[i] >> lane_index[tl]) & 1 == 0:
+            # Leave a lane that suits the route only far from its end.
+            if lane_len[lane] - p < 100.0 + 10.0 * speed[i]:
+                continue
+        lead = order[k + 1] if k + 1 < lane_start[lane + 1] else -1
+        ac_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, lead)
+        if not mandatory:
+            # Nothing to gain where the leader does not hold us back: skip the neighbour search.
+            if lead < 0:
+                continue
+            free = idm_free(speed[i], v0_of(lane_speed, sfac, vt, i, lane, ty), vt[ty, T_ACC],
+                            vt[ty, T_DELTA])
+            if ac_old > free - vt[ty, T_LCTHR]:
+                continue
+        old_fol = order[k - 1] if k - 1 >= lane_start[lane] else -1
+        new_lead, new_fol = find_neighbours_a(pos, order, lane_start, tl, p)
+        if new_lead >= 0 and pos[new_lead] - vt[vtype[new_lead], T_LEN] - p < 0.5:
+            continue
+        if new_fol >= 0 and p - length - pos[new_fol] < 0.5:
+            continue
+        if new_lead < 0:
+            x = straddler_a(lane_last_exit, status, route_pos, V_route_start, route_links, lane_link, pos,
+                            vtype, vt, tl)
+            if x >= 0 and lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:
+                continue
+        # Accelerations as if i were on the target lane (same link: same speed limit).
+        ac_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead)
+        an_new = 0.0
+        an_old = 0.0
+        if new_fol >= 0:
+            an_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, new_lead)
+            an_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i)
+        ao_old = 0.0
+        ao_new = 0.0
+        if old_fol >= 0:
+            ao_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, i)
+            ao_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, lead)
+        b_safe = vt[ty, T_LCSAFE]
+        if not mobil_safe(an_new, b_safe) or ac_new < -b_safe:
+            continue
+        if mandatory:
+            lc_dir[i] = direction
+            continue
+        gain = mobil_incentive(ac_new, ac_old, an_new, an_old, ao_new, ao_old, vt[ty, T_POLITE])
+        if gain > vt[ty, T_LCTHR]:
+            lc_dir[i] = direction
+
+
+@njit(cache=True)
+def decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step):
+    direction = 1 - 2 * (step % 2)
+    decide_range(V, N, L, W, vt, 0, n, t, direction, par[P_LC_COOLDOWN])
+
+
+@njit(parallel=True, cache=True)
+def decide_lane_changes(V, N, L, W, vt, par, n, t, step):
+    """MOBIL and mandatory lane-change decisions into ``V.lc_dir`` (parallel, reads only)."""
+    direction = 1 - 2 * (step % 2)  # arithmetic, not a branch: numba parfors mishandle branch-defined values
+    cooldown = par[P_LC_COOLDOWN]
+    for c in prange(N_CHUNKS):
+        decide_range(V, N, L, W, vt, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, t, direction, cooldown)
+
+
+@njit(cache=True)
+def apply_range(V, N, W, a, b, t):
+    """Carry out the lane changes decided for sorted indices ``a..b-1``; returns how many."""
+    order = W.order
+    lc_dir = V.lc_dir
+    lane = V.lane
+    lc_time = V.lc_time
+    lane_left = N.lane_left
+    lane_right = N.lane_right
+    changed = 0
+    for k in range(a, b):
+        i = order[k]
+        d = lc_dir[i]
+        if d != 0:
+            lane[i] = lane_left[lane[i]] if d > 0 else lane_right[lane[i]]
+            lc_time[i] = t
+            changed += 1
+    return changed
+
+
+@njit(cache=True)
+def apply_lane_changes_serial(V, N, W, n, t):
+    return apply_range(V, N, W, 0, n, t)
+
+
+@njit(parallel=True, cache=True)
+def apply_lane_changes(V, N, W, n, t):
+    changed = 0
+    for c in prange(N_CHUNKS):
+        changed += apply_range(V, N, W, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, t)
+    return changed

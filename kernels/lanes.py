@@ -1,0 +1,236 @@
+"""Lane and movement helpers shared by the CPU drivers: desired speed, IDM against a leader,
+neighbour search on a sorted lane, which movement and lanes serve a route, right of way, events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .idm import idm_accel, idm_free
+from .layout import (
+    C_NEV,
+    M_GO,
+    M_RED,
+    M_STOP,
+    M_YELLOW,
+    M_YIELD,
+    T_ACC,
+    T_DEC,
+    T_DELTA,
+    T_LEN,
+    T_S0,
+    T_TAU,
+    T_VMAX,
+)
+from .mobil import accept_gap
+
+
+@njit(cache=True)
+def v0_of(lane_speed, sfac, vt, i, lane, ty):
+    """Desired speed (m/s) of vehicle ``i`` (type ``ty``) on ``lane``, from plain arrays."""
+    v0 = lane_speed[lane] * sfac[i]
+    if v0 > vt[ty, T_VMAX]:
+        v0 = vt[ty, T_VMAX]
+    if v0 < 0.1:
+        v0 = 0.1
+    return v0
+
+
+@njit(cache=True)
+def follow_accel_a(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead):
+    """IDM acceleration of vehicle ``f`` behind vehicle ``lead`` (-1: free road) on f's lane."""
+    ty = vtype[f]
+    v0 = v0_of(lane_speed, sfac, vt, f, lane[f], ty)
+    if lead < 0:
+        return idm_free(speed[f], v0, vt[ty, T_ACC], vt[ty, T_DELTA])
+    gap = pos[lead] - vt[vtype[lead], T_LEN] - pos[f]
+    return idm_accel(speed[f], v0, gap, speed[lead], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                     vt[ty, T_TAU], vt[ty, T_DELTA])
+
+
+@njit(cache=True)
+def lane_serves_a(lane_mv_start, mv_to_link, lane, link):
+    """True if a movement leads from ``lane`` to ``link``."""
+    for m in range(lane_mv_start[lane], lane_mv_start[lane + 1]):
+        if mv_to_link[m] == link:
+            return True
+    return False
+
+
+@njit(cache=True)
+def lane_serves(N, lane, link):
+    return lane_serves_a(N.lane_mv_start, N.mv_to_link, lane, link)
+
+
+@njit(cache=True)
+def choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, lane, link, after):
+    """The movement from ``lane`` to ``link`` (preferring one whose to-lane serves ``after``); -1 if none."""
+    best = -1
+    for m in range(lane_mv_start[lane], lane_mv_start[lane + 1]):
+        if mv_to_link[m] == link:
+            if best < 0:
+                best = m
+            if after >= 0 and lane_serves_a(lane_mv_start, mv_to_link, mv_to_lane[m], after):
+                return m
+    return best
+
+
+@njit(cache=True)
+def choose_movement(N, lane, link, after):
+    return choose_movement_a(N.lane_mv_start, N.mv_to_link, N.mv_to_lane, lane, link, after)
+
+
+@njit(cache=True)
+def lane_score(N, lane, link, after):
+    """How far ``lane`` serves the route: 0 no movement to ``link``; 1 a movement to ``link``; 2 a
+    movement to ``link`` onto a lane that also leads to ``after`` (or ``after`` is -1)."""
+    score = 0
+    for m in range(N.lane_mv_start[lane], N.lane_mv_start[lane + 1]):
+        if N.mv_to_link[m] == link:
+            if after < 0 or lane_serves(N, N.mv_to_lane[m], after):
+                return 2
+            score = 1
+    return score
+
+
+@njit(cache=True)
+def best_lanes_mask(N, link, nxt, after):
+    """Bit k set: lane k of ``link`` has the best :func:`lane_score` towards ``nxt`` then ``after``."""
+    first = N.link_first_lane[link]
+    best = 0
+    for q in range(N.link_nlanes[link]):
+        sc = lane_score(N, first + q, nxt, after)
+        if sc > best:
+            best = sc
+    mask = np.int64(0)
+    for q in range(N.link_nlanes[link]):
+        if lane_score(N, first + q, nxt, after) == best:
+            mask |= np.int64(1) << q
+    return mask
+
+
+@njit(cache=True)
+def mask_direction(lane_index, lane, mask):
+    """0 if ``lane`` is in ``mask``, else -1/+1 towards the nearest lane that is."""
+    k = lane_index[lane]
+    if (mask >> k) & 1:
+        return 0
+    for d in range(1, 64):
+        if k - d >= 0 and (mask >> (k - d)) & 1:
+            return -1
+        if k + d < 64 and (mask >> (k + d)) & 1:
+            return 1
+    return 0
+
+
+@njit(cache=True)
+def next_link(V, W, i, offset):
+    """The route link ``offset`` entries after the current one, or -1 past the destination."""
+    rp = V.route_pos[i] + offset
+    if rp < V.route_end[i]:
+        return W.route_links[rp]
+    return -1
+
+
+@njit(cache=True)
+def movement_state(N, W, m):
+    return movement_state_a(N.mv_sig, N.mv_kind, W.sig_state, m)
+
+
+@njit(cache=True)
+def movement_state_a(mv_sig, mv_kind, sig_state, m):
+    """Right of way of movement ``m`` this step: M_GO, M_YIELD, M_STOP, M_YELLOW or M_RED."""
+    s = mv_sig[m]
+    if s >= 0:
+        st = sig_state[s]
+        if st == 3:
+            return M_GO
+        if st == 2 or st == 4:
+            return M_YIELD
+        if st == 1:
+            return M_YELLOW
+        return M_RED
+    k = mv_kind[m]
+    if k == 0:
+        return M_GO
+    if k == 1:
+        return M_YIELD
+    return M_STOP
+
+
+@njit(cache=True)
+def yield_blocked(V, N, W, L, m, crit_gap):
+    """True if a conflicting movement with right of way has a vehicle arriving within ``crit_gap`` s."""
+    for q in range(N.mv_foe_start[m], N.mv_foe_start[m + 1]):
+        f = N.mv_foes[q]
+        if movement_state(N, W, f) != M_GO:
+            continue
+        fl = N.mv_from_lane[f]
+        a = L.lane_start[fl]
+        b = L.lane_start[fl + 1]
+        if b <= a:
+            continue
+        j = W.order[b - 1]
+        if V.status[j] != 1 or V.lane[j] != fl:
+            continue
+        rp = V.route_pos[j] + 1
+        if rp >= V.route_end[j] or W.route_links[rp] != N.mv_to_link[f]:
+            continue
+        v = V.speed[j]
+        if v < 0.1:
+            v = 0.1
+        t_arr = (N.lane_len[fl] - V.pos[j]) / v
+        if not accept_gap(t_arr, crit_gap):
+            return True
+    return False
+
+
+@njit(cache=True)
+def straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos, vtype, vt,
+                lane):
+    """The vehicle that left ``lane`` last if its rear still reaches back over the stop line; -1 if none."""
+    x = lane_last_exit[lane]
+    if x < 0 or status[x] != 1 or route_pos[x] <= route_start[x]:
+        return -1
+    if route_links[route_pos[x] - 1] != lane_link[lane]:
+        return -1
+    if pos[x] >= vt[vtype[x], T_LEN]:
+        return -1
+    return x
+
+
+@njit(cache=True)
+def add_event(W, t, kind, veh, link, value):
+    n = W.cnt[C_NEV]
+    if n < W.ev_time.shape[0]:
+        W.ev_time[n] = t
+        W.ev_kind[n] = kind
+        W.ev_veh[n] = veh
+        W.ev_link[n] = link
+        W.ev_val[n] = value
+        W.cnt[C_NEV] = n + 1
+
+
+@njit(cache=True)
+def find_neighbours_a(vpos, order, lane_start, lane, pos):
+    """(leader, follower) on ``lane`` around position ``pos``: first vehicle ahead, last at or behind."""
+    a = lane_start[lane]
+    b = lane_start[lane + 1]
+    lo = a
+    hi = b
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if vpos[order[mid]] > pos:
+            hi = mid
+        else:
+            lo = mid + 1
+    lead = order[lo] if lo < b else -1
+    fol = order[lo - 1] if lo - 1 >= a else -1
+    return lead, fol
+
+
+@njit(cache=True)
+def find_neighbours(V, L, W, lane, pos):
+    """:func:`find_neighbours_a` on the state structs."""
+    return find_neighbours_a(V.pos, W.order, L.lane_start, lane, pos)

@@ -1,0 +1,82 @@
+"""Layout of the kernels' flat parameter, counter and type tables, and their tunables.
+
+Indices into ``par`` (float64 parameters), ``W.cnt`` (int64 counters) and ``vt`` (vehicle-type table,
+columns of :data:`mobsim.vtypes.VTYPE_PARAMS`), event and right-of-way codes. Plain constants:
+numba freezes them into the compiled kernels.
+"""
+
+# Counters (``cnt`` array, int64).
+C_NRUN = 0        # entries in ``order`` (sorted running vehicles; may hold stale arrived ones)
+C_LOADED = 1
+C_INSERTED = 2
+C_ARRIVED = 3
+C_REMOVED = 4
+C_COLL = 5
+C_TELE = 6
+C_NEXTLOAD = 7    # next index into ``dep_order`` not yet loaded
+C_NWAIT = 8       # entries in ``waitq``
+C_NEV = 9         # events in the event buffer
+C_VSTEPS = 10     # vehicle-steps simulated
+C_NSUM = 11       # rows in the summary buffer
+C_STEP = 12       # absolute step index of the next step
+C_EMERG = 13
+C_BLOCKED = 14
+C_PARMIN = 15     # copy of P_PAR_MIN for build_order, which gets no parameter array
+N_COUNTERS = 16
+
+# Parameters (``par`` array, float64).
+P_DT = 0
+P_BEGIN = 1
+P_CRIT_GAP = 2
+P_STOP_TIME = 3
+P_GRID_MODE = 4   # 0 none, 1 teleport, 2 remove
+P_GRID_TIME = 5
+P_INS_DELAY = 6
+P_LC_COOLDOWN = 7
+P_SUMMARY_EVERY = 8
+P_SEED = 9
+P_HORIZON = 10    # look-ahead distance cap (m)
+P_PAR_MIN = 11    # run the parallel loops from this many running vehicles on (see PARALLEL_MIN)
+N_PARAMS = 12
+
+# Vehicle-type table columns (mobsim.vtypes.VTYPE_PARAMS).
+T_LEN = 0
+T_S0 = 1
+T_TAU = 2
+T_ACC = 3
+T_DEC = 4
+T_EDEC = 5
+T_VMAX = 6
+T_SF = 7
+T_SDEV = 8
+T_DELTA = 9
+T_POLITE = 10
+T_LCTHR = 11
+T_LCSAFE = 12
+
+# Event kinds (mobsim.schema.EVENT_KINDS).
+E_COLLISION = 0
+E_TELEPORT = 1
+E_REMOVAL = 2
+E_EMERGENCY = 3
+E_INSDELAY = 4
+E_BLOCKED = 5
+
+# Movement right of way this step.
+M_GO = 0
+M_YIELD = 1
+M_STOP = 2      # stop sign: stop, then yield
+M_YELLOW = 3
+M_RED = 4
+
+SUMMARY_COLS = 12
+#: Parallel loops split their range into this many chunks (each chunk hoists the state arrays once).
+N_CHUNKS = 64
+#: From this many running vehicles on, the parallel loops run (else their serial twins; the results
+#: are identical). Disabled for now: with two threads every per-vehicle call refcounts the shared
+#: state arrays atomically, and the contention made the parallel step 4x slower than the serial
+#: one (20k vehicles: 0.41 vs 1.69 million vehicle-updates/s). Flattening the per-vehicle
+#: functions to take plain arrays removes the refcounts; then lower this again (e.g. 4096).
+PARALLEL_MIN = 2**62
+HALT_SPEED = 0.1
+MAX_LOOKAHEAD = 4

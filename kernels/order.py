@@ -1,0 +1,78 @@
+"""Sorting the running vehicles by (lane, position): a stable counting sort by lane that keeps the
+previous order within each lane, then an insertion sort per lane (nearly sorted, so linear).
+"""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from .layout import C_NRUN, C_PARMIN
+
+
+@njit(cache=True)
+def counting_sort(V, L, src, n_src, dst):
+    """Scatter running vehicles of ``src`` by lane into ``dst`` (stable); fills ``lane_start``."""
+    L_lane_cnt = L.lane_cnt
+    L_lane_start = L.lane_start
+    V_lane = V.lane
+    V_status = V.status
+    n_lanes = L_lane_cnt.shape[0]
+    for l in range(n_lanes):
+        L_lane_cnt[l] = 0
+    for k in range(n_src):
+        i = src[k]
+        if V_status[i] == 1:
+            L_lane_cnt[V_lane[i]] += 1
+    s = 0
+    for l in range(n_lanes):
+        L_lane_start[l] = s
+        s += L_lane_cnt[l]
+        L_lane_cnt[l] = L_lane_start[l]
+    L_lane_start[n_lanes] = s
+    for k in range(n_src):
+        i = src[k]
+        if V_status[i] == 1:
+            l = V_lane[i]
+            dst[L_lane_cnt[l]] = i
+            L_lane_cnt[l] += 1
+    return s
+
+
+@njit(cache=True)
+def sort_segment(pos, order, a, b):
+    """Stable insertion sort of ``order[a:b]`` by ``pos`` (linear when nearly sorted)."""
+    for k in range(a + 1, b):
+        i = order[k]
+        p = pos[i]
+        j = k - 1
+        while j >= a and pos[order[j]] > p:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = i
+
+
+@njit(parallel=True, cache=True)
+def sort_lanes(pos, order, lane_start):
+    """Insertion sort of every lane's segment of ``order`` by position (stable, parallel over lanes)."""
+    n_lanes = lane_start.shape[0] - 1
+    for l in prange(n_lanes):
+        sort_segment(pos, order, lane_start[l], lane_start[l + 1])
+
+
+@njit(cache=True)
+def sort_lanes_serial(pos, order, lane_start):
+    for l in range(lane_start.shape[0] - 1):
+        sort_segment(pos, order, lane_start[l], lane_start[l + 1])
+
+
+@njit(cache=True)
+def build_order(V, L, W):
+    """Sort the running vehicles by (lane, position) into ``W.order``; returns their number."""
+    n = counting_sort(V, L, W.order, W.cnt[C_NRUN], W.order_tmp)
+    W.order[:n] = W.order_tmp[:n]
+    W.cnt[C_NRUN] = n
+    if n >= W.cnt[C_PARMIN]:
+        sort_lanes(V.pos, W.order, L.lane_start)
+    else:
+        sort_lanes_serial(V.pos, W.order, L.lane_start)
+    return n
