@@ -10,3 +10,38 @@ Python functions, which is what the unit tests call.
 Drivers (loops over vehicles and lanes) live in :mod:`.cpu_step` (and the CUDA module of the GPU
 backend): thin loops that gather array elements, call the physics and scatter the results.
 """
+
+import hashlib as _hashlib
+import os as _os
+from pathlib import Path as _Path
+
+
+def _kernel_cache_dir() -> _Path:
+    """Numba cache folder keyed by a hash of every kernel source file.
+
+    numba keys a cached function on the file that defines it only, so a cached driver would keep
+    running the old code of a helper edited in another module. One folder per version of the
+    kernel sources makes every edit a clean recompile (about a minute) instead of a stale kernel.
+    """
+    h = _hashlib.sha256()
+    for p in sorted(_Path(__file__).parent.glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    base = _Path(_os.environ.get("XDG_CACHE_HOME") or _Path.home() / ".cache")
+    return base / "mobsim" / f"numba-{h.hexdigest()[:16]}"
+
+
+def _configure_cache() -> None:
+    import numba
+
+    if _os.environ.get("NUMBA_CACHE_DIR") or numba.config.CACHE_DIR:
+        return  # the user chose a cache folder
+    try:
+        d = _kernel_cache_dir()
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # numba falls back to __pycache__ next to the sources
+    numba.config.CACHE_DIR = str(d)
+
+
+_configure_cache()

@@ -10,6 +10,8 @@ from numba import njit, prange
 from .idm import can_stop, idm_accel, idm_free, idm_stop
 from .lanes import choose_movement_a, find_neighbours_a, movement_state_a, straddler_a, v0_of, yield_blocked
 from .layout import (
+    FLAG_COMMITTED,
+    M_GO,
     M_RED,
     M_STOP,
     M_YELLOW,
@@ -80,6 +82,7 @@ def plan_range(V, N, L, W, vt, par, a, b):
     stop_line = V.stop_line
     next_mv = V.next_mv
     lc_req = V.lc_req
+    flags = V.flags
     lane_start = L.lane_start
     lane_req = L.lane_req
     lane_last_exit = L.lane_last_exit
@@ -141,22 +144,29 @@ def plan_range(V, N, L, W, vt, par, a, b):
                 st = movement_state_a(mv_sig, mv_kind, sig_state, m)
                 must_stop = False
                 if st == M_RED:
-                    must_stop = True
+                    # A vehicle that could not stop at the yellow onset clears on the all-red.
+                    must_stop = h > 0 or flags[i] & FLAG_COMMITTED == 0 or v < 1.0
                 elif st == M_YELLOW:
                     must_stop = can_stop(v, dist, dc)
+                    if h == 0 and not must_stop:
+                        flags[i] |= FLAG_COMMITTED
                 elif st == M_STOP:
                     if h > 0 or not (dist < 1.0 and v < 0.5):
                         must_stop = True
                     elif yield_blocked(V, N, W, L, m, crit_gap):
                         must_stop = True
                 elif st == M_YIELD:
-                    if dist < 50.0 + v * v / (2.0 * dc):
+                    # Gap acceptance while the vehicle can still stop comfortably; closer than
+                    # that it has committed (as a driver would have judged the gap earlier).
+                    if dist < 50.0 + v * v / (2.0 * dc) and can_stop(v, dist, dc):
                         must_stop = yield_blocked(V, N, W, L, m, crit_gap)
+                if h == 0 and st == M_GO:
+                    flags[i] &= ~FLAG_COMMITTED
                 tl = mv_to_lane[m]
                 r = -1
                 if lane_start[tl + 1] > lane_start[tl]:
                     r = order[lane_start[tl]]
-                if not must_stop and r >= 0:
+                if not must_stop and r >= 0 and can_stop(v, dist, dc):
                     room = pos[r] - vt[vtype[r], T_LEN]
                     if room < length + s0 and speed[r] < 1.0:
                         must_stop = True  # do not block the junction

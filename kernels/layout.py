@@ -80,3 +80,8 @@ N_CHUNKS = 64
 PARALLEL_MIN = 2**62
 HALT_SPEED = 0.1
 MAX_LOOKAHEAD = 4
+
+# Vehicle flag bits (``V.flags``).
+FLAG_HALTING = 1      # speed below HALT_SPEED (counts stops)
+FLAG_DELAY_EVENT = 2  # the insertion-delay event was emitted
+FLAG_COMMITTED = 4    # went on at yellow because it could not stop comfortably: may clear on red

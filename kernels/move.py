@@ -21,6 +21,7 @@ from .layout import (
     E_EMERGENCY,
     E_REMOVAL,
     E_TELEPORT,
+    FLAG_COMMITTED,
     HALT_SPEED,
     N_CHUNKS,
     P_DT,
@@ -277,6 +278,7 @@ def cross_junctions(V, N, L, W, vt, par, t):
         V.lane[i] = tl
         V.pos[i] = newpos
         V.route_pos[i] += 1
+        V.flags[i] &= ~np.int8(FLAG_COMMITTED)
         L.lane_rear[tl] = i
         L.lane_last_exit[l] = i
         if newpos < over:
