@@ -57,7 +57,8 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
 
 @njit(cache=True)
 def plan_range(V, N, L, W, vt, par, a, b):
-    """IDM accelerations of the vehicles at sorted indices ``a..b-1`` into ``V.acc``.
+    """IDM accelerations of the vehicles at sorted indices ``a..b-1`` into ``W.acc_k`` (with the
+    must-stop flag in ``W.stop_k`` and the planned movement in ``W.mv_k``, all indexed by k).
 
     A follower drives behind its leader on the lane (and yields to a neighbour that must change
     into its lane, see :func:`cooperate_a`). The first vehicle of a lane looks ahead along its
@@ -78,9 +79,9 @@ def plan_range(V, N, L, W, vt, par, a, b):
     route_pos = V.route_pos
     route_start = V.route_start
     route_end = V.route_end
-    acc_out = V.acc
-    stop_line = V.stop_line
-    next_mv = V.next_mv
+    acc_out = W.acc_k
+    stop_line = W.stop_k
+    next_mv = W.mv_k
     lc_req = V.lc_req
     flags = V.flags
     lane_start = L.lane_start
@@ -115,12 +116,12 @@ def plan_range(V, N, L, W, vt, par, a, b):
             j = order[k + 1]
             gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
             acc = idm_accel(v, v0, gap, speed[j], ac, dc, s0, tau, delta)
-            next_mv[i] = -1
+            next_mv[k] = -1
         else:
             length = vt[ty, T_LEN]
             acc = idm_free(v, v0, ac, delta)
             dist = lane_len[lane] - pos[i]
-            next_mv[i] = -1
+            next_mv[k] = -1
             x = straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos,
                             vtype, vt, lane)
             if x >= 0 and x != i:
@@ -140,7 +141,7 @@ def plan_range(V, N, L, W, vt, par, a, b):
                     stop = h == 0
                     break
                 if h == 0:
-                    next_mv[i] = m
+                    next_mv[k] = m
                 st = movement_state_a(mv_sig, mv_kind, sig_state, m)
                 must_stop = False
                 if st == M_RED:
@@ -183,7 +184,7 @@ def plan_range(V, N, L, W, vt, par, a, b):
                 rp += 1
                 if dist > horizon:
                     break
-        stop_line[i] = 1 if stop else 0
+        stop_line[k] = 1 if stop else 0
         if lane_req[lane] == 1:
             acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
                                        vt, i, lane, v0))
@@ -191,7 +192,7 @@ def plan_range(V, N, L, W, vt, par, a, b):
             acc = (v0 - v) / dt  # explicit IDM would overshoot a low desired speed
         if acc < -vt[ty, T_EDEC]:
             acc = -vt[ty, T_EDEC]
-        acc_out[i] = acc
+        acc_out[k] = acc
 
 
 @njit(cache=True)

@@ -25,15 +25,20 @@ from .mobil import mobil_incentive, mobil_safe
 @njit(cache=True)
 def needed_lane(V, N, W, i):
     """The adjacent lane vehicle ``i`` must move to for its route, or -1 (pure: no state written)."""
-    lane = V.lane[i]
+    N_lane_index = N.lane_index
+    N_lane_left = N.lane_left
+    N_lane_link = N.lane_link
+    N_lane_right = N.lane_right
+    V_lane = V.lane
+    lane = V_lane[i]
     nl = next_link(V, W, i, 1)
     if nl < 0:
         return -1
-    mask = best_lanes_mask(N, N.lane_link[lane], nl, next_link(V, W, i, 2))
-    d = mask_direction(N.lane_index, lane, mask)
+    mask = best_lanes_mask(N, N_lane_link[lane], nl, next_link(V, W, i, 2))
+    d = mask_direction(N_lane_index, lane, mask)
     if d == 0:
         return -1
-    return N.lane_left[lane] if d > 0 else N.lane_right[lane]
+    return N_lane_left[lane] if d > 0 else N_lane_right[lane]
 
 
 @njit(cache=True)
@@ -61,15 +66,18 @@ def swap_partner(V, N, L, W, vt, i):
     in ``i`` and ``j`` and reads only state that no one writes during the decision pass, so both
     vehicles reach the same verdict on their own.
     """
-    if V.speed[i] > 1.0:
+    V_lane = V.lane
+    V_pos = V.pos
+    V_speed = V.speed
+    if V_speed[i] > 1.0:
         return -1
     want = needed_lane(V, N, W, i)
     if want < 0:
         return -1
-    j = nearest_on_lane(V, L, W, want, V.pos[i])
-    if j < 0 or V.speed[j] > 1.0 or needed_lane(V, N, W, j) != V.lane[i]:
+    j = nearest_on_lane(V, L, W, want, V_pos[i])
+    if j < 0 or V_speed[j] > 1.0 or needed_lane(V, N, W, j) != V_lane[i]:
         return -1
-    if nearest_on_lane(V, L, W, V.lane[i], V.pos[j]) != i:
+    if nearest_on_lane(V, L, W, V_lane[i], V_pos[j]) != i:
         return -1
     if not fits_instead(V, L, W, vt, i, j) or not fits_instead(V, L, W, vt, j, i):
         return -1
@@ -79,30 +87,35 @@ def swap_partner(V, N, L, W, vt, i):
 @njit(cache=True)
 def fits_instead(V, L, W, vt, i, j):
     """True if ``i`` fits on ``j``'s lane at its own position once ``j`` has left it."""
-    lane = V.lane[j]
-    a = L.lane_start[lane]
-    b = L.lane_start[lane + 1]
+    L_lane_start = L.lane_start
+    V_lane = V.lane
+    V_pos = V.pos
+    V_vtype = V.vtype
+    W_order = W.order
+    lane = V_lane[j]
+    a = L_lane_start[lane]
+    b = L_lane_start[lane + 1]
     k = a
-    while k < b and W.order[k] != j:
+    while k < b and W_order[k] != j:
         k += 1
     if k == b:
         return False
-    front = V.pos[i]
-    rear = front - vt[V.vtype[i], T_LEN]
+    front = V_pos[i]
+    rear = front - vt[V_vtype[i], T_LEN]
     if k + 1 < b:
-        q = W.order[k + 1]
-        if V.pos[q] - vt[V.vtype[q], T_LEN] < front + 0.5:
+        q = W_order[k + 1]
+        if V_pos[q] - vt[V_vtype[q], T_LEN] < front + 0.5:
             return False
     if k - 1 >= a:
-        q = W.order[k - 1]
-        if V.pos[q] > rear - 0.5:
+        q = W_order[k - 1]
+        if V_pos[q] > rear - 0.5:
             return False
     return True
 
 
 @njit(cache=True)
 def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
-    """Lane-change decisions of the vehicles at sorted indices ``a..b-1`` into ``V.lc_dir``:
+    """Lane-change decisions of the vehicles at sorted indices ``a..b-1`` into ``W.dir_k``:
     +1 left, -1 right, 0 stay.
 
     Mandatory: the vehicle's lane does not suit the next two links of its route; it asks the
@@ -124,7 +137,7 @@ def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
     speed = V.speed
     vtype = V.vtype
     sfac = V.sfac
-    lc_dir = V.lc_dir
+    lc_dir = W.dir_k
     lc_req = V.lc_req
     lc_time = V.lc_time
     route_pos = V.route_pos
@@ -142,8 +155,8 @@ def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
         lane = vlane[i]
         ty = vtype[i]
         length = vt[ty, T_LEN]
-        lc_req[i] = -1
-        lc_dir[i] = 0
+        lc_dir[k] = 0
+        req = -1
         rp = route_pos[i]
         mandatory = False
         own_ok = True
@@ -157,14 +170,19 @@ def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
             own_ok = need == 0
             if need != 0:
                 want = lane_left[lane] if need > 0 else lane_right[lane]
-                lc_req[i] = want
-                lane_req[want] = 1
+                req = want
+                if lane_req[want] == 0:
+                    lane_req[want] = 1
+                if lc_req[i] != req:
+                    lc_req[i] = req
                 if direction > 0 and swap_partner(V, N, L, W, vt, i) >= 0:
-                    lc_dir[i] = need  # both change on the same (even) step
+                    lc_dir[k] = need  # both change on the same (even) step
                     continue
                 if need != direction:
                     continue
                 mandatory = True
+        if lc_req[i] != req:
+            lc_req[i] = req  # written only when it changes: a shared cache line costs both threads
         if not mandatory and t - lc_time[i] < cooldown:
             continue
         tl = lane_left[lane] if direction > 0 else lane_right[lane]
@@ -214,11 +232,11 @@ def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
         if not mobil_safe(an_new, b_safe) or ac_new < -b_safe:
             continue
         if mandatory:
-            lc_dir[i] = direction
+            lc_dir[k] = direction
             continue
         gain = mobil_incentive(ac_new, ac_old, an_new, an_old, ao_new, ao_old, vt[ty, T_POLITE])
         if gain > vt[ty, T_LCTHR]:
-            lc_dir[i] = direction
+            lc_dir[k] = direction
 
 
 @njit(cache=True)
@@ -229,7 +247,7 @@ def decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step):
 
 @njit(parallel=True, cache=True)
 def decide_lane_changes(V, N, L, W, vt, par, n, t, step):
-    """MOBIL and mandatory lane-change decisions into ``V.lc_dir`` (parallel, reads only)."""
+    """MOBIL and mandatory lane-change decisions into ``W.dir_k`` (parallel over chunks)."""
     direction = 1 - 2 * (step % 2)  # arithmetic, not a branch: numba parfors mishandle branch-defined values
     cooldown = par[P_LC_COOLDOWN]
     for c in prange(N_CHUNKS):
@@ -240,7 +258,7 @@ def decide_lane_changes(V, N, L, W, vt, par, n, t, step):
 def apply_range(V, N, W, a, b, t):
     """Carry out the lane changes decided for sorted indices ``a..b-1``; returns how many."""
     order = W.order
-    lc_dir = V.lc_dir
+    lc_dir = W.dir_k
     lane = V.lane
     lc_time = V.lc_time
     lane_left = N.lane_left
@@ -248,7 +266,7 @@ def apply_range(V, N, W, a, b, t):
     changed = 0
     for k in range(a, b):
         i = order[k]
-        d = lc_dir[i]
+        d = lc_dir[k]
         if d != 0:
             lane[i] = lane_left[lane[i]] if d > 0 else lane_right[lane[i]]
             lc_time[i] = t

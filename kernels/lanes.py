@@ -85,10 +85,13 @@ def choose_movement(N, lane, link, after):
 def lane_score(N, lane, link, after):
     """How far ``lane`` serves the route: 0 no movement to ``link``; 1 a movement to ``link``; 2 a
     movement to ``link`` onto a lane that also leads to ``after`` (or ``after`` is -1)."""
+    N_lane_mv_start = N.lane_mv_start
+    N_mv_to_lane = N.mv_to_lane
+    N_mv_to_link = N.mv_to_link
     score = 0
-    for m in range(N.lane_mv_start[lane], N.lane_mv_start[lane + 1]):
-        if N.mv_to_link[m] == link:
-            if after < 0 or lane_serves(N, N.mv_to_lane[m], after):
+    for m in range(N_lane_mv_start[lane], N_lane_mv_start[lane + 1]):
+        if N_mv_to_link[m] == link:
+            if after < 0 or lane_serves_a(N_lane_mv_start, N_mv_to_link, N_mv_to_lane[m], after):
                 return 2
             score = 1
     return score
@@ -97,14 +100,16 @@ def lane_score(N, lane, link, after):
 @njit(cache=True)
 def best_lanes_mask(N, link, nxt, after):
     """Bit k set: lane k of ``link`` has the best :func:`lane_score` towards ``nxt`` then ``after``."""
-    first = N.link_first_lane[link]
+    N_link_first_lane = N.link_first_lane
+    N_link_nlanes = N.link_nlanes
+    first = N_link_first_lane[link]
     best = 0
-    for q in range(N.link_nlanes[link]):
+    for q in range(N_link_nlanes[link]):
         sc = lane_score(N, first + q, nxt, after)
         if sc > best:
             best = sc
     mask = np.int64(0)
-    for q in range(N.link_nlanes[link]):
+    for q in range(N_link_nlanes[link]):
         if lane_score(N, first + q, nxt, after) == best:
             mask |= np.int64(1) << q
     return mask
@@ -162,25 +167,42 @@ def movement_state_a(mv_sig, mv_kind, sig_state, m):
 @njit(cache=True)
 def yield_blocked(V, N, W, L, m, crit_gap):
     """True if a conflicting movement with right of way has a vehicle arriving within ``crit_gap`` s."""
-    for q in range(N.mv_foe_start[m], N.mv_foe_start[m + 1]):
-        f = N.mv_foes[q]
-        if movement_state(N, W, f) != M_GO:
+    L_lane_start = L.lane_start
+    N_lane_len = N.lane_len
+    N_mv_foe_start = N.mv_foe_start
+    N_mv_foes = N.mv_foes
+    N_mv_from_lane = N.mv_from_lane
+    N_mv_to_link = N.mv_to_link
+    V_lane = V.lane
+    V_pos = V.pos
+    V_route_end = V.route_end
+    V_route_pos = V.route_pos
+    V_speed = V.speed
+    V_status = V.status
+    W_order = W.order
+    W_route_links = W.route_links
+    N_mv_sig = N.mv_sig
+    N_mv_kind = N.mv_kind
+    W_sig_state = W.sig_state
+    for q in range(N_mv_foe_start[m], N_mv_foe_start[m + 1]):
+        f = N_mv_foes[q]
+        if movement_state_a(N_mv_sig, N_mv_kind, W_sig_state, f) != M_GO:
             continue
-        fl = N.mv_from_lane[f]
-        a = L.lane_start[fl]
-        b = L.lane_start[fl + 1]
+        fl = N_mv_from_lane[f]
+        a = L_lane_start[fl]
+        b = L_lane_start[fl + 1]
         if b <= a:
             continue
-        j = W.order[b - 1]
-        if V.status[j] != 1 or V.lane[j] != fl:
+        j = W_order[b - 1]
+        if V_status[j] != 1 or V_lane[j] != fl:
             continue
-        rp = V.route_pos[j] + 1
-        if rp >= V.route_end[j] or W.route_links[rp] != N.mv_to_link[f]:
+        rp = V_route_pos[j] + 1
+        if rp >= V_route_end[j] or W_route_links[rp] != N_mv_to_link[f]:
             continue
-        v = V.speed[j]
+        v = V_speed[j]
         if v < 0.1:
             v = 0.1
-        t_arr = (N.lane_len[fl] - V.pos[j]) / v
+        t_arr = (N_lane_len[fl] - V_pos[j]) / v
         if not accept_gap(t_arr, crit_gap):
             return True
     return False

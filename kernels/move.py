@@ -49,6 +49,10 @@ def advance_lanes(V, N, L, W, vt, l0, l1, dt, grid_on, grid_time):
     N_lane_len = N.lane_len
     N_lane_speed = N.lane_speed
     V_acc = V.acc
+    W_acc_k = W.acc_k
+    W_stop_k = W.stop_k
+    W_mv_k = W.mv_k
+    V_next_mv = V.next_mv
     V_dist = V.dist
     V_evt = V.evt
     V_evt_val = V.evt_val
@@ -58,7 +62,6 @@ def advance_lanes(V, N, L, W, vt, l0, l1, dt, grid_on, grid_time):
     V_sfac = V.sfac
     V_speed = V.speed
     V_standstill = V.standstill
-    V_stop_line = V.stop_line
     V_stops = V.stops
     V_time_loss = V.time_loss
     V_vtype = V.vtype
@@ -86,9 +89,10 @@ def advance_lanes(V, N, L, W, vt, l0, l1, dt, grid_on, grid_time):
             length = vt[ty, T_LEN]
             v = V_speed[i]
             pos = V_pos[i]
-            dx, vn = ballistic(v, V_acc[i], dt)
+            dx, vn = ballistic(v, W_acc_k[k], dt)
+            V_next_mv[i] = W_mv_k[k]
             pn = pos + dx
-            if k == b - 1 and V_stop_line[i] == 1 and pn > N_lane_len[l]:
+            if k == b - 1 and W_stop_k[k] == 1 and pn > N_lane_len[l]:
                 pn = N_lane_len[l]
                 vn = 0.0
                 dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)

@@ -143,6 +143,8 @@ class Simulation:
             ev_veh=np.zeros(ev_cap, np.int32), ev_link=np.zeros(ev_cap, np.int32),
             ev_val=np.zeros(ev_cap), dep_order=dep_order,
             route_links=self.route_links if len(self.route_links) else np.zeros(1, np.int32),
+            acc_k=np.zeros(n + 1), stop_k=np.zeros(n + 1, np.int8), mv_k=np.full(n + 1, -1, np.int32),
+            dir_k=np.zeros(n + 1, np.int8),
         )
         from .kernels import layout as K
 

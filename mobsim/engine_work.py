@@ -7,5 +7,8 @@ from collections import namedtuple
 Work = namedtuple("Work", [
     "order", "order_tmp", "waitq", "cand", "cand_key", "sig_state", "link_maxq", "cnt", "sum_buf",
     "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "dep_order", "route_links",
+    # Per-step decisions indexed by sorted position k (not vehicle id), so that parallel chunks
+    # write disjoint, contiguous memory: acceleration, must-stop flag, movement, lane change.
+    "acc_k", "stop_k", "mv_k", "dir_k",
 ])
 Work.__doc__ = """Sorted order, queues, signal states, counters, summary and event buffers, route pool."""
