@@ -32,7 +32,13 @@ def _readme_first_command() -> list[list[str]]:
     block = re.search(r"```bash\n(.*?)\n```", text, re.S)
     assert block, "the README must open with a bash block"
     parts = [shlex.split(p) for p in block.group(1).split("&&")]
-    return [p for p in parts if p[:1] == ["mobsim"]]
+    out = []
+    for p in parts:
+        if p[:3] == ["python3", "-m", "mobsim"]:
+            out.append(["mobsim", *p[3:]])
+        elif p[:1] == ["mobsim"]:
+            out.append(p)
+    return out
 
 
 def test_readme_first_command_runs_the_default_scenario(tmp_path: Path) -> None:
