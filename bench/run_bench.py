@@ -259,7 +259,7 @@ def timed_loop(sim: Any, n_steps: int, chunk_steps: int) -> dict[str, Any]:
 
 
 def run_case(size: int, threads: str, seed: int, window: float, chunk: float, depart_window: float,
-             end_to_end: bool, repeat: int = 1) -> dict[str, Any]:
+             end_to_end: bool, repeat: int = 1, parallel_min: int | None = None) -> dict[str, Any]:
     """One benchmark case in this process: warm-up, set-up, timed step loop(s), optional sim.run.
 
     With ``repeat`` > 1 the loop runs that many times, each on a fresh Simulation of the same
@@ -291,7 +291,7 @@ def run_case(size: int, threads: str, seed: int, window: float, chunk: float, de
     runs = []
     for r in range(max(1, repeat)):
         t2 = time.perf_counter()
-        sim = Simulation(sc, backend="cpu", threads=nthreads)
+        sim = Simulation(sc, backend="cpu", threads=nthreads, parallel_min=parallel_min)
         t3 = time.perf_counter()
         n_steps = int(round(window / sim.dt))
         chunk_steps = max(1, int(round(chunk / sim.dt)))
@@ -461,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="run every case in this process (peak RSS is then cumulative)")
     p.add_argument("--out", type=Path, default=None,
                    help="JSON file (default bench/results/cpu_<host>_<UTC date-time>.json)")
+    p.add_argument("--parallel-min", type=int, default=None,
+                   help="run the engine's parallel loops from this many running vehicles on "
+                        "(default: the engine's PARALLEL_MIN, i.e. serial; 0 forces them)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
@@ -491,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         for th in threads:
             spec = {"size": n, "threads": th, "seed": a.seed, "window": a.window, "chunk": a.chunk,
-                    "depart_window": a.depart_window, "repeat": a.repeat,
+                    "depart_window": a.depart_window, "repeat": a.repeat, "parallel_min": a.parallel_min,
                     "end_to_end": (not a.no_e2e) and n == smallest and th == threads[-1]}
             t0 = time.perf_counter()
             rec = run_case(**spec) if a.in_process else run_isolated(spec)
