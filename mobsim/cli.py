@@ -232,12 +232,9 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     """KPIs of a result file, with the kpi.* settings the run was made with."""
     path = _result_path(args.result)
     from . import kpi, results
-    from .settings import from_toml
 
     res = results.open(path, allow_partial=args.allow_partial)
-    st = from_toml(res.config, f"{path} (/provenance/config)")  # the run's own kpi.* settings
-    values = kpi.compute(res, group_by=args.by, interval=st["kpi.interval"],
-                         los_signal=tuple(st["kpi.los_signal"]), los_priority=tuple(st["kpi.los_priority"]))
+    values = res.kpis(group_by=args.by)  # with the run's own kpi.* settings
     if args.json:
         to_json = getattr(kpi, "to_json", None)
         print(to_json(values) if to_json else json.dumps(values, indent=2, default=_json_default))

@@ -343,8 +343,22 @@ class Results:
 
     # ------------------------------------------------------------------ analysis
     def kpis(self, **kw: Any) -> dict[str, Any]:
-        """Key performance indicators: :func:`mobsim.kpi.compute` (same keyword arguments)."""
+        """Key performance indicators: :func:`mobsim.kpi.compute` (same keyword arguments).
+
+        ``interval``, ``los_signal`` and ``los_priority`` default to the ``kpi.*`` settings the run
+        was made with (from ``/provenance/config``), so the notebook and ``mobsim kpi`` agree.
+        """
         from . import kpi
+        from .settings import from_toml
+
+        try:
+            st = from_toml(self.config, f"{self.path} (/provenance/config)") if self.config else {}
+        except Exception:  # an older or hand-made file: fall back to kpi.compute's defaults
+            st = {}
+        if "kpi.interval" in st:
+            kw.setdefault("interval", st["kpi.interval"])
+            kw.setdefault("los_signal", tuple(st["kpi.los_signal"]))
+            kw.setdefault("los_priority", tuple(st["kpi.los_priority"]))
         return kpi.compute(self, **kw)
 
     def plot(self, out_dir: str | os.PathLike[str], **kw: Any) -> list[Path]:

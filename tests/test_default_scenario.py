@@ -27,3 +27,13 @@ def test_default_scenario_runs_clean(tmp_path: Path) -> None:
     # Plausible urban figures for a 1 km² district at 50 and 30 km/h with signals.
     assert 15.0 < k["mean_speed_kmh"] < 40.0
     assert 60.0 < k["mean_travel_time_s"] < 400.0
+
+
+def test_notebook_kpis_use_the_runs_kpi_settings(tmp_path: Path) -> None:
+    """``Results.kpis()`` groups departures by the run's own ``kpi.interval``, as ``mobsim kpi`` does."""
+    sc = mobsim.load_scenario(ROOT / "networks" / "default" / "scenario.toml",
+                              ["kpi.interval=600", "sim.end=1200"])
+    res = mobsim.open(Simulation(sc).run(out=tmp_path / "k.h5", progress="none"))
+    groups = list(res.kpis(group_by="depart_interval")["by_depart_interval"])
+    assert groups[:2] == ["0-600", "600-1200"]
+    assert list(res.kpis(group_by="depart_interval", interval=300.0)["by_depart_interval"])[1] == "300-600"
