@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 from numba.extending import register_jitable
 
 STREAM_SPEED_FACTOR = 1
@@ -83,3 +84,12 @@ def normal01(seed, stream, agent, step):
     a = u01(seed, stream, agent, 2 * step)
     b = u01(seed, stream, agent, 2 * step + 1)
     return math.sqrt(-2.0 * math.log(a)) * math.cos(2.0 * math.pi * b)
+
+
+@njit(cache=True)
+def u01_many(seed, stream, agents, step):
+    """:func:`u01` for every agent id in ``agents`` (one array out; for host-side sampling)."""
+    out = np.empty(agents.shape[0])
+    for k in range(agents.shape[0]):
+        out[k] = u01(seed, stream, agents[k], step)
+    return out

@@ -414,15 +414,14 @@ class Simulation:
         self._ed_begin = t_end
 
     def _record_fcd(self, rec: Any, t: float) -> None:
-        from .kernels.rng import u01, wrapping
+        from .kernels.rng import u01_many
 
         V, a = self.V, self.cn.arrays
         idx = np.nonzero(V.status == 1)[0]
         share = float(self.settings.get("output.fcd_share", 1.0))
         if share < 1.0 and len(idx):
-            with wrapping:
-                keep = np.array([u01(self.seed, 2, int(i), 0) < share for i in idx], bool)
-            idx = idx[keep]
+            # A fixed subset of vehicles (by id), the same at every sample and on every backend.
+            idx = idx[u01_many(self.seed, 2, idx.astype(np.int64), 0) < share]
         lane = V.lane[idx]
         link = a.lane_link[lane]
         pos = V.pos[idx]
