@@ -102,6 +102,94 @@ def _extract(pred, src, dst, out, start):
     return n
 
 
+@njit(cache=True)
+def reverse_tree(dst, prev_start, prv, cost, dist, succ):
+    """Backward Dijkstra to link ``dst``: ``dist[e]`` is the time (s) from the end of link ``e``
+    to the end of ``dst``, ``succ[e]`` the next link on that shortest route (-1: none).
+    Ties are broken by the lower successor index."""
+    n = dist.shape[0]
+    for e in range(n):
+        dist[e] = np.inf
+        succ[e] = -1
+    cap = prv.shape[0] + 2
+    hk = np.empty(cap, np.float64)
+    hv = np.empty(cap, np.int64)
+    dist[dst] = 0.0
+    hn = _heap_push(hk, hv, 0, 0.0, dst)
+    while hn > 0:
+        d, u, hn = _heap_pop(hk, hv, hn)
+        if d > dist[u]:
+            continue
+        nd = d + cost[u]
+        for q in range(prev_start[u], prev_start[u + 1]):
+            p = prv[q]
+            if nd < dist[p] or (nd == dist[p] and succ[p] > u):
+                if nd < dist[p]:
+                    hn = _heap_push(hk, hv, hn, nd, p)
+                dist[p] = nd
+                succ[p] = u
+
+
+@njit(cache=True)
+def route_batch(origins, dests, next_start, nxt, prev_start, prv, cost, by_dest):
+    """Shortest routes for trips sorted by origin (or by destination with ``by_dest``):
+    ``(flat, start, length)``, length 0 = unreachable. One Dijkstra tree per distinct origin, or
+    one backward tree per distinct destination, whichever there are fewer of."""
+    n = origins.shape[0]
+    n_links = next_start.shape[0] - 1
+    dist = np.empty(n_links, np.float64)
+    pred = np.empty(n_links, np.int64)
+    buf = np.empty(n_links + 1, np.int64)
+    cap = max(16, 8 * n)
+    flat = np.empty(cap, np.int64)
+    start = np.zeros(n, np.int64)
+    length = np.zeros(n, np.int64)
+    used = 0
+    last = -1
+    for k in range(n):
+        o = origins[k]
+        d = dests[k]
+        m = 0
+        if by_dest:
+            if d != last:
+                reverse_tree(d, prev_start, prv, cost, dist, pred)
+                last = d
+            if o == d or pred[o] >= 0:
+                e = o
+                buf[0] = e
+                m = 1
+                while e != d:
+                    e = pred[e]
+                    buf[m] = e
+                    m += 1
+        else:
+            if o != last:
+                shortest_path_tree(o, next_start, nxt, cost, dist, pred)
+                last = o
+            m = _extract(pred, o, d, buf, 0)
+        if used + m > cap:
+            while used + m > cap:
+                cap *= 2
+            grown = np.empty(cap, np.int64)
+            grown[:used] = flat[:used]
+            flat = grown
+        flat[used:used + m] = buf[:m]
+        start[k] = used
+        length[k] = m
+        used += m
+    return flat[:used], start, length
+
+
+def reverse_graph(next_start: np.ndarray, nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Predecessor CSR ``(prev_start, prev)`` of the link successor graph."""
+    n = len(next_start) - 1
+    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(next_start))
+    order = np.lexsort((src, nxt))
+    prev_start = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(nxt, minlength=n), out=prev_start[1:])
+    return prev_start, src[order].astype(np.int64)
+
+
 def free_flow_cost(cn: CompiledNetwork) -> np.ndarray:
     """Free-flow traversal time of every link (s)."""
     a = cn.arrays
@@ -147,29 +235,31 @@ def route_trips(cn: CompiledNetwork, trips: list[Trip], *, cost: np.ndarray | No
             fixed[k] = r
         else:
             by_origin.setdefault(o, []).append(k)
-    n_links = cn.n_links
-    dist = np.empty(n_links, np.float64)
-    pred = np.empty(n_links, np.int64)
-    buf = np.empty(n_links, np.int64)
     routes: list[np.ndarray | None] = [None] * n
     for k, r in fixed.items():
         routes[k] = r
-    for o in sorted(by_origin):
-        shortest_path_tree(o, a.link_next_start, a.link_next, cost, dist, pred)
-        for k in by_origin[o]:
-            d = lidx[trips[k].destination]
-            m = _extract(pred, o, d, buf, 0)
-            if m == 0:
-                if unreachable == "drop":
-                    dropped.append(k)
-                    routes[k] = np.zeros(0, np.int64)
-                    continue
-                raise InputError(
-                    f"trip '{trips[k].id}': destination link '{trips[k].destination}' cannot be reached "
-                    f"from origin link '{trips[k].origin}'", source=source, element=f"trip '{trips[k].id}'",
-                    fix="check the movements between them, or set demand.unreachable = \"drop\" to drop "
-                        "such trips (they are reported)")
-            routes[k] = buf[:m].copy()
+    free = [k for o in sorted(by_origin) for k in by_origin[o]]
+    if free:
+        origins = np.array([lidx[trips[k].origin] for k in free], np.int64)
+        dests = np.array([lidx[trips[k].destination] for k in free], np.int64)
+        by_dest = len(np.unique(dests)) < len(np.unique(origins))
+        order = np.lexsort((origins, dests)) if by_dest else np.arange(len(free))
+        ks = np.asarray(free, np.int64)[order]
+        prev_start, prv = reverse_graph(a.link_next_start, a.link_next)
+        flat, starts, lengths = route_batch(origins[order], dests[order], a.link_next_start, a.link_next,
+                                            prev_start, prv, np.ascontiguousarray(cost, np.float64), by_dest)
+        bad = [int(k) for q, k in enumerate(ks) if lengths[q] == 0]
+        if bad and unreachable != "drop":
+            tr = trips[min(bad)]
+            raise InputError(
+                f"trip '{tr.id}': destination link '{tr.destination}' cannot be reached "
+                f"from origin link '{tr.origin}'", source=source, element=f"trip '{tr.id}'",
+                fix="check the movements between them, or set demand.unreachable = \"drop\" to drop "
+                    "such trips (they are reported)")
+        for q, k in enumerate(ks):
+            m = int(lengths[q])
+            routes[k] = flat[starts[q]:starts[q] + m] if m else np.zeros(0, np.int64)
+        dropped.extend(sorted(bad))
     for k in range(n):
         r = routes[k]
         route_start[k] = total
