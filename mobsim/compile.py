@@ -100,13 +100,6 @@ def _angle(dx: float, dy: float) -> float:
     return math.atan2(dy, dx) % (2.0 * math.pi)
 
 
-def _crosses(a1: float, b1: float, a2: float, b2: float) -> bool:
-    """True if chords (a1, b1) and (a2, b2) of a circle intersect (angles in rad, all distinct)."""
-    def inside(x: float) -> bool:  # x strictly on the counter-clockwise arc from a1 to b1
-        return 0.0 < (x - a1) % (2 * math.pi) < (b1 - a1) % (2 * math.pi)
-    return inside(a2) != inside(b2)
-
-
 def compile_network(net: Network) -> CompiledNetwork:
     """Compile ``net`` (already checked by :func:`mobsim.netcheck.check_network`) into arrays."""
     node_ids = [n.id for n in net.nodes]
@@ -186,14 +179,23 @@ def compile_network(net: Network) -> CompiledNetwork:
     for k in range(n_mv):
         by_node.setdefault(int(mv_node[k]), []).append(k)
     foes: list[list[int]] = [[] for _ in range(n_mv)]
-    for ks in by_node.values():
-        for x in ks:
-            for y in ks:
-                if x == y or mv_from_link[x] == mv_from_link[y]:
-                    continue
-                if mv_to_link[x] == mv_to_link[y] or _crosses(mv_in_angle[x], mv_out_angle[x],
-                                                              mv_in_angle[y], mv_out_angle[y]):
-                    foes[x].append(y)
+    two_pi = 2.0 * math.pi
+    for ks_list in by_node.values():
+        ks = np.array(ks_list)
+        ain, aout = mv_in_angle[ks], mv_out_angle[ks]
+        span = (aout - ain) % two_pi  # the counter-clockwise arc of each chord
+
+        def inside(x: np.ndarray, ain: np.ndarray = ain, span: np.ndarray = span) -> np.ndarray:
+            r = (x[None, :] - ain[:, None]) % two_pi
+            return (r > 0.0) & (r < span[:, None])
+
+        # Two chords cross when exactly one end of the second lies on the first's arc.
+        crosses = inside(ain) != inside(aout)
+        merges = mv_to_link[ks][:, None] == mv_to_link[ks][None, :]
+        conflict = (crosses | merges) & (mv_from_link[ks][:, None] != mv_from_link[ks][None, :])
+        np.fill_diagonal(conflict, False)
+        for q, x in enumerate(ks_list):
+            foes[x] = ks[conflict[q]].tolist()
     mv_foe_start = np.zeros(n_mv + 1, np.int32)
     mv_foe_start[1:] = np.cumsum([len(f) for f in foes]) if n_mv else []
     mv_foes = np.array([y for f in foes for y in f], np.int32)
