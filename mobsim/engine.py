@@ -315,7 +315,7 @@ class Simulation:
         (at least 0.5 m/s), or the free-flow time when it is empty, smoothed over successive calls
         by an exponential average (weight 0.5), as SUMO's rerouting device smooths edge speeds.
         """
-        from .routing import _extract, shortest_path_tree
+        from .routing import shortest_routes
 
         V, a = self.V, self.cn.arrays
         n_links = self.cn.n_links
@@ -333,23 +333,16 @@ class Simulation:
         cand = np.nonzero(((V.status == 1) & (V.route_pos + 1 < V.route_end)) | (V.status == 0))[0]
         cur = np.where(V.status[cand] == 1, rl[V.route_pos[cand]], rl[V.route_start[cand]])
         dest = rl[V.route_end[cand] - 1]
-        dist = np.empty(n_links)
-        pred = np.empty(n_links, np.int64)
-        buf = np.empty(n_links + 1, np.int64)
+        flat, starts, lengths = shortest_routes(self.cn, cur, dest, cost)
         extra: list[np.ndarray] = []
         size = len(rl)
         changed = 0
-        order = np.argsort(cur, kind="stable")
-        last = -1
-        for k in order:
-            i, c, d = int(cand[k]), int(cur[k]), int(dest[k])
-            if c != last:
-                shortest_path_tree(c, a.link_next_start, a.link_next, cost, dist, pred)
-                last = c
-            m = _extract(pred, c, d, buf, 0)
+        for k in range(len(cand)):
+            m = int(lengths[k])
             if m == 0:
                 continue
-            new = buf[:m]
+            i = int(cand[k])
+            new = flat[starts[k]:starts[k] + m]
             p0 = V.route_pos[i] if V.status[i] == 1 else V.route_start[i]
             if np.array_equal(rl[p0:V.route_end[i]], new):
                 continue

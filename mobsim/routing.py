@@ -190,6 +190,29 @@ def reverse_graph(next_start: np.ndarray, nxt: np.ndarray) -> tuple[np.ndarray, 
     return prev_start, src[order].astype(np.int64)
 
 
+def shortest_routes(cn: CompiledNetwork, origins: np.ndarray, dests: np.ndarray,
+                    cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shortest routes (link indices) from ``origins[k]`` to ``dests[k]`` under link costs ``cost`` (s).
+
+    Returns ``(flat, start, length)`` in the order of the input: route k is
+    ``flat[start[k]:start[k] + length[k]]``; length 0 means unreachable. One forward tree per
+    distinct origin, or one backward tree per distinct destination, whichever there are fewer of.
+    """
+    a = cn.arrays
+    origins = np.asarray(origins, np.int64)
+    dests = np.asarray(dests, np.int64)
+    by_dest = len(np.unique(dests)) < len(np.unique(origins))
+    order = np.lexsort((origins, dests)) if by_dest else np.lexsort((dests, origins))
+    prev_start, prv = reverse_graph(a.link_next_start, a.link_next)
+    flat, st, ln = route_batch(origins[order], dests[order], a.link_next_start, a.link_next, prev_start, prv,
+                               np.ascontiguousarray(cost, np.float64), by_dest)
+    start = np.empty_like(st)
+    length = np.empty_like(ln)
+    start[order] = st
+    length[order] = ln
+    return flat, start, length
+
+
 def free_flow_cost(cn: CompiledNetwork) -> np.ndarray:
     """Free-flow traversal time of every link (s)."""
     a = cn.arrays
@@ -240,14 +263,10 @@ def route_trips(cn: CompiledNetwork, trips: list[Trip], *, cost: np.ndarray | No
         routes[k] = r
     free = [k for o in sorted(by_origin) for k in by_origin[o]]
     if free:
+        ks = np.asarray(free, np.int64)
         origins = np.array([lidx[trips[k].origin] for k in free], np.int64)
         dests = np.array([lidx[trips[k].destination] for k in free], np.int64)
-        by_dest = len(np.unique(dests)) < len(np.unique(origins))
-        order = np.lexsort((origins, dests)) if by_dest else np.arange(len(free))
-        ks = np.asarray(free, np.int64)[order]
-        prev_start, prv = reverse_graph(a.link_next_start, a.link_next)
-        flat, starts, lengths = route_batch(origins[order], dests[order], a.link_next_start, a.link_next,
-                                            prev_start, prv, np.ascontiguousarray(cost, np.float64), by_dest)
+        flat, starts, lengths = shortest_routes(cn, origins, dests, cost)
         bad = [int(k) for q, k in enumerate(ks) if lengths[q] == 0]
         if bad and unreachable != "drop":
             tr = trips[min(bad)]
