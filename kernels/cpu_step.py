@@ -13,106 +13,69 @@ in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO)
    look-ahead along the route (stop lines of red, yellow, yield and stop movements, the last vehicle
    of the next lane, room downstream);
 5. advance: ballistic update per lane from front to back, with a hard no-overlap bound;
-6. junctions: vehicles past their stop line enter the next lane in order of the time they reached
-   the line (then lower vehicle id), if there is room; arrivals at the end of the route;
-7. gridlock policy; 8. insertion of departures; 9. record (summary row, lane accumulators).
+6. junctions (:mod:`.junction`): arrivals, then vehicles past their stop line enter the next lane
+   in order of the time they reached the line (then lower vehicle id), if there is room;
+7. events and the gridlock policy (:mod:`.gridlock`); 8. insertion of departures, link by link
+   (:mod:`.insertion`); 9. record (:mod:`.record`: counters, summary row).
 
-Every parallel loop writes only the vehicle or lane it owns, and every float sum is taken
-sequentially, so results are identical for any number of threads.
+Every phase is a loop over items (signal slots, sorted vehicles, lanes, links) that calls one
+per-item function shared with the CUDA drivers (:mod:`.cuda_step`), where the loop becomes one
+thread per item. Each item writes only what it owns, integer counters go through
+:mod:`.atomics`, and every float sum is taken sequentially, so results are identical for any
+number of threads and on both backends.
 
-The state arrives as numba StructRefs (:mod:`mobsim.kernels.structs`); with namedtuples, a
-``prange`` body that stored through a field lost the stores (numba 0.68), and every call passed
-hundreds of words. A parallel loop splits its range into chunks and calls the same serial range
-function as its serial twin (used below ``PARALLEL_MIN`` running vehicles), so both run the very
-same code. The phases live in modules by behaviour: :mod:`.order`, :mod:`.lanechange`,
-:mod:`.follow`, :mod:`.move`, :mod:`.insertion`; shared helpers in :mod:`.lanes`, table layouts
-in :mod:`.layout`.
+The state arrives as numba StructRefs (:mod:`mobsim.kernels.structs`): one pointer per call
+where a namedtuple of 40 arrays costs a refcount pair per array. A parallel loop splits its
+range into chunks and calls the same serial range function as its serial twin (used below
+``PARALLEL_MIN`` running vehicles), so both run the very same code.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from .follow import plan, plan_serial
+from .gridlock import flag_one, gridlock_apply
 from .insertion import insert_departures
+from .junction import junction_source, junction_target
 from .lanechange import (
     apply_lane_changes,
     apply_lane_changes_serial,
     decide_lane_changes,
     decide_lane_changes_serial,
 )
-from .layout import (
-    C_ARRIVED,
-    C_COLL,
-    C_INSERTED,
-    C_LOADED,
-    C_NEV,
-    C_NSUM,
-    C_NWAIT,
-    C_REMOVED,
-    C_STEP,
-    C_TELE,
-    C_VSTEPS,
-    P_BEGIN,
-    P_DT,
-    P_PAR_MIN,
-    P_SUMMARY_EVERY,
-)
-from .move import advance, advance_serial, cross_junctions, handle_flags
+from .layout import C_NEV, C_NSUM, C_STEP, P_BEGIN, P_DT, P_PAR_MIN
+from .move import advance, advance_serial
 from .order import build_order
+from .record import end_step
+from .signals import signal_slot
 
 
 @njit(cache=True)
 def update_signals(N, W, t):
     """State code of every signal slot at time ``t``."""
     for s in range(N.slot_ctrl.shape[0]):
-        c = N.slot_ctrl[s]
-        cyc = N.ctrl_cycle[c]
-        tc = (t - N.ctrl_offset[c]) % cyc
-        if tc < 0.0:
-            tc += cyc
-        p0 = N.ctrl_phase_start[c]
-        p1 = N.ctrl_phase_start[c + 1]
-        p = p0
-        while p < p1 - 1 and tc >= N.phase_end[p]:
-            p += 1
-        W.sig_state[s] = N.phase_states[N.phase_state_start[p] + N.slot_index[s]]
+        signal_slot(N, W, s, t)
 
 
 @njit(cache=True)
-def record_step(V, N, L, W, t, n_lanes):
-    """Append a summary row and update per-link maximum queues."""
-    halt = 0
-    vsum = 0.0
+def cross_junctions(V, N, L, W, vt, par, t):
+    """Arrivals and junction crossings: :func:`junction_source` for every lane, then
+    :func:`junction_target` for every lane."""
+    n_lanes = L.lane_start.shape[0] - 1
     for l in range(n_lanes):
-        halt += L.lane_halt[l]
-        vsum += L.lane_vsum[l]
-    n_links = N.link_nlanes.shape[0]
-    for e in range(n_links):
-        h = 0
-        f = N.link_first_lane[e]
-        for q in range(N.link_nlanes[e]):
-            h += L.lane_halt[f + q]
-        if h > W.link_maxq[e]:
-            W.link_maxq[e] = h
-    running = W.cnt[C_INSERTED] - W.cnt[C_ARRIVED] - W.cnt[C_REMOVED]
-    r = W.cnt[C_NSUM]
-    if r < W.sum_buf.shape[0]:
-        row = W.sum_buf[r]
-        row[0] = t
-        row[1] = W.cnt[C_LOADED]
-        row[2] = W.cnt[C_INSERTED]
-        row[3] = running
-        row[4] = W.cnt[C_NWAIT]
-        row[5] = W.cnt[C_ARRIVED]
-        row[6] = W.cnt[C_REMOVED]
-        row[7] = halt
-        row[8] = vsum / running if running > 0 else np.nan
-        row[9] = W.cnt[C_COLL]
-        row[10] = W.cnt[C_TELE]
-        row[11] = np.nan
-        W.cnt[C_NSUM] = r + 1
+        junction_source(V, N, L, W, vt, par, l, t)
+    for l in range(n_lanes):
+        junction_target(V, N, L, W, vt, par, l, t)
+
+
+@njit(cache=True)
+def handle_flags(V, N, L, W, vt, par, n, t):
+    """Events flagged by the parallel passes, and the gridlock policy (two passes)."""
+    for k in range(n):
+        flag_one(V, N, L, W, vt, par, k, t)
+    for k in range(n):
+        gridlock_apply(V, N, L, W, vt, par, k, t)
 
 
 @njit(cache=True)
@@ -121,15 +84,13 @@ def step_once(V, N, L, W, vt, par):
     step = W.cnt[C_STEP]
     dt = par[P_DT]
     t = par[P_BEGIN] + step * dt
-    n_lanes = L.lane_start.shape[0] - 1
     update_signals(N, W, t)
     if step == 0:
         insert_departures(V, N, L, W, vt, par, t, -2)  # departures due at sim.begin
     n = build_order(V, L, W)
     par_on = n >= par[P_PAR_MIN]
     if n > 0:
-        for l in range(n_lanes):
-            L.lane_req[l] = 0
+        L.lane_req[:] = 0
         if par_on:
             decide_lane_changes(V, N, L, W, vt, par, n, t, step)
             changed = apply_lane_changes(V, N, W, n, t)
@@ -138,6 +99,7 @@ def step_once(V, N, L, W, vt, par):
             changed = apply_lane_changes_serial(V, N, W, n, t)
         if changed > 0:
             n = build_order(V, L, W)
+    flagged = 0
     if n > 0:
         if par_on:
             plan(V, N, L, W, vt, par, n)
@@ -145,20 +107,13 @@ def step_once(V, N, L, W, vt, par):
         else:
             plan_serial(V, N, L, W, vt, par, n)
             flagged = advance_serial(V, N, L, W, vt, par)
-        W.cnt[C_VSTEPS] += n
-        cross_junctions(V, N, L, W, vt, par, t)
-        if flagged > 0:
-            handle_flags(V, N, L, W, vt, par, n, t + dt)
     else:
-        for l in range(n_lanes):
-            L.lane_rear[l] = -1
-            L.lane_halt[l] = 0
-            L.lane_vsum[l] = 0.0
+        flagged = advance_serial(V, N, L, W, vt, par)  # no vehicles: resets the lane statistics
+    cross_junctions(V, N, L, W, vt, par, t)
+    if flagged > 0:
+        handle_flags(V, N, L, W, vt, par, n, t + dt)
     insert_departures(V, N, L, W, vt, par, t + dt, step)
-    W.cnt[C_STEP] = step + 1
-    every = int(par[P_SUMMARY_EVERY])
-    if every <= 1 or (step + 1) % every == 0:
-        record_step(V, N, L, W, t + dt, n_lanes)
+    end_step(V, N, L, W, par, n)
 
 
 @njit(cache=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .atomics import atomic_add
 from .idm import safe_insert_speed
 from .lanes import add_event, lane_score
 from .layout import (
@@ -13,7 +14,6 @@ from .layout import (
     C_LOADED,
     C_NEXTLOAD,
     C_NRUN,
-    C_NWAIT,
     E_INSDELAY,
     P_INS_DELAY,
     P_SEED,
@@ -111,35 +111,55 @@ def try_insert(V, N, L, W, vt, par, i, t, step):
     L.lane_used[best] = step
     L.lane_rear[best] = i
     L.a_ent[best] += 1
-    W.cnt[C_INSERTED] += 1
+    atomic_add(W.cnt, C_INSERTED, 1)
     return True
 
 
 @njit(cache=True)
-def insert_departures(V, N, L, W, vt, par, t, step):
-    """Load departures due by ``t`` and insert waiting vehicles in (planned departure, id) order."""
+def load_due(V, W, t):
+    """Count the trips whose planned departure is due by ``t`` (s) as loaded (one thread)."""
     n_trips = W.dep_order.shape[0]
     p = W.cnt[C_NEXTLOAD]
-    nw = W.cnt[C_NWAIT]
     while p < n_trips and V.depart_planned[W.dep_order[p]] <= t + 1e-9:
-        W.waitq[nw] = W.dep_order[p]
-        nw += 1
         p += 1
-        W.cnt[C_LOADED] += 1
+    W.cnt[C_LOADED] += p - W.cnt[C_NEXTLOAD]
     W.cnt[C_NEXTLOAD] = p
-    keep = 0
-    nrun = W.cnt[C_NRUN]
+
+
+@njit(cache=True, inline="always")
+def insert_link(V, N, L, W, vt, par, e, t, step):
+    """Insert the due departures of link ``e`` in (planned departure, trip id) order where a lane
+    has a safe gap; the others wait. Departures on different links never compete for a lane, so
+    links run on any number of threads with the results of one global queue in that order.
+
+    ``link_dep[link_dep_start[e]:link_dep_start[e + 1]]`` lists the trips starting on ``e`` in that
+    order; ``link_dep_next[e]`` is the first of them not inserted yet.
+    """
+    p = W.link_dep_next[e]
+    p1 = W.link_dep_start[e + 1]
+    first_wait = -1
     delay_ev = par[P_INS_DELAY]
-    for q in range(nw):
-        i = W.waitq[q]
-        if try_insert(V, N, L, W, vt, par, i, t, step):
-            W.order[nrun] = i
-            nrun += 1
-        else:
-            W.waitq[keep] = i
-            keep += 1
-            if t - V.depart_planned[i] >= delay_ev and V.flags[i] & 2 == 0:
-                V.flags[i] |= 2
-                add_event(W, t, E_INSDELAY, i, W.route_links[V.route_start[i]], t - V.depart_planned[i])
-    W.cnt[C_NWAIT] = keep
-    W.cnt[C_NRUN] = nrun
+    while p < p1:
+        i = W.link_dep[p]
+        if V.depart_planned[i] > t + 1e-9:
+            break
+        if V.status[i] == 0:
+            if try_insert(V, N, L, W, vt, par, i, t, step):
+                slot = atomic_add(W.cnt, C_NRUN, 1)
+                W.order[slot] = i
+            else:
+                if first_wait < 0:
+                    first_wait = p
+                if t - V.depart_planned[i] >= delay_ev and V.flags[i] & 2 == 0:
+                    V.flags[i] |= 2
+                    add_event(W, t, E_INSDELAY, i, W.route_links[V.route_start[i]], t - V.depart_planned[i])
+        p += 1
+    W.link_dep_next[e] = first_wait if first_wait >= 0 else p
+
+
+@njit(cache=True)
+def insert_departures(V, N, L, W, vt, par, t, step):
+    """Load the departures due by ``t`` and insert them, link by link (see :func:`insert_link`)."""
+    load_due(V, W, t)
+    for e in range(W.link_dep_start.shape[0] - 1):
+        insert_link(V, N, L, W, vt, par, e, t, step)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .atomics import atomic_add
 from .idm import idm_accel, idm_free
 from .layout import (
     C_NEV,
@@ -224,14 +225,16 @@ def straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lan
 
 @njit(cache=True)
 def add_event(W, t, kind, veh, link, value):
-    n = W.cnt[C_NEV]
+    """Append an event (slot taken atomically; the host sorts events before writing them). An
+    event past the buffer's end is counted in ``cnt[C_NEV]`` but not stored: the drivers stop a
+    chunk of steps long before that, and the host reports any loss."""
+    n = atomic_add(W.cnt, C_NEV, 1)
     if n < W.ev_time.shape[0]:
         W.ev_time[n] = t
         W.ev_kind[n] = kind
         W.ev_veh[n] = veh
         W.ev_link[n] = link
         W.ev_val[n] = value
-        W.cnt[C_NEV] = n + 1
 
 
 @njit(cache=True)

@@ -22,7 +22,8 @@ C_STEP = 12       # absolute step index of the next step
 C_EMERG = 13
 C_BLOCKED = 14
 C_PARMIN = 15     # copy of P_PAR_MIN for build_order, which gets no parameter array
-N_COUNTERS = 16
+C_NMOVE = 16      # vehicles that moved this step (CUDA driver: read by the passes after insertion)
+N_COUNTERS = 17
 
 # Parameters (``par`` array, float64).
 P_DT = 0

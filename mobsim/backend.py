@@ -1,13 +1,16 @@
 """Backends: where the state lives and which drivers advance it. Chosen once per Simulation.
 
 The CPU backend keeps numpy arrays and runs the numba ``njit`` drivers of
-:mod:`mobsim.kernels.cpu_step`. A CUDA backend (cupy arrays, ``numba.cuda`` drivers over the same
-physics functions) slots in behind the same interface; until it exists, asking for it is a clear
-error and ``auto`` picks the CPU.
+:mod:`mobsim.kernels.cpu_step`; the CUDA backend (:mod:`mobsim.cuda_backend`) keeps cupy arrays
+and runs the ``numba.cuda`` drivers of :mod:`mobsim.kernels.cuda_step` over the same per-item
+functions. Both have one interface: ``attach`` the host state, ``run_steps``, ``pull`` device
+arrays to the host before recording and ``push`` host changes back (no-ops on the CPU, where host
+and device are the same arrays), ``update`` one part after the host replaced it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 from typing import Any
@@ -15,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
+
+log = logging.getLogger("mobsim")
 
 
 class CPUBackend:
@@ -34,17 +39,31 @@ class CPUBackend:
         numba.set_num_threads(n)
         self.threads = n
 
-    def to_device(self, a: np.ndarray) -> np.ndarray:
-        return a
+    def attach(self, V: Any, N: Any, L: Any, W: Any, vt: np.ndarray, par: np.ndarray) -> None:
+        """Hand the state to the kernels: StructRefs over the very same arrays (no copies)."""
+        from .kernels.structs import to_struct
 
-    def to_host(self, a: Any) -> np.ndarray:
-        return np.asarray(a)
+        self._k = {"V": to_struct(V), "N": to_struct(N), "L": to_struct(L), "W": to_struct(W)}
+        self.vt, self.par = vt, par
 
-    def run_steps(self, V: Any, N: Any, L: Any, W: Any, vt: np.ndarray, par: np.ndarray, n: int) -> int:
+    def update(self, name: str, host: Any) -> None:
+        """Replace one part of the state (e.g. ``W`` after re-routing grew the route pool)."""
+        from .kernels.structs import to_struct
+
+        self._k[name] = to_struct(host)
+
+    def pull(self, name: str, fields: tuple[str, ...] | None = None) -> None:
+        """Host and device are the same memory: nothing to copy."""
+
+    def push(self, name: str, fields: tuple[str, ...] | None = None) -> None:
+        """Host and device are the same memory: nothing to copy."""
+
+    def run_steps(self, n: int) -> int:
         """Advance up to ``n`` steps; returns how many were run."""
         from .kernels.cpu_step import run_steps
 
-        return int(run_steps(V, N, L, W, vt, par, n))
+        k = self._k
+        return int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, n))
 
     def describe(self) -> str:
         """Processor and thread count, for the result file's ``device`` attribute."""
@@ -60,11 +79,25 @@ class CPUBackend:
         return f"cpu: {cpu} ({self.threads} of {os.cpu_count()} threads)"
 
 
-def select_backend(name: str = "auto", threads: int | None = None) -> CPUBackend:
-    """The backend called ``name`` (``auto``, ``cpu`` or ``cuda``)."""
-    if name in ("auto", "cpu"):
+def select_backend(name: str = "auto", threads: int | None = None) -> Any:
+    """The backend called ``name``: ``cpu``, ``cuda`` (a GPU, or numba's CUDA simulator when
+    ``NUMBA_ENABLE_CUDASIM=1``), or ``auto`` (CUDA when a usable GPU is present, else the CPU; the
+    choice is logged)."""
+    if name == "cpu":
         return CPUBackend(threads)
     if name == "cuda":
-        raise InputError("the CUDA backend is not available in this build of mobsim", source="--backend",
-                         fix="use --backend cpu (or auto); the CUDA backend is tracked in issue 3")
+        from .cuda_backend import CUDABackend
+
+        return CUDABackend()
+    if name == "auto":
+        from .cuda_backend import CUDABackend, gpu_status
+
+        ok, why = gpu_status()
+        if ok:
+            be: Any = CUDABackend()
+            log.info("backend auto: cuda (%s)", be.describe())
+            return be
+        be = CPUBackend(threads)
+        log.info("backend auto: cpu (%s)", why)
+        return be
     raise InputError(f"unknown backend {name!r}", source="--backend", fix="use auto, cpu or cuda")

@@ -27,7 +27,7 @@ NetArrays = namedtuple("NetArrays", [
     "lane_link", "lane_index", "lane_len", "lane_speed", "lane_left", "lane_right", "lane_mv_start",
     # movements
     "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_foe_start",
-    "mv_foes",
+    "mv_foes", "lane_in_start", "lane_in_mv",
     # links
     "link_first_lane", "link_nlanes", "link_len", "link_speed", "link_from_node", "link_to_node",
     "link_next_start", "link_next",
@@ -158,6 +158,9 @@ def compile_network(net: Network) -> CompiledNetwork:
     mv_sig = np.array([slot_base[m.node] + m.signal_index if m.signal_index >= 0 and m.node in slot_base
                        else -1 for m in mvs], np.int32)
     lane_mv_start = np.searchsorted(mv_from_lane, np.arange(n_lanes + 1)).astype(np.int32)
+    # Movements by to-lane (stable: by from-lane within one to-lane), for the crossing pass.
+    lane_in_mv = np.argsort(mv_to_lane, kind="stable").astype(np.int32)
+    lane_in_start = np.searchsorted(mv_to_lane[lane_in_mv], np.arange(n_lanes + 1)).astype(np.int32)
 
     # Conflicts between movements of one node, from node geometry: chords of a circle around the
     # node (incoming approaches slightly counter-clockwise of their road, outgoing slightly
@@ -213,6 +216,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         lane_left=lane_left, lane_right=lane_right, lane_mv_start=lane_mv_start,
         mv_from_lane=mv_from_lane, mv_to_lane=mv_to_lane, mv_to_link=mv_to_link, mv_node=mv_node,
         mv_kind=mv_kind, mv_sig=mv_sig, mv_foe_start=mv_foe_start, mv_foes=mv_foes,
+        lane_in_start=lane_in_start, lane_in_mv=lane_in_mv,
         link_first_lane=link_first_lane, link_nlanes=link_nlanes, link_len=link_len,
         link_speed=link_speed,
         link_from_node=np.array([nidx[lk.from_node] for lk in net.links], np.int32),

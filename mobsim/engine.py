@@ -24,6 +24,7 @@ from .compile import compile_network
 from .engine_work import Work
 from .errors import InputError
 from .fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
+from .kernels.layout import N_COUNTERS
 from .routing import route_trips
 from .schema import SUMMARY
 from .vtypes import VehicleType, vtype_table
@@ -133,11 +134,16 @@ class Simulation:
         L = allocate(LANE_FIELDS, cn.n_lanes, LaneState, xp, extra={"lane_start": cn.n_lanes + 1})
         ids = np.array([t.id for t in self.trips], dtype=object)
         dep_order = np.lexsort((ids.astype(str), dep)).astype(np.int32) if n else np.zeros(0, np.int32)
+        # Departures grouped by first link, each group in the global (departure, id) order.
+        first_link = (self.route_links[self.route_start[dep_order]] if n else np.zeros(0, np.int32))
+        link_dep = dep_order[np.argsort(first_link, kind="stable")].astype(np.int32)
+        link_dep_start = np.searchsorted(np.sort(first_link), np.arange(cn.n_links + 1)).astype(np.int32)
         W = Work(
             order=np.zeros(n + 1, np.int32), order_tmp=np.zeros(n + 1, np.int32),
-            waitq=np.zeros(n + 1, np.int32), cand=np.zeros(n + 1, np.int32),
-            cand_key=np.zeros(n + 1, np.float64), sig_state=np.zeros(max(cn.n_slots, 1), np.int8),
-            link_maxq=np.zeros(cn.n_links, np.int32), cnt=np.zeros(16, np.int64),
+            link_dep_start=link_dep_start, link_dep=link_dep if n else np.zeros(1, np.int32),
+            link_dep_next=link_dep_start[:-1].copy(),
+            sig_state=np.zeros(max(cn.n_slots, 1), np.int8),
+            link_maxq=np.zeros(cn.n_links, np.int32), cnt=np.zeros(N_COUNTERS, np.int64),
             sum_buf=np.zeros((SUMMARY_CAPACITY, len(SUMMARY)), np.float64),
             ev_time=np.zeros(ev_cap), ev_kind=np.zeros(ev_cap, np.int8),
             ev_veh=np.zeros(ev_cap, np.int32), ev_link=np.zeros(ev_cap, np.int32),
@@ -166,10 +172,7 @@ class Simulation:
         par[K.P_PAR_MIN] = pm if self.backend.threads > 1 else 2**62
         W.cnt[K.C_PARMIN] = int(par[K.P_PAR_MIN])
         self.V, self.L, self.W, self.par = V, L, W, par
-        from .kernels.structs import to_struct
-
-        # The kernels get StructRefs over the same arrays (see mobsim.kernels.structs).
-        self._kargs = (to_struct(V), to_struct(cn.arrays), to_struct(L), to_struct(W))
+        self.backend.attach(V, cn.arrays, L, W, self.vt, par)
 
     def memory_bytes(self) -> dict[str, int]:
         """Engine memory (bytes): per-vehicle state, per-lane state, routes and work arrays."""
@@ -217,7 +220,7 @@ class Simulation:
             rec.open(attrs, static, provenance)
             # Compile (or load from the numba cache) before the clock starts: a zero-step call.
             t_c = time.perf_counter()
-            self.backend.run_steps(*self._kargs, self.vt, self.par, 0)
+            self.backend.run_steps(0)
             self._compile_s = time.perf_counter() - t_c
             steps_done, wall = self._loop(rec, n_steps, progress, stop_when_empty)
             self._write_trips(rec)
@@ -270,18 +273,21 @@ class Simulation:
             if rr_every:
                 nxt = min(nxt, (step // rr_every + 1) * rr_every)
             t0 = time.perf_counter()
-            done = be.run_steps(*self._kargs, self.vt, self.par, nxt - step)
+            done = be.run_steps(nxt - step)
             t1 = time.perf_counter()
             compute += t1 - t0
+            be.pull("W", ("cnt",))
             # Summary rows: wall time interpolated over the chunk.
             nrow = int(cnt[C_NSUM])
             if nrow:
+                be.pull("W", ("sum_buf",))
                 rows = self.W.sum_buf[:nrow].copy()
                 rows[:, -1] = np.linspace(t0 - t_wall0, t1 - t_wall0, nrow + 1)[1:]
                 rec.append("summary", {c.name: rows[:, k].astype(c.dtype) for k, c in enumerate(SUMMARY)})
                 cnt[C_NSUM] = 0
             if int(cnt[C_NEV]):
                 self._flush_events(rec)
+            be.push("W", ("cnt",))
             step += done
             t_now = self.begin + step * dt
             finished = stop_when_empty and int(cnt[C_ARRIVED] + cnt[C_REMOVED]) >= n_total
@@ -317,6 +323,7 @@ class Simulation:
         """
         from .routing import shortest_routes
 
+        self.backend.pull("V")
         V, a = self.V, self.cn.arrays
         n_links = self.cn.n_links
         free = a.link_len / a.link_speed
@@ -357,20 +364,29 @@ class Simulation:
             V.route_end[i] = start + len(seg)
             changed += 1
         if extra:
+            self.backend.push("V", ("route_start", "route_pos", "route_end"))
+            self.backend.pull("W")
             self.W = self.W._replace(route_links=np.concatenate([rl, *extra]).astype(np.int32))
-            from .kernels.structs import to_struct
-
-            self._kargs = (self._kargs[0], self._kargs[1], self._kargs[2], to_struct(self.W))
+            self.backend.update("W", self.W)
         return changed
 
     def _flush_events(self, rec: Any) -> None:
         from .kernels.layout import C_NEV
 
         W = self.W
+        self.backend.pull("W", ("ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val"))
         n = int(W.cnt[C_NEV])
-        rec.append("events", {"time": W.ev_time[:n].copy(), "kind": W.ev_kind[:n].copy(),
-                              "vehicle": W.ev_veh[:n].copy(), "link": W.ev_link[:n].copy(),
-                              "value": W.ev_val[:n].copy()})
+        cap = len(W.ev_time)
+        if n > cap:
+            self._events_lost = getattr(self, "_events_lost", 0) + n - cap
+            log.warning("%d event(s) lost: the event buffer (%d) overflowed between flushes", n - cap, cap)
+            n = cap
+        # Events of one step come in the order threads took their slots: sort them, so that every
+        # backend and thread count writes the same table.
+        srt = np.lexsort((W.ev_val[:n], W.ev_link[:n], W.ev_veh[:n], W.ev_kind[:n], W.ev_time[:n]))
+        rec.append("events", {"time": W.ev_time[:n][srt], "kind": W.ev_kind[:n][srt],
+                              "vehicle": W.ev_veh[:n][srt], "link": W.ev_link[:n][srt],
+                              "value": W.ev_val[:n][srt]})
         W.cnt[C_NEV] = 0
 
     def _record_edgedata(self, rec: Any, t_end: float) -> None:
@@ -378,6 +394,9 @@ class Simulation:
         span = t_end - self._ed_begin
         if span <= 0:
             return
+        acc = ("a_samp", "a_dist", "a_ent", "a_left", "a_wait", "a_tloss", "a_occ")
+        self.backend.pull("L", acc)
+        self.backend.pull("W", ("link_maxq",))
         first = a.link_first_lane
 
         def per_link(x: np.ndarray) -> np.ndarray:
@@ -401,14 +420,17 @@ class Simulation:
                                        a.link_len / a.link_speed),
             }
         rec.append_edgedata(self._ed_begin, t_end, cols)
-        for f in ("a_samp", "a_dist", "a_ent", "a_left", "a_wait", "a_tloss", "a_occ"):
+        for f in acc:
             getattr(L, f)[:] = 0
         self.W.link_maxq[:] = 0
+        self.backend.push("L", acc)
+        self.backend.push("W", ("link_maxq",))
         self._ed_begin = t_end
 
     def _record_fcd(self, rec: Any, t: float) -> None:
         from .kernels.rng import u01_many
 
+        self.backend.pull("V", ("status", "lane", "pos", "speed", "acc"))
         V, a = self.V, self.cn.arrays
         idx = np.nonzero(V.status == 1)[0]
         share = float(self.settings.get("output.fcd_share", 1.0))
@@ -431,6 +453,7 @@ class Simulation:
                            "x": x.astype(np.float32), "y": y.astype(np.float32)})
 
     def _write_trips(self, rec: Any) -> None:
+        self.backend.pull("V")
         V = self.V
         rl = self.route_links
         st = V.status.copy()
@@ -452,6 +475,7 @@ class Simulation:
     def _health(self, steps: int, wall: float) -> dict:
         from .kernels import layout as K
 
+        self.backend.pull("W", ("cnt",))
         c = self.W.cnt
         vsteps = int(c[K.C_VSTEPS])
         sim_time = steps * self.dt
@@ -466,6 +490,7 @@ class Simulation:
             "trips_arrived": int(c[K.C_ARRIVED]), "trips_dropped_unreachable": int(self.dropped),
             "threads": getattr(self.backend, "threads", 1),
             "bytes_per_vehicle": self.memory_bytes()["per_vehicle"],
+            "events_lost": int(getattr(self, "_events_lost", 0)),
         }
 
     # ------------------------------------------------------------------ notebook helpers
@@ -474,14 +499,18 @@ class Simulation:
         from .kernels.layout import C_NEV, C_NSUM
 
         done = 0
+        be = self.backend
         while done < n:
-            k = self.backend.run_steps(*self._kargs, self.vt, self.par, n - done)
+            k = be.run_steps(n - done)
             done += k
+            be.pull("W", ("cnt",))
             self.W.cnt[C_NSUM] = 0
             self.W.cnt[C_NEV] = 0
+            be.push("W", ("cnt",))
         return done
 
     @property
     def time(self) -> float:
         """Simulation time (s) at the start of the next step."""
+        self.backend.pull("W", ("cnt",))
         return self.begin + int(self.W.cnt[12]) * self.dt

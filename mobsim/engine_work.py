@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections import namedtuple
 
 Work = namedtuple("Work", [
-    "order", "order_tmp", "waitq", "cand", "cand_key", "sig_state", "link_maxq", "cnt", "sum_buf",
+    "order", "order_tmp", "sig_state", "link_maxq", "cnt", "sum_buf",
     "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "dep_order", "route_links",
+    # Departures by first link: link_dep[link_dep_start[e]:link_dep_start[e + 1]] in (planned
+    # departure, trip id) order; link_dep_next[e] is the first of them not inserted yet.
+    "link_dep_start", "link_dep", "link_dep_next",
     # Per-step decisions indexed by sorted position k (not vehicle id), so that parallel chunks
     # write disjoint, contiguous memory: acceleration, must-stop flag, movement, lane change.
     "acc_k", "stop_k", "mv_k", "dir_k",
 ])
-Work.__doc__ = """Sorted order, queues, signal states, counters, summary and event buffers, route pool."""
+Work.__doc__ = """Sorted order, departure queues, signal states, counters, summary and event buffers,
+route pool."""

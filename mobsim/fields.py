@@ -57,6 +57,7 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("lc_req", "int32", "1", "lane a mandatory lane change needs (followers there yield)", -1, True),
     Field("evt", "int8", "1", "event flagged in a parallel pass: kind + 1", 0, True),
     Field("evt_val", "float64", "1", "value of the flagged event", 0, True),
+    Field("tp_lane", "int32", "1", "gridlock decision: -1 none, -2 remove, else the lane", -1, True),
 )
 
 LANE_FIELDS: tuple[Field, ...] = (
@@ -68,6 +69,14 @@ LANE_FIELDS: tuple[Field, ...] = (
     Field("lane_req", "int8", "1", "1 if a vehicle beside the lane needs to change into it", 0, True),
     Field("lane_halt", "int32", "1", "halting vehicles on the lane this step", 0, True),
     Field("lane_vsum", "float64", "m/s", "sum of speeds on the lane this step", 0, True),
+    Field("lane_cand", "int32", "1", "vehicle crossing the stop line this step, -1 none", -1, True),
+    Field("lane_cand_mv", "int32", "1", "movement of the crossing vehicle", -1, True),
+    Field("lane_cand_k", "int32", "1", "sorted index of the crossing vehicle", -1, True),
+    Field("lane_cand_key", "float64", "1", "fraction of the step at which it reached the line", 0, True),
+    Field("lane_cand_over", "float64", "m", "how far it drove past the line", 0, True),
+    Field("lane_room", "float64", "m", "position of the lane's rearmost rear before crossings", 0, True),
+    Field("lane_room_v", "float64", "m/s", "speed of the lane's rearmost vehicle", 0, True),
+    Field("lane_claim", "int32", "1", "lowest vehicle id teleporting onto the lane", 2**31 - 1, True),
     Field("a_samp", "float64", "s", "interval accumulator: vehicle-seconds"),
     Field("a_dist", "float64", "m", "interval accumulator: vehicle-metres"),
     Field("a_ent", "int32", "1", "interval accumulator: vehicles entered"),

@@ -1,0 +1,103 @@
+"""Events flagged during the step, and the gridlock policy (teleport or remove), in two passes.
+
+Pass 1 (:func:`flag_one`, one call per running vehicle) turns the flags that the parallel passes
+left on a vehicle into events and decides the gridlock action: a vehicle standing for
+``sim.gridlock_time`` seconds is removed (policy ``remove``, or at the end of its route), or
+claims the first lane of the next link of its route with room (policy ``teleport``); the lowest
+vehicle id wins a lane (an atomic minimum). Pass 2 (:func:`gridlock_apply`) carries out removals
+and the winning teleports; losers try again next step. Pass 1 reads positions that no one writes
+in that pass, so the passes give the same result on any number of threads.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from .atomics import atomic_add, atomic_min
+from .lanes import add_event, lane_serves
+from .layout import (
+    C_COLL,
+    C_EMERG,
+    C_REMOVED,
+    C_TELE,
+    E_COLLISION,
+    E_EMERGENCY,
+    E_REMOVAL,
+    E_TELEPORT,
+    P_GRID_MODE,
+    P_GRID_TIME,
+    T_LEN,
+    T_S0,
+)
+
+#: ``tp_lane`` codes besides a lane index.
+TP_NONE = -1
+TP_REMOVE = -2
+
+
+@njit(cache=True, inline="always")
+def flag_one(V, N, L, W, vt, par, k, t):
+    """Pass 1 for the vehicle at sorted index ``k``: events, and the gridlock decision in ``tp_lane``."""
+    i = W.order[k]
+    V.tp_lane[i] = TP_NONE
+    if V.evt[i] != 0:
+        kind = V.evt[i] - 1
+        add_event(W, t, kind, i, N.lane_link[V.lane[i]], V.evt_val[i])
+        if kind == E_COLLISION:
+            atomic_add(W.cnt, C_COLL, 1)
+        elif kind == E_EMERGENCY:
+            atomic_add(W.cnt, C_EMERG, 1)
+        V.evt[i] = 0
+    mode = par[P_GRID_MODE]
+    if mode == 0 or V.status[i] != 1 or V.standstill[i] < par[P_GRID_TIME]:
+        return
+    if mode == 2 or V.route_pos[i] + 1 >= V.route_end[i]:
+        V.tp_lane[i] = TP_REMOVE
+        return
+    # Teleport to the start of the next link of the route, onto a lane with room.
+    nl = W.route_links[V.route_pos[i] + 1]
+    after = W.route_links[V.route_pos[i] + 2] if V.route_pos[i] + 2 < V.route_end[i] else -1
+    length = vt[V.vtype[i], T_LEN]
+    first = N.link_first_lane[nl]
+    for q in range(N.link_nlanes[nl]):
+        tl = first + q
+        if after >= 0 and not lane_serves(N, tl, after) and q < N.link_nlanes[nl] - 1:
+            continue
+        r = L.lane_rear[tl]
+        room = N.lane_len[tl]
+        if r >= 0 and V.status[r] == 1 and V.lane[r] == tl:
+            room = V.pos[r] - vt[V.vtype[r], T_LEN]
+        if room >= length + vt[V.vtype[i], T_S0]:
+            V.tp_lane[i] = tl
+            atomic_min(L.lane_claim, tl, i)
+            return
+
+
+@njit(cache=True, inline="always")
+def gridlock_apply(V, N, L, W, vt, par, k, t):
+    """Pass 2 for the vehicle at sorted index ``k``: carry out its removal or winning teleport."""
+    i = W.order[k]
+    tl = V.tp_lane[i]
+    if tl == TP_NONE:
+        return
+    lane = V.lane[i]
+    link = N.lane_link[lane]
+    if tl == TP_REMOVE:
+        V.status[i] = 3
+        atomic_add(W.cnt, C_REMOVED, 1)
+        add_event(W, t, E_REMOVAL, i, link, V.standstill[i])
+        return
+    if L.lane_claim[tl] != i:
+        return  # a lower id took the lane this step
+    length = vt[V.vtype[i], T_LEN]
+    atomic_add(L.a_left, lane, 1)
+    L.a_ent[tl] += 1
+    V.lane[i] = tl
+    V.pos[i] = length if length < N.lane_len[tl] else N.lane_len[tl]
+    V.speed[i] = 0.0
+    V.route_pos[i] += 1
+    V.standstill[i] = 0.0
+    V.teleports[i] += 1
+    L.lane_rear[tl] = i
+    atomic_add(W.cnt, C_TELE, 1)
+    add_event(W, t, E_TELEPORT, i, link, par[P_GRID_TIME])

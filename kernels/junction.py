@@ -1,0 +1,197 @@
+"""Junction crossing and arrivals, in two passes that run in parallel with deterministic results.
+
+1. :func:`junction_source`, one call per lane (the lane it owns): vehicles past the end of their
+   route arrive; the front vehicle past the stop line becomes the lane's *candidate* for the next
+   lane of its route, with a key = the fraction of the step at which it reached the line. At most
+   one vehicle leaves a lane per step: a second one past the line in the same step (a headway
+   below one step, which IDM with ``tau >= dt`` only reaches in transients) is held at the line.
+   The lane's *room* is recorded: how far back the rear of its last vehicle is, assuming every
+   vehicle on the lane may be pushed back to the line (a blocked candidate does that), so the
+   second pass never reads a position that another thread may change.
+2. :func:`junction_target`, one call per lane: the candidates whose movement ends on this lane
+   enter it in order of their key (ties: lower vehicle id), each behind the previous one, while
+   there is room; a candidate without room is held at its stop line (counted, and an event).
+
+Each pass writes only state owned by its lane (its vehicles, its accumulators) or by the one
+candidate it handles, and every integer counter goes through :func:`~.atomics.atomic_add`, so
+the passes run on any number of CPU threads or CUDA threads with identical results. The
+former sequential crossing (one global loop in key order) gave the same entries except where two
+vehicles left one lane in one step or a lane's rear moved during the loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .atomics import atomic_add
+from .lanes import add_event, choose_movement
+from .layout import C_ARRIVED, C_BLOCKED, E_BLOCKED, FLAG_COMMITTED, P_DT, T_LEN
+
+#: Sentinel of ``lane_claim`` (no teleport claims the lane this step).
+NO_CLAIM = 2**31 - 1
+
+
+@njit(cache=True)
+def reclamp_behind(V, W, vt, a, k, bound, bound_v):
+    """After vehicle ``order[k]`` was held back, keep the vehicles behind it (down to ``a``) behind it."""
+    for q in range(k - 1, a - 1, -1):
+        j = W.order[q]
+        if V.status[j] != 1 or V.pos[j] <= bound:
+            break
+        V.dist[j] -= V.pos[j] - bound
+        V.pos[j] = bound
+        if V.speed[j] > bound_v:
+            V.speed[j] = bound_v
+        bound = V.pos[j] - vt[V.vtype[j], T_LEN]
+        bound_v = V.speed[j]
+
+
+@njit(cache=True)
+def arrive(V, N, L, W, i, lane, t, dt):
+    """Vehicle ``i`` reached the end of its route on ``lane`` during the step ending at ``t + dt``."""
+    over = V.pos[i] - N.lane_len[lane]
+    moved = V.pos[i] - V.pos_old[i]
+    frac = 1.0
+    if moved > 0.0:
+        frac = (moved - over) / moved
+    V.arrival[i] = t + frac * dt
+    V.dist[i] -= over
+    L.a_dist[lane] -= over
+    L.a_left[lane] += 1
+    V.pos[i] = N.lane_len[lane]
+    V.status[i] = 2
+    atomic_add(W.cnt, C_ARRIVED, 1)
+
+
+@njit(cache=True)
+def hold_at_line(V, N, L, W, vt, l, i, k, t, dt):
+    """Candidate ``i`` (sorted index ``k``) cannot enter the next lane: it stops at the line."""
+    V.pos[i] = N.lane_len[l]
+    V.speed[i] = 0.0
+    atomic_add(W.cnt, C_BLOCKED, 1)
+    add_event(W, t + dt, E_BLOCKED, i, N.lane_link[l], L.lane_cand_over[l])
+    reclamp_behind(V, W, vt, L.lane_start[l], k, N.lane_len[l] - vt[V.vtype[i], T_LEN], 0.0)
+
+
+@njit(cache=True, inline="always")
+def junction_source(V, N, L, W, vt, par, l, t):
+    """Pass 1 for lane ``l``: arrivals, the lane's crossing candidate, the lane's room snapshot."""
+    dt = par[P_DT]
+    order = W.order
+    a = L.lane_start[l]
+    b = L.lane_start[l + 1]
+    lane_len = N.lane_len[l]
+    L.lane_cand[l] = -1
+    L.lane_claim[l] = NO_CLAIM
+    cand = -1
+    last_key = -1.0
+    for k in range(b - 1, a - 1, -1):
+        i = order[k]
+        if V.pos[i] <= lane_len:
+            break
+        if V.route_pos[i] + 1 >= V.route_end[i]:
+            arrive(V, N, L, W, i, l, t, dt)
+            continue
+        moved = V.pos[i] - V.pos_old[i]
+        key = (lane_len - V.pos_old[i]) / moved if moved > 0.0 else 0.0
+        if key < last_key:
+            key = last_key  # keep the lane's FIFO order
+        last_key = key
+        over = V.pos[i] - lane_len
+        V.dist[i] -= over
+        L.a_dist[l] -= over
+        if cand >= 0:
+            # A second vehicle past the line this step: it waits at the line for the next step.
+            V.pos[i] = lane_len
+            reclamp_behind(V, W, vt, a, k, lane_len - vt[V.vtype[i], T_LEN], V.speed[i])
+            continue
+        cand = i
+        nl = W.route_links[V.route_pos[i] + 1]
+        m = V.next_mv[i]
+        if m < 0 or N.mv_to_link[m] != nl or N.mv_from_lane[m] != l:
+            after = W.route_links[V.route_pos[i] + 2] if V.route_pos[i] + 2 < V.route_end[i] else -1
+            m = choose_movement(N, l, nl, after)
+        L.lane_cand_over[l] = over
+        if m < 0:
+            hold_at_line(V, N, L, W, vt, l, i, k, t, dt)  # no movement serves the route here
+            continue
+        L.lane_cand[l] = i
+        L.lane_cand_mv[l] = m
+        L.lane_cand_key[l] = key + 0.0
+        L.lane_cand_k[l] = k
+    # Room at the lane start for vehicles entering this step.
+    L.lane_rear[l] = order[a] if b > a else -1
+    room = lane_len - 1e-3
+    rv = 1e300
+    if b > a:
+        r = order[a]
+        if V.status[r] == 1:
+            p = V.pos[r] if V.pos[r] < lane_len else lane_len
+            room = min(room, p - vt[V.vtype[r], T_LEN])
+            rv = V.speed[r]
+            if L.lane_cand[l] >= 0:
+                # A blocked candidate pushes the lane's vehicles back towards the line.
+                packed = lane_len
+                for k in range(b - 1, a - 1, -1):
+                    packed -= vt[V.vtype[order[k]], T_LEN]
+                room = min(room, packed)
+    L.lane_room[l] = room
+    L.lane_room_v[l] = rv
+
+
+@njit(cache=True, inline="always")
+def junction_target(V, N, L, W, vt, par, tl, t):
+    """Pass 2 for lane ``tl``: admit the candidates heading for it in (key, id) order while there is room."""
+    dt = par[P_DT]
+    room = L.lane_room[tl]
+    rv = L.lane_room_v[tl]
+    last_key = -np.inf
+    last_id = -1
+    q0 = N.lane_in_start[tl]
+    q1 = N.lane_in_start[tl + 1]
+    while True:
+        best = -1
+        bkey = np.inf
+        bl = -1
+        for q in range(q0, q1):
+            m = N.lane_in_mv[q]
+            fl = N.mv_from_lane[m]
+            c = L.lane_cand[fl]
+            if c < 0 or L.lane_cand_mv[fl] != m:
+                continue
+            key = L.lane_cand_key[fl]
+            after_last = key > last_key or (key == last_key and c > last_id)
+            if after_last and (key < bkey or (key == bkey and c < best)):
+                best = c
+                bkey = key
+                bl = fl
+        if best < 0:
+            return
+        last_key = bkey
+        last_id = best
+        i = best
+        l = bl
+        over = L.lane_cand_over[l]
+        newpos = over if over < room else room
+        if newpos < over and V.speed[i] > rv:
+            V.speed[i] = rv
+        k = L.lane_cand_k[l]
+        if newpos < 0.0:
+            hold_at_line(V, N, L, W, vt, l, i, k, t, dt)
+            continue
+        length = vt[V.vtype[i], T_LEN]
+        V.dist[i] += newpos
+        L.a_dist[tl] += newpos
+        L.a_left[l] += 1
+        L.a_ent[tl] += 1
+        V.lane[i] = tl
+        V.pos[i] = newpos
+        V.route_pos[i] += 1
+        V.flags[i] &= ~np.int8(FLAG_COMMITTED)
+        L.lane_rear[tl] = i
+        L.lane_last_exit[l] = i
+        room = newpos - length
+        rv = V.speed[i]
+        if newpos < over:
+            reclamp_behind(V, W, vt, L.lane_start[l], k, N.lane_len[l] + newpos - length, V.speed[i])

@@ -1,0 +1,229 @@
+"""The CUDA backend: state in GPU memory (cupy), the step as ``numba.cuda`` kernels.
+
+The kernels (:mod:`mobsim.kernels.cuda_step`) call the same per-item functions as the CPU
+drivers. Array primitives (the (lane, position) sort, searchsorted, fills) are cupy calls; under
+numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) numpy stands in for cupy and the state stays in
+host memory, so tests without a GPU run the very same driver code, slowly.
+
+State stays on the device for the whole run. The host copies arrays only where the recorder needs
+them (:meth:`CUDABackend.pull`) and sends back what it changed (:meth:`CUDABackend.push`): the
+counters after a flush, the edge accumulators after an interval, routes after re-routing. A
+chunk of steps reads the counters once at its start and every :data:`CHECK_EVERY` steps (to stop
+before the event buffer overflows); no other step waits for the host.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+
+#: Threads per block on a GPU; the simulator runs every thread as a Python thread, so fewer there.
+THREADS_PER_BLOCK = 128
+SIM_THREADS_PER_BLOCK = 32
+#: Steps between reads of the event counter (a host synchronisation).
+CHECK_EVERY = 16
+#: Stop a chunk when fewer event slots than this are left.
+EVENT_MARGIN = 4096
+
+PARTS = ("V", "N", "L", "W")
+
+
+def simulator_enabled() -> bool:
+    """True when numba's CUDA simulator is switched on (``NUMBA_ENABLE_CUDASIM=1``)."""
+    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
+
+
+def gpu_status() -> tuple[bool, str]:
+    """(usable, reason): whether a real CUDA GPU with numba-cuda and cupy can run mobsim."""
+    if simulator_enabled():
+        return False, "NUMBA_ENABLE_CUDASIM=1 is set (the CUDA simulator, not a GPU)"
+    try:
+        from numba import cuda
+    except Exception as exc:  # noqa: BLE001 - any import failure means no CUDA target
+        return False, f"numba-cuda is not installed ({exc})"
+    try:
+        if not cuda.is_available():
+            return False, "no CUDA driver or GPU found"
+    except Exception as exc:  # noqa: BLE001
+        return False, f"CUDA is not usable ({exc})"
+    try:
+        import cupy  # noqa: F401
+    except Exception as exc:  # noqa: BLE001
+        return False, f"cupy is not installed ({exc})"
+    return True, "ok"
+
+
+class CUDABackend:
+    """State in GPU memory; the step as CUDA kernels (or their simulation, see the module doc)."""
+
+    name = "cuda"
+    threads = 1
+
+    def __init__(self) -> None:
+        self.simulated = simulator_enabled()
+        if not self.simulated:
+            ok, why = gpu_status()
+            if not ok:
+                raise InputError(f"the CUDA backend cannot run here: {why}", source="--backend",
+                                 fix="use --backend cpu (or auto), or install the GPU extra on a machine "
+                                     "with an NVIDIA GPU: pip install -e '.[gpu]' (see the README); "
+                                     "NUMBA_ENABLE_CUDASIM=1 runs the CUDA kernels in numba's simulator")
+            import cupy
+
+            self.xp = cupy
+        else:
+            self.xp = np
+        from numba import cuda
+
+        self._cuda = cuda
+        self.tpb = SIM_THREADS_PER_BLOCK if self.simulated else THREADS_PER_BLOCK
+        self.dev: dict[str, Any] = {}
+        self.karg: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ state
+    def _to_device(self, host: Any) -> tuple[Any, Any]:
+        """(device tuple for array primitives, tuple for kernel arguments) of a host namedtuple."""
+        if self.simulated:
+            return host, host  # the simulator works on host memory: no copies at all
+        xp = self.xp
+        dev = type(host)(*[xp.asarray(a) for a in host])
+        karg = type(host)(*[self._cuda.as_cuda_array(a) for a in dev])
+        return dev, karg
+
+    def attach(self, V: Any, N: Any, L: Any, W: Any, vt: np.ndarray, par: np.ndarray) -> None:
+        """Copy the state to the device; the kernels run on these copies from now on."""
+        for name, host in zip(PARTS, (V, N, L, W), strict=True):
+            self.dev[name], self.karg[name] = self._to_device(host)
+        self.host = dict(zip(PARTS, (V, N, L, W), strict=True))
+        from .kernels.cuda_step import Params
+
+        self.P = self._to_device(Params(np.ascontiguousarray(vt), par))[1]
+        self._par_host = par
+
+    def update(self, name: str, host: Any) -> None:
+        """Replace one part of the state (e.g. ``W`` after re-routing grew the route pool)."""
+        self.dev[name], self.karg[name] = self._to_device(host)
+        self.host[name] = host
+
+    def pull(self, name: str, fields: tuple[str, ...] | None = None) -> None:
+        """Copy device fields of part ``name`` into the host arrays (all fields by default)."""
+        if self.simulated:
+            return
+        host, dev = self.host[name], self.dev[name]
+        for f in fields or host._fields:
+            getattr(host, f)[...] = getattr(dev, f).get()
+
+    def push(self, name: str, fields: tuple[str, ...] | None = None) -> None:
+        """Copy host fields of part ``name`` to the device (after the host changed them)."""
+        if self.simulated:
+            return
+        host, dev = self.host[name], self.dev[name]
+        for f in fields or host._fields:
+            getattr(dev, f).set(np.ascontiguousarray(getattr(host, f)))
+
+    # ------------------------------------------------------------------ step
+    def _blocks(self, n: int) -> int:
+        return (n + self.tpb - 1) // self.tpb
+
+    def _launch(self, kern: Any, n: int, *args: Any) -> None:
+        if n > 0:
+            kern[self._blocks(n), self.tpb](*args)
+
+    def _order(self) -> None:
+        """Sort running vehicles by (lane, position, id) into ``W.order``; fill ``lane_start``."""
+        from .kernels.layout import C_NRUN
+
+        xp = self.xp
+        V, L, W = self.dev["V"], self.dev["L"], self.dev["W"]
+        n_tr = V.status.shape[0]
+        n_lanes = L.lane_cnt.shape[0]
+        key = xp.where(V.status == 1, V.lane, n_lanes)
+        o = xp.argsort(V.pos, kind="stable")
+        o = o[xp.argsort(key[o], kind="stable")]
+        W.order[:n_tr] = o
+        L.lane_start[:] = xp.searchsorted(key[o], xp.arange(n_lanes + 1))
+        W.cnt[C_NRUN] = L.lane_start[n_lanes]
+
+    def _step(self, step: int) -> None:
+        from .kernels import cuda_step as K
+        from .kernels import layout as Y
+
+        V, N, L, W = (self.karg[p] for p in PARTS)
+        P = self.P
+        p = self._par_host
+        dt = float(p[Y.P_DT])
+        t = float(p[Y.P_BEGIN]) + step * dt
+        n_tr = self.n_trips
+        n_lanes = self.n_lanes
+        self._launch(K.k_signals, self.n_slots, N, W, t)
+        if step == 0:
+            self._launch(K.k_load, 1, V, W, t)
+            self._launch(K.k_insert, self.n_links, V, N, L, W, P, t, -2)
+        self._order()
+        self.dev["L"].lane_req[:] = 0
+        direction = 1 - 2 * (step % 2)
+        self._launch(K.k_decide, n_tr, V, N, L, W, P, t, direction, float(p[Y.P_LC_COOLDOWN]))
+        self._launch(K.k_apply, n_tr, V, N, W, t)
+        self._order()
+        self._launch(K.k_plan, max(n_tr, 1), V, N, L, W, P)
+        self._launch(K.k_advance, n_lanes, V, N, L, W, P, dt, bool(p[Y.P_GRID_MODE] > 0),
+                     float(p[Y.P_GRID_TIME]))
+        self._launch(K.k_junction_source, n_lanes, V, N, L, W, P, t)
+        self._launch(K.k_junction_target, n_lanes, V, N, L, W, P, t)
+        self._launch(K.k_flags, n_tr, V, N, L, W, P, t + dt)
+        self._launch(K.k_gridlock, n_tr, V, N, L, W, P, t + dt)
+        self._launch(K.k_load, 1, V, W, t + dt)
+        self._launch(K.k_insert, self.n_links, V, N, L, W, P, t + dt, step)
+        self._launch(K.k_end, 1, V, N, L, W, P)
+
+    def _counters(self) -> np.ndarray:
+        cnt = self.dev["W"].cnt
+        return cnt if self.simulated else cnt.get()
+
+    def run_steps(self, n_steps: int) -> int:
+        """Advance up to ``n_steps`` steps; stops early when the summary or event buffer is nearly
+        full (as the CPU driver does). Returns the number of steps run."""
+        from .kernels import layout as Y
+
+        W = self.dev["W"]
+        self.n_trips = int(self.dev["V"].status.shape[0])
+        self.n_lanes = int(self.dev["L"].lane_cnt.shape[0])
+        self.n_links = int(W.link_dep_start.shape[0] - 1)
+        self.n_slots = int(self.dev["N"].slot_ctrl.shape[0])
+        sum_cap = int(W.sum_buf.shape[0])
+        ev_cap = int(W.ev_time.shape[0])
+        every = max(1, int(self._par_host[Y.P_SUMMARY_EVERY]))
+        cnt = self._counters()
+        step = int(cnt[Y.C_STEP])
+        nsum = int(cnt[Y.C_NSUM])
+        nev = int(cnt[Y.C_NEV])
+        done = 0
+        while done < n_steps:
+            if done and done % CHECK_EVERY == 0:
+                nev = int(self._counters()[Y.C_NEV])
+            if nsum >= sum_cap or nev + EVENT_MARGIN > ev_cap:
+                break
+            self._step(step)
+            step += 1
+            done += 1
+            if every <= 1 or step % every == 0:
+                nsum += 1
+        if not self.simulated:
+            self._cuda.synchronize()
+        return done
+
+    def describe(self) -> str:
+        """The GPU (or the simulator), for the result file's ``device`` attribute."""
+        if self.simulated:
+            return "cuda simulator (NUMBA_ENABLE_CUDASIM=1; numpy arrays on the host)"
+        dev = self._cuda.get_current_device()
+        name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
+        return f"cuda: {name} (compute capability {dev.compute_capability[0]}.{dev.compute_capability[1]})"
+
+    def device_bytes(self) -> int:
+        """Bytes of device memory held by the state arrays."""
+        return int(sum(a.nbytes for p in PARTS for a in self.dev.get(p, ()) if hasattr(a, "nbytes")))

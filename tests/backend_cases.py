@@ -1,0 +1,58 @@
+"""Small scenarios run on every backend, and a command line that runs one of them.
+
+The CUDA case of the backend tests runs under numba's CUDA simulator when no GPU is present. The
+simulator has to be switched on before numba-cuda is imported (``NUMBA_ENABLE_CUDASIM=1``), so
+those runs go to a subprocess::
+
+    NUMBA_ENABLE_CUDASIM=1 python tests/backend_cases.py grid cuda out.h5
+
+Every case is small: the simulator runs each CUDA thread as a Python thread (about 0.2 s per step
+for these cases).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from conftest import make_scenario, random_grid_trips  # noqa: E402
+
+from mobsim import generators as gen  # noqa: E402
+from mobsim.engine import Simulation  # noqa: E402
+
+
+def case_grid() -> Any:
+    """2 x 2 signalised grid, two lanes each way: insertion, turns with mandatory lane changes,
+    MOBIL, signals, crossings and arrivals within 70 s."""
+    net = gen.grid(rows=2, cols=2, block_length=150.0, lanes=2, signalised=True, cycle=40.0)
+    trips = random_grid_trips(net, 36, 20.0, np.random.default_rng(7))
+    return make_scenario(net, trips, sim__end=70.0, output__edgedata_period=20.0, output__fcd=True,
+                         output__fcd_period=5.0)
+
+
+def case_jam() -> Any:
+    """Unsignalised one-lane 2 x 2 grid overloaded for 60 s: yield rules, blocked crossings,
+    waiting insertions and gridlock teleports after 5 s of standstill (CPU: 80 trips, 8
+    teleports, 11 blocked crossings, 40 insertion-delay events)."""
+    net = gen.grid(rows=2, cols=2, block_length=30.0, lanes=1, signalised=False, stub_length=60.0)
+    trips = random_grid_trips(net, 80, 10.0, np.random.default_rng(11))
+    return make_scenario(net, trips, sim__end=60.0, sim__gridlock="teleport", sim__gridlock_time=5.0,
+                         output__edgedata_period=30.0, demand__insertion_delay_event=5.0)
+
+
+CASES = {"grid": case_grid, "jam": case_jam}
+
+
+def run_case(case: str, backend: str, out: str | Path) -> Path:
+    """Run scenario ``case`` on ``backend`` into ``out``; returns the result path."""
+    sim = Simulation(CASES[case](), backend=backend, seed=5)
+    return sim.run(out=out, progress="none", stop_when_empty=False)
+
+
+if __name__ == "__main__":
+    print(run_case(sys.argv[1], sys.argv[2], sys.argv[3]))
