@@ -18,9 +18,10 @@ in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO)
 7. events and the gridlock policy (:mod:`.gridlock`); 8. insertion of departures, link by link
    (:mod:`.insertion`); 9. record (:mod:`.record`: counters, summary row).
 
-Every phase is a loop over items (signal slots, sorted vehicles, lanes, links) that calls one
-per-item function shared with the CUDA drivers (:mod:`.cuda_step`), where the loop becomes one
-thread per item. Each item writes only what it owns, integer counters go through
+Every phase is a range function over items (signal slots, sorted vehicles, lanes, links),
+``f(..., first, stop, stride, ...)``, shared with the CUDA drivers (:mod:`.cuda_step`), which
+call it with a grid-stride range per thread. The CPU calls it with whole chunks, so each call
+hoists the state arrays out of its loop once. Each item writes only what it owns, integer counters go through
 :mod:`.atomics`, and every float sum is taken sequentially, so results are identical for any
 number of threads and on both backends.
 
@@ -35,9 +36,9 @@ from __future__ import annotations
 from numba import njit
 
 from .follow import plan, plan_serial
-from .gridlock import flag_one, gridlock_apply
+from .gridlock import flags_range, gridlock_range
 from .insertion import insert_departures
-from .junction import junction_source, junction_target
+from .junction import junction_sources, junction_targets
 from .lanechange import (
     apply_lane_changes,
     apply_lane_changes_serial,
@@ -48,34 +49,28 @@ from .layout import C_NEV, C_NSUM, C_STEP, P_BEGIN, P_DT, P_PAR_MIN
 from .move import advance, advance_serial
 from .order import build_order
 from .record import end_step
-from .signals import signal_slot
+from .signals import signal_slots
 
 
 @njit(cache=True)
 def update_signals(N, W, t):
     """State code of every signal slot at time ``t``."""
-    for s in range(N.slot_ctrl.shape[0]):
-        signal_slot(N, W, s, t)
+    signal_slots(N, W, 0, N.slot_ctrl.shape[0], 1, t)
 
 
 @njit(cache=True)
 def cross_junctions(V, N, L, W, vt, par, t):
-    """Arrivals and junction crossings: :func:`junction_source` for every lane, then
-    :func:`junction_target` for every lane."""
+    """Arrivals and junction crossings: pass 1 for every lane, then pass 2 (see :mod:`.junction`)."""
     n_lanes = L.lane_start.shape[0] - 1
-    for l in range(n_lanes):
-        junction_source(V, N, L, W, vt, par, l, t)
-    for l in range(n_lanes):
-        junction_target(V, N, L, W, vt, par, l, t)
+    junction_sources(V, N, L, W, vt, par, 0, n_lanes, 1, t)
+    junction_targets(V, N, L, W, vt, par, 0, n_lanes, 1, t)
 
 
 @njit(cache=True)
 def handle_flags(V, N, L, W, vt, par, n, t):
     """Events flagged by the parallel passes, and the gridlock policy (two passes)."""
-    for k in range(n):
-        flag_one(V, N, L, W, vt, par, k, t)
-    for k in range(n):
-        gridlock_apply(V, N, L, W, vt, par, k, t)
+    flags_range(V, N, L, W, vt, par, 0, n, 1, t)
+    gridlock_range(V, N, L, W, vt, par, 0, n, 1, t)
 
 
 @njit(cache=True)

@@ -55,17 +55,18 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
     return best
 
 
-@njit(cache=True, inline="always")
-def plan_one(V, N, L, W, vt, par, k):
-    """IDM acceleration of the vehicle at sorted index ``k`` into ``W.acc_k[k]`` (with the
-    must-stop flag in ``W.stop_k`` and the planned movement in ``W.mv_k``, all indexed by k).
+@njit(cache=True)
+def plan_range(V, N, L, W, vt, par, a, b, stride):
+    """IDM accelerations of the vehicles at sorted indices ``a, a + stride, ... < b`` into
+    ``W.acc_k`` (with the must-stop flag in ``W.stop_k`` and the planned movement in ``W.mv_k``,
+    all indexed by k).
 
     A follower drives behind its leader on the lane (and yields to a neighbour that must change
     into its lane, see :func:`cooperate_a`). The first vehicle of a lane looks ahead along its
     route: stop lines of red, yellow (when it can stop), yield and stop movements, the last vehicle
     of the next lane, no entry into a jammed exit (do not block the junction), and a vehicle that
-    just left the lane but still reaches back over the line. Writes only entries of its own
-    vehicle, so any number of threads may run it at once.
+    just left the lane but still reaches back over the line. Shared by the CPU and CUDA drivers
+    (see :func:`mobsim.kernels.lanechange.decide_range`); writes only its vehicles' entries.
     """
     order = W.order
     route_links = W.route_links
@@ -100,114 +101,108 @@ def plan_one(V, N, L, W, vt, par, k):
     dt = par[P_DT]
     horizon = par[P_HORIZON]
     crit_gap = par[P_CRIT_GAP]
-    i = order[k]
-    lane = lane_of[i]
-    ty = vtype[i]
-    ac = vt[ty, T_ACC]
-    dc = vt[ty, T_DEC]
-    s0 = vt[ty, T_S0]
-    tau = vt[ty, T_TAU]
-    delta = vt[ty, T_DELTA]
-    v0 = v0_of(lane_speed, sfac, vt, i, lane, ty)
-    v = speed[i]
-    stop = False
-    if k + 1 < lane_start[lane + 1]:
-        j = order[k + 1]
-        gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
-        acc = idm_accel(v, v0, gap, speed[j], ac, dc, s0, tau, delta)
-        next_mv[k] = -1
-    else:
-        length = vt[ty, T_LEN]
-        acc = idm_free(v, v0, ac, delta)
-        dist = lane_len[lane] - pos[i]
-        next_mv[k] = -1
-        x = straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos,
-                        vtype, vt, lane)
-        if x >= 0 and x != i:
-            acc = min(acc, idm_accel(v, v0, dist + pos[x] - vt[vtype[x], T_LEN], speed[x], ac, dc, s0,
-                                     tau, delta))
-        cur = lane
-        rp = route_pos[i]
-        for h in range(MAX_LOOKAHEAD):
-            if rp + 1 >= route_end[i]:
-                break  # the destination: drive through the end of the link
-            nl = route_links[rp + 1]
-            after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
-            m = choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, cur, nl, after)
-            if m < 0:
-                # Wrong lane for the route: the lane end is a wall until a lane change succeeds.
-                acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
-                stop = h == 0
-                break
-            if h == 0:
-                next_mv[k] = m
-            st = movement_state_a(mv_sig, mv_kind, sig_state, m)
-            must_stop = False
-            if st == M_RED:
-                # A vehicle that could not stop at the yellow onset clears on the all-red.
-                must_stop = h > 0 or flags[i] & FLAG_COMMITTED == 0 or v < 1.0
-            elif st == M_YELLOW:
-                must_stop = can_stop(v, dist, dc)
-                if h == 0 and not must_stop:
-                    flags[i] |= FLAG_COMMITTED
-            elif st == M_STOP:
-                if h > 0 or not (dist < 1.0 and v < 0.5):
-                    must_stop = True
-                elif yield_blocked(V, N, W, L, m, crit_gap):
-                    must_stop = True
-            elif st == M_YIELD:
-                # Gap acceptance while the vehicle can still stop comfortably; closer than
-                # that it has committed (as a driver would have judged the gap earlier).
-                if dist < 50.0 + v * v / (2.0 * dc) and can_stop(v, dist, dc):
-                    must_stop = yield_blocked(V, N, W, L, m, crit_gap)
-            if h == 0 and st == M_GO:
-                flags[i] &= ~FLAG_COMMITTED
-            tl = mv_to_lane[m]
-            r = -1
-            if lane_start[tl + 1] > lane_start[tl]:
-                r = order[lane_start[tl]]
-            if not must_stop and r >= 0 and can_stop(v, dist, dc):
-                room = pos[r] - vt[vtype[r], T_LEN]
-                if room < length + s0 and speed[r] < 1.0:
-                    must_stop = True  # do not block the junction
-            if must_stop:
-                acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
-                stop = h == 0
-                break
-            if r >= 0:
-                room = pos[r] - vt[vtype[r], T_LEN]
-                acc = min(acc, idm_accel(v, v0, dist + room, speed[r], ac, dc, s0, tau, delta))
-                break
-            dist += lane_len[tl]
-            cur = tl
-            rp += 1
-            if dist > horizon:
-                break
-    stop_line[k] = 1 if stop else 0
-    if lane_req[lane] == 1:
-        acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
-                                   vt, i, lane, v0))
-    if v <= v0 and v + acc * dt > v0:
-        acc = (v0 - v) / dt  # explicit IDM would overshoot a low desired speed
-    if acc < -vt[ty, T_EDEC]:
-        acc = -vt[ty, T_EDEC]
-    acc_out[k] = acc
-
-
-@njit(cache=True)
-def plan_range(V, N, L, W, vt, par, a, b):
-    """Accelerations of the vehicles at sorted indices ``a..b-1`` (see :func:`plan_one`)."""
-    for k in range(a, b):
-        plan_one(V, N, L, W, vt, par, k)
+    for k in range(a, b, stride):
+        i = order[k]
+        lane = lane_of[i]
+        ty = vtype[i]
+        ac = vt[ty, T_ACC]
+        dc = vt[ty, T_DEC]
+        s0 = vt[ty, T_S0]
+        tau = vt[ty, T_TAU]
+        delta = vt[ty, T_DELTA]
+        v0 = v0_of(lane_speed, sfac, vt, i, lane, ty)
+        v = speed[i]
+        stop = False
+        if k + 1 < lane_start[lane + 1]:
+            j = order[k + 1]
+            gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
+            acc = idm_accel(v, v0, gap, speed[j], ac, dc, s0, tau, delta)
+            next_mv[k] = -1
+        else:
+            length = vt[ty, T_LEN]
+            acc = idm_free(v, v0, ac, delta)
+            dist = lane_len[lane] - pos[i]
+            next_mv[k] = -1
+            x = straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos,
+                            vtype, vt, lane)
+            if x >= 0 and x != i:
+                acc = min(acc, idm_accel(v, v0, dist + pos[x] - vt[vtype[x], T_LEN], speed[x], ac, dc, s0,
+                                         tau, delta))
+            cur = lane
+            rp = route_pos[i]
+            for h in range(MAX_LOOKAHEAD):
+                if rp + 1 >= route_end[i]:
+                    break  # the destination: drive through the end of the link
+                nl = route_links[rp + 1]
+                after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
+                m = choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, cur, nl, after)
+                if m < 0:
+                    # Wrong lane for the route: the lane end is a wall until a lane change succeeds.
+                    acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
+                    stop = h == 0
+                    break
+                if h == 0:
+                    next_mv[k] = m
+                st = movement_state_a(mv_sig, mv_kind, sig_state, m)
+                must_stop = False
+                if st == M_RED:
+                    # A vehicle that could not stop at the yellow onset clears on the all-red.
+                    must_stop = h > 0 or flags[i] & FLAG_COMMITTED == 0 or v < 1.0
+                elif st == M_YELLOW:
+                    must_stop = can_stop(v, dist, dc)
+                    if h == 0 and not must_stop:
+                        flags[i] |= FLAG_COMMITTED
+                elif st == M_STOP:
+                    if h > 0 or not (dist < 1.0 and v < 0.5):
+                        must_stop = True
+                    elif yield_blocked(V, N, W, L, m, crit_gap):
+                        must_stop = True
+                elif st == M_YIELD:
+                    # Gap acceptance while the vehicle can still stop comfortably; closer than
+                    # that it has committed (as a driver would have judged the gap earlier).
+                    if dist < 50.0 + v * v / (2.0 * dc) and can_stop(v, dist, dc):
+                        must_stop = yield_blocked(V, N, W, L, m, crit_gap)
+                if h == 0 and st == M_GO:
+                    flags[i] &= ~FLAG_COMMITTED
+                tl = mv_to_lane[m]
+                r = -1
+                if lane_start[tl + 1] > lane_start[tl]:
+                    r = order[lane_start[tl]]
+                if not must_stop and r >= 0 and can_stop(v, dist, dc):
+                    room = pos[r] - vt[vtype[r], T_LEN]
+                    if room < length + s0 and speed[r] < 1.0:
+                        must_stop = True  # do not block the junction
+                if must_stop:
+                    acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
+                    stop = h == 0
+                    break
+                if r >= 0:
+                    room = pos[r] - vt[vtype[r], T_LEN]
+                    acc = min(acc, idm_accel(v, v0, dist + room, speed[r], ac, dc, s0, tau, delta))
+                    break
+                dist += lane_len[tl]
+                cur = tl
+                rp += 1
+                if dist > horizon:
+                    break
+        stop_line[k] = 1 if stop else 0
+        if lane_req[lane] == 1:
+            acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
+                                       vt, i, lane, v0))
+        if v <= v0 and v + acc * dt > v0:
+            acc = (v0 - v) / dt  # explicit IDM would overshoot a low desired speed
+        if acc < -vt[ty, T_EDEC]:
+            acc = -vt[ty, T_EDEC]
+        acc_out[k] = acc
 
 
 @njit(cache=True)
 def plan_serial(V, N, L, W, vt, par, n):
-    plan_range(V, N, L, W, vt, par, 0, n)
+    plan_range(V, N, L, W, vt, par, 0, n, 1)
 
 
 @njit(parallel=True, cache=True)
 def plan(V, N, L, W, vt, par, n):
     """Acceleration of every running vehicle (parallel, writes only its own vehicle)."""
     for c in prange(N_CHUNKS):
-        plan_range(V, N, L, W, vt, par, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS)
+        plan_range(V, N, L, W, vt, par, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, 1)

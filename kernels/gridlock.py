@@ -35,10 +35,36 @@ TP_NONE = -1
 TP_REMOVE = -2
 
 
-@njit(cache=True, inline="always")
-def flag_one(V, N, L, W, vt, par, k, t):
-    """Pass 1 for the vehicle at sorted index ``k``: events, and the gridlock decision in ``tp_lane``."""
-    i = W.order[k]
+@njit(cache=True)
+def flags_range(V, N, L, W, vt, par, a, b, stride, t):
+    """Pass 1 for sorted indices ``a, a + stride, ... < b`` (see :func:`flag_one`)."""
+    order = W.order
+    tp_lane = V.tp_lane
+    evt = V.evt
+    standstill = V.standstill
+    grid_on = par[P_GRID_MODE] > 0
+    grid_time = par[P_GRID_TIME]
+    for k in range(a, b, stride):
+        i = order[k]
+        tp_lane[i] = TP_NONE
+        if evt[i] != 0 or (grid_on and standstill[i] >= grid_time):
+            flag_one(V, N, L, W, vt, par, i, t)
+
+
+@njit(cache=True)
+def gridlock_range(V, N, L, W, vt, par, a, b, stride, t):
+    """Pass 2 for sorted indices ``a, a + stride, ... < b`` (see :func:`gridlock_apply`)."""
+    order = W.order
+    tp_lane = V.tp_lane
+    for k in range(a, b, stride):
+        i = order[k]
+        if tp_lane[i] != TP_NONE:
+            gridlock_apply(V, N, L, W, vt, par, i, t)
+
+
+@njit(cache=True)
+def flag_one(V, N, L, W, vt, par, i, t):
+    """Pass 1 for vehicle ``i``: events, and the gridlock decision in ``tp_lane``."""
     V.tp_lane[i] = TP_NONE
     if V.evt[i] != 0:
         kind = V.evt[i] - 1
@@ -73,10 +99,9 @@ def flag_one(V, N, L, W, vt, par, k, t):
             return
 
 
-@njit(cache=True, inline="always")
-def gridlock_apply(V, N, L, W, vt, par, k, t):
-    """Pass 2 for the vehicle at sorted index ``k``: carry out its removal or winning teleport."""
-    i = W.order[k]
+@njit(cache=True)
+def gridlock_apply(V, N, L, W, vt, par, i, t):
+    """Pass 2 for vehicle ``i``: carry out its removal or winning teleport."""
     tl = V.tp_lane[i]
     if tl == TP_NONE:
         return

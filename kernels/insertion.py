@@ -126,7 +126,20 @@ def load_due(V, W, t):
     W.cnt[C_NEXTLOAD] = p
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
+def insert_links(V, N, L, W, vt, par, e0, e1, stride, t, step):
+    """:func:`insert_link` for links ``e0, e0 + stride, ... < e1`` that have a departure due."""
+    dep_next = W.link_dep_next
+    dep_start = W.link_dep_start
+    link_dep = W.link_dep
+    planned = V.depart_planned
+    for e in range(e0, e1, stride):
+        p = dep_next[e]
+        if p < dep_start[e + 1] and planned[link_dep[p]] <= t + 1e-9:
+            insert_link(V, N, L, W, vt, par, e, t, step)
+
+
+@njit(cache=True)
 def insert_link(V, N, L, W, vt, par, e, t, step):
     """Insert the due departures of link ``e`` in (planned departure, trip id) order where a lane
     has a safe gap; the others wait. Departures on different links never compete for a lane, so
@@ -161,5 +174,4 @@ def insert_link(V, N, L, W, vt, par, e, t, step):
 def insert_departures(V, N, L, W, vt, par, t, step):
     """Load the departures due by ``t`` and insert them, link by link (see :func:`insert_link`)."""
     load_due(V, W, t)
-    for e in range(W.link_dep_start.shape[0] - 1):
-        insert_link(V, N, L, W, vt, par, e, t, step)
+    insert_links(V, N, L, W, vt, par, 0, W.link_dep_start.shape[0] - 1, 1, t, step)

@@ -74,16 +74,57 @@ def hold_at_line(V, N, L, W, vt, l, i, k, t, dt):
     reclamp_behind(V, W, vt, L.lane_start[l], k, N.lane_len[l] - vt[V.vtype[i], T_LEN], 0.0)
 
 
-@njit(cache=True, inline="always")
-def junction_source(V, N, L, W, vt, par, l, t):
-    """Pass 1 for lane ``l``: arrivals, the lane's crossing candidate, the lane's room snapshot."""
+@njit(cache=True)
+def junction_sources(V, N, L, W, vt, par, l0, l1, stride, t):
+    """Pass 1 for lanes ``l0, l0 + stride, ... < l1``: arrivals, each lane's crossing candidate and
+    its room snapshot (see the module docstring)."""
     dt = par[P_DT]
+    order = W.order
+    lane_start = L.lane_start
+    lane_cand = L.lane_cand
+    lane_claim = L.lane_claim
+    n_lane_len = N.lane_len
+    vpos = V.pos
+    vtype = V.vtype
+    for l in range(l0, l1, stride):
+        a = lane_start[l]
+        b = lane_start[l + 1]
+        lane_len = n_lane_len[l]
+        lane_cand[l] = -1
+        lane_claim[l] = NO_CLAIM
+        if b == a:
+            L.lane_rear[l] = -1
+            L.lane_room[l] = lane_len - 1e-3
+            L.lane_room_v[l] = 1e300
+            continue
+        if vpos[order[b - 1]] > lane_len:
+            lane_candidate(V, N, L, W, vt, l, t, dt)
+        # Room at the lane start for vehicles entering this step.
+        r = order[a]
+        L.lane_rear[l] = r
+        room = lane_len - 1e-3
+        rv = 1e300
+        if V.status[r] == 1:
+            p = vpos[r] if vpos[r] < lane_len else lane_len
+            room = min(room, p - vt[vtype[r], T_LEN])
+            rv = V.speed[r]
+            if lane_cand[l] >= 0:
+                # A blocked candidate pushes the lane's vehicles back towards the line.
+                packed = lane_len
+                for k in range(b - 1, a - 1, -1):
+                    packed -= vt[vtype[order[k]], T_LEN]
+                room = min(room, packed)
+        L.lane_room[l] = room
+        L.lane_room_v[l] = rv
+
+
+@njit(cache=True)
+def lane_candidate(V, N, L, W, vt, l, t, dt):
+    """Arrivals on lane ``l`` and its crossing candidate (vehicles past the stop line only)."""
     order = W.order
     a = L.lane_start[l]
     b = L.lane_start[l + 1]
     lane_len = N.lane_len[l]
-    L.lane_cand[l] = -1
-    L.lane_claim[l] = NO_CLAIM
     cand = -1
     last_key = -1.0
     for k in range(b - 1, a - 1, -1):
@@ -120,30 +161,29 @@ def junction_source(V, N, L, W, vt, par, l, t):
         L.lane_cand_mv[l] = m
         L.lane_cand_key[l] = key + 0.0
         L.lane_cand_k[l] = k
-    # Room at the lane start for vehicles entering this step.
-    L.lane_rear[l] = order[a] if b > a else -1
-    room = lane_len - 1e-3
-    rv = 1e300
-    if b > a:
-        r = order[a]
-        if V.status[r] == 1:
-            p = V.pos[r] if V.pos[r] < lane_len else lane_len
-            room = min(room, p - vt[V.vtype[r], T_LEN])
-            rv = V.speed[r]
-            if L.lane_cand[l] >= 0:
-                # A blocked candidate pushes the lane's vehicles back towards the line.
-                packed = lane_len
-                for k in range(b - 1, a - 1, -1):
-                    packed -= vt[V.vtype[order[k]], T_LEN]
-                room = min(room, packed)
-    L.lane_room[l] = room
-    L.lane_room_v[l] = rv
 
 
-@njit(cache=True, inline="always")
-def junction_target(V, N, L, W, vt, par, tl, t):
-    """Pass 2 for lane ``tl``: admit the candidates heading for it in (key, id) order while there is room."""
+@njit(cache=True)
+def junction_targets(V, N, L, W, vt, par, l0, l1, stride, t):
+    """Pass 2 for lanes ``l0, l0 + stride, ... < l1``: each admits the candidates heading for it."""
     dt = par[P_DT]
+    lane_in_start = N.lane_in_start
+    lane_in_mv = N.lane_in_mv
+    mv_from_lane = N.mv_from_lane
+    lane_cand = L.lane_cand
+    for tl in range(l0, l1, stride):
+        # Most lanes have no candidate coming in: a quick look before the ordered admission.
+        q0 = lane_in_start[tl]
+        q1 = lane_in_start[tl + 1]
+        for q in range(q0, q1):
+            if lane_cand[mv_from_lane[lane_in_mv[q]]] >= 0:
+                admit(V, N, L, W, vt, tl, t, dt)
+                break
+
+
+@njit(cache=True)
+def admit(V, N, L, W, vt, tl, t, dt):
+    """Admit the candidates heading for lane ``tl`` in (key, id) order while there is room."""
     room = L.lane_room[tl]
     rv = L.lane_room_v[tl]
     last_key = -np.inf

@@ -113,17 +113,21 @@ def fits_instead(V, L, W, vt, i, j):
     return True
 
 
-@njit(cache=True, inline="always")
-def decide_one(V, N, L, W, vt, k, t, direction, cooldown):
-    """Lane-change decision of the vehicle at sorted index ``k`` into ``W.dir_k[k]``:
+@njit(cache=True)
+def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
+    """Lane-change decisions of the vehicles at sorted indices ``a, a + stride, ... < b`` into ``W.dir_k``:
     +1 left, -1 right, 0 stay.
 
     Mandatory: the vehicle's lane does not suit the next two links of its route; it asks the
     followers on the lane it needs to open a gap (``lc_req``/``lane_req``, see :func:`cooperate`)
     and changes when the gap is safe (or swaps with a stopped neighbour, see :func:`swap_partner`).
     Discretionary: MOBIL, only for vehicles held back by their leader, never into a lane that does
-    not suit the route near the lane's end. Writes only the vehicle's own entries (and sets
-    ``lane_req`` flags to 1, an idempotent write), so any number of threads may run it at once.
+    not suit the route near the lane's end.
+
+    Shared by the CPU (a chunk of sorted indices, stride 1) and CUDA (one index per thread)
+    drivers. Writes only the vehicle's own entries (and sets ``lane_req`` flags to 1, an
+    idempotent write). State arrays are hoisted into locals: on the CPU a StructRef field read
+    costs an atomic refcount pair, so reads inside the loop would dominate.
     """
     order = W.order
     route_links = W.route_links
@@ -150,105 +154,99 @@ def decide_one(V, N, L, W, vt, k, t, direction, cooldown):
     lane_left = N.lane_left
     lane_right = N.lane_right
     lane_link = N.lane_link
-    i = order[k]
-    lane = vlane[i]
-    ty = vtype[i]
-    length = vt[ty, T_LEN]
-    lc_dir[k] = 0
-    req = -1
-    rp = route_pos[i]
-    mandatory = False
-    own_ok = True
-    if rp + 1 < route_end[i]:
-        if need_rp[i] != rp:
-            # Which lanes of this link suit the route: computed once per link of the route.
-            after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
-            need_mask[i] = best_lanes_mask(N, lane_link[lane], route_links[rp + 1], after)
-            need_rp[i] = rp
-        need = mask_direction(lane_index, lane, need_mask[i])
-        own_ok = need == 0
-        if need != 0:
-            want = lane_left[lane] if need > 0 else lane_right[lane]
-            req = want
-            if lane_req[want] == 0:
-                lane_req[want] = 1
-            if lc_req[i] != req:
-                lc_req[i] = req
-            if direction > 0 and swap_partner(V, N, L, W, vt, i) >= 0:
-                lc_dir[k] = need  # both change on the same (even) step
-                return
-            if need != direction:
-                return
-            mandatory = True
-    if lc_req[i] != req:
-        lc_req[i] = req  # written only when it changes: a shared cache line costs both threads
-    if not mandatory and t - lc_time[i] < cooldown:
-        return
-    tl = lane_left[lane] if direction > 0 else lane_right[lane]
-    if tl < 0:
-        return
-    p = pos[i]
-    if p < length:
-        return
-    if not mandatory and own_ok and rp + 1 < route_end[i] and (need_mask[i] >> lane_index[tl]) & 1 == 0:
-        # Leave a lane that suits the route only far from its end.
-        if lane_len[lane] - p < 100.0 + 10.0 * speed[i]:
-            return
-    lead = order[k + 1] if k + 1 < lane_start[lane + 1] else -1
-    ac_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, lead)
-    if not mandatory:
-        # Nothing to gain where the leader does not hold us back: skip the neighbour search.
-        if lead < 0:
-            return
-        free = idm_free(speed[i], v0_of(lane_speed, sfac, vt, i, lane, ty), vt[ty, T_ACC],
-                        vt[ty, T_DELTA])
-        if ac_old > free - vt[ty, T_LCTHR]:
-            return
-    old_fol = order[k - 1] if k - 1 >= lane_start[lane] else -1
-    new_lead, new_fol = find_neighbours_a(pos, order, lane_start, tl, p)
-    if new_lead >= 0 and pos[new_lead] - vt[vtype[new_lead], T_LEN] - p < 0.5:
-        return
-    if new_fol >= 0 and p - length - pos[new_fol] < 0.5:
-        return
-    if new_lead < 0:
-        x = straddler_a(lane_last_exit, status, route_pos, V_route_start, route_links, lane_link, pos,
-                        vtype, vt, tl)
-        if x >= 0 and lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:
-            return
-    # Accelerations as if i were on the target lane (same link: same speed limit).
-    ac_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead)
-    an_new = 0.0
-    an_old = 0.0
-    if new_fol >= 0:
-        an_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, new_lead)
-        an_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i)
-    ao_old = 0.0
-    ao_new = 0.0
-    if old_fol >= 0:
-        ao_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, i)
-        ao_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, lead)
-    b_safe = vt[ty, T_LCSAFE]
-    if not mobil_safe(an_new, b_safe) or ac_new < -b_safe:
-        return
-    if mandatory:
-        lc_dir[k] = direction
-        return
-    gain = mobil_incentive(ac_new, ac_old, an_new, an_old, ao_new, ao_old, vt[ty, T_POLITE])
-    if gain > vt[ty, T_LCTHR]:
-        lc_dir[k] = direction
-
-
-@njit(cache=True)
-def decide_range(V, N, L, W, vt, a, b, t, direction, cooldown):
-    """Lane-change decisions of the vehicles at sorted indices ``a..b-1`` (see :func:`decide_one`)."""
-    for k in range(a, b):
-        decide_one(V, N, L, W, vt, k, t, direction, cooldown)
+    for k in range(a, b, stride):
+        i = order[k]
+        lane = vlane[i]
+        ty = vtype[i]
+        length = vt[ty, T_LEN]
+        lc_dir[k] = 0
+        req = -1
+        rp = route_pos[i]
+        mandatory = False
+        own_ok = True
+        if rp + 1 < route_end[i]:
+            if need_rp[i] != rp:
+                # Which lanes of this link suit the route: computed once per link of the route.
+                after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
+                need_mask[i] = best_lanes_mask(N, lane_link[lane], route_links[rp + 1], after)
+                need_rp[i] = rp
+            need = mask_direction(lane_index, lane, need_mask[i])
+            own_ok = need == 0
+            if need != 0:
+                want = lane_left[lane] if need > 0 else lane_right[lane]
+                req = want
+                if lane_req[want] == 0:
+                    lane_req[want] = 1
+                if lc_req[i] != req:
+                    lc_req[i] = req
+                if direction > 0 and swap_partner(V, N, L, W, vt, i) >= 0:
+                    lc_dir[k] = need  # both change on the same (even) step
+                    continue
+                if need != direction:
+                    continue
+                mandatory = True
+        if lc_req[i] != req:
+            lc_req[i] = req  # written only when it changes: a shared cache line costs both threads
+        if not mandatory and t - lc_time[i] < cooldown:
+            continue
+        tl = lane_left[lane] if direction > 0 else lane_right[lane]
+        if tl < 0:
+            continue
+        p = pos[i]
+        if p < length:
+            continue
+        if not mandatory and own_ok and rp + 1 < route_end[i] and (need_mask[i] >> lane_index[tl]) & 1 == 0:
+            # Leave a lane that suits the route only far from its end.
+            if lane_len[lane] - p < 100.0 + 10.0 * speed[i]:
+                continue
+        lead = order[k + 1] if k + 1 < lane_start[lane + 1] else -1
+        ac_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, lead)
+        if not mandatory:
+            # Nothing to gain where the leader does not hold us back: skip the neighbour search.
+            if lead < 0:
+                continue
+            free = idm_free(speed[i], v0_of(lane_speed, sfac, vt, i, lane, ty), vt[ty, T_ACC],
+                            vt[ty, T_DELTA])
+            if ac_old > free - vt[ty, T_LCTHR]:
+                continue
+        old_fol = order[k - 1] if k - 1 >= lane_start[lane] else -1
+        new_lead, new_fol = find_neighbours_a(pos, order, lane_start, tl, p)
+        if new_lead >= 0 and pos[new_lead] - vt[vtype[new_lead], T_LEN] - p < 0.5:
+            continue
+        if new_fol >= 0 and p - length - pos[new_fol] < 0.5:
+            continue
+        if new_lead < 0:
+            x = straddler_a(lane_last_exit, status, route_pos, V_route_start, route_links, lane_link, pos,
+                            vtype, vt, tl)
+            if x >= 0 and lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:
+                continue
+        # Accelerations as if i were on the target lane (same link: same speed limit).
+        ac_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead)
+        an_new = 0.0
+        an_old = 0.0
+        if new_fol >= 0:
+            an_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, new_lead)
+            an_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i)
+        ao_old = 0.0
+        ao_new = 0.0
+        if old_fol >= 0:
+            ao_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, i)
+            ao_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, lead)
+        b_safe = vt[ty, T_LCSAFE]
+        if not mobil_safe(an_new, b_safe) or ac_new < -b_safe:
+            continue
+        if mandatory:
+            lc_dir[k] = direction
+            continue
+        gain = mobil_incentive(ac_new, ac_old, an_new, an_old, ao_new, ao_old, vt[ty, T_POLITE])
+        if gain > vt[ty, T_LCTHR]:
+            lc_dir[k] = direction
 
 
 @njit(cache=True)
 def decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step):
     direction = 1 - 2 * (step % 2)
-    decide_range(V, N, L, W, vt, 0, n, t, direction, par[P_LC_COOLDOWN])
+    decide_range(V, N, L, W, vt, 0, n, 1, t, direction, par[P_LC_COOLDOWN])
 
 
 @njit(parallel=True, cache=True)
@@ -257,39 +255,38 @@ def decide_lane_changes(V, N, L, W, vt, par, n, t, step):
     direction = 1 - 2 * (step % 2)  # arithmetic, not a branch: numba parfors mishandle branch-defined values
     cooldown = par[P_LC_COOLDOWN]
     for c in prange(N_CHUNKS):
-        decide_range(V, N, L, W, vt, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, t, direction, cooldown)
-
-
-@njit(cache=True, inline="always")
-def apply_one(V, N, W, k, t):
-    """Carry out the lane change decided for sorted index ``k``; returns 1 if it changed lane."""
-    d = W.dir_k[k]
-    if d == 0:
-        return 0
-    i = W.order[k]
-    lane = V.lane[i]
-    V.lane[i] = N.lane_left[lane] if d > 0 else N.lane_right[lane]
-    V.lc_time[i] = t
-    return 1
+        decide_range(V, N, L, W, vt, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, 1, t, direction,
+                     cooldown)
 
 
 @njit(cache=True)
-def apply_range(V, N, W, a, b, t):
-    """Carry out the lane changes decided for sorted indices ``a..b-1``; returns how many."""
+def apply_range(V, N, W, a, b, stride, t):
+    """Carry out the lane changes decided for sorted indices ``a, a + stride, ... < b``; returns how many."""
+    order = W.order
+    lc_dir = W.dir_k
+    lane = V.lane
+    lc_time = V.lc_time
+    lane_left = N.lane_left
+    lane_right = N.lane_right
     changed = 0
-    for k in range(a, b):
-        changed += apply_one(V, N, W, k, t)
+    for k in range(a, b, stride):
+        i = order[k]
+        d = lc_dir[k]
+        if d != 0:
+            lane[i] = lane_left[lane[i]] if d > 0 else lane_right[lane[i]]
+            lc_time[i] = t
+            changed += 1
     return changed
 
 
 @njit(cache=True)
 def apply_lane_changes_serial(V, N, W, n, t):
-    return apply_range(V, N, W, 0, n, t)
+    return apply_range(V, N, W, 0, n, 1, t)
 
 
 @njit(parallel=True, cache=True)
 def apply_lane_changes(V, N, W, n, t):
     changed = 0
     for c in prange(N_CHUNKS):
-        changed += apply_range(V, N, W, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, t)
+        changed += apply_range(V, N, W, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, 1, t)
     return changed

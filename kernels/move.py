@@ -23,12 +23,12 @@ from .layout import (
 )
 
 
-@njit(cache=True, inline="always")
-def advance_lane(V, N, L, W, vt, l, dt, grid_on, grid_time):
-    """Move the vehicles of lane ``l`` front to back with a hard no-overlap bound; lane statistics.
-
-    Returns how many vehicles flagged an event or reached the gridlock time. Writes only the
-    lane's own vehicles and accumulators, so lanes may run on any number of threads."""
+@njit(cache=True)
+def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
+    """Move the vehicles of lanes ``l0, l0 + stride, ... < l1``, each lane front to back; returns how
+    many flagged an event or reached the gridlock time. Writes only the lanes' own vehicles and
+    accumulators; shared by the CPU and CUDA drivers. State arrays are hoisted into locals once:
+    a StructRef field read in the loop costs an atomic refcount pair per read."""
     L_a_dist = L.a_dist
     L_a_occ = L.a_occ
     L_a_samp = L.a_samp
@@ -58,99 +58,93 @@ def advance_lane(V, N, L, W, vt, l, dt, grid_on, grid_time):
     V_vtype = V.vtype
     V_wait_time = V.wait_time
     W_order = W.order
-    a = L_lane_start[l]
-    b = L_lane_start[l + 1]
-    L_lane_halt[l] = 0
-    L_lane_vsum[l] = 0.0
-    flagged = 0
-    bound = 1e300
-    bound_v = 0.0
-    halt = 0
-    vsum = 0.0
-    samp = 0.0
-    dsum = 0.0
-    wsum = 0.0
-    tsum = 0.0
-    osum = 0.0
-    for k in range(b - 1, a - 1, -1):
-        i = W_order[k]
-        ty = V_vtype[i]
-        length = vt[ty, T_LEN]
-        v = V_speed[i]
-        pos = V_pos[i]
-        dx, vn = ballistic(v, W_acc_k[k], dt)
-        V_next_mv[i] = W_mv_k[k]
-        pn = pos + dx
-        if k == b - 1 and W_stop_k[k] == 1 and pn > N_lane_len[l]:
-            pn = N_lane_len[l]
-            vn = 0.0
-            dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
-            if pos + dmin > pn + 1e-6:
-                V_evt[i] = E_EMERGENCY + 1
-                V_evt_val[i] = v / dt
-        if pn > bound:
-            dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
-            if pos + dmin > bound + 1e-6:
-                V_evt[i] = E_COLLISION + 1
-                V_evt_val[i] = pos + dmin - bound
-            pn = max(bound, pos)
-            if vn > bound_v:
-                vn = bound_v
-        V_pos_old[i] = pos
-        V_pos[i] = pn
-        V_speed[i] = vn
-        V_acc[i] = (vn - v) / dt
-        bound = pn - length
-        bound_v = vn
-        dx = pn - pos
-        V_dist[i] += dx
-        v0 = v0_of(N_lane_speed, V_sfac, vt, i, l, ty)
-        tl = dt - dx / v0
-        if tl < 0.0:
-            tl = 0.0
-        V_time_loss[i] += tl
-        samp += dt
-        dsum += dx
-        tsum += tl
-        osum += length * dt
-        vsum += vn
-        if vn < HALT_SPEED:
-            halt += 1
-            V_wait_time[i] += dt
-            wsum += dt
-            V_standstill[i] += dt
-            if V_flags[i] & 1 == 0:
-                V_stops[i] += 1
-                V_flags[i] |= 1
-            if grid_on and V_standstill[i] >= grid_time:
-                flagged += 1
-        else:
-            V_standstill[i] = 0.0
-            V_flags[i] &= ~np.int8(1)
-        if V_evt[i] != 0:
-            flagged += 1
-    L_lane_halt[l] = halt
-    L_lane_vsum[l] = vsum
-    L_a_samp[l] += samp
-    L_a_dist[l] += dsum
-    L_a_wait[l] += wsum
-    L_a_tloss[l] += tsum
-    L_a_occ[l] += osum
-    return flagged
-
-
-@njit(cache=True)
-def advance_lanes(V, N, L, W, vt, l0, l1, dt, grid_on, grid_time):
-    """:func:`advance_lane` for lanes ``l0..l1-1``; returns the flagged count."""
     total = 0
-    for l in range(l0, l1):
-        total += advance_lane(V, N, L, W, vt, l, dt, grid_on, grid_time)
+    for l in range(l0, l1, stride):
+        a = L_lane_start[l]
+        b = L_lane_start[l + 1]
+        L_lane_halt[l] = 0
+        L_lane_vsum[l] = 0.0
+        flagged = 0
+        bound = 1e300
+        bound_v = 0.0
+        halt = 0
+        vsum = 0.0
+        samp = 0.0
+        dsum = 0.0
+        wsum = 0.0
+        tsum = 0.0
+        osum = 0.0
+        for k in range(b - 1, a - 1, -1):
+            i = W_order[k]
+            ty = V_vtype[i]
+            length = vt[ty, T_LEN]
+            v = V_speed[i]
+            pos = V_pos[i]
+            dx, vn = ballistic(v, W_acc_k[k], dt)
+            V_next_mv[i] = W_mv_k[k]
+            pn = pos + dx
+            if k == b - 1 and W_stop_k[k] == 1 and pn > N_lane_len[l]:
+                pn = N_lane_len[l]
+                vn = 0.0
+                dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
+                if pos + dmin > pn + 1e-6:
+                    V_evt[i] = E_EMERGENCY + 1
+                    V_evt_val[i] = v / dt
+            if pn > bound:
+                dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
+                if pos + dmin > bound + 1e-6:
+                    V_evt[i] = E_COLLISION + 1
+                    V_evt_val[i] = pos + dmin - bound
+                pn = max(bound, pos)
+                if vn > bound_v:
+                    vn = bound_v
+            V_pos_old[i] = pos
+            V_pos[i] = pn
+            V_speed[i] = vn
+            V_acc[i] = (vn - v) / dt
+            bound = pn - length
+            bound_v = vn
+            dx = pn - pos
+            V_dist[i] += dx
+            v0 = v0_of(N_lane_speed, V_sfac, vt, i, l, ty)
+            tl = dt - dx / v0
+            if tl < 0.0:
+                tl = 0.0
+            V_time_loss[i] += tl
+            samp += dt
+            dsum += dx
+            tsum += tl
+            osum += length * dt
+            vsum += vn
+            if vn < HALT_SPEED:
+                halt += 1
+                V_wait_time[i] += dt
+                wsum += dt
+                V_standstill[i] += dt
+                if V_flags[i] & 1 == 0:
+                    V_stops[i] += 1
+                    V_flags[i] |= 1
+                if grid_on and V_standstill[i] >= grid_time:
+                    flagged += 1
+            else:
+                V_standstill[i] = 0.0
+                V_flags[i] &= ~np.int8(1)
+            if V_evt[i] != 0:
+                flagged += 1
+        L_lane_halt[l] = halt
+        L_lane_vsum[l] = vsum
+        L_a_samp[l] += samp
+        L_a_dist[l] += dsum
+        L_a_wait[l] += wsum
+        L_a_tloss[l] += tsum
+        L_a_occ[l] += osum
+        total += flagged
     return total
 
 
 @njit(cache=True)
 def advance_serial(V, N, L, W, vt, par):
-    return advance_lanes(V, N, L, W, vt, 0, L.lane_start.shape[0] - 1, par[P_DT], par[P_GRID_MODE] > 0,
+    return advance_lanes(V, N, L, W, vt, 0, L.lane_start.shape[0] - 1, 1, par[P_DT], par[P_GRID_MODE] > 0,
                          par[P_GRID_TIME])
 
 
@@ -166,6 +160,6 @@ def advance(V, N, L, W, vt, par):
     n_lanes = L.lane_start.shape[0] - 1
     flagged = 0
     for c in prange(N_CHUNKS):
-        flagged += advance_lanes(V, N, L, W, vt, c * n_lanes // N_CHUNKS, (c + 1) * n_lanes // N_CHUNKS,
+        flagged += advance_lanes(V, N, L, W, vt, c * n_lanes // N_CHUNKS, (c + 1) * n_lanes // N_CHUNKS, 1,
                                  dt, grid_on, grid_time)
     return flagged

@@ -5,7 +5,14 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
+def signal_slots(N, W, s0, s1, stride, t):
+    """State codes of signal slots ``s0, s0 + stride, ... < s1`` at time ``t`` (s) into ``W.sig_state``."""
+    for s in range(s0, s1, stride):
+        signal_slot(N, W, s, t)
+
+
+@njit(cache=True)
 def signal_slot(N, W, s, t):
     """State code of signal slot ``s`` at time ``t`` (s) into ``W.sig_state[s]``."""
     c = N.slot_ctrl[s]

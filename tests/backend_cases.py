@@ -21,7 +21,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import make_scenario, random_grid_trips  # noqa: E402
-
 from mobsim import generators as gen  # noqa: E402
 from mobsim.engine import Simulation  # noqa: E402
 

@@ -1,0 +1,83 @@
+"""Every CUDA kernel compiles to PTX for real GPUs (sm_90: H100, sm_80: A100), without a GPU.
+
+The CUDA simulator runs kernels with Python semantics, so it cannot show that a kernel compiles
+for a device. numba-cuda's ``compile_ptx`` can, with the CUDA toolkit wheels that
+``numba-cuda[cu13]`` brings (NVVM; no driver needed). One catch: a kernel that calls a shared
+``njit`` function compiles it as a device function for the *current* device's compute
+capability, which asks the driver; the test supplies the capability it compiles for.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import types as pytypes
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytestmark = [
+    pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
+                       reason="numba-cuda is not installed (pip install -e '.[dev]' brings it)"),
+    pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0"),
+                       reason="compile_ptx does not exist under the CUDA simulator"),
+]
+
+CAPABILITIES = [(9, 0), (8, 0)]
+
+
+@pytest.fixture(scope="module")
+def example_state() -> tuple[Any, ...]:
+    from conftest import make_scenario, random_grid_trips
+    from mobsim import generators as gen
+    from mobsim.engine import Simulation
+    from mobsim.kernels.cuda_step import Params
+
+    net = gen.grid(rows=2, cols=2, block_length=150.0, lanes=2, signalised=True)
+    sim = Simulation(make_scenario(net, random_grid_trips(net, 4, 10.0, np.random.default_rng(0))),
+                     backend="cpu")
+    return sim.V, sim.cn.arrays, sim.L, sim.W, Params(sim.vt, sim.par)
+
+
+@pytest.fixture
+def compute_capability(monkeypatch: pytest.MonkeyPatch) -> Any:
+    import numba.cuda.dispatcher as dispatcher
+
+    def use(cc: tuple[int, int]) -> None:
+        monkeypatch.setattr(dispatcher, "get_current_device",
+                            lambda: pytypes.SimpleNamespace(compute_capability=cc))
+
+    return use
+
+
+def test_every_kernel_is_listed() -> None:
+    from mobsim.kernels import cuda_step
+
+    kernel_type = type(cuda_step.k_end)
+    found = {name for name, obj in inspect.getmembers(cuda_step) if isinstance(obj, kernel_type)}
+    listed = {k.py_func.__name__ for k in cuda_step.KERNELS.values()}
+    assert found == listed, "add new kernels to cuda_step.KERNELS so that this test compiles them"
+
+
+@pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
+def test_kernels_compile_to_ptx(cc: tuple[int, int], example_state: tuple[Any, ...],
+                                compute_capability: Any) -> None:
+    from numba import cuda
+
+    from mobsim.kernels import cuda_step
+
+    compute_capability(cc)
+    sigs = cuda_step.signatures(*example_state)
+    assert set(sigs) == set(cuda_step.KERNELS)
+    failed = {}
+    for name, kern in cuda_step.KERNELS.items():
+        try:
+            ptx, _ = cuda.compile_ptx(kern.py_func, sigs[name], cc=cc)
+        except Exception as exc:  # noqa: BLE001 - report every kernel that fails, not just the first
+            failed[name] = f"{type(exc).__name__}: {str(exc)[:400]}"
+            continue
+        assert f".target sm_{cc[0]}{cc[1]}" in ptx, name
+        assert ".entry" in ptx, name
+    assert not failed, failed
