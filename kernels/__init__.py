@@ -7,8 +7,10 @@ every numba target: the CPU drivers (``numba.njit``) and the CUDA drivers (``num
 the very same source. Without numba's JIT (plain Python, or the CUDA simulator) they are ordinary
 Python functions, which is what the unit tests call.
 
-Drivers (loops over vehicles and lanes) live in :mod:`.cpu_step` (and the CUDA module of the GPU
-backend): thin loops that gather array elements, call the physics and scatter the results.
+Every phase of the step is a range function over its items (vehicles, lanes, links) in a module
+named for its behaviour; :mod:`.cpu_step` calls them for chunks on the CPU, :mod:`.cuda_step`
+once per GPU thread with a grid-stride range. :mod:`.atomics` holds the two target-specific
+primitives (integer atomic add and minimum).
 """
 
 import hashlib as _hashlib

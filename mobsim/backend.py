@@ -27,6 +27,7 @@ class CPUBackend:
 
     name = "cpu"
     xp = np
+    choice = "requested"
 
     def __init__(self, threads: int | None = None) -> None:
         import numba
@@ -95,9 +96,10 @@ def select_backend(name: str = "auto", threads: int | None = None) -> Any:
         ok, why = gpu_status()
         if ok:
             be: Any = CUDABackend()
-            log.info("backend auto: cuda (%s)", be.describe())
-            return be
-        be = CPUBackend(threads)
-        log.info("backend auto: cpu (%s)", why)
+            be.choice = "auto: a usable GPU"
+        else:
+            be = CPUBackend(threads)
+            be.choice = f"auto: {why}"
+        log.info("backend %s (%s)", be.name, be.choice)
         return be
     raise InputError(f"unknown backend {name!r}", source="--backend", fix="use auto, cpu or cuda")

@@ -189,6 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     st = sc.settings
     sim = Simulation(sc, backend=st["sim.backend"], seed=st["sim.seed"], threads=st["sim.threads"])
+    print(f"backend {sim.backend.name} ({sim.backend.choice}): {sim.backend.describe()}", file=sys.stderr)
     out = sim.run(out=sc.output_path(args.out), end=st["sim.end"], progress=args.progress)
     print(f"wrote {out}")
     line = _kpi_line(Path(out))

@@ -62,6 +62,7 @@ class CUDABackend:
 
     name = "cuda"
     threads = 1
+    choice = "requested"
 
     def __init__(self) -> None:
         self.simulated = simulator_enabled()
@@ -83,6 +84,8 @@ class CUDABackend:
         self.tpb = SIM_THREADS_PER_BLOCK if self.simulated else THREADS_PER_BLOCK
         self.dev: dict[str, Any] = {}
         self.karg: dict[str, Any] = {}
+        #: Per-phase timing for the benchmark: None (off), or a dict name -> list of event pairs.
+        self.profile: dict[str, list[Any]] | None = None
 
     # ------------------------------------------------------------------ state
     def _to_device(self, host: Any) -> tuple[Any, Any]:
@@ -131,7 +134,49 @@ class CUDABackend:
 
     def _launch(self, kern: Any, n: int, *args: Any) -> None:
         if n > 0:
-            kern[self._blocks(n), self.tpb](*args)
+            if self.profile is None:
+                kern[self._blocks(n), self.tpb](*args)
+            else:
+                with self._timed(kern.py_func.__name__[2:]):
+                    kern[self._blocks(n), self.tpb](*args)
+
+    def _timed(self, name: str) -> Any:
+        """Context manager that records the GPU time of what it wraps under ``name``."""
+        import contextlib
+
+        prof = self.profile
+        assert prof is not None
+
+        @contextlib.contextmanager
+        def cm() -> Any:
+            if self.simulated:
+                import time
+
+                t0 = time.perf_counter()
+                yield
+                prof.setdefault(name, []).append(time.perf_counter() - t0)
+                return
+            a, b = self.xp.cuda.Event(), self.xp.cuda.Event()
+            a.record()
+            yield
+            b.record()
+            prof.setdefault(name, []).append((a, b))
+
+        return cm()
+
+    def profile_seconds(self) -> dict[str, float]:
+        """Seconds spent per phase since profiling was switched on (synchronises the device)."""
+        out: dict[str, float] = {}
+        if not self.profile:
+            return out
+        if not self.simulated:
+            self._cuda.synchronize()
+        for name, recs in self.profile.items():
+            if self.simulated:
+                out[name] = float(sum(recs))
+            else:
+                out[name] = float(sum(self.xp.cuda.get_elapsed_time(a, b) for a, b in recs)) / 1e3
+        return out
 
     def _order(self) -> None:
         """Sort running vehicles by (lane, position, id) into ``W.order``; fill ``lane_start``."""
@@ -148,6 +193,13 @@ class CUDABackend:
         L.lane_start[:] = xp.searchsorted(key[o], xp.arange(n_lanes + 1))
         W.cnt[C_NRUN] = L.lane_start[n_lanes]
 
+    def _order_timed(self) -> None:
+        if self.profile is None:
+            self._order()
+        else:
+            with self._timed("order"):
+                self._order()
+
     def _step(self, step: int) -> None:
         from .kernels import cuda_step as K
         from .kernels import layout as Y
@@ -163,12 +215,12 @@ class CUDABackend:
         if step == 0:
             self._launch(K.k_load, 1, V, W, t)
             self._launch(K.k_insert, self.n_links, V, N, L, W, P, t, -2)
-        self._order()
+        self._order_timed()
         self.dev["L"].lane_req[:] = 0
         direction = 1 - 2 * (step % 2)
         self._launch(K.k_decide, n_tr, V, N, L, W, P, t, direction, float(p[Y.P_LC_COOLDOWN]))
         self._launch(K.k_apply, n_tr, V, N, W, t)
-        self._order()
+        self._order_timed()
         self._launch(K.k_plan, max(n_tr, 1), V, N, L, W, P)
         self._launch(K.k_advance, n_lanes, V, N, L, W, P, dt, bool(p[Y.P_GRID_MODE] > 0),
                      float(p[Y.P_GRID_TIME]))

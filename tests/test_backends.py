@@ -130,4 +130,4 @@ def test_auto_picks_cpu_without_gpu(caplog: Any) -> None:
     with caplog.at_level("INFO", logger="mobsim"):
         be = select_backend("auto")
     assert isinstance(be, CPUBackend)
-    assert "backend auto: cpu" in caplog.text
+    assert "backend cpu (auto: " in caplog.text

@@ -1,0 +1,214 @@
+"""GPU benchmark: the CUDA backend on the bench grid scenarios, a table on stdout, JSON on disk.
+
+    python -m bench.gpu_bench                               # 100k and 1M vehicles on the GPU
+    python -m bench.gpu_bench --sizes 100k,1m,10m           # and 10M where GPU memory allows
+    NUMBA_ENABLE_CUDASIM=1 python -m bench.gpu_bench --sizes 200 --window 5   # smoke test, no GPU
+
+For each size: the scenario of :func:`bench.scenarios.grid_scenario` (the CPU benchmark's), a
+warm-up step (kernel compilation), then ``sim.step`` over the window, timed with a device
+synchronisation at the end of every chunk. Reported: vehicle-updates per second (running
+vehicles advanced per step, summed, over the loop's wall time), real-time factor, GPU memory per
+vehicle (state arrays, and the peak of cupy's memory pool, which includes sort temporaries), and
+the time split by kernel from a second, profiled window (CUDA events around every launch, which
+adds a little overhead, so the split is measured separately from the throughput). The fraction of
+the device's memory bandwidth is estimated from a byte model per kernel (:data:`BYTES_MODEL`:
+bytes each item reads and writes, from the field sizes; a model, not a hardware counter) over
+the device's peak (memory clock x bus width x 2).
+
+Targets (issue 3), on one H100: >= 1e9 vehicle-updates/s at 1M+ running vehicles, <= 200 bytes of
+GPU memory per vehicle, real-time factor > 1000 at one million vehicles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import platform
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .run_bench import RESULTS, git_info, parse_size, size_label, source_digest
+
+TARGETS = {"veh_updates_per_s_min": 1e9, "at_running": 1_000_000, "gpu_bytes_per_vehicle_max": 200,
+           "rtf_min_at_1m": 1000}
+
+#: Bytes moved per item by each phase (reads + writes of global memory, from the field sizes):
+#: a model for the bandwidth estimate. ``per`` is what the count multiplies: running vehicles,
+#: lanes, links or one.
+BYTES_MODEL: dict[str, tuple[str, int]] = {
+    # order: key build (status 1 + lane 4 + write 4), two stable argsorts of (8-byte key, 8-byte
+    # index) pairs in several radix passes (~4 x 32), two gathers (16) and order write (4).
+    "order": ("vehicles", 170),
+    # own state (order 4, lane 4, pos 8, speed 8, vtype 4, sfac 8, route_pos/end 8, need_* 12,
+    # lc_* 12) + leader and two neighbours (pos, vtype, speed: 3 x 20) + dir_k 1.
+    "decide": ("vehicles", 130),
+    "apply": ("vehicles", 14),
+    # own state (~60) + leader (20) + outputs acc_k/stop_k/mv_k (13) + look-ahead tables (~16).
+    "plan": ("vehicles", 110),
+    # per vehicle: reads pos/speed/vtype/sfac/acc_k/stop_k/mv_k (~45), writes pos, pos_old,
+    # speed, acc, dist, time_loss, wait_time, standstill, next_mv, flags (~70).
+    "advance": ("vehicles", 115),
+    "junction_source": ("lanes", 64),
+    "junction_target": ("lanes", 40),
+    "flags": ("vehicles", 18),
+    "gridlock": ("vehicles", 8),
+    "insert": ("links", 16),
+    "signals": ("slots", 24),
+    "load": ("one", 64),
+    "end": ("lanes", 16),  # the summary row sums the per-lane halting counts and speeds
+}
+
+
+def peak_bandwidth_gbs() -> float | None:
+    """Theoretical device memory bandwidth (GB/s) from the memory clock and bus width."""
+    try:
+        from numba import cuda
+
+        dev = cuda.get_current_device()
+        clock_khz = dev.MEMORY_CLOCK_RATE
+        bus_bits = dev.GLOBAL_MEMORY_BUS_WIDTH
+        return 2.0 * clock_khz * 1e3 * bus_bits / 8 / 1e9
+    except Exception:  # noqa: BLE001 - the simulator and odd drivers have no such attributes
+        return None
+
+
+def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: int) -> dict[str, Any]:
+    from mobsim.engine import Simulation
+    from mobsim.kernels.layout import C_VSTEPS
+
+    from .scenarios import grid_scenario
+
+    t0 = time.perf_counter()
+    sc, lay = grid_scenario(size, seed=seed, window=window + profile_steps * 0.5 + 1.0)
+    t1 = time.perf_counter()
+    sim = Simulation(sc, backend="cuda")
+    t2 = time.perf_counter()
+    be = sim.backend
+    xp = be.xp
+    pool = None if be.simulated else xp.get_default_memory_pool()
+    sim.step(1)  # compiles every kernel
+    t3 = time.perf_counter()
+    n_steps = int(round(window / sim.dt))
+    chunk_steps = max(1, int(round(chunk / sim.dt)))
+    be.pull("W", ("cnt",))
+    v0 = int(sim.W.cnt[C_VSTEPS])
+    wall = 0.0
+    done = 0
+    while done < n_steps:
+        c0 = time.perf_counter()
+        done += sim.step(min(chunk_steps, n_steps - done))  # run_steps synchronises at its end
+        wall += time.perf_counter() - c0
+    be.pull("W", ("cnt",))
+    vsteps = int(sim.W.cnt[C_VSTEPS]) - v0
+    # Profiled window: time per kernel, and how many items each phase had.
+    be.profile = {}
+    be.pull("V", ("status",))
+    running = int((sim.V.status == 1).sum())
+    sim.step(profile_steps)
+    split = be.profile_seconds()
+    be.profile = None
+    counts = {"vehicles": running, "lanes": sim.cn.n_lanes, "links": sim.cn.n_links,
+              "slots": int(sim.cn.arrays.slot_ctrl.shape[0]), "one": 1}
+    peak = peak_bandwidth_gbs()
+    kernels = {}
+    for name, sec in sorted(split.items(), key=lambda kv: -kv[1]):
+        per, b = BYTES_MODEL.get(name, ("one", 0))
+        launches = profile_steps * (2 if name == "order" else 1)
+        moved = b * counts[per] * launches
+        gbs = moved / sec / 1e9 if sec > 0 else 0.0
+        kernels[name] = {"seconds": sec, "ms_per_step": sec / profile_steps * 1e3,
+                         "share": sec / max(sum(split.values()), 1e-12), "model_bytes": moved,
+                         "model_gb_per_s": gbs, "bandwidth_fraction": gbs / peak if peak else None}
+    n = len(sim.trips)
+    state_bytes = be.device_bytes()
+    total_s = sum(split.values())
+    total_bytes = sum(k["model_bytes"] for k in kernels.values())
+    return {
+        "size": size_label(size), "n_vehicles": n, "n_lanes": sim.cn.n_lanes, "n_links": sim.cn.n_links,
+        "layout": lay.as_dict(), "scenario_build_s": t1 - t0, "simulation_init_s": t2 - t1,
+        "compile_s": t3 - t2, "steps": done, "loop_wall_s": wall, "vehicle_steps": vsteps,
+        "mean_running": vsteps / max(done, 1),
+        "veh_updates_per_s": vsteps / wall if wall > 0 else 0.0,
+        "real_time_factor": done * sim.dt / wall if wall > 0 else 0.0,
+        "gpu_state_bytes": state_bytes, "gpu_state_bytes_per_vehicle": state_bytes / max(n, 1),
+        "gpu_pool_peak_bytes": (pool.total_bytes() if pool is not None else None),
+        "gpu_pool_bytes_per_vehicle": (pool.total_bytes() / max(n, 1) if pool is not None else None),
+        "profile_steps": profile_steps, "profile_running": running, "kernels": kernels,
+        "model_bandwidth_fraction": ((total_bytes / total_s / 1e9) / peak if peak and total_s else None),
+        "peak_bandwidth_gbs": peak, "device": be.describe(),
+    }
+
+
+def format_table(cases: list[dict[str, Any]]) -> str:
+    head = ["size", "vehicles", "lanes", "mean running", "veh-updates/s", "RTF", "GPU B/veh (state)",
+            "GPU B/veh (pool)", "bandwidth (model)"]
+    rows = []
+    for c in cases:
+        pool = c["gpu_pool_bytes_per_vehicle"]
+        bw = c["model_bandwidth_fraction"]
+        rows.append([c["size"], f"{c['n_vehicles']:,}", f"{c['n_lanes']:,}", f"{c['mean_running']:,.0f}",
+                     f"{c['veh_updates_per_s']:,.0f}", f"{c['real_time_factor']:,.1f}",
+                     f"{c['gpu_state_bytes_per_vehicle']:,.0f}", "-" if pool is None else f"{pool:,.0f}",
+                     "-" if bw is None else f"{bw:.1%}"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    for c in cases:
+        lines.append(f"\nkernels at {c['size']} ({c['profile_running']:,} running, ms per step):")
+        for name, k in c["kernels"].items():
+            frac = k["bandwidth_fraction"]
+            of_peak = "" if frac is None else f" ({frac:.1%} of peak)"
+            lines.append(f"  {name:16s} {k['ms_per_step']:9.3f} ms  {k['share']:6.1%}  model "
+                         f"{k['model_gb_per_s']:8.1f} GB/s{of_peak}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="100k,1m", help="vehicle counts, comma-separated (k/m suffixes)")
+    p.add_argument("--window", type=float, default=120.0, help="timed simulated seconds per size (120)")
+    p.add_argument("--chunk", type=float, default=30.0, help="simulated seconds per sim.step call (30)")
+    p.add_argument("--profile-steps", type=int, default=20, help="steps of the profiled window (20)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", type=Path, default=None)
+    a = p.parse_args(argv)
+    from mobsim.cuda_backend import gpu_status, simulator_enabled
+
+    ok, why = gpu_status()
+    if not ok and not simulator_enabled():
+        print(f"gpu_bench: no usable GPU ({why}); on a GPU machine: pip install -e '.[gpu]' and rerun. "
+              "NUMBA_ENABLE_CUDASIM=1 runs a (slow) smoke test of this script.", file=sys.stderr)
+        return 2
+    cases = []
+    for s in [parse_size(x) for x in a.sizes.split(",") if x.strip()]:
+        try:
+            rec = run_size(s, a.window, a.chunk, a.profile_steps, a.seed)
+        except Exception as exc:  # noqa: BLE001 - e.g. out of GPU memory at 10M: report, go on
+            print(f"{size_label(s)}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            cases.append({"size": size_label(s), "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        print(f"{rec['size']}: {rec['veh_updates_per_s']:,.0f} veh-updates/s, "
+              f"RTF {rec['real_time_factor']:,.1f}, {rec['gpu_state_bytes_per_vehicle']:,.0f} B/veh",
+              flush=True)
+        cases.append(rec)
+    ok_cases = [c for c in cases if "error" not in c]
+    print()
+    print(format_table(ok_cases))
+    print(f"\nTargets (issue 3, one H100): >= 1e9 veh-updates/s at 1M+ running, <= 200 B of GPU memory per "
+          f"vehicle, RTF > 1000 at 1M vehicles. Device: {ok_cases[0]['device'] if ok_cases else '-'}")
+    now = _dt.datetime.now(_dt.timezone.utc)
+    out = a.out or RESULTS / f"gpu_{socket.gethostname()}_{now.strftime('%Y-%m-%dT%H%M%SZ')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"created": now.isoformat(), "host": socket.gethostname(), "platform": platform.platform(),
+            "python": platform.python_version(), "git": git_info(), "engine_source_sha256": source_digest(),
+            "simulator": simulator_enabled(), "targets": TARGETS, "args": vars(a) | {"out": str(out)}}
+    out.write_text(json.dumps({"meta": meta, "cases": cases}, indent=1, default=str))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
