@@ -178,6 +178,10 @@ class CUDABackend:
                 out[name] = float(sum(self.xp.cuda.get_elapsed_time(a, b) for a, b in recs)) / 1e3
         return out
 
+    def _argsort(self, a: Any) -> Any:
+        """Stable argsort: cupy's is always stable (a radix sort) and takes no ``kind``."""
+        return np.argsort(a, kind="stable") if self.simulated else self.xp.argsort(a)
+
     def _order(self) -> None:
         """Sort running vehicles by (lane, position, id) into ``W.order``; fill ``lane_start``."""
         from .kernels.layout import C_NRUN
@@ -187,8 +191,8 @@ class CUDABackend:
         n_tr = V.status.shape[0]
         n_lanes = L.lane_cnt.shape[0]
         key = xp.where(V.status == 1, V.lane, n_lanes)
-        o = xp.argsort(V.pos, kind="stable")
-        o = o[xp.argsort(key[o], kind="stable")]
+        o = self._argsort(V.pos)
+        o = o[self._argsort(key[o])]
         W.order[:n_tr] = o
         L.lane_start[:] = xp.searchsorted(key[o], xp.arange(n_lanes + 1))
         W.cnt[C_NRUN] = L.lane_start[n_lanes]
