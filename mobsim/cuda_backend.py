@@ -2,8 +2,9 @@
 
 The kernels (:mod:`mobsim.kernels.cuda_step`) call the same per-item functions as the CPU
 drivers. Array primitives (the (lane, position) sort, searchsorted, fills) are cupy calls; under
-numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) numpy stands in for cupy and the state stays in
-host memory, so tests without a GPU run the very same driver code, slowly.
+numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) numpy stands in for cupy (the "device" arrays are
+numpy copies, kept apart from the host's as on a GPU), so tests without a GPU run the very same
+driver and host-transfer code, slowly.
 
 State stays on the device for the whole run. The host copies arrays only where the recorder needs
 them (:meth:`CUDABackend.pull`) and sends back what it changed (:meth:`CUDABackend.push`): the
@@ -89,9 +90,14 @@ class CUDABackend:
 
     # ------------------------------------------------------------------ state
     def _to_device(self, host: Any) -> tuple[Any, Any]:
-        """(device tuple for array primitives, tuple for kernel arguments) of a host namedtuple."""
+        """(device tuple for array primitives, tuple for kernel arguments) of a host namedtuple.
+
+        Under the simulator the "device" arrays are numpy copies, kept apart from the host arrays
+        as on a GPU, so the tests exercise every :meth:`pull` and :meth:`push` the recorder needs.
+        """
         if self.simulated:
-            return host, host  # the simulator works on host memory: no copies at all
+            dev = type(host)(*[np.array(a, copy=True) for a in host])
+            return dev, dev
         xp = self.xp
         dev = type(host)(*[xp.asarray(a) for a in host])
         karg = type(host)(*[self._cuda.as_cuda_array(a) for a in dev])
@@ -114,19 +120,20 @@ class CUDABackend:
 
     def pull(self, name: str, fields: tuple[str, ...] | None = None) -> None:
         """Copy device fields of part ``name`` into the host arrays (all fields by default)."""
-        if self.simulated:
-            return
         host, dev = self.host[name], self.dev[name]
         for f in fields or host._fields:
-            getattr(host, f)[...] = getattr(dev, f).get()
+            d = getattr(dev, f)
+            getattr(host, f)[...] = d if self.simulated else d.get()
 
     def push(self, name: str, fields: tuple[str, ...] | None = None) -> None:
         """Copy host fields of part ``name`` to the device (after the host changed them)."""
-        if self.simulated:
-            return
         host, dev = self.host[name], self.dev[name]
         for f in fields or host._fields:
-            getattr(dev, f).set(np.ascontiguousarray(getattr(host, f)))
+            h = getattr(host, f)
+            if self.simulated:
+                getattr(dev, f)[...] = h
+            else:
+                getattr(dev, f).set(np.ascontiguousarray(h))
 
     # ------------------------------------------------------------------ step
     def _blocks(self, n: int) -> int:
@@ -238,7 +245,7 @@ class CUDABackend:
 
     def _counters(self) -> np.ndarray:
         cnt = self.dev["W"].cnt
-        return cnt if self.simulated else cnt.get()
+        return cnt.copy() if self.simulated else cnt.get()
 
     def run_steps(self, n_steps: int) -> int:
         """Advance up to ``n_steps`` steps; stops early when the summary or event buffer is nearly
@@ -275,7 +282,7 @@ class CUDABackend:
     def describe(self) -> str:
         """The GPU (or the simulator), for the result file's ``device`` attribute."""
         if self.simulated:
-            return "cuda simulator (NUMBA_ENABLE_CUDASIM=1; numpy arrays on the host)"
+            return "cuda simulator (NUMBA_ENABLE_CUDASIM=1; numpy arrays stand in for device memory)"
         dev = self._cuda.get_current_device()
         name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
         return f"cuda: {name} (compute capability {dev.compute_capability[0]}.{dev.compute_capability[1]})"

@@ -27,11 +27,12 @@ from mobsim.engine import Simulation  # noqa: E402
 
 def case_grid() -> Any:
     """2 x 2 signalised grid, two lanes each way: insertion, turns with mandatory lane changes,
-    MOBIL, signals, crossings and arrivals within 70 s."""
+    MOBIL, signals, crossings and arrivals within 70 s; re-routing every 20 s and trajectories
+    (the host-device transfers of the CUDA backend)."""
     net = gen.grid(rows=2, cols=2, block_length=150.0, lanes=2, signalised=True, cycle=40.0)
     trips = random_grid_trips(net, 36, 20.0, np.random.default_rng(7))
     return make_scenario(net, trips, sim__end=70.0, output__edgedata_period=20.0, output__fcd=True,
-                         output__fcd_period=5.0)
+                         output__fcd_period=5.0, routing__reroute_period=20.0)
 
 
 def case_jam() -> Any:

@@ -96,8 +96,11 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
 
 def _frames(path: Path) -> dict[str, pd.DataFrame]:
     r = mobsim.open(path)
-    return {"trips": r.trips, "events": r.events, "summary": r.summary.drop(columns=["wall_time"]),
-            "edgedata": r.edgedata}
+    frames = {"trips": r.trips, "events": r.events, "summary": r.summary.drop(columns=["wall_time"]),
+              "edgedata": r.edgedata}
+    if r.has("fcd"):
+        frames["fcd"] = r.fcd
+    return frames
 
 
 def _assert_same(name: str, a: pd.DataFrame, b: pd.DataFrame, exact: bool) -> None:
