@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load a scenario, simulate it and write the result file (HDF5). Prints the "
                     "output path and a short KPI line.")
     run.add_argument("scenario", metavar="SCENARIO",
-                     help="scenario .toml file (or a folder holding scenario.toml)")
+                     help="scenario .toml file (or a folder holding scenario.toml), or a SUMO .sumocfg")
     run.add_argument("--out", metavar="FILE",
                      help="result file to write (default: output.file, else results/<name>.h5)")
     run.add_argument("--seed", type=int, metavar="N",
@@ -130,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", metavar="DIR", required=True, help="folder for the plots (created)")
     plot.add_argument("--allow-partial", action="store_true",
                       help="also read a result file whose run did not complete")
+
+    conv = sub.add_parser(
+        "convert", parents=[common], formatter_class=fmt, help="convert SUMO inputs to a mobsim scenario",
+        description="Convert a SUMO scenario (a .sumocfg file, or a .net.xml file and route files) into "
+                    "a native mobsim scenario folder: scenario.toml, net/ (GMNS-style CSV), trips.csv.")
+    conv.add_argument("source", choices=("sumo",), help="what to convert from")
+    conv.add_argument("inputs", nargs="+", metavar="FILE",
+                      help="a .sumocfg file, or a .net.xml[.gz] file followed by .rou.xml/.trips.xml files")
+    conv.add_argument("--out", metavar="DIR", required=True, help="scenario folder to write (replaced)")
+    _add_set(conv)
 
     sub.add_parser("settings", parents=[common], formatter_class=fmt,
                    help="list every scenario setting with default, units and meaning",
@@ -195,6 +205,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     line = _kpi_line(Path(out))
     if line:
         print(line)
+    return EXIT_OK
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .convert import load_sumo_inputs, write_native
+
+    sc = load_sumo_inputs(args.inputs, _overrides(args))
+    _print_warnings(sc.warnings)
+    out = write_native(sc, args.out)
+    n_lanes = sum(lk.lanes for lk in sc.network.links)
+    print(f"wrote {out}: {len(sc.network.nodes)} nodes, {len(sc.network.links)} links, {n_lanes} lanes, "
+          f"{len(sc.network.signals)} signals, {len(sc.trips)} trips, {len(sc.vtypes)} vehicle types")
     return EXIT_OK
 
 
@@ -274,7 +296,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "kpi": cmd_kpi, "plot": cmd_plot,
-            "settings": cmd_settings}
+            "settings": cmd_settings, "convert": cmd_convert}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

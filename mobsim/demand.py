@@ -71,7 +71,7 @@ DEPARTURE_MODES = ("uniform", "random")
 FLOW_RATES = ("vehs_per_hour", "period", "probability", "number")
 
 #: Keys of a ``[demand]`` section that are demand inputs (the others are settings ``demand.*``).
-DEMAND_INPUT_KEYS = ("trips", "od", "flows")
+DEMAND_INPUT_KEYS = ("trips", "od", "flows", "sumo")
 #: Keys of one ``[[demand.od]]`` table with their defaults (``...`` = required).
 OD_KEYS: dict[str, Any] = {
     "file": ..., "zones": ..., "begin": 0.0, "end": ..., "scale": 1.0, "departure": "uniform",
@@ -140,7 +140,8 @@ def normalize_config(cfg: dict, source: str) -> dict:
     """Check a ``[demand]`` section's inputs (``trips``, ``od``, ``flows``) and fill defaults.
 
     Setting keys (``unreachable``, ``insertion_delay_event``) must already be removed. Returns
-    ``{"trips": [file, ...], "od": [table, ...], "flows": [table, ...]}`` with every key present,
+    ``{"trips": [file, ...], "od": [table, ...], "flows": [table, ...], "sumo": [file, ...]}``
+    (SUMO route files are read by :mod:`mobsim.sumo_demand`) with every key present,
     numbers as floats (``number`` as int). Raises :class:`InputError` for unknown keys, missing
     required keys, wrong types or impossible values.
     """
@@ -151,7 +152,13 @@ def normalize_config(cfg: dict, source: str) -> dict:
     if not isinstance(trips, list) or not all(isinstance(t, str) and t for t in trips):
         raise InputError(f"trips must be a file name or a list of file names, got {trips!r}",
                          source=source, element="[demand] trips", fix='write trips = "trips.csv"')
-    out: dict[str, list] = {"trips": list(trips), "od": [], "flows": []}
+    sumo = cfg.get("sumo", [])
+    if isinstance(sumo, str):
+        sumo = [sumo]
+    if not isinstance(sumo, list) or not all(isinstance(t, str) and t for t in sumo):
+        raise InputError(f"sumo must be a file name or a list of file names, got {sumo!r}",
+                         source=source, element="[demand] sumo", fix='write sumo = ["city.rou.xml"]')
+    out: dict[str, list] = {"trips": list(trips), "od": [], "flows": [], "sumo": list(sumo)}
 
     for name, keys in (("od", OD_KEYS), ("flows", FLOW_KEYS)):
         tables = cfg.get(name, [])

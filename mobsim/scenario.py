@@ -11,6 +11,7 @@ Layout (every section optional except a network; relative paths are relative to 
     # generator = "grid"           # ... or one of mobsim.generators: grid, corridor, ring,
     # [network.params]             #     district, single_link, with its keyword arguments
     # rows = 3
+    # sumo = "city.net.xml"        # ... or a SUMO network (.net.xml, .net.xml.gz; needs sumolib)
 
     [[vtypes]]                     # mobsim.vtypes.VehicleType fields; default: one type "car"
     id = "car"
@@ -18,6 +19,7 @@ Layout (every section optional except a network; relative paths are relative to 
 
     [demand]
     trips = "trips.csv"            # trip table(s); see mobsim.demand for every source
+    sumo = ["city.rou.xml"]        # SUMO routes, trips, flows and vTypes (mobsim.sumo_demand)
     unreachable = "error"          # settings of the [demand] section (see mobsim.settings)
     [[demand.od]]
     file = "od.csv"
@@ -71,7 +73,8 @@ GENERATORS = ("grid", "corridor", "ring", "district", "single_link")
 #: Sections of a scenario file (settings sections come from :data:`mobsim.settings.SECTIONS`).
 SECTIONS = tuple(dict.fromkeys(("scenario", "network", "vtypes", "demand") + st.SECTIONS))
 SCENARIO_KEYS = ("name", "description")
-NETWORK_KEYS = ("dir", "generator", "params")
+NETWORK_KEYS = ("dir", "generator", "params", "sumo", "vclass")
+NETWORK_SOURCES = ("dir", "generator", "sumo")
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
@@ -174,16 +177,22 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         raise InputError("scenario file not found", source=str(path),
                          fix="give the path of a scenario .toml file (or a folder with scenario.toml)")
     source = str(path)
-    data = path.read_bytes()
     files: list[Path] = [path]
-    try:
-        cfg = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", source=source,
-                         fix="save the scenario file as UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", source=source,
-                         fix="fix the syntax at that line (see https://toml.io)") from None
+    warnings: list[str] = []
+    if path.suffix == ".sumocfg":
+        from .sumocfg import sumocfg_config
+
+        cfg = sumocfg_config(path, warnings)
+    else:
+        data = path.read_bytes()
+        try:
+            cfg = tomllib.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text ({exc.reason})", source=source,
+                             fix="save the scenario file as UTF-8") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"not valid TOML: {exc}", source=source,
+                             fix="fix the syntax at that line (see https://toml.io)") from None
     base_dir = path.resolve().parent
 
     config, values = _split_config(cfg, source)
@@ -202,10 +211,31 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     config["vtypes"] = [v.as_dict() for v in vtypes]
     config["demand"] = normalize_config(config["demand"], source)
 
-    network = _build_network(config["network"], base_dir, source, files)
-    warnings = list(_check_network(network))
+    network = _build_network(config["network"], base_dir, source, files, warnings)
+    warnings += list(_check_network(network))
+    sumo_trips: list[Trip] = []
+    if config["demand"].get("sumo"):
+        from .sumo_demand import read_sumo_demand
+
+        routes = [base_dir / f for f in config["demand"]["sumo"]]
+        svtypes, sumo_trips = read_sumo_demand(routes, {lk.id: lk for lk in network.links},
+                                               begin=settings["sim.begin"], end=settings["sim.end"],
+                                               seed=settings["sim.seed"], warnings=warnings)
+        files.extend(routes)
+        have = {v.id for v in vtypes}
+        new_types = [v for v in svtypes if v.id not in have]
+        _check_vtypes(new_types, settings["sim.dt"], source)
+        vtypes = vtypes + new_types
+        config["vtypes"] = [v.as_dict() for v in vtypes]
     trips = load_demand(config["demand"], base_dir, network, settings["sim.seed"], source,
                         vtypes=[v.id for v in vtypes], warnings=warnings, files=files)
+    if sumo_trips:
+        ids = {t.id for t in trips}
+        clash = next((t.id for t in sumo_trips if t.id in ids), None)
+        if clash is not None:
+            raise InputError(f"trip id '{clash}' is used by the SUMO demand and by another demand source",
+                             source=source, element="[demand]", fix="make trip ids unique across sources")
+        trips = sorted(trips + sumo_trips, key=lambda t: (t.depart, t.id))
     warnings.extend(_window_warnings(trips, settings, source))
     return Scenario(
         name=config["scenario"]["name"], path=path, base_dir=base_dir, network=network,
@@ -330,16 +360,38 @@ def _build_vtypes(tables: list[dict], dt: float, source: str) -> list[VehicleTyp
     return vtypes
 
 
-def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path]) -> Network:
+def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path],
+                   warnings: list[str]) -> Network:
     for key in cfg:
         if key not in NETWORK_KEYS:
             raise InputError(f"unknown key{st.suggest(key, NETWORK_KEYS)}", source=source,
                              element=f"network.{key}", fix=f"use only: {', '.join(NETWORK_KEYS)}")
-    has_dir, has_gen = "dir" in cfg, "generator" in cfg
-    if has_dir == has_gen:
-        raise InputError("the [network] section needs exactly one of 'dir' and 'generator'",
+    given = [k for k in NETWORK_SOURCES if k in cfg]
+    if len(given) != 1:
+        raise InputError("the [network] section needs exactly one of 'dir', 'generator' and 'sumo'"
+                         + (f" (found {', '.join(given)})" if given else ""),
                          source=source, element="[network]",
-                         fix='write dir = "net" (a GMNS CSV folder) or generator = "grid"')
+                         fix='write dir = "net" (a GMNS CSV folder), generator = "grid", or '
+                             'sumo = "city.net.xml"')
+    has_dir = "dir" in cfg
+    if "vclass" in cfg and "sumo" not in cfg:
+        raise InputError("network.vclass only applies to a SUMO network", source=source,
+                         element="network.vclass", fix="remove vclass or use sumo = \"...net.xml\"")
+    if "sumo" in cfg:
+        if "params" in cfg:
+            raise InputError("network.params only applies to a generator", source=source,
+                             element="network.params", fix="remove [network.params]")
+        f = cfg["sumo"]
+        if not isinstance(f, str) or not f:
+            raise InputError(f"must be a file name, got {f!r}", source=source, element="network.sumo",
+                             fix='write sumo = "city.net.xml"')
+        from .sumo_net import read_sumo_network
+
+        net_path = base_dir / f
+        network = read_sumo_network(net_path, vclass=str(cfg.get("vclass", "passenger")),
+                                    warnings=warnings)
+        files.append(net_path)
+        return network
     if has_dir:
         if "params" in cfg:
             raise InputError("network.params only applies to a generator", source=source,

@@ -1,0 +1,186 @@
+"""SUMO networks in: import with sumolib, run, convert to a native scenario, run a .sumocfg.
+
+Networks are built for each test with SUMO's own netconvert (from the ``eclipse-sumo`` wheel of the
+``sumo`` extra) from small plain-XML node and edge files, so the tests see what real SUMO files
+look like (internal lanes, joined connections, tlLogic programs).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sumolib = pytest.importorskip("sumolib", reason="sumolib not installed (pip install -e '.[sumo]')")
+sumo = pytest.importorskip("sumo", reason="eclipse-sumo not installed (pip install -e '.[sumo]')")
+
+from mobsim.errors import InputError  # noqa: E402
+from mobsim.netcheck import check_network  # noqa: E402
+from mobsim.sumo_net import read_sumo_network  # noqa: E402
+
+NODES = """<nodes>
+  <node id="A" x="0" y="0" type="priority"/>
+  <node id="B" x="200" y="0" type="traffic_light"/>
+  <node id="C" x="400" y="0" type="priority"/>
+  <node id="D" x="200" y="200" type="priority"/>
+  <node id="E" x="200" y="-200" type="priority"/>
+  <node id="F" x="600" y="0" type="priority"/>
+  <node id="G" x="400" y="200" type="priority"/>
+</nodes>
+"""
+# A signalised junction B, a priority junction C (G-C is a minor road), a bus lane on CF.
+EDGES = """<edges>
+  <edge id="AB" from="A" to="B" numLanes="2" speed="13.89"/>
+  <edge id="BA" from="B" to="A" numLanes="2" speed="13.89"/>
+  <edge id="BC" from="B" to="C" numLanes="2" speed="13.89" priority="3"/>
+  <edge id="CB" from="C" to="B" numLanes="2" speed="13.89" priority="3"/>
+  <edge id="DB" from="D" to="B" numLanes="1" speed="13.89"/>
+  <edge id="BD" from="B" to="D" numLanes="1" speed="13.89"/>
+  <edge id="EB" from="E" to="B" numLanes="1" speed="13.89"/>
+  <edge id="BE" from="B" to="E" numLanes="1" speed="13.89"/>
+  <edge id="CF" from="C" to="F" numLanes="2" speed="13.89" priority="3">
+    <lane index="0" allow="bus"/>
+  </edge>
+  <edge id="FC" from="F" to="C" numLanes="1" speed="13.89" priority="3"/>
+  <edge id="GC" from="G" to="C" numLanes="1" speed="8.33" priority="1"/>
+  <edge id="CG" from="C" to="G" numLanes="1" speed="8.33" priority="1"/>
+</edges>
+"""
+
+
+def netconvert(tmp: Path, nodes: str = NODES, edges: str = EDGES, extra: tuple[str, ...] = ()) -> Path:
+    (tmp / "n.nod.xml").write_text(nodes)
+    (tmp / "n.edg.xml").write_text(edges)
+    exe = os.path.join(sumo.SUMO_HOME, "bin", "netconvert")
+    out = tmp / "n.net.xml"
+    r = subprocess.run([exe, "-n", str(tmp / "n.nod.xml"), "-e", str(tmp / "n.edg.xml"), "-o", str(out),
+                        "--no-turnarounds", *extra], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def net_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return netconvert(tmp_path_factory.mktemp("sumo"))
+
+
+def test_network_maps_edges_lanes_signals_and_priorities(net_file: Path) -> None:
+    warnings: list[str] = []
+    net = read_sumo_network(net_file, warnings=warnings)
+    assert check_network(net) is not None  # passes mobsim's own network checks
+    links = {lk.id: lk for lk in net.links}
+    assert set(links) == {"AB", "BA", "BC", "CB", "DB", "BD", "EB", "BE", "CF", "FC", "GC", "CG"}
+    assert links["AB"].lanes == 2
+    assert links["CF"].lanes == 1, "the bus-only lane is not a car lane"
+    # The junction's internal lanes are not lost: links leaving a junction start with its length.
+    sn = sumolib.net.readNet(str(net_file))
+    assert links["BC"].length > sn.getEdge("BC").getLength() + 5.0
+    assert links["AB"].length == pytest.approx(sn.getEdge("AB").getLength())  # nothing flows into AB
+    assert len(links["AB"].shape) >= 2
+    control = {n.id: n.control for n in net.nodes}
+    assert control["B"] == "signal" and control["C"] == "priority"
+    (prog,) = [p for p in net.signals if p.node == "B"]
+    assert len(prog.phases) >= 4 and all(len(ph.state) == len(prog.phases[0].state) for ph in prog.phases)
+    assert sum(ph.duration for ph in prog.phases) == pytest.approx(90.0)
+    kinds = {(m.from_link, m.to_link): m.kind for m in net.movements if m.node == "C"}
+    assert kinds[("BC", "CF")] == "major"
+    assert kinds[("GC", "CF")] == "minor", "the minor road yields"
+    # Edges that end without a connection (no turnarounds) become destination-only links.
+    assert any("end without any connection" in w for w in warnings)
+
+
+def test_run_on_imported_network(tmp_path: Path, net_file: Path) -> None:
+    (tmp_path / "s.toml").write_text(f"""
+[network]
+sumo = "{net_file}"
+[[demand.flows]]
+id = "main"
+from = "AB"
+to = "CF"
+end = 300
+vehs_per_hour = 720
+[[demand.flows]]
+id = "side"
+from = "GC"
+to = "CB"
+end = 300
+vehs_per_hour = 360
+[sim]
+end = 600
+""")
+    from mobsim.cli import main
+
+    out = tmp_path / "r.h5"
+    assert main(["run", str(tmp_path / "s.toml"), "--out", str(out), "--progress", "none"]) == 0
+    import mobsim
+
+    k = mobsim.open(out).kpis()
+    assert k["trips_completed"] == k["trips_loaded"] > 80
+    assert k["collisions"] == 0 and k["teleports"] == 0
+
+
+def test_bad_sumo_files_are_clear_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.net.xml"
+    bad.write_text("<net><edge id='x'")
+    with pytest.raises(InputError) as exc:
+        read_sumo_network(bad)
+    assert "bad.net.xml" in str(exc.value) and "cannot read the SUMO network" in str(exc.value)
+    with pytest.raises(InputError, match="does not exist"):
+        read_sumo_network(tmp_path / "missing.net.xml")
+    (tmp_path / "s.toml").write_text('[network]\nsumo = "bad.net.xml"\n')
+    r = subprocess.run([sys.executable, "-m", "mobsim", "run", str(tmp_path / "s.toml")], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 2 and "bad.net.xml" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_network_source_must_be_one(tmp_path: Path, net_file: Path) -> None:
+    from mobsim.scenario import load_scenario
+
+    (tmp_path / "s.toml").write_text(f'[network]\nsumo = "{net_file}"\ngenerator = "grid"\n')
+    with pytest.raises(InputError, match="exactly one of 'dir', 'generator' and 'sumo'"):
+        load_scenario(tmp_path / "s.toml")
+
+
+def _shipped(rel: str) -> Path:
+    p = Path(sumo.SUMO_HOME) / "tools" / "game" / rel
+    if not p.is_file():
+        pytest.skip(f"{rel} is not shipped with this eclipse-sumo wheel")
+    return p
+
+
+def test_real_osm_network_imports_and_runs(tmp_path: Path) -> None:
+    """An OpenStreetMap-derived city network shipped with SUMO (740 car links, 17 signals)."""
+    import numpy as np
+
+    from mobsim.engine import Simulation
+    from mobsim.scenario import scenario_from_objects
+    from mobsim.trips import Trip
+
+    w: list[str] = []
+    net = read_sumo_network(_shipped("DRT/osm.net.xml"), warnings=w)
+    assert len(net.links) > 500 and len(net.signals) > 10
+    sim0 = Simulation(scenario_from_objects(net, [], settings={"sim.end": 10.0}), backend="cpu")
+    cn = sim0.cn
+    # Random trips inside the largest strongly connected part (links that reach each other).
+    from mobsim.routing import shortest_routes
+
+    rng = np.random.default_rng(3)
+    ids = cn.link_ids
+    trips = []
+    while len(trips) < 150:
+        o, d = rng.integers(len(ids), size=2)
+        if o == d:
+            continue
+        _, _, lengths = shortest_routes(cn, np.array([o]), np.array([d]), cn.arrays.link_len / cn.arrays.link_speed)
+        if lengths[0] >= 3:
+            trips.append(Trip(f"t{len(trips)}", ids[o], ids[d], float(rng.uniform(0, 300))))
+    sc = scenario_from_objects(net, trips, settings={"sim.end": 1200.0})
+    out = Simulation(sc, backend="cpu").run(out=tmp_path / "osm.h5", progress="none")
+    import mobsim
+
+    k = mobsim.open(out).kpis()
+    assert k["trips_completed"] >= 0.9 * len(trips)
+    assert k["collisions"] == 0
