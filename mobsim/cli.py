@@ -135,10 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
         "convert", parents=[common], formatter_class=fmt, help="convert SUMO inputs to a mobsim scenario",
         description="Convert a SUMO scenario (a .sumocfg file, or a .net.xml file and route files) into "
                     "a native mobsim scenario folder: scenario.toml, net/ (GMNS-style CSV), trips.csv.")
-    conv.add_argument("source", choices=("sumo",), help="what to convert from")
+    conv.add_argument("source", choices=("sumo", "osm"), help="what to convert from")
     conv.add_argument("inputs", nargs="+", metavar="FILE",
-                      help="a .sumocfg file, or a .net.xml[.gz] file followed by .rou.xml/.trips.xml files")
+                      help="sumo: a .sumocfg file, or a .net.xml[.gz] file followed by .rou.xml/.trips.xml "
+                           "files; osm: one OpenStreetMap XML file (converted with SUMO's netconvert)")
     conv.add_argument("--out", metavar="DIR", required=True, help="scenario folder to write (replaced)")
+    conv.add_argument("--random-trips", type=int, metavar="N", default=0,
+                      help="add N random trips between links that reach each other (departures "
+                           "uniform over the first half of the simulated time)")
     _add_set(conv)
 
     sub.add_parser("settings", parents=[common], formatter_class=fmt,
@@ -209,11 +213,30 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from .convert import load_sumo_inputs, write_native
+    import dataclasses
+    import tempfile
 
-    sc = load_sumo_inputs(args.inputs, _overrides(args))
-    _print_warnings(sc.warnings)
-    out = write_native(sc, args.out)
+    from .convert import convert_osm, load_sumo_inputs, random_trips, write_native
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.source == "osm":
+            if len(args.inputs) != 1:
+                raise UsageError("convert osm takes one OpenStreetMap file", "mobsim convert")
+            stem = Path(args.inputs[0]).name.split(".")[0]
+            net = convert_osm(args.inputs[0], Path(tmp) / f"{stem}.net.xml")
+            sc = load_sumo_inputs([net], _overrides(args))
+        else:
+            sc = load_sumo_inputs(args.inputs, _overrides(args))
+        if args.random_trips > 0:
+            st = sc.settings
+            extra = random_trips(sc.network, args.random_trips, (st["sim.end"] - st["sim.begin"]) / 2,
+                                 seed=st["sim.seed"])
+            extra = [dataclasses.replace(t, depart=t.depart + st["sim.begin"], vtype=sc.vtypes[0].id)
+                     for t in extra]
+            sc.trips = sorted(sc.trips + extra, key=lambda t: (t.depart, t.id))
+            sc.warnings = [w for w in sc.warnings if "has no trips" not in w]
+        _print_warnings(sc.warnings)
+        out = write_native(sc, args.out)
     n_lanes = sum(lk.lanes for lk in sc.network.links)
     print(f"wrote {out}: {len(sc.network.nodes)} nodes, {len(sc.network.links)} links, {n_lanes} lanes, "
           f"{len(sc.network.signals)} signals, {len(sc.trips)} trips, {len(sc.vtypes)} vehicle types")

@@ -81,3 +81,90 @@ def write_native(sc: Any, out: str | Path) -> Path:
         shutil.rmtree(out)
     tmp.rename(out)
     return out / "scenario.toml"
+
+
+#: netconvert options for an urban car network from OpenStreetMap (see ``convert_osm``).
+NETCONVERT_OSM_OPTIONS = (
+    "--geometry.remove",             # straight runs of OSM nodes become one edge with a shape
+    "--roundabouts.guess", "--ramps.guess",
+    "--junctions.join",              # one junction for the cluster of OSM nodes at a crossing
+    "--tls.guess-signals", "--tls.discard-simple", "--tls.join",
+    "--tls.default-type", "static",  # mobsim runs fixed-time programs
+    "--keep-edges.by-vclass", "passenger",
+    "--remove-edges.isolated",
+    "--no-turnarounds.except-deadend",  # U-turns only where a street ends
+    "--output.street-names",
+)
+
+
+def netconvert_binary() -> str:
+    """Path of SUMO's netconvert: the ``eclipse-sumo`` wheel's, else one on PATH."""
+    import os
+
+    try:
+        import sumo
+
+        exe = os.path.join(sumo.SUMO_HOME, "bin", "netconvert")
+        if os.path.isfile(exe):
+            return exe
+    except ImportError:
+        pass
+    exe = shutil.which("netconvert")
+    if exe:
+        return exe
+    raise InputError("converting OpenStreetMap data needs SUMO's netconvert, which was not found",
+                     source="netconvert", fix="pip install -e '.[sumo]' (the eclipse-sumo wheel ships it)")
+
+
+def convert_osm(osm: str | Path, net_out: str | Path) -> Path:
+    """Build a SUMO network ``net_out`` from a local OpenStreetMap XML file with netconvert
+    (:data:`NETCONVERT_OSM_OPTIONS`); nothing is downloaded."""
+    import subprocess
+
+    osm = Path(osm)
+    if not osm.is_file():
+        raise InputError("OpenStreetMap file not found", source=str(osm),
+                         fix="give a local .osm or .osm.xml file")
+    net_out = Path(net_out)
+    cmd = [netconvert_binary(), "--osm-files", str(osm), "--output-file", str(net_out),
+           *NETCONVERT_OSM_OPTIONS]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0 or not net_out.is_file():
+        tail = (r.stderr or r.stdout).strip().splitlines()[-5:]
+        raise InputError("netconvert could not build a network: " + " / ".join(tail), source=str(osm),
+                         fix="check that the file is OpenStreetMap XML with car roads (highway=* ways)")
+    return net_out
+
+
+def random_trips(net: Any, n: int, end: float, seed: int = 1) -> list[Any]:
+    """``n`` trips between random links of ``net`` that reach each other over at least three
+    links, departing uniformly in ``[0, end)`` s (rounded to 0.1 s); SUMO's randomTrips.py in
+    spirit. Origins and destinations are drawn in proportion to link length."""
+    import numpy as np
+
+    from .compile import compile_network
+    from .routing import shortest_routes
+    from .trips import Trip
+
+    cn = compile_network(net)
+    a = cn.arrays
+    rng = np.random.default_rng(seed)
+    p = a.link_len / a.link_len.sum()
+    cost = a.link_len / a.link_speed
+    trips: list[Trip] = []
+    tries = 0
+    while len(trips) < n and tries < 50:
+        tries += 1
+        m = 2 * (n - len(trips))
+        o = rng.choice(len(p), size=m, p=p)
+        d = rng.choice(len(p), size=m, p=p)
+        _, _, lengths = shortest_routes(cn, o, d, cost)
+        for k in np.nonzero((lengths >= 3) & (o != d))[0]:
+            if len(trips) == n:
+                break
+            trips.append(Trip(f"r{len(trips)}", cn.link_ids[o[k]], cn.link_ids[d[k]],
+                              round(float(rng.uniform(0.0, end)), 1)))
+    if len(trips) < n:
+        raise InputError(f"only {len(trips)} of {n} random trips found a route", source=net.source,
+                         fix="the network is too fragmented for random trips")
+    return sorted(trips, key=lambda t: (t.depart, t.id))

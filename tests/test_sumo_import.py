@@ -153,30 +153,15 @@ def _shipped(rel: str) -> Path:
 
 def test_real_osm_network_imports_and_runs(tmp_path: Path) -> None:
     """An OpenStreetMap-derived city network shipped with SUMO (740 car links, 17 signals)."""
-    import numpy as np
-
+    from mobsim.convert import random_trips
     from mobsim.engine import Simulation
     from mobsim.scenario import scenario_from_objects
-    from mobsim.trips import Trip
 
     w: list[str] = []
     net = read_sumo_network(_shipped("DRT/osm.net.xml"), warnings=w)
     assert len(net.links) > 500 and len(net.signals) > 10
-    sim0 = Simulation(scenario_from_objects(net, [], settings={"sim.end": 10.0}), backend="cpu")
-    cn = sim0.cn
-    # Random trips inside the largest strongly connected part (links that reach each other).
-    from mobsim.routing import shortest_routes
-
-    rng = np.random.default_rng(3)
-    ids = cn.link_ids
-    trips = []
-    while len(trips) < 150:
-        o, d = rng.integers(len(ids), size=2)
-        if o == d:
-            continue
-        _, _, lengths = shortest_routes(cn, np.array([o]), np.array([d]), cn.arrays.link_len / cn.arrays.link_speed)
-        if lengths[0] >= 3:
-            trips.append(Trip(f"t{len(trips)}", ids[o], ids[d], float(rng.uniform(0, 300))))
+    trips = random_trips(net, 150, 300.0, seed=3)
+    assert len(trips) == 150
     sc = scenario_from_objects(net, trips, settings={"sim.end": 1200.0})
     out = Simulation(sc, backend="cpu").run(out=tmp_path / "osm.h5", progress="none")
     import mobsim
@@ -184,3 +169,49 @@ def test_real_osm_network_imports_and_runs(tmp_path: Path) -> None:
     k = mobsim.open(out).kpis()
     assert k["trips_completed"] >= 0.9 * len(trips)
     assert k["collisions"] == 0
+
+
+def _osm_grid(path: Path) -> Path:
+    """A synthetic OpenStreetMap extract: a 3 x 3 street grid (about 200 m blocks), signals at the centre."""
+    lat0, lon0, dlat, dlon = 52.52, 13.40, 0.0018, 0.0030
+    nodes, ways, ids = [], [], {}
+    for i in range(3):
+        for j in range(3):
+            ids[(i, j)] = len(ids) + 1
+            tag = '<tag k="highway" v="traffic_signals"/>' if (i, j) == (1, 1) else ""
+            nodes.append(f'<node id="{ids[(i, j)]}" lat="{lat0 + i * dlat:.6f}" lon="{lon0 + j * dlon:.6f}" '
+                         f'version="1">{tag}</node>')
+    for k in range(3):
+        row = "".join(f'<nd ref="{ids[(k, j)]}"/>' for j in range(3))
+        col = "".join(f'<nd ref="{ids[(i, k)]}"/>' for i in range(3))
+        ways.append(f'<way id="{100 + k}" version="1">{row}<tag k="highway" v="secondary"/></way>')
+        ways.append(f'<way id="{200 + k}" version="1">{col}<tag k="highway" v="residential"/></way>')
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n' + "\n".join(nodes + ways)
+                    + "\n</osm>\n")
+    return path
+
+
+def test_convert_osm_with_random_trips_runs(tmp_path: Path) -> None:
+    from mobsim.cli import main
+
+    osm = _osm_grid(tmp_path / "grid.osm")
+    out = tmp_path / "scn"
+    assert main(["convert", "osm", str(osm), "--out", str(out), "--random-trips", "60"]) == 0
+    assert (out / "scenario.toml").is_file() and (out / "net" / "link.csv").is_file()
+    assert not (tmp_path / "scn.partial").exists()
+    res = tmp_path / "r.h5"
+    assert main(["run", str(out), "--out", str(res), "--progress", "none"]) == 0
+    import mobsim
+
+    k = mobsim.open(res).kpis()
+    assert k["trips_loaded"] == 60 and k["trips_completed"] == 60
+    assert k["collisions"] == 0
+
+
+def test_convert_osm_bad_input_is_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.osm"
+    bad.write_text("this is not xml")
+    cmd = [sys.executable, "-m", "mobsim", "convert", "osm", str(bad), "--out", str(tmp_path / "o")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "bad.osm" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()
