@@ -135,10 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         "convert", parents=[common], formatter_class=fmt, help="convert SUMO inputs to a mobsim scenario",
         description="Convert a SUMO scenario (a .sumocfg file, or a .net.xml file and route files) into "
                     "a native mobsim scenario folder: scenario.toml, net/ (GMNS-style CSV), trips.csv.")
-    conv.add_argument("source", choices=("sumo", "osm"), help="what to convert from")
+    conv.add_argument("source", choices=("sumo", "osm", "to-sumo"),
+                      help="sumo or osm: to a mobsim scenario; to-sumo: a mobsim scenario to SUMO files")
     conv.add_argument("inputs", nargs="+", metavar="FILE",
                       help="sumo: a .sumocfg file, or a .net.xml[.gz] file followed by .rou.xml/.trips.xml "
-                           "files; osm: one OpenStreetMap XML file (converted with SUMO's netconvert)")
+                           "files; osm: one OpenStreetMap XML file (converted with SUMO's netconvert); "
+                           "to-sumo: a mobsim scenario .toml (or folder)")
     conv.add_argument("--out", metavar="DIR", required=True, help="scenario folder to write (replaced)")
     conv.add_argument("--random-trips", type=int, metavar="N", default=0,
                       help="add N random trips between links that reach each other (departures "
@@ -218,6 +220,17 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     from .convert import convert_osm, load_sumo_inputs, random_trips, write_native
 
+    if args.source == "to-sumo":
+        from .scenario import load_scenario
+        from .sumo_export import export_scenario
+
+        if len(args.inputs) != 1:
+            raise UsageError("convert to-sumo takes one scenario", "mobsim convert")
+        sc = load_scenario(args.inputs[0], _overrides(args))
+        _print_warnings(sc.warnings)
+        cfg = export_scenario(sc, args.out)
+        print(f"wrote {cfg} (run it with: sumo -c {cfg})")
+        return EXIT_OK
     with tempfile.TemporaryDirectory() as tmp:
         if args.source == "osm":
             if len(args.inputs) != 1:
