@@ -215,3 +215,66 @@ def test_convert_osm_bad_input_is_exit_2(tmp_path: Path) -> None:
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "bad.osm" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+ROUTES = """<routes>
+  <vType id="car" carFollowModel="IDM" accel="2.0" decel="3.0" tau="1.2" minGap="2.0" length="5" delta="4"/>
+  <route id="r1" edges="AB BC CF"/>
+  <vehicle id="v0" depart="0" type="car" route="r1"/>
+  <trip id="t0" depart="5" from="DB" to="BE" type="car"/>
+  <flow id="f" begin="0" end="300" vehsPerHour="600" from="AB" to="BD" type="car"/>
+  <flow id="g" begin="10" end="300" period="12" route="r1"/>
+</routes>
+"""
+
+
+def _sumocfg(folder: Path, net_file: Path) -> Path:
+    (folder / "r.rou.xml").write_text(ROUTES)
+    cfg = folder / "x.sumocfg"
+    cfg.write_text(f"""<configuration>
+  <input><net-file value="{net_file}"/><route-files value="r.rou.xml"/></input>
+  <time><begin value="0"/><end value="600"/><step-length value="0.5"/></time>
+  <random_number><seed value="7"/></random_number>
+</configuration>
+""")
+    return cfg
+
+
+def test_run_sumocfg_and_convert_give_the_same_trips(tmp_path: Path, net_file: Path) -> None:
+    import mobsim
+    from mobsim.cli import main
+
+    cfg = _sumocfg(tmp_path, net_file)
+    direct = tmp_path / "direct.h5"
+    assert main(["run", str(cfg), "--out", str(direct), "--progress", "none"]) == 0
+    res = mobsim.open(direct)
+    assert res.attrs["seed"] == 7 and res.attrs["dt"] == 0.5 and res.attrs["end"] == 600.0
+    trips = res.trips
+    # 1 vehicle + 1 trip + 50 (600 veh/h for 300 s) + 25 (every 12 s from 10 s) flow vehicles
+    assert len(trips) == 77 and trips["arrival"].notna().all()
+    assert {"v0", "t0", "f.0", "g.24"} <= set(trips["id"])
+    # v0 follows its route AB BC CF: its distance is about the length of those three links.
+    from mobsim.scenario import load_scenario
+
+    links = {lk.id: lk.length for lk in load_scenario(cfg).network.links}
+    v0 = trips.set_index("id").loc["v0"]
+    assert v0["route_length"] == pytest.approx(links["AB"] + links["BC"] + links["CF"], rel=0.02)
+    out = tmp_path / "native"
+    assert main(["convert", "sumo", str(cfg), "--out", str(out)]) == 0
+    converted = tmp_path / "conv.h5"
+    assert main(["run", str(out), "--out", str(converted), "--progress", "none"]) == 0
+    assert mobsim.open(converted).trips.equals(trips)
+
+
+def test_sumocfg_errors(tmp_path: Path) -> None:
+    from mobsim.scenario import load_scenario
+
+    cfg = tmp_path / "x.sumocfg"
+    cfg.write_text("<configuration><time><end value='10'/></time></configuration>")
+    with pytest.raises(InputError, match="no net-file") as exc:
+        load_scenario(cfg)
+    assert "x.sumocfg" in str(exc.value)
+    cfg.write_text("<configuration><input><net-file value='n.net.xml'/></input><time><end value='x'/></time>"
+                   "</configuration>")
+    with pytest.raises(InputError, match="not a time"):
+        load_scenario(cfg)

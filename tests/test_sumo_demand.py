@@ -1,0 +1,376 @@
+"""SUMO demand import (mobsim.sumo_demand): vTypes, routes, vehicles, trips, flows, errors."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import shutil
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("sumolib")
+
+from mobsim.errors import InputError  # noqa: E402
+from mobsim.sumo_demand import SUMO_DEFAULT_VTYPE, parse_time, read_sumo_demand  # noqa: E402
+from mobsim.vtypes import VehicleType  # noqa: E402
+
+# a -> b -> c in a row, d a side road into b's end node; lanes as given.
+LINKS = {
+    "a": SimpleNamespace(lanes=2, from_node="n0", to_node="n1"),
+    "b": SimpleNamespace(lanes=1, from_node="n1", to_node="n2"),
+    "c": SimpleNamespace(lanes=3, from_node="n2", to_node="n3"),
+    "d": SimpleNamespace(lanes=1, from_node="n9", to_node="n2"),
+}
+
+
+def write(tmp_path: Path, body: str, name: str = "demand.rou.xml") -> Path:
+    path = tmp_path / name
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<routes>\n{body}\n</routes>\n')
+    return path
+
+
+def load(tmp_path: Path, body: str, **kw):
+    warnings: list[str] = []
+    vtypes, trips = read_sumo_demand([write(tmp_path, body)], LINKS, warnings=warnings, **kw)
+    return vtypes, trips, warnings
+
+
+def error(tmp_path: Path, body: str, *fragments: str, **kw) -> InputError:
+    """Import ``body``, expect an InputError naming the file and every fragment."""
+    path = write(tmp_path, body)
+    with pytest.raises(InputError) as info:
+        read_sumo_demand([path], LINKS, **kw)
+    msg = str(info.value)
+    assert str(path) in msg
+    for f in fragments:
+        assert f in msg, (f, msg)
+    return info.value
+
+
+# ------------------------------------------------------------------ vehicles, routes, trips
+
+
+def test_vehicles_with_named_and_nested_routes(tmp_path):
+    _, trips, _ = load(tmp_path, """
+        <vType id="t"/>
+        <route id="r1" edges="a b c"/>
+        <vehicle id="v2" type="t" depart="5" route="r1"/>
+        <vehicle id="v1" type="t" depart="1.5"><route edges="d c"/></vehicle>
+        <vehicle id="v0" type="t" depart="5" route="r1"/>""")
+    assert [t.id for t in trips] == ["v1", "v0", "v2"]  # sorted by (depart, id)
+    v1, v0, _ = trips
+    assert (v1.origin, v1.destination, v1.route, v1.depart) == ("d", "c", ("d", "c"), 1.5)
+    assert (v0.origin, v0.destination, v0.route, v0.vtype) == ("a", "c", ("a", "b", "c"), "t")
+
+
+def test_trip_from_to_is_routed_by_mobsim_and_via_warns(tmp_path):
+    _, trips, warnings = load(tmp_path, """
+        <trip id="t1" depart="0:01:00" from="a" to="c"/>
+        <trip id="t2" depart="3" from="a" to="c" via="b"/>""")
+    assert [(t.id, t.origin, t.destination, t.route, t.depart) for t in trips] == [
+        ("t2", "a", "c", (), 3.0), ("t1", "a", "c", (), 60.0)]
+    assert any("via" in w and "1 trip" in w for w in warnings)
+
+
+def test_default_vtype_and_sumo_insertion_defaults(tmp_path):
+    vtypes, trips, _ = load(tmp_path, '<trip id="t" depart="0" from="a" to="b"/>')
+    assert trips[0].vtype == SUMO_DEFAULT_VTYPE
+    # SUMO's defaults when departLane/departSpeed are absent (best_prob, avg) run as best, max.
+    assert (trips[0].depart_lane, trips[0].depart_speed) == ("best", "max")
+    (vt,) = vtypes
+    assert vt == VehicleType(id=SUMO_DEFAULT_VTYPE, length=5.0, min_gap=2.5, accel=2.6, decel=4.5,
+                             emergency_decel=9.0, tau=1.0, max_speed=55.56, speed_factor=1.0,
+                             speed_dev=0.1, delta=4.0)
+    vt.validate(0.1)  # mobsim accepts SUMO's passenger defaults
+
+
+def test_vtypes_and_routes_may_come_from_another_file(tmp_path):
+    types = write(tmp_path, '<vType id="t" accel="1.5"/><route id="r" edges="a b"/>', "types.add.xml")
+    veh = write(tmp_path, '<vehicle id="v" type="t" route="r" depart="0"/>', "veh.rou.xml")
+    vtypes, trips = read_sumo_demand([veh, types], LINKS)
+    assert [v.id for v in vtypes] == ["t"] and trips[0].route == ("a", "b")
+
+
+def test_gzip_input(tmp_path):
+    plain = write(tmp_path, '<vehicle id="v" depart="2"><route edges="a b"/></vehicle>')
+    gz = tmp_path / "demand.rou.xml.gz"
+    with gzip.open(gz, "wb") as f:
+        f.write(plain.read_bytes())
+    _, trips = read_sumo_demand([gz], LINKS)
+    assert [(t.id, t.route) for t in trips] == [("v", ("a", "b"))]
+
+
+# ------------------------------------------------------------------ flows
+
+
+def flow_trips(tmp_path, rate: str, begin: str = "10", end: str = "70", **kw):
+    _, trips, _ = load(tmp_path, f'<flow id="f" begin="{begin}" end="{end}" {rate} from="a" to="c"/>',
+                       **kw)
+    return trips
+
+
+def test_flow_period(tmp_path):
+    trips = flow_trips(tmp_path, 'period="20"')
+    assert [(t.id, t.depart) for t in trips] == [("f.0", 10.0), ("f.1", 30.0), ("f.2", 50.0)]
+
+
+def test_flow_vehs_per_hour(tmp_path):
+    trips = flow_trips(tmp_path, 'vehsPerHour="180"')  # one every 20 s
+    assert [t.depart for t in trips] == [10.0, 30.0, 50.0]
+
+
+def test_flow_number_spreads_evenly(tmp_path):
+    trips = flow_trips(tmp_path, 'number="4"')  # period (70 - 10)/4 = 15 s
+    assert [t.depart for t in trips] == [10.0, 25.0, 40.0, 55.0]
+    assert [t.id for t in trips] == ["f.0", "f.1", "f.2", "f.3"]
+
+
+def test_flow_probability_is_seeded_and_binomial(tmp_path):
+    q, n_steps = 0.3, 2000
+    a = flow_trips(tmp_path, f'probability="{q}"', begin="0", end=str(n_steps), seed=7)
+    b = flow_trips(tmp_path, f'probability="{q}"', begin="0", end=str(n_steps), seed=7)
+    c = flow_trips(tmp_path, f'probability="{q}"', begin="0", end=str(n_steps), seed=8)
+    assert a == b and a != c
+    sd = math.sqrt(n_steps * q * (1 - q))
+    assert abs(len(a) - n_steps * q) < 5 * sd
+    assert all(t.depart == int(t.depart) and 0 <= t.depart < n_steps for t in a)  # 1 s steps
+    assert len({t.depart for t in a}) == len(a)  # at most one per step
+
+
+def test_flow_exp_period_is_poisson(tmp_path):
+    a = flow_trips(tmp_path, 'period="exp(0.5)"', begin="0", end="1000", seed=3)
+    assert a == flow_trips(tmp_path, 'period="exp(0.5)"', begin="0", end="1000", seed=3)
+    assert abs(len(a) - 500) < 5 * math.sqrt(500)
+
+
+def test_flow_with_named_route_and_nested_route(tmp_path):
+    _, trips, _ = load(tmp_path, """
+        <route id="r" edges="a b"/>
+        <flow id="g" begin="0" end="2" period="1" route="r"/>
+        <flow id="h" begin="0" end="1" period="1"><route edges="d c"/></flow>""")
+    assert [(t.id, t.route) for t in trips] == [("g.0", ("a", "b")), ("h.0", ("d", "c")),
+                                                 ("g.1", ("a", "b"))]
+
+
+def test_flow_without_end_runs_to_the_simulation_end(tmp_path):
+    body = '<flow id="f" begin="0" period="25" from="a" to="c"/>'
+    _, trips, _ = load(tmp_path, body, end=100.0)
+    assert [t.depart for t in trips] == [0.0, 25.0, 50.0, 75.0]
+    error(tmp_path, body, "flow 'f'", "without end")
+
+
+@pytest.mark.skipif(not (shutil.which("sumo") and shutil.which("netgenerate")),
+                    reason="needs SUMO's sumo and netgenerate (eclipse-sumo)")
+def test_flow_expansion_matches_sumo(tmp_path):
+    """Departure times and ids of deterministic flows and trips equal SUMO's own expansion."""
+    net = tmp_path / "grid.net.xml"
+    subprocess.run(["netgenerate", "--grid", "--grid.number", "3", "--grid.length", "200", "-o", str(net)],
+                   check=True, capture_output=True)
+    # one flow per edge pair, so that no insertion is delayed; sorted by begin (SUMO needs it)
+    body = """
+        <flow id="n3" begin="0" end="10" number="3" from="A0B0" to="B0C0"/>
+        <flow id="p20" begin="10" end="70" period="20" from="A0A1" to="A1A2"/>
+        <flow id="n4" begin="10" end="70" number="4" from="C0C1" to="C1C2"/>
+        <flow id="v180" begin="10.5" end="70" vehsPerHour="180" from="B0B1" to="B1B2"/>
+        <trip id="t" depart="0:01:05" from="A1B1" to="B1C1"/>
+        <flow id="open" begin="80" period="30" from="B1C1" to="C1C2"/>"""
+    rou = write(tmp_path, body)
+    out = tmp_path / "vehroutes.xml"
+    subprocess.run(["sumo", "-n", str(net), "-r", str(rou), "--end", "200", "--no-step-log",
+                    "--vehroute-output", str(out), "--vehroute-output.intended-depart",
+                    "--vehroute-output.write-unfinished"], check=True, capture_output=True)
+    import sumolib
+    import sumolib.net
+
+    sumo = sorted((float(v.depart), v.id) for v in sumolib.xml.parse(str(out), "vehicle"))
+    assert len(sumo) == 3 + 3 + 4 + 3 + 1 + 4
+    links = {e.getID(): SimpleNamespace(lanes=e.getLaneNumber())
+             for e in sumolib.net.readNet(str(net)).getEdges()}
+    _, trips = read_sumo_demand([rou], links, end=200.0)
+    assert [(round(t.depart, 2), t.id) for t in trips] == [(round(d, 2), i) for d, i in sumo]
+
+
+def test_namespaced_file_and_skipped_persons(tmp_path):
+    path = tmp_path / "ns.rou.xml"
+    path.write_text('<routes xmlns="http://sumo.dlr.de/xsd/routes_file.xsd">'
+                    '<person id="p" depart="0"><walk edges="a b"/></person>'
+                    '<trip id="t" depart="0" from="a" to="b"/></routes>')
+    warnings: list[str] = []
+    _, trips = read_sumo_demand([path], LINKS, warnings=warnings)
+    assert [t.id for t in trips] == ["t"]
+    assert any("1 person/container" in w for w in warnings)
+
+
+# ------------------------------------------------------------------ vTypes
+
+
+def test_vtype_parameter_mapping(tmp_path):
+    vtypes, _, warnings = load(tmp_path, """
+        <vType id="idm" carFollowModel="IDM" accel="1.2" decel="3.5" emergencyDecel="8" tau="1.4"
+               minGap="2" length="4.5" maxSpeed="40" speedFactor="1.1" speedDev="0.05" delta="3"/>
+        <vType id="nested" length="6"><carFollowing-IDM delta="2.5" accel="1.8"/></vType>
+        <vType id="krauss" sigma="0.5" speedFactor="normc(0.9,0.2,0.5,1.5)"/>""")
+    idm, nested, krauss = vtypes
+    assert idm == VehicleType(id="idm", accel=1.2, decel=3.5, emergency_decel=8.0, tau=1.4, min_gap=2.0,
+                              length=4.5, max_speed=40.0, speed_factor=1.1, speed_dev=0.05, delta=3.0)
+    assert (nested.delta, nested.accel, nested.length) == (2.5, 1.8, 6.0)
+    default = VehicleType()
+    assert nested.tau == default.tau and nested.min_gap == default.min_gap  # absent: mobsim's defaults
+    assert (krauss.speed_factor, krauss.speed_dev) == (0.9, 0.2)
+    (cf,) = [w for w in warnings if "car-following" in w]
+    assert "1 vType" in cf and "krauss" in cf and "idm" not in cf.replace("IDM", "")
+
+
+def test_non_car_vtypes_are_skipped_with_their_vehicles(tmp_path):
+    vtypes, trips, warnings = load(tmp_path, """
+        <vType id="bus" vClass="bus"/>
+        <vType id="bike" vClass="bicycle"/>
+        <vType id="car" vClass="passenger"/>
+        <vehicle id="b1" type="bus" depart="0"><route edges="a b"/></vehicle>
+        <flow id="bf" type="bike" begin="0" end="10" period="1" from="a" to="b"/>
+        <vehicle id="c1" type="car" depart="0"><route edges="a b"/></vehicle>""")
+    assert [v.id for v in vtypes] == ["car"] and [t.id for t in trips] == ["c1"]
+    assert any("2 vType(s)" in w for w in warnings)
+    assert any("2 vehicle/trip/flow" in w for w in warnings)
+
+
+def test_bad_vtype_value_is_an_error(tmp_path):
+    error(tmp_path, '<vType id="t" accel="fast"/>', "vType 't'", "accel")
+    error(tmp_path, '<vType id="t" decel="5" emergencyDecel="4"/>', "vtype 't'", "emergency_decel")
+
+
+# ------------------------------------------------------------------ departLane/Speed/Pos
+
+
+def test_depart_lane_and_speed_mapping(tmp_path):
+    _, trips, warnings = load(tmp_path, """
+        <trip id="t0" depart="0" from="a" to="c" departLane="best" departSpeed="max"/>
+        <trip id="t1" depart="1" from="a" to="c" departLane="first" departSpeed="desired"/>
+        <trip id="t2" depart="2" from="a" to="c" departLane="1" departSpeed="13.5"/>
+        <trip id="t3" depart="3" from="a" to="c" departLane="free" departSpeed="random"/>
+        <trip id="t4" depart="4" from="a" to="c" departLane="random" departSpeed="0"/>
+        <trip id="t5" depart="5" from="a" to="c" departLane="allowed" departSpeed="speedLimit"
+              departPos="random"/>
+        <trip id="t6" depart="6" from="a" to="c" departPos="base"/>""")
+    got = [(t.depart_lane, t.depart_speed) for t in trips]
+    assert got == [("best", "max"), ("first", "max"), ("1", "13.5"), ("best", "max"),
+                   ("best", "0.0"), ("best", "max"), ("best", "max")]
+    assert any("departLane random/free/allowed on 3" in w for w in warnings)
+    assert any("departSpeed random/avg/last on 1" in w for w in warnings)
+    assert any("departPos on 1" in w for w in warnings)
+
+
+def test_depart_lane_beyond_the_edge_is_an_error(tmp_path):
+    error(tmp_path, '<trip id="t" depart="0" from="b" to="c" departLane="1"/>', "trip 't'",
+          "departLane=1", "edge 'b' has 1 lane")
+    error(tmp_path, '<trip id="t" depart="0" from="a" to="c" departLane="left"/>', "trip 't'")
+    error(tmp_path, '<trip id="t" depart="0" from="a" to="c" departSpeed="-1"/>', "departSpeed")
+
+
+# ------------------------------------------------------------------ begin/end window, times
+
+
+def test_begin_end_window_drops_and_counts(tmp_path):
+    body = """
+        <trip id="early" depart="5" from="a" to="c"/>
+        <trip id="in" depart="10" from="a" to="c"/>
+        <trip id="now" depart="now" from="a" to="c"/>
+        <trip id="late" depart="100" from="a" to="c"/>
+        <flow id="f" begin="0" end="40" period="10" from="a" to="c"/>"""
+    _, trips, warnings = load(tmp_path, body, begin=10.0, end=100.0)
+    assert [(t.id, t.depart) for t in trips] == [("f.1", 10.0), ("in", 10.0), ("now", 10.0),
+                                                 ("f.2", 20.0), ("f.3", 30.0)]
+    assert any("3 vehicle(s) departing outside" in w for w in warnings)
+    _, trips, _ = load(tmp_path, body)  # end=None: no upper limit
+    assert {t.id for t in trips} >= {"early", "late"}
+
+
+def test_parse_time():
+    assert parse_time("90.5", "depart", "f", "e") == 90.5
+    assert parse_time("1:02:03", "depart", "f", "e") == 3723.0
+    assert parse_time("1:00:00:00", "depart", "f", "e") == 86400.0
+
+
+# ------------------------------------------------------------------ errors
+
+
+def test_unknown_edges_are_errors(tmp_path):
+    error(tmp_path, '<vehicle id="v1" depart="0"><route edges="a x c"/></vehicle>', "vehicle 'v1'",
+          "unknown edge 'x'")
+    error(tmp_path, '<route id="r1" edges="a bb"/>', "route 'r1'", "unknown edge 'bb'", "did you mean 'b'")
+    error(tmp_path, '<trip id="t1" depart="0" from="zz" to="c"/>', "trip 't1'", "from", "'zz'")
+    error(tmp_path, '<flow id="f1" begin="0" end="9" period="1" from="a" to="q"/>', "flow 'f1'", "'q'")
+
+
+def test_route_not_contiguous_is_an_error(tmp_path):
+    error(tmp_path, '<vehicle id="v1" depart="0"><route edges="a c"/></vehicle>', "vehicle 'v1'",
+          "not contiguous")
+    error(tmp_path, '<vehicle id="v1" depart="0"><route edges=""/></vehicle>', "vehicle 'v1'",
+          "without edges")
+
+
+def test_unknown_route_and_vtype_are_errors(tmp_path):
+    error(tmp_path, '<route id="r1" edges="a b"/><vehicle id="v1" depart="0" route="r2"/>',
+          "vehicle 'v1'", "unknown route 'r2'")
+    error(tmp_path, '<vType id="car"/><trip id="t1" type="cat" depart="0" from="a" to="b"/>',
+          "trip 't1'", "unknown vType 'cat'", "did you mean 'car'")
+
+
+def test_duplicate_ids_are_errors(tmp_path):
+    error(tmp_path, '<trip id="v" depart="0" from="a" to="b"/><trip id="v" depart="1" from="a" to="b"/>',
+          "trip 'v'", "duplicate vehicle id 'v'")
+    # a flow's vehicle ids share the namespace of vehicles and trips
+    error(tmp_path, '<trip id="f.0" depart="0" from="a" to="b"/>'
+                    '<flow id="f" begin="0" end="2" period="1" from="a" to="b"/>',
+          "flow 'f'", "duplicate vehicle id 'f.0'")
+    error(tmp_path, '<vType id="t"/><vType id="t"/>', "vType 't'", "duplicate vType")
+
+
+@pytest.mark.parametrize("rates", ["", 'period="1" number="5"', 'vehsPerHour="60" probability="0.1"'])
+def test_flow_needs_exactly_one_rate(tmp_path, rates):
+    error(tmp_path, f'<flow id="f1" begin="0" end="9" {rates} from="a" to="b"/>', "flow 'f1'",
+          "exactly one of period, vehsPerHour, probability, number")
+
+
+@pytest.mark.parametrize("attrs", ['period="0"', 'probability="1.5"', 'number="-2"', 'vehsPerHour="x"'])
+def test_flow_bad_rate_values(tmp_path, attrs):
+    error(tmp_path, f'<flow id="f1" begin="0" end="9" {attrs} from="a" to="b"/>', "flow 'f1'")
+
+
+@pytest.mark.parametrize("depart", ["-1", "soon", "1:2", "triggered", "containerTriggered"])
+def test_bad_depart_times(tmp_path, depart):
+    error(tmp_path, f'<trip id="t1" depart="{depart}" from="a" to="b"/>', "trip 't1'", "depart")
+
+
+def test_bad_flow_times(tmp_path):
+    error(tmp_path, '<flow id="f1" begin="-5" end="9" period="1" from="a" to="b"/>', "flow 'f1'", "begin")
+    error(tmp_path, '<flow id="f1" begin="20" end="9" period="1" from="a" to="b"/>', "flow 'f1'",
+          "before begin")
+
+
+def test_vehicle_without_route_or_from_to(tmp_path):
+    error(tmp_path, '<vehicle id="v1" depart="0"/>', "vehicle 'v1'", "neither a route nor from/to")
+    error(tmp_path, '<trip id="t1" depart="0" from="a"/>', "trip 't1'", "'to' is missing")
+    error(tmp_path, '<trip id="t1" depart="0" from="a" to="b"/><trip id="t2" from="a" to="b"/>',
+          "trip 't2'", "without depart")
+
+
+def test_unsupported_elements(tmp_path):
+    error(tmp_path, '<vTypeDistribution id="mix"><vType id="t"/></vTypeDistribution>',
+          "vTypeDistribution 'mix'", "not supported")
+
+
+def test_not_xml_or_missing_file(tmp_path):
+    bad = tmp_path / "bad.rou.xml"
+    bad.write_text("this is not xml")
+    with pytest.raises(InputError, match="bad.rou.xml.*not well-formed XML"):
+        read_sumo_demand([bad], LINKS)
+    with pytest.raises(InputError, match="missing.rou.xml.*file not found"):
+        read_sumo_demand([tmp_path / "missing.rou.xml"], LINKS)
+    net = tmp_path / "city.net.xml"
+    net.write_text('<net><edge id="a"/></net>')
+    with pytest.raises(InputError, match="city.net.xml.*no SUMO demand elements"):
+        read_sumo_demand([net], LINKS)
