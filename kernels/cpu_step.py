@@ -37,7 +37,7 @@ from numba import njit
 
 from .follow import plan, plan_serial
 from .gridlock import flags_range, gridlock_range
-from .insertion import insert_departures
+from .insertion import insert_departures, insert_links
 from .junction import junction_sources, junction_targets
 from .lanechange import (
     apply_lane_changes,
@@ -45,7 +45,7 @@ from .lanechange import (
     decide_lane_changes,
     decide_lane_changes_serial,
 )
-from .layout import C_NEV, C_NSUM, C_STEP, P_BEGIN, P_DT, P_PAR_MIN
+from .layout import C_NEV, C_NRUN, C_NSUM, C_STEP, P_BEGIN, P_DT, P_HAS_DPOS, P_PAR_MIN
 from .move import advance, advance_serial
 from .order import build_order
 from .record import end_step
@@ -83,6 +83,11 @@ def step_once(V, N, L, W, vt, par):
     if step == 0:
         insert_departures(V, N, L, W, vt, par, t, -2)  # departures due at sim.begin
     n = build_order(V, L, W)
+    if par[P_HAS_DPOS] > 0:
+        # Departures with a departPos inside the lane: inserted on the fresh order, then re-sorted.
+        insert_links(V, N, L, W, vt, par, 0, W.link_dep_start.shape[0] - 1, 1, t, step, True)
+        if W.cnt[C_NRUN] > n:
+            n = build_order(V, L, W)
     par_on = n >= par[P_PAR_MIN]
     if n > 0:
         L.lane_req[:] = 0

@@ -52,10 +52,10 @@ def k_load(V, W, t):
 
 
 @cuda.jit
-def k_insert(V, N, L, W, P, t, step):
-    """Insert due departures (links)."""
+def k_insert(V, N, L, W, P, t, step, positioned):
+    """Insert due departures (links); ``positioned``: the pass for departPos inside the lane."""
     insert_links(V, N, L, W, P.vt, P.par, cuda.grid(1), W.link_dep_start.shape[0] - 1, cuda.gridsize(1), t,
-                 step)
+                 step, positioned)
 
 
 @cuda.jit
@@ -134,7 +134,7 @@ def signatures(V, N, L, W, P) -> dict:
     tV, tN, tL, tW, tP = (typeof(x) for x in (V, N, L, W, P))
     f8, i8, b1 = types.float64, types.int64, types.boolean
     return {
-        "signals": (tN, tW, f8), "load": (tV, tW, f8), "insert": (tV, tN, tL, tW, tP, f8, i8),
+        "signals": (tN, tW, f8), "load": (tV, tW, f8), "insert": (tV, tN, tL, tW, tP, f8, i8, b1),
         "decide": (tV, tN, tL, tW, tP, f8, i8, f8), "apply": (tV, tN, tW, f8),
         "plan": (tV, tN, tL, tW, tP), "advance": (tV, tN, tL, tW, tP, f8, b1, f8),
         "junction_source": (tV, tN, tL, tW, tP, f8), "junction_target": (tV, tN, tL, tW, tP, f8),

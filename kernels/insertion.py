@@ -8,7 +8,7 @@ from numba import njit
 
 from .atomics import atomic_add
 from .idm import safe_insert_speed
-from .lanes import add_event, lane_score
+from .lanes import add_event, find_neighbours_a, lane_score
 from .layout import (
     C_INSERTED,
     C_LOADED,
@@ -27,6 +27,30 @@ from .layout import (
     T_VMAX,
 )
 from .rng import STREAM_SPEED_FACTOR, normal01
+
+
+@njit(cache=True)
+def insert_position(V, N, vt, i, lane):
+    """Front position (m) of vehicle ``i`` when inserted on ``lane``: its ``departPos`` (at least
+    its length, at most the lane length), or its length (``base``: the rear at the lane start)."""
+    length = vt[V.vtype[i], T_LEN]
+    p = V.dpos[i] if V.dpos[i] > length else length
+    return p if p < N.lane_len[lane] else N.lane_len[lane]
+
+
+@njit(cache=True)
+def follower_safe(V, N, vt, f, rear, lane):
+    """True if follower ``f`` can stay behind a vehicle inserted with its rear at ``rear`` (m) on
+    ``lane`` at standstill-safe distance: a gap of at least its jam distance, and a speed it
+    could drive behind a stopped vehicle there (``safe_insert_speed`` with the inserted vehicle
+    as leader at speed 0)."""
+    tf = V.vtype[f]
+    gap = rear - V.pos[f]
+    if gap < vt[tf, T_S0]:
+        return False
+    v0 = N.lane_speed[lane] * V.sfac[f]
+    vsafe = safe_insert_speed(gap, v0, 0.0, vt[tf, T_ACC], vt[tf, T_DEC], vt[tf, T_S0], vt[tf, T_TAU])
+    return vsafe >= V.speed[f]
 
 
 @njit(cache=True)
@@ -71,16 +95,26 @@ def try_insert(V, N, L, W, vt, par, i, t, step):
             continue
         if L.lane_used[lane] == step:
             continue
-        pos = length if length < N.lane_len[lane] else N.lane_len[lane]
-        r = L.lane_rear[lane]
-        gap = 1e9
-        vl = 1e3
-        if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
-            gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
-            vl = V.speed[r]
+        pos = insert_position(V, N, vt, i, lane)
         v0 = N.lane_speed[lane] * sf
         if v0 > vt[ty, T_VMAX]:
             v0 = vt[ty, T_VMAX]
+        gap = 1e9
+        vl = 1e3
+        if V.dpos[i] < 0.0:
+            r = L.lane_rear[lane]
+            if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
+                gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
+                vl = V.speed[r]
+        else:
+            # Inside the lane (departPos): the order is fresh (this pass runs right after the
+            # sort), so the neighbours come from a binary search.
+            lead, fol = find_neighbours_a(V.pos, W.order, L.lane_start, lane, pos)
+            if lead >= 0:
+                gap = V.pos[lead] - vt[V.vtype[lead], T_LEN] - pos
+                vl = V.speed[lead]
+            if fol >= 0 and not follower_safe(V, N, vt, fol, pos - length, lane):
+                continue
         vmax = safe_insert_speed(gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0], vt[ty, T_TAU])
         if vmax < 0.0:
             continue
@@ -97,7 +131,7 @@ def try_insert(V, N, L, W, vt, par, i, t, step):
             best_v = v
     if best < 0:
         return False
-    pos = length if length < N.lane_len[best] else N.lane_len[best]
+    pos = insert_position(V, N, vt, i, best)
     V.status[i] = 1
     V.lane[i] = best
     V.pos[i] = pos
@@ -127,8 +161,12 @@ def load_due(V, W, t):
 
 
 @njit(cache=True)
-def insert_links(V, N, L, W, vt, par, e0, e1, stride, t, step):
-    """:func:`insert_link` for links ``e0, e0 + stride, ... < e1`` that have a departure due."""
+def insert_links(V, N, L, W, vt, par, e0, e1, stride, t, step, positioned):
+    """:func:`insert_link` for links ``e0, e0 + stride, ... < e1`` that have a departure due.
+
+    ``positioned`` selects the pass: False, the end-of-step pass for vehicles that start at the
+    lane start (``departPos`` base); True, the pass right after the next step's sort for vehicles
+    with a ``departPos`` inside the lane, whose neighbours must be found in the sorted order."""
     dep_next = W.link_dep_next
     dep_start = W.link_dep_start
     link_dep = W.link_dep
@@ -136,11 +174,11 @@ def insert_links(V, N, L, W, vt, par, e0, e1, stride, t, step):
     for e in range(e0, e1, stride):
         p = dep_next[e]
         if p < dep_start[e + 1] and planned[link_dep[p]] <= t + 1e-9:
-            insert_link(V, N, L, W, vt, par, e, t, step)
+            insert_link(V, N, L, W, vt, par, e, t, step, positioned)
 
 
 @njit(cache=True)
-def insert_link(V, N, L, W, vt, par, e, t, step):
+def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
     """Insert the due departures of link ``e`` in (planned departure, trip id) order where a lane
     has a safe gap; the others wait. Departures on different links never compete for a lane, so
     links run on any number of threads with the results of one global queue in that order.
@@ -156,7 +194,10 @@ def insert_link(V, N, L, W, vt, par, e, t, step):
         i = W.link_dep[p]
         if V.depart_planned[i] > t + 1e-9:
             break
-        if V.status[i] == 0:
+        if V.status[i] == 0 and (V.dpos[i] >= 0.0) != positioned:
+            if first_wait < 0:
+                first_wait = p  # waits for the other pass
+        elif V.status[i] == 0:
             if try_insert(V, N, L, W, vt, par, i, t, step):
                 slot = atomic_add(W.cnt, C_NRUN, 1)
                 W.order[slot] = i
@@ -174,4 +215,4 @@ def insert_link(V, N, L, W, vt, par, e, t, step):
 def insert_departures(V, N, L, W, vt, par, t, step):
     """Load the departures due by ``t`` and insert them, link by link (see :func:`insert_link`)."""
     load_due(V, W, t)
-    insert_links(V, N, L, W, vt, par, 0, W.link_dep_start.shape[0] - 1, 1, t, step)
+    insert_links(V, N, L, W, vt, par, 0, W.link_dep_start.shape[0] - 1, 1, t, step, False)

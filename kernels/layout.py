@@ -38,7 +38,8 @@ P_SUMMARY_EVERY = 8
 P_SEED = 9
 P_HORIZON = 10    # look-ahead distance cap (m)
 P_PAR_MIN = 11    # run the parallel loops from this many running vehicles on (see PARALLEL_MIN)
-N_PARAMS = 12
+P_HAS_DPOS = 12   # 1 if some trip has a departPos inside its first lane (a second insertion pass)
+N_PARAMS = 13
 
 # Vehicle-type table columns (mobsim.vtypes.VTYPE_PARAMS).
 T_LEN = 0

@@ -225,8 +225,12 @@ class CUDABackend:
         self._launch(K.k_signals, self.n_slots, N, W, t)
         if step == 0:
             self._launch(K.k_load, 1, V, W, t)
-            self._launch(K.k_insert, self.n_links, V, N, L, W, P, t, -2)
+            self._launch(K.k_insert, self.n_links, V, N, L, W, P, t, -2, False)
         self._order_timed()
+        if p[Y.P_HAS_DPOS] > 0:
+            # departPos inside the lane: inserted on the fresh order, then sorted again.
+            self._launch(K.k_insert, self.n_links, V, N, L, W, P, t, step, True)
+            self._order_timed()
         self.dev["L"].lane_req[:] = 0
         direction = 1 - 2 * (step % 2)
         self._launch(K.k_decide, n_tr, V, N, L, W, P, t, direction, float(p[Y.P_LC_COOLDOWN]))
@@ -240,7 +244,7 @@ class CUDABackend:
         self._launch(K.k_flags, n_tr, V, N, L, W, P, t + dt)
         self._launch(K.k_gridlock, n_tr, V, N, L, W, P, t + dt)
         self._launch(K.k_load, 1, V, W, t + dt)
-        self._launch(K.k_insert, self.n_links, V, N, L, W, P, t + dt, step)
+        self._launch(K.k_insert, self.n_links, V, N, L, W, P, t + dt, step, False)
         self._launch(K.k_end, 1, V, N, L, W, P)
 
     def _counters(self) -> np.ndarray:

@@ -62,7 +62,7 @@ from .settings import SETTINGS, suggest
 from .trips import Trip
 
 TRIP_REQUIRED = ("id", "origin", "destination", "depart")
-TRIP_OPTIONAL = ("vtype", "route", "depart_lane", "depart_speed")
+TRIP_OPTIONAL = ("vtype", "route", "depart_lane", "depart_speed", "depart_pos")
 OD_REQUIRED = ("origin_zone", "destination_zone", "trips")
 ZONE_REQUIRED = ("zone", "link")
 ZONE_OPTIONAL = ("weight", "role")
@@ -343,7 +343,8 @@ class TripChecker:
         return link_id
 
     def trip(self, tid: str, origin: str, destination: str, depart: float, vtype: str,
-             route: tuple[str, ...], lane: str, speed: str, source: str, element: str) -> Trip:
+             route: tuple[str, ...], lane: str, speed: str, source: str, element: str,
+             pos: str = "base") -> Trip:
         if vtype not in self.vtypes:
             raise InputError(f"unknown vehicle type '{vtype}'{suggest(vtype, self.vtypes)}",
                              source=source, element=element,
@@ -379,7 +380,17 @@ class TripChecker:
             if not math.isfinite(v) or v < 0:
                 raise InputError(f"depart_speed {speed!r} is not max or a speed >= 0 in m/s",
                                  source=source, element=element, fix="use max or a number of m/s")
-        return Trip(tid, origin, destination, float(depart), vtype, route, lane, speed)
+        if pos != "base":
+            try:
+                x = float(pos)
+            except ValueError:
+                x = float("nan")
+            if not math.isfinite(x) or x < 0 or x > self.links[origin].length:
+                raise InputError(f"depart_pos {pos!r} is not base or a position in m on link {origin} "
+                                 f"(0 to {self.links[origin].length:g} m)", source=source, element=element,
+                                 fix="use base or a number of m along the origin link")
+            pos = repr(x)
+        return Trip(tid, origin, destination, float(depart), vtype, route, lane, speed, pos)
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,7 +422,7 @@ def read_trip_table(path: Path, checker: TripChecker, files: list | None = None)
                                  fix=f"give the {col} link id (or a route)")
         trips.append(checker.trip(tid, origin, destination, depart, row.get("vtype") or "car", route,
                                   row.get("depart_lane") or "best", row.get("depart_speed") or "max",
-                                  name, f"line {line} (trip '{tid}')"))
+                                  name, f"line {line} (trip '{tid}')", row.get("depart_pos") or "base"))
     return trips
 
 
@@ -610,5 +621,5 @@ def write_trips(trips: Iterable[Trip], path: str | Path) -> Path:
         w.writerow(TRIP_REQUIRED + TRIP_OPTIONAL)
         for t in trips:
             w.writerow([t.id, t.origin, t.destination, repr(float(t.depart)), t.vtype, " ".join(t.route),
-                        t.depart_lane, t.depart_speed])
+                        t.depart_lane, t.depart_speed, t.depart_pos])
     return path

@@ -131,6 +131,7 @@ class Simulation:
             dl = t.depart_lane
             V.dlane[k] = -1 if dl == "best" else (-2 if dl == "first" else int(dl))
             V.dspeed[k] = -1.0 if t.depart_speed == "max" else float(t.depart_speed)
+            V.dpos[k] = -1.0 if t.depart_pos == "base" else float(t.depart_pos)
         L = allocate(LANE_FIELDS, cn.n_lanes, LaneState, xp, extra={"lane_start": cn.n_lanes + 1})
         ids = np.array([t.id for t in self.trips], dtype=object)
         dep_order = np.lexsort((ids.astype(str), dep)).astype(np.int32) if n else np.zeros(0, np.int32)
@@ -168,6 +169,7 @@ class Simulation:
         par[K.P_SUMMARY_EVERY] = max(1, round(sp / self.dt)) if sp > 0 else 1
         par[K.P_SEED] = float(self.seed)
         par[K.P_HORIZON] = 250.0
+        par[K.P_HAS_DPOS] = 1.0 if n and float(V.dpos.max()) >= 0.0 else 0.0
         pm = K.PARALLEL_MIN if self._parallel_min is None else int(self._parallel_min)
         par[K.P_PAR_MIN] = pm if self.backend.threads > 1 else 2**62
         W.cnt[K.C_PARMIN] = int(par[K.P_PAR_MIN])

@@ -38,6 +38,7 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("route_pos", "int32", "1", "route entry of the current link"),
     Field("dlane", "int32", "1", "departure lane: -1 best, -2 first, k lane k", -1),
     Field("dspeed", "float64", "m/s", "departure speed: -1 max safe, else the speed", -1),
+    Field("dpos", "float64", "m", "departure position of the front: -1 base (rear at the lane start)", -1),
     Field("sfac", "float64", "1", "desired speed / speed limit (drawn at insertion)", 1),
     Field("depart_planned", "float64", "s", "planned departure time"),
     Field("depart", "float64", "s", "insertion time", np.nan),

@@ -270,7 +270,7 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
             raise InputError(f"depart = {t.depart} is not a time >= 0 s", source=source, element=element,
                              fix="give depart in seconds, >= 0")
         checked.append(checker.trip(t.id, t.origin, t.destination, t.depart, t.vtype, tuple(t.route),
-                                    t.depart_lane, t.depart_speed, source, element))
+                                    t.depart_lane, t.depart_speed, source, element, t.depart_pos))
     checked.sort(key=lambda t: (t.depart, t.id))
     warnings.extend(_window_warnings(checked, resolved, source))
     config = {"scenario": {"name": _check_name(name, source), "description": ""},

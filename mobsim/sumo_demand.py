@@ -208,7 +208,8 @@ _WARNINGS = {
     "vclass_veh": "{n} vehicle/trip/flow element(s) of skipped non-car vTypes were skipped",
     "lane": "departLane random/free/allowed on {n} element(s) is approximated by best",
     "speed": "departSpeed random/avg/last on {n} element(s) is approximated by max",
-    "pos": "departPos on {n} element(s) is ignored: mobsim inserts vehicles at the start of the edge",
+    "pos": "departPos (random, free, last, ...) on {n} element(s) runs as base: mobsim inserts at the "
+           "start of the edge unless departPos is a position in m",
     "arrival": "arrivalLane/arrivalPos/arrivalSpeed on {n} element(s) are ignored: vehicles leave at "
                "the end of their last edge",
     "stop": "{n} <stop> element(s) are ignored (mobsim has no stops for cars)",
@@ -360,13 +361,24 @@ class _Importer:
         origin, destination, route = self.path(el)
         lane = self.depart_lane(a.get("departLane"), origin, source, label)
         speed = self.depart_speed(a.get("departSpeed"), source, label)
-        if a.get("departPos", "base") != "base":
+        pos = "base"
+        dp = a.get("departPos", "base")
+        if dp != "base":
             try:
-                at_start = float(a["departPos"]) == 0.0
+                x = float(dp)
             except ValueError:
-                at_start = False
-            if not at_start:
+                x = float("nan")
+            if x != x:  # random, free, last, ...: not a position
                 self.warn.add(source, "pos", label)
+            elif x != 0.0:
+                link = self.links.get(origin)
+                length = float(getattr(link, "length", abs(x)))
+                if x < 0:
+                    x += length  # SUMO counts negative positions from the end of the edge
+                if x < 0 or x > length + 1e-9:
+                    raise InputError(f"departPos {dp} is outside edge {origin} ({length:g} m)", source=source,
+                                     element=label, fix="give a position along the first edge of the route")
+                pos = repr(x)
         if any(k in a for k in ("arrivalLane", "arrivalPos", "arrivalSpeed")):
             self.warn.add(source, "arrival", label)
         if el.kids("stop"):
@@ -389,7 +401,7 @@ class _Importer:
             if t < self.begin or (self.end is not None and t >= self.end):
                 self.warn.add(source, "window")
                 continue
-            self.trips.append(Trip(tid, origin, destination, float(t), vtype, route, lane, speed))
+            self.trips.append(Trip(tid, origin, destination, float(t), vtype, route, lane, speed, pos))
 
     def depart(self, value: str, source: str, element: str, name: str = "depart") -> float:
         if value in ("now", "begin"):

@@ -13,7 +13,9 @@ static program is mobsim's (phases, durations, offset), every movement a connect
 ``linkIndex`` = its signal index; priority nodes become ``priority`` (``priority_stop`` where a
 movement is a stop movement), right of way following the link priorities; other nodes
 ``priority``. Links keep length (m), speed (m/s), lanes, priority and shape. Vehicle types are
-IDM with mobsim's parameters and ``sigma = 0``; speed deviation is kept (``speedDev``). Routes
+IDM with mobsim's parameters, ``sigma = 0`` and ``stepping`` = the step (SUMO's IDM otherwise
+integrates in internal sub-steps of 0.25 s, mobsim in one step per ``sim.dt``); speed deviation
+is kept (``speedDev``). Routes
 are the ones mobsim computes at set-up (free-flow shortest paths, or the trips' own), so both
 simulators drive the same paths. SUMO's update is set to ballistic, as mobsim's.
 """
@@ -98,14 +100,18 @@ def build_net(files: dict[str, Path], out: Path) -> Path:
     return out
 
 
-def export_routes(sim: Any, path: Path) -> Path:
-    """vTypes and vehicles with the routes mobsim computed (``sim``: a set-up Simulation)."""
+def export_routes(sim: Any, path: Path, stepping: float | None = None) -> Path:
+    """vTypes and vehicles with the routes mobsim computed (``sim``: a set-up Simulation).
+
+    ``stepping`` (s): SUMO's internal IDM integration step; default ``sim.dt``, one step per
+    simulation step as in mobsim."""
     lines = []
+    step = float(sim.dt if stepping is None else stepping)
     for v in sim.vtypes:
         attrs = _a(id=v.id, carFollowModel="IDM", accel=float(v.accel), decel=float(v.decel),
                    emergencyDecel=float(v.emergency_decel), tau=float(v.tau), minGap=float(v.min_gap),
                    length=float(v.length), maxSpeed=float(v.max_speed), speedFactor=float(v.speed_factor),
-                   speedDev=float(v.speed_dev), delta=float(v.delta), sigma=0.0)
+                   speedDev=float(v.speed_dev), delta=float(v.delta), sigma=0.0, stepping=step)
         lines.append(f"  <vType {attrs}/>")
     ids = sim.cn.link_ids
     rl = sim.route_links
@@ -113,8 +119,10 @@ def export_routes(sim: Any, path: Path) -> Path:
         route = " ".join(ids[int(x)] for x in rl[sim.route_start[k]:sim.route_end[k]])
         lane = {"best": "best", "first": "first"}.get(t.depart_lane, t.depart_lane)
         speed = "max" if t.depart_speed == "max" else t.depart_speed
-        lines.append("  <vehicle " + _a(id=t.id, depart=float(t.depart), type=t.vtype, departLane=lane,
-                                         departSpeed=speed) + ">")
+        attrs = _a(id=t.id, depart=float(t.depart), type=t.vtype, departLane=lane, departSpeed=speed)
+        if t.depart_pos != "base":
+            attrs += " " + _a(departPos=float(t.depart_pos))
+        lines.append(f"  <vehicle {attrs}>")
         lines.append(f"    <route {_a(edges=route)}/>")
         lines.append("  </vehicle>")
     return _write(path, "routes", lines)

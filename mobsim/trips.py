@@ -19,7 +19,9 @@ class Trip:
     shortest free-flow travel time". ``depart_lane`` is ``"best"`` (the free lane with the most
     room among those that serve the next movement), ``"first"`` (rightmost), or a lane index as
     a string. ``depart_speed`` is ``"max"`` (the highest safe speed, capped by the desired speed),
-    ``"0"``, or a number in m/s as a string.
+    ``"0"``, or a number in m/s as a string. ``depart_pos`` is ``"base"`` (the vehicle's rear at
+    the start of the lane) or the position of its front in m along the origin link, as a string
+    (SUMO's ``departPos``; at least the vehicle length).
     """
 
     id: str
@@ -30,3 +32,4 @@ class Trip:
     route: tuple[str, ...] = ()
     depart_lane: str = "best"
     depart_speed: str = "max"
+    depart_pos: str = "base"

@@ -12,6 +12,7 @@ for these cases).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ def case_grid() -> Any:
     (the host-device transfers of the CUDA backend)."""
     net = gen.grid(rows=2, cols=2, block_length=150.0, lanes=2, signalised=True, cycle=40.0)
     trips = random_grid_trips(net, 36, 20.0, np.random.default_rng(7))
+    # Four departures inside their first lane (departPos): the second insertion pass.
+    trips += [dataclasses.replace(t, id=f"p{k}", depart=t.depart + 3.0, depart_pos="60")
+              for k, t in enumerate(trips[:4])]
     return make_scenario(net, trips, sim__end=70.0, output__edgedata_period=20.0, output__fcd=True,
                          output__fcd_period=5.0, routing__reroute_period=20.0)
 

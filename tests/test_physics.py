@@ -255,3 +255,27 @@ def test_normal01() -> None:
     assert abs(zs.mean()) < 0.04                # sd of the mean: 0.01
     assert abs(zs.std() - 1.0) < 0.03
     assert abs((np.abs(zs) < 1.0).mean() - 0.6827) < 0.02
+
+
+def test_depart_pos_inserts_inside_the_lane_when_safe() -> None:
+    """departPos (SUMO): the front at the given position, if the gap ahead and the follower's
+    braking allow it; otherwise the vehicle waits (and is inserted later). As at the lane start,
+    one vehicle enters a lane per step."""
+    from conftest import make_sim
+    from mobsim import generators
+    from mobsim.trips import Trip
+
+    net = generators.single_link(length=500.0)
+    trips = [Trip("a", "a-b", "b-d", 0.0, depart_pos="200", depart_speed="0"),
+             Trip("b", "a-b", "b-d", 0.0, depart_pos="204", depart_speed="0"),  # overlaps "a": waits
+             Trip("c", "a-b", "b-d", 0.0, depart_pos="300", depart_speed="0")]
+    sim = make_sim(net, trips, sim__end=200.0)
+    sim.step(2)
+    idx = {t.id: k for k, t in enumerate(sim.trips)}
+    V = sim.V
+    assert V.status[idx["a"]] == 1 and 200.0 <= V.pos[idx["a"]] < 203.0  # moved off from 200 m
+    assert V.status[idx["c"]] == 1 and 300.0 <= V.pos[idx["c"]] < 301.0
+    assert V.status[idx["b"]] == 0, "no room at 204 m while 'a' stands at 200 m"
+    sim.step(200)
+    assert np.all(V.status == 2), "everyone arrives, 'b' once 'a' has moved on"
+    assert V.depart[idx["b"]] > 0.0

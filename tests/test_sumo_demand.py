@@ -260,7 +260,16 @@ def test_depart_lane_and_speed_mapping(tmp_path):
                    ("best", "0.0"), ("best", "max"), ("best", "max")]
     assert any("departLane random/free/allowed on 3" in w for w in warnings)
     assert any("departSpeed random/avg/last on 1" in w for w in warnings)
-    assert any("departPos on 1" in w for w in warnings)
+    assert any("departPos (random, free, last, ...) on 1" in w for w in warnings)
+    assert [t.depart_pos for t in trips] == ["base"] * 7
+
+
+def test_depart_pos_in_metres(tmp_path):
+    _, trips, warnings = load(tmp_path, """
+        <trip id="t0" depart="0" from="a" to="c" departPos="20"/>
+        <trip id="t1" depart="1" from="a" to="c" departPos="0"/>""")
+    assert [t.depart_pos for t in trips] == ["20.0", "base"]
+    assert not any("departPos" in w for w in warnings)
 
 
 def test_depart_lane_beyond_the_edge_is_an_error(tmp_path):
