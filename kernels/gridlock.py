@@ -1,9 +1,10 @@
 """Events flagged during the step, and the gridlock policy (teleport or remove), in two passes.
 
 Pass 1 (:func:`flag_one`, one call per running vehicle) turns the flags that the parallel passes
-left on a vehicle into events and decides the gridlock action: a vehicle standing for
-``sim.gridlock_time`` seconds is removed (policy ``remove``, or at the end of its route), or
-claims the first lane of the next link of its route with room (policy ``teleport``); the lowest
+left on a vehicle into events and decides the gridlock action: the front vehicle of a lane
+standing for ``sim.gridlock_time`` seconds is removed (policy ``remove``, or at the end of its route), or
+claims a lane with room on the first link further along its route that has one (policy
+``teleport``, as SUMO: the next link is often part of the same jam); the lowest
 vehicle id wins a lane (an atomic minimum). Pass 2 (:func:`gridlock_apply`) carries out removals
 and the winning teleports; losers try again next step. Pass 1 reads positions that no one writes
 in that pass, so the passes give the same result on any number of threads.
@@ -30,6 +31,8 @@ from .layout import (
     T_S0,
 )
 
+#: How many links along its route a teleported vehicle may skip.
+MAX_TELEPORT_LINKS = 32
 #: ``tp_lane`` codes besides a lane index.
 TP_NONE = -1
 TP_REMOVE = -2
@@ -42,13 +45,15 @@ def flags_range(V, N, L, W, vt, par, a, b, stride, t):
     tp_lane = V.tp_lane
     evt = V.evt
     standstill = V.standstill
+    lane_start = L.lane_start
     grid_on = par[P_GRID_MODE] > 0
     grid_time = par[P_GRID_TIME]
     for k in range(a, b, stride):
         i = order[k]
         tp_lane[i] = TP_NONE
         if evt[i] != 0 or (grid_on and standstill[i] >= grid_time):
-            flag_one(V, N, L, W, vt, par, i, t)
+            front = k == lane_start[V.lane[i] + 1] - 1
+            flag_one(V, N, L, W, vt, par, i, t, front)
 
 
 @njit(cache=True)
@@ -63,8 +68,13 @@ def gridlock_range(V, N, L, W, vt, par, a, b, stride, t):
 
 
 @njit(cache=True)
-def flag_one(V, N, L, W, vt, par, i, t):
-    """Pass 1 for vehicle ``i``: events, and the gridlock decision in ``tp_lane``."""
+def flag_one(V, N, L, W, vt, par, i, t, front):
+    """Pass 1 for vehicle ``i``: events, and the gridlock decision in ``tp_lane``.
+
+    Only the front vehicle of a lane (``front``) is removed or teleported, as in SUMO: the one
+    waiting at the junction. A vehicle further back in a standing queue moves up when the front
+    one has gone; teleporting it out of the middle of the queue would leave a gap that the
+    insertion at the lane start cannot see (it looks at the lane's rearmost vehicle)."""
     V.tp_lane[i] = TP_NONE
     if V.evt[i] != 0:
         kind = V.evt[i] - 1
@@ -75,28 +85,34 @@ def flag_one(V, N, L, W, vt, par, i, t):
             atomic_add(W.cnt, C_EMERG, 1)
         V.evt[i] = 0
     mode = par[P_GRID_MODE]
-    if mode == 0 or V.status[i] != 1 or V.standstill[i] < par[P_GRID_TIME]:
+    if mode == 0 or not front or V.status[i] != 1 or V.standstill[i] < par[P_GRID_TIME]:
         return
     if mode == 2 or V.route_pos[i] + 1 >= V.route_end[i]:
         V.tp_lane[i] = TP_REMOVE
         return
-    # Teleport to the start of the next link of the route, onto a lane with room.
-    nl = W.route_links[V.route_pos[i] + 1]
-    after = W.route_links[V.route_pos[i] + 2] if V.route_pos[i] + 2 < V.route_end[i] else -1
+    # Teleport, as SUMO does, to the start of the first link further along the route that has a
+    # lane with room (the next link is often part of the same jam).
     length = vt[V.vtype[i], T_LEN]
-    first = N.link_first_lane[nl]
-    for q in range(N.link_nlanes[nl]):
-        tl = first + q
-        if after >= 0 and not lane_serves(N, tl, after) and q < N.link_nlanes[nl] - 1:
-            continue
-        r = L.lane_rear[tl]
-        room = N.lane_len[tl]
-        if r >= 0 and V.status[r] == 1 and V.lane[r] == tl:
-            room = V.pos[r] - vt[V.vtype[r], T_LEN]
-        if room >= length + vt[V.vtype[i], T_S0]:
-            V.tp_lane[i] = tl
-            atomic_min(L.lane_claim, tl, i)
-            return
+    need = length + vt[V.vtype[i], T_S0]
+    q_end = V.route_end[i]
+    if q_end > V.route_pos[i] + 1 + MAX_TELEPORT_LINKS:
+        q_end = V.route_pos[i] + 1 + MAX_TELEPORT_LINKS
+    for q_rp in range(V.route_pos[i] + 1, q_end):
+        nl = W.route_links[q_rp]
+        after = W.route_links[q_rp + 1] if q_rp + 1 < V.route_end[i] else -1
+        first = N.link_first_lane[nl]
+        for q in range(N.link_nlanes[nl]):
+            tl = first + q
+            if after >= 0 and not lane_serves(N, tl, after) and q < N.link_nlanes[nl] - 1:
+                continue
+            r = L.lane_rear[tl]
+            room = N.lane_len[tl]
+            if r >= 0 and V.status[r] == 1 and V.lane[r] == tl:
+                room = V.pos[r] - vt[V.vtype[r], T_LEN]
+            if room >= need:
+                V.tp_lane[i] = tl
+                atomic_min(L.lane_claim, tl, i)
+                return
 
 
 @njit(cache=True)
@@ -117,10 +133,16 @@ def gridlock_apply(V, N, L, W, vt, par, i, t):
     length = vt[V.vtype[i], T_LEN]
     atomic_add(L.a_left, lane, 1)
     L.a_ent[tl] += 1
+    # The route position of the target link: the first occurrence after the current one, as in
+    # flag_one's search (a route may pass a link twice).
+    target = N.lane_link[tl]
+    rp = V.route_pos[i] + 1
+    while rp < V.route_end[i] - 1 and W.route_links[rp] != target:
+        rp += 1
     V.lane[i] = tl
     V.pos[i] = length if length < N.lane_len[tl] else N.lane_len[tl]
     V.speed[i] = 0.0
-    V.route_pos[i] += 1
+    V.route_pos[i] = rp
     V.standstill[i] = 0.0
     V.teleports[i] += 1
     L.lane_rear[tl] = i

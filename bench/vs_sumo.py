@@ -1,0 +1,230 @@
+"""mobsim against Eclipse SUMO on the same scenarios, measured in the same run.
+
+    python -m bench.vs_sumo                                  # default subset (< 10 min on 2 cores)
+    python -m bench.vs_sumo --cases grid_1k,grid_10k,grid_100k,corridor,city --repeat 2
+
+Each case is one mobsim scenario, written as a native scenario folder and exported for SUMO
+(:mod:`mobsim.sumo_export`: the same network, signal programs, IDM parameters with ``sigma = 0``
+and ``stepping`` = the step, ballistic update, and mobsim's routes). Both simulators run as
+separate processes, alternating (mobsim, SUMO, mobsim, SUMO, ... for ``--repeat``), and report:
+
+* wall time of the whole process (load, routing or network reading, simulation, output);
+* vehicle-updates per second of the simulation loop: SUMO's own ``UPS`` (``--duration-log.
+  statistics``) and mobsim's ``vehicle_updates_per_s`` (vehicle-steps / wall time of the step
+  loop, the KPI of the result file), and their ratio mobsim / SUMO;
+* peak resident memory of the process (``wait4`` rusage);
+* trips completed and mean travel time (SUMO's statistics; mobsim's KPIs).
+
+Cases: ``grid_<n>`` (:func:`bench.scenarios.grid_scenario`: a signalised grid loaded with n
+trips in 90 s, 300 s simulated; sizes 1k, 10k, 100k, 1m), ``corridor`` (three signals, 2 lanes,
+700 veh/h eastbound, 900 s), ``city`` (SUMO's shipped OpenStreetMap network of the DRT demo,
+740 car links, with 1,000 random trips over 900 s, 1,800 s simulated). Output: a table, JSON with
+machine metadata in ``bench/results/``, and a scaling plot (vehicle-updates/s against vehicles,
+one line per simulator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_CASES = "grid_1k,grid_10k,corridor,city"
+
+
+def _grid(n: int) -> Callable[[], Any]:
+    def build() -> Any:
+        from .scenarios import grid_scenario
+
+        sc, _ = grid_scenario(n)
+        return sc
+    return build
+
+
+def _corridor() -> Any:
+    from .validate import _arterial
+
+    sc = _arterial(700.0, True)
+    sc.settings["output.fcd"] = False
+    return sc
+
+
+def _city() -> Any:
+    import sumo
+
+    from mobsim.convert import random_trips
+    from mobsim.scenario import scenario_from_objects
+    from mobsim.sumo_net import read_sumo_network
+
+    net = read_sumo_network(Path(sumo.SUMO_HOME) / "tools" / "game" / "DRT" / "osm.net.xml")
+    trips = random_trips(net, 1000, 900.0, seed=1)
+    return scenario_from_objects(net, trips, settings={"sim.end": 1800.0}, name="city_drt")
+
+
+CASES: dict[str, Callable[[], Any]] = {
+    "grid_1k": _grid(1_000), "grid_10k": _grid(10_000), "grid_100k": _grid(100_000),
+    "grid_1m": _grid(1_000_000), "corridor": _corridor, "city": _city,
+}
+
+
+def _run(cmd: list[str], cwd: Path | None = None) -> tuple[str, float, float]:
+    """(stdout + stderr, wall s, peak RSS MB) of a child process."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
+    out = p.stdout.read() if p.stdout else ""
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}):\n{out[-2000:]}")
+    return out, wall, ru.ru_maxrss / 1024.0
+
+
+def run_mobsim(folder: Path, out: Path) -> dict[str, Any]:
+    import mobsim
+
+    _, wall, rss = _run([sys.executable, "-m", "mobsim", "run", str(folder), "--out", str(out),
+                         "--progress", "none", "--backend", "cpu"])
+    res = mobsim.open(out)
+    k, h = res.kpis(), res.health
+    return {"wall_s": wall, "peak_rss_mb": rss, "veh_updates_per_s": float(h["vehicle_updates_per_s"]),
+            "loop_s": float(h["loop_time_s"]), "trips_completed": int(k["trips_completed"]),
+            "mean_travel_time_s": float(k["mean_travel_time_s"])}
+
+
+def run_sumo(cfg: Path) -> dict[str, Any]:
+    from .validate import _sumo_binary
+
+    text, wall, rss = _run([_sumo_binary(), "-c", str(cfg), "--no-step-log", "--no-warnings",
+                            "--duration-log.statistics"])
+
+    def grab(label: str) -> float:
+        m = re.search(rf"{label}:\s*([0-9.eE+-]+)", text)
+        return float(m.group(1)) if m else float("nan")
+
+    m = re.search(r"Statistics \(avg of (\d+)\)", text)
+    return {"wall_s": wall, "peak_rss_mb": rss, "veh_updates_per_s": grab("UPS"),
+            "loop_s": grab("Duration"), "trips_completed": int(m.group(1)) if m else 0,
+            "mean_travel_time_s": _mean_duration(text)}
+
+
+def _mean_duration(text: str) -> float:
+    """SUMO's "Statistics (avg of N)" block: the mean trip Duration (s)."""
+    block = text.split("Statistics (avg of", 1)
+    if len(block) < 2:
+        return float("nan")
+    m = re.search(r"Duration:\s*([0-9.eE+-]+)", block[1])
+    return float(m.group(1)) if m else float("nan")
+
+
+def run_case(name: str, repeat: int, workdir: Path) -> dict[str, Any]:
+    """Build case ``name``, write it for both simulators, run them alternately ``repeat`` times."""
+    from mobsim.convert import write_native
+    from mobsim.sumo_export import export_scenario
+
+    t0 = time.perf_counter()
+    sc = CASES[name]()
+    folder = write_native(sc, workdir / "mobsim").parent
+    cfg = export_scenario(sc, workdir / "sumo")
+    prep = time.perf_counter() - t0
+    runs: dict[str, list[dict[str, Any]]] = {"mobsim": [], "sumo": []}
+    for r in range(repeat):
+        runs["mobsim"].append(run_mobsim(folder, workdir / f"mobsim_{r}.h5"))
+        runs["sumo"].append(run_sumo(cfg))
+    best = {k: max(v, key=lambda x: x["veh_updates_per_s"]) for k, v in runs.items()}
+    ratio = best["mobsim"]["veh_updates_per_s"] / best["sumo"]["veh_updates_per_s"]
+    return {"case": name, "vehicles": len(sc.trips), "links": len(sc.network.links),
+            "lanes": sum(lk.lanes for lk in sc.network.links), "simulated_s": sc.settings["sim.end"],
+            "preparation_s": prep, "best": best, "runs": runs, "speed_ratio": ratio,
+            "wall_ratio": best["sumo"]["wall_s"] / best["mobsim"]["wall_s"]}
+
+
+def format_table(results: list[dict[str, Any]]) -> str:
+    head = ["case", "vehicles", "lanes", "simulator", "wall s", "veh-updates/s", "peak RSS MB",
+            "completed", "mean travel time s", "mobsim/SUMO updates", "SUMO/mobsim wall"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for r in results:
+        for sim in ("mobsim", "sumo"):
+            b = r["best"][sim]
+            extra = [f"{r['speed_ratio']:.1f}x", f"{r['wall_ratio']:.1f}x"] if sim == "mobsim" else ["", ""]
+            lines.append(f"| {r['case']} | {r['vehicles']:,} | {r['lanes']:,} | {sim} | {b['wall_s']:.1f} | "
+                         f"{b['veh_updates_per_s']:,.0f} | {b['peak_rss_mb']:.0f} | "
+                         f"{b['trips_completed']:,} | {b['mean_travel_time_s']:.1f} | "
+                         + " | ".join(extra) + " |")
+    return "\n".join(lines)
+
+
+def scaling_plot(results: list[dict[str, Any]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for sim, style in (("mobsim", "o-"), ("sumo", "s--")):
+        pts = sorted((r["vehicles"], r["best"][sim]["veh_updates_per_s"]) for r in results)
+        label = "mobsim (CPU)" if sim == "mobsim" else "SUMO"
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("vehicles (trips) in the scenario")
+    ax.set_ylabel("vehicle-updates per second")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cases", default=DEFAULT_CASES, help=f"comma-separated, from {', '.join(CASES)}")
+    p.add_argument("--repeat", type=int, default=1, help="alternating runs per simulator (best reported)")
+    p.add_argument("--keep", type=Path, help="keep the scenario files and outputs here")
+    p.add_argument("--out", type=Path, help="JSON file (default bench/results/vs_sumo_<host>_<time>.json)")
+    a = p.parse_args(argv)
+    names = [c.strip() for c in a.cases.split(",") if c.strip()]
+    bad = [n for n in names if n not in CASES]
+    if bad:
+        print(f"unknown case(s) {bad}; use {', '.join(CASES)}", file=sys.stderr)
+        return 2
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = a.keep or Path(tmp)
+        for n in names:
+            print(f"{n} ...", file=sys.stderr, flush=True)
+            results.append(run_case(n, a.repeat, base / n))
+            b = results[-1]["best"]
+            print(f"  mobsim {b['mobsim']['veh_updates_per_s']:,.0f} veh-updates/s, SUMO "
+                  f"{b['sumo']['veh_updates_per_s']:,.0f} UPS: {results[-1]['speed_ratio']:.1f}x",
+                  file=sys.stderr, flush=True)
+    print(format_table(results))
+    now = _dt.datetime.now(_dt.timezone.utc)
+    stem = f"vs_sumo_{socket.gethostname()}_{now.strftime('%Y-%m-%dT%H%M%SZ')}"
+    out = a.out or RESULTS / f"{stem}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    png = scaling_plot(results, out.with_suffix(".png"))
+    from .run_bench import git_info, machine_metadata
+
+    meta = {"created": now.isoformat(), "machine": machine_metadata(), "git": git_info(),
+            "platform": platform.platform(), "args": {k: str(v) for k, v in vars(a).items()}}
+    out.write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
+    print(f"wrote {out} and {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""The side-by-side benchmark stays runnable: one small case, a table, JSON and the scaling plot."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sumolib", reason="sumolib not installed (pip install -e '.[sumo]')")
+pytest.importorskip("sumo", reason="eclipse-sumo not installed (pip install -e '.[sumo]')")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_vs_sumo_grid_1k(tmp_path: Path) -> None:
+    out = tmp_path / "vs.json"
+    r = subprocess.run([sys.executable, "-m", "bench.vs_sumo", "--cases", "grid_1k", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "| grid_1k |" in r.stdout
+    data = json.loads(out.read_text())
+    (case,) = data["results"]
+    for sim in ("mobsim", "sumo"):
+        b = case["best"][sim]
+        assert b["veh_updates_per_s"] > 0 and b["peak_rss_mb"] > 0 and b["wall_s"] > 0
+        assert b["trips_completed"] > 0.2 * case["vehicles"]  # 300 s: the long trips are still on the road
+    # Same scenario in both: travel times agree roughly (the validation suite is the precise check).
+    tt = case["best"]["mobsim"]["mean_travel_time_s"] / case["best"]["sumo"]["mean_travel_time_s"]
+    assert 0.7 < tt < 1.3
+    assert case["speed_ratio"] > 0
+    assert out.with_suffix(".png").is_file()
+    assert data["meta"]["machine"]["cores_logical"] >= 1
