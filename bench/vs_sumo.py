@@ -172,11 +172,22 @@ def scaling_plot(results: list[dict[str, Any]], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for sim, style in (("mobsim", "o-"), ("sumo", "s--")):
-        pts = sorted((r["vehicles"], r["best"][sim]["veh_updates_per_s"]) for r in results)
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    colors = {"mobsim": "tab:blue", "sumo": "tab:orange"}
+    for sim in ("mobsim", "sumo"):
         label = "mobsim (CPU)" if sim == "mobsim" else "SUMO"
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label)
+        # The grid sizes make the scaling line; other cases are single, labelled points.
+        grid = sorted((r["vehicles"], r["best"][sim]["veh_updates_per_s"]) for r in results
+                      if r["case"].startswith("grid_"))
+        if grid:
+            ax.plot([p[0] for p in grid], [p[1] for p in grid], "o-" if sim == "mobsim" else "s--",
+                    color=colors[sim], label=f"{label}, grid")
+        for r in results:
+            if not r["case"].startswith("grid_"):
+                y = r["best"][sim]["veh_updates_per_s"]
+                ax.plot([r["vehicles"]], [y], "D" if sim == "mobsim" else "^", color=colors[sim])
+                ax.annotate(r["case"], (r["vehicles"], y), textcoords="offset points", xytext=(5, 3),
+                            fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("vehicles (trips) in the scenario")
