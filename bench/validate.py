@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -283,20 +282,13 @@ def run_case(case: Case, workdir: Path) -> dict[str, Any]:
 
 
 def _sumo_binary() -> str:
+    from mobsim.convert import sumo_tool
+    from mobsim.errors import InputError
+
     try:
-        import sumo
-
-        exe = os.path.join(sumo.SUMO_HOME, "bin", "sumo")
-        if os.path.isfile(exe):
-            return exe
-    except ImportError:
-        pass
-    import shutil
-
-    exe = shutil.which("sumo")
-    if not exe:
-        raise SystemExit("SUMO is not installed: pip install -e '.[sumo]'")
-    return exe
+        return sumo_tool("sumo")
+    except InputError as exc:
+        raise SystemExit(f"SUMO is not installed: {exc}") from None
 
 
 def format_table(results: list[dict[str, Any]]) -> str:

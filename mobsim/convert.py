@@ -97,23 +97,28 @@ NETCONVERT_OSM_OPTIONS = (
 )
 
 
-def netconvert_binary() -> str:
-    """Path of SUMO's netconvert: the ``eclipse-sumo`` wheel's, else one on PATH."""
+def sumo_tool(name: str) -> str:
+    """Path of a SUMO program (``netconvert``, ``sumo``): the ``eclipse-sumo`` wheel's, else one on PATH."""
     import os
 
     try:
         import sumo
 
-        exe = os.path.join(sumo.SUMO_HOME, "bin", "netconvert")
+        exe = os.path.join(sumo.SUMO_HOME, "bin", name)
         if os.path.isfile(exe):
             return exe
     except ImportError:
         pass
-    exe = shutil.which("netconvert")
+    exe = shutil.which(name)
     if exe:
         return exe
-    raise InputError("converting OpenStreetMap data needs SUMO's netconvert, which was not found",
-                     source="netconvert", fix="pip install -e '.[sumo]' (the eclipse-sumo wheel ships it)")
+    raise InputError(f"SUMO's {name} was not found", source=name,
+                     fix="pip install -e '.[sumo]' (the eclipse-sumo wheel ships it)")
+
+
+def netconvert_binary() -> str:
+    """Path of SUMO's netconvert (see :func:`sumo_tool`)."""
+    return sumo_tool("netconvert")
 
 
 def convert_osm(osm: str | Path, net_out: str | Path) -> Path:

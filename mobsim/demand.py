@@ -136,6 +136,17 @@ def _lane_speed(table: dict, source: str, element: str) -> tuple[str, str]:
     return lane, speed
 
 
+def _file_list(cfg: dict, key: str, source: str, fix: str) -> list[str]:
+    """``cfg[key]`` as a list of file names (one name is a list of one); [] when absent."""
+    value = cfg.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(t, str) and t for t in value):
+        raise InputError(f"{key} must be a file name or a list of file names, got {value!r}",
+                         source=source, element=f"[demand] {key}", fix=fix)
+    return list(value)
+
+
 def normalize_config(cfg: dict, source: str) -> dict:
     """Check a ``[demand]`` section's inputs (``trips``, ``od``, ``flows``) and fill defaults.
 
@@ -146,19 +157,9 @@ def normalize_config(cfg: dict, source: str) -> dict:
     required keys, wrong types or impossible values.
     """
     _check_keys(cfg, DEMAND_INPUT_KEYS, source, "[demand]")
-    trips = cfg.get("trips", [])
-    if isinstance(trips, str):
-        trips = [trips]
-    if not isinstance(trips, list) or not all(isinstance(t, str) and t for t in trips):
-        raise InputError(f"trips must be a file name or a list of file names, got {trips!r}",
-                         source=source, element="[demand] trips", fix='write trips = "trips.csv"')
-    sumo = cfg.get("sumo", [])
-    if isinstance(sumo, str):
-        sumo = [sumo]
-    if not isinstance(sumo, list) or not all(isinstance(t, str) and t for t in sumo):
-        raise InputError(f"sumo must be a file name or a list of file names, got {sumo!r}",
-                         source=source, element="[demand] sumo", fix='write sumo = ["city.rou.xml"]')
-    out: dict[str, list] = {"trips": list(trips), "od": [], "flows": [], "sumo": list(sumo)}
+    trips = _file_list(cfg, "trips", source, 'write trips = "trips.csv"')
+    sumo = _file_list(cfg, "sumo", source, 'write sumo = ["city.rou.xml"]')
+    out: dict[str, list] = {"trips": trips, "od": [], "flows": [], "sumo": sumo}
 
     for name, keys in (("od", OD_KEYS), ("flows", FLOW_KEYS)):
         tables = cfg.get(name, [])
