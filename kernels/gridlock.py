@@ -113,6 +113,10 @@ def flag_one(V, N, L, W, vt, par, i, t, front):
                 V.tp_lane[i] = tl
                 atomic_min(L.lane_claim, tl, i)
                 return
+    if q_end == V.route_end[i]:
+        # No room anywhere on the rest of the route: SUMO's teleport would carry the vehicle to
+        # its destination; here it leaves the network (a removal), freeing the junction.
+        V.tp_lane[i] = TP_REMOVE
 
 
 @njit(cache=True)
