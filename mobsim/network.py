@@ -114,6 +114,9 @@ class Network:
     signals: list[SignalProgram] = field(default_factory=list)
     name: str = "network"
     source: str = "<memory>"
+    #: Imported SUMO networks: link id -> SUMO indices of the lanes kept (only car lanes), so that
+    #: SUMO demand naming a lane by its SUMO index finds it. Empty otherwise.
+    sumo_lanes: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def node_index(self) -> dict[str, int]:
         """Map node id to its integer index."""

@@ -220,7 +220,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         routes = [base_dir / f for f in config["demand"]["sumo"]]
         svtypes, sumo_trips = read_sumo_demand(routes, {lk.id: lk for lk in network.links},
                                                begin=settings["sim.begin"], end=settings["sim.end"],
-                                               seed=settings["sim.seed"], warnings=warnings)
+                                               seed=settings["sim.seed"], warnings=warnings,
+                                               lane_map=network.sumo_lanes)
         files.extend(routes)
         have = {v.id for v in vtypes}
         new_types = [v for v in svtypes if v.id not in have]

@@ -224,8 +224,10 @@ _WARNINGS = {
 class _Importer:
     """State of one import: the network's edges, vTypes, routes, ids seen and warnings."""
 
-    def __init__(self, links: Mapping[str, Any], begin: float, end: float | None, seed: int) -> None:
+    def __init__(self, links: Mapping[str, Any], begin: float, end: float | None, seed: int,
+                 lane_map: Mapping[str, Any] | None = None) -> None:
         self.links = links
+        self.lane_map = lane_map or {}
         self.begin = begin
         self.end = end
         self.seed = seed
@@ -466,6 +468,14 @@ class _Importer:
         if not value.isdigit():
             raise InputError(f"departLane={value!r} is not best, first, random, free, allowed or a lane "
                              "index", source=source, element=element, fix="use best, first or 0, 1, ...")
+        kept = self.lane_map.get(origin)
+        if kept is not None:
+            # SUMO's lane index; the imported link keeps only the car lanes, renumbered from 0.
+            if int(value) not in kept:
+                raise InputError(f"departLane={value}: lane {value} of edge '{origin}' is not a lane that "
+                                 "cars may use", source=source, element=element,
+                                 fix=f"use one of SUMO's lanes {list(kept)} or best")
+            return str(list(kept).index(int(value)))
         if int(value) >= lanes:
             raise InputError(f"departLane={value} does not exist: edge '{origin}' has {lanes} lane(s)",
                              source=source, element=element, fix=f"use a lane index below {lanes}")
@@ -564,7 +574,8 @@ def _poisson(begin: float, end: float, rate: float, rng: np.random.Generator) ->
 
 def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Mapping[str, Any], *,
                      begin: float = 0.0, end: float | None = None, seed: int = 1,
-                     warnings: list[str] | None = None) -> tuple[list[VehicleType], list[Trip]]:
+                     warnings: list[str] | None = None,
+                     lane_map: Mapping[str, Any] | None = None) -> tuple[list[VehicleType], list[Trip]]:
     """Vehicle types and trips of SUMO route files (see the module docstring for the mapping).
 
     Parameters
@@ -579,6 +590,9 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
         flows without ``end`` end at ``end`` (an error when ``end`` is None).
     seed: seed of the ``probability`` and ``exp()`` flows (one stream per flow id).
     warnings: if given, approximations and skipped elements are appended, one line per file and kind.
+    lane_map: edge id -> SUMO indices of the lanes the imported link kept (``Network.sumo_lanes``
+        of :func:`mobsim.sumo_net.read_sumo_network`): a numeric ``departLane`` is SUMO's index and
+        becomes the link's lane index through it.
 
     Returns
     -------
@@ -588,7 +602,7 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    imp = _Importer(network_links, float(begin), None if end is None else float(end), seed)
+    imp = _Importer(network_links, float(begin), None if end is None else float(end), seed, lane_map)
     files = [(Path(p), _read_file(Path(p))) for p in paths]
     by_tag: dict[str, list[_Elem]] = {"vType": [], "route": [], "demand": []}
     for path, elems in files:

@@ -192,7 +192,8 @@ def read_sumo_network(path: str | Path, *, vclass: str = "passenger",
                           length=max(length, 0.1), speed=e.speed, lanes=len(e.lanes), priority=e.priority,
                           shape=e.shape))
     return Network(nodes=nodes, links=links, movements=movements, signals=signals,
-                   name=path.name.split(".")[0], source=source)
+                   name=path.name.split(".")[0], source=source,
+                   sumo_lanes={e.id: tuple(e.lanes) for e in edges.values()})
 
 
 def _repair(edges: dict[str, _Edge]) -> tuple[int, dict[str, str]]:

@@ -278,3 +278,19 @@ def test_sumocfg_errors(tmp_path: Path) -> None:
                    "</configuration>")
     with pytest.raises(InputError, match="not a time"):
         load_scenario(cfg)
+
+
+def test_depart_lane_uses_sumo_lane_indices(tmp_path: Path, net_file: Path) -> None:
+    """CF has a bus lane (SUMO index 0) and a car lane (SUMO index 1), imported as lane 0."""
+    from mobsim.sumo_demand import read_sumo_demand
+
+    net = read_sumo_network(net_file)
+    assert net.sumo_lanes["CF"] == (1,)
+    links = {lk.id: lk for lk in net.links}
+    rou = tmp_path / "r.rou.xml"
+    rou.write_text('<routes><trip id="a" depart="0" from="CF" to="CF" departLane="1"/></routes>')
+    _, trips = read_sumo_demand([rou], links, lane_map=net.sumo_lanes)
+    assert trips[0].depart_lane == "0"
+    rou.write_text('<routes><trip id="a" depart="0" from="CF" to="CF" departLane="0"/></routes>')
+    with pytest.raises(InputError, match="not a lane that cars may use"):
+        read_sumo_demand([rou], links, lane_map=net.sumo_lanes)
