@@ -125,8 +125,10 @@ def read_sumo_network(path: str | Path, *, vclass: str = "passenger",
         raise InputError("the SUMO network file does not exist", source=source,
                          fix="check the path (relative paths are resolved against the scenario's folder)")
     try:
+        # withFoes=False: junction request tables are not needed (movement kinds come from the
+        # connections' states); skipping them saves a good part of the parse on city networks.
         net = sumolib.net.readNet(str(path), withInternal=True, withPrograms=True, withConnections=True,
-                                  withPedestrianConnections=False)
+                                  withPedestrianConnections=False, withFoes=False)
     except Exception as exc:  # noqa: BLE001 - sumolib raises many kinds; all mean a bad file
         raise InputError(f"cannot read the SUMO network: {type(exc).__name__}: {exc}", source=source,
                          fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
