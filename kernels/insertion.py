@@ -8,13 +8,14 @@ from numba import njit
 
 from .atomics import atomic_add
 from .idm import safe_insert_speed
-from .lanes import add_event, find_neighbours_a, lane_score
+from .lanes import add_event, choose_movement, find_neighbours_a, lane_score, movement_state, straddler_a
 from .layout import (
     C_INSERTED,
     C_LOADED,
     C_NEXTLOAD,
     C_NRUN,
     E_INSDELAY,
+    M_GO,
     P_INS_DELAY,
     P_SEED,
     T_ACC,
@@ -51,6 +52,41 @@ def follower_safe(V, N, vt, f, rear, lane):
     v0 = N.lane_speed[lane] * V.sfac[f]
     vsafe = safe_insert_speed(gap, v0, 0.0, vt[tf, T_ACC], vt[tf, T_DEC], vt[tf, T_S0], vt[tf, T_TAU])
     return vsafe >= V.speed[f]
+
+
+@njit(cache=True)
+def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after):
+    """(gap m, leader speed m/s) for a vehicle inserted at ``pos`` on the empty ``lane``: what lies
+    past the lane's end on the way to link ``nl``. A stop line that is not green now is a
+    standing leader at the line; else the rear of the vehicle that just left the lane (it may
+    still reach back over the line), or the rearmost vehicle of the next lane. Without this a
+    vehicle inserted at full speed on a short lane could not stop for the queue just beyond it."""
+    gap = 1e9
+    vl = 1e3
+    d_line = N.lane_len[lane] - pos
+    x = straddler_a(L.lane_last_exit, V.status, V.route_pos, V.route_start, W.route_links, N.lane_link,
+                    V.pos, V.vtype, vt, lane)
+    if x >= 0:
+        gap = d_line + V.pos[x] - vt[V.vtype[x], T_LEN]
+        vl = V.speed[x]
+    if nl < 0:
+        return gap, vl
+    m = choose_movement(N, lane, nl, after)
+    if m < 0:
+        return gap, vl
+    if movement_state(N, W, m) != M_GO:
+        if d_line < gap:
+            gap = d_line
+            vl = 0.0
+        return gap, vl
+    tl = N.mv_to_lane[m]
+    r = L.lane_rear[tl]
+    if r >= 0 and V.status[r] == 1 and V.lane[r] == tl:
+        g = d_line + V.pos[r] - vt[V.vtype[r], T_LEN]
+        if g < gap:
+            gap = g
+            vl = V.speed[r]
+    return gap, vl
 
 
 @njit(cache=True)
@@ -106,6 +142,8 @@ def try_insert(V, N, L, W, vt, par, i, t, step):
             if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
                 gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
                 vl = V.speed[r]
+            else:
+                gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after)
         else:
             # Inside the lane (departPos): the order is fresh (this pass runs right after the
             # sort), so the neighbours come from a binary search.
