@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("sumolib", reason="sumolib not installed (pip install -e '.[sumo]')")
@@ -43,6 +44,10 @@ def test_case_within_tolerance(name: str, tmp_path: Path) -> None:
     for metric, tol in case.tolerance.items():
         m = res["metrics"][metric]
         assert abs(m["rel_diff"]) <= tol, f"{name}.{metric}: mobsim {m['mobsim']:.3f}, SUMO {m['sumo']:.3f}"
+    for metric, m in res["metrics"].items():
+        # The issue asks that a difference above 10 % says why: every such metric needs a reason.
+        if np.isfinite(m["rel_diff"]) and abs(m["rel_diff"]) > 0.10:
+            assert m["why"], f"{name}.{metric} differs by {m['rel_diff']:+.1%} without an explanation"
     if name.startswith("arterial"):
         assert res["metrics"]["throughput_veh"]["rel_diff"] == 0.0
     if name == "ring":
@@ -50,10 +55,3 @@ def test_case_within_tolerance(name: str, tmp_path: Path) -> None:
         # Waves emerge in both or in neither; full stops happen in both or in neither.
         assert (m["speed_std_ms"]["mobsim"] > 0.5) == (m["speed_std_ms"]["sumo"] > 0.5)
         assert (m["standstill_share"]["mobsim"] > 0.01) == (m["standstill_share"]["sumo"] > 0.01)
-
-
-def test_differences_over_ten_percent_are_explained(tmp_path: Path) -> None:
-    res = run_case(CASES["queue_discharge"], tmp_path / "q")
-    for metric, m in res["metrics"].items():
-        if abs(m["rel_diff"]) > 0.10 and metric in CASES["queue_discharge"].why:
-            assert m["why"], metric
