@@ -32,6 +32,9 @@ lanes) are :class:`~mobsim.errors.InputError` naming the file and the element.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,20 +113,64 @@ def _via_length(net: Any, via_id: str) -> float:
     return total
 
 
+def _cache_file(path: Path, vclass: str) -> Path | None:
+    """Where the import of ``path`` is cached: keyed by the file's path and content, the vehicle
+    class, and the source of this importer and of the network model (an edit means a re-import)."""
+    h = hashlib.sha256()
+    for part in (str(path.resolve()), vclass):
+        h.update(part.encode() + b"\0")
+    for src in (Path(__file__), Path(__file__).with_name("network.py")):
+        h.update(src.read_bytes())
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "mobsim" / "sumo-networks" / f"{h.hexdigest()[:32]}.pickle"
+
+
 def read_sumo_network(path: str | Path, *, vclass: str = "passenger",
-                      warnings: list[str] | None = None) -> Network:
+                      warnings: list[str] | None = None, cache: bool = True) -> Network:
     """Read a SUMO network file into a mobsim :class:`Network` (see the module docstring).
 
     ``vclass``: the SUMO vehicle class whose lanes are kept (``passenger``). Warnings about what
-    was approximated or repaired are appended to ``warnings`` when given.
+    was approximated or repaired are appended to ``warnings`` when given. With ``cache`` the
+    imported network is kept in ``~/.cache/mobsim/sumo-networks`` (or ``$XDG_CACHE_HOME``), so
+    that running a city again skips sumolib's parse (24 s for 79,200 lanes, ~1 s from the cache).
     """
-    sumolib = _require_sumolib()
     path = Path(path)
     source = str(path)
     warn = warnings if warnings is not None else []
     if not path.is_file():
         raise InputError("the SUMO network file does not exist", source=source,
                          fix="check the path (relative paths are resolved against the scenario's folder)")
+    cached = _cache_file(path, vclass) if cache else None
+    if cached is not None and cached.is_file():
+        try:
+            with cached.open("rb") as f:
+                network, saved = pickle.load(f)
+            warn.extend(saved)
+            return network
+        except Exception:  # noqa: BLE001 - a damaged cache entry is only a re-import
+            pass
+    mine: list[str] = []
+    network = _import(path, vclass, mine)
+    warn.extend(mine)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as f:
+                pickle.dump((network, mine), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cached)
+        except OSError:
+            pass  # no cache folder: the next run imports again
+    return network
+
+
+def _import(path: Path, vclass: str, warn: list[str]) -> Network:
+    """The import itself (see :func:`read_sumo_network`)."""
+    sumolib = _require_sumolib()
+    source = str(path)
     try:
         # withFoes=False: junction request tables are not needed (movement kinds come from the
         # connections' states); skipping them saves a good part of the parse on city networks.

@@ -294,3 +294,25 @@ def test_depart_lane_uses_sumo_lane_indices(tmp_path: Path, net_file: Path) -> N
     rou.write_text('<routes><trip id="a" depart="0" from="CF" to="CF" departLane="0"/></routes>')
     with pytest.raises(InputError, match="not a lane that cars may use"):
         read_sumo_demand([rou], links, lane_map=net.sumo_lanes)
+
+
+def test_imported_network_is_cached(tmp_path: Path, net_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second import of the same file comes from the cache (no parse), with the same network and
+    warnings; an edited file is imported again."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    local = tmp_path / "n.net.xml"
+    local.write_bytes(net_file.read_bytes())
+    w1: list[str] = []
+    first = read_sumo_network(local, warnings=w1)
+    assert list((tmp_path / "cache" / "mobsim" / "sumo-networks").glob("*.pickle"))
+
+    def no_parse(*a: object, **k: object) -> None:
+        raise RuntimeError("parsed again")
+
+    monkeypatch.setattr(sumolib.net, "readNet", no_parse)
+    w2: list[str] = []
+    again = read_sumo_network(local, warnings=w2)
+    assert again == first and w2 == w1
+    local.write_bytes(net_file.read_bytes() + b"<!-- edited -->\n")
+    with pytest.raises(InputError, match="parsed again"):
+        read_sumo_network(local)
