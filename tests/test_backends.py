@@ -134,3 +134,25 @@ def test_auto_picks_cpu_without_gpu(caplog: Any) -> None:
         be = select_backend("auto")
     assert isinstance(be, CPUBackend)
     assert "backend cpu (auto: " in caplog.text
+
+
+@pytest.mark.cuda
+def test_cli_backend_cuda_under_the_simulator(tmp_path: Path) -> None:
+    """``NUMBA_ENABLE_CUDASIM=1 mobsim run ... --backend cuda`` runs the CUDA kernels in numba's
+    simulator and writes the same trips as the CPU."""
+    if CUDA_MODE != "sim":
+        pytest.skip(f"the simulator case only: {CUDA_WHY}")
+    (tmp_path / "scenario.toml").write_text(
+        '[network]\ngenerator = "grid"\n[network.params]\nrows = 2\ncols = 2\nblock_length = 100.0\n'
+        '[[demand.flows]]\nid = "f"\nfrom = "W0-n0_0"\nto = "n0_1-E0"\nend = 30\nvehs_per_hour = 720\n'
+        "[sim]\nend = 60\n")
+    outs = {}
+    for backend, extra in (("cuda", {"NUMBA_ENABLE_CUDASIM": "1"}), ("cpu", {})):
+        out = tmp_path / f"{backend}.h5"
+        cmd = [sys.executable, "-m", "mobsim", "run", str(tmp_path), "--backend", backend, "--out", str(out),
+               "--progress", "none"]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **extra), timeout=900)
+        assert r.returncode == 0, r.stderr[-2000:]
+        outs[backend] = mobsim.open(out)
+    assert outs["cuda"].attrs["backend"] == "cuda" and "simulator" in outs["cuda"].attrs["device"]
+    assert outs["cuda"].trips.equals(outs["cpu"].trips)
