@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from numba.core.extending import overload
+from numba.core import cgutils, types
+from numba.core.extending import intrinsic, overload
 
 
 def atomic_add(a: Any, i: int, v: Any) -> Any:
@@ -27,6 +28,40 @@ def atomic_min(a: Any, i: int, v: Any) -> Any:
     if v < old:
         a[i] = v
     return old
+
+
+def atomic_add_mt(a: Any, i: int, v: Any) -> Any:
+    """``a[i] += v`` that is atomic on the CPU too (for passes that run on several threads, like
+    the drone kernels); returns the old value. Integers only."""
+    old = a[i]
+    a[i] += v
+    return old
+
+
+@intrinsic
+def _cpu_atomic_add(typingctx, arr, idx, val):
+    """LLVM ``atomicrmw add`` on ``arr[idx]`` (an integer array), returning the old value."""
+    if not (isinstance(arr, types.Array) and isinstance(arr.dtype, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        arr_t, idx_t, val_t = sig.args
+        a, i, v = args
+        ary = context.make_array(arr_t)(context, builder, a)
+        i = context.cast(builder, i, idx_t, types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, arr_t, ary, [i], wraparound=True)
+        v = context.cast(builder, v, val_t, arr_t.dtype)
+        return builder.atomic_rmw("add", ptr, v, "monotonic")
+
+    return arr.dtype(arr, idx, val), codegen
+
+
+@overload(atomic_add_mt, target="cpu")
+def _atomic_add_mt_cpu(a, i, v):
+    def impl(a, i, v):
+        return _cpu_atomic_add(a, i, v)
+
+    return impl
 
 
 @overload(atomic_add, target="cpu")
@@ -59,6 +94,13 @@ def _register_cuda() -> None:
 
     @overload(atomic_add, target="cuda")
     def _atomic_add_cuda(a, i, v):
+        def impl(a, i, v):
+            return cuda.atomic.add(a, i, v)
+
+        return impl
+
+    @overload(atomic_add_mt, target="cuda")
+    def _atomic_add_mt_cuda(a, i, v):
         def impl(a, i, v):
             return cuda.atomic.add(a, i, v)
 

@@ -41,6 +41,24 @@ class NetStructType(types.StructRef):
     preprocess_fields = _unliteral
 
 
+@structref.register
+class DroneStructType(types.StructRef):
+    preprocess_fields = _unliteral
+
+
+@structref.register
+class AirStructType(types.StructRef):
+    preprocess_fields = _unliteral
+
+
+class DroneStruct(structref.StructRefProxy):
+    """Per-flight drone arrays (fields of :data:`mobsim.drone_fields.DroneState`)."""
+
+
+class AirStruct(structref.StructRefProxy):
+    """Airspace, work and buffer arrays of the drone step (:data:`mobsim.drone_fields.AirArrays`)."""
+
+
 class VehicleStruct(structref.StructRefProxy):
     """Per-vehicle arrays (fields of :data:`mobsim.fields.VEHICLE_FIELDS`)."""
 
@@ -67,6 +85,7 @@ def _define(proxy: type, typeclass: type, names: list[str], host: type) -> None:
 
 def _setup() -> None:
     from ..compile import NetArrays
+    from ..drone_fields import AirArrays, DroneState
     from ..engine_work import Work
     from ..fields import LaneState, VehicleState
 
@@ -74,6 +93,8 @@ def _setup() -> None:
     _define(LaneStruct, LaneStructType, list(LaneState._fields), LaneState)
     _define(WorkStruct, WorkStructType, list(Work._fields), Work)
     _define(NetStruct, NetStructType, list(NetArrays._fields), NetArrays)
+    _define(DroneStruct, DroneStructType, list(DroneState._fields), DroneState)
+    _define(AirStruct, AirStructType, list(AirArrays._fields), AirArrays)
 
 
 _setup()

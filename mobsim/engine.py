@@ -82,6 +82,14 @@ class Simulation:
         self.vt = vtype_table(self.vtypes)
         self._build_trips()
         self._allocate()
+        self.drones = None
+        if getattr(scenario, "airspace", None) is not None:
+            from .drones import DroneSim
+            from .flights import plan_flights
+
+            air = scenario.airspace
+            self.drones = DroneSim(air, plan_flights(air, s), s, self.backend.name,
+                                   getattr(self.backend, "threads", 1))
 
     # ------------------------------------------------------------------ set-up
     def _build_trips(self) -> None:
@@ -220,11 +228,16 @@ class Simulation:
                       "files": list(getattr(self.scenario, "input_files", []))}
         try:
             rec.open(attrs, static, provenance)
+            if self.drones is not None:
+                for group, cols in self.drones.static_tables().items():
+                    rec.append(group, cols)
             # Compile (or load from the numba cache) before the clock starts: a zero-step call.
             t_c = time.perf_counter()
             self.backend.run_steps(0)
             self._compile_s = time.perf_counter() - t_c
             steps_done, wall = self._loop(rec, n_steps, progress, stop_when_empty)
+            if self.drones is not None:
+                self.drones.finish(rec, self.begin + steps_done * self.dt)
             self._write_trips(rec)
             rec.set_health(self._health(steps_done, wall))
             rec.close(completed_steps=steps_done)
@@ -245,6 +258,10 @@ class Simulation:
         log_every = max(1, round(float(s.get("output.log_period", 300.0)) / dt))
         rr_period = float(s.get("routing.reroute_period", 0.0))
         rr_every = max(1, round(rr_period / dt)) if rr_period > 0 else 0
+        drones = self.drones
+        ds_every = max(1, round(float(s.get("drones.summary_period", 10.0)) / dt))
+        tp = float(s.get("drones.track_period", 5.0))
+        tr_every = max(1, round(tp / dt)) if (tp > 0 and drones is not None) else 0
         mode = progress
         if mode == "auto":
             mode = "bar" if sys.stderr.isatty() else "log"
@@ -268,14 +285,27 @@ class Simulation:
 
         if fcd_on:
             self._record_fcd(rec, self.begin)
+        if drones is not None:
+            drones.record_summary(rec, self.begin)
         while step < n_steps:
             nxt = min(n_steps, (step // ed_every + 1) * ed_every, (step // log_every + 1) * log_every)
             if fcd_on:
                 nxt = min(nxt, (step // fcd_every + 1) * fcd_every)
             if rr_every:
                 nxt = min(nxt, (step // rr_every + 1) * rr_every)
+            if drones is not None:
+                nxt = min(nxt, (step // ds_every + 1) * ds_every)
+                if tr_every:
+                    nxt = min(nxt, (step // tr_every + 1) * tr_every)
             t0 = time.perf_counter()
             done = be.run_steps(nxt - step)
+            if drones is not None:
+                # the drones advance over the same steps (they do not interact with road traffic)
+                left = done
+                while left > 0:
+                    k = drones.run_steps(left)
+                    left -= k
+                    drones.flush_events(rec)
             t1 = time.perf_counter()
             compute += t1 - t0
             be.pull("W", ("cnt",))
@@ -293,6 +323,12 @@ class Simulation:
             step += done
             t_now = self.begin + step * dt
             finished = stop_when_empty and int(cnt[C_ARRIVED] + cnt[C_REMOVED]) >= n_total
+            if drones is not None:
+                if step % ds_every == 0 or step >= n_steps:
+                    drones.record_summary(rec, t_now)
+                if tr_every and step % tr_every == 0:
+                    drones.record_tracks(rec, t_now)
+                finished = finished and drones.finished()
             if ed_on and (step % ed_every == 0 or step >= n_steps or finished):
                 self._record_edgedata(rec, t_now)
             if fcd_on and step % fcd_every == 0:
@@ -493,11 +529,13 @@ class Simulation:
             "threads": getattr(self.backend, "threads", 1),
             "bytes_per_vehicle": self.memory_bytes()["per_vehicle"],
             "events_lost": int(getattr(self, "_events_lost", 0)),
+            **(self.drones.health() if self.drones is not None else {}),
         }
 
     # ------------------------------------------------------------------ notebook helpers
     def step(self, n: int = 1) -> int:
         """Advance ``n`` steps without recording (for notebooks and tests); returns steps run."""
+        from .kernels import air_layout as DK
         from .kernels.layout import C_NEV, C_NSUM
 
         done = 0
@@ -509,6 +547,12 @@ class Simulation:
             self.W.cnt[C_NSUM] = 0
             self.W.cnt[C_NEV] = 0
             be.push("W", ("cnt",))
+            left = k
+            while self.drones is not None and left > 0:
+                left -= self.drones.run_steps(left)
+                self.drones.pull("A", ("cnt",))
+                self.drones.A.cnt[DK.AC_NEV] = 0
+                self.drones.push("A", ("cnt",))
         return done
 
     @property

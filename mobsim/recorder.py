@@ -117,6 +117,8 @@ SPECS: dict[str, _Spec] = {
 }
 for _path, _cols in schema.STATIC.items():
     SPECS[_path] = _Spec(_path, _with_dims(_cols, ("row",)), 4096)
+for _path, _cols in schema.DRONE_GROUPS.items():
+    SPECS[_path] = _Spec(_path, _with_dims(_cols, ("row",)), 16384 if _path == "drones/tracks" else 4096)
 
 
 def _check_specs() -> None:
@@ -597,9 +599,10 @@ class HDF5Recorder:
         self._check()
 
     def append(self, group: str, cols: Mapping[str, Any]) -> None:
-        """Append a batch of rows to ``/summary`` or ``/events`` (one 1-D array per schema column)."""
-        if group not in ("summary", "events"):
-            raise ValueError(f"append(): group must be 'summary' or 'events', got {group!r} "
+        """Append a batch of rows to ``/summary``, ``/events`` or a drone table
+        (:data:`schema.DRONE_GROUPS`), one 1-D array per schema column."""
+        if group not in ("summary", "events") and group not in schema.DRONE_GROUPS:
+            raise ValueError(f"append(): group must be 'summary', 'events' or a drone table, got {group!r} "
                              "(use write_trips, append_edgedata or append_fcd for the others)")
         self._require_open("append")
         arrays, n = _prepare(f"/{group}", SPECS[group], cols)

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from . import settings as st
+from .airspace import DRONE_INPUT_KEYS
 from .demand import DEMAND_INPUT_KEYS, TripChecker, load_demand, normalize_config
 from .errors import InputError
 from .network import Network
@@ -96,6 +97,7 @@ class Scenario:
     input_files: ``(absolute path, sha256 hex)`` of every file read.
     description: free text from ``[scenario] description``.
     config: the resolved non-setting sections (scenario, network, vtypes, demand inputs).
+    airspace: the drones' :class:`mobsim.airspace.Airspace` (from ``[drones]``), or None.
     """
 
     name: str
@@ -110,6 +112,7 @@ class Scenario:
     input_files: list[tuple[str, str]] = field(default_factory=list)
     description: str = ""
     config: dict[str, Any] = field(default_factory=dict, repr=False)
+    airspace: Any = None
 
     def with_settings(self, **dotted: Any) -> Scenario:
         """A copy with some settings changed, e.g. ``sc.with_settings(**{"sim.dt": 0.25})`` or
@@ -237,12 +240,21 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
             raise InputError(f"trip id '{clash}' is used by the SUMO demand and by another demand source",
                              source=source, element="[demand]", fix="make trip ids unique across sources")
         trips = sorted(trips + sumo_trips, key=lambda t: (t.depart, t.id))
-    warnings.extend(_window_warnings(trips, settings, source))
+    airspace = None
+    if config["drones"]:
+        from .airspace import load_airspace
+
+        airspace = load_airspace(config["drones"], network, settings, base_dir, source, files)
+        trips_or_flights = bool(trips) or bool(airspace.requests)
+    else:
+        trips_or_flights = bool(trips)
+    warnings.extend(w for w in _window_warnings(trips, settings, source)
+                    if trips_or_flights is False or "has no trips" not in w)
     return Scenario(
         name=config["scenario"]["name"], path=path, base_dir=base_dir, network=network,
         vtypes=vtypes, trips=trips, settings=settings, warnings=warnings,
         resolved_toml=_resolved_toml(config, settings, path), input_files=_hash_files(files),
-        description=config["scenario"].get("description", ""), config=config)
+        description=config["scenario"].get("description", ""), config=config, airspace=airspace)
 
 
 def scenario_from_objects(network: Network, trips: Iterable[Trip],
@@ -300,7 +312,7 @@ def _split_config(cfg: dict, source: str) -> tuple[dict[str, Any], dict[str, Any
                              fix=f"write it as a [{sec}] section")
     config: dict[str, Any] = {"scenario": dict(cfg.get("scenario", {})),
                               "network": dict(cfg.get("network", {})),
-                              "vtypes": list(cfg.get("vtypes", [])), "demand": {}}
+                              "vtypes": list(cfg.get("vtypes", [])), "demand": {}, "drones": {}}
     for key, value in config["scenario"].items():
         if key not in SCENARIO_KEYS:
             raise InputError(f"unknown key{st.suggest(key, SCENARIO_KEYS)}", source=source,
@@ -314,12 +326,16 @@ def _split_config(cfg: dict, source: str) -> tuple[dict[str, Any], dict[str, Any
             dotted = f"{sec}.{key}"
             if sec == "demand" and key in DEMAND_INPUT_KEYS:
                 config["demand"][key] = value
+            elif sec == "drones" and key in DRONE_INPUT_KEYS:
+                config["drones"][key] = value
             elif dotted in st.SETTINGS:
                 values[dotted] = value
             else:
                 known = [k.split(".", 1)[1] for k in st.SETTINGS if k.startswith(sec + ".")]
                 if sec == "demand":
                     known += list(DEMAND_INPUT_KEYS)
+                if sec == "drones":
+                    known += list(DRONE_INPUT_KEYS)
                 raise InputError(f"unknown key{st.suggest(key, known)}", source=source, element=dotted,
                                  fix=f"known keys of [{sec}]: {', '.join(known)} "
                                      "('mobsim settings' explains each)")
@@ -485,6 +501,10 @@ def _resolved_doc(config: dict[str, Any], settings: dict[str, Any]) -> dict[str,
             for name in ("od", "flows"):
                 if dem[name]:
                     table[name] = [{k: v for k, v in t.items() if v is not None} for t in dem[name]]
+        if sec == "drones":
+            if not config.get("drones"):
+                continue
+            table.update(config["drones"])
         doc[sec] = table
     return doc
 

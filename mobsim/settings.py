@@ -163,6 +163,43 @@ SETTINGS: dict[str, Setting] = {
     "output.log_period": Setting(
         300.0, float, "s", "Simulated time between two progress lines in log mode "
         "(mobsim run --progress log, used in batch jobs).", minimum=0.0, min_exclusive=True),
+    # -- drones ----------------------------------------------------------------------------
+    "drones.detection_interval": Setting(
+        1.0, float, "s", "Period of drone conflict detection and resolution (BlueSky asas_dt). "
+        "Rounded to whole steps (at least one).", minimum=0.0, min_exclusive=True),
+    "drones.lookahead": Setting(
+        20.0, float, "s", "Look-ahead time of state-based conflict detection (BlueSky DTLOOK).",
+        minimum=0.0, min_exclusive=True, maximum=600.0),
+    "drones.resolution": Setting(
+        "mvp", str, "", "Conflict resolution: mvp = modified voltage potential in speed and heading, "
+        "mvp3d = also in altitude (within the layers' band), off = detect and record only.",
+        choices=("mvp", "mvp3d", "off")),
+    "drones.resolution_margin": Setting(
+        1.05, float, "1", "Factor on the protected zone that the resolution aims for (BlueSky "
+        "resofach).", minimum=1.0, maximum=2.0),
+    "drones.wind": Setting(
+        [0.0, 0.0], list, "m/s", "Uniform wind [towards east, towards north]; ground velocity = air "
+        "velocity + wind.", length=2, minimum=-40.0, maximum=40.0),
+    "drones.pad_clearance": Setting(
+        10.0, float, "m", "Height at which a departing drone frees its pad for the next one.",
+        minimum=0.0, min_exclusive=True),
+    "drones.terminal_radius": Setting(
+        100.0, float, "m", "Radius of the terminal area around a leg's take-off point and its end: "
+        "cruising drones inside it are sequenced by the vertiport, not separated en route.",
+        minimum=0.0),
+    "drones.drop_height": Setting(
+        15.0, float, "m", "Hover height of a delivery drop at a destination point.", minimum=0.0),
+    "drones.service_time": Setting(
+        30.0, float, "s", "Hover time of a delivery drop at a destination point.", minimum=0.0),
+    "drones.reserve": Setting(
+        0.2, float, "1", "Battery reserve at planning: a flight whose estimated energy times "
+        "(1 + reserve) exceeds the battery is refused.", minimum=0.0, maximum=5.0),
+    "drones.track_period": Setting(
+        5.0, float, "s", "Sampling period of /drones/tracks (positions of airborne drones); 0 = "
+        "no tracks. Rounded to whole steps.", minimum=0.0),
+    "drones.summary_period": Setting(
+        10.0, float, "s", "Period of /drones/summary and /drones/pad_queue rows. Rounded to whole "
+        "steps.", minimum=0.0, min_exclusive=True),
     # -- KPIs ------------------------------------------------------------------------------
     "kpi.interval": Setting(
         900.0, float, "s", "Length of the time bins of per-interval KPIs (by departure time).",
