@@ -29,7 +29,12 @@ What is matched (the mobsim drone benchmark set-up), and how it is expressed in 
 * Conflict detection every 1 s of simulated time (``asas_dt = 1.0``), look-ahead 20 s (``DTLOOK
   20``), state-based detection in C (``CDMETHOD CSTATEBASED``: the same test as ``STATEBASED``,
   an O(n^2) double loop in C++ instead of n x n numpy matrices; ``--cd-method STATEBASED`` selects
-  the numpy one), resolution ``RESO MVP`` (horizontal, heading and speed).
+  the numpy one), resolution ``RESO MVP`` (horizontal, heading and speed). BlueSky 1.1.1's
+  compiled ``kwikqdrdist_matrix`` (``prefer_compiled = True``) returns a wrong bearing matrix (its
+  lower triangle mirrors the upper one instead of adding 180 deg), which makes ``STATEBASED``
+  report wrong pairs; ``STATEBASED`` runs therefore use the Python geo functions. Every run checks
+  BlueSky's pairs at t = 0 against :func:`reference_conflicts` (``initial_conflicts`` and
+  ``initial_conflicts_ref`` in the result).
 * Aircraft type ``M600`` (DJI Matrice 600) of the default OpenAP performance model: a rotorcraft
   with 18 m/s maximum speed, so 15 m/s is not clamped (MVP may still ask for up to 18 m/s).
 * Time step: ``simdt`` 0.5 s by default (mobsim's dt); BlueSky's own default is 0.05 s. The result
@@ -41,7 +46,9 @@ initialisation, navigation-database loading and aircraft creation are outside th
 leaves: BlueSky flies them on, there is no deletion). ``conflicts``/``los`` are the unique pairs
 (a, b) = (b, a) in conflict / in loss of separation at the last detection (``traf.cd.
 confpairs_unique``/``lospairs_unique``); ``*_total`` count the distinct pairs since t = 0.
-``cd_wall_s``/``cr_wall_s`` are the parts of the wall time spent in detection and in resolution.
+``cd_wall_s``/``cr_wall_s`` are the parts of the wall time spent in detection and in resolution
+(MVP's ``resumenav`` looks every resolved pair up with ``traf.id2idx``, which builds a dict of all
+n ids per call: O(n x pairs), the larger share at 2,000+ drones).
 
 BlueSky writes its settings copy, navigation-data cache and output folders into its working
 directory: here a folder under the system temp dir (``mobsim-bluesky-<version>``, kept to reuse
@@ -143,13 +150,40 @@ def make_drones(n: int, seed: int = 1) -> dict[str, np.ndarray]:
             "speed": np.full(n, SPEED_MS)}
 
 
+def reference_conflicts(drones: dict[str, np.ndarray], chunk: int = 512) -> dict[str, int]:
+    """Unique conflict and loss-of-separation pairs of a drone state, by brute force in the local
+    metric frame (straight-line extrapolation, the test of BlueSky's state-based detection): a
+    pair is in conflict if it is on one layer (|dz| < 15 m, level flight) and the horizontal
+    separation drops below 50 m at some time in [0, 20] s (including now); in loss of
+    separation if it is below 50 m now. O(n^2) numpy, about 1 s at 8,000 drones."""
+    x, y, alt = drones["x"], drones["y"], drones["alt"]
+    h = np.radians(drones["hdg"])
+    u, v = drones["speed"] * np.sin(h), drones["speed"] * np.cos(h)
+    n = len(x)
+    r2 = PZ_RADIUS_M * PZ_RADIUS_M
+    conf = los = 0
+    for i0 in range(0, n, chunk):
+        i = np.arange(i0, min(n, i0 + chunk))[:, None]
+        dx, dy = x[None, :] - x[i], y[None, :] - y[i]
+        du, dv = u[None, :] - u[i], v[None, :] - v[i]
+        dv2 = np.maximum(du * du + dv * dv, 1e-12)
+        tcpa = -(dx * du + dy * dv) / dv2
+        dcpa2 = (dx + du * tcpa) ** 2 + (dy + dv * tcpa) ** 2
+        half = np.sqrt(np.maximum(0.0, r2 - dcpa2) / dv2)
+        pair = (np.abs(alt[None, :] - alt[i]) < PZ_HALF_HEIGHT_M) & (np.arange(n)[None, :] > i)
+        conf += int(np.count_nonzero(pair & (dcpa2 < r2) & (tcpa - half <= LOOKAHEAD_S)
+                                     & (tcpa + half > 0.0)))
+        los += int(np.count_nonzero(pair & (dx * dx + dy * dy < r2)))
+    return {"conflicts": conf, "los": los}
+
+
 def _workdir() -> Path:
     wd = Path(tempfile.gettempdir()) / f"mobsim-bluesky-{bluesky_version()}"
     wd.mkdir(parents=True, exist_ok=True)
     return wd
 
 
-def _write_config(path: Path, simdt: float) -> None:
+def _write_config(path: Path, simdt: float, prefer_compiled: bool = True) -> None:
     """BlueSky settings file: its default one plus the benchmark's values (the file is exec'd,
     later assignments win)."""
     from bluesky.pathfinder import resource
@@ -164,7 +198,7 @@ def _write_config(path: Path, simdt: float) -> None:
         f"asas_marh = {RESO_FACTOR!r}",
         f"asas_marv = {RESO_FACTOR!r}",
         "performance_model = 'openap'",
-        "prefer_compiled = True",
+        f"prefer_compiled = {prefer_compiled!r}",
         "enabled_plugins = []",
         "",
     ]))
@@ -192,7 +226,7 @@ def run_in_process(n: int, sim_seconds: float = 60.0, seed: int = 1, simdt: floa
         wd = _workdir()
         with tempfile.TemporaryDirectory(prefix="bluesky-cfg-") as tmp:
             cfg = Path(tmp) / "settings.cfg"
-            _write_config(cfg, simdt)
+            _write_config(cfg, simdt, prefer_compiled=cd_method == "CSTATEBASED")
             bs.init(mode="sim", detached=True, workdir=str(wd), configfile=str(cfg))
         # Only after init: modules read the settings when first imported (bluesky.tools.geo picks
         # its compiled C functions only if settings.prefer_compiled is already set).
@@ -233,6 +267,9 @@ def run_in_process(n: int, sim_seconds: float = 60.0, seed: int = 1, simdt: floa
                     acalt=d["alt"], acspd=vtas2cas(d["speed"], d["alt"]))
         if bs.traf.ntraf != n or np.max(np.abs(bs.traf.tas - SPEED_MS)) > 1e-6:
             raise RuntimeError("BlueSky set-up: aircraft not created at 15 m/s TAS")
+        # Detection on the initial state (untimed), for comparison with the reference count.
+        init_conf, init_los = cd.detect(bs.traf, bs.traf, cd.rpz, cd.hpz, cd.dtlookahead)[:2]
+        init_ref = reference_conflicts(d)
 
         # Time detection and resolution (both run inside traf.update every asas_dt). traf.cd and
         # traf.cr are proxies that keep the selected implementation's bound methods in their
@@ -289,6 +326,10 @@ def run_in_process(n: int, sim_seconds: float = 60.0, seed: int = 1, simdt: floa
         "conflicts_directed": len(cd.confpairs),
         "los": len(cd.lospairs_unique),
         "conflicts_total": len(cd.confpairs_all),
+        "initial_conflicts": len({frozenset(p) for p in init_conf}),
+        "initial_los": len({frozenset(p) for p in init_los}),
+        "initial_conflicts_ref": init_ref["conflicts"],
+        "initial_los_ref": init_ref["los"],
         "los_total": len(cd.lospairs_all),
         "cd_calls": split["cd_calls"],
         "cd_wall_s": split["cd"],
@@ -341,16 +382,16 @@ def run_bluesky(n: int, sim_seconds: float = 60.0, seed: int = 1, simdt: float =
     return json.loads(lines[-1])
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    head = (f"{'n':>6} {'simdt':>6} {'sim s':>6} {'RTF':>7} {'drone-upd/s':>12} {'conflicts':>9} "
-            f"{'los':>4} {'wall s':>7} {'CD s':>7} {'CR s':>7}")
-    out = [head, "-" * len(head)]
-    for r in rows:
-        sim = f"{r['sim_seconds_run']:g}" + ("*" if r["truncated"] else "")
-        out.append(f"{r['n']:>6} {r['simdt']:>6g} {sim:>6} {r['real_time_factor']:>7.2f} "
-                   f"{r['drone_updates_per_s']:>12,.0f} {r['conflicts']:>9} {r['los']:>4} "
-                   f"{r['wall_s']:>7.1f} {r['cd_wall_s']:>7.1f} {r['cr_wall_s']:>7.1f}")
-    return "\n".join(out)
+_HEAD = (f"{'n':>6} {'simdt':>6} {'sim s':>6} {'RTF':>7} {'drone-upd/s':>12} {'conflicts':>9} "
+         f"{'los':>4} {'conf@0':>7} {'ref@0':>7} {'wall s':>7} {'CD s':>7} {'CR s':>7}")
+
+
+def _row(r: dict[str, Any]) -> str:
+    sim = f"{r['sim_seconds_run']:g}" + ("*" if r["truncated"] else "")
+    return (f"{r['n']:>6} {r['simdt']:>6g} {sim:>6} {r['real_time_factor']:>7.2f} "
+            f"{r['drone_updates_per_s']:>12,.0f} {r['conflicts']:>9} {r['los']:>4} "
+            f"{r['initial_conflicts']:>7} {r['initial_conflicts_ref']:>7} "
+            f"{r['wall_s']:>7.1f} {r['cd_wall_s']:>7.1f} {r['cr_wall_s']:>7.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -379,13 +420,16 @@ def main(argv: list[str] | None = None) -> int:
 
     max_wall = 150.0 if args.max_wall is None else args.max_wall
     rows = []
+    print(f"BlueSky {bluesky_version()}, {args.cd_method} + {RESO_METHOD}, {args.seconds:g} s simulated "
+          f"per run, seed {args.seed}")
+    print(_HEAD + "\n" + "-" * len(_HEAD), flush=True)
     for dt in simdts:
         for size in (int(s) for s in args.sizes.split(",")):
             r = run_bluesky(size, args.seconds, args.seed, dt, args.cd_method, max_wall_s=max_wall)
             rows.append(r)
-            print(_table([r]).splitlines()[-1] if len(rows) > 1 else _table([r]), flush=True)
-    print()
-    print(_table(rows))
+            print(_row(r), flush=True)
+    print("conflicts, los: unique pairs at the end; conf@0: BlueSky's pairs at t = 0; ref@0: brute-force"
+          " count at t = 0 (reference_conflicts); CD s, CR s: detection, resolution parts of wall s")
     if any(r["truncated"] for r in rows):
         print(f"* stopped after {max_wall:g} s of wall time; rates over the simulated time run")
     meta = {

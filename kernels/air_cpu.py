@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from .air_detect import build_cells, detect_range, keys_range
+from .air_detect import build_cells, detect_range, gather_range, keys_range
 from .air_flight import move_range, pads_range
 from .air_layout import AC_CONF_NOW, AC_DETECTIONS, AC_LOS_NOW, AC_NEV, AC_STEP, AP_BEGIN, AP_DET_EVERY, AP_DT
 
@@ -37,6 +37,13 @@ def _keys_par(D, A, n):
 
 
 @njit(cache=True, parallel=True)
+def _gather_par(D, A, m):
+    nch = min(N_CHUNKS, m)
+    for c in prange(nch):
+        gather_range(D, A, c * m // nch, (c + 1) * m // nch, 1)
+
+
+@njit(cache=True, parallel=True)
 def _detect_par(D, A, n, t):
     nch = min(N_CHUNKS, n)
     for c in prange(nch):
@@ -51,6 +58,11 @@ def detect_all(D, A, n, t, parallel):
     else:
         keys_range(D, A, 0, n, 1)
     build_cells(D, A, n)
+    m = A.cell_start[A.cell_start.shape[0] - 1]
+    if parallel and m > 0:
+        _gather_par(D, A, m)
+    else:
+        gather_range(D, A, 0, m, 1)
     A.cnt[AC_CONF_NOW] = 0
     A.cnt[AC_LOS_NOW] = 0
     if parallel:

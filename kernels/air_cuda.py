@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from numba import cuda
 
-from .air_detect import detect_range, keys_range
+from .air_detect import detect_range, gather_range, keys_range
 from .air_flight import move_range, pads_range
 from .air_layout import AC_CONF_NOW, AC_DETECTIONS, AC_LOS_NOW, AC_STEP
 
@@ -29,6 +29,12 @@ def k_move(D, A, t):
 def k_keys(D, A):
     """Grid cell of each flight (flights)."""
     keys_range(D, A, cuda.grid(1), D.phase.shape[0], cuda.gridsize(1))
+
+
+@cuda.jit
+def k_gather(D, A, m):
+    """Copy the scanned state into cell order (grid entries)."""
+    gather_range(D, A, cuda.grid(1), m, cuda.gridsize(1))
 
 
 @cuda.jit
@@ -54,8 +60,15 @@ def k_step_end(A):
 
 
 #: Every drone kernel, by name (PTX compile test, benchmark timing).
-KERNELS = {"pads": k_pads, "move": k_move, "keys": k_keys, "detect_begin": k_detect_begin,
-           "detect": k_detect, "step_end": k_step_end}
+KERNELS = {
+    "pads": k_pads,
+    "move": k_move,
+    "keys": k_keys,
+    "gather": k_gather,
+    "detect_begin": k_detect_begin,
+    "detect": k_detect,
+    "step_end": k_step_end,
+}
 
 
 def signatures(D, A) -> dict:
@@ -64,5 +77,12 @@ def signatures(D, A) -> dict:
 
     tD, tA = typeof(D), typeof(A)
     f8 = types.float64
-    return {"pads": (tD, tA, f8), "move": (tD, tA, f8), "keys": (tD, tA), "detect_begin": (tA,),
-            "detect": (tD, tA, f8), "step_end": (tA,)}
+    return {
+        "pads": (tD, tA, f8),
+        "move": (tD, tA, f8),
+        "keys": (tD, tA),
+        "gather": (tD, tA, types.int64),
+        "detect_begin": (tA,),
+        "detect": (tD, tA, f8),
+        "step_end": (tA,),
+    }

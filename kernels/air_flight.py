@@ -110,8 +110,11 @@ def pads_range(D, A, first, stop, stride, t):
             for k in range(A.land0[v], A.land0[v + 1]):
                 i = A.land[k]
                 if D.phase[i] == PH_HOLD and D.pad[i] < 0:
-                    if best < 0 or D.hold_since[i] < D.hold_since[best] or (
-                            D.hold_since[i] == D.hold_since[best] and i < best):
+                    if (
+                        best < 0
+                        or D.hold_since[i] < D.hold_since[best]
+                        or (D.hold_since[i] == D.hold_since[best] and i < best)
+                    ):
                         best = i
             if best < 0:
                 A.vp_nhold[v] = 0
@@ -364,8 +367,9 @@ def move_range(D, A, first, stop, stride, t):
             # vertiport's procedures instead of en-route separation (see .air_detect)
             e = D.wp_end[i] - 1
             rt = A.par[AP_TERMINAL]
-            if ((D.x[i] - D.lx[i]) ** 2 + (D.y[i] - D.ly[i]) ** 2 < rt * rt
-                    or (D.x[i] - A.wx[e]) ** 2 + (D.y[i] - A.wy[e]) ** 2 < rt * rt):
+            if (D.x[i] - D.lx[i]) ** 2 + (D.y[i] - D.ly[i]) ** 2 < rt * rt or (D.x[i] - A.wx[e]) ** 2 + (
+                D.y[i] - A.wy[e]
+            ) ** 2 < rt * rt:
                 if not D.flags[i] & F_TERMINAL:
                     D.flags[i] = (D.flags[i] | F_TERMINAL) & ~F_RESOLVING
             elif D.flags[i] & F_TERMINAL:
@@ -426,8 +430,11 @@ def move_range(D, A, first, stop, stride, t):
                     D.t_deliv[i] = t1 + D.service[i]
                     D.t_ready[i] = t1 + D.service[i]
         # battery: an empty battery forces an emergency landing where the drone is
-        if D.energy[i] >= tab[ty, DT_BAT] and not D.flags[i] & F_DEPLETED and (
-                PH_CLIMB <= D.phase[i] <= PH_HOLD):
+        if (
+            D.energy[i] >= tab[ty, DT_BAT]
+            and not D.flags[i] & F_DEPLETED
+            and (PH_CLIMB <= D.phase[i] <= PH_HOLD)
+        ):
             D.flags[i] |= F_DEPLETED
             if D.phase[i] == PH_HOLD:
                 v = D.origin[i] if D.leg[i] == 1 else D.dest_vp[i]

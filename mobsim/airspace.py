@@ -67,27 +67,40 @@ class DroneType:
     """
 
     id: str = "quad"
-    cruise_speed: float = 15.0     # m/s airspeed
-    max_speed: float = 20.0        # m/s airspeed
-    climb_rate: float = 3.0        # m/s
-    descent_rate: float = 2.0      # m/s
-    accel: float = 2.0             # m/s^2
-    turn_rate: float = 90.0        # deg/s
-    rpz: float = 50.0              # m, protected zone radius
-    hpz: float = 15.0              # m, protected zone half height
-    battery_wh: float = 500.0      # Wh usable
-    mass: float = 5.0              # kg, empty
-    max_payload: float = 2.5       # kg
-    power_hover: float = 800.0     # W
-    power_climb: float = 1000.0    # W
-    power_cruise: float = 700.0    # W
-    power_descent: float = 600.0   # W
+    cruise_speed: float = 15.0  # m/s airspeed
+    max_speed: float = 20.0  # m/s airspeed
+    climb_rate: float = 3.0  # m/s
+    descent_rate: float = 2.0  # m/s
+    accel: float = 2.0  # m/s^2
+    turn_rate: float = 90.0  # deg/s
+    rpz: float = 50.0  # m, protected zone radius
+    hpz: float = 15.0  # m, protected zone half height
+    battery_wh: float = 500.0  # Wh usable
+    mass: float = 5.0  # kg, empty
+    max_payload: float = 2.5  # kg
+    power_hover: float = 800.0  # W
+    power_climb: float = 1000.0  # W
+    power_cruise: float = 700.0  # W
+    power_descent: float = 600.0  # W
 
     def row(self) -> list[float]:
         """The kernels' type-table row (:mod:`mobsim.kernels.air_layout` ``DT_*`` order)."""
-        return [self.cruise_speed, self.max_speed, self.climb_rate, self.descent_rate, self.accel,
-                math.radians(self.turn_rate), self.rpz, self.hpz, self.battery_wh, self.power_hover,
-                self.power_climb, self.power_cruise, self.power_descent, self.mass]
+        return [
+            self.cruise_speed,
+            self.max_speed,
+            self.climb_rate,
+            self.descent_rate,
+            self.accel,
+            math.radians(self.turn_rate),
+            self.rpz,
+            self.hpz,
+            self.battery_wh,
+            self.power_hover,
+            self.power_climb,
+            self.power_cruise,
+            self.power_descent,
+            self.mass,
+        ]
 
     def power_factor(self, payload: float) -> float:
         """Power scale (1) of a payload (kg)."""
@@ -132,7 +145,11 @@ class Layer:
 
 @dataclass
 class Geofence:
-    """A no-fly zone: polygon (m), altitude band ``[bottom, top)`` (m), time window ``[begin, end)`` (s)."""
+    """A no-fly zone: polygon (m), altitude band ``[bottom, top)`` (m), time window ``[begin, end)`` (s).
+
+    ``known = false`` makes it a pop-up geofence that flight planning does not know about (issued
+    at short notice): planned routes may cross it, and drones that enter it are recorded as
+    violations."""
 
     id: str
     polygon: np.ndarray
@@ -140,6 +157,7 @@ class Geofence:
     top: float = 1e9
     begin: float = 0.0
     end: float = math.inf
+    known: bool = True
 
     def active(self, t0: float, t1: float) -> bool:
         """Active at some time in ``[t0, t1]``."""
@@ -172,8 +190,8 @@ class Airspace:
     layers: list[Layer]
     geofences: list[Geofence]
     requests: list[FlightRequest]
-    corridor_xy: np.ndarray          # (n, 2) corridor node positions (m)
-    corridor_edges: np.ndarray       # (m, 2) undirected edges (node indices)
+    corridor_xy: np.ndarray  # (n, 2) corridor node positions (m)
+    corridor_edges: np.ndarray  # (m, 2) undirected edges (node indices)
     corridor_source: str = "roads"
     config: dict[str, Any] = field(default_factory=dict)
 
@@ -192,18 +210,30 @@ def _err(msg: str, source: str, element: str, fix: str) -> InputError:
     return InputError(msg, source=source, element=element, fix=fix)
 
 
-def _num(table: dict, key: str, default: Any, source: str, element: str, minimum: float | None = None,
-         positive: bool = False) -> float:
+def _num(
+    table: dict,
+    key: str,
+    default: Any,
+    source: str,
+    element: str,
+    minimum: float | None = None,
+    positive: bool = False,
+) -> float:
     v = table.get(key, default)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
-        raise _err(f"'{key}' must be a finite number, got {v!r}", source, f"{element}.{key}",
-                   f"write {key} = <number>")
+        raise _err(
+            f"'{key}' must be a finite number, got {v!r}",
+            source,
+            f"{element}.{key}",
+            f"write {key} = <number>",
+        )
     v = float(v)
     if positive and v <= 0:
         raise _err(f"'{key}' must be > 0, got {v}", source, f"{element}.{key}", f"give {key} > 0")
     if minimum is not None and v < minimum:
-        raise _err(f"'{key}' must be >= {minimum}, got {v}", source, f"{element}.{key}",
-                   f"give {key} >= {minimum}")
+        raise _err(
+            f"'{key}' must be >= {minimum}, got {v}", source, f"{element}.{key}", f"give {key} >= {minimum}"
+        )
     return v
 
 
@@ -214,8 +244,12 @@ def _keys(table: Any, allowed: tuple[str, ...], source: str, element: str) -> di
         raise _err(f"must be a table, got {table!r}", source, element, "write it as a TOML table")
     for k in table:
         if k not in allowed:
-            raise _err(f"unknown key{suggest(k, allowed)}", source, f"{element}.{k}",
-                       f"known keys: {', '.join(allowed)}")
+            raise _err(
+                f"unknown key{suggest(k, allowed)}",
+                source,
+                f"{element}.{k}",
+                f"known keys: {', '.join(allowed)}",
+            )
     return table
 
 
@@ -234,8 +268,12 @@ def _table_list(cfg: dict, key: str, source: str) -> list[dict]:
     if isinstance(v, dict):
         v = [v]
     if not isinstance(v, list) or not all(isinstance(t, dict) for t in v):
-        raise _err(f"drones.{key} must be an array of tables", source, f"drones.{key}",
-                   f"write each as a [[drones.{key}]] table")
+        raise _err(
+            f"drones.{key} must be an array of tables",
+            source,
+            f"drones.{key}",
+            f"write each as a [[drones.{key}]] table",
+        )
     return v
 
 
@@ -250,12 +288,23 @@ def _types(cfg: dict, source: str) -> list[DroneType]:
         el = f"drone type '{tid}'"
         vals: dict[str, Any] = {"id": tid}
         for name in names[1:]:
-            vals[name] = _num(t, name, getattr(DroneType, name), source, el,
-                              minimum=0.0, positive=name not in ("max_payload",))
+            vals[name] = _num(
+                t,
+                name,
+                getattr(DroneType, name),
+                source,
+                el,
+                minimum=0.0,
+                positive=name not in ("max_payload",),
+            )
         dt = DroneType(**vals)
         if dt.max_speed < dt.cruise_speed:
-            raise _err(f"max_speed {dt.max_speed} m/s is below cruise_speed {dt.cruise_speed} m/s", source,
-                       f"{el}.max_speed", "give max_speed >= cruise_speed")
+            raise _err(
+                f"max_speed {dt.max_speed} m/s is below cruise_speed {dt.cruise_speed} m/s",
+                source,
+                f"{el}.max_speed",
+                "give max_speed >= cruise_speed",
+            )
         out.append(dt)
     return out or [DroneType()]
 
@@ -263,8 +312,12 @@ def _types(cfg: dict, source: str) -> list[DroneType]:
 def _vertiports(cfg: dict, network: Any, source: str) -> list[Vertiport]:
     tables = _table_list(cfg, "vertiports", source)
     if not tables:
-        raise _err("no vertiport: drones need at least one", source, "[[drones.vertiports]]",
-                   'add [[drones.vertiports]] with id, node = "<node id>" (or x, y) and pads')
+        raise _err(
+            "no vertiport: drones need at least one",
+            source,
+            "[[drones.vertiports]]",
+            'add [[drones.vertiports]] with id, node = "<node id>" (or x, y) and pads',
+        )
     nodes = {n.id: n for n in network.nodes} if network is not None else {}
     out: list[Vertiport] = []
     seen: set[str] = set()
@@ -278,8 +331,12 @@ def _vertiports(cfg: dict, network: Any, source: str) -> list[Vertiport]:
                 raise _err("give either node or x and y, not both", source, el, "remove one of them")
             node = nodes.get(str(t["node"]))
             if node is None:
-                raise _err(f"node '{t['node']}' is not in the network", source, f"{el}.node",
-                           "use a node id of the network (mobsim validate lists the network)")
+                raise _err(
+                    f"node '{t['node']}' is not in the network",
+                    source,
+                    f"{el}.node",
+                    "use a node id of the network (mobsim validate lists the network)",
+                )
             x, y = float(node.x), float(node.y)
         elif "x" in t and "y" in t:
             x, y = _num(t, "x", 0, source, el), _num(t, "y", 0, source, el)
@@ -287,17 +344,29 @@ def _vertiports(cfg: dict, network: Any, source: str) -> list[Vertiport]:
             raise _err("no position", source, el, 'give node = "<node id>" or x and y (m)')
         pads = t.get("pads", 1)
         if isinstance(pads, bool) or not isinstance(pads, int) or pads < 1:
-            raise _err(f"pads must be an integer >= 1, got {pads!r}", source, f"{el}.pads", "give pads = 1 or more")
-        out.append(Vertiport(vid, x, y, pads, _num(t, "turnaround", 60.0, source, el, minimum=0.0),
-                             _num(t, "charge_power", 0.0, source, el, minimum=0.0)))
+            raise _err(
+                f"pads must be an integer >= 1, got {pads!r}", source, f"{el}.pads", "give pads = 1 or more"
+            )
+        out.append(
+            Vertiport(
+                vid,
+                x,
+                y,
+                pads,
+                _num(t, "turnaround", 60.0, source, el, minimum=0.0),
+                _num(t, "charge_power", 0.0, source, el, minimum=0.0),
+            )
+        )
     return out
 
 
 def _layers(cfg: dict, source: str) -> list[Layer]:
     tables = _table_list(cfg, "layers", source)
     if not tables:
-        return [Layer("eastbound", 60.0, 75.0, "cruise", (0.0, 180.0)),
-                Layer("westbound", 75.0, 90.0, "cruise", (180.0, 360.0))]
+        return [
+            Layer("eastbound", 60.0, 75.0, "cruise", (0.0, 180.0)),
+            Layer("westbound", 75.0, 90.0, "cruise", (180.0, 360.0)),
+        ]
     out: list[Layer] = []
     seen: set[str] = set()
     for k, t in enumerate(tables):
@@ -308,29 +377,53 @@ def _layers(cfg: dict, source: str) -> list[Layer]:
         bottom = _num(t, "bottom", None, source, el, minimum=0.0)
         top = _num(t, "top", None, source, el)
         if top <= bottom:
-            raise _err(f"top {top} m is not above bottom {bottom} m", source, f"{el}.top", "give top > bottom")
+            raise _err(
+                f"top {top} m is not above bottom {bottom} m", source, f"{el}.top", "give top > bottom"
+            )
         use = t.get("use", "cruise")
         if use not in ("cruise", "climb"):
-            raise _err(f"use must be \"cruise\" or \"climb\", got {use!r}", source, f"{el}.use",
-                       'write use = "cruise" (assigned by track) or "climb" (kept for vertical traffic)')
+            raise _err(
+                f'use must be "cruise" or "climb", got {use!r}',
+                source,
+                f"{el}.use",
+                'write use = "cruise" (assigned by track) or "climb" (kept for vertical traffic)',
+            )
         h = t.get("headings", [0.0, 360.0])
-        if (not isinstance(h, list) or len(h) != 2 or not all(isinstance(a, (int, float)) for a in h)
-                or not all(0 <= a <= 360 for a in h)):
-            raise _err(f"headings must be [from, to] in degrees 0..360, got {h!r}", source, f"{el}.headings",
-                       "write headings = [0, 180] (tracks from 0 up to 180 degrees)")
+        if (
+            not isinstance(h, list)
+            or len(h) != 2
+            or not all(isinstance(a, (int, float)) for a in h)
+            or not all(0 <= a <= 360 for a in h)
+        ):
+            raise _err(
+                f"headings must be [from, to] in degrees 0..360, got {h!r}",
+                source,
+                f"{el}.headings",
+                "write headings = [0, 180] (tracks from 0 up to 180 degrees)",
+            )
         out.append(Layer(name, bottom, top, use, (float(h[0]), float(h[1]))))
     srt = sorted(out, key=lambda a: a.bottom)
-    for a, b in zip(srt, srt[1:]):
+    for a, b in zip(srt, srt[1:], strict=False):
         if b.bottom < a.top:
-            raise _err(f"layers '{a.name}' and '{b.name}' overlap ({a.bottom}-{a.top} m and {b.bottom}-{b.top} m)",
-                       source, f"layer '{b.name}'", "give layers disjoint altitude bands")
+            raise _err(
+                f"layers '{a.name}' and '{b.name}' overlap ({a.bottom}-{a.top} m and {b.bottom}-{b.top} m)",
+                source,
+                f"layer '{b.name}'",
+                "give layers disjoint altitude bands",
+            )
     cruise = [a for a in out if a.use == "cruise"]
     if not cruise:
-        raise _err("no cruise layer", source, "[[drones.layers]]", 'give at least one layer with use = "cruise"')
+        raise _err(
+            "no cruise layer", source, "[[drones.layers]]", 'give at least one layer with use = "cruise"'
+        )
     for deg in range(360):
         if not any(a.takes(deg + 0.5) for a in cruise):
-            raise _err(f"no cruise layer takes tracks near {deg + 0.5} degrees", source, "[[drones.layers]]",
-                       "make the cruise layers' headings cover 0..360 degrees")
+            raise _err(
+                f"no cruise layer takes tracks near {deg + 0.5} degrees",
+                source,
+                "[[drones.layers]]",
+                "make the cruise layers' headings cover 0..360 degrees",
+            )
     return out
 
 
@@ -339,11 +432,15 @@ def _geofences(cfg: dict, source: str) -> list[Geofence]:
     seen: set[str] = set()
     tables = _table_list(cfg, "geofences", source)
     if len(tables) > MAX_GEOFENCES:
-        raise _err(f"{len(tables)} geofences; at most {MAX_GEOFENCES} are supported", source, "[[drones.geofences]]",
-                   "merge neighbouring geofences into one polygon")
+        raise _err(
+            f"{len(tables)} geofences; at most {MAX_GEOFENCES} are supported",
+            source,
+            "[[drones.geofences]]",
+            "merge neighbouring geofences into one polygon",
+        )
     for k, t in enumerate(tables):
         el = f"[[drones.geofences]] #{k + 1}"
-        _keys(t, ("id", "polygon", "bottom", "top", "begin", "end"), source, el)
+        _keys(t, ("id", "polygon", "bottom", "top", "begin", "end", "known"), source, el)
         gid = _id(t, source, el, seen)
         el = f"geofence '{gid}'"
         poly = t.get("polygon")
@@ -352,49 +449,77 @@ def _geofences(cfg: dict, source: str) -> list[Geofence]:
         except (TypeError, ValueError):
             arr = np.zeros((0,))
         if arr.ndim != 2 or arr.shape[1] != 2 or len(arr) < 3 or not np.isfinite(arr).all():
-            raise _err(f"polygon must be a list of at least 3 [x, y] points (m), got {poly!r}", source,
-                       f"{el}.polygon", "write polygon = [[x1, y1], [x2, y2], [x3, y3], ...]")
+            raise _err(
+                f"polygon must be a list of at least 3 [x, y] points (m), got {poly!r}",
+                source,
+                f"{el}.polygon",
+                "write polygon = [[x1, y1], [x2, y2], [x3, y3], ...]",
+            )
         if len(arr) > 3 and np.allclose(arr[0], arr[-1]):
             arr = arr[:-1]
-        area = 0.5 * abs(np.dot(arr[:, 0], np.roll(arr[:, 1], -1)) - np.dot(arr[:, 1], np.roll(arr[:, 0], -1)))
+        area = 0.5 * abs(
+            np.dot(arr[:, 0], np.roll(arr[:, 1], -1)) - np.dot(arr[:, 1], np.roll(arr[:, 0], -1))
+        )
         if area <= 0:
-            raise _err("polygon has zero area", source, f"{el}.polygon", "give at least 3 points not on one line")
+            raise _err(
+                "polygon has zero area", source, f"{el}.polygon", "give at least 3 points not on one line"
+            )
         bottom = _num(t, "bottom", 0.0, source, el, minimum=0.0)
         top = _num(t, "top", 1e9, source, el)
         if top <= bottom:
-            raise _err(f"top {top} m is not above bottom {bottom} m", source, f"{el}.top", "give top > bottom")
+            raise _err(
+                f"top {top} m is not above bottom {bottom} m", source, f"{el}.top", "give top > bottom"
+            )
         begin = _num(t, "begin", 0.0, source, el, minimum=0.0)
         end = float(t["end"]) if "end" in t else math.inf
         if "end" in t:
             end = _num(t, "end", None, source, el)
             if end <= begin:
-                raise _err(f"end {end} s is not after begin {begin} s", source, f"{el}.end", "give end > begin")
-        out.append(Geofence(gid, arr, bottom, top, begin, end))
+                raise _err(
+                    f"end {end} s is not after begin {begin} s", source, f"{el}.end", "give end > begin"
+                )
+        known = t.get("known", True)
+        if not isinstance(known, bool):
+            raise _err(f"known must be true or false, got {known!r}", source, f"{el}.known",
+                       "write known = false for a pop-up geofence that planning does not know")
+        out.append(Geofence(gid, arr, bottom, top, begin, end, known))
     return out
 
 
-def _corridors(cfg: dict, network: Any, base_dir: Path, source: str,
-               files: list[Path]) -> tuple[np.ndarray, np.ndarray, str]:
+def _corridors(
+    cfg: dict, network: Any, base_dir: Path, source: str, files: list[Path]
+) -> tuple[np.ndarray, np.ndarray, str]:
     c = cfg.get("corridors")
     if c is None:
         if network is None:
-            raise _err("no road network to follow and no [drones.corridors]", source, "[drones.corridors]",
-                       "give nodes and edges files")
+            raise _err(
+                "no road network to follow and no [drones.corridors]",
+                source,
+                "[drones.corridors]",
+                "give nodes and edges files",
+            )
         idx = {n.id: k for k, n in enumerate(network.nodes)}
         xy = np.array([[n.x, n.y] for n in network.nodes], np.float64).reshape(-1, 2)
-        pairs = {tuple(sorted((idx[lk.from_node], idx[lk.to_node]))) for lk in network.links
-                 if lk.from_node != lk.to_node}
+        pairs = {
+            tuple(sorted((idx[lk.from_node], idx[lk.to_node])))
+            for lk in network.links
+            if lk.from_node != lk.to_node
+        }
         edges = np.array(sorted(pairs), np.int64).reshape(-1, 2)
         return xy, edges, "roads"
     _keys(c, ("nodes", "edges"), source, "[drones.corridors]")
     paths = {}
     for key in ("nodes", "edges"):
         if key not in c:
-            raise _err(f"missing '{key}'", source, f"drones.corridors.{key}",
-                       f'give {key} = "air_{key}.csv"')
+            raise _err(f"missing '{key}'", source, f"drones.corridors.{key}", f'give {key} = "air_{key}.csv"')
         p = base_dir / str(c[key])
         if not p.is_file():
-            raise _err("file not found", str(p), f"drones.corridors.{key}", "check the path (relative to the scenario)")
+            raise _err(
+                "file not found",
+                str(p),
+                f"drones.corridors.{key}",
+                "check the path (relative to the scenario)",
+            )
         files.append(p)
         paths[key] = p
     with open(paths["nodes"], newline="") as f:
@@ -406,15 +531,23 @@ def _corridors(cfg: dict, network: Any, base_dir: Path, source: str,
             idx[r["id"]] = len(xy)
             xy.append([float(r["x"]), float(r["y"])])
         except (KeyError, TypeError, ValueError):
-            raise _err(f"row {k + 2} needs id, x, y (numbers)", str(paths["nodes"]), f"row {k + 2}",
-                       "write the header id,x,y and one node per row") from None
+            raise _err(
+                f"row {k + 2} needs id, x, y (numbers)",
+                str(paths["nodes"]),
+                f"row {k + 2}",
+                "write the header id,x,y and one node per row",
+            ) from None
     edges = set()
     with open(paths["edges"], newline="") as f:
         for k, r in enumerate(csv.DictReader(f)):
             a, b = r.get("from"), r.get("to")
             if a not in idx or b not in idx:
-                raise _err(f"row {k + 2}: node {a if a not in idx else b!r} is not in {paths['nodes'].name}",
-                           str(paths["edges"]), f"row {k + 2}", "use node ids of the corridor nodes file")
+                raise _err(
+                    f"row {k + 2}: node {a if a not in idx else b!r} is not in {paths['nodes'].name}",
+                    str(paths["edges"]),
+                    f"row {k + 2}",
+                    "use node ids of the corridor nodes file",
+                )
             if a != b:
                 edges.add(tuple(sorted((idx[a], idx[b]))))
     if not edges:
@@ -422,8 +555,9 @@ def _corridors(cfg: dict, network: Any, base_dir: Path, source: str,
     return np.array(xy, np.float64), np.array(sorted(edges), np.int64), str(paths["nodes"])
 
 
-def _request(row: dict, k: int, where: str, vp: dict[str, Vertiport], types: dict[str, DroneType],
-             default_type: str) -> FlightRequest:
+def _request(
+    row: dict, k: int, where: str, vp: dict[str, Vertiport], types: dict[str, DroneType], default_type: str
+) -> FlightRequest:
     el = f"flight '{row.get('id', f'row {k}')}'"
 
     def bad(msg: str, fix: str) -> InputError:
@@ -444,13 +578,17 @@ def _request(row: dict, k: int, where: str, vp: dict[str, Vertiport], types: dic
     dest = str(row.get("destination") or "").strip()
     if dest:
         if dest not in vp:
-            raise bad(f"destination '{dest}' is not a vertiport", f"use one of {sorted(vp)}, or dest_x and dest_y")
+            raise bad(
+                f"destination '{dest}' is not a vertiport", f"use one of {sorted(vp)}, or dest_x and dest_y"
+            )
         dx, dy, dvp = vp[dest].x, vp[dest].y, dest
     else:
         try:
             dx, dy = float(row.get("dest_x", "")), float(row.get("dest_y", ""))
         except ValueError:
-            raise bad("no destination", "give destination (a vertiport id) or dest_x and dest_y (m)") from None
+            raise bad(
+                "no destination", "give destination (a vertiport id) or dest_x and dest_y (m)"
+            ) from None
         dvp = None
     dtype = str(row.get("type") or default_type).strip()
     if dtype not in types:
@@ -460,8 +598,10 @@ def _request(row: dict, k: int, where: str, vp: dict[str, Vertiport], types: dic
     except ValueError:
         raise bad(f"payload {row.get('payload')!r} is not a number", "give payload in kg") from None
     if payload < 0 or payload > types[dtype].max_payload:
-        raise bad(f"payload {payload} kg is outside 0..{types[dtype].max_payload} kg of type '{dtype}'",
-                  "lower the payload or raise the type's max_payload")
+        raise bad(
+            f"payload {payload} kg is outside 0..{types[dtype].max_payload} kg of type '{dtype}'",
+            "lower the payload or raise the type's max_payload",
+        )
     mission = str(row.get("mission") or "delivery").strip()
     if mission not in MISSIONS:
         raise bad(f"mission '{mission}' is unknown", f"use one of {sorted(MISSIONS)}")
@@ -483,8 +623,15 @@ def _request(row: dict, k: int, where: str, vp: dict[str, Vertiport], types: dic
     return FlightRequest(fid, depart, origin, dvp, dx, dy, payload, dtype, mission, returns)
 
 
-def _requests(cfg: dict, vps: list[Vertiport], types: list[DroneType], settings: dict, base_dir: Path,
-              source: str, files: list[Path]) -> list[FlightRequest]:
+def _requests(
+    cfg: dict,
+    vps: list[Vertiport],
+    types: list[DroneType],
+    settings: dict,
+    base_dir: Path,
+    source: str,
+    files: list[Path],
+) -> list[FlightRequest]:
     vp = {v.id: v for v in vps}
     ty = {t.id: t for t in types}
     default_type = types[0].id
@@ -496,24 +643,48 @@ def _requests(cfg: dict, vps: list[Vertiport], types: list[DroneType], settings:
             raise _err("missing 'file'", source, "drones.requests.file", 'give file = "flights.csv"')
         p = base_dir / str(req["file"])
         if not p.is_file():
-            raise _err("file not found", str(p), "drones.requests.file", "check the path (relative to the scenario)")
+            raise _err(
+                "file not found", str(p), "drones.requests.file", "check the path (relative to the scenario)"
+            )
         files.append(p)
         with open(p, newline="") as f:
             reader = csv.DictReader(f)
             need = {"id", "depart", "origin"}
             if not need <= set(reader.fieldnames or ()):
-                raise _err(f"header needs {sorted(need)} and destination or dest_x,dest_y; got {reader.fieldnames}",
-                           str(p), "header", "write id,depart,origin,destination,payload,type,mission,returns")
+                raise _err(
+                    f"header needs {sorted(need)} and destination or dest_x,dest_y; got {reader.fieldnames}",
+                    str(p),
+                    "header",
+                    "write id,depart,origin,destination,payload,type,mission,returns",
+                )
             for k, row in enumerate(reader):
                 out.append(_request(row, k + 2, str(p), vp, ty, default_type))
     rng_seed = int(settings.get("sim.seed", 42))
     for k, g in enumerate(_table_list(cfg, "generate", source)):
         el = f"[[drones.generate]] #{k + 1}"
-        _keys(g, ("depot", "per_hour", "begin", "end", "radius", "min_radius", "payload", "type", "mission",
-                  "id_prefix", "destinations"), source, el)
+        _keys(
+            g,
+            (
+                "depot",
+                "per_hour",
+                "begin",
+                "end",
+                "radius",
+                "min_radius",
+                "payload",
+                "type",
+                "mission",
+                "id_prefix",
+                "destinations",
+            ),
+            source,
+            el,
+        )
         depot = g.get("depot")
         if depot not in vp:
-            raise _err(f"depot {depot!r} is not a vertiport", source, f"{el}.depot", f"use one of {sorted(vp)}")
+            raise _err(
+                f"depot {depot!r} is not a vertiport", source, f"{el}.depot", f"use one of {sorted(vp)}"
+            )
         rate = _num(g, "per_hour", None, source, el, positive=True)
         begin = _num(g, "begin", settings.get("sim.begin", 0.0), source, el, minimum=0.0)
         end = _num(g, "end", settings.get("sim.end", 3600.0), source, el)
@@ -525,8 +696,12 @@ def _requests(cfg: dict, vps: list[Vertiport], types: list[DroneType], settings:
         prefix = str(g.get("id_prefix", f"{depot}_{k}_"))
         dests = g.get("destinations", [])
         if not isinstance(dests, list) or any(d not in vp or d == depot for d in dests):
-            raise _err(f"destinations must be a list of other vertiport ids, got {dests!r}", source,
-                       f"{el}.destinations", f"use ids of {sorted(vp)} other than the depot")
+            raise _err(
+                f"destinations must be a list of other vertiport ids, got {dests!r}",
+                source,
+                f"{el}.destinations",
+                f"use ids of {sorted(vp)} other than the depot",
+            )
         rng = np.random.default_rng([rng_seed, 0xD0, k])
         t = begin
         n = 0
@@ -534,9 +709,14 @@ def _requests(cfg: dict, vps: list[Vertiport], types: list[DroneType], settings:
             t += rng.exponential(3600.0 / rate)
             if t >= end:
                 break
-            row: dict[str, Any] = {"id": f"{prefix}{n}", "depart": round(t, 3), "origin": depot,
-                                   "payload": payload, "type": g.get("type", default_type),
-                                   "mission": g.get("mission", "delivery")}
+            row: dict[str, Any] = {
+                "id": f"{prefix}{n}",
+                "depart": round(t, 3),
+                "origin": depot,
+                "payload": payload,
+                "type": g.get("type", default_type),
+                "mission": g.get("mission", "delivery"),
+            }
             if dests:
                 row["destination"] = dests[int(rng.integers(len(dests)))]
             else:
@@ -549,14 +729,17 @@ def _requests(cfg: dict, vps: list[Vertiport], types: list[DroneType], settings:
     seen: set[str] = set()
     for r in out:
         if r.id in seen:
-            raise _err(f"flight id '{r.id}' is used twice", source, f"flight '{r.id}'", "make flight ids unique")
+            raise _err(
+                f"flight id '{r.id}' is used twice", source, f"flight '{r.id}'", "make flight ids unique"
+            )
         seen.add(r.id)
     out.sort(key=lambda r: (r.depart, r.id))
     return out
 
 
-def load_airspace(cfg: dict, network: Any, settings: dict, base_dir: Path, source: str,
-                  files: list[Path]) -> Airspace:
+def load_airspace(
+    cfg: dict, network: Any, settings: dict, base_dir: Path, source: str, files: list[Path]
+) -> Airspace:
     """Build and validate the :class:`Airspace` of a scenario's ``[drones]`` input tables."""
     types = _types(cfg, source)
     vps = _vertiports(cfg, network, source)
@@ -567,8 +750,12 @@ def load_airspace(cfg: dict, network: Any, settings: dict, base_dir: Path, sourc
             from .flights import points_in_polygon
 
             if g.bottom <= 0.0 and points_in_polygon(np.array([[v.x, v.y]]), g.polygon)[0]:
-                raise _err(f"vertiport '{v.id}' lies inside geofence '{g.id}'", source, f"vertiport '{v.id}'",
-                           "move the vertiport or the geofence (drones take off there)")
+                raise _err(
+                    f"vertiport '{v.id}' lies inside geofence '{g.id}'",
+                    source,
+                    f"vertiport '{v.id}'",
+                    "move the vertiport or the geofence (drones take off there)",
+                )
     xy, edges, csrc = _corridors(cfg, network, base_dir, source, files)
     reqs = _requests(cfg, vps, types, settings, base_dir, source, files)
     return Airspace(types, vps, layers, fences, reqs, xy, edges, csrc, config=dict(cfg))

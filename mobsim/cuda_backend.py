@@ -141,11 +141,14 @@ class CUDABackend:
 
     def _launch(self, kern: Any, n: int, *args: Any) -> None:
         if n > 0:
+            # the simulator runs every thread as a Python thread: no more threads than items there
+            tpb = min(self.tpb, n) if self.simulated else self.tpb
+            blocks = (n + tpb - 1) // tpb
             if self.profile is None:
-                kern[self._blocks(n), self.tpb](*args)
+                kern[blocks, tpb](*args)
             else:
                 with self._timed(kern.py_func.__name__[2:]):
-                    kern[self._blocks(n), self.tpb](*args)
+                    kern[blocks, tpb](*args)
 
     def _timed(self, name: str) -> Any:
         """Context manager that records the GPU time of what it wraps under ``name``."""

@@ -22,8 +22,13 @@ DRONE_FIELDS: tuple[Field, ...] = (
     Field("leg", "int8", "1", "0 outbound, 1 return"),
     Field("dtype", "int32", "1", "drone-type index"),
     Field("prio", "int8", "1", "resolution priority: 2 emergency, 1 delivery or taxi, 0 return leg"),
-    Field("flags", "int8", "1", "bit 0 returns, bit 1 destination is a vertiport, bit 2 depleted, "
-          "bit 3 resolving, bit 4 in a terminal area"),
+    Field(
+        "flags",
+        "int8",
+        "1",
+        "bit 0 returns, bit 1 destination is a vertiport, bit 2 depleted, "
+        "bit 3 resolving, bit 4 in a terminal area",
+    ),
     Field("x", "float64", "m", "east position"),
     Field("y", "float64", "m", "north position"),
     Field("z", "float64", "m", "altitude above ground"),
@@ -82,15 +87,53 @@ SLOT_FIELDS: tuple[Field, ...] = (
 
 DroneState = namedtuple("DroneState", [f.name for f in DRONE_FIELDS + SLOT_FIELDS])
 
-AirArrays = namedtuple("AirArrays", [
-    "tab", "par", "cnt",
-    "vp_x", "vp_y", "vp_pad0", "pad_free", "vp_turn", "vp_charge",
-    "dep0", "dep", "dep_next", "land0", "land", "vp_nhold",
-    "wx", "wy",
-    "gf_v0", "gf_x", "gf_y", "gf_zlo", "gf_zhi", "gf_t0", "gf_t1", "gf_bb",
-    "cell_start", "cell_items", "cell_cnt",
-    "ev_kind", "ev_a", "ev_b", "ev_t0", "ev_t1", "ev_val",
-])
+AirArrays = namedtuple(
+    "AirArrays",
+    [
+        "tab",
+        "par",
+        "cnt",
+        "vp_x",
+        "vp_y",
+        "vp_pad0",
+        "pad_free",
+        "vp_turn",
+        "vp_charge",
+        "dep0",
+        "dep",
+        "dep_next",
+        "land0",
+        "land",
+        "vp_nhold",
+        "wx",
+        "wy",
+        "gf_v0",
+        "gf_x",
+        "gf_y",
+        "gf_zlo",
+        "gf_zhi",
+        "gf_t0",
+        "gf_t1",
+        "gf_bb",
+        "cell_start",
+        "cell_items",
+        "cell_cnt",
+        "g_x",
+        "g_y",
+        "g_z",
+        "g_vx",
+        "g_vy",
+        "g_vz",
+        "g_r",
+        "g_h",
+        "ev_kind",
+        "ev_a",
+        "ev_b",
+        "ev_t0",
+        "ev_t1",
+        "ev_val",
+    ],
+)
 
 
 def allocate_drones(n: int, xp: Any = np) -> Any:

@@ -31,7 +31,9 @@ EVENT_CAP_MIN = 1 << 14
 EVENT_CAP_MAX = 1 << 20
 
 
-def grid_geometry(xmin: float, ymin: float, xmax: float, ymax: float, reach: float) -> tuple[float, float, float, int, int]:
+def grid_geometry(
+    xmin: float, ymin: float, xmax: float, ymax: float, reach: float
+) -> tuple[float, float, float, int, int]:
     """(x0, y0, cell, nx, ny) of a grid over the box with cells of at least ``reach`` m."""
     w = max(xmax - xmin, 1.0)
     h = max(ymax - ymin, 1.0)
@@ -41,23 +43,56 @@ def grid_geometry(xmin: float, ymin: float, xmax: float, ymax: float, reach: flo
     return xmin, ymin, cell, int(math.ceil(w / cell)) + 1, int(math.ceil(h / cell)) + 1
 
 
-def build_air_arrays(n: int, tab: np.ndarray, par: np.ndarray, vp: dict[str, np.ndarray],
-                     dep: tuple[np.ndarray, np.ndarray], land: tuple[np.ndarray, np.ndarray],
-                     wx: np.ndarray, wy: np.ndarray, gf: dict[str, np.ndarray], ev_cap: int) -> AirArrays:
+def build_air_arrays(
+    n: int,
+    tab: np.ndarray,
+    par: np.ndarray,
+    vp: dict[str, np.ndarray],
+    dep: tuple[np.ndarray, np.ndarray],
+    land: tuple[np.ndarray, np.ndarray],
+    wx: np.ndarray,
+    wy: np.ndarray,
+    gf: dict[str, np.ndarray],
+    ev_cap: int,
+) -> AirArrays:
     """The :data:`AirArrays` of a drone run (host numpy arrays)."""
     ncell = int(par[K.AP_NX]) * int(par[K.AP_NY])
     return AirArrays(
-        tab=np.ascontiguousarray(tab, np.float64), par=par, cnt=np.zeros(K.N_ACNT, np.int64),
-        vp_x=vp["x"], vp_y=vp["y"], vp_pad0=vp["pad0"], pad_free=vp["pad_free"], vp_turn=vp["turn"],
-        vp_charge=vp["charge"], dep0=dep[0], dep=dep[1] if len(dep[1]) else np.zeros(1, np.int32),
-        dep_next=dep[0][:-1].copy(), land0=land[0], land=land[1] if len(land[1]) else np.zeros(1, np.int32),
-        vp_nhold=np.zeros(len(vp["x"]), np.int32), wx=wx, wy=wy,
-        gf_v0=gf["v0"], gf_x=gf["x"], gf_y=gf["y"], gf_zlo=gf["zlo"], gf_zhi=gf["zhi"], gf_t0=gf["t0"],
-        gf_t1=gf["t1"], gf_bb=gf["bb"],
-        cell_start=np.zeros(ncell + 1, np.int32), cell_items=np.zeros(max(n, 1), np.int32),
+        tab=np.ascontiguousarray(tab, np.float64),
+        par=par,
+        cnt=np.zeros(K.N_ACNT, np.int64),
+        vp_x=vp["x"],
+        vp_y=vp["y"],
+        vp_pad0=vp["pad0"],
+        pad_free=vp["pad_free"],
+        vp_turn=vp["turn"],
+        vp_charge=vp["charge"],
+        dep0=dep[0],
+        dep=dep[1] if len(dep[1]) else np.zeros(1, np.int32),
+        dep_next=dep[0][:-1].copy(),
+        land0=land[0],
+        land=land[1] if len(land[1]) else np.zeros(1, np.int32),
+        vp_nhold=np.zeros(len(vp["x"]), np.int32),
+        wx=wx,
+        wy=wy,
+        gf_v0=gf["v0"],
+        gf_x=gf["x"],
+        gf_y=gf["y"],
+        gf_zlo=gf["zlo"],
+        gf_zhi=gf["zhi"],
+        gf_t0=gf["t0"],
+        gf_t1=gf["t1"],
+        gf_bb=gf["bb"],
+        cell_start=np.zeros(ncell + 1, np.int32),
+        cell_items=np.zeros(max(n, 1), np.int32),
         cell_cnt=np.zeros(ncell, np.int32),
-        ev_kind=np.zeros(ev_cap, np.int8), ev_a=np.zeros(ev_cap, np.int32), ev_b=np.zeros(ev_cap, np.int32),
-        ev_t0=np.zeros(ev_cap), ev_t1=np.zeros(ev_cap), ev_val=np.zeros(ev_cap),
+        **{f"g_{k}": np.zeros(max(n, 1)) for k in ("x", "y", "z", "vx", "vy", "vz", "r", "h")},
+        ev_kind=np.zeros(ev_cap, np.int8),
+        ev_a=np.zeros(ev_cap, np.int32),
+        ev_b=np.zeros(ev_cap, np.int32),
+        ev_t0=np.zeros(ev_cap),
+        ev_t1=np.zeros(ev_cap),
+        ev_val=np.zeros(ev_cap),
     )
 
 
@@ -80,8 +115,15 @@ class DroneSim:
         :data:`mobsim.kernels.air_cpu.PARALLEL_MIN` flights on).
     """
 
-    def __init__(self, air: Airspace | None, plans: FlightPlans, settings: dict, backend: str = "cpu",
-                 threads: int = 1, extent: tuple[float, float, float, float] | None = None) -> None:
+    def __init__(
+        self,
+        air: Airspace | None,
+        plans: FlightPlans,
+        settings: dict,
+        backend: str = "cpu",
+        threads: int = 1,
+        extent: tuple[float, float, float, float] | None = None,
+    ) -> None:
         self.air = air
         self.plans = plans
         self.settings = settings
@@ -97,12 +139,20 @@ class DroneSim:
         look = float(settings.get("drones.lookahead", 20.0))
         vmax = float(tab[:, K.DT_VMAX].max()) if len(tab) else 20.0
         rmax = float(tab[:, K.DT_RPZ].max()) if len(tab) else 50.0
-        reach = rmax * float(settings.get("drones.resolution_margin", 1.05)) + 2.0 * (vmax + math.hypot(*wind)) * look
+        reach = (
+            rmax * float(settings.get("drones.resolution_margin", 1.05))
+            + 2.0 * (vmax + math.hypot(*wind)) * look
+        )
         if extent is None:
             xs = [plans.wx, np.array([v.x for v in air.vertiports])] if air is not None else [plans.wx]
             ys = [plans.wy, np.array([v.y for v in air.vertiports])] if air is not None else [plans.wy]
             xa, ya = np.concatenate(xs), np.concatenate(ys)
-            extent = (float(xa.min()) - 500, float(ya.min()) - 500, float(xa.max()) + 500, float(ya.max()) + 500)
+            extent = (
+                float(xa.min()) - 500,
+                float(ya.min()) - 500,
+                float(xa.max()) + 500,
+                float(ya.max()) + 500,
+            )
         x0, y0, cell, nx, ny = grid_geometry(*extent, reach)
         par = np.zeros(K.N_APAR, np.float64)
         par[K.AP_DT] = dt
@@ -125,10 +175,14 @@ class DroneSim:
         # vertiports and pads
         vps = air.vertiports if air is not None else []
         pads = np.array([v.pads for v in vps], np.int64)
-        vp = {"x": np.array([v.x for v in vps], np.float64), "y": np.array([v.y for v in vps], np.float64),
-              "pad0": np.concatenate([[0], np.cumsum(pads)]).astype(np.int32),
-              "pad_free": np.full(max(int(pads.sum()), 1), -1e30), "turn": np.array([v.turnaround for v in vps]),
-              "charge": np.array([v.charge_power for v in vps], np.float64)}
+        vp = {
+            "x": np.array([v.x for v in vps], np.float64),
+            "y": np.array([v.y for v in vps], np.float64),
+            "pad0": np.concatenate([[0], np.cumsum(pads)]).astype(np.int32),
+            "pad_free": np.full(max(int(pads.sum()), 1), -1e30),
+            "turn": np.array([v.turnaround for v in vps]),
+            "charge": np.array([v.charge_power for v in vps], np.float64),
+        }
         nvp = len(vps)
         ids = np.arange(n)
         dep = _groups(plans.origin, ids, nvp)  # request order is (depart, id): stable keeps it
@@ -140,15 +194,18 @@ class DroneSim:
         land = _groups(lk[o], li[o], nvp)
         # geofences
         verts = [g.polygon for g in fences]
-        gf = {"v0": np.concatenate([[0], np.cumsum([len(v) for v in verts])]).astype(np.int32),
-              "x": np.concatenate([v[:, 0] for v in verts]) if verts else np.zeros(1),
-              "y": np.concatenate([v[:, 1] for v in verts]) if verts else np.zeros(1),
-              "zlo": np.array([g.bottom for g in fences], np.float64).reshape(-1),
-              "zhi": np.array([g.top for g in fences], np.float64).reshape(-1),
-              "t0": np.array([g.begin for g in fences], np.float64).reshape(-1),
-              "t1": np.array([min(g.end, 1e300) for g in fences], np.float64).reshape(-1),
-              "bb": np.array([[v[:, 0].min(), v[:, 1].min(), v[:, 0].max(), v[:, 1].max()] for v in verts],
-                             np.float64).reshape(-1)}
+        gf = {
+            "v0": np.concatenate([[0], np.cumsum([len(v) for v in verts])]).astype(np.int32),
+            "x": np.concatenate([v[:, 0] for v in verts]) if verts else np.zeros(1),
+            "y": np.concatenate([v[:, 1] for v in verts]) if verts else np.zeros(1),
+            "zlo": np.array([g.bottom for g in fences], np.float64).reshape(-1),
+            "zhi": np.array([g.top for g in fences], np.float64).reshape(-1),
+            "t0": np.array([g.begin for g in fences], np.float64).reshape(-1),
+            "t1": np.array([min(g.end, 1e300) for g in fences], np.float64).reshape(-1),
+            "bb": np.array(
+                [[v[:, 0].min(), v[:, 1].min(), v[:, 0].max(), v[:, 1].max()] for v in verts], np.float64
+            ).reshape(-1),
+        }
         for key in ("zlo", "zhi", "t0", "t1", "bb"):
             if not len(gf[key]):
                 gf[key] = np.zeros(1)
@@ -268,6 +325,8 @@ class DroneSim:
                 skey = key[order]
                 Ad.cell_items[:] = order.astype(np.int32)
                 Ad.cell_start[:] = xp.searchsorted(skey, xp.arange(ncell + 1)).astype(np.int32)
+                m = int(Ad.cell_start[ncell])
+                cb._launch(C.k_gather, m, Dk, Ak, m)
                 cb._launch(C.k_detect_begin, 1, Ak)
                 cb._launch(C.k_detect, n, Dk, Ak, t + self.dt)
             cb._launch(C.k_step_end, 1, Ak)
@@ -290,21 +349,31 @@ class DroneSim:
         types = air.types if air is not None else []
         verts = [(k, p) for k, g in enumerate(fences) for p in g.polygon]
         return {
-            "drones/vertiports": {"id": np.array([v.id for v in vps], dtype=object),
-                                  "x": np.array([v.x for v in vps]), "y": np.array([v.y for v in vps]),
-                                  "pads": np.array([v.pads for v in vps], np.int32)},
-            "drones/types": {"id": np.array([t.id for t in types], dtype=object),
-                             "cruise_speed": np.array([t.cruise_speed for t in types]),
-                             "rpz": np.array([t.rpz for t in types]), "hpz": np.array([t.hpz for t in types]),
-                             "battery_wh": np.array([t.battery_wh for t in types])},
-            "drones/geofences": {"id": np.array([g.id for g in fences], dtype=object),
-                                 "bottom": np.array([g.bottom for g in fences]),
-                                 "top": np.array([g.top for g in fences]),
-                                 "begin": np.array([g.begin for g in fences]),
-                                 "end": np.array([g.end for g in fences])},
-            "drones/geofence_vertices": {"geofence": np.array([k for k, _ in verts], np.int32),
-                                         "x": np.array([p[0] for _, p in verts]),
-                                         "y": np.array([p[1] for _, p in verts])},
+            "drones/vertiports": {
+                "id": np.array([v.id for v in vps], dtype=object),
+                "x": np.array([v.x for v in vps]),
+                "y": np.array([v.y for v in vps]),
+                "pads": np.array([v.pads for v in vps], np.int32),
+            },
+            "drones/types": {
+                "id": np.array([t.id for t in types], dtype=object),
+                "cruise_speed": np.array([t.cruise_speed for t in types]),
+                "rpz": np.array([t.rpz for t in types]),
+                "hpz": np.array([t.hpz for t in types]),
+                "battery_wh": np.array([t.battery_wh for t in types]),
+            },
+            "drones/geofences": {
+                "id": np.array([g.id for g in fences], dtype=object),
+                "bottom": np.array([g.bottom for g in fences]),
+                "top": np.array([g.top for g in fences]),
+                "begin": np.array([g.begin for g in fences]),
+                "end": np.array([g.end for g in fences]),
+            },
+            "drones/geofence_vertices": {
+                "geofence": np.array([k for k, _ in verts], np.int32),
+                "x": np.array([p[0] for _, p in verts]),
+                "y": np.array([p[1] for _, p in verts]),
+            },
         }
 
     def flush_events(self, rec: Any) -> None:
@@ -321,51 +390,90 @@ class DroneSim:
             self.events_lost += n - cap
             n = cap
         srt = np.lexsort((A.ev_val[:n], A.ev_t1[:n], A.ev_b[:n], A.ev_a[:n], A.ev_kind[:n], A.ev_t0[:n]))
-        rec.append("drones/events", {"kind": A.ev_kind[:n][srt], "drone": A.ev_a[:n][srt],
-                                     "other": A.ev_b[:n][srt], "start": A.ev_t0[:n][srt],
-                                     "end": A.ev_t1[:n][srt], "value": A.ev_val[:n][srt]})
+        rec.append(
+            "drones/events",
+            {
+                "kind": A.ev_kind[:n][srt],
+                "drone": A.ev_a[:n][srt],
+                "other": A.ev_b[:n][srt],
+                "start": A.ev_t0[:n][srt],
+                "end": A.ev_t1[:n][srt],
+                "value": A.ev_val[:n][srt],
+            },
+        )
         A.cnt[K.AC_NEV] = 0
         self.push("A", ("cnt",))
 
     def record_summary(self, rec: Any, t: float) -> None:
         """One ``/drones/summary`` row and one ``/drones/pad_queue`` row per vertiport at time ``t``."""
-        self.pull("D", ("phase", "energy"))
+        self.pull("D", ("phase", "energy", "leg", "origin", "dest_vp"))
         self.pull("A", ("cnt",))
         D, A = self.D, self.A
         ph = D.phase
         air = (ph >= K.AIRBORNE_FIRST) & (ph <= K.AIRBORNE_LAST)
-        rec.append("drones/summary", {
-            "time": [t], "queued": [int(np.count_nonzero(ph == K.PH_QUEUE))],
-            "airborne": [int(np.count_nonzero(air))],
-            "done": [int(np.count_nonzero((ph == K.PH_DONE) | (ph == K.PH_DEPLETED)))],
-            "conflicts": [int(A.cnt[K.AC_CONF_NOW])], "los": [int(A.cnt[K.AC_LOS_NOW])],
-            "energy": [float(D.energy.sum())]})
+        rec.append(
+            "drones/summary",
+            {
+                "time": [t],
+                "queued": [int(np.count_nonzero(ph == K.PH_QUEUE))],
+                "airborne": [int(np.count_nonzero(air))],
+                "done": [int(np.count_nonzero((ph == K.PH_DONE) | (ph == K.PH_DEPLETED)))],
+                "conflicts": [int(A.cnt[K.AC_CONF_NOW])],
+                "los": [int(A.cnt[K.AC_LOS_NOW])],
+                "energy": [float(D.energy.sum())],
+            },
+        )
         nvp = len(A.vp_x)
         if nvp:
             q = np.bincount(D.origin[ph == K.PH_QUEUE], minlength=nvp)
             hold_at = np.where(D.leg == 1, D.origin, D.dest_vp)[ph == K.PH_HOLD]
+            hold_at = hold_at[hold_at >= 0]
             h = np.bincount(hold_at, minlength=nvp)
-            rec.append("drones/pad_queue", {"time": np.full(nvp, t), "vertiport": np.arange(nvp, dtype=np.int32),
-                                            "queue": q.astype(np.int32), "holding": h.astype(np.int32)})
+            rec.append(
+                "drones/pad_queue",
+                {
+                    "time": np.full(nvp, t),
+                    "vertiport": np.arange(nvp, dtype=np.int32),
+                    "queue": q.astype(np.int32),
+                    "holding": h.astype(np.int32),
+                },
+            )
 
     def record_tracks(self, rec: Any, t: float) -> None:
         """Positions of the airborne drones at time ``t`` to ``/drones/tracks``."""
         self.pull("D", ("phase", "x", "y", "z", "vx", "vy"))
         D = self.D
         idx = np.nonzero((D.phase >= K.AIRBORNE_FIRST) & (D.phase <= K.AIRBORNE_LAST))[0]
-        rec.append("drones/tracks", {
-            "time": np.full(len(idx), t), "drone": idx.astype(np.int32),
-            "x": D.x[idx].astype(np.float32), "y": D.y[idx].astype(np.float32), "z": D.z[idx].astype(np.float32),
-            "speed": np.hypot(D.vx[idx], D.vy[idx]).astype(np.float32), "phase": D.phase[idx].astype(np.int8)})
+        rec.append(
+            "drones/tracks",
+            {
+                "time": np.full(len(idx), t),
+                "drone": idx.astype(np.int32),
+                "x": D.x[idx].astype(np.float32),
+                "y": D.y[idx].astype(np.float32),
+                "z": D.z[idx].astype(np.float32),
+                "speed": np.hypot(D.vx[idx], D.vy[idx]).astype(np.float32),
+                "phase": D.phase[idx].astype(np.int8),
+            },
+        )
 
     def finish(self, rec: Any, t_end: float) -> None:
         """Close open episodes at ``t_end`` (as events without an end: NaN), flush events, write flights."""
         self.pull("D")
         D = self.D
-        open_rows: dict[str, list] = {"kind": [], "drone": [], "other": [], "start": [], "end": [], "value": []}
+        open_rows: dict[str, list] = {
+            "kind": [],
+            "drone": [],
+            "other": [],
+            "start": [],
+            "end": [],
+            "value": [],
+        }
         ids = D.sl_id.reshape(self.n, K.N_SLOTS) if self.n else np.zeros((0, K.N_SLOTS), np.int32)
-        for name, t0f, vf, kind in (("conflict", D.sl_t0, D.sl_dmin, K.DE_CONFLICT),
-                                    ("los", D.sl_los0, D.sl_losmin, K.DE_LOS)):
+        for _name, t0f, vf, kind in (
+            ("conflict", D.sl_t0, D.sl_dmin, K.DE_CONFLICT),
+            ("los", D.sl_los0, D.sl_losmin, K.DE_LOS),
+        ):
             t0 = t0f.reshape(ids.shape)
             v = vf.reshape(ids.shape)
             own = (ids >= 0) & (np.arange(self.n)[:, None] < ids) & (t0 >= 0)
@@ -380,8 +488,14 @@ class DroneSim:
         for i in gi:
             for g in range(int(self.par[K.AP_NGF])):
                 if int(D.gf_in[i]) & (1 << g):
-                    for key, val in (("kind", K.DE_GEOFENCE), ("drone", int(i)), ("other", g),
-                                     ("start", float(D.gf_t0[i])), ("end", np.nan), ("value", 0.0)):
+                    for key, val in (
+                        ("kind", K.DE_GEOFENCE),
+                        ("drone", int(i)),
+                        ("other", g),
+                        ("start", float(D.gf_t0[i])),
+                        ("end", np.nan),
+                        ("value", 0.0),
+                    ):
                         open_rows[key].append(val)
         self.flush_events(rec)
         if open_rows["kind"]:
@@ -395,25 +509,36 @@ class DroneSim:
         reqs = air.requests if air is not None else []
         turn = self.A.vp_turn[D.origin] if len(self.A.vp_turn) else np.zeros(self.n)
         ph = D.phase
-        status = np.select([ph == K.PH_REFUSED, ph == K.PH_DEPLETED, ph == K.PH_DONE,
-                            ph <= K.PH_PREP], [3, 4, 2, 0], 1).astype(np.int8)
+        status = np.select(
+            [ph == K.PH_REFUSED, ph == K.PH_DEPLETED, ph == K.PH_DONE, ph <= K.PH_PREP], [3, 4, 2, 0], 1
+        ).astype(np.int8)
         return {
             "id": np.array([r.id for r in reqs] if reqs else [str(i) for i in range(self.n)], dtype=object),
             "type": D.dtype.astype(np.int16),
             "mission": np.array([r.mission for r in reqs] if reqs else ["delivery"] * self.n, dtype=object),
-            "origin": D.origin.copy(), "dest_vertiport": D.dest_vp.copy(),
+            "origin": D.origin.copy(),
+            "dest_vertiport": D.dest_vp.copy(),
             "dest_x": np.array([r.dest_x for r in reqs]) if reqs else np.full(self.n, np.nan),
             "dest_y": np.array([r.dest_y for r in reqs]) if reqs else np.full(self.n, np.nan),
             "payload": np.array([r.payload for r in reqs]) if reqs else np.zeros(self.n),
-            "t_request": D.t_req.copy(), "t_takeoff": D.t_off.copy(), "t_delivery": D.t_deliv.copy(),
-            "t_done": D.t_done.copy(), "departure_delay": D.t_off - D.t_req - turn,
+            "t_request": D.t_req.copy(),
+            "t_takeoff": D.t_off.copy(),
+            "t_delivery": D.t_deliv.copy(),
+            "t_done": D.t_done.copy(),
+            "departure_delay": D.t_off - D.t_req - turn,
             "status": status,
             "refused": np.array([REFUSE_REASONS[int(c)] for c in P.refused], dtype=object),
-            "energy": D.energy.copy(), "energy_climb": D.e_climb.copy(), "energy_cruise": D.e_cruise.copy(),
-            "energy_descent": D.e_desc.copy(), "energy_hover": D.e_hover.copy(),
-            "time_climb": D.tm_climb.copy(), "time_cruise": D.tm_cruise.copy(),
-            "time_descent": D.tm_desc.copy(), "time_hover": D.tm_hover.copy(),
-            "distance": D.dist.copy(), "direct_distance": P.direct.copy(),
+            "energy": D.energy.copy(),
+            "energy_climb": D.e_climb.copy(),
+            "energy_cruise": D.e_cruise.copy(),
+            "energy_descent": D.e_desc.copy(),
+            "energy_hover": D.e_hover.copy(),
+            "time_climb": D.tm_climb.copy(),
+            "time_cruise": D.tm_cruise.copy(),
+            "time_descent": D.tm_desc.copy(),
+            "time_hover": D.tm_hover.copy(),
+            "distance": D.dist.copy(),
+            "direct_distance": P.direct.copy(),
             "energy_planned": P.est_energy.copy(),
             "min_separation": np.where(D.min_sep >= 1e29, np.nan, D.min_sep),
             "recharge_time": self._recharge_time(),
@@ -433,10 +558,16 @@ class DroneSim:
         """Drone totals for ``/health``."""
         self.pull("A", ("cnt",))
         c = self.A.cnt
-        return {"drone_steps": int(c[K.AC_DSTEPS]), "drone_pair_checks": int(c[K.AC_CHECKS]),
-                "drone_detections": int(c[K.AC_DETECTIONS]), "drone_untracked_conflicts": int(c[K.AC_OVERFLOW]),
-                "drone_battery_depleted": int(c[K.AC_DEPLETED]), "drone_events_lost": int(self.events_lost),
-                "drone_bytes_per_flight": drone_bytes(), "drone_grid_cell_m": float(self.par[K.AP_CELL])}
+        return {
+            "drone_steps": int(c[K.AC_DSTEPS]),
+            "drone_pair_checks": int(c[K.AC_CHECKS]),
+            "drone_detections": int(c[K.AC_DETECTIONS]),
+            "drone_untracked_conflicts": int(c[K.AC_OVERFLOW]),
+            "drone_battery_depleted": int(c[K.AC_DEPLETED]),
+            "drone_events_lost": int(self.events_lost),
+            "drone_bytes_per_flight": drone_bytes(),
+            "drone_grid_cell_m": float(self.par[K.AP_CELL]),
+        }
 
     def finished(self) -> bool:
         """Every flight done, refused or depleted."""
@@ -447,9 +578,19 @@ class DroneSim:
 __all__ = ["DroneSim", "DroneState", "grid_geometry"]
 
 
-def free_flight(x: np.ndarray, y: np.ndarray, z: np.ndarray, heading_deg: np.ndarray, speed: np.ndarray,
-                settings: dict | None = None, dtype: Any = None, backend: str = "cpu", threads: int = 1,
-                goal_distance: float = 1e6, extent: tuple[float, float, float, float] | None = None) -> DroneSim:
+def free_flight(
+    x: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    heading_deg: np.ndarray,
+    speed: np.ndarray,
+    settings: dict | None = None,
+    dtype: Any = None,
+    backend: str = "cpu",
+    threads: int = 1,
+    goal_distance: float = 1e6,
+    extent: tuple[float, float, float, float] | None = None,
+) -> DroneSim:
     """Drones already in cruise at (x, y, z) (m), flying straight at ``heading_deg`` (clockwise from
     north) and ``speed`` (m/s) towards a waypoint ``goal_distance`` m ahead: the set-up of the
     separation tests and of the drone benchmark (no vertiports, no planning).
@@ -473,14 +614,35 @@ def free_flight(x: np.ndarray, y: np.ndarray, z: np.ndarray, heading_deg: np.nda
     gy = y + goal_distance * np.cos(h)
     zero = np.zeros(n, np.int32)
     plans = FlightPlans(
-        origin=zero, dest_vp=np.full(n, -1, np.int32), dtype=zero, prio=np.ones(n, np.int8),
-        flags=np.zeros(n, np.int8), alt0=z.copy(), alt1=z.copy(), wp_start=np.arange(n, dtype=np.int32),
-        wp_end=np.arange(1, n + 1, dtype=np.int32), ret_start=zero, ret_end=zero, pfac=np.ones(n),
-        t_req=np.zeros(n), refused=np.zeros(n, np.int8), direct=np.full(n, goal_distance),
-        est_energy=np.zeros(n), wx=gx if n else np.zeros(1), wy=gy if n else np.zeros(1))
+        origin=zero,
+        dest_vp=np.full(n, -1, np.int32),
+        dtype=zero,
+        prio=np.ones(n, np.int8),
+        flags=np.zeros(n, np.int8),
+        alt0=z.copy(),
+        alt1=z.copy(),
+        wp_start=np.arange(n, dtype=np.int32),
+        wp_end=np.arange(1, n + 1, dtype=np.int32),
+        ret_start=zero,
+        ret_end=zero,
+        pfac=np.ones(n),
+        t_req=np.zeros(n),
+        refused=np.zeros(n, np.int8),
+        direct=np.full(n, goal_distance),
+        est_energy=np.zeros(n),
+        wx=gx if n else np.zeros(1),
+        wy=gy if n else np.zeros(1),
+    )
     zlo, zhi = (float(z.min()), float(z.max())) if n else (0.0, 1.0)
-    air = Airspace(types=[dtype], vertiports=[], layers=[Layer("all", max(zlo - 500, 0.0), zhi + 500)],
-                   geofences=[], requests=[], corridor_xy=np.zeros((0, 2)), corridor_edges=np.zeros((0, 2), np.int64))
+    air = Airspace(
+        types=[dtype],
+        vertiports=[],
+        layers=[Layer("all", max(zlo - 500, 0.0), zhi + 500)],
+        geofences=[],
+        requests=[],
+        corridor_xy=np.zeros((0, 2)),
+        corridor_edges=np.zeros((0, 2), np.int64),
+    )
     if extent is None and n:
         extent = (float(x.min()) - 100, float(y.min()) - 100, float(x.max()) + 100, float(y.max()) + 100)
     sim = DroneSim(air, plans, s, backend, threads, extent=extent or (0.0, 0.0, 1.0, 1.0))

@@ -91,7 +91,9 @@ def _dijkstra(indptr, nbr, w, eid, blocked, src):
             c = 2 * k + 1
             if c >= size:
                 break
-            if c + 1 < size and (heap_d[c + 1] < heap_d[c] or (heap_d[c + 1] == heap_d[c] and heap_v[c + 1] < heap_v[c])):
+            if c + 1 < size and (
+                heap_d[c + 1] < heap_d[c] or (heap_d[c + 1] == heap_d[c] and heap_v[c + 1] < heap_v[c])
+            ):
                 c += 1
             if heap_d[c] < heap_d[k] or (heap_d[c] == heap_d[k] and heap_v[c] < heap_v[k]):
                 heap_d[c], heap_d[k] = heap_d[k], heap_d[c]
@@ -142,9 +144,9 @@ class FlightPlans:
     ret_end: np.ndarray
     pfac: np.ndarray
     t_req: np.ndarray
-    refused: np.ndarray      # REFUSE_REASONS code
-    direct: np.ndarray       # m, great-circle (straight) distance of all legs
-    est_energy: np.ndarray   # Wh, planning estimate (without reserve)
+    refused: np.ndarray  # REFUSE_REASONS code
+    direct: np.ndarray  # m, great-circle (straight) distance of all legs
+    est_energy: np.ndarray  # Wh, planning estimate (without reserve)
     wx: np.ndarray
     wy: np.ndarray
 
@@ -175,15 +177,16 @@ class Planner:
     def _edge_cross(self, g: int) -> np.ndarray:
         if g not in self._cross:
             e = self.edges
-            self._cross[g] = segments_cross_polygon(self.xy[e[:, 0]], self.xy[e[:, 1]],
-                                                    self.air.geofences[g].polygon)
+            self._cross[g] = segments_cross_polygon(
+                self.xy[e[:, 0]], self.xy[e[:, 1]], self.air.geofences[g].polygon
+            )
         return self._cross[g]
 
     def fences(self, alt: float, t0: float, t1: float) -> tuple[int, ...]:
         """Geofences a flight at cruise altitude ``alt`` must avoid in ``[t0, t1]``: active then, and
         reaching down below the cruise altitude (the drone climbs through every height up to it)."""
         return tuple(k for k, g in enumerate(self.air.geofences)
-                     if g.active(t0, t1) and g.bottom <= alt)
+                     if g.known and g.active(t0, t1) and g.bottom <= alt)
 
     def _tree(self, src: int, fences: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         key = (src, fences)
@@ -245,13 +248,20 @@ def _ground_speed(ux: float, uy: float, va: float, wind: tuple[float, float]) ->
     return max(along + math.sqrt(r), 0.0) if r > 0 else 0.0
 
 
-def leg_energy_wh(dt_row, p: np.ndarray, wps: np.ndarray, alt: float, end_height: float,
-                  wind: tuple[float, float], pfac: float) -> float:
+def leg_energy_wh(
+    dt_row,
+    p: np.ndarray,
+    wps: np.ndarray,
+    alt: float,
+    end_height: float,
+    wind: tuple[float, float],
+    pfac: float,
+) -> float:
     """Planning energy (Wh) of one leg: climb from the ground to ``alt``, cruise along the waypoints
     from ``p`` at the wind-triangle ground speed, descend to ``end_height``."""
     e = dt_row.power_climb * alt / dt_row.climb_rate
     pts = np.vstack([p[None, :], wps])
-    for a, b in zip(pts[:-1], pts[1:]):
+    for a, b in zip(pts[:-1], pts[1:], strict=True):
         d = float(np.hypot(*(b - a)))
         if d <= 0:
             continue
@@ -274,11 +284,27 @@ def plan_flights(air: Airspace, settings: dict) -> FlightPlans:
     reserve = float(settings.get("drones.reserve", 0.2))
     drop_h = float(settings.get("drones.drop_height", 15.0))
     service = float(settings.get("drones.service_time", 30.0))
-    out = {k: np.zeros(n, dt) for k, dt in (
-        ("origin", np.int32), ("dest_vp", np.int32), ("dtype", np.int32), ("prio", np.int8),
-        ("flags", np.int8), ("alt0", np.float64), ("alt1", np.float64), ("wp_start", np.int32),
-        ("wp_end", np.int32), ("ret_start", np.int32), ("ret_end", np.int32), ("pfac", np.float64),
-        ("t_req", np.float64), ("refused", np.int8), ("direct", np.float64), ("est_energy", np.float64))}
+    out = {
+        k: np.zeros(n, dt)
+        for k, dt in (
+            ("origin", np.int32),
+            ("dest_vp", np.int32),
+            ("dtype", np.int32),
+            ("prio", np.int8),
+            ("flags", np.int8),
+            ("alt0", np.float64),
+            ("alt1", np.float64),
+            ("wp_start", np.int32),
+            ("wp_end", np.int32),
+            ("ret_start", np.int32),
+            ("ret_end", np.int32),
+            ("pfac", np.float64),
+            ("t_req", np.float64),
+            ("refused", np.int8),
+            ("direct", np.float64),
+            ("est_energy", np.float64),
+        )
+    }
     wx: list[float] = []
     wy: list[float] = []
     for k, r in enumerate(reqs):
@@ -306,8 +332,11 @@ def plan_flights(air: Airspace, settings: dict) -> FlightPlans:
         for leg, (a, b) in enumerate(legs):
             alt = _layer_alt(air, a, b)
             fences = planner.fences(alt, r.depart, t1)
-            if leg == 0 and r.dest_vp is None and any(
-                    points_in_polygon(q[None, :], air.geofences[g].polygon)[0] for g in fences):
+            if (
+                leg == 0
+                and r.dest_vp is None
+                and any(points_in_polygon(q[None, :], air.geofences[g].polygon)[0] for g in fences)
+            ):
                 reason = 3
                 break
             wps = planner.route(a, b, fences)

@@ -193,7 +193,8 @@ DRONE_FLIGHTS = _cols(
     ("payload", "float64", "kg", "payload"),
     ("t_request", "float64", "s", "requested departure time"),
     ("t_takeoff", "float64", "s", "start of the climb from the pad; NaN if it never took off"),
-    ("t_delivery", "float64", "s", "drop done at a point, or landed at the destination vertiport; NaN if not"),
+    ("t_delivery", "float64", "s", "drop done at a point, or landed at the destination vertiport; "
+     "NaN if not"),
     ("t_done", "float64", "s", "end of the flight (landed for good); NaN if not ended"),
     ("departure_delay", "float64", "s", "t_takeoff - t_request - turnaround: the wait for a pad"),
     ("status", "int8", "1", "0 waiting, 1 flying, 2 done, 3 refused, 4 battery depleted (DRONE_STATUS)"),
@@ -208,7 +209,8 @@ DRONE_FLIGHTS = _cols(
     ("time_descent", "float64", "s", "time descending"),
     ("time_hover", "float64", "s", "time hovering"),
     ("distance", "float64", "m", "horizontal distance flown"),
-    ("direct_distance", "float64", "m", "straight-line distance of the planned legs (origin-destination, and back)"),
+    ("direct_distance", "float64", "m", "straight-line distance of the planned legs (origin to "
+     "destination, and back)"),
     ("energy_planned", "float64", "Wh", "planning estimate of the energy (without reserve)"),
     ("min_separation", "float64", "m", "smallest 3-D distance to another drone in cruise at a detection"),
     ("recharge_time", "float64", "s", "time to recharge the energy used at the landing vertiport's "
@@ -221,7 +223,8 @@ DRONE_EVENTS = _cols(
     ("other", "int32", "1", "the other drone's row, or the geofence row; -1 if none"),
     ("start", "float64", "s", "start time"),
     ("end", "float64", "s", "end time; NaN if still going at the end of the run"),
-    ("value", "float64", "1", "minimum horizontal distance (m) for conflict and los; Wh used for battery_depleted"),
+    ("value", "float64", "1", "minimum horizontal distance (m) for conflict and los; Wh used "
+     "for battery_depleted"),
 )
 
 DRONE_SUMMARY = _cols(

@@ -49,7 +49,34 @@ def case_jam() -> Any:
                          output__edgedata_period=30.0, demand__insertion_delay_event=5.0)
 
 
-CASES = {"grid": case_grid, "jam": case_jam}
+def case_drones() -> Any:
+    """Cars and drones: two vertiports 570 m apart with one cruise layer for all headings, taxi
+    flights both ways at once (head-on conflicts, MVP resolution), deliveries to points, a pad
+    queue, and a pop-up geofence (unknown to planning) that switches on at 40 s across the corridor
+    (violations)."""
+    from pathlib import Path as _P
+
+    from mobsim.airspace import load_airspace
+
+    net = gen.grid(rows=2, cols=2, block_length=400.0, lanes=1, signalised=False)
+    trips = random_grid_trips(net, 6, 20.0, np.random.default_rng(3))
+    sc = make_scenario(net, trips, sim__end=150.0, output__edgedata_period=50.0, drones__track_period=5.0,
+                       drones__summary_period=10.0)
+    cfg = {
+        "vertiports": [{"id": "a", "node": "n0_0", "pads": 1, "turnaround": 5},
+                       {"id": "b", "node": "n1_1", "pads": 2, "turnaround": 5}],
+        "layers": [{"name": "all", "bottom": 40, "top": 60}],
+        "geofences": [{"id": "late", "polygon": [[250, -50], [350, -50], [350, 50], [250, 50]],
+                       "bottom": 0, "top": 100, "begin": 40, "end": 1000, "known": False}],
+        "generate": [{"depot": "a", "per_hour": 120, "end": 60, "destinations": ["b"], "mission": "taxi"},
+                     {"depot": "b", "per_hour": 120, "end": 60, "destinations": ["a"], "mission": "taxi"},
+                     {"depot": "a", "per_hour": 90, "end": 40, "radius": 500}],
+    }
+    air = load_airspace(cfg, net, sc.settings, _P("."), "case_drones", [])
+    return dataclasses.replace(sc, airspace=air)
+
+
+CASES = {"grid": case_grid, "jam": case_jam, "drones": case_drones}
 
 
 def run_case(case: str, backend: str, out: str | Path) -> Path:

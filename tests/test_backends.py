@@ -89,6 +89,14 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
     assert k["trips_completed"] > 0
     s = res.summary
     assert (s["inserted"] - s["arrived"] - s["removed"] == s["running"]).all()
+    if case == "drones":
+        from mobsim.drone_kpi import drone_tables
+
+        d = drone_tables(res)
+        ev = d["events"]
+        assert (ev["kind"] == 0).any() and (ev["kind"] == 2).any(), "conflicts and a geofence violation"
+        assert (d["flights"]["status"] == 2).any(), "some flights end within the run"
+        assert len(d["tracks"]) > 0 and len(d["pad_queue"]) > 0
     if case == "jam":
         assert k["teleports"] > 0, "the jam case must exercise the gridlock policy"
         assert (res.events["kind"] == 5).any(), "the jam case must block crossings"
@@ -100,6 +108,11 @@ def _frames(path: Path) -> dict[str, pd.DataFrame]:
               "edgedata": r.edgedata}
     if r.has("fcd"):
         frames["fcd"] = r.fcd
+    from mobsim import schema
+
+    for group, cols in schema.DRONE_GROUPS.items():
+        if r.has(group):
+            frames[group] = r._frame(group, cols)
     return frames
 
 

@@ -81,3 +81,42 @@ def test_kernels_compile_to_ptx(cc: tuple[int, int], example_state: tuple[Any, .
         assert f".target sm_{cc[0]}{cc[1]}" in ptx, name
         assert ".entry" in ptx, name
     assert not failed, failed
+
+
+@pytest.fixture(scope="module")
+def drone_state() -> tuple[Any, ...]:
+    from mobsim.drones import free_flight
+
+    sim = free_flight(np.array([0.0, 500.0]), np.array([0.0, 0.0]), np.array([60.0, 60.0]),
+                      np.array([90.0, 270.0]), 10.0)
+    return sim.D, sim.A
+
+
+def test_every_drone_kernel_is_listed() -> None:
+    from mobsim.kernels import air_cuda
+
+    kernel_type = type(air_cuda.k_move)
+    found = {name for name, obj in inspect.getmembers(air_cuda) if isinstance(obj, kernel_type)}
+    listed = {k.py_func.__name__ for k in air_cuda.KERNELS.values()}
+    assert found == listed, "add new kernels to air_cuda.KERNELS so that this test compiles them"
+
+
+@pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
+def test_drone_kernels_compile_to_ptx(cc: tuple[int, int], drone_state: tuple[Any, ...],
+                                      compute_capability: Any) -> None:
+    from numba import cuda
+
+    from mobsim.kernels import air_cuda
+
+    compute_capability(cc)
+    sigs = air_cuda.signatures(*drone_state)
+    assert set(sigs) == set(air_cuda.KERNELS)
+    failed = {}
+    for name, kern in air_cuda.KERNELS.items():
+        try:
+            ptx, _ = cuda.compile_ptx(kern.py_func, sigs[name], cc=cc)
+        except Exception as exc:  # noqa: BLE001 - report every kernel that fails
+            failed[name] = f"{type(exc).__name__}: {str(exc)[:400]}"
+            continue
+        assert f".target sm_{cc[0]}{cc[1]}" in ptx, name
+    assert not failed, failed
