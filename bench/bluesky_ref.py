@@ -291,6 +291,7 @@ def run_in_process(n: int, sim_seconds: float = 60.0, seed: int = 1, simdt: floa
         cd.__dict__["update"], cr.__dict__["update"] = timed_cd, timed_cr
         setup_s = time.perf_counter() - t_setup
 
+        load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         done = 0
         t0 = time.perf_counter()
         while done < steps:
@@ -336,6 +337,7 @@ def run_in_process(n: int, sim_seconds: float = 60.0, seed: int = 1, simdt: floa
         "cr_wall_s": split["cr"],
         "setup_s": setup_s,
         "peak_rss_mb": peak_rss_mb,
+        "loadavg_1m_at_start": load_start,  # other processes on the machine skew wall_s
         "bluesky_version": bluesky_version(),
         "cd_method": cd_method,
         "reso_method": RESO_METHOD,

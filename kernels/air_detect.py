@@ -243,6 +243,8 @@ def detect_range(D, A, first, stop, stride, t):
                         dh = math.sqrt(d2)
                         if conf:
                             n_conf += 1
+                        if los and i < j:
+                            n_los_pairs += 1
                         if s < 0:
                             s = _free_slot(sl_id, base)
                             if s < 0:
@@ -266,8 +268,6 @@ def detect_range(D, A, first, stop, stride, t):
                                 sl_dmin[b] = min(sl_dmin[b], dh)
                                 sl_dcpa[b] = min(sl_dcpa[b], dcpa)
                             if los:
-                                if i < j:
-                                    n_los_pairs += 1
                                 if sl_los0[b] < 0:
                                     # entered since the last detection: when, on straight lines
                                     back = max(tin, -interval)

@@ -471,7 +471,7 @@ def _geofences(cfg: dict, source: str) -> list[Geofence]:
                 f"top {top} m is not above bottom {bottom} m", source, f"{el}.top", "give top > bottom"
             )
         begin = _num(t, "begin", 0.0, source, el, minimum=0.0)
-        end = float(t["end"]) if "end" in t else math.inf
+        end = math.inf
         if "end" in t:
             end = _num(t, "end", None, source, el)
             if end <= begin:
@@ -590,6 +590,8 @@ def _request(
                 "no destination", "give destination (a vertiport id) or dest_x and dest_y (m)"
             ) from None
         dvp = None
+        if not (math.isfinite(dx) and math.isfinite(dy)):
+            raise bad(f"destination ({dx}, {dy}) is not a finite point", "give dest_x and dest_y in metres")
     dtype = str(row.get("type") or default_type).strip()
     if dtype not in types:
         raise bad(f"drone type '{dtype}' is not defined", f"use one of {sorted(types)}")
@@ -597,7 +599,7 @@ def _request(
         payload = float(row.get("payload") or 0.0)
     except ValueError:
         raise bad(f"payload {row.get('payload')!r} is not a number", "give payload in kg") from None
-    if payload < 0 or payload > types[dtype].max_payload:
+    if not math.isfinite(payload) or payload < 0 or payload > types[dtype].max_payload:
         raise bad(
             f"payload {payload} kg is outside 0..{types[dtype].max_payload} kg of type '{dtype}'",
             "lower the payload or raise the type's max_payload",

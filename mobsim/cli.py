@@ -274,7 +274,17 @@ def _kpi_line(path: Path) -> str:
             delay = trips["insertion_delay"].astype(float)
             if delay.notna().any():
                 parts.append(f"mean insertion delay {float(delay.mean()):.1f} s")
-        return "kpi: " + ", ".join(parts)
+        line = "kpi: " + ", ".join(parts)
+        from .drone_kpi import drone_kpis
+
+        d = drone_kpis(res)
+        if d:
+            line += (f"\n     drones: {d['drone_flights_requested']} flights requested, "
+                     f"{d['drone_flights_completed']} completed, {d['drone_flights_refused']} refused, "
+                     f"mean delivery time {d['drone_mean_delivery_time_s']:.1f} s, "
+                     f"{d['drone_conflicts_per_flight_hour']:.2f} conflicts and "
+                     f"{d['drone_los_per_flight_hour']:.2f} losses of separation per flight hour")
+        return line
     except Exception as exc:  # the run itself succeeded; say why there is no KPI line
         return f"kpi: not available ({type(exc).__name__}: {exc}); try 'mobsim kpi {path}'"
 

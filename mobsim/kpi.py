@@ -283,6 +283,9 @@ def compute(results: Any, group_by: str | None = None, interval: float = 900.0,
 
     order = [k for k in UNITS if k in out]
     out = {**{k: out[k] for k in order}, **{k: v for k, v in out.items() if k not in order}}
+    from .drone_kpi import drone_kpis
+
+    out.update(drone_kpis(results))  # empty for a run without drones
 
     if group_by == "vtype":
         ids = results.vtypes["id"].astype(str).tolist()
@@ -327,6 +330,10 @@ def to_json(kpis: dict[str, Any], indent: int | None = 2) -> str:
 
 
 def _unit(key: str) -> str:
+    if key.startswith("drone_"):
+        from .drone_kpi import DRONE_UNITS
+
+        return DRONE_UNITS.get(key, "")
     return UNITS.get(key, "")
 
 

@@ -297,7 +297,8 @@ def plot_time_space(results: Any, ax: Axes | None = None) -> Figure | None:
 def plot_all(results: Any, out_dir: str | os.PathLike[str], dpi: int = 120) -> list[Path]:
     """Write the standard figures as PNG files into ``out_dir`` (created); returns their paths.
 
-    ``time_space.png`` is skipped when the run has no trajectories.
+    ``time_space.png`` is skipped when the run has no trajectories. Runs with drones add
+    ``drone_tracks.png``, ``drone_conflicts.png``, ``drone_pad_queue.png`` and ``drones_airborne.png``.
     """
     results = _as_results(results)
     out = Path(out_dir)
@@ -313,4 +314,7 @@ def plot_all(results: Any, out_dir: str | os.PathLike[str], dpi: int = 120) -> l
         fig.savefig(path, dpi=dpi)
         fig.clear()
         written.append(path)
+    from .drone_plot import plot_drones_all
+
+    written += plot_drones_all(results, out, dpi=dpi)  # none for a run without drones
     return written

@@ -27,6 +27,15 @@ def test_default_scenario_runs_clean(tmp_path: Path) -> None:
     # Plausible urban figures for a 1 km² district at 50 and 30 km/h with signals.
     assert 15.0 < k["mean_speed_kmh"] < 40.0
     assert 60.0 < k["mean_travel_time_s"] < 400.0
+    # Drones over the district in the same run: every flight requested in the hour is flown
+    # (none refused, none short of battery), none enters the event-venue geofence, and the
+    # delivery times are those of 0.2-1.5 km deliveries at 15 m/s with climbs, drops and pad queues.
+    assert k["drone_flights_requested"] > 40
+    assert k["drone_flights_completed"] == k["drone_flights_requested"]
+    assert k["drone_flights_refused"] == 0 and k["drone_battery_depleted"] == 0
+    assert k["drone_geofence_violations"] == 0
+    assert 100.0 < k["drone_mean_delivery_time_s"] < 600.0
+    assert 0.6 < k["drone_route_efficiency"] <= 1.0
 
 
 def test_notebook_kpis_use_the_runs_kpi_settings(tmp_path: Path) -> None:

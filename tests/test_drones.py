@@ -300,8 +300,6 @@ def check_one_detection(sim, rng, lookahead, terminal_share=0.0):
     return want
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: air_detect.detect_range counts AC_LOS_NOW only when the lower id has a free slot"))
 def test_los_count_with_full_slots():
     # six drones on a 15 m circle flying together: all 15 pairs in loss of separation, five
     # partners each, one more than N_SLOTS
@@ -775,8 +773,6 @@ def test_bad_drone_input_names_the_element(tmp_path, cfg, element, words):
     assert err.fix
 
 
-@pytest.mark.xfail(strict=True, raises=(ValueError, TypeError), reason=(
-    "bug: airspace._geofences converts 'end' with float() before validating it"))
 @pytest.mark.parametrize("end", ["later", [1]])
 def test_bad_geofence_end_is_input_error(tmp_path, end):
     fence = {"id": "g", "polygon": [[0, 0], [100, 0], [100, 100]], "end": end}
@@ -786,7 +782,6 @@ def test_bad_geofence_end_is_input_error(tmp_path, end):
     assert "geofence 'g'.end" in exc.value.element
 
 
-@pytest.mark.xfail(strict=True, reason="bug: airspace._request accepts non-finite dest_x/dest_y and payload")
 @pytest.mark.parametrize("row", ["f1,0,d,nan,300,0,", "f1,0,d,inf,300,0,", "f1,0,d,700,300,nan,"])
 def test_non_finite_request_is_input_error(tmp_path, row):
     write_requests(tmp_path, [row])
