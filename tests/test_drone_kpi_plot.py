@@ -68,6 +68,7 @@ FLIGHTS = {
     "direct_distance": [400.0, 1000.0, 700.0, 600.0],
     "energy_planned": [18.0, 38.0, 200.0, 50.0],
     "min_separation": [30.0, 12.0, NAN, 8.0],
+    "recharge_time": [120.0, NAN, NAN, NAN],
 }
 
 EVENTS = {  # kind 0 conflict, 1 los, 2 geofence, 3 battery_depleted
