@@ -189,6 +189,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"trips      {s['trips']} (departures {window})")
     print(f"sim        {st['sim.begin']:g}-{st['sim.end']:g} s, dt {st['sim.dt']:g} s, "
           f"seed {st['sim.seed']}, backend {st['sim.backend']}")
+    air = sc.airspace
+    if air is not None:
+        from collections import Counter
+
+        from .flights import REFUSE_REASONS, plan_flights
+
+        plans = plan_flights(air, st)
+        why = Counter(REFUSE_REASONS[int(c)] for c in plans.refused if c)
+        refused = ", ".join(f"{n} {r}" for r, n in sorted(why.items())) or "none"
+        print(f"drones     {len(air.requests)} flight requests (refused at planning: {refused}), "
+              f"{len(air.vertiports)} vertiports, {len(air.layers)} layers, {len(air.geofences)} geofences, "
+              f"corridors {air.corridor_source} ({len(air.corridor_xy)} nodes, {len(air.corridor_edges)} edges)")
     print(f"warnings   {s['warnings']}")
     for w in sc.warnings:
         print(f"  - {w}")

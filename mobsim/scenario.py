@@ -502,9 +502,7 @@ def _resolved_doc(config: dict[str, Any], settings: dict[str, Any]) -> dict[str,
                 if dem[name]:
                     table[name] = [{k: v for k, v in t.items() if v is not None} for t in dem[name]]
         if sec == "drones":
-            if not config.get("drones"):
-                continue
-            table.update(config["drones"])
+            table.update(config.get("drones") or {})
         doc[sec] = table
     return doc
 

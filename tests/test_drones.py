@@ -897,3 +897,18 @@ def test_threads_do_not_change_results(monkeypatch):
         np.testing.assert_array_equal(getattr(a.D, f), getattr(b.D, f), err_msg=f)
     np.testing.assert_array_equal(a.A.cnt, b.A.cnt)
     assert sorted(events(a)) == sorted(events(b))
+
+
+def test_every_drone_dataset_has_schema_dtype_and_units(two_runs):
+    import h5py
+
+    from mobsim import schema
+
+    with h5py.File(two_runs[0].path, "r") as h5:
+        for group, cols in schema.DRONE_GROUPS.items():
+            for col in cols:
+                ds = h5[f"{group}/{col.name}"]
+                assert ds.attrs["units"] == col.units, (group, col.name)
+                assert ds.attrs["description"] == col.description
+                if col.dtype != "str":
+                    assert ds.dtype == np.dtype(col.dtype), (group, col.name)
