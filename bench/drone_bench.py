@@ -31,8 +31,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .run_bench import RESULTS, git_info, parse_size, size_label
 
 TARGETS = {"cpu_rtf_min_at_100k": 1.0, "gpu_rtf_min_at_1m": 1.0}
