@@ -55,8 +55,9 @@ def run_mobsim(n: int, seconds: float, backend: str = "cpu", detect: bool = True
     settings = {"drones.resolution": "mvp", "drones.lookahead": 20.0, "drones.resolution_margin": 1.0,
                 "drones.detection_interval": 1.0 if detect else 1e9, "drones.terminal_radius": 0.0}
     t0 = time.perf_counter()
+    box = (-side / 2, -side / 2, side / 2, side / 2)
     sim = free_flight(d["x"], d["y"], d["alt"], d["hdg"], d["speed"], settings=settings, dtype=dtype,
-                      backend=backend, threads=threads or 2, extent=(-side / 2, -side / 2, side / 2, side / 2))
+                      backend=backend, threads=threads or 2, extent=box)
     sim.run_steps(2)  # compile (or load from the cache) and warm up
     setup = time.perf_counter() - t0
     steps = int(round(seconds / sim.dt))
@@ -73,7 +74,8 @@ def run_mobsim(n: int, seconds: float, backend: str = "cpu", detect: bool = True
     sim.pull("A", ("cnt",))
     c = sim.A.cnt - c0
     dets = int(c[K.AC_DETECTIONS])
-    out = {"n": n, "backend": backend, "detect": detect, "sim_seconds": seconds, "steps": steps, "wall_s": wall,
+    out = {"n": n, "backend": backend, "detect": detect, "sim_seconds": seconds, "steps": steps,
+           "wall_s": wall,
            "setup_s": setup, "real_time_factor": seconds / wall, "drone_updates_per_s": n * steps / wall,
            "detections": dets, "pair_checks_per_detection": int(c[K.AC_CHECKS]) // max(dets, 1),
            "conflicts_now": int(sim.A.cnt[K.AC_CONF_NOW]), "los_now": int(sim.A.cnt[K.AC_LOS_NOW]),
@@ -113,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     for n in sorted(set(sizes) | bsizes):
         full = run_mobsim(n, args.seconds, args.backend, True, threads=args.threads)
         move = run_mobsim(n, args.seconds, args.backend, False, threads=args.threads)
-        full["detection_s_per_interval"] = max(full["wall_s"] - move["wall_s"], 0.0) / max(full["detections"], 1)
+        det_wall = max(full["wall_s"] - move["wall_s"], 0.0)
+        full["detection_s_per_interval"] = det_wall / max(full["detections"], 1)
         full["move_only_wall_s"] = move["wall_s"]
         bs = None
         if n in bsizes:

@@ -200,7 +200,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         refused = ", ".join(f"{n} {r}" for r, n in sorted(why.items())) or "none"
         print(f"drones     {len(air.requests)} flight requests (refused at planning: {refused}), "
               f"{len(air.vertiports)} vertiports, {len(air.layers)} layers, {len(air.geofences)} geofences, "
-              f"corridors {air.corridor_source} ({len(air.corridor_xy)} nodes, {len(air.corridor_edges)} edges)")
+              f"corridors {air.corridor_source} ({len(air.corridor_xy)} nodes, "
+              f"{len(air.corridor_edges)} edges)")
     print(f"warnings   {s['warnings']}")
     for w in sc.warnings:
         print(f"  - {w}")
