@@ -4,7 +4,8 @@ One drone step at time t: pads (per vertiport, serial: few items), motion (per f
 serial: see :func:`drone_steps`), then, every detection interval, at the step's end time:
 grid keys (parallel), the cell buckets (counting sort, serial), the gather into cell order
 (parallel) and detection with resolution and geofence checks (parallel). Parallel loops split
-the flights into :data:`N_CHUNKS` contiguous chunks and call the same range function as the CUDA kernels; counters and event slots use real atomics
+the flights into :data:`N_CHUNKS` contiguous chunks and call the same range function as the
+CUDA kernels; counters and event slots use real atomics
 (:func:`mobsim.kernels.atomics.atomic_add_mt`), and the host sorts events at each flush, so the
 results do not depend on the number of threads.
 """
