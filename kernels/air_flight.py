@@ -70,6 +70,8 @@ F_TERMINAL = 16
 #: Distance (m) and speed (m/s) under which a flight has reached its final waypoint.
 ARRIVE_DIST = 0.5
 ARRIVE_SPEED = 0.5
+#: Share of the acceleration limit used by the braking profile before the end of a leg.
+BRAKE_SHARE = 0.7
 #: Speed (m/s) below which a drone changes its velocity vector freely (no turn-rate limit).
 FREE_TURN_SPEED = 3.0
 
@@ -262,8 +264,21 @@ def _cruise(D, A, i, tab, dt, t):
         if d > 1e-9:
             ux, uy = ex / d, ey / d
             vg = ground_speed(ux, uy, va, wxw, wyw)
+            # brake for the end of the leg: the distance left along the remaining waypoints,
+            # counted only as far as the braking distance reaches
+            # (braking profile at BRAKE_SHARE of the acceleration limit: the discrete controller
+            # lags half a step behind the continuous profile and would overshoot at the full limit)
+            brake = BRAKE_SHARE * acc
+            rest = d
+            stop_d = s * s / (2.0 * brake) + s * dt
+            k = wp
+            while rest < stop_d and k < D.wp_end[i] - 1:
+                rest += math.sqrt((A.wx[k + 1] - A.wx[k]) ** 2 + (A.wy[k + 1] - A.wy[k]) ** 2)
+                k += 1
+            if k == D.wp_end[i] - 1 and rest < stop_d + s * dt:
+                vg = min(vg, math.sqrt(2.0 * brake * rest))
             if last:
-                vg = min(vg, math.sqrt(2.0 * acc * d), d / dt)
+                vg = min(vg, math.sqrt(2.0 * brake * d), d / dt)
             dvx, dvy = vg * ux, vg * uy
         else:
             dvx, dvy = 0.0, 0.0
@@ -282,7 +297,12 @@ def _cruise(D, A, i, tab, dt, t):
     if last and not D.flags[i] & F_RESOLVING:
         ex = A.wx[wp] - D.x[i]
         ey = A.wy[wp] - D.y[i]
-        if ex * ex + ey * ey < ARRIVE_DIST * ARRIVE_DIST and s1 < ARRIVE_SPEED:
+        # capture: slow, and the point is within this step's reach (a discrete controller with an
+        # acceleration limit would otherwise circle the point for a while)
+        reach = max(ARRIVE_DIST, s1 * dt)
+        e2 = ex * ex + ey * ey
+        if e2 < reach * reach and s1 < FREE_TURN_SPEED:
+            D.dist[i] += math.sqrt(e2)
             D.x[i] = A.wx[wp]
             D.y[i] = A.wy[wp]
             D.vx[i] = 0.0

@@ -212,24 +212,25 @@ class Planner:
         """Waypoints (k, 2) from ``p`` to ``q`` (the start point itself is not a waypoint), or None."""
         starts = self._candidates(p, fences)
         ends = self._candidates(q, fences)
+        # The corridor nodes nearest the start and the end (the next-nearest where a connector
+        # crosses a geofence or no path joins them). Not the pair that minimises the total: that
+        # would trade corridor for long free-flight connectors.
         best = None
         for s in starts:
             dist, pred = self._tree(s, fences)
-            for e in ends:
-                if not np.isfinite(dist[e]):
-                    continue
-                total = np.hypot(*(self.xy[s] - p)) + dist[e] + np.hypot(*(self.xy[e] - q))
-                if best is None or total < best[0] - 1e-9:
-                    best = (total, s, e, pred)
-            if best is not None:
-                break  # the nearest clear start with a path: good enough, and deterministic
+            e = next((e for e in ends if np.isfinite(dist[e])), None)
+            if e is not None:
+                best = (s, e, pred)
+                break
         if best is None:
             return None
-        _, s, e, pred = best
+        s, e, pred = best
         path = [e]
         while path[-1] != s:
             path.append(int(pred[path[-1]]))
         pts = self.xy[np.array(path[::-1])]
+        if np.hypot(*(pts[-1] - q)) < 1e-6:
+            return pts  # the route ends on a corridor node: no zero-length last segment
         return np.vstack([pts, q[None, :]])
 
 
