@@ -124,8 +124,9 @@ class Vertiport:
 @dataclass
 class Layer:
     """An altitude band (m). ``use = "cruise"``: flights whose track (deg clockwise from north) lies
-    in ``[headings[0], headings[1])`` cruise at its middle; ``"climb"``: kept free for climbing and
-    descending traffic (never assigned for cruise)."""
+    in ``[headings[0], headings[1])`` cruise at its middle; ``"climb"`` or ``"resolution"``: kept free
+    for climbing and descending traffic and for vertical resolution manoeuvres (``mvp3d``), never
+    assigned for cruise. Vertical resolutions stay within the lowest and highest band of all layers."""
 
     name: str
     bottom: float
@@ -381,12 +382,13 @@ def _layers(cfg: dict, source: str) -> list[Layer]:
                 f"top {top} m is not above bottom {bottom} m", source, f"{el}.top", "give top > bottom"
             )
         use = t.get("use", "cruise")
-        if use not in ("cruise", "climb"):
+        if use not in ("cruise", "climb", "resolution"):
             raise _err(
-                f'use must be "cruise" or "climb", got {use!r}',
+                f'use must be "cruise", "climb" or "resolution", got {use!r}',
                 source,
                 f"{el}.use",
-                'write use = "cruise" (assigned by track) or "climb" (kept for vertical traffic)',
+                'write use = "cruise" (assigned by track), or "climb" / "resolution" (kept for vertical '
+                "traffic and vertical resolution manoeuvres)",
             )
         h = t.get("headings", [0.0, 360.0])
         if (

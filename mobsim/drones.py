@@ -542,6 +542,7 @@ class DroneSim:
             "energy_planned": P.est_energy.copy(),
             "min_separation": np.where(D.min_sep >= 1e29, np.nan, D.min_sep),
             "recharge_time": self._recharge_time(),
+            "battery_left": 1.0 - D.energy / self.tab[D.dtype, K.DT_BAT] if self.n else np.zeros(0),
         }
 
     def _recharge_time(self) -> np.ndarray:

@@ -215,6 +215,7 @@ DRONE_FLIGHTS = _cols(
     ("min_separation", "float64", "m", "smallest 3-D distance to another drone in cruise at a detection"),
     ("recharge_time", "float64", "s", "time to recharge the energy used at the landing vertiport's "
      "charge_power (in its charging bay, off the pads); NaN without a charger or if not done"),
+    ("battery_left", "float64", "1", "state of charge at the end: 1 - energy / battery_wh of the type"),
 )
 
 DRONE_EVENTS = _cols(

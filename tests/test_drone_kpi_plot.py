@@ -69,6 +69,7 @@ FLIGHTS = {
     "energy_planned": [18.0, 38.0, 200.0, 50.0],
     "min_separation": [30.0, 12.0, NAN, 8.0],
     "recharge_time": [120.0, NAN, NAN, NAN],
+    "battery_left": [0.9, 0.8, 1.0, 0.0],
 }
 
 EVENTS = {  # kind 0 conflict, 1 los, 2 geofence, 3 battery_depleted

@@ -70,6 +70,8 @@ file = "flights.csv"
         "flights.csv": "id,depart,origin,destination,mission\nt1,0,a,b,taxi\n"})
     f = _flights(r)["t1"]
     assert f["status"] == 2
+    assert f["battery_left"] == pytest.approx(1.0 - f["energy"] / 500.0)  # the default type: 500 Wh
+    assert 0.8 < f["battery_left"] < 1.0
     assert f["direct_distance"] == pytest.approx(800 * math.sqrt(2))
     # fly-by turns cut the corner at m by a few metres only
     assert 1580.0 < f["distance"] <= 1600.0 + 1e-6
