@@ -104,7 +104,8 @@ def pads_range(D, A, first, stop, stride, t):
     order of (hold start, flight id), then to queued departures in order of (request, flight id).
 
     A landing flight gets its pad for good (its descent starts next step); a departure holds its
-    pad through the turnaround and the climb, until it is :data:`AP_PAD_CLEAR` m high.
+    pad through the turnaround and the climb, until it is :data:`AP_PAD_CLEAR` m high, and takes
+    off no earlier than the vertiport's departure interval after the previous take-off.
     """
     for v in range(first, stop, stride):
         while A.vp_nhold[v] > 0:
@@ -142,7 +143,11 @@ def pads_range(D, A, first, stop, stride, t):
             A.pad_free[p] = 1e30
             D.pad[i] = p
             D.phase[i] = PH_PREP
-            D.t_ready[i] = t + A.vp_turn[v]
+            # take-offs from one vertiport at least departure_interval apart: drones leaving on the
+            # same departure route are then in trail at a safe distance when their terminal area ends
+            ready = max(t + A.vp_turn[v], A.vp_next_off[v])
+            D.t_ready[i] = ready
+            A.vp_next_off[v] = ready + A.vp_dep_int[v]
             k += 1
         A.dep_next[v] = k
 

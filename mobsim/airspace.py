@@ -15,6 +15,7 @@ Scenario file (every table optional except at least one vertiport when ``[drones
     pads = 2
     turnaround = 60                 # s on the pad before take-off and after landing
     charge_power = 2000             # W of the charging bay (off the pads); 0 = no charger
+    departure_interval = 10         # s between take-offs (departure sequencing)
 
     [[drones.layers]]               # cruise layers by track (degrees clockwise from north)
     name = "eastbound"
@@ -111,7 +112,9 @@ class DroneType:
 class Vertiport:
     """A vertiport or depot: position (m), pads, turnaround (s) and the power (W) of its charging bay:
     a landed drone leaves the pad after the turnaround and recharges off the pad; its recharge time
-    (energy used / power) is reported in ``/drones/flights``."""
+    (energy used / power) is reported in ``/drones/flights``. Take-offs are at least
+    ``departure_interval`` s apart (departure sequencing: drones leaving on the same route are in
+    trail at cruise speed times that interval)."""
 
     id: str
     x: float
@@ -119,6 +122,7 @@ class Vertiport:
     pads: int = 1
     turnaround: float = 60.0
     charge_power: float = 0.0
+    departure_interval: float = 10.0
 
 
 @dataclass
@@ -324,7 +328,8 @@ def _vertiports(cfg: dict, network: Any, source: str) -> list[Vertiport]:
     seen: set[str] = set()
     for k, t in enumerate(tables):
         el = f"[[drones.vertiports]] #{k + 1}"
-        _keys(t, ("id", "x", "y", "node", "pads", "turnaround", "charge_power"), source, el)
+        _keys(t, ("id", "x", "y", "node", "pads", "turnaround", "charge_power", "departure_interval"),
+              source, el)
         vid = _id(t, source, el, seen)
         el = f"vertiport '{vid}'"
         if "node" in t:
@@ -356,6 +361,7 @@ def _vertiports(cfg: dict, network: Any, source: str) -> list[Vertiport]:
                 pads,
                 _num(t, "turnaround", 60.0, source, el, minimum=0.0),
                 _num(t, "charge_power", 0.0, source, el, minimum=0.0),
+                _num(t, "departure_interval", 10.0, source, el, minimum=0.0),
             )
         )
     return out

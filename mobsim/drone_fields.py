@@ -99,6 +99,8 @@ AirArrays = namedtuple(
         "pad_free",
         "vp_turn",
         "vp_charge",
+        "vp_dep_int",
+        "vp_next_off",
         "dep0",
         "dep",
         "dep_next",

@@ -67,6 +67,8 @@ def build_air_arrays(
         pad_free=vp["pad_free"],
         vp_turn=vp["turn"],
         vp_charge=vp["charge"],
+        vp_dep_int=vp["dep_int"],
+        vp_next_off=np.full(len(vp["x"]), -1e30),
         dep0=dep[0],
         dep=dep[1] if len(dep[1]) else np.zeros(1, np.int32),
         dep_next=dep[0][:-1].copy(),
@@ -182,6 +184,7 @@ class DroneSim:
             "pad_free": np.full(max(int(pads.sum()), 1), -1e30),
             "turn": np.array([v.turnaround for v in vps]),
             "charge": np.array([v.charge_power for v in vps], np.float64),
+            "dep_int": np.array([v.departure_interval for v in vps], np.float64),
         }
         nvp = len(vps)
         ids = np.arange(n)
