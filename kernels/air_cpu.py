@@ -67,16 +67,6 @@ def detect_all(D, A, n, t, parallel):
 
 
 @njit(cache=True)
-def count_airborne(D, n):
-    """Flights in the air (climb to landing hold)."""
-    k = 0
-    for i in range(n):
-        if 3 <= D.phase[i] <= 7:
-            k += 1
-    return k
-
-
-@njit(cache=True)
 def drone_steps(D, A, n_steps, ev_margin, parallel):
     """Run up to ``n_steps`` drone steps; stops early when fewer than ``ev_margin`` event slots are
     left. Returns the number of steps run."""

@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from .airspace import MISSIONS, Airspace, Geofence
+from .kernels.air_flight import ground_speed
 
 REFUSE_REASONS = {0: "", 1: "battery", 2: "no_route", 3: "geofence"}
 #: Nearest corridor nodes tried for a geofence-free connector.
@@ -242,13 +243,6 @@ def _layer_alt(air: Airspace, p: np.ndarray, q: np.ndarray) -> float:
     raise AssertionError("the layer check guarantees a cruise layer for every track")
 
 
-def _ground_speed(ux: float, uy: float, va: float, wind: tuple[float, float]) -> float:
-    along = wind[0] * ux + wind[1] * uy
-    cross = wind[0] * uy - wind[1] * ux
-    r = va * va - cross * cross
-    return max(along + math.sqrt(r), 0.0) if r > 0 else 0.0
-
-
 def leg_energy_wh(
     dt_row,
     p: np.ndarray,
@@ -266,7 +260,7 @@ def leg_energy_wh(
         d = float(np.hypot(*(b - a)))
         if d <= 0:
             continue
-        vg = _ground_speed((b[0] - a[0]) / d, (b[1] - a[1]) / d, dt_row.cruise_speed, wind)
+        vg = ground_speed((b[0] - a[0]) / d, (b[1] - a[1]) / d, dt_row.cruise_speed, wind[0], wind[1])
         if vg <= 0:
             return math.inf
         e += dt_row.power_cruise * d / vg
