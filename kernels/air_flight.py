@@ -317,6 +317,18 @@ def _cruise(D, A, i, tab, dt, t):
 
 
 @njit(cache=True)
+def _start_return(D, i):
+    """Begin the return leg where the drone is: climb first, at return priority."""
+    D.leg[i] = 1
+    D.prio[i] = 0
+    D.wp[i] = D.ret_start[i]
+    D.wp_end[i] = D.ret_end[i]
+    D.phase[i] = PH_CLIMB
+    D.lx[i] = D.x[i]
+    D.ly[i] = D.y[i]
+
+
+@njit(cache=True)
 def _hover(D, i, tab, dt):
     D.vx[i] = 0.0
     D.vy[i] = 0.0
@@ -355,13 +367,7 @@ def move_range(D, A, first, stop, stride, t):
         if ph == PH_LANDED:
             if D.t_ready[i] <= t:
                 if D.leg[i] == 0 and D.flags[i] & F_RETURNS:
-                    D.leg[i] = 1
-                    D.prio[i] = 0
-                    D.wp[i] = D.ret_start[i]
-                    D.wp_end[i] = D.ret_end[i]
-                    D.phase[i] = PH_CLIMB
-                    D.lx[i] = D.x[i]
-                    D.ly[i] = D.y[i]
+                    _start_return(D, i)
                     A.pad_free[D.pad[i]] = 1e30
                     ph = PH_CLIMB
                 else:
@@ -414,13 +420,7 @@ def move_range(D, A, first, stop, stride, t):
         elif ph == PH_SERVICE:
             _hover(D, i, tab, dt)
             if D.t_ready[i] <= t1:
-                D.leg[i] = 1
-                D.prio[i] = 0
-                D.wp[i] = D.ret_start[i]
-                D.wp_end[i] = D.ret_end[i]
-                D.phase[i] = PH_CLIMB
-                D.lx[i] = D.x[i]
-                D.ly[i] = D.y[i]
+                _start_return(D, i)
         elif ph == PH_DESCEND:
             D.vx[i] = 0.0
             D.vy[i] = 0.0

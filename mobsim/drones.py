@@ -246,10 +246,11 @@ class DroneSim:
             cb = CUDABackend.__new__(CUDABackend)
             CUDABackend.__init__(cb)
             self._cb = cb
-            self._dev = {}
-            self._karg = {}
-            for name, host in (("D", self.D), ("A", self.A)):
-                self._dev[name], self._karg[name] = cb._to_device(host)
+            # the drone state is two more parts of a CUDA backend: its pull and push serve them
+            cb.host = {"D": self.D, "A": self.A}
+            for name, host in cb.host.items():
+                cb.dev[name], cb.karg[name] = cb._to_device(host)
+            self._dev, self._karg = cb.dev, cb.karg
         else:
             from .kernels.air_cpu import PARALLEL_MIN
             from .kernels.structs import to_struct
@@ -259,27 +260,13 @@ class DroneSim:
 
     def pull(self, name: str, fields: tuple[str, ...] | None = None) -> None:
         """Copy device arrays of ``D`` or ``A`` to the host (no-op on the CPU)."""
-        if self.backend_name != "cuda":
-            return
-        host = self.D if name == "D" else self.A
-        dev = self._dev[name]
-        sim = self._cb.simulated
-        for f in fields or host._fields:
-            d = getattr(dev, f)
-            getattr(host, f)[...] = d if sim else d.get()
+        if self.backend_name == "cuda":
+            self._cb.pull(name, fields)
 
     def push(self, name: str, fields: tuple[str, ...]) -> None:
         """Copy host arrays of ``D`` or ``A`` to the device (no-op on the CPU)."""
-        if self.backend_name != "cuda":
-            return
-        host = self.D if name == "D" else self.A
-        dev = self._dev[name]
-        for f in fields:
-            h = getattr(host, f)
-            if self._cb.simulated:
-                getattr(dev, f)[...] = h
-            else:
-                getattr(dev, f).set(np.ascontiguousarray(h))
+        if self.backend_name == "cuda":
+            self._cb.push(name, fields)
 
     def run_steps(self, n_steps: int) -> int:
         """Advance up to ``n_steps`` drone steps; stops early when the event buffer is half full.

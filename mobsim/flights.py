@@ -29,6 +29,7 @@ from numba import njit
 
 from .airspace import MISSIONS, Airspace, Geofence
 from .kernels.air_flight import ground_speed
+from .routing import _heap_pop, _heap_push
 
 REFUSE_REASONS = {0: "", 1: "battery", 2: "no_route", 3: "geofence"}
 #: Nearest corridor nodes tried for a geofence-free connector.
@@ -69,42 +70,19 @@ def segments_cross_polygon(a: np.ndarray, b: np.ndarray, poly: np.ndarray) -> np
 
 @njit(cache=True)
 def _dijkstra(indptr, nbr, w, eid, blocked, src):
-    """Shortest paths from ``src`` on a CSR graph, skipping blocked edges; (dist, pred)."""
+    """Shortest paths from ``src`` on a CSR graph with edge lengths, skipping blocked edges;
+    (dist, pred). The heap is the road router's (ties by the lower node index)."""
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, np.int64)
-    done = np.zeros(n, np.bool_)
-    heap_d = np.empty(nbr.shape[0] + 1)
-    heap_v = np.empty(nbr.shape[0] + 1, np.int64)
-    size = 0
+    hk = np.empty(nbr.shape[0] + 2)
+    hv = np.empty(nbr.shape[0] + 2, np.int64)
     dist[src] = 0.0
-    heap_d[0] = 0.0
-    heap_v[0] = src
-    size = 1
-    while size > 0:
-        d = heap_d[0]
-        u = heap_v[0]
-        size -= 1
-        heap_d[0] = heap_d[size]
-        heap_v[0] = heap_v[size]
-        k = 0
-        while True:
-            c = 2 * k + 1
-            if c >= size:
-                break
-            if c + 1 < size and (
-                heap_d[c + 1] < heap_d[c] or (heap_d[c + 1] == heap_d[c] and heap_v[c + 1] < heap_v[c])
-            ):
-                c += 1
-            if heap_d[c] < heap_d[k] or (heap_d[c] == heap_d[k] and heap_v[c] < heap_v[k]):
-                heap_d[c], heap_d[k] = heap_d[k], heap_d[c]
-                heap_v[c], heap_v[k] = heap_v[k], heap_v[c]
-                k = c
-            else:
-                break
-        if done[u] or d > dist[u]:
+    hn = _heap_push(hk, hv, 0, 0.0, src)
+    while hn > 0:
+        d, u, hn = _heap_pop(hk, hv, hn)
+        if d > dist[u]:
             continue
-        done[u] = True
         for e in range(indptr[u], indptr[u + 1]):
             if blocked[eid[e]]:
                 continue
@@ -113,18 +91,7 @@ def _dijkstra(indptr, nbr, w, eid, blocked, src):
             if nd < dist[v]:
                 dist[v] = nd
                 pred[v] = u
-                k = size
-                heap_d[k] = nd
-                heap_v[k] = v
-                size += 1
-                while k > 0:
-                    p = (k - 1) // 2
-                    if heap_d[p] > heap_d[k] or (heap_d[p] == heap_d[k] and heap_v[p] > heap_v[k]):
-                        heap_d[p], heap_d[k] = heap_d[k], heap_d[p]
-                        heap_v[p], heap_v[k] = heap_v[k], heap_v[p]
-                        k = p
-                    else:
-                        break
+                hn = _heap_push(hk, hv, hn, nd, v)
     return dist, pred
 
 
