@@ -134,7 +134,7 @@ def gather_range(D, A, first, stop, stride):
         GH[k] = tab[TY[j], DT_HPZ]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _slot_of(sl_id, base, j):
     for s in range(N_SLOTS):
         if sl_id[base + s] == j:
@@ -142,7 +142,7 @@ def _slot_of(sl_id, base, j):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _free_slot(sl_id, base):
     for s in range(N_SLOTS):
         if sl_id[base + s] < 0:

@@ -171,7 +171,7 @@ def _spend(D, i, P, dt, which):
         D.tm_hover[i] += dt
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def ground_speed(ux, uy, va, wx, wy):
     """Ground speed (m/s) along the unit track (ux, uy) at airspeed ``va`` in wind (wx, wy): the wind
     triangle; 0 when the cross wind exceeds the airspeed."""

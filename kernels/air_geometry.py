@@ -21,7 +21,7 @@ from numba import njit
 INF = 1e30
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def cpa(dx, dy, dvx, dvy):
     """Time (s) and horizontal distance (m) of closest approach for straight-line motion.
 
@@ -36,7 +36,7 @@ def cpa(dx, dy, dvx, dvy):
     return t, math.sqrt(cx * cx + cy * cy)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def zone_interval(dx, dy, dz, dvx, dvy, dvz, R, H):
     """Interval ``(t_in, t_out)`` (s, relative to now) during which the pair overlaps in both the
     horizontal (distance < R) and the vertical (|dz| < H) sense; ``t_in >= t_out`` when never."""
@@ -68,20 +68,20 @@ def zone_interval(dx, dy, dz, dvx, dvy, dvz, R, H):
     return max(tin_h, tin_v), min(tout_h, tout_v)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def in_conflict(tin, tout, lookahead):
     """A zone-overlap interval is a conflict when it is not empty, not over, and starts within the
     look-ahead time."""
     return tin < tout and tout > 0.0 and tin < lookahead
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def in_los(dx, dy, dz, R, H):
     """Loss of separation now: inside the horizontal radius and the vertical half height."""
     return dx * dx + dy * dy < R * R and abs(dz) < H
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def mvp(dx, dy, dz, dvx, dvy, dvz, tcpa, tin, R, H, lookahead, side):
     """Modified-voltage-potential resolution of one conflict (BlueSky's ``MVP``): the velocity change
     (m/s) that the *ownship* applies, as ``(-dv1, -dv2, -dv3)`` in BlueSky's terms.
@@ -134,7 +134,7 @@ def mvp(dx, dy, dz, dvx, dvy, dvz, tcpa, tin, R, H, lookahead, side):
     return -dv1, -dv2, -dv3
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def point_in_polygon(px, py, vx, vy, first, stop):
     """Even-odd rule: is (px, py) inside the polygon with vertices ``vx[first:stop]``, ``vy[...]``?"""
     inside = False
@@ -149,7 +149,7 @@ def point_in_polygon(px, py, vx, vy, first, stop):
     return inside
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def wrap_angle(a):
     """Angle (rad) wrapped to [-pi, pi)."""
     return (a + math.pi) % (2.0 * math.pi) - math.pi

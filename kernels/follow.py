@@ -31,7 +31,7 @@ from .layout import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right, vt, i, lane, v0):
     """Acceleration that opens a gap for a vehicle just ahead on a neighbour lane that must change
     into ``lane`` (SUMO-style cooperative lane changing); +inf when nobody needs it or when it

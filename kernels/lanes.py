@@ -27,7 +27,7 @@ from .layout import (
 from .mobil import accept_gap
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def v0_of(lane_speed, sfac, vt, i, lane, ty):
     """Desired speed (m/s) of vehicle ``i`` (type ``ty``) on ``lane``, from plain arrays."""
     v0 = lane_speed[lane] * sfac[i]
@@ -38,7 +38,7 @@ def v0_of(lane_speed, sfac, vt, i, lane, ty):
     return v0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def follow_accel_a(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead):
     """IDM acceleration of vehicle ``f`` behind vehicle ``lead`` (-1: free road) on f's lane."""
     ty = vtype[f]
@@ -50,7 +50,7 @@ def follow_accel_a(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead):
                      vt[ty, T_TAU], vt[ty, T_DELTA])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def lane_serves_a(lane_mv_start, mv_to_link, lane, link):
     """True if a movement leads from ``lane`` to ``link``."""
     for m in range(lane_mv_start[lane], lane_mv_start[lane + 1]):
@@ -64,7 +64,7 @@ def lane_serves(N, lane, link):
     return lane_serves_a(N.lane_mv_start, N.mv_to_link, lane, link)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, lane, link, after):
     """The movement from ``lane`` to ``link`` (preferring one whose to-lane serves ``after``); -1 if none."""
     best = -1
@@ -116,7 +116,7 @@ def best_lanes_mask(N, link, nxt, after):
     return mask
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def mask_direction(lane_index, lane, mask):
     """0 if ``lane`` is in ``mask``, else -1/+1 towards the nearest lane that is."""
     k = lane_index[lane]
@@ -144,7 +144,7 @@ def movement_state(N, W, m):
     return movement_state_a(N.mv_sig, N.mv_kind, W.sig_state, m)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def movement_state_a(mv_sig, mv_kind, sig_state, m):
     """Right of way of movement ``m`` this step: M_GO, M_YIELD, M_STOP, M_YELLOW or M_RED."""
     s = mv_sig[m]
@@ -209,7 +209,7 @@ def yield_blocked(V, N, W, L, m, crit_gap):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos, vtype, vt,
                 lane):
     """The vehicle that left ``lane`` last if its rear still reaches back over the stop line; -1 if none."""
@@ -237,7 +237,7 @@ def add_event(W, t, kind, veh, link, value):
         W.ev_val[n] = value
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def find_neighbours_a(vpos, order, lane_start, lane, pos):
     """(leader, follower) on ``lane`` around position ``pos``: first vehicle ahead, last at or behind."""
     a = lane_start[lane]

@@ -38,7 +38,7 @@ def counting_sort(V, L, src, n_src, dst):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sort_segment(pos, order, a, b):
     """Stable insertion sort of ``order[a:b]`` by ``pos`` (linear when nearly sorted)."""
     for k in range(a + 1, b):
@@ -59,7 +59,7 @@ def sort_lanes(pos, order, lane_start):
         sort_segment(pos, order, lane_start[l], lane_start[l + 1])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sort_lanes_serial(pos, order, lane_start):
     for l in range(lane_start.shape[0] - 1):
         sort_segment(pos, order, lane_start[l], lane_start[l + 1])
