@@ -14,7 +14,7 @@ in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO)
    of the next lane, room downstream);
 5. advance: ballistic update per lane from front to back, with a hard no-overlap bound;
 6. junctions (:mod:`.junction`): arrivals, then vehicles past their stop line enter the next lane
-   in order of the time they reached the line (then lower vehicle id), if there is room;
+   in order of the time they reached the line (then lower trip number), if there is room;
 7. events and the gridlock policy (:mod:`.gridlock`); 8. insertion of departures, link by link
    (:mod:`.insertion`); 9. record (:mod:`.record`: counters, summary row).
 

@@ -5,7 +5,7 @@ left on a vehicle into events and decides the gridlock action: the front vehicle
 standing for ``sim.gridlock_time`` seconds is removed (policy ``remove``, or at the end of its route), or
 claims a lane with room on the first link further along its route that has one (policy
 ``teleport``, as SUMO: the next link is often part of the same jam); the lowest
-vehicle id wins a lane (an atomic minimum). Pass 2 (:func:`gridlock_apply`) carries out removals
+trip number wins a lane (an atomic minimum). Pass 2 (:func:`gridlock_apply`) carries out removals
 and the winning teleports; losers try again next step. Pass 1 reads positions that no one writes
 in that pass, so the passes give the same result on any number of threads.
 """
@@ -111,7 +111,7 @@ def flag_one(V, N, L, W, vt, par, i, t, front):
                 room = V.pos[r] - vt[V.vtype[r], T_LEN]
             if room >= need:
                 V.tp_lane[i] = tl
-                atomic_min(L.lane_claim, tl, i)
+                atomic_min(L.lane_claim, tl, V.trip[i])  # lowest trip wins: slot-independent
                 return
     if q_end == V.route_end[i]:
         # No room anywhere on the rest of the route: SUMO's teleport would carry the vehicle to
@@ -132,8 +132,8 @@ def gridlock_apply(V, N, L, W, vt, par, i, t):
         atomic_add(W.cnt, C_REMOVED, 1)
         add_event(W, t, E_REMOVAL, i, link, V.standstill[i])
         return
-    if L.lane_claim[tl] != i:
-        return  # a lower id took the lane this step
+    if L.lane_claim[tl] != V.trip[i]:
+        return  # a lower trip took the lane this step
     length = vt[V.vtype[i], T_LEN]
     atomic_add(L.a_left, lane, 1)
     L.a_ent[tl] += 1

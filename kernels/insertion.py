@@ -102,7 +102,7 @@ def try_insert(V, N, L, W, vt, par, i, t, step):
     sf = vt[ty, T_SF]
     dev = vt[ty, T_SDEV]
     if dev > 0.0:
-        z = normal01(np.uint64(par[P_SEED]), STREAM_SPEED_FACTOR, i, 0)
+        z = normal01(np.uint64(par[P_SEED]), STREAM_SPEED_FACTOR, V.trip[i], 0)
         if z > 2.0:
             z = 2.0
         if z < -2.0:

@@ -9,7 +9,7 @@
    vehicle on the lane may be pushed back to the line (a blocked candidate does that), so the
    second pass never reads a position that another thread may change.
 2. :func:`junction_target`, one call per lane: the candidates whose movement ends on this lane
-   enter it in order of their key (ties: lower vehicle id), each behind the previous one, while
+   enter it in order of their key (ties: lower trip number), each behind the previous one, while
    there is room; a candidate without room is held at its stop line (counted, and an event).
 
 Each pass writes only state owned by its lane (its vehicles, its accumulators) or by the one
@@ -83,9 +83,14 @@ def junction_sources(V, N, L, W, vt, par, l0, l1, stride, t):
     lane_start = L.lane_start
     lane_cand = L.lane_cand
     lane_claim = L.lane_claim
+    lane_rear = L.lane_rear
+    lane_room = L.lane_room
+    lane_room_v = L.lane_room_v
     n_lane_len = N.lane_len
     vpos = V.pos
     vtype = V.vtype
+    status = V.status
+    speed = V.speed
     for l in range(l0, l1, stride):
         a = lane_start[l]
         b = lane_start[l + 1]
@@ -93,29 +98,29 @@ def junction_sources(V, N, L, W, vt, par, l0, l1, stride, t):
         lane_cand[l] = -1
         lane_claim[l] = NO_CLAIM
         if b == a:
-            L.lane_rear[l] = -1
-            L.lane_room[l] = lane_len - 1e-3
-            L.lane_room_v[l] = 1e300
+            lane_rear[l] = -1
+            lane_room[l] = lane_len - 1e-3
+            lane_room_v[l] = 1e300
             continue
         if vpos[order[b - 1]] > lane_len:
             lane_candidate(V, N, L, W, vt, l, t, dt)
         # Room at the lane start for vehicles entering this step.
         r = order[a]
-        L.lane_rear[l] = r
+        lane_rear[l] = r
         room = lane_len - 1e-3
         rv = 1e300
-        if V.status[r] == 1:
+        if status[r] == 1:
             p = vpos[r] if vpos[r] < lane_len else lane_len
             room = min(room, p - vt[vtype[r], T_LEN])
-            rv = V.speed[r]
+            rv = speed[r]
             if lane_cand[l] >= 0:
                 # A blocked candidate pushes the lane's vehicles back towards the line.
                 packed = lane_len
                 for k in range(b - 1, a - 1, -1):
                     packed -= vt[vtype[order[k]], T_LEN]
                 room = min(room, packed)
-        L.lane_room[l] = room
-        L.lane_room_v[l] = rv
+        lane_room[l] = room
+        lane_room_v[l] = rv
 
 
 @njit(cache=True)
@@ -192,6 +197,7 @@ def admit(V, N, L, W, vt, tl, t, dt):
     q1 = N.lane_in_start[tl + 1]
     while True:
         best = -1
+        best_trip = -1
         bkey = np.inf
         bl = -1
         for q in range(q0, q1):
@@ -201,15 +207,17 @@ def admit(V, N, L, W, vt, tl, t, dt):
             if c < 0 or L.lane_cand_mv[fl] != m:
                 continue
             key = L.lane_cand_key[fl]
-            after_last = key > last_key or (key == last_key and c > last_id)
-            if after_last and (key < bkey or (key == bkey and c < best)):
+            tc = V.trip[c]  # ties by trip, never by slot (see mobsim.slots)
+            after_last = key > last_key or (key == last_key and tc > last_id)
+            if after_last and (key < bkey or (key == bkey and tc < best_trip)):
                 best = c
+                best_trip = tc
                 bkey = key
                 bl = fl
         if best < 0:
             return
         last_key = bkey
-        last_id = best
+        last_id = best_trip
         i = best
         l = bl
         over = L.lane_cand_over[l]

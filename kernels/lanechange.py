@@ -43,7 +43,7 @@ def needed_lane(V, N, W, i):
 
 @njit(cache=True)
 def nearest_on_lane(V, L, W, lane, pos):
-    """The vehicle on ``lane`` whose front is nearest to ``pos`` (ties: lower id); -1 if empty."""
+    """The vehicle on ``lane`` whose front is nearest to ``pos`` (ties: lower trip); -1 if empty."""
     lead, fol = find_neighbours(V, L, W, lane, pos)
     if lead < 0:
         return fol
@@ -51,7 +51,7 @@ def nearest_on_lane(V, L, W, lane, pos):
         return lead
     dl = V.pos[lead] - pos
     df = pos - V.pos[fol]
-    if dl < df or (dl == df and lead < fol):
+    if dl < df or (dl == df and V.trip[lead] < V.trip[fol]):
         return lead
     return fol
 

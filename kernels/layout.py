@@ -75,11 +75,14 @@ SUMMARY_COLS = 12
 #: Parallel loops split their range into this many chunks (each chunk hoists the state arrays once).
 N_CHUNKS = 64
 #: From this many running vehicles on, the parallel loops run (else their serial twins; the results
-#: are identical). Disabled for now: with two threads every per-vehicle call refcounts the shared
-#: state arrays atomically, and the contention made the parallel step 4x slower than the serial
-#: one (20k vehicles: 0.41 vs 1.69 million vehicle-updates/s). Flattening the per-vehicle
-#: functions to take plain arrays removes the refcounts; then lower this again (e.g. 4096).
-PARALLEL_MIN = 2**62
+#: are identical). Measured on 2 cores (``python -m bench.run_bench --sizes 3k,5k,10k --threads 1,2
+#: --parallel-min 0``): below ~4,000 running vehicles the fork-join cost of a parallel loop exceeds
+#: the work it splits (2.4k running: 16.3 M veh-updates/s serial, 12.6 M parallel; 4.0k: 8.8 vs
+#: 8.8; 8.2k: 9.9 vs 12.1).
+PARALLEL_MIN = 6000
+#: Renumber the vehicle slots to follow the sorted order every this many steps (see
+#: :mod:`mobsim.slots`; 0 never). Results do not depend on it, only the speed does.
+REORDER_STEPS = 20
 HALT_SPEED = 0.1
 MAX_LOOKAHEAD = 4
 

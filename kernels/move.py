@@ -21,6 +21,7 @@ from .layout import (
     T_EDEC,
     T_LEN,
 )
+from .order import lane_split
 
 
 @njit(cache=True)
@@ -157,9 +158,9 @@ def advance(V, N, L, W, vt, par):
     dt = par[P_DT]
     grid_time = par[P_GRID_TIME]
     grid_on = par[P_GRID_MODE] > 0
-    n_lanes = L.lane_start.shape[0] - 1
+    lane_start = L.lane_start
     flagged = 0
     for c in prange(N_CHUNKS):
-        flagged += advance_lanes(V, N, L, W, vt, c * n_lanes // N_CHUNKS, (c + 1) * n_lanes // N_CHUNKS, 1,
-                                 dt, grid_on, grid_time)
+        flagged += advance_lanes(V, N, L, W, vt, lane_split(lane_start, c, N_CHUNKS),
+                                 lane_split(lane_start, c + 1, N_CHUNKS), 1, dt, grid_on, grid_time)
     return flagged

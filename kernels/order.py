@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from .layout import C_NRUN, C_PARMIN
+from .layout import C_NRUN, C_PARMIN, N_CHUNKS
 
 
 @njit(cache=True)
@@ -51,11 +51,40 @@ def sort_segment(pos, order, a, b):
         order[j + 1] = i
 
 
+@njit(cache=True, _nrt=False)
+def lane_split(lane_start, c, n_chunks):
+    """First lane of chunk ``c`` of ``n_chunks`` chunks of consecutive lanes holding about equal
+    numbers of vehicles (by ``lane_start``). Splitting by lanes instead left one thread with most
+    of the work: the grids number their busy lanes first."""
+    n_lanes = lane_start.shape[0] - 1
+    if c <= 0:
+        return 0
+    if c >= n_chunks:
+        return n_lanes
+    target = lane_start[n_lanes] * c // n_chunks
+    lo = 0
+    hi = n_lanes
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if lane_start[mid] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit(parallel=True, cache=True)
 def sort_lanes(pos, order, lane_start):
-    """Insertion sort of every lane's segment of ``order`` by position (stable, parallel over lanes)."""
-    n_lanes = lane_start.shape[0] - 1
-    for l in prange(n_lanes):
+    """Insertion sort of every lane's segment of ``order`` by position (stable, parallel over chunks
+    of lanes with equal numbers of vehicles)."""
+    for c in prange(N_CHUNKS):
+        sort_lanes_range(pos, order, lane_start, lane_split(lane_start, c, N_CHUNKS),
+                         lane_split(lane_start, c + 1, N_CHUNKS))
+
+
+@njit(cache=True, _nrt=False)
+def sort_lanes_range(pos, order, lane_start, l0, l1):
+    for l in range(l0, l1):
         sort_segment(pos, order, lane_start[l], lane_start[l + 1])
 
 

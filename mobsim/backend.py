@@ -28,6 +28,8 @@ class CPUBackend:
     name = "cpu"
     xp = np
     choice = "requested"
+    #: Renumber vehicle slots every this many steps (0: never); set by the Simulation.
+    reorder_every = 0
 
     def __init__(self, threads: int | None = None) -> None:
         import numba
@@ -45,6 +47,7 @@ class CPUBackend:
         from .kernels.structs import to_struct
 
         self._k = {"V": to_struct(V), "N": to_struct(N), "L": to_struct(L), "W": to_struct(W)}
+        self._host = {"V": V, "L": L, "W": W}
         self.vt, self.par = vt, par
 
     def update(self, name: str, host: Any) -> None:
@@ -52,6 +55,7 @@ class CPUBackend:
         from .kernels.structs import to_struct
 
         self._k[name] = to_struct(host)
+        self._host[name] = host
 
     def pull(self, name: str, fields: tuple[str, ...] | None = None) -> None:
         """Host and device are the same memory: nothing to copy."""
@@ -60,11 +64,31 @@ class CPUBackend:
         """Host and device are the same memory: nothing to copy."""
 
     def run_steps(self, n: int) -> int:
-        """Advance up to ``n`` steps; returns how many were run."""
+        """Advance up to ``n`` steps; returns how many were run (fewer when a buffer filled up).
+
+        Every ``reorder_every`` steps (counted from the first step, whatever the chunking) the
+        vehicle slots are renumbered to follow the sorted order (:mod:`mobsim.slots`).
+        """
         from .kernels.cpu_step import run_steps
+        from .kernels.layout import C_NEV, C_NRUN, C_STEP
 
         k = self._k
-        return int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, n))
+        W = self._host["W"]
+        every = self.reorder_every
+        done = 0
+        while done < n:
+            want = n - done
+            if every > 0:
+                want = min(want, every - int(W.cnt[C_STEP]) % every)
+            got = int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, want))
+            done += got
+            if got < want:
+                break
+            if every > 0 and int(W.cnt[C_STEP]) % every == 0:
+                from .slots import renumber
+
+                renumber(self._host["V"], self._host["L"], W, np, int(W.cnt[C_NRUN]), int(W.cnt[C_NEV]))
+        return done
 
     def describe(self) -> str:
         """Processor and thread count, for the result file's ``device`` attribute."""

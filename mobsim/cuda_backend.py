@@ -64,6 +64,8 @@ class CUDABackend:
     name = "cuda"
     threads = 1
     choice = "requested"
+    #: Renumber vehicle slots every this many steps (0: never); set by the Simulation.
+    reorder_every = 0
 
     def __init__(self) -> None:
         self.simulated = simulator_enabled()
@@ -193,7 +195,7 @@ class CUDABackend:
         return np.argsort(a, kind="stable") if self.simulated else self.xp.argsort(a)
 
     def _order(self) -> None:
-        """Sort running vehicles by (lane, position, id) into ``W.order``; fill ``lane_start``."""
+        """Sort running vehicles by (lane, position, trip) into ``W.order``; fill ``lane_start``."""
         from .kernels.layout import C_NRUN
 
         xp = self.xp
@@ -201,7 +203,9 @@ class CUDABackend:
         n_tr = V.status.shape[0]
         n_lanes = L.lane_cnt.shape[0]
         key = xp.where(V.status == 1, V.lane, n_lanes)
-        o = self._argsort(V.pos)
+        # Ties (same lane and position) in trip order, never slot order (see mobsim.slots).
+        o = self._argsort(V.trip)
+        o = o[self._argsort(V.pos[o])]
         o = o[self._argsort(key[o])]
         W.order[:n_tr] = o
         L.lane_start[:] = xp.searchsorted(key[o], xp.arange(n_lanes + 1))
@@ -282,6 +286,11 @@ class CUDABackend:
             done += 1
             if every <= 1 or step % every == 0:
                 nsum += 1
+            if self.reorder_every > 0 and step % self.reorder_every == 0:
+                from .slots import renumber
+
+                c = self._counters()
+                renumber(self.dev["V"], self.dev["L"], W, self.xp, int(c[Y.C_NRUN]), int(c[Y.C_NEV]))
         if not self.simulated:
             self._cuda.synchronize()
         return done

@@ -59,12 +59,20 @@ class Simulation:
     threads: CPU threads (default: ``sim.threads``; 0 = all).
     parallel_min: run the parallel loops from this many running vehicles on (default: the
         kernels' ``PARALLEL_MIN``; 0 forces them, for tests). Results do not depend on it.
+    reorder_every: renumber the vehicle slots to follow the sorted order every this many steps
+        (default: the kernels' ``REORDER_STEPS``; 0 never; see :mod:`mobsim.slots`). Results do
+        not depend on it.
+
+    The per-vehicle arrays ``sim.V`` are indexed by *slot*, not by trip: ``sim.V.trip`` maps a
+    slot to its trip. :meth:`vehicles` returns them in trip order.
     """
 
     def __init__(self, scenario: Any, backend: str | None = None, seed: int | None = None,
-                 threads: int | None = None, parallel_min: int | None = None) -> None:
+                 threads: int | None = None, parallel_min: int | None = None,
+                 reorder_every: int | None = None) -> None:
         self.scenario = scenario
         self._parallel_min = parallel_min
+        self._reorder_every = reorder_every
         s = dict(scenario.settings)
         if seed is not None:
             s["sim.seed"] = int(seed)
@@ -129,6 +137,7 @@ class Simulation:
         cn = self.cn
         ev_cap = int(min(EVENT_CAPACITY_MAX, max(EVENT_CAPACITY_MIN, 8 * n)))
         V = allocate(VEHICLE_FIELDS, n, VehicleState, xp)
+        V.trip[:] = np.arange(n, dtype=np.int32)  # slot = trip until the first renumbering
         V.vtype[:] = self.trip_vtype
         V.route_start[:] = self.route_start
         V.route_end[:] = self.route_end
@@ -181,6 +190,8 @@ class Simulation:
         pm = K.PARALLEL_MIN if self._parallel_min is None else int(self._parallel_min)
         par[K.P_PAR_MIN] = pm if self.backend.threads > 1 else 2**62
         W.cnt[K.C_PARMIN] = int(par[K.P_PAR_MIN])
+        ro = K.REORDER_STEPS if self._reorder_every is None else int(self._reorder_every)
+        self.backend.reorder_every = max(0, ro)
         self.V, self.L, self.W, self.par = V, L, W, par
         self.backend.attach(V, cn.arrays, L, W, self.vt, par)
 
@@ -376,6 +387,7 @@ class Simulation:
         self._route_cost = cost
         rl = self.W.route_links
         cand = np.nonzero(((V.status == 1) & (V.route_pos + 1 < V.route_end)) | (V.status == 0))[0]
+        cand = cand[np.argsort(V.trip[cand], kind="stable")]  # slots in trip order: the same pool
         cur = np.where(V.status[cand] == 1, rl[V.route_pos[cand]], rl[V.route_start[cand]])
         dest = rl[V.route_end[cand] - 1]
         flat, starts, lengths = shortest_routes(self.cn, cur, dest, cost)
@@ -413,6 +425,7 @@ class Simulation:
 
         W = self.W
         self.backend.pull("W", ("ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val"))
+        self.backend.pull("V", ("trip",))
         n = int(W.cnt[C_NEV])
         cap = len(W.ev_time)
         if n > cap:
@@ -421,9 +434,10 @@ class Simulation:
             n = cap
         # Events of one step come in the order threads took their slots: sort them, so that every
         # backend and thread count writes the same table.
-        srt = np.lexsort((W.ev_val[:n], W.ev_link[:n], W.ev_veh[:n], W.ev_kind[:n], W.ev_time[:n]))
+        veh = self.V.trip[W.ev_veh[:n]]  # slots to trips
+        srt = np.lexsort((W.ev_val[:n], W.ev_link[:n], veh, W.ev_kind[:n], W.ev_time[:n]))
         rec.append("events", {"time": W.ev_time[:n][srt], "kind": W.ev_kind[:n][srt],
-                              "vehicle": W.ev_veh[:n][srt], "link": W.ev_link[:n][srt],
+                              "vehicle": veh[srt], "link": W.ev_link[:n][srt],
                               "value": W.ev_val[:n][srt]})
         W.cnt[C_NEV] = 0
 
@@ -468,13 +482,14 @@ class Simulation:
     def _record_fcd(self, rec: Any, t: float) -> None:
         from .kernels.rng import u01_many
 
-        self.backend.pull("V", ("status", "lane", "pos", "speed", "acc"))
+        self.backend.pull("V", ("trip", "status", "lane", "pos", "speed", "acc"))
         V, a = self.V, self.cn.arrays
         idx = np.nonzero(V.status == 1)[0]
+        idx = idx[np.argsort(V.trip[idx], kind="stable")]  # rows in trip order
         share = float(self.settings.get("output.fcd_share", 1.0))
         if share < 1.0 and len(idx):
-            # A fixed subset of vehicles (by id), the same at every sample and on every backend.
-            idx = idx[u01_many(self.seed, 2, idx.astype(np.int64), 0) < share]
+            # A fixed subset of vehicles (by trip), the same at every sample and on every backend.
+            idx = idx[u01_many(self.seed, 2, V.trip[idx].astype(np.int64), 0) < share]
         lane = V.lane[idx]
         link = a.lane_link[lane]
         pos = V.pos[idx]
@@ -485,14 +500,13 @@ class Simulation:
         off = (a.lane_index[lane] + 0.5) * 3.2
         x = x0 + (x1 - x0) * f + (y1 - y0) / ln * off
         y = y0 + (y1 - y0) * f - (x1 - x0) / ln * off
-        rec.append_fcd(t, {"vehicle": idx.astype(np.int32), "link": link.astype(np.int32),
+        rec.append_fcd(t, {"vehicle": V.trip[idx].astype(np.int32), "link": link.astype(np.int32),
                            "lane": a.lane_index[lane].astype(np.int8), "pos": pos.astype(np.float32),
                            "speed": V.speed[idx].astype(np.float32), "accel": V.acc[idx].astype(np.float32),
                            "x": x.astype(np.float32), "y": y.astype(np.float32)})
 
     def _write_trips(self, rec: Any) -> None:
-        self.backend.pull("V")
-        V = self.V
+        V = self.vehicles()
         rl = self.route_links
         st = V.status.copy()
         arrived = st == 2
@@ -533,6 +547,14 @@ class Simulation:
         }
 
     # ------------------------------------------------------------------ notebook helpers
+    def vehicles(self) -> VehicleState:
+        """The per-vehicle state in trip order (row ``k`` = trip ``k`` of ``sim.trips``): a copy,
+        pulled from the device first. ``sim.V`` itself is in slot order (see :mod:`mobsim.slots`)."""
+        from .slots import by_trip
+
+        self.backend.pull("V")
+        return by_trip(self.V)
+
     def step(self, n: int = 1) -> int:
         """Advance ``n`` steps without recording (for notebooks and tests); returns steps run."""
         from .kernels import air_layout as DK

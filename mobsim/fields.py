@@ -27,6 +27,7 @@ class Field:
 
 
 VEHICLE_FIELDS: tuple[Field, ...] = (
+    Field("trip", "int32", "1", "trip (trip-table row) of the vehicle in this slot (mobsim.slots)", -1),
     Field("status", "int8", "1", "0 not inserted, 1 running, 2 arrived, 3 removed"),
     Field("vtype", "int32", "1", "vehicle-type index"),
     Field("lane", "int32", "1", "current lane (global lane index)", -1),
@@ -77,7 +78,7 @@ LANE_FIELDS: tuple[Field, ...] = (
     Field("lane_cand_over", "float64", "m", "how far it drove past the line", 0, True),
     Field("lane_room", "float64", "m", "position of the lane's rearmost rear before crossings", 0, True),
     Field("lane_room_v", "float64", "m/s", "speed of the lane's rearmost vehicle", 0, True),
-    Field("lane_claim", "int32", "1", "lowest vehicle id teleporting onto the lane", 2**31 - 1, True),
+    Field("lane_claim", "int32", "1", "lowest trip number teleporting onto the lane", 2**31 - 1, True),
     Field("a_samp", "float64", "s", "interval accumulator: vehicle-seconds"),
     Field("a_dist", "float64", "m", "interval accumulator: vehicle-metres"),
     Field("a_ent", "int32", "1", "interval accumulator: vehicles entered"),

@@ -57,14 +57,14 @@ def random_grid_trips(net: Any, n: int, horizon: float, rng: np.random.Generator
 
 
 def running(sim: Simulation) -> np.ndarray:
-    """Indices of the running vehicles."""
-    return np.nonzero(sim.V.status == 1)[0]
+    """Trips (rows of ``sim.vehicles()``) of the running vehicles."""
+    return np.nonzero(sim.vehicles().status == 1)[0]
 
 
 def lane_orders(sim: Simulation) -> dict[int, list[int]]:
-    """Running vehicle ids on every occupied lane, sorted from the lane's start to its end."""
-    V = sim.V
-    idx = running(sim)
+    """Trips of the running vehicles on every occupied lane, sorted from the lane's start to its end."""
+    V = sim.vehicles()
+    idx = np.nonzero(V.status == 1)[0]
     out: dict[int, list[int]] = {}
     if len(idx) == 0:
         return out

@@ -105,6 +105,35 @@ def test_parallel_loops_give_the_serial_results(scenario, first_run: Path, tmp_p
     assert_identical(datasets(first_run), datasets(par))
 
 
+@pytest.mark.parametrize("every", [0, 1, 7])
+def test_slot_renumbering_does_not_change_results(scenario, first_run: Path, tmp_path: Path,
+                                                  every: int) -> None:
+    """The vehicle slots (mobsim.slots) renumbered never, every step, or every 7 steps (the first
+    run: every REORDER_STEPS) give byte-identical files: ties and random draws go by trip number,
+    and every stored slot reference is remapped."""
+    other = run(scenario, tmp_path / f"r{every}.h5", seed=5, reorder_every=every)
+    assert_identical(datasets(first_run), datasets(other))
+
+
+def test_slots_follow_the_sorted_order_after_renumbering(scenario) -> None:
+    """After a renumbering step the vehicles of the sorted order sit in slots 0..n-1 in that
+    order, and V.trip stays a permutation of the trips."""
+    from mobsim.kernels.layout import C_NRUN
+
+    sim = Simulation(scenario, backend="cpu", seed=5, reorder_every=10)
+    sim.step(200)
+    V, W = sim.V, sim.W
+    n = int(W.cnt[C_NRUN])
+    assert n > 50
+    np.testing.assert_array_equal(W.order[:n], np.arange(n))
+    assert sorted(V.trip.tolist()) == list(range(len(sim.trips)))
+    assert not np.array_equal(V.trip, np.arange(len(sim.trips))), "nothing was renumbered"
+    # vehicles() undoes the slots: the trip table order.
+    T = sim.vehicles()
+    np.testing.assert_array_equal(T.trip, np.arange(len(sim.trips)))
+    np.testing.assert_array_equal(T.pos[V.trip], V.pos)
+
+
 def test_changed_seed_changes_result(scenario, first_run: Path, tmp_path: Path) -> None:
     other = run(scenario, tmp_path / "c.h5", seed=6)
     a, b = datasets(first_run), datasets(other)
@@ -118,9 +147,10 @@ def test_step_and_run_agree(scenario, first_run: Path) -> None:
     res = mobsim.open(first_run)
     sim.step(res.attrs["completed_steps"])
     tr = res.trips
-    np.testing.assert_array_equal(tr.route_length.to_numpy(), sim.V.dist)
-    np.testing.assert_array_equal(tr.status.to_numpy(), sim.V.status)
-    np.testing.assert_array_equal(tr.time_loss.to_numpy(), sim.V.time_loss)
+    V = sim.vehicles()
+    np.testing.assert_array_equal(tr.route_length.to_numpy(), V.dist)
+    np.testing.assert_array_equal(tr.status.to_numpy(), V.status)
+    np.testing.assert_array_equal(tr.time_loss.to_numpy(), V.time_loss)
 
 
 def test_fcd_sampling_is_deterministic(scenario, tmp_path: Path) -> None:

@@ -38,15 +38,15 @@ VTYPES = [
 TOL = 1e-6
 
 
-def desired_speeds(sim: Simulation, idx: np.ndarray) -> np.ndarray:
-    V, a = sim.V, sim.cn.arrays
+def desired_speeds(sim: Simulation, idx: np.ndarray, V) -> np.ndarray:
+    a = sim.cn.arrays
     vmax = sim.vt[V.vtype[idx], K.T_VMAX]
     return np.minimum(a.lane_speed[V.lane[idx]] * V.sfac[idx], vmax)
 
 
 def check_state(sim: Simulation, n_trips: int) -> None:
     """Every per-step invariant; raises AssertionError with what broke."""
-    V, a, c = sim.V, sim.cn.arrays, sim.W.cnt
+    V, a, c = sim.vehicles(), sim.cn.arrays, sim.W.cnt
     t = sim.time
     idx = np.nonzero(V.status == 1)[0]
     lengths = sim.vt[V.vtype, K.T_LEN]
@@ -56,7 +56,7 @@ def check_state(sim: Simulation, n_trips: int) -> None:
             assert np.all(np.isfinite(arr)), f"t={t}: NaN/inf in {name}"
         sp = V.speed[idx]
         assert sp.min() >= 0.0, f"t={t}: negative speed {sp.min()}"
-        excess = sp - desired_speeds(sim, idx)
+        excess = sp - desired_speeds(sim, idx, V)
         assert excess.max() <= 1e-9, \
             f"t={t}: vehicle {idx[excess.argmax()]} above its desired speed by {excess.max()}"
         pos = V.pos[idx]
@@ -87,13 +87,14 @@ def check_state(sim: Simulation, n_trips: int) -> None:
 def check_junction_overlap(sim: Simulation, one_lane_links_only: bool = True) -> None:
     """A vehicle that just crossed a stop line still reaches back over it by (length - pos): the
     first vehicle of the lane it left must stay behind that rear."""
-    V, a, L = sim.V, sim.cn.arrays, sim.L
+    V, a, L = sim.vehicles(), sim.cn.arrays, sim.L
     lengths = sim.vt[V.vtype, K.T_LEN]
     orders = lane_orders(sim)
     for lane, ids in orders.items():
         if one_lane_links_only and a.link_nlanes[a.lane_link[lane]] != 1:
             continue
         x = int(L.lane_last_exit[lane])
+        x = int(sim.V.trip[x]) if x >= 0 else -1  # a slot: its trip
         if x < 0 or V.status[x] != 1 or V.pos[x] >= lengths[x]:
             continue
         rp = int(V.route_pos[x])
@@ -106,7 +107,7 @@ def check_junction_overlap(sim: Simulation, one_lane_links_only: bool = True) ->
 
 
 def check_fifo(sim: Simulation, before: dict[int, list[int]], after: dict[int, list[int]]) -> None:
-    a, V = sim.cn.arrays, sim.V
+    a, V = sim.cn.arrays, sim.vehicles()
     for lane, now in after.items():
         if a.link_nlanes[a.lane_link[lane]] != 1:
             continue
@@ -169,7 +170,7 @@ def test_invariants_every_step(tmp_path_factory, case) -> None:
                                                                    stop_when_empty=False))
     tr = res.trips
     assert res.edgedata.distance.sum() == pytest.approx(tr.route_length.sum(), rel=1e-9, abs=1e-6)
-    np.testing.assert_array_equal(tr.route_length.to_numpy(), sim.V.dist)
+    np.testing.assert_array_equal(tr.route_length.to_numpy(), sim.vehicles().dist)
 
 
 def test_no_collisions_on_a_busy_grid() -> None:
@@ -215,11 +216,12 @@ def test_no_phantom_braking_for_a_vehicle_two_links_ahead() -> None:
     beyond o-a's end, i.e. 12 m ahead of it."""
     net = generators.single_link(length=20.0, stub_length=200.0)
     sim = make_sim(net, [Trip("x", "o-a", "b-d", 0.0), Trip("f", "o-a", "b-d", 2.0)], sim__end=100.0)
-    V = sim.V
     sim.step(10)  # f settles behind x after its insertion
+    V = sim.vehicles()
     lowest = 0.0
     while V.status[1] < 2 and sim.time < 90.0:
         sim.step(1)
+        V = sim.vehicles()
         if V.status[1] == 1:
             lowest = min(lowest, float(V.acc[1]))
     # f follows x at a steady 2 s headway on a straight road: no reason to brake harder than this.

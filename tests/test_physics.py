@@ -272,10 +272,11 @@ def test_depart_pos_inserts_inside_the_lane_when_safe() -> None:
     sim = make_sim(net, trips, sim__end=200.0)
     sim.step(2)
     idx = {t.id: k for k, t in enumerate(sim.trips)}
-    V = sim.V
+    V = sim.vehicles()
     assert V.status[idx["a"]] == 1 and 200.0 <= V.pos[idx["a"]] < 203.0  # moved off from 200 m
     assert V.status[idx["c"]] == 1 and 300.0 <= V.pos[idx["c"]] < 301.0
     assert V.status[idx["b"]] == 0, "no room at 204 m while 'a' stands at 200 m"
     sim.step(200)
+    V = sim.vehicles()
     assert np.all(V.status == 2), "everyone arrives, 'b' once 'a' has moved on"
     assert V.depart[idx["b"]] > 0.0

@@ -29,8 +29,9 @@ def _jam_scenario(**settings):
 def _routes_valid(sim) -> None:
     a = sim.cn.arrays
     rl = sim.W.route_links
+    V = sim.vehicles()
     for i in range(len(sim.trips)):
-        r = rl[sim.V.route_start[i]:sim.V.route_end[i]]
+        r = rl[V.route_start[i]:V.route_end[i]]
         for x, y in zip(r[:-1], r[1:], strict=True):
             assert y in a.link_next[a.link_next_start[x]:a.link_next_start[x + 1]]
         assert r[-1] == sim.route_links[sim.route_end[i] - 1], "the destination never changes"

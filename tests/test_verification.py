@@ -41,11 +41,12 @@ def crossing_times(sim: Simulation, from_link: str, to_link: str, until: float) 
     assert a.link_nlanes[sim.cn.link_index[from_link]] == 1
     length = a.lane_len[lane_from]
     out: dict[int, float] = {}
-    V = sim.V
+    V = sim.vehicles()  # by trip: sim.V is in slot order, renumbered now and then
     while sim.time < until and not np.all(V.status >= 2):
         before = V.lane.copy()
         t = sim.time
         sim.step(1)
+        V = sim.vehicles()
         crossed = (before == lane_from) & (((V.lane == lane_to) & (V.status == 1)) | (V.status == 2))
         for i in np.nonzero(crossed)[0]:
             moved = (length - V.pos_old[i]) + (V.pos[i] if V.status[i] == 1 else 0.0)
@@ -59,7 +60,7 @@ def route_positions(sim: Simulation, offsets: dict[str, float]) -> np.ndarray:
     link_off = np.zeros(sim.cn.n_links)
     for lk, off in offsets.items():
         link_off[sim.cn.link_index[lk]] = off
-    V = sim.V
+    V = sim.vehicles()
     x = link_off[a.lane_link[np.maximum(V.lane, 0)]] + V.pos
     return np.where(V.status == 1, x, np.nan)
 
@@ -93,8 +94,9 @@ def test_departure_at_begin_is_on_time() -> None:
     net = generators.single_link(length=200.0)
     sim = make_sim(net, [Trip("a", "o-a", "b-d", 0.0), Trip("b", "o-a", "b-d", 10.0)], sim__end=60.0)
     sim.step(40)
-    assert sim.V.depart[1] == 10.0  # on time at a later step boundary
-    assert sim.V.depart[0] == 0.0
+    V = sim.vehicles()
+    assert V.depart[1] == 10.0  # on time at a later step boundary
+    assert V.depart[0] == 0.0
 
 
 # ------------------------------------------------------------------------------ fundamental diagram
@@ -122,12 +124,13 @@ def platoon_run(v: float, headway_factor: float = 1.0, depart_speed: str | None 
     offsets = {"o-a": 0.0, "a-b": 1500.0, "b-d": 2500.0}
     lane_ab = sim.cn.arrays.link_first_lane[sim.cn.link_index["a-b"]]
     lane_bd = sim.cn.arrays.link_first_lane[sim.cn.link_index["b-d"]]
-    V = sim.V
+    V = sim.vehicles()
     cross: dict[int, float] = {}
     snap = None
     while V.status[0] <= 1 and sim.time < 1200.0:
         before = V.lane.copy()
         sim.step(1)
+        V = sim.vehicles()
         # Every vehicle on b-d drives at constant speed v: its crossing time is exact.
         for i in np.nonzero((before == lane_ab) & (V.lane == lane_bd) & (V.status == 1))[0]:
             cross[int(i)] = sim.time - V.pos[i] / V.speed[i]
@@ -256,7 +259,7 @@ def test_signal_delay_matches_deterministic_queueing(discharge: Discharge, q_vph
     trips = [Trip(f"c{k:03d}", "o-j", "j-d", k * h) for k in range(n)]
     sim = make_sim(net, trips, sim__end=6 * CYCLE + 300.0)
     ct = crossing_times(sim, "o-j", "j-d", until=6 * CYCLE + 300.0)
-    V = sim.V
+    V = sim.vehicles()
     assert np.all(V.status == 2)
     # Every car was inserted on time (at the step end after its planned departure).
     assert np.all(V.depart - V.depart_planned < sim.dt + 1e-9)
