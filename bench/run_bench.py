@@ -178,9 +178,8 @@ def sumo_availability() -> dict[str, Any]:
     info["available"] = bool(info["python_module_sumo"] or info["python_module_sumolib"]
                              or info["sumo_binary"])
     if info["available"]:
-        info["todo"] = ("SUMO is available on this machine: add a side-by-side run of the same grid "
-                        "(network and trips exported with mobsim.netio) and report its measured "
-                        "vehicle-updates/s next to mobsim's instead of the quoted figure.")
+        info["side_by_side"] = ("python -m bench.vs_sumo runs SUMO and mobsim on the same grids "
+                                "(and a corridor and a city) in one run")
     return info
 
 
@@ -554,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Reference (quoted, not measured here): {SUMO_REFERENCE['name']} ~"
           f"{SUMO_REFERENCE['veh_updates_per_s'] / 1e6:.1f} million veh-updates/s "
           f"({SUMO_REFERENCE['model']}, {SUMO_REFERENCE['scenario']}). SUMO on this machine: "
-          f"{'available - TODO side-by-side run' if sumo['availability']['available'] else 'not installed'}.")
+          + ("available: python -m bench.vs_sumo races it on the same grids."
+             if sumo["availability"]["available"] else "not installed."))
     out = a.out
     if out is None:
         host = re.sub(r"[^A-Za-z0-9.-]+", "-", meta["hostname"]) or "host"

@@ -105,3 +105,13 @@ def build_order(V, L, W):
     else:
         sort_lanes_serial(V.pos, W.order, L.lane_start)
     return n
+
+
+@njit(cache=True, _nrt=False)
+def move_slots(a, src, dst, tmp):
+    """``a[dst] = a[src]`` for a 1-D array, through ``tmp`` (twice as fast as numpy's fancy
+    indexing here; used by :func:`mobsim.slots.renumber`)."""
+    for j in range(src.shape[0]):
+        tmp[j] = a[src[j]]
+    for j in range(src.shape[0]):
+        a[dst[j]] = tmp[j]

@@ -28,8 +28,10 @@ class CPUBackend:
     name = "cpu"
     xp = np
     choice = "requested"
-    #: Renumber vehicle slots every this many steps (0: never); set by the Simulation.
+    #: Renumber vehicle slots every this many steps (0: never) when at least ``reorder_min``
+    #: vehicles run; both set by the Simulation.
     reorder_every = 0
+    reorder_min = 0
 
     def __init__(self, threads: int | None = None) -> None:
         import numba
@@ -84,7 +86,7 @@ class CPUBackend:
             done += got
             if got < want:
                 break
-            if every > 0 and int(W.cnt[C_STEP]) % every == 0:
+            if every > 0 and int(W.cnt[C_STEP]) % every == 0 and int(W.cnt[C_NRUN]) >= self.reorder_min:
                 from .slots import renumber
 
                 renumber(self._host["V"], self._host["L"], W, np, int(W.cnt[C_NRUN]), int(W.cnt[C_NEV]))

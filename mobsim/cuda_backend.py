@@ -64,8 +64,10 @@ class CUDABackend:
     name = "cuda"
     threads = 1
     choice = "requested"
-    #: Renumber vehicle slots every this many steps (0: never); set by the Simulation.
+    #: Renumber vehicle slots every this many steps (0: never) when at least ``reorder_min``
+    #: vehicles run; both set by the Simulation.
     reorder_every = 0
+    reorder_min = 0
 
     def __init__(self) -> None:
         self.simulated = simulator_enabled()
@@ -290,7 +292,8 @@ class CUDABackend:
                 from .slots import renumber
 
                 c = self._counters()
-                renumber(self.dev["V"], self.dev["L"], W, self.xp, int(c[Y.C_NRUN]), int(c[Y.C_NEV]))
+                if int(c[Y.C_NRUN]) >= self.reorder_min:
+                    renumber(self.dev["V"], self.dev["L"], W, self.xp, int(c[Y.C_NRUN]), int(c[Y.C_NEV]))
         if not self.simulated:
             self._cuda.synchronize()
         return done

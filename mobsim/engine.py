@@ -60,8 +60,9 @@ class Simulation:
     parallel_min: run the parallel loops from this many running vehicles on (default: the
         kernels' ``PARALLEL_MIN``; 0 forces them, for tests). Results do not depend on it.
     reorder_every: renumber the vehicle slots to follow the sorted order every this many steps
-        (default: the kernels' ``REORDER_STEPS``; 0 never; see :mod:`mobsim.slots`). Results do
-        not depend on it.
+        (default: the kernels' ``REORDER_STEPS`` once ``REORDER_MIN`` vehicles run; given
+        explicitly: at any number of vehicles; 0 never; see :mod:`mobsim.slots`). Results do not
+        depend on it.
 
     The per-vehicle arrays ``sim.V`` are indexed by *slot*, not by trip: ``sim.V.trip`` maps a
     slot to its trip. :meth:`vehicles` returns them in trip order.
@@ -192,6 +193,8 @@ class Simulation:
         W.cnt[K.C_PARMIN] = int(par[K.P_PAR_MIN])
         ro = K.REORDER_STEPS if self._reorder_every is None else int(self._reorder_every)
         self.backend.reorder_every = max(0, ro)
+        # An explicit interval renumbers whatever the number of vehicles (tests use it on small runs).
+        self.backend.reorder_min = K.REORDER_MIN if self._reorder_every is None else 0
         self.V, self.L, self.W, self.par = V, L, W, par
         self.backend.attach(V, cn.arrays, L, W, self.vt, par)
 

@@ -54,9 +54,19 @@ def renumber(V: Any, L: Any, W: Any, xp: Any, n_run: int, n_events: int) -> int:
     freed = xp.sort(front[front >= n_run])                  # slots >= n_run the front leaves
     src = xp.concatenate([front, displaced])
     dst = xp.concatenate([ar, freed])
-    for name in V._fields:
-        a = getattr(V, name)
-        a[dst] = a[src]
+    if xp is np:
+        from .kernels.order import move_slots
+
+        tmp: dict[Any, np.ndarray] = {}
+        for name in V._fields:
+            a = getattr(V, name)
+            if a.dtype not in tmp:
+                tmp[a.dtype] = np.empty(src.shape[0], a.dtype)
+            move_slots(a, src, dst, tmp[a.dtype])
+    else:
+        for name in V._fields:
+            a = getattr(V, name)
+            a[dst] = a[src]
     new_of_old = xp.arange(n_tr, dtype=np.int32)
     new_of_old[src] = dst.astype(np.int32)
     W.order[:n_run] = ar.astype(W.order.dtype)
