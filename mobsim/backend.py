@@ -76,17 +76,22 @@ class CPUBackend:
 
         k = self._k
         W = self._host["W"]
+        if n <= 0:
+            # Still call the kernel: Simulation.run compiles it (or loads it) this way before its clock.
+            return int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, 0))
         every = self.reorder_every
         done = 0
         while done < n:
             want = n - done
-            if every > 0:
+            # Small states stay in one kernel call: each return to the host costs ~0.1 ms.
+            reorder = every > 0 and int(W.cnt[C_NRUN]) >= self.reorder_min
+            if reorder:
                 want = min(want, every - int(W.cnt[C_STEP]) % every)
             got = int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, want))
             done += got
             if got < want:
                 break
-            if every > 0 and int(W.cnt[C_STEP]) % every == 0 and int(W.cnt[C_NRUN]) >= self.reorder_min:
+            if reorder and int(W.cnt[C_STEP]) % every == 0:
                 from .slots import renumber
 
                 renumber(self._host["V"], self._host["L"], W, np, int(W.cnt[C_NRUN]), int(W.cnt[C_NEV]))
