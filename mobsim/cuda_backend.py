@@ -293,7 +293,8 @@ class CUDABackend:
 
                 c = self._counters()
                 if int(c[Y.C_NRUN]) >= self.reorder_min:
-                    renumber(self.dev["V"], self.dev["L"], W, self.xp, int(c[Y.C_NRUN]), int(c[Y.C_NEV]))
+                    renumber(self.dev["V"], self.dev["L"], W, self.xp, int(c[Y.C_NRUN]), int(c[Y.C_NEV]),
+                             fast=False)
         if not self.simulated:
             self._cuda.synchronize()
         return done

@@ -32,13 +32,15 @@ import numpy as np
 LANE_SLOT_FIELDS = ("lane_last_exit", "lane_rear", "lane_cand")
 
 
-def renumber(V: Any, L: Any, W: Any, xp: Any, n_run: int, n_events: int) -> int:
+def renumber(V: Any, L: Any, W: Any, xp: Any, n_run: int, n_events: int, fast: bool = True) -> int:
     """Move the ``n_run`` vehicles of ``W.order[:n_run]`` to slots ``0..n_run-1`` in that order.
 
     The vehicles those slots held before move into the slots the moved ones left (both lists in
     ascending slot order, so the result is deterministic); no other slot changes. Every slot
     reference is remapped, including the first ``n_events`` entries of the event buffer. Returns
-    how many vehicles changed slot.
+    how many vehicles changed slot. ``fast``: move numpy arrays with a numba kernel (else with
+    ``xp`` fancy indexing, as on a GPU; the CUDA backend passes False, so that its tests under the
+    simulator run the code a GPU runs).
     """
     n_tr = int(V.status.shape[0])
     if n_run <= 0 or n_tr == 0:
@@ -54,7 +56,7 @@ def renumber(V: Any, L: Any, W: Any, xp: Any, n_run: int, n_events: int) -> int:
     freed = xp.sort(front[front >= n_run])                  # slots >= n_run the front leaves
     src = xp.concatenate([front, displaced])
     dst = xp.concatenate([ar, freed])
-    if xp is np:
+    if fast and xp is np:
         from .kernels.order import move_slots
 
         tmp: dict[Any, np.ndarray] = {}
