@@ -40,7 +40,6 @@ from .gridlock import flags_range, gridlock_range
 from .insertion import insert_departures, insert_links
 from .junction import junction_sources, junction_targets
 from .lanechange import (
-    apply_lane_changes,
     apply_lane_changes_serial,
     decide_lane_changes,
     decide_lane_changes_serial,
@@ -93,7 +92,7 @@ def step_once(V, N, L, W, vt, par):
         L.lane_req[:] = 0
         if par_on:
             decide_lane_changes(V, N, L, W, vt, par, n, t, step)
-            changed = apply_lane_changes(V, N, W, n, t)
+            changed = apply_lane_changes_serial(V, N, W, n, t)  # too little work for a parallel region
         else:
             decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step)
             changed = apply_lane_changes_serial(V, N, W, n, t)

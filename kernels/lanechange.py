@@ -282,11 +282,3 @@ def apply_range(V, N, W, a, b, stride, t):
 @njit(cache=True)
 def apply_lane_changes_serial(V, N, W, n, t):
     return apply_range(V, N, W, 0, n, 1, t)
-
-
-@njit(parallel=True, cache=True)
-def apply_lane_changes(V, N, W, n, t):
-    changed = 0
-    for c in prange(N_CHUNKS):
-        changed += apply_range(V, N, W, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, 1, t)
-    return changed

@@ -100,7 +100,7 @@ def build_order(V, L, W):
     n = counting_sort(V, L, W.order, W.cnt[C_NRUN], W.order_tmp)
     W.order[:n] = W.order_tmp[:n]
     W.cnt[C_NRUN] = n
-    if n >= W.cnt[C_PARMIN]:
+    if n >= 4 * W.cnt[C_PARMIN]:  # a nearly sorted pass: only large states gain from a second thread
         sort_lanes(V.pos, W.order, L.lane_start)
     else:
         sort_lanes_serial(V.pos, W.order, L.lane_start)
