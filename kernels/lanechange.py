@@ -220,24 +220,28 @@ def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
                             vtype, vt, tl)
             if x >= 0 and lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:
                 continue
-        # Accelerations as if i were on the target lane (same link: same speed limit).
-        ac_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead)
+        # Accelerations as if i were on the target lane (same link: same speed limit). The two
+        # safety tests first: in dense traffic they fail often, and the other four are not needed.
+        b_safe = vt[ty, T_LCSAFE]
         an_new = 0.0
+        if new_fol >= 0:
+            an_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i)
+            if not mobil_safe(an_new, b_safe):
+                continue
+        ac_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead)
+        if ac_new < -b_safe:
+            continue
+        if mandatory:
+            lc_dir[k] = direction
+            continue
         an_old = 0.0
         if new_fol >= 0:
             an_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, new_lead)
-            an_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i)
         ao_old = 0.0
         ao_new = 0.0
         if old_fol >= 0:
             ao_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, i)
             ao_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, old_fol, lead)
-        b_safe = vt[ty, T_LCSAFE]
-        if not mobil_safe(an_new, b_safe) or ac_new < -b_safe:
-            continue
-        if mandatory:
-            lc_dir[k] = direction
-            continue
         gain = mobil_incentive(ac_new, ac_old, an_new, an_old, ao_new, ao_old, vt[ty, T_POLITE])
         if gain > vt[ty, T_LCTHR]:
             lc_dir[k] = direction
