@@ -116,8 +116,10 @@ def step_once(V, N, L, W, vt, par):
 
 
 @njit(cache=True)
-def run_steps(V, N, L, W, vt, par, n_steps):
-    """Run up to ``n_steps`` steps; stops early when the summary or event buffer is nearly full.
+def run_steps(V, N, L, W, vt, par, n_steps, reorder_every, reorder_min):
+    """Run up to ``n_steps`` steps; stops early when the summary or event buffer is nearly full,
+    and after a step that ends a ``reorder_every`` period with at least ``reorder_min`` running
+    vehicles (the host then renumbers the slots, :mod:`mobsim.slots`; 0: never).
 
     Returns the number of steps run.
     """
@@ -129,4 +131,6 @@ def run_steps(V, N, L, W, vt, par, n_steps):
             break
         step_once(V, N, L, W, vt, par)
         done += 1
+        if reorder_every > 0 and W.cnt[C_STEP] % reorder_every == 0 and W.cnt[C_NRUN] >= reorder_min:
+            break
     return done

@@ -12,10 +12,13 @@ from .layout import C_NRUN, C_PARMIN, N_CHUNKS
 @njit(cache=True)
 def counting_sort(V, L, src, n_src, dst):
     """Scatter running vehicles of ``src`` by lane into ``dst`` (stable); fills ``lane_start``."""
-    L_lane_cnt = L.lane_cnt
-    L_lane_start = L.lane_start
-    V_lane = V.lane
-    V_status = V.status
+    return counting_sort_a(V.lane, V.status, L.lane_cnt, L.lane_start, src, n_src, dst)
+
+
+@njit(cache=True, _nrt=False)
+def counting_sort_a(V_lane, V_status, L_lane_cnt, L_lane_start, src, n_src, dst):
+    """:func:`counting_sort` on plain arrays (a run-length variant that kept the counters in
+    registers was slower: a mispredicted branch at every lane boundary)."""
     n_lanes = L_lane_cnt.shape[0]
     for l in range(n_lanes):
         L_lane_cnt[l] = 0

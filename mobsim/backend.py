@@ -76,25 +76,22 @@ class CPUBackend:
 
         k = self._k
         W = self._host["W"]
+        every, least = self.reorder_every, self.reorder_min
         if n <= 0:
             # Still call the kernel: Simulation.run compiles it (or loads it) this way before its clock.
-            return int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, 0))
-        every = self.reorder_every
+            return int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, 0, every, least))
         done = 0
         while done < n:
-            want = n - done
-            # Small states stay in one kernel call: each return to the host costs ~0.1 ms.
-            reorder = every > 0 and int(W.cnt[C_NRUN]) >= self.reorder_min
-            if reorder:
-                want = min(want, every - int(W.cnt[C_STEP]) % every)
-            got = int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, want))
+            # The kernel returns after a step that ends a renumbering period (with enough vehicles),
+            # so small runs stay in one call and large ones renumber on time from their first period.
+            got = int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, n - done, every, least))
             done += got
-            if got < want:
-                break
-            if reorder and int(W.cnt[C_STEP]) % every == 0:
+            if every > 0 and got > 0 and int(W.cnt[C_STEP]) % every == 0 and int(W.cnt[C_NRUN]) >= least:
                 from .slots import renumber
 
                 renumber(self._host["V"], self._host["L"], W, np, int(W.cnt[C_NRUN]), int(W.cnt[C_NEV]))
+            elif got == 0 or done < n:
+                break  # a buffer is nearly full: the host flushes it
         return done
 
     def describe(self) -> str:
