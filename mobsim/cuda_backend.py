@@ -197,7 +197,7 @@ class CUDABackend:
         return np.argsort(a, kind="stable") if self.simulated else self.xp.argsort(a)
 
     def _order(self) -> None:
-        """Sort running vehicles by (lane, position, trip) into ``W.order``; fill ``lane_start``."""
+        """Sort running vehicles by (lane, position) into ``W.order``; fill ``lane_start``."""
         from .kernels.layout import C_NRUN
 
         xp = self.xp
@@ -205,9 +205,10 @@ class CUDABackend:
         n_tr = V.status.shape[0]
         n_lanes = L.lane_cnt.shape[0]
         key = xp.where(V.status == 1, V.lane, n_lanes)
-        # Ties (same lane and position) in trip order, never slot order (see mobsim.slots).
-        o = self._argsort(V.trip)
-        o = o[self._argsort(V.pos[o])]
+        # No tie-break needed: two running vehicles on one lane never share a position (the
+        # no-overlap bound keeps a follower's front behind its leader's rear), so the order does not
+        # depend on slot numbers (mobsim.slots); a third argsort by trip would cost a sort per call.
+        o = self._argsort(V.pos)
         o = o[self._argsort(key[o])]
         W.order[:n_tr] = o
         L.lane_start[:] = xp.searchsorted(key[o], xp.arange(n_lanes + 1))
