@@ -8,7 +8,7 @@ in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO)
    order within each lane, then an insertion sort per lane (nearly sorted, so linear);
 3. lane changes: MOBIL and mandatory changes decided in parallel on the sorted state, left on even
    steps and right on odd steps so two vehicles never merge into one gap from both sides; applied,
-   then the order is rebuilt;
+   then the changed vehicles are merged into their new lanes' order (the full sort's result);
 4. plan: IDM acceleration against the leader on the lane, or for the first vehicle of a lane a
    look-ahead along the route (stop lines of red, yellow, yield and stop movements, the last vehicle
    of the next lane, room downstream);
@@ -46,7 +46,7 @@ from .lanechange import (
 )
 from .layout import C_NEV, C_NRUN, C_NSUM, C_STEP, P_BEGIN, P_DT, P_HAS_DPOS, P_PAR_MIN
 from .move import advance, advance_serial
-from .order import build_order
+from .order import build_order, resort_after_lane_changes
 from .record import end_step
 from .signals import signal_slots
 
@@ -96,8 +96,8 @@ def step_once(V, N, L, W, vt, par):
         else:
             decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step)
             changed = apply_lane_changes_serial(V, N, W, n, t)
-        if changed > 0:
-            n = build_order(V, L, W)
+        if changed > 0 and resort_after_lane_changes(V, L, W, n) < 0:
+            n = build_order(V, L, W)  # too many changes for the incremental re-sort
     flagged = 0
     if n > 0:
         if par_on:

@@ -118,3 +118,93 @@ def move_slots(a, src, dst, tmp):
         tmp[j] = a[src[j]]
     for j in range(src.shape[0]):
         a[dst[j]] = tmp[j]
+
+
+@njit(cache=True)
+def resort_after_lane_changes(V, L, W, n):
+    """The sorted order after this step's lane changes (``W.dir_k[k] != 0``: the vehicle at sorted
+    index ``k`` changed lane), without a full sort; returns ``n``, or -1 when too many vehicles
+    changed (the caller then calls :func:`build_order`). Uses ``W.mv_k`` as scratch (the planning
+    pass writes it afterwards)."""
+    return resort_a(V.lane, V.pos, W.order, W.order_tmp, W.dir_k, W.mv_k, L.lane_start, L.lane_cnt, n)
+
+
+@njit(cache=True, _nrt=False)
+def resort_a(lane, pos, order, out, dir_k, inc, lane_start, new_start, n):
+    """:func:`resort_after_lane_changes` on plain arrays.
+
+    The result is what :func:`build_order` gives: (lane, position) order, ties by the previous
+    sorted index. Each lane's new segment is a merge of the vehicles that stayed (in their old
+    order) and the ones that changed into it (sorted by position, then previous index).
+    """
+    n_lanes = lane_start.shape[0] - 1
+    m = 0
+    for k in range(n):
+        if dir_k[k] != 0:
+            inc[m] = k
+            m += 1
+    if m * 16 > n:
+        return -1
+    # New lane counts; the changed vehicles come in ascending k, so their old lanes ascend too.
+    for l in range(n_lanes):
+        new_start[l] = lane_start[l + 1] - lane_start[l]
+    p = 0
+    for j in range(m):
+        k = inc[j]
+        while lane_start[p + 1] <= k:
+            p += 1
+        new_start[p] -= 1
+        new_start[lane[order[k]]] += 1
+    s = 0
+    for l in range(n_lanes):
+        c = new_start[l]
+        new_start[l] = s
+        s += c
+    # Changed vehicles by (new lane, position, previous index): nearly sorted already (one
+    # direction per step), so an insertion sort is close to linear.
+    for j in range(1, m):
+        k = inc[j]
+        i = order[k]
+        ln = lane[i]
+        ps = pos[i]
+        q = j - 1
+        while q >= 0:
+            kq = inc[q]
+            iq = order[kq]
+            lq = lane[iq]
+            if lq < ln or (lq == ln and (pos[iq] < ps or (pos[iq] == ps and kq < k))):
+                break
+            inc[q + 1] = kq
+            q -= 1
+        inc[q + 1] = k
+    j = 0
+    for l in range(n_lanes):
+        w = new_start[l]
+        ks = lane_start[l]
+        kb = lane_start[l + 1]
+        je = j
+        while je < m and lane[order[inc[je]]] == l:
+            je += 1
+        while True:
+            while ks < kb and dir_k[ks] != 0:
+                ks += 1
+            if ks >= kb and j >= je:
+                break
+            take_stayer = j >= je
+            if not take_stayer and ks < kb:
+                a = order[ks]
+                b = order[inc[j]]
+                take_stayer = pos[a] < pos[b] or (pos[a] == pos[b] and ks < inc[j])
+            if take_stayer:
+                out[w] = order[ks]
+                ks += 1
+            else:
+                out[w] = order[inc[j]]
+                j += 1
+            w += 1
+    for k in range(n):
+        order[k] = out[k]
+    for l in range(n_lanes):
+        lane_start[l] = new_start[l]
+    lane_start[n_lanes] = n
+    return n

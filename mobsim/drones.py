@@ -275,6 +275,11 @@ class DroneSim:
             if self.n == 0:
                 self.A.cnt[K.AC_STEP] += max(n_steps, 0)
                 return max(n_steps, 0)
+            if self.backend_name != "cuda":
+                # Zero steps: compiles (or loads) the kernels, so Simulation.run can do it before its clock.
+                from .kernels.air_cpu import drone_steps
+
+                drone_steps(self._k[0], self._k[1], 0, 0, self._parallel)
             return 0
         cap = self.A.ev_kind.shape[0]
         margin = cap // 2

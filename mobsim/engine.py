@@ -248,6 +248,8 @@ class Simulation:
             # Compile (or load from the numba cache) before the clock starts: a zero-step call.
             t_c = time.perf_counter()
             self.backend.run_steps(0)
+            if self.drones is not None:
+                self.drones.run_steps(0)
             self._compile_s = time.perf_counter() - t_c
             steps_done, wall = self._loop(rec, n_steps, progress, stop_when_empty)
             if self.drones is not None:
