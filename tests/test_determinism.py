@@ -115,6 +115,22 @@ def test_slot_renumbering_does_not_change_results(scenario, first_run: Path, tmp
     assert_identical(datasets(first_run), datasets(other))
 
 
+def test_slot_renumbering_keeps_trajectories_and_reroutes(scenario, tmp_path: Path) -> None:
+    """Trajectories (rows in trip order, vehicle = trip) and periodic re-routing (routes appended
+    to the pool in trip order) are also the same with and without renumbering."""
+    import dataclasses
+
+    s = dict(scenario.settings, **{"output.fcd": True, "output.fcd_period": 5.0,
+                                   "routing.reroute_period": 60.0})
+    sc = dataclasses.replace(scenario, settings=s)
+    never = run(sc, tmp_path / "n.h5", seed=5, reorder_every=0)
+    often = run(sc, tmp_path / "o.h5", seed=5, reorder_every=3)
+    groups = (*GROUPS, "fcd")
+    a, b = datasets(never, groups), datasets(often, groups)
+    assert len(a["fcd/vehicle"]) > 1000
+    assert_identical(a, b)
+
+
 def test_slots_follow_the_sorted_order_after_renumbering(scenario) -> None:
     """After a renumbering step the vehicles of the sorted order sit in slots 0..n-1 in that
     order, and V.trip stays a permutation of the trips."""
