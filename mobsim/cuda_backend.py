@@ -294,8 +294,12 @@ class CUDABackend:
 
                 c = self._counters()
                 if int(c[Y.C_NRUN]) >= self.reorder_min:
-                    renumber(self.dev["V"], self.dev["L"], W, self.xp, int(c[Y.C_NRUN]), int(c[Y.C_NEV]),
-                             fast=False)
+                    args = (self.dev["V"], self.dev["L"], W, self.xp, int(c[Y.C_NRUN]), int(c[Y.C_NEV]))
+                    if self.profile is None:
+                        renumber(*args, fast=False)
+                    else:
+                        with self._timed("renumber"):
+                            renumber(*args, fast=False)
         if not self.simulated:
             self._cuda.synchronize()
         return done
