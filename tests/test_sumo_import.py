@@ -316,3 +316,29 @@ def test_imported_network_is_cached(tmp_path: Path, net_file: Path, monkeypatch:
     local.write_bytes(net_file.read_bytes() + b"<!-- edited -->\n")
     with pytest.raises(InputError, match="parsed again"):
         read_sumo_network(local)
+
+
+@pytest.mark.parametrize("which", ["built", "DRT/osm.net.xml"])
+def test_fast_internal_lane_pass_gives_the_full_parse(which: str, net_file: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The internal lane lengths from sumolib's fast line parser (readNet then skips internal
+    lanes) give the very network that reading them with readNet gives; a file the fast pass cannot
+    follow falls back to readNet."""
+    from mobsim import sumo_net
+
+    path = net_file if which == "built" else _shipped(which)
+    lengths, after = sumo_net._internal_lanes(path)
+    assert len(lengths) > 10, "the network must have internal lanes for this test to mean anything"
+    fast = read_sumo_network(path, cache=False)
+    monkeypatch.setattr(sumo_net, "_internal_lanes", lambda p: None)
+    full = read_sumo_network(path, cache=False)
+    assert any(lk.length > 0 for lk in full.links)
+    def key(net):
+        return [(lk.id, lk.length, lk.lanes) for lk in net.links]
+
+    assert key(fast) == key(full)
+    assert fast.movements == full.movements and fast.nodes == full.nodes and fast.signals == full.signals
+    # An incomplete fast pass (a via lane it did not see) is detected, and readNet reads them instead.
+    monkeypatch.setattr(sumo_net, "_internal_lanes", lambda p: ({}, {}))
+    again = read_sumo_network(path, cache=False)
+    assert [lk.length for lk in again.links] == [lk.length for lk in full.links]
