@@ -176,7 +176,7 @@ def read_sumo_network(path: str | Path, *, vclass: str = "passenger",
     ``vclass``: the SUMO vehicle class whose lanes are kept (``passenger``). Warnings about what
     was approximated or repaired are appended to ``warnings`` when given. With ``cache`` the
     imported network is kept in ``~/.cache/mobsim/sumo-networks`` (or ``$XDG_CACHE_HOME``), so
-    that running a city again skips sumolib's parse (24 s for 79,200 lanes, ~1 s from the cache).
+    that running a city again skips sumolib's parse (16 s for 79,200 lanes, ~1 s from the cache).
     """
     path = Path(path)
     source = str(path)
@@ -213,7 +213,7 @@ def _import(path: Path, vclass: str, warn: list[str]) -> Network:
     sumolib = _require_sumolib()
     source = str(path)
     # Internal lanes are most of a city file and only their lengths are needed: two fast sumolib
-    # passes read those, and readNet skips them (79,200-lane grid: 25 -> ~15 s). A file the fast
+    # passes read those, and readNet skips them (79,200-lane grid: 27 -> 16 s). A file the fast
     # passes cannot follow (an element split over lines) falls back to reading them with readNet.
     internal = _internal_lanes(path)
     try:
