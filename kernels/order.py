@@ -93,8 +93,7 @@ def sort_lanes_range(pos, order, lane_start, l0, l1):
 
 @njit(cache=True, _nrt=False)
 def sort_lanes_serial(pos, order, lane_start):
-    for l in range(lane_start.shape[0] - 1):
-        sort_segment(pos, order, lane_start[l], lane_start[l + 1])
+    sort_lanes_range(pos, order, lane_start, 0, lane_start.shape[0] - 1)
 
 
 @njit(cache=True)
