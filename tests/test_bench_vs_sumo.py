@@ -33,3 +33,20 @@ def test_vs_sumo_grid_1k(tmp_path: Path) -> None:
     assert case["speed_ratio"] > 0
     assert out.with_suffix(".png").is_file()
     assert data["meta"]["machine"]["cores_logical"] >= 1
+
+
+def test_import_bench_small_grid(tmp_path: Path) -> None:
+    """The import benchmark runs (a 4 x 4 grid): mobsim's first and cached import, SUMO's load."""
+    out = tmp_path / "imp.json"
+    r = subprocess.run([sys.executable, "-m", "bench.import_bench", "--grids", "4", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "| 4x4 |" in r.stdout
+    (row,) = json.loads(out.read_text())["results"]
+    # 4 x 4 junctions, 24 two-way streets of 2 lanes each: 96 lanes.
+    assert row["lanes"] == 96 and row["movements"] > row["links"]
+    for what in ("mobsim", "cached", "sumo"):
+        assert row[what]["wall_s"] > 0 and row[what]["peak_rss_mb"] > 0
+    bad = subprocess.run([sys.executable, "-m", "bench.import_bench", "--grids", "x"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--grids" in bad.stderr and "Traceback" not in bad.stderr

@@ -309,36 +309,86 @@ def test_imported_network_is_cached(tmp_path: Path, net_file: Path, monkeypatch:
     def no_parse(*a: object, **k: object) -> None:
         raise RuntimeError("parsed again")
 
-    monkeypatch.setattr(sumolib.net, "readNet", no_parse)
+    from mobsim import sumo_net
+
+    monkeypatch.setattr(sumo_net, "_scan", no_parse)
     w2: list[str] = []
     again = read_sumo_network(local, warnings=w2)
     assert again == first and w2 == w1
     local.write_bytes(net_file.read_bytes() + b"<!-- edited -->\n")
-    with pytest.raises(InputError, match="parsed again"):
+    with pytest.raises(RuntimeError, match="parsed again"):
         read_sumo_network(local)
 
 
-@pytest.mark.parametrize("which", ["built", "DRT/osm.net.xml"])
-def test_fast_internal_lane_pass_gives_the_full_parse(which: str, net_file: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """The internal lane lengths from sumolib's fast line parser (readNet then skips internal
-    lanes) give the very network that reading them with readNet gives; a file the fast pass cannot
-    follow falls back to readNet."""
+def _readnet_scan(path: Path, source: str) -> object:
+    """What ``mobsim.sumo_net._scan`` reads, taken from sumolib's full ``readNet`` parse instead."""
+    from mobsim.sumo_net import _Scan
+
+    net = sumolib.net.readNet(str(path), withInternal=True, withPrograms=True, withConnections=True,
+                              withPedestrianConnections=False, withFoes=False)
+    lengths: dict[str, float] = {}
+    after: dict[str, str] = {}
+    conns: list[tuple[str, ...]] = []
+    special = set()
+    for e in net.getEdges(withInternal=True):
+        function = e.getFunction()
+        if function in ("crossing", "walkingarea", "connector"):
+            special.add(e.getID())
+            continue
+        for ln in e.getLanes():
+            if function == "internal":
+                lengths[ln.getID()] = ln.getLength()
+            for c in ln.getOutgoing():
+                if function == "internal":
+                    if c.getViaLaneID():
+                        after.setdefault(ln.getID(), c.getViaLaneID())
+                    continue
+                tl = c.getTLSID() or ""
+                conns.append((e.getID(), str(ln.getIndex()), c.getTo().getID(), str(c.getToLane().getIndex()),
+                              c.getViaLaneID() or "", tl, str(c.getTLLinkIndex()) if tl else "-1",
+                              c.getDirection(), c.getState()))
+    return _Scan(net, conns, lengths, after, special)
+
+
+@pytest.mark.parametrize("which", ["built", "DRT/osm.net.xml", "bs3d/bs.net.xml"])
+def test_one_pass_scan_gives_what_readnet_gives(which: str, net_file: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-pass expat scan (internal lanes, internal connections and request tables dropped
+    before sumolib sees them; connections kept as tuples) gives the very network that sumolib's
+    full ``readNet`` parse gives: same links and lengths (with the internal lanes' distance), the
+    same movements in the same order, nodes, signals and warnings."""
     from mobsim import sumo_net
 
     path = net_file if which == "built" else _shipped(which)
-    lengths, after = sumo_net._internal_lanes(path)
-    assert len(lengths) > 10, "the network must have internal lanes for this test to mean anything"
-    fast = read_sumo_network(path, cache=False)
-    monkeypatch.setattr(sumo_net, "_internal_lanes", lambda p: None)
-    full = read_sumo_network(path, cache=False)
+    scan = sumo_net._scan(path, str(path))
+    assert len(scan.internal_length) > 10 and scan.internal_next is not None
+    w_fast: list[str] = []
+    fast = read_sumo_network(path, cache=False, warnings=w_fast)
+    monkeypatch.setattr(sumo_net, "_scan", _readnet_scan)
+    w_full: list[str] = []
+    full = read_sumo_network(path, cache=False, warnings=w_full)
     assert any(lk.length > 0 for lk in full.links)
-    def key(net):
-        return [(lk.id, lk.length, lk.lanes) for lk in net.links]
+    assert fast.links == full.links and fast.movements == full.movements
+    assert fast.nodes == full.nodes and fast.signals == full.signals and w_fast == w_full
+    # The distance through the junctions is there: links are longer than their lanes.
+    lane_len = {e.getID(): e.getLength() for e in scan.net.getEdges()}
+    assert sum(lk.length for lk in fast.links) > sum(lane_len[lk.id] for lk in fast.links) + 1.0
 
-    assert key(fast) == key(full)
-    assert fast.movements == full.movements and fast.nodes == full.nodes and fast.signals == full.signals
-    # An incomplete fast pass (a via lane it did not see) is detected, and readNet reads them instead.
-    monkeypatch.setattr(sumo_net, "_internal_lanes", lambda p: ({}, {}))
-    again = read_sumo_network(path, cache=False)
-    assert [lk.length for lk in again.links] == [lk.length for lk in full.links]
+
+def test_inconsistent_connections_are_clear_errors(tmp_path: Path, net_file: Path) -> None:
+    """A connection naming an edge or a lane that does not exist is an error naming the connection
+    (SUMO's own reader fails on such files with a KeyError or an IndexError)."""
+    text = net_file.read_text()
+    i = text.index("<connection ")
+    line = text[i:text.index("/>", i) + 2]
+    for wrong, what in ((line.replace('to="', 'to="nowhere', 1), "does not exist"),
+                        (line.replace('fromLane="0"', 'fromLane="7"', 1), "has no lane 7")):
+        assert wrong != line
+        bad = tmp_path / "bad.net.xml"
+        bad.write_text(text.replace(line, wrong, 1))
+        with pytest.raises(InputError, match=what) as exc:
+            read_sumo_network(bad, cache=False)
+        assert "bad.net.xml" in str(exc.value) and "connection from" in str(exc.value)
+    bad.write_text(text.replace("</net>", "<edge id='x'"))
+    with pytest.raises(InputError, match="not well-formed") as exc:
+        read_sumo_network(bad, cache=False)
