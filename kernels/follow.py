@@ -153,15 +153,25 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     if h == 0 and not must_stop:
                         flags[i] |= FLAG_COMMITTED
                 elif st == M_STOP:
-                    if h > 0 or not (dist < 1.0 and v < 0.5):
-                        must_stop = True
-                    elif yield_blocked(V, N, W, L, m, crit_gap):
-                        must_stop = True
+                    # Stop at the line, then go when the gap is there, without second thoughts:
+                    # a vehicle pulling away from the line at walking pace could always stop
+                    # again, and each time the queued major stream got the space instead.
+                    if h > 0 or flags[i] & FLAG_COMMITTED == 0:
+                        if h > 0 or not (dist < 1.0 and v < 0.5):
+                            must_stop = True
+                        elif yield_blocked(V, N, W, L, i, m, crit_gap):
+                            must_stop = True
+                        else:
+                            flags[i] |= FLAG_COMMITTED
                 elif st == M_YIELD:
                     # Gap acceptance while the vehicle can still stop comfortably; closer than
-                    # that it has committed (as a driver would have judged the gap earlier).
-                    if dist < 50.0 + v * v / (2.0 * dc) and can_stop(v, dist, dc):
-                        must_stop = yield_blocked(V, N, W, L, m, crit_gap)
+                    # that it has committed (as a driver would have judged the gap earlier), and
+                    # so has a vehicle that accepted a gap from the line (as at a stop line).
+                    if h > 0 or flags[i] & FLAG_COMMITTED == 0:
+                        if dist < 50.0 + v * v / (2.0 * dc) and can_stop(v, dist, dc):
+                            must_stop = yield_blocked(V, N, W, L, i, m, crit_gap)
+                            if h == 0 and not must_stop and dist < 1.0:
+                                flags[i] |= FLAG_COMMITTED
                 if h == 0 and st == M_GO:
                     flags[i] &= ~FLAG_COMMITTED
                 tl = mv_to_lane[m]

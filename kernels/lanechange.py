@@ -85,6 +85,32 @@ def swap_partner(V, N, L, W, vt, i):
 
 
 @njit(cache=True)
+def rear_at_risk(V, N, L, W, vt, tl, overhang):
+    """True if the front vehicle of a lane leading into lane ``tl`` could not stop behind a rear
+    that reaches ``overhang`` m back over ``tl``'s start (braking at most at its safe
+    lane-change deceleration, 0.5 m margin)."""
+    lane_in_start = N.lane_in_start
+    lane_in_mv = N.lane_in_mv
+    mv_from_lane = N.mv_from_lane
+    lane_len = N.lane_len
+    lane_start = L.lane_start
+    order = W.order
+    for q in range(lane_in_start[tl], lane_in_start[tl + 1]):
+        fl = mv_from_lane[lane_in_mv[q]]
+        b = lane_start[fl + 1]
+        if b <= lane_start[fl]:
+            continue
+        j = order[b - 1]
+        if V.status[j] != 1:
+            continue
+        v = V.speed[j]
+        room = lane_len[fl] - overhang - V.pos[j] - 0.5
+        if room < v * v / (2.0 * vt[V.vtype[j], T_LCSAFE]):
+            return True
+    return False
+
+
+@njit(cache=True)
 def fits_instead(V, L, W, vt, i, j):
     """True if ``i`` fits on ``j``'s lane at its own position once ``j`` has left it."""
     L_lane_start = L.lane_start
@@ -194,7 +220,11 @@ def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
             continue
         p = pos[i]
         if p < length:
-            continue
+            # The rear still reaches back over the stop line: no change, except at the end of a
+            # link shorter than the vehicle (where that is always so; OSM networks have 2-5 m
+            # links) when nothing coming into the target lane could run into the rear.
+            if not mandatory or p < lane_len[lane] - 1.0 or rear_at_risk(V, N, L, W, vt, tl, length - p):
+                continue
         if not mandatory and own_ok and rp + 1 < route_end[i] and (need_mask[i] >> lane_index[tl]) & 1 == 0:
             # Leave a lane that suits the route only far from its end.
             if lane_len[lane] - p < 100.0 + 10.0 * speed[i]:

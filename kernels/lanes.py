@@ -166,8 +166,16 @@ def movement_state_a(mv_sig, mv_kind, sig_state, m):
 
 
 @njit(cache=True)
-def yield_blocked(V, N, W, L, m, crit_gap):
-    """True if a conflicting movement with right of way has a vehicle arriving within ``crit_gap`` s."""
+def yield_blocked(V, N, W, L, i, m, crit_gap):
+    """True if a conflicting movement with right of way has a vehicle arriving within ``crit_gap`` s
+    (for vehicle ``i`` on movement ``m``).
+
+    A foe standing still (below 0.5 m/s) that has stood for less time than ``i`` does not block:
+    it is held up itself (its exit is full: a movement with right of way never waits otherwise),
+    and the longer waiting vehicle goes first, as drivers take turns in a jam. Without this, a
+    yielding vehicle whose exit is shared with a queued major stream never gets in (each space
+    that opens goes to the major stream), and its queue can close a gridlock loop.
+    """
     L_lane_start = L.lane_start
     N_lane_len = N.lane_len
     N_mv_foe_start = N.mv_foe_start
@@ -180,6 +188,7 @@ def yield_blocked(V, N, W, L, m, crit_gap):
     V_route_pos = V.route_pos
     V_speed = V.speed
     V_status = V.status
+    V_standstill = V.standstill
     W_order = W.order
     W_route_links = W.route_links
     N_mv_sig = N.mv_sig
@@ -201,6 +210,8 @@ def yield_blocked(V, N, W, L, m, crit_gap):
         if rp >= V_route_end[j] or W_route_links[rp] != N_mv_to_link[f]:
             continue
         v = V_speed[j]
+        if v < 0.5 and V_standstill[j] < V_standstill[i]:
+            continue
         if v < 0.1:
             v = 0.1
         t_arr = (N_lane_len[fl] - V_pos[j]) / v

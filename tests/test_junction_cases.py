@@ -1,0 +1,90 @@
+"""Junction situations from real (OpenStreetMap) networks that once stalled vehicles for good.
+
+Both were found on SUMO's shipped OSM city (``bench.vs_sumo`` case ``city``), where they ended in
+300 s teleports and a gridlock loop that doubled the mean travel time.
+"""
+
+from __future__ import annotations
+
+from conftest import make_sim
+from mobsim.engine import Simulation
+from mobsim.kernels import layout as K
+from mobsim.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
+from mobsim.trips import Trip
+
+
+def no_teleports_nor_collisions(sim: Simulation) -> bool:
+    sim.backend.pull("W", ("cnt",))
+    c = sim.W.cnt
+    return int(c[K.C_TELE]) == 0 and int(c[K.C_COLL]) == 0 and int(sim.vehicles().teleports.sum()) == 0
+
+
+def short_link_net(short: float = 4.6) -> Network:
+    """A (20 m, 2 lanes) -> S (``short`` m, 2 lanes) -> B or C (100 m, 1 lane each); A's lanes
+    continue on S's lanes one to one, and only S's lane 0 leads to B, only lane 1 to C."""
+    x = 20.0 + short
+    nodes = [Node("o", 0.0, 0.0), Node("a", 20.0, 0.0), Node("b", x, 0.0), Node("c", x + 100.0, 0.0),
+             Node("d", x, 100.0)]
+    links = [Link("A", "o", "a", 20.0, 13.89, 2), Link("S", "a", "b", short, 13.89, 2),
+             Link("B", "b", "c", 100.0, 13.89, 1), Link("C", "b", "d", 100.0, 13.89, 1)]
+    mv = [Movement("a", "A", 0, "S", 0), Movement("a", "A", 1, "S", 1),
+          Movement("b", "S", 0, "B", 0, turn="s"), Movement("b", "S", 1, "C", 0, turn="l")]
+    return Network(nodes=nodes, links=links, movements=mv)
+
+
+def test_lane_change_on_a_link_shorter_than_the_vehicle() -> None:
+    """v starts on A's lane 1 beside w on lane 0, so it cannot merge on A and reaches S (4.6 m,
+    shorter than the car) on the wrong lane for B. Its rear always reaches back over S's start,
+    where lane changes used to wait until the rear had cleared the line: v stood at S's end until
+    the 300 s jam teleport. Now it changes lane there as soon as nothing coming into the target
+    lane could run into its rear."""
+    trips = [Trip("v", "A", "B", 0.0, depart_lane="1", depart_speed="0"),
+             Trip("w", "A", "B", 0.0, depart_lane="0", depart_speed="0")]
+    sim = make_sim(short_link_net(), trips, sim__end=400.0)
+    lanes_of_v = set()
+    while sim.time < 400.0:
+        sim.step(1)
+        V = sim.vehicles()
+        if V.status[0] == 1:
+            lanes_of_v.add(int(V.lane[0]))
+        if (V.status == 2).all():
+            break
+    V = sim.vehicles()
+    # Lanes: A 0, 1; S 2, 3; B 4. v was on S's lane 1 (the case this test is about) and changed.
+    assert {1, 3, 2, 4} <= lanes_of_v
+    assert (V.status == 2).all() and V.arrival[0] < 30.0
+    assert no_teleports_nor_collisions(sim)
+
+
+def merge_net() -> Network:
+    """Major road M (300 m) and minor road m (100 m) merge at J into O (40 m), which ends at a
+    signal at K (10 s green, 3 s yellow, 47 s red) before the exit E (100 m)."""
+    nodes = [Node("s", -300.0, 0.0), Node("q", 0.0, -100.0), Node("J", 0.0, 0.0, "priority"),
+             Node("K", 40.0, 0.0, "signal"), Node("e", 140.0, 0.0)]
+    links = [Link("M", "s", "J", 300.0, 13.89), Link("m", "q", "J", 100.0, 13.89),
+             Link("O", "J", "K", 40.0, 13.89), Link("E", "K", "e", 100.0, 13.89)]
+    mv = [Movement("J", "M", 0, "O", 0, kind="major"), Movement("J", "m", 0, "O", 0, kind="minor", turn="l"),
+          Movement("K", "O", 0, "E", 0, signal_index=0)]
+    prog = SignalProgram("K", (SignalPhase(10.0, "G"), SignalPhase(3.0, "y"), SignalPhase(47.0, "r")))
+    return Network(nodes=nodes, links=links, movements=mv, signals=[prog])
+
+
+def test_yielding_vehicle_takes_turns_with_a_queued_major_stream() -> None:
+    """O fills behind the red at K and the major queue on M stands at J. A vehicle on the minor
+    road used to yield to the standing front vehicle of that queue for ever (every space opening
+    on O went to the major stream), so it waited until the whole major queue had gone; such
+    starved queues closed gridlock loops. Standing vehicles now take turns: the one that has stood
+    longer goes first."""
+    major = [Trip(f"M{k:02d}", "M", "E", 2.0 * k) for k in range(60)]
+    minor = [Trip(f"m{k}", "m", "E", 30.0 + 5.0 * k) for k in range(3)]
+    sim = make_sim(merge_net(), major + minor, sim__end=1500.0)
+    sim.step(3000)
+    V = sim.vehicles()
+    assert (V.status == 2).all()
+    arrival = dict(zip([t.id for t in sim.trips], V.arrival, strict=True))
+    last_major = max(arrival[t.id] for t in major)
+    # The minor vehicles get in while the major queue is still there (about 5 vehicles leave per
+    # 60 s cycle: the 60 major vehicles need some 12 cycles), not after it.
+    for t in minor:
+        assert arrival[t.id] < last_major - 300.0, (t.id, arrival[t.id], last_major)
+    assert no_teleports_nor_collisions(sim)
