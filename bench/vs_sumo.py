@@ -6,7 +6,9 @@
 Each case is one mobsim scenario, written as a native scenario folder and exported for SUMO
 (:mod:`mobsim.sumo_export`: the same network, signal programs, IDM parameters with ``sigma = 0``
 and ``stepping`` = the step, ballistic update, and mobsim's routes). Both simulators run as
-separate processes, alternating (mobsim, SUMO, mobsim, SUMO, ... for ``--repeat``), and report:
+separate processes, alternating (mobsim, SUMO, mobsim, SUMO, ... for ``--repeat``; where a usable
+GPU is present, or with ``--cuda yes``, mobsim's CUDA backend runs too, as ``mobsim_cuda``, after
+each SUMO run), and report:
 
 * wall time of the whole process (load, routing or network reading, simulation, output);
 * vehicle-updates per second of the simulation loop: SUMO's own ``UPS`` (``--duration-log.
@@ -114,11 +116,21 @@ def _run(cmd: list[str], cwd: Path | None = None) -> tuple[str, float, float]:
     return out, wall, ru.ru_maxrss / 1024.0
 
 
-def run_mobsim(folder: Path, out: Path) -> dict[str, Any]:
+def cuda_usable() -> tuple[bool, str]:
+    """(True, "") when numba-cuda, cupy and a GPU are usable here, else (False, why not)."""
+    try:
+        from mobsim.cuda_backend import gpu_status
+
+        return gpu_status()
+    except Exception as exc:  # noqa: BLE001 - any failure to probe means no CUDA run
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def run_mobsim(folder: Path, out: Path, backend: str = "cpu") -> dict[str, Any]:
     import mobsim
 
     _, wall, rss = _run([sys.executable, "-m", "mobsim", "run", str(folder), "--out", str(out),
-                         "--progress", "none", "--backend", "cpu"])
+                         "--progress", "none", "--backend", backend])
     res = mobsim.open(out)
     k, h = res.kpis(), res.health
     return {"wall_s": wall, "peak_rss_mb": rss, "veh_updates_per_s": float(h["vehicle_updates_per_s"]),
@@ -151,8 +163,9 @@ def _mean_duration(text: str) -> float:
     return float(m.group(1)) if m else float("nan")
 
 
-def run_case(name: str, repeat: int, workdir: Path) -> dict[str, Any]:
-    """Build case ``name``, write it for both simulators, run them alternately ``repeat`` times."""
+def run_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[str, Any]:
+    """Build case ``name``, write it for both simulators, run them alternately ``repeat`` times
+    (with ``cuda``, mobsim's CUDA backend too, as ``mobsim_cuda``)."""
     from mobsim.convert import write_native
     from mobsim.sumo_export import export_scenario
 
@@ -167,15 +180,24 @@ def run_case(name: str, repeat: int, workdir: Path) -> dict[str, Any]:
         cfg.write_text(text)
     prep = time.perf_counter() - t0
     runs: dict[str, list[dict[str, Any]]] = {"mobsim": [], "sumo": []}
+    if cuda:
+        runs["mobsim_cuda"] = []
     for r in range(repeat):
         runs["mobsim"].append(run_mobsim(folder, workdir / f"mobsim_{r}.h5"))
         runs["sumo"].append(run_sumo(cfg))
+        if cuda:
+            runs["mobsim_cuda"].append(run_mobsim(folder, workdir / f"mobsim_cuda_{r}.h5", "cuda"))
     best = {k: max(v, key=lambda x: x["veh_updates_per_s"]) for k, v in runs.items()}
-    ratio = best["mobsim"]["veh_updates_per_s"] / best["sumo"]["veh_updates_per_s"]
-    return {"case": name, "vehicles": len(sc.trips), "links": len(sc.network.links),
-            "lanes": sum(lk.lanes for lk in sc.network.links), "simulated_s": sc.settings["sim.end"],
-            "preparation_s": prep, "best": best, "runs": runs, "speed_ratio": ratio,
-            "wall_ratio": best["sumo"]["wall_s"] / best["mobsim"]["wall_s"]}
+    sumo_ups = best["sumo"]["veh_updates_per_s"]
+    rec = {"case": name, "vehicles": len(sc.trips), "links": len(sc.network.links),
+           "lanes": sum(lk.lanes for lk in sc.network.links), "simulated_s": sc.settings["sim.end"],
+           "preparation_s": prep, "best": best, "runs": runs,
+           "speed_ratio": best["mobsim"]["veh_updates_per_s"] / sumo_ups,
+           "wall_ratio": best["sumo"]["wall_s"] / best["mobsim"]["wall_s"]}
+    if cuda:
+        rec["speed_ratio_cuda"] = best["mobsim_cuda"]["veh_updates_per_s"] / sumo_ups
+        rec["wall_ratio_cuda"] = best["sumo"]["wall_s"] / best["mobsim_cuda"]["wall_s"]
+    return rec
 
 
 def format_table(results: list[dict[str, Any]]) -> str:
@@ -183,9 +205,13 @@ def format_table(results: list[dict[str, Any]]) -> str:
             "completed", "mean travel time s", "mobsim/SUMO updates", "SUMO/mobsim wall"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for r in results:
-        for sim in ("mobsim", "sumo"):
+        for sim in ("mobsim", "mobsim_cuda", "sumo"):
+            if sim not in r["best"]:
+                continue
             b = r["best"][sim]
-            extra = [f"{r['speed_ratio']:.1f}x", f"{r['wall_ratio']:.1f}x"] if sim == "mobsim" else ["", ""]
+            suffix = "_cuda" if sim == "mobsim_cuda" else ""
+            extra = (["", ""] if sim == "sumo" else
+                     [f"{r['speed_ratio' + suffix]:.1f}x", f"{r['wall_ratio' + suffix]:.1f}x"])
             lines.append(f"| {r['case']} | {r['vehicles']:,} | {r['lanes']:,} | {sim} | {b['wall_s']:.1f} | "
                          f"{b['veh_updates_per_s']:,.0f} | {b['peak_rss_mb']:.0f} | "
                          f"{b['trips_completed']:,} | {b['mean_travel_time_s']:.1f} | "
@@ -200,19 +226,27 @@ def scaling_plot(results: list[dict[str, Any]], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    colors = {"mobsim": "tab:blue", "sumo": "tab:orange"}
-    for sim in ("mobsim", "sumo"):
-        label = "mobsim (CPU)" if sim == "mobsim" else "SUMO"
+    colors = {"mobsim": "tab:blue", "mobsim_cuda": "tab:green", "sumo": "tab:orange"}
+    labels = {"mobsim": "mobsim (CPU)", "mobsim_cuda": "mobsim (CUDA)", "sumo": "SUMO"}
+    line = {"mobsim": "o-", "mobsim_cuda": "v-", "sumo": "s--"}
+    point = {"mobsim": "D", "mobsim_cuda": "v", "sumo": "^"}
+    for sim in ("mobsim", "mobsim_cuda", "sumo"):
+        mine = [r for r in results if sim in r["best"]]
+        if not mine:
+            continue
         # The grid sizes make the scaling line; other cases are single, labelled points.
-        grid = sorted((r["vehicles"], r["best"][sim]["veh_updates_per_s"]) for r in results
+        grid = sorted((r["vehicles"], r["best"][sim]["veh_updates_per_s"]) for r in mine
                       if r["case"].startswith("grid_"))
         if grid:
-            ax.plot([p[0] for p in grid], [p[1] for p in grid], "o-" if sim == "mobsim" else "s--",
-                    color=colors[sim], label=f"{label}, grid")
-        for r in results:
+            ax.plot([p[0] for p in grid], [p[1] for p in grid], line[sim], color=colors[sim],
+                    label=f"{labels[sim]}, grid")
+        first = True
+        for r in mine:
             if not r["case"].startswith("grid_"):
                 y = r["best"][sim]["veh_updates_per_s"]
-                ax.plot([r["vehicles"]], [y], "D" if sim == "mobsim" else "^", color=colors[sim])
+                ax.plot([r["vehicles"]], [y], point[sim], color=colors[sim],
+                        label=labels[sim] if first else None)
+                first = False
                 ax.annotate(r["case"], (r["vehicles"], y), textcoords="offset points", xytext=(5, 3),
                             fontsize=8)
     ax.set_xscale("log")
@@ -231,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cases", default=DEFAULT_CASES, help=f"comma-separated, from {', '.join(CASES)}")
     p.add_argument("--repeat", type=int, default=1, help="alternating runs per simulator (best reported)")
+    p.add_argument("--cuda", choices=("auto", "yes", "no"), default="auto",
+                   help="also run mobsim's CUDA backend: auto = where a usable GPU is present")
     p.add_argument("--keep", type=Path, help="keep the scenario files and outputs here")
     p.add_argument("--out", type=Path, help="JSON file (default bench/results/vs_sumo_<host>_<time>.json)")
     a = p.parse_args(argv)
@@ -239,15 +275,25 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         print(f"unknown case(s) {bad}; use {', '.join(CASES)}", file=sys.stderr)
         return 2
+    usable, why = cuda_usable() if a.cuda != "no" else (False, "--cuda no")
+    if a.cuda == "yes" and not usable:
+        print(f"--cuda yes: mobsim's CUDA backend cannot run here ({why})", file=sys.stderr)
+        return 2
+    cuda = usable
+    print(f"mobsim CUDA backend: {'runs too' if cuda else 'not run (' + why + ')'}", file=sys.stderr)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         base = a.keep or Path(tmp)
         for n in names:
             print(f"{n} ...", file=sys.stderr, flush=True)
-            results.append(run_case(n, a.repeat, base / n))
+            results.append(run_case(n, a.repeat, base / n, cuda=cuda))
             b = results[-1]["best"]
+            gpu = ""
+            if cuda:
+                gpu = (f", CUDA {b['mobsim_cuda']['veh_updates_per_s']:,.0f} "
+                       f"({results[-1]['speed_ratio_cuda']:.1f}x)")
             print(f"  mobsim {b['mobsim']['veh_updates_per_s']:,.0f} veh-updates/s, SUMO "
-                  f"{b['sumo']['veh_updates_per_s']:,.0f} UPS: {results[-1]['speed_ratio']:.1f}x",
+                  f"{b['sumo']['veh_updates_per_s']:,.0f} UPS: {results[-1]['speed_ratio']:.1f}x{gpu}",
                   file=sys.stderr, flush=True)
     print(format_table(results))
     now = _dt.datetime.now(_dt.timezone.utc)
@@ -258,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     from .run_bench import git_info, machine_metadata
 
     meta = {"created": now.isoformat(), "machine": machine_metadata(), "git": git_info(),
-            "platform": platform.platform(), "args": {k: str(v) for k, v in vars(a).items()}}
+            "platform": platform.platform(), "args": {k: str(v) for k, v in vars(a).items()},
+            "cuda": {"run": cuda, "why_not": "" if cuda else why}}
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
     print(f"wrote {out} and {png}")
     return 0

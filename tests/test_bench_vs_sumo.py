@@ -69,3 +69,30 @@ def test_city_case_runs_sumo_on_the_original_network_with_fixed_time_signals(tmp
     net = sumolib.net.readNet(str(tmp_path / "s.net.xml"), withPrograms=True)
     programs = [p for tls in net.getTrafficLights() for p in tls.getPrograms().values()]
     assert programs and all(p.getType() == "static" for p in programs)
+
+
+def test_cuda_rows_in_table_and_plot(tmp_path: Path) -> None:
+    """Where a GPU runs mobsim's CUDA backend too, it is a third row per case and a third line."""
+    from bench.vs_sumo import format_table, scaling_plot
+
+    def sim(ups: float) -> dict[str, float]:
+        return {"wall_s": 2.0, "peak_rss_mb": 100.0, "veh_updates_per_s": ups, "trips_completed": 900,
+                "mean_travel_time_s": 100.0}
+
+    results = [{"case": c, "vehicles": n, "lanes": 10, "best": {"mobsim": sim(1e7), "sumo": sim(1e5),
+                                                              "mobsim_cuda": sim(1e9)},
+                "speed_ratio": 100.0, "wall_ratio": 1.0, "speed_ratio_cuda": 1e4, "wall_ratio_cuda": 1.0}
+               for c, n in (("grid_1k", 1000), ("grid_10k", 10000), ("city", 1000))]
+    table = format_table(results)
+    assert table.count("| mobsim_cuda |") == 3 and "10000.0x" in table
+    assert scaling_plot(results, tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_cuda_yes_without_a_gpu_is_a_clear_error() -> None:
+    from bench.vs_sumo import cuda_usable
+
+    if cuda_usable()[0]:
+        pytest.skip("a usable GPU is present")
+    r = subprocess.run([sys.executable, "-m", "bench.vs_sumo", "--cases", "grid_1k", "--cuda", "yes"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "--cuda yes" in r.stderr and "Traceback" not in r.stderr
