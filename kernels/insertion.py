@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 from .atomics import atomic_add
-from .idm import safe_insert_speed
+from .idm import STOP_LINE_CLEARANCE, safe_insert_speed
 from .lanes import add_event, choose_movement, find_neighbours_a, lane_score, movement_state, straddler_a
 from .layout import (
     C_INSERTED,
@@ -55,8 +55,9 @@ def follower_safe(V, N, vt, f, rear, lane):
 
 
 @njit(cache=True)
-def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after):
-    """(gap m, leader speed m/s) for a vehicle inserted at ``pos`` on the empty ``lane``: what lies
+def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
+    """(gap m, leader speed m/s) for a vehicle (jam distance ``s0`` m) inserted at ``pos`` on the
+    empty ``lane``: what lies
     past the lane's end on the way to link ``nl``. A stop line that is not green now is a
     standing leader at the line; else the rear of the vehicle that just left the lane (it may
     still reach back over the line), or the rearmost vehicle of the next lane. Without this a
@@ -75,8 +76,13 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after):
     if m < 0:
         return gap, vl
     if movement_state(N, W, m) != M_GO:
-        if d_line < gap:
-            gap = d_line
+        # A stop line is no vehicle: the inserted vehicle need only stop where idm_stop brings it
+        # to rest, STOP_LINE_CLEARANCE m before the line, or at the line on a lane too short for
+        # that (it then starts standing). Taken as a standing rear, the line kept every vehicle
+        # off a link shorter than its length plus its jam distance (OSM networks have 5 m links).
+        g = s0 + max(d_line - STOP_LINE_CLEARANCE, 0.0)
+        if g < gap:
+            gap = g
             vl = 0.0
         return gap, vl
     tl = N.mv_to_lane[m]
@@ -143,7 +149,7 @@ def try_insert(V, N, L, W, vt, par, i, t, step):
                 gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
                 vl = V.speed[r]
             else:
-                gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after)
+                gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, vt[ty, T_S0])
         else:
             # Inside the lane (departPos): the order is fresh (this pass runs right after the
             # sort), so the neighbours come from a binary search.

@@ -56,12 +56,12 @@ def test_lane_change_on_a_link_shorter_than_the_vehicle() -> None:
     assert no_teleports_nor_collisions(sim)
 
 
-def merge_net() -> Network:
-    """Major road M (300 m) and minor road m (100 m) merge at J into O (40 m), which ends at a
-    signal at K (10 s green, 3 s yellow, 47 s red) before the exit E (100 m)."""
-    nodes = [Node("s", -300.0, 0.0), Node("q", 0.0, -100.0), Node("J", 0.0, 0.0, "priority"),
+def merge_net(minor_length: float = 100.0) -> Network:
+    """Major road M (300 m) and minor road m (``minor_length`` m) merge at J into O (40 m), which
+    ends at a signal at K (10 s green, 3 s yellow, 47 s red) before the exit E (100 m)."""
+    nodes = [Node("s", -300.0, 0.0), Node("q", 0.0, -minor_length), Node("J", 0.0, 0.0, "priority"),
              Node("K", 40.0, 0.0, "signal"), Node("e", 140.0, 0.0)]
-    links = [Link("M", "s", "J", 300.0, 13.89), Link("m", "q", "J", 100.0, 13.89),
+    links = [Link("M", "s", "J", 300.0, 13.89), Link("m", "q", "J", minor_length, 13.89),
              Link("O", "J", "K", 40.0, 13.89), Link("E", "K", "e", 100.0, 13.89)]
     mv = [Movement("J", "M", 0, "O", 0, kind="major"), Movement("J", "m", 0, "O", 0, kind="minor", turn="l"),
           Movement("K", "O", 0, "E", 0, signal_index=0)]
@@ -87,4 +87,19 @@ def test_yielding_vehicle_takes_turns_with_a_queued_major_stream() -> None:
     # 60 s cycle: the 60 major vehicles need some 12 cycles), not after it.
     for t in minor:
         assert arrival[t.id] < last_major - 300.0, (t.id, arrival[t.id], last_major)
+    assert no_teleports_nor_collisions(sim)
+
+
+def test_departure_from_a_link_shorter_than_car_and_jam_distance() -> None:
+    """A trip starting on a 5.2 m minor road that ends at a yield line: insertion used to take the
+    line for a standing vehicle, needing the car's length plus its jam distance (7.5 m) on the
+    link, so the trip never started (3 of 1,000 random trips on the OSM city). Now it is inserted
+    standing at the line and goes when the gap is there."""
+    major = [Trip(f"M{k}", "M", "E", 10.0 * k) for k in range(5)]
+    sim = make_sim(merge_net(minor_length=5.2), [*major, Trip("v", "m", "E", 5.0)], sim__end=600.0)
+    sim.step(1200)
+    V = sim.vehicles()
+    assert (V.status == 2).all()
+    v = [t.id for t in sim.trips].index("v")
+    assert V.depart[v] == 5.0 and V.arrival[v] < 200.0
     assert no_teleports_nor_collisions(sim)

@@ -151,8 +151,13 @@ def _shipped(rel: str) -> Path:
     return p
 
 
-def test_real_osm_network_imports_and_runs(tmp_path: Path) -> None:
-    """An OpenStreetMap-derived city network shipped with SUMO (740 car links, 17 signals)."""
+def test_real_osm_network_imports_and_runs_without_gridlock(tmp_path: Path) -> None:
+    """An OpenStreetMap-derived city network shipped with SUMO (740 car links, 17 signals) with
+    the benchmark's moderate demand (``bench.vs_sumo`` case ``city``: 1,000 random trips in 15
+    minutes): every trip completes, nothing is teleported or removed. Before the junction fixes of
+    ``tests/test_junction_cases.py`` a gridlock loop next to the big cluster junction left 8 trips
+    unfinished and teleported 14 vehicles (SUMO itself, with these fixed-time signals, teleports
+    11 and leaves 10 unfinished)."""
     from mobsim.convert import random_trips
     from mobsim.engine import Simulation
     from mobsim.scenario import scenario_from_objects
@@ -160,15 +165,16 @@ def test_real_osm_network_imports_and_runs(tmp_path: Path) -> None:
     w: list[str] = []
     net = read_sumo_network(_shipped("DRT/osm.net.xml"), warnings=w)
     assert len(net.links) > 500 and len(net.signals) > 10
-    trips = random_trips(net, 150, 300.0, seed=3)
-    assert len(trips) == 150
-    sc = scenario_from_objects(net, trips, settings={"sim.end": 1200.0})
+    trips = random_trips(net, 1000, 900.0, seed=1)
+    assert len(trips) == 1000
+    sc = scenario_from_objects(net, trips, settings={"sim.end": 1800.0})
     out = Simulation(sc, backend="cpu").run(out=tmp_path / "osm.h5", progress="none")
     import mobsim
 
     k = mobsim.open(out).kpis()
-    assert k["trips_completed"] >= 0.9 * len(trips)
-    assert k["collisions"] == 0
+    assert k["trips_completed"] == len(trips)
+    assert k["teleports"] == 0 and k["removed"] == 0 and k["collisions"] == 0
+    assert k["mean_travel_time_s"] < 200.0  # 167.7 s; SUMO with its actuated signals: 151.4 s
 
 
 def _osm_grid(path: Path) -> Path:
