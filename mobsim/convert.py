@@ -163,12 +163,19 @@ def random_trips(net: Any, n: int, end: float, seed: int = 1) -> list[Any]:
         m = 2 * (n - len(trips))
         o = rng.choice(len(p), size=m, p=p)
         d = rng.choice(len(p), size=m, p=p)
-        _, _, lengths = shortest_routes(cn, o, d, cost)
-        for k in np.nonzero((lengths >= 3) & (o != d))[0]:
-            if len(trips) == n:
-                break
-            trips.append(Trip(f"r{len(trips)}", cn.link_ids[o[k]], cn.link_ids[d[k]],
-                              round(float(rng.uniform(0.0, end)), 1)))
+        # Candidates are taken in order; route only as many as are likely needed (routing is
+        # most of the cost), then more of the same draws if too few reach their destination.
+        lo = 0
+        while lo < m and len(trips) < n:
+            need = n - len(trips)
+            hi = min(m, lo + need + need // 8 + 16)
+            _, _, lengths = shortest_routes(cn, o[lo:hi], d[lo:hi], cost)
+            for k in np.nonzero((lengths >= 3) & (o[lo:hi] != d[lo:hi]))[0] + lo:
+                if len(trips) == n:
+                    break
+                trips.append(Trip(f"r{len(trips)}", cn.link_ids[o[k]], cn.link_ids[d[k]],
+                                  round(float(rng.uniform(0.0, end)), 1)))
+            lo = hi
     if len(trips) < n:
         raise InputError(f"only {len(trips)} of {n} random trips found a route", source=net.source,
                          fix="the network is too fragmented for random trips")

@@ -7,6 +7,9 @@ movement (turn restrictions are honoured). The cost of a route is the sum of the
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 from numba import njit
 
@@ -58,6 +61,16 @@ def shortest_path_tree(src, next_start, nxt, cost, dist, pred):
 
     Ties are broken by the lower link index, so the tree is deterministic.
     """
+    target = np.zeros(0, np.bool_)
+    _forward(src, next_start, nxt, cost, dist, pred, target, 0)
+
+
+@njit(cache=True, nogil=True)
+def _forward(src, next_start, nxt, cost, dist, pred, target, n_targets):
+    """Dijkstra from ``src``; with ``n_targets`` > 0 it stops once the links flagged in ``target``
+    are all settled (and clears their flags). Link costs are positive, so every link that could
+    be a settled link's predecessor, at equal cost too, is settled before it: the routes to the
+    targets are those of the full tree, ties included."""
     n = dist.shape[0]
     for e in range(n):
         dist[e] = np.inf
@@ -71,6 +84,11 @@ def shortest_path_tree(src, next_start, nxt, cost, dist, pred):
         d, u, hn = _heap_pop(hk, hv, hn)
         if d > dist[u]:
             continue
+        if n_targets > 0 and target[u]:
+            target[u] = False
+            n_targets -= 1
+            if n_targets == 0:
+                return
         for q in range(next_start[u], next_start[u + 1]):
             w = nxt[q]
             nd = d + cost[w]
@@ -107,6 +125,14 @@ def reverse_tree(dst, prev_start, prv, cost, dist, succ):
     """Backward Dijkstra to link ``dst``: ``dist[e]`` is the time (s) from the end of link ``e``
     to the end of ``dst``, ``succ[e]`` the next link on that shortest route (-1: none).
     Ties are broken by the lower successor index."""
+    target = np.zeros(0, np.bool_)
+    _backward(dst, prev_start, prv, cost, dist, succ, target, 0)
+
+
+@njit(cache=True, nogil=True)
+def _backward(dst, prev_start, prv, cost, dist, succ, target, n_targets):
+    """:func:`reverse_tree`, stopping once the ``n_targets`` links flagged in ``target`` are
+    settled (see :func:`_forward`)."""
     n = dist.shape[0]
     for e in range(n):
         dist[e] = np.inf
@@ -120,6 +146,11 @@ def reverse_tree(dst, prev_start, prv, cost, dist, succ):
         d, u, hn = _heap_pop(hk, hv, hn)
         if d > dist[u]:
             continue
+        if n_targets > 0 and target[u]:
+            target[u] = False
+            n_targets -= 1
+            if n_targets == 0:
+                return
         nd = d + cost[u]
         for q in range(prev_start[u], prev_start[u + 1]):
             p = prv[q]
@@ -130,7 +161,7 @@ def reverse_tree(dst, prev_start, prv, cost, dist, succ):
                 succ[p] = u
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def route_batch(origins, dests, next_start, nxt, prev_start, prv, cost, by_dest):
     """Shortest routes for trips sorted by origin (or by destination with ``by_dest``):
     ``(flat, start, length)``, length 0 = unreachable. One Dijkstra tree per distinct origin, or
@@ -139,6 +170,7 @@ def route_batch(origins, dests, next_start, nxt, prev_start, prv, cost, by_dest)
     n_links = next_start.shape[0] - 1
     dist = np.empty(n_links, np.float64)
     pred = np.empty(n_links, np.int64)
+    target = np.zeros(n_links, np.bool_)
     buf = np.empty(n_links + 1, np.int64)
     cap = max(16, 8 * n)
     flat = np.empty(cap, np.int64)
@@ -152,7 +184,17 @@ def route_batch(origins, dests, next_start, nxt, prev_start, prv, cost, by_dest)
         m = 0
         if by_dest:
             if d != last:
-                reverse_tree(d, prev_start, prv, cost, dist, pred)
+                # The group of trips to d: the tree stops once all their origins are settled.
+                nt = 0
+                g = k
+                while g < n and dests[g] == d:
+                    if not target[origins[g]]:
+                        target[origins[g]] = True
+                        nt += 1
+                    g += 1
+                _backward(d, prev_start, prv, cost, dist, pred, target, nt)
+                for q in range(k, g):
+                    target[origins[q]] = False
                 last = d
             if o == d or pred[o] >= 0:
                 e = o
@@ -164,7 +206,16 @@ def route_batch(origins, dests, next_start, nxt, prev_start, prv, cost, by_dest)
                     m += 1
         else:
             if o != last:
-                shortest_path_tree(o, next_start, nxt, cost, dist, pred)
+                nt = 0
+                g = k
+                while g < n and origins[g] == o:
+                    if not target[dests[g]]:
+                        target[dests[g]] = True
+                        nt += 1
+                    g += 1
+                _forward(o, next_start, nxt, cost, dist, pred, target, nt)
+                for q in range(k, g):
+                    target[dests[q]] = False
                 last = o
             m = _extract(pred, o, d, buf, 0)
         if used + m > cap:
@@ -204,13 +255,48 @@ def shortest_routes(cn: CompiledNetwork, origins: np.ndarray, dests: np.ndarray,
     by_dest = len(np.unique(dests)) < len(np.unique(origins))
     order = np.lexsort((origins, dests)) if by_dest else np.lexsort((dests, origins))
     prev_start, prv = reverse_graph(a.link_next_start, a.link_next)
-    flat, st, ln = route_batch(origins[order], dests[order], a.link_next_start, a.link_next, prev_start, prv,
-                               np.ascontiguousarray(cost, np.float64), by_dest)
+    o_sorted, d_sorted = origins[order], dests[order]
+    cost = np.ascontiguousarray(cost, np.float64)
+    # Chunks of whole trees (trips of one origin, or of one destination) run on threads
+    # (route_batch releases the GIL); the routes do not depend on the split.
+    key = d_sorted if by_dest else o_sorted
+    bounds = _chunk_bounds(key, numba.get_num_threads())
+
+    def batch(c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lo, hi = bounds[c], bounds[c + 1]
+        return route_batch(o_sorted[lo:hi], d_sorted[lo:hi], a.link_next_start, a.link_next, prev_start, prv,
+                           cost, by_dest)
+
+    if len(bounds) > 2:
+        with ThreadPoolExecutor(len(bounds) - 1) as pool:
+            parts = list(pool.map(batch, range(len(bounds) - 1)))
+    else:
+        parts = [batch(0)]
+    offsets = np.cumsum([0] + [len(f) for f, _, _ in parts])
+    flat = np.concatenate([f for f, _, _ in parts])
+    st = np.concatenate([s + off for (_, s, _), off in zip(parts, offsets[:-1], strict=True)])
+    ln = np.concatenate([x for _, _, x in parts])
     start = np.empty_like(st)
     length = np.empty_like(ln)
     start[order] = st
     length[order] = ln
     return flat, start, length
+
+
+#: Fewest trees per routing thread (a thread costs more than a few trees).
+MIN_TREES_PER_THREAD = 16
+
+
+def _chunk_bounds(key: np.ndarray, threads: int) -> list[int]:
+    """Split points of the sorted ``key`` into at most ``threads`` chunks of about equal numbers
+    of distinct keys (trees), never inside a run of equal keys."""
+    n = len(key)
+    if n == 0:
+        return [0, 0]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    chunks = max(1, min(threads, len(starts) // MIN_TREES_PER_THREAD))
+    picks = [int(starts[(c * len(starts)) // chunks]) for c in range(chunks)]
+    return [*picks, n]
 
 
 def free_flow_cost(cn: CompiledNetwork) -> np.ndarray:

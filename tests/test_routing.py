@@ -60,3 +60,50 @@ def test_unreachable_is_an_error_or_dropped() -> None:
         route_trips(cn, trips)
     _, rs, re_, dropped = route_trips(cn, trips, unreachable="drop")
     assert dropped == [1] and re_[1] == rs[1]
+
+
+@pytest.mark.parametrize("few", ["destinations", "origins"])
+def test_early_stop_and_threads_give_the_full_trees_routes(few: str) -> None:
+    """Trees stop once their trips' targets are settled, and chunks of trees run on threads: the
+    routes are link for link those of full trees (a uniform grid has many equal-cost routes, so
+    the tie-breaking is exercised), with 1 or 2 threads."""
+    import numba
+
+    from mobsim.routing import _extract, reverse_tree, shortest_routes
+
+    net = generators.grid(6, 6, block_length=100.0, lanes=1, signalised=False)
+    cn = compile_network(net)
+    a = cn.arrays
+    cost = free_flow_cost(cn)
+    rng = np.random.default_rng(7)
+    n = cn.n_links
+    many = rng.integers(n, size=400)
+    few_ = rng.choice(n, size=40, replace=False)[rng.integers(40, size=400)]
+    o, d = (many, few_) if few == "destinations" else (few_, many)
+    dist = np.empty(n)
+    tree = np.empty(n, np.int64)
+    buf = np.empty(n + 1, np.int64)
+    from mobsim.routing import reverse_graph
+
+    prev_start, prv = reverse_graph(a.link_next_start, a.link_next)
+    expected = []
+    for x, y in zip(o, d, strict=True):
+        if few == "destinations":
+            reverse_tree(int(y), prev_start, prv, cost, dist, tree)
+            r = [int(x)]
+            while r[-1] != y and tree[r[-1]] >= 0:
+                r.append(int(tree[r[-1]]))
+            expected.append(r if r[-1] == y else [])
+        else:
+            shortest_path_tree(int(x), a.link_next_start, a.link_next, cost, dist, tree)
+            m = _extract(tree, int(x), int(y), buf, 0)
+            expected.append(buf[:m].tolist())
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            flat, start, length = shortest_routes(cn, o, d, cost)
+            got = [flat[start[k]:start[k] + length[k]].tolist() for k in range(len(o))]
+            assert got == expected
+    finally:
+        numba.set_num_threads(before)
