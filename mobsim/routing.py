@@ -308,7 +308,8 @@ def free_flow_cost(cn: CompiledNetwork) -> np.ndarray:
 def route_trips(cn: CompiledNetwork, trips: list[Trip], *, cost: np.ndarray | None = None,
                 unreachable: str = "error", source: str = "demand"
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
-    """Routes for ``trips``: ``(route_links, route_start, route_end, dropped)``.
+    """Routes for ``trips``: ``(route_links, route_start, route_end, dropped)``; trips with the
+    same route share its entries in ``route_links``.
 
     Trips with a given route are checked link by link. ``unreachable="error"`` raises
     :class:`InputError` for a destination that cannot be reached; ``"drop"`` lists those trips
@@ -365,11 +366,20 @@ def route_trips(cn: CompiledNetwork, trips: list[Trip], *, cost: np.ndarray | No
             m = int(lengths[q])
             routes[k] = flat[starts[q]:starts[q] + m] if m else np.zeros(0, np.int64)
         dropped.extend(sorted(bad))
+    # Trips with the same route (the same origin and destination, most often) share one copy in
+    # the pool: nothing writes into the pool (re-routing appends), and on a city's demand the pool
+    # would otherwise be the largest per-vehicle array (4 B per link of every route).
+    shared: dict[bytes, int] = {}
     for k in range(n):
         r = routes[k]
-        route_start[k] = total
-        total += len(r)
-        route_end[k] = total
-        chunks.append(r)
+        key = np.asarray(r, np.int64).tobytes()
+        at = shared.get(key)
+        if at is None:
+            at = total
+            shared[key] = at
+            total += len(r)
+            chunks.append(r)
+        route_start[k] = at
+        route_end[k] = at + len(r)
     route_links = np.concatenate(chunks).astype(np.int32) if chunks else np.zeros(0, np.int32)
     return route_links, route_start.astype(np.int32), route_end.astype(np.int32), dropped

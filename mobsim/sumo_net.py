@@ -294,6 +294,13 @@ def _import(path: Path, vclass: str, warn: list[str]) -> Network:
     for e in net.getEdges(withInternal=False):
         if e.getFunction() in SKIPPED_FUNCTIONS:
             continue
+        for node in (e.getFromNode(), e.getToNode()):
+            try:
+                node.getCoord()
+            except TypeError:  # no coordinates: named by the edge, not defined in the file
+                raise InputError(f"junction '{node.getID()}' is not defined, but edge '{e.getID()}' "
+                                 "starts or ends there", source=source, element=f"junction '{node.getID()}'",
+                                 fix="rebuild the network with netconvert, or add the junction") from None
         sumo_lanes = e.getLanes()
         all_lanes[e.getID()] = len(sumo_lanes)
         lanes = [ln for ln in sumo_lanes if ln.allows(vclass)]

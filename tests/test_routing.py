@@ -107,3 +107,20 @@ def test_early_stop_and_threads_give_the_full_trees_routes(few: str) -> None:
             assert got == expected
     finally:
         numba.set_num_threads(before)
+
+
+def test_trips_with_the_same_route_share_the_pool() -> None:
+    """The route pool holds each distinct route once; every trip still reads its own route."""
+    net = generators.grid(3, 3, block_length=100.0, lanes=1, signalised=False)
+    cn = compile_network(net)
+    ids = cn.link_ids
+    rng = np.random.default_rng(5)
+    pairs = [(ids[int(a)], ids[int(b)]) for a, b in rng.integers(len(ids), size=(6, 2)) if a != b]
+    trips = [Trip(f"t{k}", *pairs[k % len(pairs)], 0.0) for k in range(60)]
+    fixed = route_trips(cn, trips[:len(pairs)])  # each pair once
+    route_links, rs, re_, dropped = route_trips(cn, trips)
+    assert not dropped
+    assert len(route_links) == len(fixed[0])  # 60 trips, as many pool entries as the distinct routes
+    for k, tr in enumerate(trips):
+        q = pairs.index((tr.origin, tr.destination))
+        assert route_links[rs[k]:re_[k]].tolist() == fixed[0][fixed[1][q]:fixed[2][q]].tolist()

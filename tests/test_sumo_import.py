@@ -398,3 +398,12 @@ def test_inconsistent_connections_are_clear_errors(tmp_path: Path, net_file: Pat
     bad.write_text(text.replace("</net>", "<edge id='x'"))
     with pytest.raises(InputError, match="not well-formed") as exc:
         read_sumo_network(bad, cache=False)
+    # An edge ending at a junction the file does not define (sumolib then has no coordinates).
+    i = text.index('<junction id="C"')
+    bad.write_text(text[:i] + text[text.index("</junction>", i) + len("</junction>"):])
+    with pytest.raises(InputError, match="junction 'C' is not defined, but edge") as exc:
+        read_sumo_network(bad, cache=False)
+    assert "bad.net.xml" in str(exc.value)
+    bad.write_text(text.replace('length="', 'length="x', 1))
+    with pytest.raises(InputError, match=r"\(line \d+\): ValueError"):
+        read_sumo_network(bad, cache=False)
