@@ -168,8 +168,48 @@ def format_table(cases: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def memory_size(size: int, seed: int) -> dict[str, Any]:
+    """Device memory of the grid scenario of ``size`` vehicles, by part, without running it: the
+    arrays the CUDA backend allocates (under NUMBA_ENABLE_CUDASIM=1 they are numpy arrays of the
+    same dtypes and shapes, so the figures hold for a GPU)."""
+    from mobsim.cuda_backend import PARTS
+    from mobsim.engine import Simulation
+
+    from .scenarios import grid_scenario
+
+    sc, lay = grid_scenario(size, seed=seed)
+    sim = Simulation(sc, backend="cuda")
+    be = sim.backend
+    n = len(sim.trips)
+    parts = {p: int(sum(a.nbytes for a in be.dev.get(p, ()) if hasattr(a, "nbytes"))) for p in PARTS}
+    routes = int(sim.W.route_links.nbytes)
+    total = be.device_bytes()
+    return {"size": size_label(size), "n_vehicles": n, "n_lanes": sim.cn.n_lanes,
+            "route_links": int(len(sim.W.route_links)), "mean_route_links": float(len(sim.W.route_links)) / n,
+            "bytes_per_vehicle": {p: b / n for p, b in parts.items()},
+            "route_pool_bytes_per_vehicle": routes / n,
+            "total_bytes_per_vehicle": total / n, "without_routes_bytes_per_vehicle": (total - routes) / n}
+
+
+def format_memory(cases: list[dict[str, Any]]) -> str:
+    parts = list(cases[0]["bytes_per_vehicle"]) if cases else []
+    head = ["size", "vehicles", "lanes", "route links/veh", *[f"{p} B/veh" for p in parts], "of which routes",
+            "total B/veh", "without routes"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+    for c in cases:
+        row = [c["size"], f"{c['n_vehicles']:,}", f"{c['n_lanes']:,}", f"{c['mean_route_links']:.1f}",
+               *[f"{c['bytes_per_vehicle'][p]:.1f}" for p in parts],
+               f"{c['route_pool_bytes_per_vehicle']:.1f}", f"{c['total_bytes_per_vehicle']:.1f}",
+               f"{c['without_routes_bytes_per_vehicle']:.1f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--memory-only", action="store_true",
+                   help="only build each size and report the device memory per vehicle by part (no run; "
+                        "works under NUMBA_ENABLE_CUDASIM=1 without a GPU)")
     p.add_argument("--sizes", default="100k,1m", help="vehicle counts, comma-separated (k/m suffixes)")
     p.add_argument("--window", type=float, default=120.0, help="timed simulated seconds per size (120)")
     p.add_argument("--chunk", type=float, default=30.0, help="simulated seconds per sim.step call (30)")
@@ -184,6 +224,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu_bench: no usable GPU ({why}); on a GPU machine: pip install -e '.[gpu]' and rerun. "
               "NUMBA_ENABLE_CUDASIM=1 runs a (slow) smoke test of this script.", file=sys.stderr)
         return 2
+    if a.memory_only:
+        mem = [memory_size(s, a.seed) for s in [parse_size(x) for x in a.sizes.split(",") if x.strip()]]
+        print(format_memory(mem))
+        print(f"\nTarget (issue 3): <= {TARGETS['gpu_bytes_per_vehicle_max']} B of GPU memory per vehicle.")
+        now = _dt.datetime.now(_dt.timezone.utc)
+        out = a.out or RESULTS / f"gpu_memory_{socket.gethostname()}_{now.strftime('%Y-%m-%dT%H%M%SZ')}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"created": now.isoformat(), "git": git_info(), "simulator": simulator_enabled(),
+                "args": vars(a) | {"out": str(out)}}
+        out.write_text(json.dumps({"meta": meta, "memory": mem}, indent=1, default=str))
+        print(f"wrote {out}")
+        return 0
     cases = []
     for s in [parse_size(x) for x in a.sizes.split(",") if x.strip()]:
         try:

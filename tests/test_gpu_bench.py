@@ -33,6 +33,27 @@ def test_gpu_bench_smoke_under_simulator(tmp_path: Path) -> None:
     assert data["meta"]["simulator"] is True
 
 
+@pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
+                    reason="numba-cuda is not installed (pip install -e '.[dev]' brings it)")
+def test_gpu_memory_per_vehicle_without_a_gpu(tmp_path: Path) -> None:
+    """``--memory-only`` builds the CUDA state (simulator arrays: same dtypes and shapes as cupy's)
+    and reports the device bytes per vehicle by part, with the route pool apart."""
+    out = tmp_path / "mem.json"
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    r = subprocess.run([sys.executable, "-m", "bench.gpu_bench", "--memory-only", "--sizes", "2k", "--out",
+                        str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "| 2k |" in r.stdout and "without routes" in r.stdout
+    (m,) = json.loads(out.read_text())["memory"]
+    from mobsim.fields import VEHICLE_FIELDS, bytes_per
+
+    assert m["n_vehicles"] == 2000 and m["bytes_per_vehicle"]["V"] == bytes_per(VEHICLE_FIELDS)
+    assert m["route_pool_bytes_per_vehicle"] == pytest.approx(4 * m["route_links"] / 2000)
+    parts = sum(m["bytes_per_vehicle"].values())
+    assert m["total_bytes_per_vehicle"] == pytest.approx(parts)
+    assert m["without_routes_bytes_per_vehicle"] == pytest.approx(parts - m["route_pool_bytes_per_vehicle"])
+
+
 def test_gpu_bench_without_gpu_says_what_to_do() -> None:
     from mobsim.cuda_backend import gpu_status
 
