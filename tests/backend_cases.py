@@ -76,7 +76,26 @@ def case_drones() -> Any:
     return dataclasses.replace(sc, airspace=air)
 
 
-CASES = {"grid": case_grid, "jam": case_jam, "drones": case_drones}
+def case_osm_junctions() -> Any:
+    """The junction situations of OSM networks (``test_junction_cases.py``) in one network: a lane
+    change at the end of a 4.6 m link, a 5.2 m minor road whose trips start standing at the yield
+    line, and yielding vehicles taking turns with a major queue held by a signal."""
+    from test_junction_cases import merge_net, short_link_net
+
+    from mobsim.network import Network
+    from mobsim.trips import Trip
+
+    a, b = short_link_net(), merge_net(minor_length=5.2)
+    net = Network(nodes=[*a.nodes, *b.nodes], links=[*a.links, *b.links],
+                  movements=[*a.movements, *b.movements], signals=[*a.signals, *b.signals])
+    trips = [Trip("v", "A", "B", 0.0, depart_lane="1", depart_speed="0"),
+             Trip("w", "A", "B", 0.0, depart_lane="0", depart_speed="0")]
+    trips += [Trip(f"M{k:02d}", "M", "E", 2.0 * k) for k in range(25)]
+    trips += [Trip(f"m{k}", "m", "E", 10.0 + 5.0 * k) for k in range(4)]
+    return make_scenario(net, trips, sim__end=90.0)
+
+
+CASES = {"grid": case_grid, "jam": case_jam, "drones": case_drones, "osm_junctions": case_osm_junctions}
 
 
 #: Cases whose vehicle slots are renumbered every few steps (mobsim.slots): on the CUDA backend the

@@ -97,6 +97,12 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
         assert (ev["kind"] == 0).any() and (ev["kind"] == 2).any(), "conflicts and a geofence violation"
         assert (d["flights"]["status"] == 2).any(), "some flights end within the run"
         assert len(d["tracks"]) > 0 and len(d["pad_queue"]) > 0
+    if case == "osm_junctions":
+        arr = dict(zip(trips["id"], trips["arrival"], strict=True))
+        assert arr["v"] < 30.0, "the lane change at the end of the 4.6 m link"
+        assert arr["m0"] < 75.0 and arr["m1"] < 75.0, "minor-road trips start on 5.2 m and take turns"
+        assert np.isnan(arr["M03"]), "while the major queue is still there"
+        assert k["teleports"] == 0
     if case == "jam":
         assert k["teleports"] > 0, "the jam case must exercise the gridlock policy"
         assert (res.events["kind"] == 5).any(), "the jam case must block crossings"
