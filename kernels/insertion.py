@@ -57,9 +57,9 @@ def follower_safe(V, N, vt, f, rear, lane):
 @njit(cache=True)
 def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
     """(gap m, leader speed m/s) for a vehicle (jam distance ``s0`` m) inserted at ``pos`` on the
-    empty ``lane``: what lies
-    past the lane's end on the way to link ``nl``. A stop line that is not green now is a
-    standing leader at the line; else the rear of the vehicle that just left the lane (it may
+    empty ``lane``: what lies past the lane's end on the way to link ``nl``. A stop line that is
+    not green now is a standing leader where ``idm_stop`` puts it (``s0 - STOP_LINE_CLEARANCE``
+    beyond the line); else the rear of the vehicle that just left the lane (it may
     still reach back over the line), or the rearmost vehicle of the next lane. Without this a
     vehicle inserted at full speed on a short lane could not stop for the queue just beyond it."""
     gap = 1e9
