@@ -17,6 +17,9 @@ each SUMO run), and report:
 * peak resident memory of the process (``wait4`` rusage);
 * trips completed and mean travel time (SUMO's statistics; mobsim's KPIs).
 
+For a case imported from a SUMO file (:data:`ORIGINAL_NET`) SUMO also runs that file as shipped,
+its actuated signals included, as a reference row ``sumo_shipped`` (not in the ratios).
+
 Cases: ``grid_<n>`` (:func:`bench.scenarios.grid_scenario`: a signalised grid loaded with n
 trips in 90 s, 300 s simulated; sizes 1k, 10k, 100k, 1m), ``corridor`` (three signals, 2 lanes,
 700 veh/h eastbound, 900 s), ``city`` (SUMO's shipped OpenStreetMap network of the DRT demo,
@@ -173,20 +176,29 @@ def run_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[
     sc = CASES[name]()
     folder = write_native(sc, workdir / "mobsim").parent
     cfg = export_scenario(sc, workdir / "sumo")
+    shipped = None
     if name in ORIGINAL_NET:
         net = static_signals_copy(ORIGINAL_NET[name](), cfg.parent / "original_static.net.xml")
         text, n = re.subn(r'<net-file value="[^"]*"/>', f'<net-file value="{net.name}"/>', cfg.read_text())
         assert n == 1, "the exported configuration has no net-file"
         cfg.write_text(text)
+        # For reference, not for the ratios: SUMO on the file as shipped (actuated signals).
+        shipped = cfg.with_name(cfg.stem + "_shipped.sumocfg")
+        shipped.write_text(text.replace(f'<net-file value="{net.name}"/>',
+                                        f'<net-file value="{ORIGINAL_NET[name]()}"/>'))
     prep = time.perf_counter() - t0
     runs: dict[str, list[dict[str, Any]]] = {"mobsim": [], "sumo": []}
     if cuda:
         runs["mobsim_cuda"] = []
+    if shipped is not None:
+        runs["sumo_shipped"] = []
     for r in range(repeat):
         runs["mobsim"].append(run_mobsim(folder, workdir / f"mobsim_{r}.h5"))
         runs["sumo"].append(run_sumo(cfg))
         if cuda:
             runs["mobsim_cuda"].append(run_mobsim(folder, workdir / f"mobsim_cuda_{r}.h5", "cuda"))
+        if shipped is not None:
+            runs["sumo_shipped"].append(run_sumo(shipped))
     best = {k: max(v, key=lambda x: x["veh_updates_per_s"]) for k, v in runs.items()}
     sumo_ups = best["sumo"]["veh_updates_per_s"]
     rec = {"case": name, "vehicles": len(sc.trips), "links": len(sc.network.links),
@@ -205,12 +217,12 @@ def format_table(results: list[dict[str, Any]]) -> str:
             "completed", "mean travel time s", "mobsim/SUMO updates", "SUMO/mobsim wall"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for r in results:
-        for sim in ("mobsim", "mobsim_cuda", "sumo"):
+        for sim in ("mobsim", "mobsim_cuda", "sumo", "sumo_shipped"):
             if sim not in r["best"]:
                 continue
             b = r["best"][sim]
             suffix = "_cuda" if sim == "mobsim_cuda" else ""
-            extra = (["", ""] if sim == "sumo" else
+            extra = (["", ""] if sim.startswith("sumo") else
                      [f"{r['speed_ratio' + suffix]:.1f}x", f"{r['wall_ratio' + suffix]:.1f}x"])
             lines.append(f"| {r['case']} | {r['vehicles']:,} | {r['lanes']:,} | {sim} | {b['wall_s']:.1f} | "
                          f"{b['veh_updates_per_s']:,.0f} | {b['peak_rss_mb']:.0f} | "

@@ -96,3 +96,22 @@ def test_cuda_yes_without_a_gpu_is_a_clear_error() -> None:
     r = subprocess.run([sys.executable, "-m", "bench.vs_sumo", "--cases", "grid_1k", "--cuda", "yes"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "--cuda yes" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_vs_sumo_city_runs_sumo_as_configured_and_as_shipped(tmp_path: Path) -> None:
+    """The city case: SUMO on the original file with fixed-time signals (the ratios), and as shipped
+    with its actuated signals (a reference row); mobsim completes every trip."""
+    from bench.vs_sumo import ORIGINAL_NET
+
+    if not ORIGINAL_NET["city"]().is_file():
+        pytest.skip("SUMO's DRT network is not shipped with this eclipse-sumo wheel")
+    out = tmp_path / "city.json"
+    r = subprocess.run([sys.executable, "-m", "bench.vs_sumo", "--cases", "city", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "| city | 1,000 | 858 | sumo_shipped |" in r.stdout
+    (case,) = json.loads(out.read_text())["results"]
+    best = case["best"]
+    assert best["mobsim"]["trips_completed"] == 1000
+    assert best["sumo_shipped"]["trips_completed"] == 1000
+    assert best["sumo_shipped"]["mean_travel_time_s"] < best["sumo"]["mean_travel_time_s"]
