@@ -162,6 +162,21 @@ def _backward(dst, prev_start, prv, cost, dist, succ, target, n_targets):
 
 
 @njit(cache=True, nogil=True)
+def _flag_group(key, other, k, target):
+    """Flag in ``target`` the links ``other[k:g]`` of the run of equal ``key`` that starts at ``k``
+    (one tree's trips); returns ``(g, number of distinct links flagged)``."""
+    n = key.shape[0]
+    nt = 0
+    g = k
+    while g < n and key[g] == key[k]:
+        if not target[other[g]]:
+            target[other[g]] = True
+            nt += 1
+        g += 1
+    return g, nt
+
+
+@njit(cache=True, nogil=True)
 def route_batch(origins, dests, next_start, nxt, prev_start, prv, cost, by_dest):
     """Shortest routes for trips sorted by origin (or by destination with ``by_dest``):
     ``(flat, start, length)``, length 0 = unreachable. One Dijkstra tree per distinct origin, or
@@ -185,16 +200,9 @@ def route_batch(origins, dests, next_start, nxt, prev_start, prv, cost, by_dest)
         if by_dest:
             if d != last:
                 # The group of trips to d: the tree stops once all their origins are settled.
-                nt = 0
-                g = k
-                while g < n and dests[g] == d:
-                    if not target[origins[g]]:
-                        target[origins[g]] = True
-                        nt += 1
-                    g += 1
+                g, nt = _flag_group(dests, origins, k, target)
                 _backward(d, prev_start, prv, cost, dist, pred, target, nt)
-                for q in range(k, g):
-                    target[origins[q]] = False
+                target[origins[k:g]] = False
                 last = d
             if o == d or pred[o] >= 0:
                 e = o
@@ -206,16 +214,9 @@ def route_batch(origins, dests, next_start, nxt, prev_start, prv, cost, by_dest)
                     m += 1
         else:
             if o != last:
-                nt = 0
-                g = k
-                while g < n and origins[g] == o:
-                    if not target[dests[g]]:
-                        target[dests[g]] = True
-                        nt += 1
-                    g += 1
+                g, nt = _flag_group(origins, dests, k, target)
                 _forward(o, next_start, nxt, cost, dist, pred, target, nt)
-                for q in range(k, g):
-                    target[dests[q]] = False
+                target[dests[k:g]] = False
                 last = o
             m = _extract(pred, o, d, buf, 0)
         if used + m > cap:
