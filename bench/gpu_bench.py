@@ -182,10 +182,11 @@ def memory_size(size: int, seed: int) -> dict[str, Any]:
     be = sim.backend
     n = len(sim.trips)
     parts = {p: int(sum(a.nbytes for a in be.dev.get(p, ()) if hasattr(a, "nbytes"))) for p in PARTS}
-    routes = int(sim.W.route_links.nbytes)
+    routes = int(sim.W.route_codes.nbytes)
     total = be.device_bytes()
     return {"size": size_label(size), "n_vehicles": n, "n_lanes": sim.cn.n_lanes,
-            "route_links": int(len(sim.W.route_links)), "mean_route_links": float(len(sim.W.route_links)) / n,
+            "route_links": int(len(sim.route_links)), "mean_route_links": float(len(sim.route_links)) / n,
+            "route_code_bits": 1 << int(sim.W.route_codes[0]),
             "bytes_per_vehicle": {p: b / n for p, b in parts.items()},
             "route_pool_bytes_per_vehicle": routes / n,
             "total_bytes_per_vehicle": total / n, "without_routes_bytes_per_vehicle": (total - routes) / n}

@@ -29,6 +29,7 @@ from .layout import (
     T_S0,
     T_TAU,
 )
+from .routes import route_step
 
 
 @njit(cache=True, _nrt=False)
@@ -69,7 +70,10 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     (see :func:`mobsim.kernels.lanechange.decide_range`); writes only its vehicles' entries.
     """
     order = W.order
-    route_links = W.route_links
+    codes = W.route_codes
+    link_next_start = N.link_next_start
+    link_next = N.link_next
+    lane_exit_rp = L.lane_exit_rp
     sig_state = W.sig_state
     lane_of = V.lane
     pos = V.pos
@@ -78,7 +82,6 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     sfac = V.sfac
     status = V.status
     route_pos = V.route_pos
-    route_start = V.route_start
     route_end = V.route_end
     acc_out = W.acc_k
     stop_line = W.stop_k
@@ -123,18 +126,21 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
             acc = idm_free(v, v0, ac, delta)
             dist = lane_len[lane] - pos[i]
             next_mv[k] = -1
-            x = straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos,
-                            vtype, vt, lane)
+            x = straddler_a(lane_last_exit, lane_exit_rp, status, route_pos, pos, vtype, vt, lane)
             if x >= 0 and x != i:
                 acc = min(acc, idm_accel(v, v0, dist + pos[x] - vt[vtype[x], T_LEN], speed[x], ac, dc, s0,
                                          tau, delta))
             cur = lane
             rp = route_pos[i]
+            nl = -1
+            if rp + 1 < route_end[i]:
+                nl = route_step(link_next_start, link_next, codes, lane_link[lane], rp + 1)
             for h in range(MAX_LOOKAHEAD):
-                if rp + 1 >= route_end[i]:
+                if nl < 0:
                     break  # the destination: drive through the end of the link
-                nl = route_links[rp + 1]
-                after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
+                after = -1
+                if rp + 2 < route_end[i]:
+                    after = route_step(link_next_start, link_next, codes, nl, rp + 2)
                 m = choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, cur, nl, after)
                 if m < 0:
                     # Wrong lane for the route: the lane end is a wall until a lane change succeeds.
@@ -193,6 +199,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                 dist += lane_len[tl]
                 cur = tl
                 rp += 1
+                nl = after
                 if dist > horizon:
                     break
         stop_line[k] = 1 if stop else 0

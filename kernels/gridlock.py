@@ -30,6 +30,7 @@ from .layout import (
     T_LEN,
     T_S0,
 )
+from .routes import route_link
 
 #: How many links along its route a teleported vehicle may skip.
 MAX_TELEPORT_LINKS = 32
@@ -97,9 +98,10 @@ def flag_one(V, N, L, W, vt, par, i, t, front):
     q_end = V.route_end[i]
     if q_end > V.route_pos[i] + 1 + MAX_TELEPORT_LINKS:
         q_end = V.route_pos[i] + 1 + MAX_TELEPORT_LINKS
+    nl = N.lane_link[V.lane[i]]
     for q_rp in range(V.route_pos[i] + 1, q_end):
-        nl = W.route_links[q_rp]
-        after = W.route_links[q_rp + 1] if q_rp + 1 < V.route_end[i] else -1
+        nl = route_link(N, W, nl, q_rp, V.route_end[i])
+        after = route_link(N, W, nl, q_rp + 1, V.route_end[i])
         first = N.link_first_lane[nl]
         for q in range(N.link_nlanes[nl]):
             tl = first + q
@@ -141,8 +143,10 @@ def gridlock_apply(V, N, L, W, vt, par, i, t):
     # flag_one's search (a route may pass a link twice).
     target = N.lane_link[tl]
     rp = V.route_pos[i] + 1
-    while rp < V.route_end[i] - 1 and W.route_links[rp] != target:
+    at = route_link(N, W, link, rp, V.route_end[i])
+    while rp < V.route_end[i] - 1 and at != target:
         rp += 1
+        at = route_link(N, W, at, rp, V.route_end[i])
     V.lane[i] = tl
     V.pos[i] = length if length < N.lane_len[tl] else N.lane_len[tl]
     V.speed[i] = 0.0

@@ -28,6 +28,7 @@ from .layout import (
     T_VMAX,
 )
 from .rng import STREAM_SPEED_FACTOR, normal01
+from .routes import route_link
 
 
 @njit(cache=True)
@@ -65,8 +66,7 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
     gap = 1e9
     vl = 1e3
     d_line = N.lane_len[lane] - pos
-    x = straddler_a(L.lane_last_exit, V.status, V.route_pos, V.route_start, W.route_links, N.lane_link,
-                    V.pos, V.vtype, vt, lane)
+    x = straddler_a(L.lane_last_exit, L.lane_exit_rp, V.status, V.route_pos, V.pos, V.vtype, vt, lane)
     if x >= 0:
         gap = d_line + V.pos[x] - vt[V.vtype[x], T_LEN]
         vl = V.speed[x]
@@ -96,11 +96,11 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
 
 
 @njit(cache=True)
-def try_insert(V, N, L, W, vt, par, i, t, step):
-    """Insert vehicle ``i`` on its first link if a lane has a safe gap; True on success."""
+def try_insert(V, N, L, W, vt, par, i, link, t, step):
+    """Insert vehicle ``i`` on ``link``, its first, if a lane has a safe gap; True on success."""
     ty = V.vtype[i]
-    link = W.route_links[V.route_start[i]]
-    nl = W.route_links[V.route_start[i] + 1] if V.route_start[i] + 1 < V.route_end[i] else -1
+    rp = V.route_pos[i]  # the route's first entry until the vehicle is inserted
+    nl = route_link(N, W, link, rp + 1, V.route_end[i])
     length = vt[ty, T_LEN]
     first = N.link_first_lane[link]
     nlanes = N.link_nlanes[link]
@@ -120,7 +120,7 @@ def try_insert(V, N, L, W, vt, par, i, t, step):
     best = -1
     best_gap = -1.0
     best_v = 0.0
-    after = W.route_links[V.route_start[i] + 2] if V.route_start[i] + 2 < V.route_end[i] else -1
+    after = route_link(N, W, nl, rp + 2, V.route_end[i]) if nl >= 0 else -1
     top = 0
     if nl >= 0:
         for q in range(nlanes):
@@ -182,7 +182,6 @@ def try_insert(V, N, L, W, vt, par, i, t, step):
     V.pos_old[i] = pos
     V.speed[i] = best_v
     V.acc[i] = 0.0
-    V.route_pos[i] = V.route_start[i]
     V.depart[i] = t
     V.lc_time[i] = t
     V.standstill[i] = 0.0
@@ -242,7 +241,7 @@ def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
             if first_wait < 0:
                 first_wait = p  # waits for the other pass
         elif V.status[i] == 0:
-            if try_insert(V, N, L, W, vt, par, i, t, step):
+            if try_insert(V, N, L, W, vt, par, i, e, t, step):
                 slot = atomic_add(W.cnt, C_NRUN, 1)
                 W.order[slot] = i
             else:
@@ -250,7 +249,7 @@ def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
                     first_wait = p
                 if t - V.depart_planned[i] >= delay_ev and V.flags[i] & 2 == 0:
                     V.flags[i] |= 2
-                    add_event(W, t, E_INSDELAY, i, W.route_links[V.route_start[i]], t - V.depart_planned[i])
+                    add_event(W, t, E_INSDELAY, i, e, t - V.depart_planned[i])
         p += 1
     W.link_dep_next[e] = first_wait if first_wait >= 0 else p
 

@@ -27,6 +27,7 @@ from numba import njit
 from .atomics import atomic_add
 from .lanes import add_event, choose_movement
 from .layout import C_ARRIVED, C_BLOCKED, E_BLOCKED, FLAG_COMMITTED, P_DT, T_LEN
+from .routes import route_link, route_step
 
 #: Sentinel of ``lane_claim`` (no teleport claims the lane this step).
 NO_CLAIM = 2**31 - 1
@@ -153,10 +154,11 @@ def lane_candidate(V, N, L, W, vt, l, t, dt):
             reclamp_behind(V, W, vt, a, k, lane_len - vt[V.vtype[i], T_LEN], V.speed[i])
             continue
         cand = i
-        nl = W.route_links[V.route_pos[i] + 1]
+        rp = V.route_pos[i]
+        nl = route_step(N.link_next_start, N.link_next, W.route_codes, N.lane_link[l], rp + 1)
         m = V.next_mv[i]
         if m < 0 or N.mv_to_link[m] != nl or N.mv_from_lane[m] != l:
-            after = W.route_links[V.route_pos[i] + 2] if V.route_pos[i] + 2 < V.route_end[i] else -1
+            after = route_link(N, W, nl, rp + 2, V.route_end[i])
             m = choose_movement(N, l, nl, after)
         L.lane_cand_over[l] = over
         if m < 0:
@@ -239,6 +241,7 @@ def admit(V, N, L, W, vt, tl, t, dt):
         V.flags[i] &= ~np.int8(FLAG_COMMITTED)
         L.lane_rear[tl] = i
         L.lane_last_exit[l] = i
+        L.lane_exit_rp[l] = V.route_pos[i]
         room = newpos - length
         rv = V.speed[i]
         if newpos < over:

@@ -20,6 +20,7 @@ from .lanes import (
 )
 from .layout import N_CHUNKS, P_LC_COOLDOWN, T_ACC, T_DELTA, T_LCSAFE, T_LCTHR, T_LEN, T_POLITE
 from .mobil import mobil_incentive, mobil_safe
+from .routes import route_step
 
 
 @njit(cache=True)
@@ -31,10 +32,10 @@ def needed_lane(V, N, W, i):
     N_lane_right = N.lane_right
     V_lane = V.lane
     lane = V_lane[i]
-    nl = next_link(V, W, i, 1)
+    nl = next_link(V, N, W, i, 1)
     if nl < 0:
         return -1
-    mask = best_lanes_mask(N, N_lane_link[lane], nl, next_link(V, W, i, 2))
+    mask = best_lanes_mask(N, N_lane_link[lane], nl, next_link(V, N, W, i, 2))
     d = mask_direction(N_lane_index, lane, mask)
     if d == 0:
         return -1
@@ -156,12 +157,14 @@ def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
     costs an atomic refcount pair, so reads inside the loop would dominate.
     """
     order = W.order
-    route_links = W.route_links
+    codes = W.route_codes
+    link_next_start = N.link_next_start
+    link_next = N.link_next
+    lane_exit_rp = L.lane_exit_rp
     lane_start = L.lane_start
     lane_req = L.lane_req
     lane_last_exit = L.lane_last_exit
     status = V.status
-    V_route_start = V.route_start
     vlane = V.lane
     pos = V.pos
     speed = V.speed
@@ -193,8 +196,11 @@ def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
         if rp + 1 < route_end[i]:
             if need_rp[i] != rp:
                 # Which lanes of this link suit the route: computed once per link of the route.
-                after = route_links[rp + 2] if rp + 2 < route_end[i] else -1
-                need_mask[i] = best_lanes_mask(N, lane_link[lane], route_links[rp + 1], after)
+                nl = route_step(link_next_start, link_next, codes, lane_link[lane], rp + 1)
+                after = -1
+                if rp + 2 < route_end[i]:
+                    after = route_step(link_next_start, link_next, codes, nl, rp + 2)
+                need_mask[i] = best_lanes_mask(N, lane_link[lane], nl, after)
                 need_rp[i] = rp
             need = mask_direction(lane_index, lane, need_mask[i])
             own_ok = need == 0
@@ -246,8 +252,7 @@ def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
         if new_fol >= 0 and p - length - pos[new_fol] < 0.5:
             continue
         if new_lead < 0:
-            x = straddler_a(lane_last_exit, status, route_pos, V_route_start, route_links, lane_link, pos,
-                            vtype, vt, tl)
+            x = straddler_a(lane_last_exit, lane_exit_rp, status, route_pos, pos, vtype, vt, tl)
             if x >= 0 and lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:
                 continue
         # Accelerations as if i were on the target lane (same link: same speed limit). The two

@@ -25,6 +25,7 @@ from .layout import (
     T_VMAX,
 )
 from .mobil import accept_gap
+from .routes import route_step
 
 
 @njit(cache=True, _nrt=False)
@@ -131,12 +132,17 @@ def mask_direction(lane_index, lane, mask):
 
 
 @njit(cache=True)
-def next_link(V, W, i, offset):
-    """The route link ``offset`` entries after the current one, or -1 past the destination."""
-    rp = V.route_pos[i] + offset
-    if rp < V.route_end[i]:
-        return W.route_links[rp]
-    return -1
+def next_link(V, N, W, i, offset):
+    """The route link ``offset`` >= 1 entries after the current one, or -1 past the destination."""
+    rp = V.route_pos[i]
+    end = V.route_end[i]
+    link = N.lane_link[V.lane[i]]
+    for _ in range(offset):
+        rp += 1
+        if rp >= end:
+            return -1
+        link = route_step(N.link_next_start, N.link_next, W.route_codes, link, rp)
+    return link
 
 
 @njit(cache=True)
@@ -190,7 +196,9 @@ def yield_blocked(V, N, W, L, i, m, crit_gap):
     V_status = V.status
     V_standstill = V.standstill
     W_order = W.order
-    W_route_links = W.route_links
+    W_route_codes = W.route_codes
+    N_link_next_start = N.link_next_start
+    N_link_next = N.link_next
     N_mv_sig = N.mv_sig
     N_mv_kind = N.mv_kind
     W_sig_state = W.sig_state
@@ -207,7 +215,9 @@ def yield_blocked(V, N, W, L, i, m, crit_gap):
         if V_status[j] != 1 or V_lane[j] != fl:
             continue
         rp = V_route_pos[j] + 1
-        if rp >= V_route_end[j] or W_route_links[rp] != N_mv_to_link[f]:
+        if rp >= V_route_end[j]:
+            continue
+        if route_step(N_link_next_start, N_link_next, W_route_codes, N.lane_link[fl], rp) != N_mv_to_link[f]:
             continue
         v = V_speed[j]
         if v < 0.5 and V_standstill[j] < V_standstill[i]:
@@ -221,13 +231,13 @@ def yield_blocked(V, N, W, L, i, m, crit_gap):
 
 
 @njit(cache=True, _nrt=False)
-def straddler_a(lane_last_exit, status, route_pos, route_start, route_links, lane_link, pos, vtype, vt,
-                lane):
-    """The vehicle that left ``lane`` last if its rear still reaches back over the stop line; -1 if none."""
+def straddler_a(lane_last_exit, lane_exit_rp, status, route_pos, pos, vtype, vt, lane):
+    """The vehicle that left ``lane`` last if its rear still reaches back over the stop line; -1 if none.
+
+    It must still be on the link it entered from ``lane``: its route entry is the one it took on
+    leaving (``lane_exit_rp``), not a later one."""
     x = lane_last_exit[lane]
-    if x < 0 or status[x] != 1 or route_pos[x] <= route_start[x]:
-        return -1
-    if route_links[route_pos[x] - 1] != lane_link[lane]:
+    if x < 0 or status[x] != 1 or route_pos[x] != lane_exit_rp[lane]:
         return -1
     if pos[x] >= vt[vtype[x], T_LEN]:
         return -1

@@ -127,10 +127,19 @@ class Simulation:
             rs, re_ = rs[keep], re_[keep]
         self.dropped = len(dropped)
         self.trips = trips
-        self.route_links = route_links
+        self.route_links = route_links  # host pool, int32; the kernels read it packed (route_codes)
         self.route_start = rs
         self.route_end = re_
+        self._route_heads = np.zeros(len(route_links), bool)
+        self._route_heads[rs] = True
         self.trip_vtype = np.array([vidx[t.vtype] for t in trips], np.int32)
+
+    def _encode_routes(self) -> np.ndarray:
+        """The route pool packed into turn codes for the kernels (:mod:`mobsim.kernels.routes`)."""
+        from .route_codes import encode
+
+        a = self.cn.arrays
+        return encode(a.link_next_start, a.link_next, self.route_links, self._route_heads)
 
     def _allocate(self) -> None:
         xp = self.backend.xp
@@ -140,7 +149,6 @@ class Simulation:
         V = allocate(VEHICLE_FIELDS, n, VehicleState, xp)
         V.trip[:] = np.arange(n, dtype=np.int32)  # slot = trip until the first renumbering
         V.vtype[:] = self.trip_vtype
-        V.route_start[:] = self.route_start
         V.route_end[:] = self.route_end
         V.route_pos[:] = self.route_start
         dep = np.array([t.depart for t in self.trips], np.float64)
@@ -167,7 +175,7 @@ class Simulation:
             ev_time=np.zeros(ev_cap), ev_kind=np.zeros(ev_cap, np.int8),
             ev_veh=np.zeros(ev_cap, np.int32), ev_link=np.zeros(ev_cap, np.int32),
             ev_val=np.zeros(ev_cap), dep_order=dep_order,
-            route_links=self.route_links if len(self.route_links) else np.zeros(1, np.int32),
+            route_codes=self._encode_routes(),
             acc_k=np.zeros(n + 1), stop_k=np.zeros(n + 1, np.int8), mv_k=np.full(n + 1, -1, np.int32),
             dir_k=np.zeros(n + 1, np.int8),
         )
@@ -390,39 +398,54 @@ class Simulation:
         prev = getattr(self, "_route_cost", None)
         cost = meas if prev is None else 0.5 * prev + 0.5 * meas
         self._route_cost = cost
-        rl = self.W.route_links
+        rl = self.route_links
         cand = np.nonzero(((V.status == 1) & (V.route_pos + 1 < V.route_end)) | (V.status == 0))[0]
         cand = cand[np.argsort(V.trip[cand], kind="stable")]  # slots in trip order: the same pool
-        cur = np.where(V.status[cand] == 1, rl[V.route_pos[cand]], rl[V.route_start[cand]])
+        origin = rl[self.route_start[V.trip[cand]]]
+        cur = np.where(V.status[cand] == 1, a.lane_link[np.maximum(V.lane[cand], 0)], origin)
         dest = rl[V.route_end[cand] - 1]
         flat, starts, lengths = shortest_routes(self.cn, cur, dest, cost)
         extra: list[np.ndarray] = []
         size = len(rl)
-        changed = 0
+        moved_slots: list[int] = []
+        moved_from: list[int] = []
         for k in range(len(cand)):
             m = int(lengths[k])
             if m == 0:
                 continue
             i = int(cand[k])
             new = flat[starts[k]:starts[k] + m]
-            p0 = V.route_pos[i] if V.status[i] == 1 else V.route_start[i]
-            if np.array_equal(rl[p0:V.route_end[i]], new):
+            if np.array_equal(rl[V.route_pos[i]:V.route_end[i]], new):
                 continue
-            running = V.status[i] == 1 and V.route_pos[i] > V.route_start[i]
-            # Keep the link before the current one, so "where did I come from" stays answerable.
-            seg = np.concatenate(([rl[V.route_pos[i] - 1]], new)) if running else new.copy()
-            start = size
-            extra.append(seg.astype(np.int32))
-            size += len(seg)
-            V.route_start[i] = start
-            V.route_pos[i] = start + (1 if running else 0)
-            V.route_end[i] = start + len(seg)
-            changed += 1
+            extra.append(new.astype(np.int32))
+            moved_slots.append(i)
+            moved_from.append(int(V.route_pos[i]))
+            V.route_pos[i] = size  # the new route starts with the current (or first) link
+            V.route_end[i] = size + m
+            size += m
         if extra:
-            self.backend.push("V", ("route_start", "route_pos", "route_end"))
+            self._route_heads = np.concatenate([self._route_heads, *[
+                np.r_[True, np.zeros(len(e) - 1, bool)] for e in extra]])
+            self.route_links = np.concatenate([rl, *extra]).astype(np.int32)
+            # A vehicle whose rear still reaches back over a stop line is known there by the route
+            # entry it took on leaving (kernels.lanes.straddler_a): that entry moved.
+            self.backend.pull("L", ("lane_last_exit", "lane_exit_rp"))
+            Lh = self.L
+            sl = np.array(moved_slots, np.int64)
+            new_rp = np.full(len(V.status), -1, np.int64)
+            old_rp = np.full(len(V.status), -1, np.int64)
+            new_rp[sl] = V.route_pos[sl]
+            old_rp[sl] = moved_from
+            x = Lh.lane_last_exit
+            was = old_rp[np.maximum(x, 0)]
+            hit = np.nonzero((x >= 0) & (was == Lh.lane_exit_rp) & (was >= 0))[0]
+            Lh.lane_exit_rp[hit] = new_rp[x[hit]]
+            self.backend.push("L", ("lane_exit_rp",))
+            self.backend.push("V", ("route_pos", "route_end"))
             self.backend.pull("W")
-            self.W = self.W._replace(route_links=np.concatenate([rl, *extra]).astype(np.int32))
+            self.W = self.W._replace(route_codes=self._encode_routes())
             self.backend.update("W", self.W)
+        changed = len(extra)
         return changed
 
     def _flush_events(self, rec: Any) -> None:

@@ -6,7 +6,7 @@ from collections import namedtuple
 
 Work = namedtuple("Work", [
     "order", "order_tmp", "sig_state", "link_maxq", "cnt", "sum_buf",
-    "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "dep_order", "route_links",
+    "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "dep_order", "route_codes",
     # Departures by first link: link_dep[link_dep_start[e]:link_dep_start[e + 1]] in (planned
     # departure, trip id) order; link_dep_next[e] is the first of them not inserted yet.
     "link_dep_start", "link_dep", "link_dep_next",
@@ -15,4 +15,4 @@ Work = namedtuple("Work", [
     "acc_k", "stop_k", "mv_k", "dir_k",
 ])
 Work.__doc__ = """Sorted order, departure queues, signal states, counters, summary and event buffers,
-route pool."""
+route pool (packed turn codes, :mod:`mobsim.kernels.routes`)."""

@@ -98,7 +98,7 @@ def check_junction_overlap(sim: Simulation, one_lane_links_only: bool = True) ->
         if x < 0 or V.status[x] != 1 or V.pos[x] >= lengths[x]:
             continue
         rp = int(V.route_pos[x])
-        if rp <= V.route_start[x] or sim.W.route_links[rp - 1] != a.lane_link[lane]:
+        if rp == 0 or sim._route_heads[rp] or sim.route_links[rp - 1] != a.lane_link[lane]:
             continue  # x has moved on beyond the next link: it no longer reaches back
         f = ids[-1]
         over = (V.pos[f] - a.lane_len[lane]) - (V.pos[x] - lengths[x])

@@ -9,6 +9,7 @@ import numpy as np
 import mobsim
 from conftest import boundary_links, make_sim
 from mobsim import generators
+from mobsim.route_codes import decode
 from mobsim.trips import Trip
 from mobsim.vtypes import VehicleType
 
@@ -27,14 +28,23 @@ def _jam_scenario(**settings):
 
 
 def _routes_valid(sim) -> None:
+    """Every vehicle's remaining route is connected, ends at its destination, starts at its current
+    link, and the kernels' packed copy decodes to the host's links."""
     a = sim.cn.arrays
-    rl = sim.W.route_links
+    rl = sim.route_links
     V = sim.vehicles()
     for i in range(len(sim.trips)):
-        r = rl[V.route_start[i]:V.route_end[i]]
+        if V.status[i] > 1:
+            continue
+        r = rl[V.route_pos[i]:V.route_end[i]]
         for x, y in zip(r[:-1], r[1:], strict=True):
             assert y in a.link_next[a.link_next_start[x]:a.link_next_start[x + 1]]
         assert r[-1] == sim.route_links[sim.route_end[i] - 1], "the destination never changes"
+        if V.status[i] == 1:
+            assert r[0] == a.lane_link[V.lane[i]]
+        got = decode(a.link_next_start, a.link_next, sim.W.route_codes, int(r[0]), int(V.route_pos[i]),
+                     int(V.route_end[i]))
+        assert got.tolist() == r.tolist()
 
 
 def test_reroute_moves_vehicles_off_a_jammed_path() -> None:
