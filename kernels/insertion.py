@@ -32,11 +32,12 @@ from .routes import route_link
 
 
 @njit(cache=True)
-def insert_position(V, N, vt, i, lane):
+def insert_position(V, N, W, vt, i, lane):
     """Front position (m) of vehicle ``i`` when inserted on ``lane``: its ``departPos`` (at least
     its length, at most the lane length), or its length (``base``: the rear at the lane start)."""
     length = vt[V.vtype[i], T_LEN]
-    p = V.dpos[i] if V.dpos[i] > length else length
+    dpos = W.dep_pos[V.dspec[i]]
+    p = dpos if dpos > length else length
     return p if p < N.lane_len[lane] else N.lane_len[lane]
 
 
@@ -117,6 +118,10 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
     if sf < 0.2:
         sf = 0.2
     V.sfac[i] = sf
+    sf = V.sfac[i]  # as stored (float32): the same desired speed now as in every later step
+    spec = V.dspec[i]
+    dlane = W.dep_lane[spec]
+    dpos = W.dep_pos[spec]
     best = -1
     best_gap = -1.0
     best_v = 0.0
@@ -129,21 +134,21 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
                 top = sc
     for q in range(nlanes):
         lane = first + q
-        if V.dlane[i] >= 0 and q != V.dlane[i]:
+        if dlane >= 0 and q != dlane:
             continue
-        if V.dlane[i] == -2 and q != 0:
+        if dlane == -2 and q != 0:
             continue
-        if nl >= 0 and V.dlane[i] == -1 and lane_score(N, lane, nl, after) < top:
+        if nl >= 0 and dlane == -1 and lane_score(N, lane, nl, after) < top:
             continue
         if L.lane_used[lane] == step:
             continue
-        pos = insert_position(V, N, vt, i, lane)
+        pos = insert_position(V, N, W, vt, i, lane)
         v0 = N.lane_speed[lane] * sf
         if v0 > vt[ty, T_VMAX]:
             v0 = vt[ty, T_VMAX]
         gap = 1e9
         vl = 1e3
-        if V.dpos[i] < 0.0:
+        if dpos < 0.0:
             r = L.lane_rear[lane]
             if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
                 gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
@@ -162,7 +167,7 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
         vmax = safe_insert_speed(gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0], vt[ty, T_TAU])
         if vmax < 0.0:
             continue
-        want = V.dspeed[i]
+        want = W.dep_speed[spec]
         if want < 0.0:
             v = vmax
         else:
@@ -175,7 +180,7 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             best_v = v
     if best < 0:
         return False
-    pos = insert_position(V, N, vt, i, best)
+    pos = insert_position(V, N, W, vt, i, best)
     V.status[i] = 1
     V.lane[i] = best
     V.pos[i] = pos
@@ -237,7 +242,7 @@ def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
         i = W.link_dep[p]
         if V.depart_planned[i] > t + 1e-9:
             break
-        if V.status[i] == 0 and (V.dpos[i] >= 0.0) != positioned:
+        if V.status[i] == 0 and (W.dep_pos[V.dspec[i]] >= 0.0) != positioned:
             if first_wait < 0:
                 first_wait = p  # waits for the other pass
         elif V.status[i] == 0:

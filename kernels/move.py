@@ -57,7 +57,7 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
     V_stops = V.stops
     V_time_loss = V.time_loss
     V_vtype = V.vtype
-    V_wait_time = V.wait_time
+    V_wait_steps = V.wait_steps
     W_order = W.order
     total = 0
     for l in range(l0, l1, stride):
@@ -119,7 +119,7 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
             vsum += vn
             if vn < HALT_SPEED:
                 halt += 1
-                V_wait_time[i] += dt
+                V_wait_steps[i] += 1
                 wsum += dt
                 V_standstill[i] += dt
                 if V_flags[i] & 1 == 0:

@@ -142,7 +142,7 @@ class Simulation:
         return encode(a.link_next_start, a.link_next, self.route_links, self._route_heads)
 
     def _allocate(self) -> None:
-        xp = self.backend.xp
+        xp = np  # host arrays; a GPU backend copies them to the device in attach()
         n = len(self.trips)
         cn = self.cn
         ev_cap = int(min(EVENT_CAPACITY_MAX, max(EVENT_CAPACITY_MIN, 8 * n)))
@@ -153,11 +153,16 @@ class Simulation:
         V.route_pos[:] = self.route_start
         dep = np.array([t.depart for t in self.trips], np.float64)
         V.depart_planned[:] = dep
-        for k, t in enumerate(self.trips):
-            dl = t.depart_lane
-            V.dlane[k] = -1 if dl == "best" else (-2 if dl == "first" else int(dl))
-            V.dspeed[k] = -1.0 if t.depart_speed == "max" else float(t.depart_speed)
-            V.dpos[k] = -1.0 if t.depart_pos == "base" else float(t.depart_pos)
+        # Departure lane, speed and position: most trips share a few combinations (often just
+        # best/max/base), so the vehicles hold a row number instead of 20 bytes each.
+        lanes = {"best": -1, "first": -2}
+        spec = np.array([(lanes[t.depart_lane] if t.depart_lane in lanes else int(t.depart_lane),
+                          -1.0 if t.depart_speed == "max" else float(t.depart_speed),
+                          -1.0 if t.depart_pos == "base" else float(t.depart_pos)) for t in self.trips],
+                        np.float64).reshape(-1, 3)
+        rows, dspec = np.unique(spec, axis=0, return_inverse=True) if n else (np.array([[-1.0, -1.0, -1.0]]),
+                                                                           np.zeros(0, np.int64))
+        V.dspec[:] = dspec.reshape(-1)
         L = allocate(LANE_FIELDS, cn.n_lanes, LaneState, xp, extra={"lane_start": cn.n_lanes + 1})
         ids = np.array([t.id for t in self.trips], dtype=object)
         dep_order = np.lexsort((ids.astype(str), dep)).astype(np.int32) if n else np.zeros(0, np.int32)
@@ -178,6 +183,7 @@ class Simulation:
             route_codes=self._encode_routes(),
             acc_k=np.zeros(n + 1), stop_k=np.zeros(n + 1, np.int8), mv_k=np.full(n + 1, -1, np.int32),
             dir_k=np.zeros(n + 1, np.int8),
+            dep_lane=rows[:, 0].astype(np.int32), dep_speed=rows[:, 1].copy(), dep_pos=rows[:, 2].copy(),
         )
         from .kernels import layout as K
 
@@ -195,7 +201,7 @@ class Simulation:
         par[K.P_SUMMARY_EVERY] = max(1, round(sp / self.dt)) if sp > 0 else 1
         par[K.P_SEED] = float(self.seed)
         par[K.P_HORIZON] = 250.0
-        par[K.P_HAS_DPOS] = 1.0 if n and float(V.dpos.max()) >= 0.0 else 0.0
+        par[K.P_HAS_DPOS] = 1.0 if n and float(rows[:, 2].max()) >= 0.0 else 0.0
         pm = K.PARALLEL_MIN if self._parallel_min is None else int(self._parallel_min)
         par[K.P_PAR_MIN] = pm if self.backend.threads > 1 else 2**62
         W.cnt[K.C_PARMIN] = int(par[K.P_PAR_MIN])
@@ -546,9 +552,9 @@ class Simulation:
             "destination": rl[self.route_end - 1].astype(np.int32) if len(rl) else np.zeros(0, np.int32),
             "depart_planned": V.depart_planned.copy(), "depart": V.depart.copy(),
             "arrival": np.where(arrived, V.arrival, np.nan), "duration": dur,
-            "route_length": V.dist.copy(), "waiting_time": V.wait_time.copy(),
+            "route_length": V.dist.copy(), "waiting_time": V.wait_steps * self.dt,
             "stops": V.stops.copy(), "time_loss": V.time_loss.copy(),
-            "insertion_delay": V.depart - V.depart_planned, "teleports": V.teleports.copy(),
+            "insertion_delay": V.depart - V.depart_planned, "teleports": V.teleports.astype(np.int32),
             "status": st.astype(np.int8),
         })
 

@@ -17,6 +17,8 @@ from .network import MOVEMENT_KINDS, NODE_CONTROLS, SIGNAL_STATES, Link, Movemen
 
 #: Links shorter than this (m) get a warning.
 SHORT_LINK = 10.0
+#: Most lanes a link may have: the kernels keep a vehicle's suitable lanes as bits of an int32.
+MAX_LANES = 31
 #: Turn codes of :class:`~mobsim.network.Movement`.
 TURNS = "slrt"
 #: Most ids listed in one warning.
@@ -106,6 +108,9 @@ def _check_links(net: Network) -> dict[str, Link]:
         if not _integer(link.lanes) or link.lanes < 1:
             raise _err(net, f"lanes {link.lanes!r} is not an integer >= 1", where,
                        "give the number of lanes, at least 1")
+        if link.lanes > MAX_LANES:
+            raise _err(net, f"{link.lanes} lanes: a link has at most {MAX_LANES}", where,
+                       f"split the road into parallel links of at most {MAX_LANES} lanes")
         if not _integer(link.priority):
             raise _err(net, f"priority {link.priority!r} is not an integer", where,
                        "give an integer priority (higher wins at priority junctions)")

@@ -57,6 +57,7 @@ def test_dangling_node_reference_and_self_loop() -> None:
 @pytest.mark.parametrize("field, value, text", [
     ("length", 0.0, "length 0.0 m"), ("length", -3.0, "length -3.0 m"), ("length", math.nan, "length nan"),
     ("speed", 0.0, "speed 0.0 m/s"), ("speed", math.inf, "speed inf"), ("lanes", 0, "lanes 0"),
+    ("lanes", 32, "32 lanes: a link has at most 31"),
     ("lanes", 1.5, "lanes 1.5"), ("priority", 0.5, "priority 0.5"),
 ])
 def test_bad_link_values(field: str, value: float, text: str) -> None:
