@@ -25,6 +25,7 @@ from .layout import (
     E_EMERGENCY,
     E_REMOVAL,
     E_TELEPORT,
+    P_DT,
     P_GRID_MODE,
     P_GRID_TIME,
     T_LEN,
@@ -48,11 +49,11 @@ def flags_range(V, N, L, W, vt, par, a, b, stride, t):
     standstill = V.standstill
     lane_start = L.lane_start
     grid_on = par[P_GRID_MODE] > 0
-    grid_time = par[P_GRID_TIME]
+    grid_steps = par[P_GRID_TIME] / par[P_DT] - 1e-9
     for k in range(a, b, stride):
         i = order[k]
         tp_lane[i] = TP_NONE
-        if evt[i] != 0 or (grid_on and standstill[i] >= grid_time):
+        if evt[i] != 0 or (grid_on and standstill[i] >= grid_steps):
             front = k == lane_start[V.lane[i] + 1] - 1
             flag_one(V, N, L, W, vt, par, i, t, front)
 
@@ -86,7 +87,7 @@ def flag_one(V, N, L, W, vt, par, i, t, front):
             atomic_add(W.cnt, C_EMERG, 1)
         V.evt[i] = 0
     mode = par[P_GRID_MODE]
-    if mode == 0 or not front or V.status[i] != 1 or V.standstill[i] < par[P_GRID_TIME]:
+    if mode == 0 or not front or V.status[i] != 1 or V.standstill[i] < par[P_GRID_TIME] / par[P_DT] - 1e-9:
         return
     if mode == 2 or V.route_pos[i] + 1 >= V.route_end[i]:
         V.tp_lane[i] = TP_REMOVE
@@ -132,7 +133,7 @@ def gridlock_apply(V, N, L, W, vt, par, i, t):
     if tl == TP_REMOVE:
         V.status[i] = 3
         atomic_add(W.cnt, C_REMOVED, 1)
-        add_event(W, t, E_REMOVAL, i, link, V.standstill[i])
+        add_event(W, t, E_REMOVAL, i, link, V.standstill[i] * par[P_DT])
         return
     if L.lane_claim[tl] != V.trip[i]:
         return  # a lower trip took the lane this step
@@ -151,7 +152,7 @@ def gridlock_apply(V, N, L, W, vt, par, i, t):
     V.pos[i] = length if length < N.lane_len[tl] else N.lane_len[tl]
     V.speed[i] = 0.0
     V.route_pos[i] = rp
-    V.standstill[i] = 0.0
+    V.standstill[i] = 0
     V.teleports[i] += 1
     L.lane_rear[tl] = i
     atomic_add(W.cnt, C_TELE, 1)

@@ -189,7 +189,7 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
     V.acc[i] = 0.0
     V.depart[i] = t
     V.lc_time[i] = t
-    V.standstill[i] = 0.0
+    V.standstill[i] = 0
     L.lane_used[best] = step
     L.lane_rear[best] = i
     L.a_ent[best] += 1

@@ -156,7 +156,7 @@ def lane_candidate(V, N, L, W, vt, l, t, dt):
         cand = i
         rp = V.route_pos[i]
         nl = route_step(N.link_next_start, N.link_next, W.route_codes, N.lane_link[l], rp + 1)
-        m = V.next_mv[i]
+        m = W.mv_k[k]  # planned this step; the order has not changed since
         if m < 0 or N.mv_to_link[m] != nl or N.mv_from_lane[m] != l:
             after = route_link(N, W, nl, rp + 2, V.route_end[i])
             m = choose_movement(N, l, nl, after)

@@ -43,8 +43,6 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
     V_acc = V.acc
     W_acc_k = W.acc_k
     W_stop_k = W.stop_k
-    W_mv_k = W.mv_k
-    V_next_mv = V.next_mv
     V_dist = V.dist
     V_evt = V.evt
     V_evt_val = V.evt_val
@@ -59,6 +57,7 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
     V_vtype = V.vtype
     V_wait_steps = V.wait_steps
     W_order = W.order
+    grid_steps = grid_time / dt - 1e-9  # the standstill counter is in steps
     total = 0
     for l in range(l0, l1, stride):
         a = L_lane_start[l]
@@ -82,7 +81,6 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
             v = V_speed[i]
             pos = V_pos[i]
             dx, vn = ballistic(v, W_acc_k[k], dt)
-            V_next_mv[i] = W_mv_k[k]
             pn = pos + dx
             if k == b - 1 and W_stop_k[k] == 1 and pn > N_lane_len[l]:
                 pn = N_lane_len[l]
@@ -121,14 +119,14 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
                 halt += 1
                 V_wait_steps[i] += 1
                 wsum += dt
-                V_standstill[i] += dt
+                V_standstill[i] += 1
                 if V_flags[i] & 1 == 0:
                     V_stops[i] += 1
                     V_flags[i] |= 1
-                if grid_on and V_standstill[i] >= grid_time:
+                if grid_on and V_standstill[i] >= grid_steps:
                     flagged += 1
             else:
-                V_standstill[i] = 0.0
+                V_standstill[i] = 0
                 V_flags[i] &= ~np.int8(1)
             if V_evt[i] != 0:
                 flagged += 1

@@ -171,7 +171,9 @@ class Simulation:
         link_dep = dep_order[np.argsort(first_link, kind="stable")].astype(np.int32)
         link_dep_start = np.searchsorted(np.sort(first_link), np.arange(cn.n_links + 1)).astype(np.int32)
         W = Work(
-            order=np.zeros(n + 1, np.int32), order_tmp=np.zeros(n + 1, np.int32),
+            # order_tmp: the CPU counting sort's buffer; a GPU sorts with cupy and needs none.
+            order=np.zeros(n + 1, np.int32),
+            order_tmp=np.zeros(n + 1 if self.backend.name == "cpu" else 1, np.int32),
             link_dep_start=link_dep_start, link_dep=link_dep if n else np.zeros(1, np.int32),
             link_dep_next=link_dep_start[:-1].copy(),
             sig_state=np.zeros(max(cn.n_slots, 1), np.int8),

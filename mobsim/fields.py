@@ -45,11 +45,10 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("wait_steps", "int32", "1", "steps at speed below 0.1 m/s (waiting time / step length)"),
     Field("stops", "int32", "1", "number of halts"),
     Field("time_loss", "float64", "s", "time lost against the desired speed"),
-    Field("standstill", "float64", "s", "current continuous time at speed below 0.1 m/s"),
+    Field("standstill", "int32", "1", "steps the vehicle has stood (speed below 0.1 m/s) without a break"),
     Field("teleports", "int16", "1", "gridlock teleports"),
     Field("lc_time", "float64", "s", "time of the last lane change or insertion", -1e9),
     Field("flags", "int8", "1", "bit 0: halting, bit 1: insertion-delay event emitted"),
-    Field("next_mv", "int32", "1", "movement planned at the end of the current lane", -1, True),
     Field("pos_old", "float64", "m", "position at the start of the step", 0, True),
     Field("need_mask", "int32", "1", "bit k: lane k of the current link suits the next two route links "
           "(links have at most MAX_LANES = 31 lanes)"),
