@@ -181,7 +181,9 @@ def memory_size(size: int, seed: int) -> dict[str, Any]:
     sim = Simulation(sc, backend="cuda")
     be = sim.backend
     n = len(sim.trips)
-    parts = {p: int(sum(a.nbytes for a in be.dev.get(p, ()) if hasattr(a, "nbytes"))) for p in PARTS}
+    parts = {p: int(sum(a.nbytes for a in be.dev.get(p, ()) if hasattr(a, "nbytes"))) for p in (*PARTS, "P")}
+    # the one state buffer's alignment padding (kernels.cuda_args.ALIGN per field)
+    parts["pad"] = be.device_bytes() - sum(parts.values())
     routes = int(sim.W.route_codes.nbytes)
     total = be.device_bytes()
     return {"size": size_label(size), "n_vehicles": n, "n_lanes": sim.cn.n_lanes,

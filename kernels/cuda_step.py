@@ -7,11 +7,13 @@ numba-cuda compiles those ``njit`` functions as device functions. Integer counte
 step gives the same events as a CPU step. Sorting, scans and fills are array primitives of the
 backend (cupy on a GPU, numpy under the CUDA simulator; see :mod:`mobsim.cuda_backend`).
 
-The state arrives as namedtuples of device arrays (``VehicleState``, ``NetArrays``,
-``LaneState``, ``Work``, and :data:`Params` for the vehicle-type table and parameters): kernels
-accept them directly, and the shared functions read them exactly as they read the CPU's
-StructRefs (``V.pos[i]``). (Bare array arguments would do on a GPU, but the CUDA simulator
-wraps them in objects that the shared ``njit`` functions cannot take; inside a tuple they pass.)
+The state arrives packed: one device buffer and its layout table (``K``, see
+:mod:`.cuda_args`; a launch then prepares two arrays instead of some 130), unpacked on the device
+into namedtuples of views (``VehicleState``, ``NetArrays``, ``LaneState``, ``Work``, and
+:data:`Params` for the vehicle-type table and parameters) that the shared functions read exactly
+as they read the CPU's StructRefs (``V.pos[i]``). (``K`` is a namedtuple: the CUDA simulator wraps
+bare array arguments in objects that the shared ``njit`` functions cannot take; inside a tuple
+they pass.)
 
 Item counts that change during a run (running vehicles) are read on the device from
 ``W.cnt[C_NRUN]``; the host launches enough threads for every trip (a grid-stride range covers
@@ -20,10 +22,14 @@ any count), so no step waits for the host.
 
 from __future__ import annotations
 
+import os
 from collections import namedtuple
 
+import numpy as np
 from numba import cuda
 
+from .cuda_args import Packed
+from .cuda_args import unpack as _unpack
 from .follow import plan_range
 from .gridlock import flags_range, gridlock_range
 from .insertion import insert_links, load_due
@@ -34,45 +40,59 @@ from .move import advance_lanes
 from .record import end_step
 from .signals import signal_slots
 
-#: Vehicle-type table (``vt``, 2-D) and parameter vector (``par``) of the kernels.
-Params = namedtuple("Params", ["vt", "par"])
+#: Under the simulator: the packed state plus its views, built once per (re)pack by the backend.
+SimPacked = namedtuple("SimPacked", ["buf", "lay", "views"])
+
+if os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0"):
+    def unpack(K):
+        """The simulator runs kernels as Python, once per thread: the backend built the views
+        (:func:`.cuda_args.views`) once per launch and passes them in ``K.views``."""
+        return K.views
+else:
+    unpack = _unpack
 
 
 @cuda.jit
-def k_signals(N, W, t):
+def k_signals(K, t):
     """Signal states at time ``t`` (signal slots)."""
+    V, N, L, W, P = unpack(K)
     signal_slots(N, W, cuda.grid(1), N.slot_ctrl.shape[0], cuda.gridsize(1), t)
 
 
 @cuda.jit
-def k_load(V, W, t):
+def k_load(K, t):
     """Count departures due by ``t`` as loaded (one thread)."""
+    V, N, L, W, P = unpack(K)
     if cuda.grid(1) == 0:
         load_due(V, W, t)
 
 
 @cuda.jit
-def k_insert(V, N, L, W, P, t, step, positioned):
+def k_insert(K, t, step, positioned):
     """Insert due departures (links); ``positioned``: the pass for departPos inside the lane."""
+    V, N, L, W, P = unpack(K)
     insert_links(V, N, L, W, P.vt, P.par, cuda.grid(1), W.link_dep_start.shape[0] - 1, cuda.gridsize(1), t,
                  step, positioned)
 
 
 @cuda.jit
-def k_decide(V, N, L, W, P, t, direction, cooldown):
+def k_decide(K, t, direction, cooldown):
     """Lane-change decisions (running vehicles, in sorted order)."""
+    V, N, L, W, P = unpack(K)
     decide_range(V, N, L, W, P.vt, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), t, direction, cooldown)
 
 
 @cuda.jit
-def k_apply(V, N, W, t):
+def k_apply(K, t):
     """Carry out the lane changes (running vehicles)."""
+    V, N, L, W, P = unpack(K)
     apply_range(V, N, W, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), t)
 
 
 @cuda.jit
-def k_plan(V, N, L, W, P):
+def k_plan(K):
     """Accelerations (running vehicles); thread 0 records how many move this step."""
+    V, N, L, W, P = unpack(K)
     k = cuda.grid(1)
     n = W.cnt[C_NRUN]
     if k == 0:
@@ -81,39 +101,45 @@ def k_plan(V, N, L, W, P):
 
 
 @cuda.jit
-def k_advance(V, N, L, W, P, dt, grid_on, grid_time):
+def k_advance(K, dt, grid_on, grid_time):
     """Ballistic move (lanes, each front to back)."""
+    V, N, L, W, P = unpack(K)
     advance_lanes(V, N, L, W, P.vt, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), dt, grid_on,
                   grid_time)
 
 
 @cuda.jit
-def k_junction_source(V, N, L, W, P, t):
+def k_junction_source(K, t):
     """Arrivals and crossing candidates (lanes)."""
+    V, N, L, W, P = unpack(K)
     junction_sources(V, N, L, W, P.vt, P.par, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), t)
 
 
 @cuda.jit
-def k_junction_target(V, N, L, W, P, t):
+def k_junction_target(K, t):
     """Crossings into each lane in (key, id) order (lanes)."""
+    V, N, L, W, P = unpack(K)
     junction_targets(V, N, L, W, P.vt, P.par, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), t)
 
 
 @cuda.jit
-def k_flags(V, N, L, W, P, t):
+def k_flags(K, t):
     """Events and gridlock decisions (vehicles that moved this step)."""
+    V, N, L, W, P = unpack(K)
     flags_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t)
 
 
 @cuda.jit
-def k_gridlock(V, N, L, W, P, t):
+def k_gridlock(K, t):
     """Removals and winning teleports (vehicles that moved this step)."""
+    V, N, L, W, P = unpack(K)
     gridlock_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t)
 
 
 @cuda.jit
-def k_end(V, N, L, W, P):
+def k_end(K):
     """Counters and the summary row (one thread)."""
+    V, N, L, W, P = unpack(K)
     if cuda.grid(1) == 0:
         end_step(V, N, L, W, P.par, W.cnt[C_NMOVE])
 
@@ -131,13 +157,13 @@ def signatures(V, N, L, W, P) -> dict:
     PTX compile check compiles each kernel for a GPU without one (device arrays type like these)."""
     from numba import typeof, types
 
-    tV, tN, tL, tW, tP = (typeof(x) for x in (V, N, L, W, P))
+    from .cuda_args import layout
+
+    lay, size = layout({"V": V, "N": N, "L": L, "W": W, "P": P})
+    tK = typeof(Packed(np.zeros(size, np.uint8), lay))
     f8, i8, b1 = types.float64, types.int64, types.boolean
     return {
-        "signals": (tN, tW, f8), "load": (tV, tW, f8), "insert": (tV, tN, tL, tW, tP, f8, i8, b1),
-        "decide": (tV, tN, tL, tW, tP, f8, i8, f8), "apply": (tV, tN, tW, f8),
-        "plan": (tV, tN, tL, tW, tP), "advance": (tV, tN, tL, tW, tP, f8, b1, f8),
-        "junction_source": (tV, tN, tL, tW, tP, f8), "junction_target": (tV, tN, tL, tW, tP, f8),
-        "flags": (tV, tN, tL, tW, tP, f8), "gridlock": (tV, tN, tL, tW, tP, f8),
-        "end": (tV, tN, tL, tW, tP),
+        "signals": (tK, f8), "load": (tK, f8), "insert": (tK, f8, i8, b1), "decide": (tK, f8, i8, f8),
+        "apply": (tK, f8), "plan": (tK,), "advance": (tK, f8, b1, f8), "junction_source": (tK, f8),
+        "junction_target": (tK, f8), "flags": (tK, f8), "gridlock": (tK, f8), "end": (tK,),
     }

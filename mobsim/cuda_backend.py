@@ -108,19 +108,43 @@ class CUDABackend:
         return dev, karg
 
     def attach(self, V: Any, N: Any, L: Any, W: Any, vt: np.ndarray, par: np.ndarray) -> None:
-        """Copy the state to the device; the kernels run on these copies from now on."""
-        for name, host in zip(PARTS, (V, N, L, W), strict=True):
-            self.dev[name], self.karg[name] = self._to_device(host)
-        self.host = dict(zip(PARTS, (V, N, L, W), strict=True))
-        from .kernels.cuda_step import Params
+        """Copy the state to the device, into one buffer (:mod:`.kernels.cuda_args`); the kernels
+        run on it from now on."""
+        from .kernels.cuda_args import Params
 
-        self.P = self._to_device(Params(np.ascontiguousarray(vt), par))[1]
+        self.host = dict(zip(PARTS, (V, N, L, W), strict=True))
         self._par_host = par
+        self._pack({**self.host, "P": Params(np.ascontiguousarray(vt), par)}, fresh=set(PARTS) | {"P"})
+
+    def _pack(self, parts: dict[str, Any], fresh: set[str]) -> None:
+        """(Re)build the state buffer: parts in ``fresh`` from the host, the others copied from the
+        current device buffer (whose values are newer than the host's)."""
+        from .kernels.cuda_args import SPEC, Packed, layout, views
+
+        lay, size = layout(parts)
+        xp = self.xp
+        buf = xp.zeros(size, np.uint8)
+        new = views(buf, lay)
+        for part, _cls, _fields in SPEC:
+            src = parts[part] if part in fresh else self.dev[part]
+            for d, a in zip(new[part], src, strict=True):
+                d[...] = a if (self.simulated or part not in fresh) else xp.asarray(a)
+        self._buf, self._lay_host = buf, lay
+        for part in PARTS:
+            self.dev[part] = new[part]
+        self.dev["P"] = new["P"]
+        if self.simulated:
+            from .kernels.cuda_step import SimPacked
+
+            self.K = SimPacked(buf, lay, tuple(new[p] for p in (*PARTS, "P")))
+        else:
+            self.K = Packed(self._cuda.as_cuda_array(buf), self._cuda.to_device(lay))
 
     def update(self, name: str, host: Any) -> None:
         """Replace one part of the state (e.g. ``W`` after re-routing grew the route pool)."""
-        self.dev[name], self.karg[name] = self._to_device(host)
         self.host[name] = host
+        self._pack({**{p: (self.host[p] if p == name else self.dev[p]) for p in PARTS}, "P": self.dev["P"]},
+                   fresh={name})
 
     def pull(self, name: str, fields: tuple[str, ...] | None = None) -> None:
         """Copy device fields of part ``name`` into the host arrays (all fields by default)."""
@@ -222,40 +246,39 @@ class CUDABackend:
                 self._order()
 
     def _step(self, step: int) -> None:
-        from .kernels import cuda_step as K
+        from .kernels import cuda_step as C
         from .kernels import layout as Y
 
-        V, N, L, W = (self.karg[p] for p in PARTS)
-        P = self.P
+        K = self.K  # the packed state (kernels.cuda_args)
         p = self._par_host
         dt = float(p[Y.P_DT])
         t = float(p[Y.P_BEGIN]) + step * dt
         n_tr = self.n_trips
         n_lanes = self.n_lanes
-        self._launch(K.k_signals, self.n_slots, N, W, t)
+        self._launch(C.k_signals, self.n_slots, K, t)
         if step == 0:
-            self._launch(K.k_load, 1, V, W, t)
-            self._launch(K.k_insert, self.n_links, V, N, L, W, P, t, -2, False)
+            self._launch(C.k_load, 1, K, t)
+            self._launch(C.k_insert, self.n_links, K, t, -2, False)
         self._order_timed()
         if p[Y.P_HAS_DPOS] > 0:
             # departPos inside the lane: inserted on the fresh order, then sorted again.
-            self._launch(K.k_insert, self.n_links, V, N, L, W, P, t, step, True)
+            self._launch(C.k_insert, self.n_links, K, t, step, True)
             self._order_timed()
         self.dev["L"].lane_req[:] = 0
         direction = 1 - 2 * (step % 2)
-        self._launch(K.k_decide, n_tr, V, N, L, W, P, t, direction, float(p[Y.P_LC_COOLDOWN]))
-        self._launch(K.k_apply, n_tr, V, N, W, t)
+        self._launch(C.k_decide, n_tr, K, t, direction, float(p[Y.P_LC_COOLDOWN]))
+        self._launch(C.k_apply, n_tr, K, t)
         self._order_timed()
-        self._launch(K.k_plan, max(n_tr, 1), V, N, L, W, P)
-        self._launch(K.k_advance, n_lanes, V, N, L, W, P, dt, bool(p[Y.P_GRID_MODE] > 0),
+        self._launch(C.k_plan, max(n_tr, 1), K)
+        self._launch(C.k_advance, n_lanes, K, dt, bool(p[Y.P_GRID_MODE] > 0),
                      float(p[Y.P_GRID_TIME]))
-        self._launch(K.k_junction_source, n_lanes, V, N, L, W, P, t)
-        self._launch(K.k_junction_target, n_lanes, V, N, L, W, P, t)
-        self._launch(K.k_flags, n_tr, V, N, L, W, P, t + dt)
-        self._launch(K.k_gridlock, n_tr, V, N, L, W, P, t + dt)
-        self._launch(K.k_load, 1, V, W, t + dt)
-        self._launch(K.k_insert, self.n_links, V, N, L, W, P, t + dt, step, False)
-        self._launch(K.k_end, 1, V, N, L, W, P)
+        self._launch(C.k_junction_source, n_lanes, K, t)
+        self._launch(C.k_junction_target, n_lanes, K, t)
+        self._launch(C.k_flags, n_tr, K, t + dt)
+        self._launch(C.k_gridlock, n_tr, K, t + dt)
+        self._launch(C.k_load, 1, K, t + dt)
+        self._launch(C.k_insert, self.n_links, K, t + dt, step, False)
+        self._launch(C.k_end, 1, K)
 
     def _counters(self) -> np.ndarray:
         cnt = self.dev["W"].cnt
@@ -313,5 +336,8 @@ class CUDABackend:
         return f"cuda: {name} (compute capability {dev.compute_capability[0]}.{dev.compute_capability[1]})"
 
     def device_bytes(self) -> int:
-        """Bytes of device memory held by the state arrays."""
-        return int(sum(a.nbytes for p in PARTS for a in self.dev.get(p, ()) if hasattr(a, "nbytes")))
+        """Bytes of device memory held by the state (the buffer of the car state with its alignment
+        padding, and the drone parts where present)."""
+        own = int(self._buf.nbytes) if hasattr(self, "_buf") else 0
+        return own + int(sum(a.nbytes for p in self.dev if p not in (*PARTS, "P") for a in self.dev[p]
+                             if hasattr(a, "nbytes")))

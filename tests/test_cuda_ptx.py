@@ -33,7 +33,7 @@ def example_state() -> tuple[Any, ...]:
     from conftest import make_scenario, random_grid_trips
     from mobsim import generators as gen
     from mobsim.engine import Simulation
-    from mobsim.kernels.cuda_step import Params
+    from mobsim.kernels.cuda_args import Params
 
     net = gen.grid(rows=2, cols=2, block_length=150.0, lanes=2, signalised=True)
     sim = Simulation(make_scenario(net, random_grid_trips(net, 4, 10.0, np.random.default_rng(0))),

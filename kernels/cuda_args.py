@@ -1,0 +1,118 @@
+"""The whole simulation state in one device buffer, so that a kernel launch passes two arrays.
+
+Why: numba-cuda prepares every array argument of a launch in Python, about 4 µs each
+(NVIDIA/numba-cuda#477, numba/numba#3003). Passed as namedtuples, the state is some 130 arrays:
+about 0.5 ms per launch, 13 launches and 6 ms per step, which alone would cap one million
+vehicles near 170 million vehicle-updates per second, a sixth of the target. Here every state
+array is a view into one ``uint8`` buffer at a 128-byte aligned offset; a kernel receives
+``K = Packed(buf, lay)`` (``lay[k] = (start, end, rows, cols)`` in bytes and elements) and
+:func:`unpack` rebuilds the namedtuples of views on the device, a few integer instructions per
+field (fields a kernel does not read are optimised away). The shared per-item functions see the
+same ``V.pos[i]`` as before.
+
+The dtypes are declared here (:data:`SPEC`) because the device code is compiled from them;
+:func:`layout` checks the host arrays against them and names any field that differs.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from ..compile import NetArrays
+from ..engine_work import Work
+from ..fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState
+
+#: Vehicle-type table (``vt``, 2-D) and parameter vector (``par``) of the kernels.
+Params = namedtuple("Params", ["vt", "par"])
+#: What a kernel receives: the state buffer and its layout table.
+Packed = namedtuple("Packed", ["buf", "lay"])
+
+ALIGN = 128  # bytes: every field starts on a boundary that keeps a warp's loads coalesced
+
+_NET_F8 = {"lane_len", "lane_speed", "link_len", "link_speed", "ctrl_offset", "ctrl_cycle", "phase_end",
+           "node_x", "node_y"}
+_NET_I1 = {"mv_kind", "phase_states", "node_control"}
+_WORK = {"sig_state": "i1", "ev_kind": "i1", "stop_k": "i1", "dir_k": "i1", "cnt": "i8", "ev_time": "f8",
+         "ev_val": "f8", "acc_k": "f8", "dep_speed": "f8", "dep_pos": "f8", "route_codes": "u1"}
+_WORK_2D = {"sum_buf"}
+
+#: (part name, namedtuple class, ((field, dtype, ndim), ...)), in buffer order.
+SPEC: tuple[tuple[str, Any, tuple[tuple[str, str, int], ...]], ...] = (
+    ("V", VehicleState, tuple((f.name, np.dtype(f.dtype).str[1:], 1) for f in VEHICLE_FIELDS)),
+    ("N", NetArrays, tuple((f, "f8" if f in _NET_F8 else "i1" if f in _NET_I1 else "i4", 1)
+                           for f in NetArrays._fields)),
+    ("L", LaneState, tuple((f.name, np.dtype(f.dtype).str[1:], 1) for f in LANE_FIELDS)),
+    ("W", Work, tuple((f, "f8" if f in _WORK_2D else _WORK.get(f, "i4"), 2 if f in _WORK_2D else 1)
+                      for f in Work._fields)),
+    ("P", Params, (("vt", "f8", 2), ("par", "f8", 1))),
+)
+
+
+def layout(parts: dict[str, Any]) -> tuple[np.ndarray, int]:
+    """The layout table (one row per field, in :data:`SPEC` order: start and end byte, rows,
+    columns) and the buffer size in bytes, for host namedtuples ``parts`` (keys as in SPEC).
+    ValueError names a field whose dtype or number of dimensions differs from SPEC."""
+    rows = []
+    off = 0
+    for part, _cls, fields in SPEC:
+        host = parts[part]
+        for name, dt, nd in fields:
+            a = getattr(host, name)
+            if np.dtype(a.dtype) != np.dtype(dt) or a.ndim != nd:
+                raise ValueError(f"state array {part}.{name} is {a.dtype} with {a.ndim} dimension(s); the "
+                                 f"CUDA kernels are compiled for {np.dtype(dt)} with {nd} "
+                                 "(mobsim/kernels/cuda_args.py SPEC)")
+            n = int(a.nbytes)
+            r, c = (a.shape[0], a.shape[1]) if nd == 2 else (a.shape[0], 1)
+            rows.append((off, off + n, r, c))
+            off += -(-n // ALIGN) * ALIGN
+    return np.array(rows, np.int64).reshape(-1, 4), max(off, ALIGN)
+
+
+def views(buf: Any, lay: np.ndarray) -> dict[str, Any]:
+    """Namedtuples of views into ``buf`` (numpy or cupy), by part: what the host side of a
+    backend reads and writes (the kernels build the same views with :func:`unpack`)."""
+    out = {}
+    k = 0
+    for part, cls, fields in SPEC:
+        arrays = []
+        for _name, dt, nd in fields:
+            a0, a1, r, c = (int(x) for x in lay[k])
+            v = buf[a0:a1].view(np.dtype(dt))
+            arrays.append(v.reshape(r, c) if nd == 2 else v)
+            k += 1
+        out[part] = cls(*arrays)
+    return out
+
+
+def _unpack_source() -> str:
+    lines = ["def unpack(K):", "    b = K.buf", "    y = K.lay"]
+    parts = []
+    k = 0
+    for part, _cls, fields in SPEC:
+        args = []
+        for _name, dt, nd in fields:
+            v = f"b[y[{k}, 0]:y[{k}, 1]].view(np.{np.dtype(dt).name})"
+            if nd == 2:
+                v += f".reshape((y[{k}, 2], y[{k}, 3]))"
+            args.append(v)
+            k += 1
+        lines.append(f"    {part.lower()}_ = {part}_cls(" + ", ".join(args) + ")")
+        parts.append(f"{part.lower()}_")
+    lines.append("    return " + ", ".join(parts))
+    return "\n".join(lines) + "\n"
+
+
+def _make_unpack() -> Any:
+    env: dict[str, Any] = {"np": np}
+    env.update({f"{part}_cls": cls for part, cls, _ in SPEC})
+    exec(compile(_unpack_source(), "<mobsim.kernels.cuda_args.unpack>", "exec"), env)  # noqa: S102
+    return njit(env["unpack"])
+
+
+#: ``V, N, L, W, P = unpack(K)``: the state namedtuples as views into ``K.buf``.
+unpack = _make_unpack()

@@ -1,0 +1,70 @@
+"""The packed CUDA state (:mod:`mobsim.kernels.cuda_args`): one buffer, views at aligned offsets,
+and the device-side ``unpack`` giving the same arrays (compiled here for the CPU; the PTX test
+compiles it inside every kernel)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def state() -> dict[str, Any]:
+    from conftest import make_scenario, random_grid_trips
+    from mobsim import generators as gen
+    from mobsim.engine import Simulation
+    from mobsim.kernels.cuda_args import Params
+
+    net = gen.grid(rows=2, cols=3, block_length=150.0, lanes=2, signalised=True)
+    sim = Simulation(make_scenario(net, random_grid_trips(net, 30, 20.0, np.random.default_rng(1))),
+                     backend="cpu")
+    sim.step(40)  # non-trivial values in every part
+    return {"V": sim.V, "N": sim.cn.arrays, "L": sim.L, "W": sim.W, "P": Params(sim.vt, sim.par)}
+
+
+def _pack(state: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    from mobsim.kernels.cuda_args import layout, views
+
+    lay, size = layout(state)
+    buf = np.zeros(size, np.uint8)
+    v = views(buf, lay)
+    for part, host in state.items():
+        for d, a in zip(v[part], host, strict=True):
+            d[...] = a
+    return buf, lay, v
+
+
+def test_views_hold_every_array_at_aligned_offsets(state: dict[str, Any]) -> None:
+    from mobsim.kernels.cuda_args import ALIGN, SPEC
+
+    buf, lay, v = _pack(state)
+    assert len(lay) == sum(len(f) for _, _, f in SPEC)
+    assert (lay[:, 0] % ALIGN == 0).all() and (lay[1:, 0] >= lay[:-1, 1]).all()
+    for part, host in state.items():
+        for name, d, a in zip(host._fields, v[part], host, strict=True):
+            assert d.dtype == a.dtype and d.shape == a.shape, f"{part}.{name}"
+            assert np.array_equal(d, a, equal_nan=True), f"{part}.{name}"
+            assert np.shares_memory(d, buf), f"{part}.{name}"
+
+
+def test_device_unpack_gives_the_same_views(state: dict[str, Any]) -> None:
+    from mobsim.kernels.cuda_args import Packed, unpack
+
+    buf, lay, v = _pack(state)
+    got = unpack(Packed(buf, lay))
+    for part, tup in zip(("V", "N", "L", "W", "P"), got, strict=True):
+        for name, d, ref in zip(state[part]._fields, tup, v[part], strict=True):
+            assert d.dtype == ref.dtype and d.shape == ref.shape, f"{part}.{name}"
+            assert np.array_equal(d, ref, equal_nan=True), f"{part}.{name}"
+    got[0].pos[0] = 12345.5  # writes land in the buffer
+    assert v["V"].pos[0] == 12345.5
+
+
+def test_a_state_array_of_another_dtype_is_named(state: dict[str, Any]) -> None:
+    from mobsim.kernels.cuda_args import layout
+
+    bad = dict(state, V=state["V"]._replace(pos=state["V"].pos.astype(np.float32)))
+    with pytest.raises(ValueError, match=r"V\.pos is float32.*float64"):
+        layout(bad)
