@@ -40,18 +40,19 @@ TARGETS = {"veh_updates_per_s_min": 1e9, "at_running": 1_000_000, "gpu_bytes_per
 #: a model for the bandwidth estimate. ``per`` is what the count multiplies: running vehicles,
 #: lanes, links or one.
 BYTES_MODEL: dict[str, tuple[str, int]] = {
-    # order: key build (status 1 + lane 4 + write 4), two stable argsorts of (8-byte key, 8-byte
-    # index) pairs in several radix passes (~4 x 32), two gathers (16) and order write (4).
-    "order": ("vehicles", 170),
-    # own state (order 4, lane 4, pos 8, speed 8, vtype 4, sfac 8, route_pos/end 8, need_* 12,
-    # lc_* 12) + leader and two neighbours (pos, vtype, speed: 3 x 20) + dir_k 1.
-    "decide": ("vehicles", 130),
+    # order: key build (status 1 + lane 4 + pos 8 + key write 8), one stable argsort of (8-byte
+    # key, 8-byte index) pairs (CUB radix sort: 8 passes of 8 bits, each reading and writing the
+    # pairs, 8 x 32), the sorted-key gather (16) and order write (4).
+    "order": ("vehicles", 297),
+    # own state (order 4, lane 4, pos 8, speed 8, vtype 2, sfac 4, route_pos/end 8, need_* 8,
+    # lc_* 12) + leader and two neighbours (pos, vtype, speed: 3 x 18) + dir_k 1.
+    "decide": ("vehicles", 113),
     "apply": ("vehicles", 14),
     # own state (~60) + leader (20) + outputs acc_k/stop_k/mv_k (13) + look-ahead tables (~16).
     "plan": ("vehicles", 110),
-    # per vehicle: reads pos/speed/vtype/sfac/acc_k/stop_k/mv_k (~45), writes pos, pos_old,
-    # speed, acc, dist, time_loss, wait_time, standstill, next_mv, flags (~70).
-    "advance": ("vehicles", 115),
+    # per vehicle: reads pos/speed/vtype/sfac/acc_k/stop_k (~31), writes pos, pos_old, speed,
+    # acc, dist, time_loss, wait_steps, standstill, flags (~49).
+    "advance": ("vehicles", 80),
     "junction_source": ("lanes", 64),
     "junction_target": ("lanes", 40),
     "flags": ("vehicles", 18),
