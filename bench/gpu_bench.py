@@ -79,7 +79,8 @@ def peak_bandwidth_gbs() -> float | None:
         return None
 
 
-def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: int) -> dict[str, Any]:
+def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: int,
+             order: str = "full") -> dict[str, Any]:
     from mobsim.engine import Simulation
     from mobsim.kernels.layout import C_VSTEPS
 
@@ -91,6 +92,7 @@ def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: i
     sim = Simulation(sc, backend="cuda")
     t2 = time.perf_counter()
     be = sim.backend
+    be.order_mode = order  # "full" sort or "merge" into the previous order (cuda_backend._order)
     xp = be.xp
     pool = None if be.simulated else xp.get_default_memory_pool()
     sim.step(1)  # compiles every kernel
@@ -131,7 +133,8 @@ def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: i
     total_s = sum(split.values())
     total_bytes = sum(k["model_bytes"] for k in kernels.values())
     return {
-        "size": size_label(size), "n_vehicles": n, "n_lanes": sim.cn.n_lanes, "n_links": sim.cn.n_links,
+        "size": size_label(size), "order": order, "n_vehicles": n, "n_lanes": sim.cn.n_lanes,
+        "n_links": sim.cn.n_links,
         "layout": lay.as_dict(), "scenario_build_s": t1 - t0, "simulation_init_s": t2 - t1,
         "compile_s": t3 - t2, "steps": done, "loop_wall_s": wall, "vehicle_steps": vsteps,
         "mean_running": vsteps / max(done, 1),
@@ -147,20 +150,22 @@ def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: i
 
 
 def format_table(cases: list[dict[str, Any]]) -> str:
-    head = ["size", "vehicles", "lanes", "mean running", "veh-updates/s", "RTF", "GPU B/veh (state)",
+    head = ["size", "order", "vehicles", "lanes", "mean running", "veh-updates/s", "RTF", "GPU B/veh (state)",
             "GPU B/veh (pool)", "bandwidth (model)"]
     rows = []
     for c in cases:
         pool = c["gpu_pool_bytes_per_vehicle"]
         bw = c["model_bandwidth_fraction"]
-        rows.append([c["size"], f"{c['n_vehicles']:,}", f"{c['n_lanes']:,}", f"{c['mean_running']:,.0f}",
+        rows.append([c["size"], c.get("order", "full"), f"{c['n_vehicles']:,}", f"{c['n_lanes']:,}",
+                     f"{c['mean_running']:,.0f}",
                      f"{c['veh_updates_per_s']:,.0f}", f"{c['real_time_factor']:,.1f}",
                      f"{c['gpu_state_bytes_per_vehicle']:,.0f}", "-" if pool is None else f"{pool:,.0f}",
                      "-" if bw is None else f"{bw:.1%}"])
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     for c in cases:
-        lines.append(f"\nkernels at {c['size']} ({c['profile_running']:,} running, ms per step):")
+        lines.append(f"\nkernels at {c['size']}, order {c.get('order', 'full')} "
+                     f"({c['profile_running']:,} running, ms per step):")
         for name, k in c["kernels"].items():
             frac = k["bandwidth_fraction"]
             of_peak = "" if frac is None else f" ({frac:.1%} of peak)"
@@ -219,8 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk", type=float, default=30.0, help="simulated seconds per sim.step call (30)")
     p.add_argument("--profile-steps", type=int, default=20, help="steps of the profiled window (20)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--order", default="full,merge",
+                   help="(lane, position) order on the GPU, comma-separated, each size run with each: full "
+                        "(one radix sort per order) and merge (sort only the vehicles that changed lane)")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args(argv)
+    orders = [x.strip() for x in a.order.split(",") if x.strip()]
+    if not orders or set(orders) - {"full", "merge"}:
+        p.error(f"--order {a.order!r}: give full, merge or both (comma-separated)")
     from mobsim.cuda_backend import gpu_status, simulator_enabled
 
     ok, why = gpu_status()
@@ -241,14 +252,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out}")
         return 0
     cases = []
-    for s in [parse_size(x) for x in a.sizes.split(",") if x.strip()]:
+    for s, order in [(parse_size(x), o) for x in a.sizes.split(",") if x.strip() for o in orders]:
         try:
-            rec = run_size(s, a.window, a.chunk, a.profile_steps, a.seed)
+            rec = run_size(s, a.window, a.chunk, a.profile_steps, a.seed, order)
         except Exception as exc:  # noqa: BLE001 - e.g. out of GPU memory at 10M: report, go on
-            print(f"{size_label(s)}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            cases.append({"size": size_label(s), "error": f"{type(exc).__name__}: {exc}"})
+            print(f"{size_label(s)} ({order}): failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            cases.append({"size": size_label(s), "order": order, "error": f"{type(exc).__name__}: {exc}"})
             continue
-        print(f"{rec['size']}: {rec['veh_updates_per_s']:,.0f} veh-updates/s, "
+        print(f"{rec['size']} ({order}): {rec['veh_updates_per_s']:,.0f} veh-updates/s, "
               f"RTF {rec['real_time_factor']:,.1f}, {rec['gpu_state_bytes_per_vehicle']:,.0f} B/veh",
               flush=True)
         cases.append(rec)

@@ -68,6 +68,11 @@ class CUDABackend:
     #: vehicles run; both set by the Simulation.
     reorder_every = 0
     reorder_min = 0
+    #: "merge": each (lane, position) order is the previous one with the vehicles that changed
+    #: lane sorted and merged in (see :meth:`_merge_order`); "full": one full sort every time.
+    order_mode = "full"
+    #: Tests: compute both orders every time and fail if they differ.
+    order_check = False
 
     def __init__(self) -> None:
         self.simulated = simulator_enabled()
@@ -91,6 +96,7 @@ class CUDABackend:
         self.karg: dict[str, Any] = {}
         #: Per-phase timing for the benchmark: None (off), or a dict name -> list of event pairs.
         self.profile: dict[str, list[Any]] | None = None
+        self._order_valid = False  # W.order holds a (lane, position) order of the current state
 
     # ------------------------------------------------------------------ state
     def _to_device(self, host: Any) -> tuple[Any, Any]:
@@ -115,6 +121,7 @@ class CUDABackend:
         self.host = dict(zip(PARTS, (V, N, L, W), strict=True))
         self._par_host = par
         self._pack({**self.host, "P": Params(np.ascontiguousarray(vt), par)}, fresh=set(PARTS) | {"P"})
+        self._order_valid = False
 
     def _pack(self, parts: dict[str, Any], fresh: set[str]) -> None:
         """(Re)build the state buffer: parts in ``fresh`` from the host, the others copied from the
@@ -143,6 +150,7 @@ class CUDABackend:
     def update(self, name: str, host: Any) -> None:
         """Replace one part of the state (e.g. ``W`` after re-routing grew the route pool)."""
         self.host[name] = host
+        self._order_valid = False
         self._pack({**{p: (self.host[p] if p == name else self.dev[p]) for p in PARTS}, "P": self.dev["P"]},
                    fresh={name})
 
@@ -156,6 +164,8 @@ class CUDABackend:
     def push(self, name: str, fields: tuple[str, ...] | None = None) -> None:
         """Copy host fields of part ``name`` to the device (after the host changed them)."""
         host, dev = self.host[name], self.dev[name]
+        if fields is None or {"status", "lane", "pos", "order"} & set(fields):
+            self._order_valid = False
         for f in fields or host._fields:
             h = getattr(host, f)
             if self.simulated:
@@ -220,31 +230,98 @@ class CUDABackend:
         """Stable argsort: cupy's is always stable (a radix sort) and takes no ``kind``."""
         return np.argsort(a, kind="stable") if self.simulated else self.xp.argsort(a)
 
+    def _sort_key(self) -> Any:
+        """The (lane, position) sort key of every slot: the lane (``n_lanes`` for vehicles not
+        running) in the high 32 bits, the position as a float32 made order-preserving as an
+        unsigned integer (the classic radix-sort transform) in the low 32.
+
+        float32 keeps the order: two running vehicles on one lane are at least a vehicle length
+        apart (the no-overlap bound), far more than float32's resolution (1 mm at 10 km), so no two
+        of them share a key and the order does not depend on slot numbers (mobsim.slots).
+        """
+        xp = self.xp
+        V = self.dev["V"]
+        n_lanes = self.dev["L"].lane_cnt.shape[0]
+        lane = xp.where(V.status == 1, V.lane, n_lanes).astype(np.uint64)
+        bits = V.pos.astype(np.float32).view(np.uint32)
+        bits = bits ^ xp.where(bits >> 31 != 0, np.uint32(0xFFFFFFFF), np.uint32(0x80000000))
+        return (lane << np.uint64(32)) | bits.astype(np.uint64)
+
     def _order(self) -> None:
         """Sort running vehicles by (lane, position) into ``W.order``; fill ``lane_start``.
 
-        One stable sort of a 64-bit key: the lane (``n_lanes`` for vehicles not running) in the
-        high 32 bits, the position as a float32 made order-preserving as an unsigned integer in
-        the low 32 (the classic radix-sort transform). Two sorts (position, then lane) and two
-        gathers cost twice as much, and this sort runs two or three times a step. float32 keeps
-        the order: two running vehicles on one lane are at least a vehicle length apart (the
-        no-overlap bound), far more than float32's resolution (1 mm at 10 km), so no two of them
-        share a key and the order does not depend on slot numbers (mobsim.slots).
+        One stable sort of the 64-bit key (:meth:`_sort_key`), or (``order_mode`` "merge", after the
+        first) the previous order updated by :meth:`_merge_order`, which sorts only the vehicles
+        that changed lane. This runs two or three times a step; which is faster on a GPU (a radix
+        sort of every (key, index) pair, or the merge's dozen passes and one host
+        synchronisation) is for ``bench.gpu_bench --order`` to measure.
         """
         from .kernels.layout import C_NRUN
 
         xp = self.xp
-        V, L, W = self.dev["V"], self.dev["L"], self.dev["W"]
-        n_tr = V.status.shape[0]
+        L, W = self.dev["L"], self.dev["W"]
+        n_tr = self.dev["V"].status.shape[0]
         n_lanes = L.lane_cnt.shape[0]
-        lane = xp.where(V.status == 1, V.lane, n_lanes).astype(np.uint64)
-        bits = V.pos.astype(np.float32).view(np.uint32)
-        bits = bits ^ xp.where(bits >> 31 != 0, np.uint32(0xFFFFFFFF), np.uint32(0x80000000))
-        key = (lane << np.uint64(32)) | bits.astype(np.uint64)
-        o = self._argsort(key)
+        key = self._sort_key()
+        if self.order_mode == "merge" and self._order_valid:
+            o = self._merge_order(key)
+            if self.order_check:
+                full = self._argsort(key)
+                n_run = int((key < (np.uint64(n_lanes) << np.uint64(32))).sum())
+                assert bool((o[:n_run] == full[:n_run]).all()), "merged order differs from the full sort"
+        else:
+            o = self._argsort(key)
         W.order[:n_tr] = o
         L.lane_start[:] = xp.searchsorted(key[o], xp.arange(n_lanes + 1, dtype=np.uint64) << np.uint64(32))
         W.cnt[C_NRUN] = L.lane_start[n_lanes]
+        self._order_valid = True
+
+    def _merge_order(self, key: Any) -> Any:
+        """The previous order (``W.order`` with ``L.lane_start``) brought up to date with ``key``.
+
+        Vehicles still on the lane they were on at the previous sort keep their relative order
+        (no vehicle passes another on a lane; moving forward keeps the order), so those entries
+        of the previous running part are still sorted (set A). The vehicles running now that are
+        not in A (lane changes, junction crossings, teleports, insertions: a few percent per
+        step) are sorted alone (B) and merged in by two binary searches; the vehicles not running
+        follow in slot order (no kernel visits them). The running part is the full sort's: keys
+        of running vehicles are unique. Only the previous running part is read: the insertion
+        kernel appends to ``W.order`` past it.
+
+        Sizes are read once (one host synchronisation), so that every compaction below is a
+        scatter into an array of known size rather than a boolean mask (which cupy sizes by a
+        synchronisation each).
+        """
+        xp = self.xp
+        L, W = self.dev["L"], self.dev["W"]
+        n_tr = key.shape[0]
+        n_lanes = L.lane_cnt.shape[0]
+        old = W.order[:n_tr].astype(np.int64)
+        old_lane = xp.searchsorted(L.lane_start, xp.arange(n_tr), side="right") - 1
+        keep = (old_lane < n_lanes) & ((key[old] >> np.uint64(32)).astype(np.int64) == old_lane)
+        in_a = xp.zeros(n_tr + 1, bool)
+        in_a[xp.where(keep, old, n_tr)] = True
+        running = key < (np.uint64(n_lanes) << np.uint64(32))
+        fresh = running & ~in_a[:n_tr]
+        idle = ~running
+        sizes = xp.stack([keep.sum(), fresh.sum(), idle.sum()])
+        n_a, n_b, n_idle = (int(x) for x in (sizes if self.simulated else sizes.get()))
+
+        def compact(mask: Any, values: Any, n: int) -> Any:
+            out = xp.empty(n + 1, np.int64)
+            out[xp.where(mask, xp.cumsum(mask) - 1, n)] = values
+            return out[:n]
+
+        slots = xp.arange(n_tr, dtype=np.int64)
+        a = compact(keep, old, n_a)
+        b = compact(fresh, slots, n_b)
+        b = b[self._argsort(key[b])]
+        ka, kb = key[a], key[b]
+        o = xp.empty(n_tr, np.int64)
+        o[xp.arange(n_a) + xp.searchsorted(kb, ka, side="left")] = a
+        o[xp.arange(n_b) + xp.searchsorted(ka, kb, side="right")] = b
+        o[n_a + n_b:] = compact(idle, slots, n_idle)
+        return o
 
     def _order_timed(self) -> None:
         if self.profile is None:

@@ -71,7 +71,9 @@ def renumber(V: Any, L: Any, W: Any, xp: Any, n_run: int, n_events: int, fast: b
             a[dst] = a[src]
     new_of_old = xp.arange(n_tr, dtype=np.int32)
     new_of_old[src] = dst.astype(np.int32)
-    W.order[:n_run] = ar.astype(W.order.dtype)
+    # The whole order stays a permutation of the slots (the CUDA backend merges the next order
+    # into this one, mobsim.cuda_backend): its running part becomes 0..n_run-1.
+    W.order[:n_tr] = new_of_old[W.order[:n_tr]]
 
     def remap(a: Any) -> None:
         ok = a >= 0

@@ -106,6 +106,10 @@ RENUMBERED = {"grid": 7, "jam": 5}
 def run_case(case: str, backend: str, out: str | Path) -> Path:
     """Run scenario ``case`` on ``backend`` into ``out``; returns the result path."""
     sim = Simulation(CASES[case](), backend=backend, seed=5, reorder_every=RENUMBERED.get(case))
+    if backend == "cuda":
+        # The merged (lane, position) order, each checked against a full sort (cuda_backend._order).
+        sim.backend.order_mode = "merge"
+        sim.backend.order_check = True
     return sim.run(out=out, progress="none", stop_when_empty=False)
 
 
