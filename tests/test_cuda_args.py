@@ -41,7 +41,9 @@ def test_views_hold_every_array_at_aligned_offsets(state: dict[str, Any]) -> Non
 
     buf, lay, v = _pack(state)
     assert len(lay) == sum(len(f) for _, _, f in SPEC)
-    assert (lay[:, 0] % ALIGN == 0).all() and (lay[1:, 0] >= lay[:-1, 1]).all()
+    size = np.array([np.dtype(dt).itemsize for _, _, f in SPEC for _, dt, _ in f])
+    start, end = lay[:, 0] * size, lay[:, 1] * size  # bytes
+    assert (start % ALIGN == 0).all() and (start[1:] >= end[:-1]).all() and end[-1] <= buf.nbytes
     for part, host in state.items():
         for name, d, a in zip(host._fields, v[part], host, strict=True):
             assert d.dtype == a.dtype and d.shape == a.shape, f"{part}.{name}"
