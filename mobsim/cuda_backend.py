@@ -136,7 +136,7 @@ class CUDABackend:
             src = parts[part] if part in fresh else self.dev[part]
             for d, a in zip(new[part], src, strict=True):
                 d[...] = a if (self.simulated or part not in fresh) else xp.asarray(a)
-        self._buf, self._lay_host = buf, lay
+        self._buf = buf
         for part in PARTS:
             self.dev[part] = new[part]
         self.dev["P"] = new["P"]
