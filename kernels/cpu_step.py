@@ -91,10 +91,10 @@ def step_once(V, N, L, W, vt, par):
     if n > 0:
         L.lane_req[:] = 0
         if par_on:
-            decide_lane_changes(V, N, L, W, vt, par, n, t, step)
+            decide_lane_changes(V, N, L, W, vt, par, n, step)
         else:
-            decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step)
-        changed = apply_lane_changes_serial(V, N, W, n, t)  # too little work for a parallel region
+            decide_lane_changes_serial(V, N, L, W, vt, par, n, step)
+        changed = apply_lane_changes_serial(V, N, W, n, step)  # too little work for a parallel region
         if changed > 0 and resort_after_lane_changes(V, L, W, n) < 0:
             n = build_order(V, L, W)  # too many changes for the incremental re-sort
     flagged = 0

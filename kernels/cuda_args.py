@@ -42,7 +42,7 @@ _NET_F8 = {"lane_len", "lane_speed", "link_len", "link_speed", "ctrl_offset", "c
            "node_x", "node_y"}
 _NET_I1 = {"mv_kind", "phase_states", "node_control"}
 _WORK = {"sig_state": "i1", "ev_kind": "i1", "stop_k": "i1", "dir_k": "i1", "cnt": "i8", "ev_time": "f8",
-         "ev_val": "f8", "acc_k": "f8", "dep_speed": "f8", "dep_pos": "f8", "route_codes": "u1"}
+         "ev_val": "f8", "acc_k": "f4", "dep_speed": "f8", "dep_pos": "f8", "route_codes": "u1"}
 _WORK_2D = {"sum_buf"}
 
 #: (part name, namedtuple class, ((field, dtype, ndim), ...)), in buffer order.

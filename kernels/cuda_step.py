@@ -32,7 +32,7 @@ from .cuda_args import Packed
 from .cuda_args import unpack as _unpack
 from .follow import plan_range
 from .gridlock import flags_range, gridlock_range
-from .insertion import insert_links, load_due
+from .insertion import insert_links
 from .junction import junction_sources, junction_targets
 from .lanechange import apply_range, decide_range
 from .layout import C_NMOVE, C_NRUN
@@ -60,14 +60,6 @@ def k_signals(K, t):
 
 
 @cuda.jit
-def k_load(K, t):
-    """Count departures due by ``t`` as loaded (one thread)."""
-    V, N, L, W, P = unpack(K)
-    if cuda.grid(1) == 0:
-        load_due(V, W, t)
-
-
-@cuda.jit
 def k_insert(K, t, step, positioned):
     """Insert due departures (links); ``positioned``: the pass for departPos inside the lane."""
     V, N, L, W, P = unpack(K)
@@ -76,17 +68,17 @@ def k_insert(K, t, step, positioned):
 
 
 @cuda.jit
-def k_decide(K, t, direction, cooldown):
-    """Lane-change decisions (running vehicles, in sorted order)."""
+def k_decide(K, step, direction, cooldown):
+    """Lane-change decisions (running vehicles, in sorted order); ``cooldown`` in steps."""
     V, N, L, W, P = unpack(K)
-    decide_range(V, N, L, W, P.vt, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), t, direction, cooldown)
+    decide_range(V, N, L, W, P.vt, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), step, direction, cooldown)
 
 
 @cuda.jit
-def k_apply(K, t):
+def k_apply(K, step):
     """Carry out the lane changes (running vehicles)."""
     V, N, L, W, P = unpack(K)
-    apply_range(V, N, W, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), t)
+    apply_range(V, N, W, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), step)
 
 
 @cuda.jit
@@ -146,7 +138,7 @@ def k_end(K):
 
 #: Every kernel, by name: the PTX compile test and the benchmark's per-kernel timing use this.
 KERNELS = {
-    "signals": k_signals, "load": k_load, "insert": k_insert, "decide": k_decide, "apply": k_apply,
+    "signals": k_signals, "insert": k_insert, "decide": k_decide, "apply": k_apply,
     "plan": k_plan, "advance": k_advance, "junction_source": k_junction_source,
     "junction_target": k_junction_target, "flags": k_flags, "gridlock": k_gridlock, "end": k_end,
 }
@@ -163,7 +155,7 @@ def signatures(V, N, L, W, P) -> dict:
     tK = typeof(Packed(np.zeros(size, np.uint8), lay))
     f8, i8, b1 = types.float64, types.int64, types.boolean
     return {
-        "signals": (tK, f8), "load": (tK, f8), "insert": (tK, f8, i8, b1), "decide": (tK, f8, i8, f8),
-        "apply": (tK, f8), "plan": (tK,), "advance": (tK, f8, b1, f8), "junction_source": (tK, f8),
+        "signals": (tK, f8), "insert": (tK, f8, i8, b1), "decide": (tK, i8, i8, i8),
+        "apply": (tK, i8), "plan": (tK,), "advance": (tK, f8, b1, f8), "junction_source": (tK, f8),
         "junction_target": (tK, f8), "flags": (tK, f8), "gridlock": (tK, f8), "end": (tK,),
     }

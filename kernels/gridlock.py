@@ -148,10 +148,13 @@ def gridlock_apply(V, N, L, W, vt, par, i, t):
     while rp < V.route_end[i] - 1 and at != target:
         rp += 1
         at = route_link(N, W, at, rp, V.route_end[i])
+    newpos = length if length < N.lane_len[tl] else N.lane_len[tl]
+    V.dist0[i] += V.pos[i] - newpos  # a teleport covers no distance
     V.lane[i] = tl
-    V.pos[i] = length if length < N.lane_len[tl] else N.lane_len[tl]
+    V.pos[i] = newpos
     V.speed[i] = 0.0
     V.route_pos[i] = rp
+    V.need_mask[i] = -1
     V.standstill[i] = 0
     V.teleports[i] += 1
     L.lane_rear[tl] = i

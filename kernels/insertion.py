@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -11,11 +13,11 @@ from .idm import STOP_LINE_CLEARANCE, safe_insert_speed
 from .lanes import add_event, choose_movement, find_neighbours_a, lane_score, movement_state, straddler_a
 from .layout import (
     C_INSERTED,
-    C_LOADED,
-    C_NEXTLOAD,
     C_NRUN,
     E_INSDELAY,
     M_GO,
+    P_BEGIN,
+    P_DT,
     P_INS_DELAY,
     P_SEED,
     T_ACC,
@@ -29,6 +31,12 @@ from .layout import (
 )
 from .rng import STREAM_SPEED_FACTOR, normal01
 from .routes import route_link
+
+
+@njit(cache=True)
+def step_at(par, t):
+    """The step index whose start time is ``t`` (s): t = begin + step * dt."""
+    return int(math.floor((t - par[P_BEGIN]) / par[P_DT] + 0.5))
 
 
 @njit(cache=True)
@@ -184,28 +192,19 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
     V.status[i] = 1
     V.lane[i] = best
     V.pos[i] = pos
-    V.pos_old[i] = pos
+    V.moved[i] = 0.0
+    V.dist0[i] = -pos
     V.speed[i] = best_v
     V.acc[i] = 0.0
-    V.depart[i] = t
-    V.lc_time[i] = t
+    s = step_at(par, t)
+    V.depart_step[i] = s
+    V.lc_step[i] = s
     V.standstill[i] = 0
     L.lane_used[best] = step
     L.lane_rear[best] = i
     L.a_ent[best] += 1
     atomic_add(W.cnt, C_INSERTED, 1)
     return True
-
-
-@njit(cache=True)
-def load_due(V, W, t):
-    """Count the trips whose planned departure is due by ``t`` (s) as loaded (one thread)."""
-    n_trips = W.dep_order.shape[0]
-    p = W.cnt[C_NEXTLOAD]
-    while p < n_trips and V.depart_planned[W.dep_order[p]] <= t + 1e-9:
-        p += 1
-    W.cnt[C_LOADED] += p - W.cnt[C_NEXTLOAD]
-    W.cnt[C_NEXTLOAD] = p
 
 
 @njit(cache=True)
@@ -218,10 +217,11 @@ def insert_links(V, N, L, W, vt, par, e0, e1, stride, t, step, positioned):
     dep_next = W.link_dep_next
     dep_start = W.link_dep_start
     link_dep = W.link_dep
-    planned = V.depart_planned
+    due = V.due_step
+    s = step_at(par, t)
     for e in range(e0, e1, stride):
         p = dep_next[e]
-        if p < dep_start[e + 1] and planned[link_dep[p]] <= t + 1e-9:
+        if p < dep_start[e + 1] and due[link_dep[p]] <= s:
             insert_link(V, N, L, W, vt, par, e, t, step, positioned)
 
 
@@ -238,9 +238,10 @@ def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
     p1 = W.link_dep_start[e + 1]
     first_wait = -1
     delay_ev = par[P_INS_DELAY]
+    s = step_at(par, t)
     while p < p1:
         i = W.link_dep[p]
-        if V.depart_planned[i] > t + 1e-9:
+        if V.due_step[i] > s:
             break
         if V.status[i] == 0 and (W.dep_pos[V.dspec[i]] >= 0.0) != positioned:
             if first_wait < 0:
@@ -252,15 +253,16 @@ def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
             else:
                 if first_wait < 0:
                     first_wait = p
-                if t - V.depart_planned[i] >= delay_ev and V.flags[i] & 2 == 0:
+                waited = (s - V.due_step[i]) * par[P_DT]
+                if waited >= delay_ev - 1e-9 and V.flags[i] & 2 == 0:
+                    # the host replaces the value by t - planned departure (it keeps the exact time)
                     V.flags[i] |= 2
-                    add_event(W, t, E_INSDELAY, i, e, t - V.depart_planned[i])
+                    add_event(W, t, E_INSDELAY, i, e, waited)
         p += 1
     W.link_dep_next[e] = first_wait if first_wait >= 0 else p
 
 
 @njit(cache=True)
 def insert_departures(V, N, L, W, vt, par, t, step):
-    """Load the departures due by ``t`` and insert them, link by link (see :func:`insert_link`)."""
-    load_due(V, W, t)
+    """Insert the departures due by ``t``, link by link (see :func:`insert_link`)."""
     insert_links(V, N, L, W, vt, par, 0, W.link_dep_start.shape[0] - 1, 1, t, step, False)

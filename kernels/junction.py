@@ -26,7 +26,7 @@ from numba import njit
 
 from .atomics import atomic_add
 from .lanes import add_event, choose_movement
-from .layout import C_ARRIVED, C_BLOCKED, E_BLOCKED, FLAG_COMMITTED, P_DT, T_LEN
+from .layout import C_ARRIVED, C_BLOCKED, C_STEP, E_BLOCKED, FLAG_COMMITTED, P_DT, T_LEN
 from .routes import route_link, route_step
 
 #: Sentinel of ``lane_claim`` (no teleport claims the lane this step).
@@ -40,7 +40,6 @@ def reclamp_behind(V, W, vt, a, k, bound, bound_v):
         j = W.order[q]
         if V.status[j] != 1 or V.pos[j] <= bound:
             break
-        V.dist[j] -= V.pos[j] - bound
         V.pos[j] = bound
         if V.speed[j] > bound_v:
             V.speed[j] = bound_v
@@ -52,12 +51,11 @@ def reclamp_behind(V, W, vt, a, k, bound, bound_v):
 def arrive(V, N, L, W, i, lane, t, dt):
     """Vehicle ``i`` reached the end of its route on ``lane`` during the step ending at ``t + dt``."""
     over = V.pos[i] - N.lane_len[lane]
-    moved = V.pos[i] - V.pos_old[i]
+    moved = V.moved[i]
     frac = 1.0
     if moved > 0.0:
         frac = (moved - over) / moved
-    V.arrival[i] = t + frac * dt
-    V.dist[i] -= over
+    V.travel[i] = ((W.cnt[C_STEP] - V.depart_step[i]) + frac) * dt  # t = begin + C_STEP * dt
     L.a_dist[lane] -= over
     L.a_left[lane] += 1
     V.pos[i] = N.lane_len[lane]
@@ -140,13 +138,12 @@ def lane_candidate(V, N, L, W, vt, l, t, dt):
         if V.route_pos[i] + 1 >= V.route_end[i]:
             arrive(V, N, L, W, i, l, t, dt)
             continue
-        moved = V.pos[i] - V.pos_old[i]
-        key = (lane_len - V.pos_old[i]) / moved if moved > 0.0 else 0.0
+        moved = V.moved[i]
+        key = (moved - (V.pos[i] - lane_len)) / moved if moved > 0.0 else 0.0
         if key < last_key:
             key = last_key  # keep the lane's FIFO order
         last_key = key
         over = V.pos[i] - lane_len
-        V.dist[i] -= over
         L.a_dist[l] -= over
         if cand >= 0:
             # A second vehicle past the line this step: it waits at the line for the next step.
@@ -231,13 +228,14 @@ def admit(V, N, L, W, vt, tl, t, dt):
             hold_at_line(V, N, L, W, vt, l, i, k, t, dt)
             continue
         length = vt[V.vtype[i], T_LEN]
-        V.dist[i] += newpos
+        V.dist0[i] += N.lane_len[l]
         L.a_dist[tl] += newpos
         L.a_left[l] += 1
         L.a_ent[tl] += 1
         V.lane[i] = tl
         V.pos[i] = newpos
         V.route_pos[i] += 1
+        V.need_mask[i] = -1  # every write of route_pos resets the lane mask (kernels.lanechange)
         V.flags[i] &= ~np.int8(FLAG_COMMITTED)
         L.lane_rear[tl] = i
         L.lane_last_exit[l] = i

@@ -5,6 +5,8 @@ and right on odd steps, then applied.
 
 from __future__ import annotations
 
+import math
+
 from numba import njit, prange
 
 from .idm import idm_free
@@ -18,7 +20,7 @@ from .lanes import (
     straddler_a,
     v0_of,
 )
-from .layout import N_CHUNKS, P_LC_COOLDOWN, T_ACC, T_DELTA, T_LCSAFE, T_LCTHR, T_LEN, T_POLITE
+from .layout import N_CHUNKS, P_DT, P_LC_COOLDOWN, T_ACC, T_DELTA, T_LCSAFE, T_LCTHR, T_LEN, T_POLITE
 from .mobil import mobil_incentive, mobil_safe
 from .routes import route_step
 
@@ -141,7 +143,7 @@ def fits_instead(V, L, W, vt, i, j):
 
 
 @njit(cache=True)
-def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
+def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
     """Lane-change decisions of the vehicles at sorted indices ``a, a + stride, ... < b`` into ``W.dir_k``:
     +1 left, -1 right, 0 stay.
 
@@ -172,10 +174,9 @@ def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
     sfac = V.sfac
     lc_dir = W.dir_k
     lc_req = V.lc_req
-    lc_time = V.lc_time
+    lc_step = V.lc_step
     route_pos = V.route_pos
     route_end = V.route_end
-    need_rp = V.need_rp
     need_mask = V.need_mask
     lane_speed = N.lane_speed
     lane_len = N.lane_len
@@ -194,14 +195,13 @@ def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
         mandatory = False
         own_ok = True
         if rp + 1 < route_end[i]:
-            if need_rp[i] != rp:
+            if need_mask[i] < 0:
                 # Which lanes of this link suit the route: computed once per link of the route.
                 nl = route_step(link_next_start, link_next, codes, lane_link[lane], rp + 1)
                 after = -1
                 if rp + 2 < route_end[i]:
                     after = route_step(link_next_start, link_next, codes, nl, rp + 2)
                 need_mask[i] = best_lanes_mask(N, lane_link[lane], nl, after)
-                need_rp[i] = rp
             need = mask_direction(lane_index, lane, need_mask[i])
             own_ok = need == 0
             if need != 0:
@@ -219,7 +219,7 @@ def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
                 mandatory = True
         if lc_req[i] != req:
             lc_req[i] = req  # written only when it changes: a shared cache line costs both threads
-        if not mandatory and t - lc_time[i] < cooldown:
+        if not mandatory and step - lc_step[i] < cooldown:
             continue
         tl = lane_left[lane] if direction > 0 else lane_right[lane]
         if tl < 0:
@@ -283,28 +283,35 @@ def decide_range(V, N, L, W, vt, a, b, stride, t, direction, cooldown):
 
 
 @njit(cache=True)
-def decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step):
+def cooldown_steps(par):
+    """The lane-change cooldown (``par[P_LC_COOLDOWN]``, s) in whole steps: a discretionary change
+    waits until at least that much time has passed since the last change or the insertion."""
+    return int(math.ceil(par[P_LC_COOLDOWN] / par[P_DT] - 1e-9))
+
+
+@njit(cache=True)
+def decide_lane_changes_serial(V, N, L, W, vt, par, n, step):
     direction = 1 - 2 * (step % 2)
-    decide_range(V, N, L, W, vt, 0, n, 1, t, direction, par[P_LC_COOLDOWN])
+    decide_range(V, N, L, W, vt, 0, n, 1, step, direction, cooldown_steps(par))
 
 
 @njit(parallel=True, cache=True)
-def decide_lane_changes(V, N, L, W, vt, par, n, t, step):
+def decide_lane_changes(V, N, L, W, vt, par, n, step):
     """MOBIL and mandatory lane-change decisions into ``W.dir_k`` (parallel over chunks)."""
     direction = 1 - 2 * (step % 2)  # arithmetic, not a branch: numba parfors mishandle branch-defined values
-    cooldown = par[P_LC_COOLDOWN]
+    cooldown = cooldown_steps(par)
     for c in prange(N_CHUNKS):
-        decide_range(V, N, L, W, vt, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, 1, t, direction,
+        decide_range(V, N, L, W, vt, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, 1, step, direction,
                      cooldown)
 
 
 @njit(cache=True)
-def apply_range(V, N, W, a, b, stride, t):
+def apply_range(V, N, W, a, b, stride, step):
     """Carry out the lane changes decided for sorted indices ``a, a + stride, ... < b``; returns how many."""
     order = W.order
     lc_dir = W.dir_k
     lane = V.lane
-    lc_time = V.lc_time
+    lc_step = V.lc_step
     lane_left = N.lane_left
     lane_right = N.lane_right
     changed = 0
@@ -313,11 +320,11 @@ def apply_range(V, N, W, a, b, stride, t):
         d = lc_dir[k]
         if d != 0:
             lane[i] = lane_left[lane[i]] if d > 0 else lane_right[lane[i]]
-            lc_time[i] = t
+            lc_step[i] = step
             changed += 1
     return changed
 
 
 @njit(cache=True)
-def apply_lane_changes_serial(V, N, W, n, t):
-    return apply_range(V, N, W, 0, n, 1, t)
+def apply_lane_changes_serial(V, N, W, n, step):
+    return apply_range(V, N, W, 0, n, 1, step)

@@ -43,12 +43,11 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
     V_acc = V.acc
     W_acc_k = W.acc_k
     W_stop_k = W.stop_k
-    V_dist = V.dist
     V_evt = V.evt
     V_evt_val = V.evt_val
     V_flags = V.flags
     V_pos = V.pos
-    V_pos_old = V.pos_old
+    V_moved = V.moved
     V_sfac = V.sfac
     V_speed = V.speed
     V_standstill = V.standstill
@@ -69,9 +68,7 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
         bound_v = 0.0
         halt = 0
         vsum = 0.0
-        samp = 0.0
         dsum = 0.0
-        wsum = 0.0
         tsum = 0.0
         osum = 0.0
         for k in range(b - 1, a - 1, -1):
@@ -97,20 +94,18 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
                 pn = max(bound, pos)
                 if vn > bound_v:
                     vn = bound_v
-            V_pos_old[i] = pos
             V_pos[i] = pn
             V_speed[i] = vn
             V_acc[i] = (vn - v) / dt
             bound = pn - length
             bound_v = vn
             dx = pn - pos
-            V_dist[i] += dx
+            V_moved[i] = dx
             v0 = v0_of(N_lane_speed, V_sfac, vt, i, l, ty)
             tl = dt - dx / v0
             if tl < 0.0:
                 tl = 0.0
             V_time_loss[i] += tl
-            samp += dt
             dsum += dx
             tsum += tl
             osum += length * dt
@@ -118,7 +113,6 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
             if vn < HALT_SPEED:
                 halt += 1
                 V_wait_steps[i] += 1
-                wsum += dt
                 V_standstill[i] += 1
                 if V_flags[i] & 1 == 0:
                     V_stops[i] += 1
@@ -132,9 +126,9 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
                 flagged += 1
         L_lane_halt[l] = halt
         L_lane_vsum[l] = vsum
-        L_a_samp[l] += samp
+        L_a_samp[l] += b - a
         L_a_dist[l] += dsum
-        L_a_wait[l] += wsum
+        L_a_wait[l] += halt
         L_a_tloss[l] += tsum
         L_a_occ[l] += osum
         total += flagged

@@ -9,9 +9,7 @@ from .layout import (
     C_ARRIVED,
     C_COLL,
     C_INSERTED,
-    C_LOADED,
     C_NSUM,
-    C_NWAIT,
     C_REMOVED,
     C_STEP,
     C_TELE,
@@ -42,10 +40,10 @@ def record_step(V, N, L, W, t, n_lanes):
     r = W.cnt[C_NSUM]
     if r < W.sum_buf.shape[0]:
         W.sum_buf[r, 0] = t
-        W.sum_buf[r, 1] = W.cnt[C_LOADED]
+        W.sum_buf[r, 1] = np.nan  # loaded and waiting: filled by the host (Simulation.loaded)
         W.sum_buf[r, 2] = W.cnt[C_INSERTED]
         W.sum_buf[r, 3] = running
-        W.sum_buf[r, 4] = W.cnt[C_NWAIT]
+        W.sum_buf[r, 4] = np.nan
         W.sum_buf[r, 5] = W.cnt[C_ARRIVED]
         W.sum_buf[r, 6] = W.cnt[C_REMOVED]
         W.sum_buf[r, 7] = halt
@@ -64,7 +62,6 @@ def end_step(V, N, L, W, par, n_run):
     """
     step = W.cnt[C_STEP]
     W.cnt[C_VSTEPS] += n_run
-    W.cnt[C_NWAIT] = W.cnt[C_LOADED] - W.cnt[C_INSERTED]
     W.cnt[C_STEP] = step + 1
     every = int(par[P_SUMMARY_EVERY])
     if every <= 1 or (step + 1) % every == 0:

@@ -15,6 +15,8 @@ before the event buffer overflows); no other step waits for the host.
 
 from __future__ import annotations
 
+import math
+
 import os
 from typing import Any
 
@@ -120,6 +122,10 @@ class CUDABackend:
 
         self.host = dict(zip(PARTS, (V, N, L, W), strict=True))
         self._par_host = par
+        from .kernels import layout as Y
+
+        # the kernels' lanechange.cooldown_steps, once on the host (a launch argument)
+        self._cooldown_steps = int(math.ceil(float(par[Y.P_LC_COOLDOWN]) / float(par[Y.P_DT]) - 1e-9))
         self._pack({**self.host, "P": Params(np.ascontiguousarray(vt), par)}, fresh=set(PARTS) | {"P"})
         self._order_valid = False
 
@@ -342,7 +348,6 @@ class CUDABackend:
         n_lanes = self.n_lanes
         self._launch(C.k_signals, self.n_slots, K, t)
         if step == 0:
-            self._launch(C.k_load, 1, K, t)
             self._launch(C.k_insert, self.n_links, K, t, -2, False)
         self._order_timed()
         if p[Y.P_HAS_DPOS] > 0:
@@ -351,8 +356,8 @@ class CUDABackend:
             self._order_timed()
         self.dev["L"].lane_req[:] = 0
         direction = 1 - 2 * (step % 2)
-        self._launch(C.k_decide, n_tr, K, t, direction, float(p[Y.P_LC_COOLDOWN]))
-        self._launch(C.k_apply, n_tr, K, t)
+        self._launch(C.k_decide, n_tr, K, step, direction, self._cooldown_steps)
+        self._launch(C.k_apply, n_tr, K, step)
         self._order_timed()
         self._launch(C.k_plan, max(n_tr, 1), K)
         self._launch(C.k_advance, n_lanes, K, dt, bool(p[Y.P_GRID_MODE] > 0),
@@ -361,7 +366,6 @@ class CUDABackend:
         self._launch(C.k_junction_target, n_lanes, K, t)
         self._launch(C.k_flags, n_tr, K, t + dt)
         self._launch(C.k_gridlock, n_tr, K, t + dt)
-        self._launch(C.k_load, 1, K, t + dt)
         self._launch(C.k_insert, self.n_links, K, t + dt, step, False)
         self._launch(C.k_end, 1, K)
 

@@ -48,6 +48,16 @@ def _git_sha() -> str:
         return ""
 
 
+def due_steps(planned: np.ndarray, begin: float, dt: float) -> np.ndarray:
+    """For planned departures (s), the first step ``s >= 0`` whose start time ``begin + s * dt``
+    reaches them (within 1e-9 s, as the kernels compare times): what ``V.due_step`` holds."""
+    s = np.maximum(np.ceil((planned - 1e-9 - begin) / dt), 0).astype(np.int64)
+    # the division may land one step off: settle it with the kernels' own comparison
+    s = np.where((s > 0) & (planned <= begin + (s - 1) * dt + 1e-9), s - 1, s)
+    s = np.where(planned > begin + s * dt + 1e-9, s + 1, s)
+    return s.astype(np.int32)
+
+
 class Simulation:
     """One run of a scenario on one backend.
 
@@ -152,7 +162,10 @@ class Simulation:
         V.route_end[:] = self.route_end
         V.route_pos[:] = self.route_start
         dep = np.array([t.depart for t in self.trips], np.float64)
-        V.depart_planned[:] = dep
+        #: planned departure times (s), by trip: the device holds them as due steps (V.due_step)
+        self.depart_planned = dep
+        self._planned_sorted = np.sort(dep)
+        V.due_step[:] = due_steps(dep, self.begin, self.dt)
         # Departure lane, speed and position: most trips share a few combinations (often just
         # best/max/base), so the vehicles hold a row number instead of 20 bytes each.
         lanes = {"best": -1, "first": -2}
@@ -181,9 +194,9 @@ class Simulation:
             sum_buf=np.zeros((SUMMARY_CAPACITY, len(SUMMARY)), np.float64),
             ev_time=np.zeros(ev_cap), ev_kind=np.zeros(ev_cap, np.int8),
             ev_veh=np.zeros(ev_cap, np.int32), ev_link=np.zeros(ev_cap, np.int32),
-            ev_val=np.zeros(ev_cap), dep_order=dep_order,
+            ev_val=np.zeros(ev_cap),
             route_codes=self._encode_routes(),
-            acc_k=np.zeros(n + 1), stop_k=np.zeros(n + 1, np.int8), mv_k=np.full(n + 1, -1, np.int32),
+            acc_k=np.zeros(n + 1, np.float32), stop_k=np.zeros(n + 1, np.int8), mv_k=np.full(n + 1, -1, np.int32),
             dir_k=np.zeros(n + 1, np.int8),
             dep_lane=rows[:, 0].astype(np.int32), dep_speed=rows[:, 1].copy(), dep_pos=rows[:, 2].copy(),
         )
@@ -346,6 +359,8 @@ class Simulation:
             if nrow:
                 be.pull("W", ("sum_buf",))
                 rows = self.W.sum_buf[:nrow].copy()
+                rows[:, 1] = self.loaded(rows[:, 0])
+                rows[:, 4] = rows[:, 1] - rows[:, 2]
                 rows[:, -1] = np.linspace(t0 - t_wall0, t1 - t_wall0, nrow + 1)[1:]
                 rec.append("summary", {c.name: rows[:, k].astype(c.dtype) for k, c in enumerate(SUMMARY)})
                 cnt[C_NSUM] = 0
@@ -429,6 +444,7 @@ class Simulation:
             moved_slots.append(i)
             moved_from.append(int(V.route_pos[i]))
             V.route_pos[i] = size  # the new route starts with the current (or first) link
+            V.need_mask[i] = -1  # its next links may differ: the lanes it needs are recomputed
             V.route_end[i] = size + m
             size += m
         if extra:
@@ -449,7 +465,7 @@ class Simulation:
             hit = np.nonzero((x >= 0) & (was == Lh.lane_exit_rp) & (was >= 0))[0]
             Lh.lane_exit_rp[hit] = new_rp[x[hit]]
             self.backend.push("L", ("lane_exit_rp",))
-            self.backend.push("V", ("route_pos", "route_end"))
+            self.backend.push("V", ("route_pos", "route_end", "need_mask"))
             self.backend.pull("W")
             self.W = self.W._replace(route_codes=self._encode_routes())
             self.backend.update("W", self.W)
@@ -471,6 +487,12 @@ class Simulation:
         # Events of one step come in the order threads took their slots: sort them, so that every
         # backend and thread count writes the same table.
         veh = self.V.trip[W.ev_veh[:n]]  # slots to trips
+        from .kernels.layout import E_INSDELAY
+
+        # The device measures an insertion delay from the step the departure fell due; the exact
+        # planned time is here.
+        ins = W.ev_kind[:n] == E_INSDELAY
+        W.ev_val[:n][ins] = W.ev_time[:n][ins] - self.depart_planned[veh[ins]]
         srt = np.lexsort((W.ev_val[:n], W.ev_link[:n], veh, W.ev_kind[:n], W.ev_time[:n]))
         rec.append("events", {"time": W.ev_time[:n][srt], "kind": W.ev_kind[:n][srt],
                               "vehicle": veh[srt], "link": W.ev_link[:n][srt],
@@ -490,7 +512,8 @@ class Simulation:
         def per_link(x: np.ndarray) -> np.ndarray:
             return np.add.reduceat(np.asarray(x, np.float64), first) if len(first) else np.zeros(0)
 
-        samp = per_link(L.a_samp)
+        samp = per_link(L.a_samp) * self.dt
+        wait = per_link(L.a_wait) * self.dt
         dist = per_link(L.a_dist)
         left = per_link(L.a_left)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -502,8 +525,8 @@ class Simulation:
                 "density": samp / span / (a.link_len / 1000.0),
                 "flow": left / span * 3600.0,
                 "occupancy": per_link(L.a_occ) / span / (a.link_len * a.link_nlanes),
-                "waiting_time": per_link(L.a_wait), "time_loss": per_link(L.a_tloss),
-                "queue": per_link(L.a_wait) / span, "max_queue": self.W.link_maxq.copy(),
+                "waiting_time": wait, "time_loss": per_link(L.a_tloss),
+                "queue": wait / span, "max_queue": self.W.link_maxq.copy(),
                 "traveltime": np.where(samp > 0, a.link_len / np.maximum(speed, 1e-3),
                                        a.link_len / a.link_speed),
             }
@@ -541,24 +564,32 @@ class Simulation:
                            "speed": V.speed[idx].astype(np.float32), "accel": V.acc[idx].astype(np.float32),
                            "x": x.astype(np.float32), "y": y.astype(np.float32)})
 
-    def _write_trips(self, rec: Any) -> None:
+    def trip_table(self) -> dict[str, np.ndarray]:
+        """The trip output columns (``/trips`` of the result file, :data:`mobsim.schema`), in trip
+        order, from the current state: times in s, distances in m. The state stores some of them
+        compactly (distance as ``dist0 + pos``, float32 accumulators); this is where they are
+        turned back into the schema's units and dtypes."""
         V = self.vehicles()
         rl = self.route_links
         st = V.status.copy()
         arrived = st == 2
-        dur = np.where(arrived, V.arrival - V.depart, np.nan)
-        rec.write_trips({
+        depart = np.where(V.depart_step >= 0, self.begin + V.depart_step * self.dt, np.nan)
+        dur = np.where(arrived, V.travel.astype(np.float64), np.nan)
+        return {
             "id": np.array([t.id for t in self.trips], dtype=object),
             "vtype": V.vtype.astype(np.int16),
             "origin": rl[self.route_start].astype(np.int32) if len(rl) else np.zeros(0, np.int32),
             "destination": rl[self.route_end - 1].astype(np.int32) if len(rl) else np.zeros(0, np.int32),
-            "depart_planned": V.depart_planned.copy(), "depart": V.depart.copy(),
-            "arrival": np.where(arrived, V.arrival, np.nan), "duration": dur,
-            "route_length": V.dist.copy(), "waiting_time": V.wait_steps * self.dt,
-            "stops": V.stops.copy(), "time_loss": V.time_loss.copy(),
-            "insertion_delay": V.depart - V.depart_planned, "teleports": V.teleports.astype(np.int32),
+            "depart_planned": self.depart_planned.copy(), "depart": depart,
+            "arrival": depart + dur, "duration": dur,
+            "route_length": V.dist0.astype(np.float64) + V.pos, "waiting_time": V.wait_steps * self.dt,
+            "stops": V.stops.copy(), "time_loss": V.time_loss.astype(np.float64),
+            "insertion_delay": depart - self.depart_planned, "teleports": V.teleports.astype(np.int32),
             "status": st.astype(np.int8),
-        })
+        }
+
+    def _write_trips(self, rec: Any) -> None:
+        rec.write_trips(self.trip_table())
 
     def _health(self, steps: int, wall: float) -> dict:
         from .kernels import layout as K
@@ -574,7 +605,7 @@ class Simulation:
             "real_time_factor": sim_time / wall if wall > 0 else 0.0,
             "collisions": int(c[K.C_COLL]), "teleports": int(c[K.C_TELE]), "removed": int(c[K.C_REMOVED]),
             "emergency_braking": int(c[K.C_EMERG]), "junction_blocked": int(c[K.C_BLOCKED]),
-            "trips_loaded": int(c[K.C_LOADED]), "trips_inserted": int(c[K.C_INSERTED]),
+            "trips_loaded": int(self.loaded(self.begin + steps * self.dt)), "trips_inserted": int(c[K.C_INSERTED]),
             "trips_arrived": int(c[K.C_ARRIVED]), "trips_dropped_unreachable": int(self.dropped),
             "threads": getattr(self.backend, "threads", 1),
             "bytes_per_vehicle": self.memory_bytes()["per_vehicle"],
@@ -583,6 +614,11 @@ class Simulation:
         }
 
     # ------------------------------------------------------------------ notebook helpers
+    def loaded(self, t: Any) -> Any:
+        """Trips whose planned departure is due by ``t`` (s; a number or an array): SUMO's
+        loaded count. Counted here, not on the device, from the sorted planned departures."""
+        return np.searchsorted(self._planned_sorted, np.asarray(t, np.float64) + 1e-9, side="right")
+
     def vehicles(self) -> VehicleState:
         """The per-vehicle state in trip order (row ``k`` = trip ``k`` of ``sim.trips``): a copy,
         pulled from the device first. ``sim.V`` itself is in slot order (see :mod:`mobsim.slots`)."""

@@ -6,7 +6,7 @@ from collections import namedtuple
 
 Work = namedtuple("Work", [
     "order", "order_tmp", "sig_state", "link_maxq", "cnt", "sum_buf",
-    "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "dep_order", "route_codes",
+    "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "route_codes",
     # Departures by first link: link_dep[link_dep_start[e]:link_dep_start[e + 1]] in (planned
     # departure, trip id) order; link_dep_next[e] is the first of them not inserted yet.
     "link_dep_start", "link_dep", "link_dep_next",

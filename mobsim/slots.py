@@ -81,7 +81,6 @@ def renumber(V: Any, L: Any, W: Any, xp: Any, n_run: int, n_events: int, fast: b
 
     for name in LANE_SLOT_FIELDS:
         remap(getattr(L, name))
-    remap(W.dep_order)
     if W.link_dep.shape[0] == n_tr:
         remap(W.link_dep)
     if n_events > 0:

@@ -52,7 +52,7 @@ def test_lane_change_on_a_link_shorter_than_the_vehicle() -> None:
     V = sim.vehicles()
     # Lanes: A 0, 1; S 2, 3; B 4. v was on S's lane 1 (the case this test is about) and changed.
     assert {1, 3, 2, 4} <= lanes_of_v
-    assert (V.status == 2).all() and V.arrival[0] < 30.0
+    assert (V.status == 2).all() and sim.trip_table()["arrival"][0] < 30.0
     assert no_teleports_nor_collisions(sim)
 
 
@@ -81,7 +81,7 @@ def test_yielding_vehicle_takes_turns_with_a_queued_major_stream() -> None:
     sim.step(3000)
     V = sim.vehicles()
     assert (V.status == 2).all()
-    arrival = dict(zip([t.id for t in sim.trips], V.arrival, strict=True))
+    arrival = dict(zip([t.id for t in sim.trips], sim.trip_table()["arrival"], strict=True))
     last_major = max(arrival[t.id] for t in major)
     # The minor vehicles get in while the major queue is still there (about 5 vehicles leave per
     # 60 s cycle: the 60 major vehicles need some 12 cycles), not after it.
@@ -101,5 +101,6 @@ def test_departure_from_a_link_shorter_than_car_and_jam_distance() -> None:
     V = sim.vehicles()
     assert (V.status == 2).all()
     v = [t.id for t in sim.trips].index("v")
-    assert V.depart[v] == 5.0 and V.arrival[v] < 200.0
+    tt = sim.trip_table()
+    assert tt["depart"][v] == 5.0 and tt["arrival"][v] < 200.0
     assert no_teleports_nor_collisions(sim)

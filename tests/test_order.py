@@ -27,11 +27,10 @@ def test_incremental_resort_equals_a_full_sort() -> None:
     checked = changes = 0
     for _ in range(200):
         step = int(sim.W.cnt[K.C_STEP])
-        t = float(par[K.P_BEGIN] + step * par[K.P_DT])
         n = build_order(V, L, W)
         sim.L.lane_req[:] = 0
-        cs.decide_lane_changes_serial(V, N, L, W, vt, par, n, t, step)
-        changed = cs.apply_lane_changes_serial(V, N, W, n, t)
+        cs.decide_lane_changes_serial(V, N, L, W, vt, par, n, step)
+        changed = cs.apply_lane_changes_serial(V, N, W, n, step)
         if changed:
             order0, start0 = sim.W.order.copy(), sim.L.lane_start.copy()
             got = resort_after_lane_changes(V, L, W, n)

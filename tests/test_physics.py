@@ -279,4 +279,4 @@ def test_depart_pos_inserts_inside_the_lane_when_safe() -> None:
     sim.step(200)
     V = sim.vehicles()
     assert np.all(V.status == 2), "everyone arrives, 'b' once 'a' has moved on"
-    assert V.depart[idx["b"]] > 0.0
+    assert sim.trip_table()["depart"][idx["b"]] > 0.0

@@ -44,13 +44,14 @@ def crossing_times(sim: Simulation, from_link: str, to_link: str, until: float) 
     V = sim.vehicles()  # by trip: sim.V is in slot order, renumbered now and then
     while sim.time < until and not np.all(V.status >= 2):
         before = V.lane.copy()
+        pos_before = V.pos.copy()
         t = sim.time
         sim.step(1)
         V = sim.vehicles()
         crossed = (before == lane_from) & (((V.lane == lane_to) & (V.status == 1)) | (V.status == 2))
         for i in np.nonzero(crossed)[0]:
-            moved = (length - V.pos_old[i]) + (V.pos[i] if V.status[i] == 1 else 0.0)
-            out[int(i)] = t + (length - V.pos_old[i]) / moved * sim.dt if moved > 0 else t + sim.dt
+            moved = (length - pos_before[i]) + (V.pos[i] if V.status[i] == 1 else 0.0)
+            out[int(i)] = t + (length - pos_before[i]) / moved * sim.dt if moved > 0 else t + sim.dt
     return out
 
 
@@ -94,9 +95,9 @@ def test_departure_at_begin_is_on_time() -> None:
     net = generators.single_link(length=200.0)
     sim = make_sim(net, [Trip("a", "o-a", "b-d", 0.0), Trip("b", "o-a", "b-d", 10.0)], sim__end=60.0)
     sim.step(40)
-    V = sim.vehicles()
-    assert V.depart[1] == 10.0  # on time at a later step boundary
-    assert V.depart[0] == 0.0
+    dep = sim.trip_table()["depart"]
+    assert dep[1] == 10.0  # on time at a later step boundary
+    assert dep[0] == 0.0
 
 
 # ------------------------------------------------------------------------------ fundamental diagram
@@ -260,11 +261,12 @@ def test_signal_delay_matches_deterministic_queueing(discharge: Discharge, q_vph
     sim = make_sim(net, trips, sim__end=6 * CYCLE + 300.0)
     ct = crossing_times(sim, "o-j", "j-d", until=6 * CYCLE + 300.0)
     V = sim.vehicles()
+    tt = sim.trip_table()
     assert np.all(V.status == 2)
     # Every car was inserted on time (at the step end after its planned departure).
-    assert np.all(V.depart - V.depart_planned < sim.dt + 1e-9)
+    assert np.all(tt["depart"] - tt["depart_planned"] < sim.dt + 1e-9)
     t_cross = np.array([ct[i] for i in range(n)])
-    d_line = t_cross - (V.depart + (300.0 - CAR.length) / v0)
+    d_line = t_cross - (tt["depart"] + (300.0 - CAR.length) / v0)
     assert d_line.min() > -1e-6
     s = 1.0 / discharge.saturation
     q = q_vph / 3600.0
@@ -272,7 +274,7 @@ def test_signal_delay_matches_deterministic_queueing(discharge: Discharge, q_vph
     d_formula = r * r / (2.0 * CYCLE * (1.0 - q / s))
     assert d_line.mean() == pytest.approx(d_formula, rel=0.15)
     # Total delay: travel time - free-flow time, = time_loss, a little above the stop-line delay.
-    d_total = (V.arrival - V.depart) - V.dist / v0
+    d_total = tt["duration"] - tt["route_length"] / v0
     np.testing.assert_allclose(V.time_loss, d_total, atol=0.01)
     assert 0.0 < d_total.mean() - d_line.mean() < 4.0
 
