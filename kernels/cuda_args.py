@@ -41,6 +41,7 @@ ALIGN = 128  # bytes: every field starts on a boundary that keeps a warp's loads
 _NET_F8 = {"lane_len", "lane_speed", "link_len", "link_speed", "ctrl_offset", "ctrl_cycle", "phase_end",
            "node_x", "node_y"}
 _NET_I1 = {"mv_kind", "phase_states", "node_control"}
+_NET_U1 = {"mv_foes"}
 _WORK = {"sig_state": "i1", "ev_kind": "i1", "stop_k": "i1", "dir_k": "i1", "cnt": "i8", "ev_time": "f8",
          "ev_val": "f8", "acc_k": "f4", "dep_speed": "f8", "dep_pos": "f8", "route_codes": "u1"}
 _WORK_2D = {"sum_buf"}
@@ -48,8 +49,8 @@ _WORK_2D = {"sum_buf"}
 #: (part name, namedtuple class, ((field, dtype, ndim), ...)), in buffer order.
 SPEC: tuple[tuple[str, Any, tuple[tuple[str, str, int], ...]], ...] = (
     ("V", VehicleState, tuple((f.name, np.dtype(f.dtype).str[1:], 1) for f in VEHICLE_FIELDS)),
-    ("N", NetArrays, tuple((f, "f8" if f in _NET_F8 else "i1" if f in _NET_I1 else "i4", 1)
-                           for f in NetArrays._fields)),
+    ("N", NetArrays, tuple((f, "f8" if f in _NET_F8 else "i1" if f in _NET_I1 else "u1" if f in _NET_U1
+                            else "i4", 1) for f in NetArrays._fields)),
     ("L", LaneState, tuple((f.name, np.dtype(f.dtype).str[1:], 1) for f in LANE_FIELDS)),
     ("W", Work, tuple((f, "f8" if f in _WORK_2D else _WORK.get(f, "i4"), 2 if f in _WORK_2D else 1)
                       for f in Work._fields)),

@@ -27,7 +27,7 @@ NetArrays = namedtuple("NetArrays", [
     "lane_link", "lane_index", "lane_len", "lane_speed", "lane_left", "lane_right", "lane_mv_start",
     # movements
     "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_foe_start",
-    "mv_foes", "lane_in_start", "lane_in_mv",
+    "mv_foes", "node_mv_start", "node_mv", "lane_in_start", "lane_in_mv",
     # links
     "link_first_lane", "link_nlanes", "link_len", "link_speed", "link_from_node", "link_to_node",
     "link_next_start", "link_next",
@@ -201,7 +201,14 @@ def compile_network(net: Network) -> CompiledNetwork:
             foes[x] = ks[conflict[q]].tolist()
     mv_foe_start = np.zeros(n_mv + 1, np.int32)
     mv_foe_start[1:] = np.cumsum([len(f) for f in foes]) if n_mv else []
-    mv_foes = np.array([y for f in foes for y in f], np.int32)
+    # A foe is stored as its rank among the movements of the node (one byte; netcheck caps a node
+    # at MAX_NODE_MOVEMENTS): node_mv[node_mv_start[node] + rank] is the movement. Foe lists are
+    # most of the network's memory otherwise (some 7 foes of 4 bytes per movement on a grid).
+    node_mv = np.argsort(mv_node, kind="stable").astype(np.int32)
+    node_mv_start = np.searchsorted(mv_node[node_mv], np.arange(len(net.nodes) + 1)).astype(np.int32)
+    rank = np.empty(n_mv, np.int64)
+    rank[node_mv] = np.arange(n_mv) - node_mv_start[mv_node[node_mv]]
+    mv_foes = rank[np.array([y for f in foes for y in f], np.int64)].astype(np.uint8)
 
     # Link successor graph (for routing).
     nxt: list[set[int]] = [set() for _ in range(n_links)]
@@ -216,6 +223,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         lane_left=lane_left, lane_right=lane_right, lane_mv_start=lane_mv_start,
         mv_from_lane=mv_from_lane, mv_to_lane=mv_to_lane, mv_to_link=mv_to_link, mv_node=mv_node,
         mv_kind=mv_kind, mv_sig=mv_sig, mv_foe_start=mv_foe_start, mv_foes=mv_foes,
+        node_mv_start=node_mv_start, node_mv=node_mv,
         lane_in_start=lane_in_start, lane_in_mv=lane_in_mv,
         link_first_lane=link_first_lane, link_nlanes=link_nlanes, link_len=link_len,
         link_speed=link_speed,

@@ -16,7 +16,6 @@ before the event buffer overflows); no other step waits for the host.
 from __future__ import annotations
 
 import math
-
 import os
 from typing import Any
 

@@ -19,6 +19,8 @@ from .network import MOVEMENT_KINDS, NODE_CONTROLS, SIGNAL_STATES, Link, Movemen
 SHORT_LINK = 10.0
 #: Most lanes a link may have: the kernels keep a vehicle's suitable lanes as bits of an int32.
 MAX_LANES = 31
+#: Most movements (lane-to-lane connections) a node may have: foes are stored as a byte.
+MAX_NODE_MOVEMENTS = 256
 #: Turn codes of :class:`~mobsim.network.Movement`.
 TURNS = "slrt"
 #: Most ids listed in one warning.
@@ -170,6 +172,14 @@ def _check_movements(net: Network, links: dict[str, Link]) -> None:
         if key in seen:
             raise _err(net, "movement is listed twice", _movement_name(m), "remove the duplicate")
         seen.add(key)
+    per_node: dict[str, int] = {}
+    for m in net.movements:
+        per_node[m.node] = per_node.get(m.node, 0) + 1
+    for node, count in per_node.items():
+        if count > MAX_NODE_MOVEMENTS:
+            raise _err(net, f"{count} movements (lane-to-lane connections): a node has at most "
+                       f"{MAX_NODE_MOVEMENTS}", f"node '{node}'",
+                       "split the junction into several nodes, or connect fewer lane pairs")
 
 
 def signal_counts(net: Network) -> dict[str, int]:

@@ -189,3 +189,43 @@ def test_strongly_connected_components() -> None:
     n = 5000
     comp = strongly_connected_components(n, [[(i + 1) % n] for i in range(n)])
     assert len(set(comp)) == 1
+
+
+def test_too_many_movements_at_one_node() -> None:
+    """Foes are stored as a byte (their rank among the node's movements): a node has at most
+    MAX_NODE_MOVEMENTS lane-to-lane connections; the busiest node of SUMO's OSM city has 18."""
+    from mobsim.netcheck import MAX_NODE_MOVEMENTS
+
+    nodes = [Node("a", 0.0, 0.0), Node("j", 100.0, 0.0, "priority"), Node("b", 200.0, 0.0)]
+    links = [Link("a-j", "a", "j", 100.0, 13.9, lanes=17), Link("j-b", "j", "b", 100.0, 13.9, lanes=16)]
+    movements = [Movement("j", "a-j", p, "j-b", q) for p in range(17) for q in range(16)]
+    net = Network(nodes, links, movements, source="wide.net")
+    assert len(movements) > MAX_NODE_MOVEMENTS
+    raises(net, "node 'j'", "272 movements (lane-to-lane connections): a node has at most "
+           f"{MAX_NODE_MOVEMENTS}")
+    links[0] = replace(links[0], lanes=16)
+    ok = Network(nodes, links, [m for m in movements if m.from_lane < 16], source="wide.net")
+    assert len(ok.movements) == MAX_NODE_MOVEMENTS
+    check_network(ok)  # at the limit: accepted
+
+
+def test_foes_decode_to_conflicting_movements_of_the_same_node() -> None:
+    """The compiled foe lists (ranks at the node) decode to movements of the same node; conflicts
+    are symmetric; crossing movements of a 4-leg junction conflict, and one approach's never do."""
+    import numpy as np
+
+    from mobsim.compile import compile_network
+
+    net = generators.grid(rows=3, cols=3, block_length=150.0, lanes=2, signalised=False)
+    a = compile_network(net).arrays
+    n_mv = len(a.mv_node)
+    pairs = set()
+    for m in range(n_mv):
+        node0 = a.node_mv_start[a.mv_node[m]]
+        for q in range(a.mv_foe_start[m], a.mv_foe_start[m + 1]):
+            f = int(a.node_mv[node0 + a.mv_foes[q]])
+            assert a.mv_node[f] == a.mv_node[m] and f != m
+            assert a.lane_link[a.mv_from_lane[f]] != a.lane_link[a.mv_from_lane[m]]
+            pairs.add((m, f))
+    assert pairs and all((f, m) in pairs for m, f in pairs)
+    assert a.mv_foes.dtype == np.uint8
