@@ -35,7 +35,7 @@ from .routes import route_link
 
 #: How many links along its route a teleported vehicle may skip.
 MAX_TELEPORT_LINKS = 32
-#: ``tp_lane`` codes besides a lane index.
+#: Gridlock decision codes (``tp_lane``, kept in ``V.lane_aux``) besides a lane index.
 TP_NONE = -1
 TP_REMOVE = -2
 
@@ -44,7 +44,7 @@ TP_REMOVE = -2
 def flags_range(V, N, L, W, vt, par, a, b, stride, t):
     """Pass 1 for sorted indices ``a, a + stride, ... < b`` (see :func:`flag_one`)."""
     order = W.order
-    tp_lane = V.tp_lane
+    tp_lane = V.lane_aux  # the lane-change request is spent: the planning has read it
     evt = V.evt
     standstill = V.standstill
     lane_start = L.lane_start
@@ -62,7 +62,7 @@ def flags_range(V, N, L, W, vt, par, a, b, stride, t):
 def gridlock_range(V, N, L, W, vt, par, a, b, stride, t):
     """Pass 2 for sorted indices ``a, a + stride, ... < b`` (see :func:`gridlock_apply`)."""
     order = W.order
-    tp_lane = V.tp_lane
+    tp_lane = V.lane_aux
     for k in range(a, b, stride):
         i = order[k]
         if tp_lane[i] != TP_NONE:
@@ -77,7 +77,7 @@ def flag_one(V, N, L, W, vt, par, i, t, front):
     waiting at the junction. A vehicle further back in a standing queue moves up when the front
     one has gone; teleporting it out of the middle of the queue would leave a gap that the
     insertion at the lane start cannot see (it looks at the lane's rearmost vehicle)."""
-    V.tp_lane[i] = TP_NONE
+    V.lane_aux[i] = TP_NONE
     if V.evt[i] != 0:
         kind = V.evt[i] - 1
         add_event(W, t, kind, i, N.lane_link[V.lane[i]], V.evt_val[i])
@@ -90,7 +90,7 @@ def flag_one(V, N, L, W, vt, par, i, t, front):
     if mode == 0 or not front or V.status[i] != 1 or V.standstill[i] < par[P_GRID_TIME] / par[P_DT] - 1e-9:
         return
     if mode == 2 or V.route_pos[i] + 1 >= V.route_end[i]:
-        V.tp_lane[i] = TP_REMOVE
+        V.lane_aux[i] = TP_REMOVE
         return
     # Teleport, as SUMO does, to the start of the first link further along the route that has a
     # lane with room (the next link is often part of the same jam).
@@ -113,19 +113,19 @@ def flag_one(V, N, L, W, vt, par, i, t, front):
             if r >= 0 and V.status[r] == 1 and V.lane[r] == tl:
                 room = V.pos[r] - vt[V.vtype[r], T_LEN]
             if room >= need:
-                V.tp_lane[i] = tl
+                V.lane_aux[i] = tl
                 atomic_min(L.lane_claim, tl, V.trip[i])  # lowest trip wins: slot-independent
                 return
     if q_end == V.route_end[i]:
         # No room anywhere on the rest of the route: SUMO's teleport would carry the vehicle to
         # its destination; here it leaves the network (a removal), freeing the junction.
-        V.tp_lane[i] = TP_REMOVE
+        V.lane_aux[i] = TP_REMOVE
 
 
 @njit(cache=True)
 def gridlock_apply(V, N, L, W, vt, par, i, t):
     """Pass 2 for vehicle ``i``: carry out its removal or winning teleport."""
-    tl = V.tp_lane[i]
+    tl = V.lane_aux[i]
     if tl == TP_NONE:
         return
     lane = V.lane[i]

@@ -173,7 +173,7 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
     vtype = V.vtype
     sfac = V.sfac
     lc_dir = W.dir_k
-    lc_req = V.lc_req
+    lc_req = V.lane_aux  # written for every running vehicle before the planning reads it
     lc_step = V.lc_step
     route_pos = V.route_pos
     route_end = V.route_end

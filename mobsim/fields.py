@@ -56,10 +56,12 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
           0, True),
     Field("need_mask", "int32", "1", "bit k: lane k of the current link suits the next two route links "
           "(links have at most MAX_LANES = 31 lanes); -1: not computed since route_pos last changed", -1),
-    Field("lc_req", "int32", "1", "lane a mandatory lane change needs (followers there yield)", -1, True),
+    Field("lane_aux", "int32", "1", "per-step lane scratch of two passes that never overlap: from the "
+          "lane-change decision to the planning, the lane a mandatory change needs (followers there "
+          "yield; -1 none); in the two gridlock passes, the decision (-1 none, -2 remove, else the lane)",
+          -1, True),
     Field("evt", "int8", "1", "event flagged in a parallel pass: kind + 1", 0, True),
     Field("evt_val", "float32", "1", "value of the flagged event", 0, True),
-    Field("tp_lane", "int32", "1", "gridlock decision: -1 none, -2 remove, else the lane", -1, True),
 )
 
 LANE_FIELDS: tuple[Field, ...] = (
