@@ -319,3 +319,37 @@ def test_conservation_on_grid(tmp_path) -> None:
     arrived = tr[tr.status_name == "arrived"]
     assert arrived.arrival.notna().all() and (arrived.duration > 0).all()
     assert tr[tr.status_name == "waiting"].depart.isna().all()
+
+
+# ------------------------------------------------------------------------------ departure steps
+def test_due_steps_match_the_kernels_time_comparison() -> None:
+    """The device holds planned departures as the first step whose start reaches them
+    (``planned <= begin + s * dt + 1e-9``); the host's conversion gives exactly that step."""
+    from mobsim.engine import due_steps
+
+    got = due_steps(np.array([0.0, 0.2, 0.5, 0.5 + 1e-12, 0.51, 3.3, -4.0]), 0.0, 0.5)
+    assert got.tolist() == [0, 1, 1, 1, 2, 7, 0]
+    rng = np.random.default_rng(3)
+    for begin, dt in ((0.0, 0.1), (10.0, 0.1), (3600.0, 0.5), (7.3, 0.25)):
+        planned = np.r_[begin + rng.uniform(0.0, 500.0, 2000), begin + np.arange(200) * dt]
+        s = due_steps(planned, begin, dt)
+        assert np.all(planned <= begin + s * dt + 1e-9)
+        assert np.all((s == 0) | (planned > begin + (s - 1) * dt + 1e-9))
+
+
+def test_insertion_delay_events_measure_from_the_planned_departure(tmp_path) -> None:
+    """Departures that find no room wait; the insertion-delay event fires once one has waited the
+    threshold since its departure fell due, and its value is the exact time since the planned
+    departure (the device counts in steps; the host has the planned time)."""
+    net = generators.single_link(length=200.0)
+    trips = [Trip(f"t{k}", "o-a", "b-d", 0.3 + 0.01 * k) for k in range(12)]
+    sim = make_sim(net, trips, sim__end=120.0, demand__insertion_delay_event=2.0)
+    res = mobsim.open(sim.run(out=tmp_path / "d.h5", progress="none"))
+    ev = res.events
+    ev = ev[ev.kind_name == "insertion_delay"]
+    assert len(ev) >= 3
+    planned = res.trips.set_index("id").depart_planned
+    waited = ev.time.to_numpy() - planned.loc[ev.trip_id].to_numpy()
+    np.testing.assert_allclose(ev.value.to_numpy(), waited, atol=1e-9)
+    assert np.all(waited >= 2.0 - 1e-9) and np.all(waited < 2.0 + 2 * sim.dt)
+    assert ev.trip_id.is_unique  # once per trip
