@@ -44,10 +44,10 @@ from .lanechange import (
     decide_lane_changes,
     decide_lane_changes_serial,
 )
-from .layout import C_NEV, C_NRUN, C_NSUM, C_STEP, P_BEGIN, P_DT, P_HAS_DPOS, P_PAR_MIN
+from .layout import C_NEV, C_NRUN, C_NSUM, C_STEP, P_DT, P_HAS_DPOS, P_PAR_MIN
 from .move import advance, advance_serial
 from .order import build_order, resort_after_lane_changes
-from .record import end_step
+from .record import clock, end_step
 from .signals import signal_slots
 
 
@@ -75,9 +75,8 @@ def handle_flags(V, N, L, W, vt, par, n, t):
 @njit(cache=True)
 def step_once(V, N, L, W, vt, par):
     """Advance the whole state by one step of ``par[P_DT]`` seconds."""
-    step = W.cnt[C_STEP]
+    step, t = clock(W, par)
     dt = par[P_DT]
-    t = par[P_BEGIN] + step * dt
     update_signals(N, W, t)
     if step == 0:
         insert_departures(V, N, L, W, vt, par, t, -2)  # departures due at sim.begin

@@ -34,10 +34,10 @@ from .follow import plan_range
 from .gridlock import flags_range, gridlock_range
 from .insertion import insert_links
 from .junction import junction_sources, junction_targets
-from .lanechange import apply_range, decide_range
-from .layout import C_NMOVE, C_NRUN
+from .lanechange import apply_range, cooldown_steps, decide_range
+from .layout import C_NMOVE, C_NRUN, INS_BEGIN, INS_END, INS_POSITIONED, P_DT, P_GRID_MODE, P_GRID_TIME
 from .move import advance_lanes
-from .record import end_step
+from .record import clock, end_step
 from .signals import signal_slots
 
 #: Under the simulator: the packed state plus its views, built once per (re)pack by the backend.
@@ -53,31 +53,44 @@ else:
 
 
 @cuda.jit
-def k_signals(K, t):
-    """Signal states at time ``t`` (signal slots)."""
+def k_signals(K):
+    """Signal states at the step's start time (signal slots)."""
     V, N, L, W, P = unpack(K)
+    step, t = clock(W, P.par)
     signal_slots(N, W, cuda.grid(1), N.slot_ctrl.shape[0], cuda.gridsize(1), t)
 
 
 @cuda.jit
-def k_insert(K, t, step, positioned):
-    """Insert due departures (links); ``positioned``: the pass for departPos inside the lane."""
+def k_insert(K, phase):
+    """Insert due departures (links). ``phase`` (the one launch argument that is not the state):
+    INS_BEGIN the departures due at sim.begin, before the first step; INS_POSITIONED the pass for a
+    departPos inside the lane, after the sort; INS_END the end-of-step pass."""
     V, N, L, W, P = unpack(K)
+    step, t = clock(W, P.par)
+    marker = step
+    if phase == INS_BEGIN:
+        marker = -2
+    elif phase == INS_END:
+        t = t + P.par[P_DT]
     insert_links(V, N, L, W, P.vt, P.par, cuda.grid(1), W.link_dep_start.shape[0] - 1, cuda.gridsize(1), t,
-                 step, positioned)
+                 marker, phase == INS_POSITIONED)
 
 
 @cuda.jit
-def k_decide(K, step, direction, cooldown):
-    """Lane-change decisions (running vehicles, in sorted order); ``cooldown`` in steps."""
+def k_decide(K):
+    """Lane-change decisions (running vehicles, in sorted order)."""
     V, N, L, W, P = unpack(K)
-    decide_range(V, N, L, W, P.vt, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), step, direction, cooldown)
+    step, t = clock(W, P.par)
+    direction = 1 - 2 * (step % 2)
+    decide_range(V, N, L, W, P.vt, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), step, direction,
+                 cooldown_steps(P.par))
 
 
 @cuda.jit
-def k_apply(K, step):
+def k_apply(K):
     """Carry out the lane changes (running vehicles)."""
     V, N, L, W, P = unpack(K)
+    step, t = clock(W, P.par)
     apply_range(V, N, W, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), step)
 
 
@@ -93,44 +106,49 @@ def k_plan(K):
 
 
 @cuda.jit
-def k_advance(K, dt, grid_on, grid_time):
+def k_advance(K):
     """Ballistic move (lanes, each front to back)."""
     V, N, L, W, P = unpack(K)
-    advance_lanes(V, N, L, W, P.vt, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), dt, grid_on,
-                  grid_time)
+    par = P.par
+    advance_lanes(V, N, L, W, P.vt, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), par[P_DT],
+                  par[P_GRID_MODE] > 0, par[P_GRID_TIME])
 
 
 @cuda.jit
-def k_junction_source(K, t):
+def k_junction_source(K):
     """Arrivals and crossing candidates (lanes)."""
     V, N, L, W, P = unpack(K)
+    step, t = clock(W, P.par)
     junction_sources(V, N, L, W, P.vt, P.par, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), t)
 
 
 @cuda.jit
-def k_junction_target(K, t):
+def k_junction_target(K):
     """Crossings into each lane in (key, id) order (lanes)."""
     V, N, L, W, P = unpack(K)
+    step, t = clock(W, P.par)
     junction_targets(V, N, L, W, P.vt, P.par, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), t)
 
 
 @cuda.jit
-def k_flags(K, t):
-    """Events and gridlock decisions (vehicles that moved this step)."""
+def k_flags(K):
+    """Events and gridlock decisions at the step's end (vehicles that moved this step)."""
     V, N, L, W, P = unpack(K)
-    flags_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t)
+    step, t = clock(W, P.par)
+    flags_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t + P.par[P_DT])
 
 
 @cuda.jit
-def k_gridlock(K, t):
-    """Removals and winning teleports (vehicles that moved this step)."""
+def k_gridlock(K):
+    """Removals and winning teleports at the step's end (vehicles that moved this step)."""
     V, N, L, W, P = unpack(K)
-    gridlock_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t)
+    step, t = clock(W, P.par)
+    gridlock_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t + P.par[P_DT])
 
 
 @cuda.jit
 def k_end(K):
-    """Counters and the summary row (one thread)."""
+    """Counters and the summary row (one thread); advances the step counter the others read."""
     V, N, L, W, P = unpack(K)
     if cuda.grid(1) == 0:
         end_step(V, N, L, W, P.par, W.cnt[C_NMOVE])
@@ -153,9 +171,8 @@ def signatures(V, N, L, W, P) -> dict:
 
     lay, size = layout({"V": V, "N": N, "L": L, "W": W, "P": P})
     tK = typeof(Packed(np.zeros(size, np.uint8), lay))
-    f8, i8, b1 = types.float64, types.int64, types.boolean
-    return {
-        "signals": (tK, f8), "insert": (tK, f8, i8, b1), "decide": (tK, i8, i8, i8),
-        "apply": (tK, i8), "plan": (tK,), "advance": (tK, f8, b1, f8), "junction_source": (tK, f8),
-        "junction_target": (tK, f8), "flags": (tK, f8), "gridlock": (tK, f8), "end": (tK,),
-    }
+    # Every kernel reads the step and its time from the state (W.cnt[C_STEP], advanced by k_end):
+    # the launches of one step have the same arguments every step.
+    sigs = {name: (tK,) for name in KERNELS}
+    sigs["insert"] = (tK, types.int64)
+    return sigs

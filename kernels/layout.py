@@ -25,6 +25,11 @@ C_PARMIN = 15     # copy of P_PAR_MIN for build_order, which gets no parameter a
 C_NMOVE = 16      # vehicles that moved this step (CUDA driver: read by the passes after insertion)
 N_COUNTERS = 17
 
+# Insertion passes of the CUDA driver's k_insert (the CPU step calls the passes directly).
+INS_BEGIN = 0       # departures due at sim.begin, before the first step
+INS_POSITIONED = 1  # departPos inside the lane: right after the step's sort
+INS_END = 2         # the end-of-step pass
+
 # Parameters (``par`` array, float64).
 P_DT = 0
 P_BEGIN = 1

@@ -55,6 +55,15 @@ def record_step(V, N, L, W, t, n_lanes):
 
 
 @njit(cache=True)
+def clock(W, par):
+    """``(step, t)``: the step being computed (``W.cnt[C_STEP]``, which :func:`end_step` advances)
+    and its start time ``begin + step * dt`` (s). Every pass reads the time here, so a step's
+    launches on a GPU need no per-step arguments."""
+    step = W.cnt[C_STEP]
+    return step, par[P_BEGIN] + step * par[P_DT]
+
+
+@njit(cache=True)
 def end_step(V, N, L, W, par, n_run):
     """Close the step: counters, and a summary row every ``P_SUMMARY_EVERY`` steps.
 

@@ -15,7 +15,6 @@ before the event buffer overflows); no other step waits for the host.
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 
@@ -121,10 +120,6 @@ class CUDABackend:
 
         self.host = dict(zip(PARTS, (V, N, L, W), strict=True))
         self._par_host = par
-        from .kernels import layout as Y
-
-        # the kernels' lanechange.cooldown_steps, once on the host (a launch argument)
-        self._cooldown_steps = int(math.ceil(float(par[Y.P_LC_COOLDOWN]) / float(par[Y.P_DT]) - 1e-9))
         self._pack({**self.host, "P": Params(np.ascontiguousarray(vt), par)}, fresh=set(PARTS) | {"P"})
         self._order_valid = False
 
@@ -339,33 +334,30 @@ class CUDABackend:
         from .kernels import cuda_step as C
         from .kernels import layout as Y
 
+        # The kernels read the step and its time from the device (kernels.record.clock): every
+        # step launches the same kernels with the same arguments (what a CUDA graph would replay).
         K = self.K  # the packed state (kernels.cuda_args)
-        p = self._par_host
-        dt = float(p[Y.P_DT])
-        t = float(p[Y.P_BEGIN]) + step * dt
         n_tr = self.n_trips
         n_lanes = self.n_lanes
-        self._launch(C.k_signals, self.n_slots, K, t)
+        self._launch(C.k_signals, self.n_slots, K)
         if step == 0:
-            self._launch(C.k_insert, self.n_links, K, t, -2, False)
+            self._launch(C.k_insert, self.n_links, K, Y.INS_BEGIN)
         self._order_timed()
-        if p[Y.P_HAS_DPOS] > 0:
+        if self._par_host[Y.P_HAS_DPOS] > 0:
             # departPos inside the lane: inserted on the fresh order, then sorted again.
-            self._launch(C.k_insert, self.n_links, K, t, step, True)
+            self._launch(C.k_insert, self.n_links, K, Y.INS_POSITIONED)
             self._order_timed()
         self.dev["L"].lane_req[:] = 0
-        direction = 1 - 2 * (step % 2)
-        self._launch(C.k_decide, n_tr, K, step, direction, self._cooldown_steps)
-        self._launch(C.k_apply, n_tr, K, step)
+        self._launch(C.k_decide, n_tr, K)
+        self._launch(C.k_apply, n_tr, K)
         self._order_timed()
         self._launch(C.k_plan, max(n_tr, 1), K)
-        self._launch(C.k_advance, n_lanes, K, dt, bool(p[Y.P_GRID_MODE] > 0),
-                     float(p[Y.P_GRID_TIME]))
-        self._launch(C.k_junction_source, n_lanes, K, t)
-        self._launch(C.k_junction_target, n_lanes, K, t)
-        self._launch(C.k_flags, n_tr, K, t + dt)
-        self._launch(C.k_gridlock, n_tr, K, t + dt)
-        self._launch(C.k_insert, self.n_links, K, t + dt, step, False)
+        self._launch(C.k_advance, n_lanes, K)
+        self._launch(C.k_junction_source, n_lanes, K)
+        self._launch(C.k_junction_target, n_lanes, K)
+        self._launch(C.k_flags, n_tr, K)
+        self._launch(C.k_gridlock, n_tr, K)
+        self._launch(C.k_insert, self.n_links, K, Y.INS_END)
         self._launch(C.k_end, 1, K)
 
     def _counters(self) -> np.ndarray:
