@@ -44,22 +44,21 @@ BYTES_MODEL: dict[str, tuple[str, int]] = {
     # key, 8-byte index) pairs (CUB radix sort: 8 passes of 8 bits, each reading and writing the
     # pairs, 8 x 32), the sorted-key gather (16) and order write (4).
     "order": ("vehicles", 297),
-    # own state (order 4, lane 4, pos 8, speed 8, vtype 2, sfac 4, route_pos/end 8, need_* 8,
-    # lc_* 12) + leader and two neighbours (pos, vtype, speed: 3 x 18) + dir_k 1.
-    "decide": ("vehicles", 113),
+    # own state (order 4, lane 4, pos 8, speed 8, vtype 2, sfac 4, route_pos/end 8, need_mask 4,
+    # lane_aux 4, lc_step 4) + leader and two neighbours (pos, vtype, speed: 3 x 18) + dir_k 1.
+    "decide": ("vehicles", 105),
     "apply": ("vehicles", 14),
-    # own state (~60) + leader (20) + outputs acc_k/stop_k/mv_k (13) + look-ahead tables (~16).
-    "plan": ("vehicles", 110),
-    # per vehicle: reads pos/speed/vtype/sfac/acc_k/stop_k (~31), writes pos, pos_old, speed,
-    # acc, dist, time_loss, wait_steps, standstill, flags (~49).
-    "advance": ("vehicles", 80),
+    # own state (~60) + leader (20) + outputs acc_k/stop_k/mv_k (9) + look-ahead tables (~16).
+    "plan": ("vehicles", 106),
+    # per vehicle: reads pos/speed/vtype/sfac/acc_k/stop_k (~27), writes pos, moved, speed,
+    # acc, time_loss, wait_steps, standstill, flags (~37).
+    "advance": ("vehicles", 64),
     "junction_source": ("lanes", 64),
     "junction_target": ("lanes", 40),
     "flags": ("vehicles", 18),
     "gridlock": ("vehicles", 8),
     "insert": ("links", 16),
     "signals": ("slots", 24),
-    "load": ("one", 64),
     "end": ("lanes", 16),  # the summary row sums the per-lane halting counts and speeds
     # "renumber" (mobsim.slots, every REORDER_STEPS steps) has no entry: it is timed, but its bytes
     # are not per step, so it stays out of the bandwidth estimate.
