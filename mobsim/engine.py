@@ -474,7 +474,7 @@ class Simulation:
         return changed
 
     def _flush_events(self, rec: Any) -> None:
-        from .kernels.layout import C_NEV
+        from .kernels.layout import C_NEV, E_INSDELAY
 
         W = self.W
         self.backend.pull("W", ("ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val"))
@@ -488,8 +488,6 @@ class Simulation:
         # Events of one step come in the order threads took their slots: sort them, so that every
         # backend and thread count writes the same table.
         veh = self.V.trip[W.ev_veh[:n]]  # slots to trips
-        from .kernels.layout import E_INSDELAY
-
         # The device measures an insertion delay from the step the departure fell due; the exact
         # planned time is here.
         ins = W.ev_kind[:n] == E_INSDELAY
