@@ -16,6 +16,7 @@ primitives (integer atomic add and minimum).
 import hashlib as _hashlib
 import os as _os
 from pathlib import Path as _Path
+from typing import Any as _Any
 
 
 def _kernel_cache_dir() -> _Path:
@@ -31,6 +32,44 @@ def _kernel_cache_dir() -> _Path:
         h.update(p.read_bytes())
     base = _Path(_os.environ.get("XDG_CACHE_HOME") or _Path.home() / ".cache")
     return base / "mobsim" / f"numba-{h.hexdigest()[:16]}"
+
+
+#: Cache compiled CUDA kernels on disk (see :func:`cuda_kernel`); ``MOBSIM_CUDA_CACHE=0`` compiles
+#: them in every process instead.
+CUDA_CACHE = _os.environ.get("MOBSIM_CUDA_CACHE", "1") != "0"
+
+
+def cuda_kernel(layout_key: str = "") -> _Any:
+    """Decorator: ``numba.cuda.jit``, with the compiled kernel cached on disk in a folder of its
+    own, keyed by every kernel source file and ``layout_key``.
+
+    Why a folder of its own: numba keys a cached kernel on its signature and its own file only. The
+    car kernels take the whole state as one byte buffer (:mod:`.cuda_args`), so their signature
+    stays the same when a field's dtype changes, and the state layout (``layout_key``, the repr of
+    ``cuda_args.SPEC``) must key the folder, whatever ``NUMBA_CACHE_DIR`` says. Compiling the
+    kernels for a GPU takes tens of seconds, in every process without the cache.
+    """
+    import numba
+    from numba import cuda
+
+    if not CUDA_CACHE:
+        return cuda.jit
+    h = _hashlib.sha256(layout_key.encode())
+    for p in sorted(_Path(__file__).parent.glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    base = _Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else _kernel_cache_dir()
+    folder = str(base / f"cuda-{h.hexdigest()[:16]}")
+
+    def decorate(fn: _Any) -> _Any:
+        old = numba.config.CACHE_DIR
+        numba.config.CACHE_DIR = folder  # read once, when the dispatcher creates its cache
+        try:
+            return cuda.jit(cache=True)(fn)
+        finally:
+            numba.config.CACHE_DIR = old
+
+    return decorate
 
 
 def _configure_cache() -> None:

@@ -8,36 +8,40 @@ from __future__ import annotations
 
 from numba import cuda
 
+from . import cuda_kernel
 from .air_detect import detect_range, gather_range, keys_range
 from .air_flight import move_range, pads_range
 from .air_layout import AC_CONF_NOW, AC_DETECTIONS, AC_LOS_NOW, AC_STEP
 
+#: cuda.jit with a disk cache keyed by the kernel sources
+_kernel = cuda_kernel()
 
-@cuda.jit
+
+@_kernel
 def k_pads(D, A, t):
     """Pad allocation (vertiports)."""
     pads_range(D, A, cuda.grid(1), A.vp_x.shape[0], cuda.gridsize(1), t)
 
 
-@cuda.jit
+@_kernel
 def k_move(D, A, t):
     """One step of motion and energy (flights)."""
     move_range(D, A, cuda.grid(1), D.phase.shape[0], cuda.gridsize(1), t)
 
 
-@cuda.jit
+@_kernel
 def k_keys(D, A):
     """Grid cell of each flight (flights)."""
     keys_range(D, A, cuda.grid(1), D.phase.shape[0], cuda.gridsize(1))
 
 
-@cuda.jit
+@_kernel
 def k_gather(D, A, m):
     """Copy the scanned state into cell order (grid entries)."""
     gather_range(D, A, cuda.grid(1), m, cuda.gridsize(1))
 
 
-@cuda.jit
+@_kernel
 def k_detect_begin(A):
     """Reset the per-detection counters (one thread)."""
     if cuda.grid(1) == 0:
@@ -46,13 +50,13 @@ def k_detect_begin(A):
         A.cnt[AC_DETECTIONS] += 1
 
 
-@cuda.jit
+@_kernel
 def k_detect(D, A, t):
     """Detection, resolution and geofence checks (flights)."""
     detect_range(D, A, cuda.grid(1), D.phase.shape[0], cuda.gridsize(1), t)
 
 
-@cuda.jit
+@_kernel
 def k_step_end(A):
     """Advance the step counter (one thread)."""
     if cuda.grid(1) == 0:

@@ -28,7 +28,8 @@ from collections import namedtuple
 import numpy as np
 from numba import cuda
 
-from .cuda_args import Packed
+from . import cuda_kernel
+from .cuda_args import SPEC, Packed
 from .cuda_args import unpack as _unpack
 from .follow import plan_range
 from .gridlock import flags_range, gridlock_range
@@ -52,7 +53,11 @@ else:
     unpack = _unpack
 
 
-@cuda.jit
+#: cuda.jit with a disk cache keyed by the kernel sources and the state layout
+_kernel = cuda_kernel(repr(SPEC))
+
+
+@_kernel
 def k_signals(K):
     """Signal states at the step's start time (signal slots)."""
     V, N, L, W, P = unpack(K)
@@ -60,7 +65,7 @@ def k_signals(K):
     signal_slots(N, W, cuda.grid(1), N.slot_ctrl.shape[0], cuda.gridsize(1), t)
 
 
-@cuda.jit
+@_kernel
 def k_insert(K, phase):
     """Insert due departures (links). ``phase`` (the one launch argument that is not the state):
     INS_BEGIN the departures due at sim.begin, before the first step; INS_POSITIONED the pass for a
@@ -76,7 +81,7 @@ def k_insert(K, phase):
                  marker, phase == INS_POSITIONED)
 
 
-@cuda.jit
+@_kernel
 def k_decide(K):
     """Lane-change decisions (running vehicles, in sorted order)."""
     V, N, L, W, P = unpack(K)
@@ -86,7 +91,7 @@ def k_decide(K):
                  cooldown_steps(P.par))
 
 
-@cuda.jit
+@_kernel
 def k_apply(K):
     """Carry out the lane changes (running vehicles)."""
     V, N, L, W, P = unpack(K)
@@ -94,7 +99,7 @@ def k_apply(K):
     apply_range(V, N, W, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), step)
 
 
-@cuda.jit
+@_kernel
 def k_plan(K):
     """Accelerations (running vehicles); thread 0 records how many move this step."""
     V, N, L, W, P = unpack(K)
@@ -105,7 +110,7 @@ def k_plan(K):
     plan_range(V, N, L, W, P.vt, P.par, k, n, cuda.gridsize(1))
 
 
-@cuda.jit
+@_kernel
 def k_advance(K):
     """Ballistic move (lanes, each front to back)."""
     V, N, L, W, P = unpack(K)
@@ -114,7 +119,7 @@ def k_advance(K):
                   par[P_GRID_MODE] > 0, par[P_GRID_TIME])
 
 
-@cuda.jit
+@_kernel
 def k_junction_source(K):
     """Arrivals and crossing candidates (lanes)."""
     V, N, L, W, P = unpack(K)
@@ -122,7 +127,7 @@ def k_junction_source(K):
     junction_sources(V, N, L, W, P.vt, P.par, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), t)
 
 
-@cuda.jit
+@_kernel
 def k_junction_target(K):
     """Crossings into each lane in (key, id) order (lanes)."""
     V, N, L, W, P = unpack(K)
@@ -130,7 +135,7 @@ def k_junction_target(K):
     junction_targets(V, N, L, W, P.vt, P.par, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), t)
 
 
-@cuda.jit
+@_kernel
 def k_flags(K):
     """Events and gridlock decisions at the step's end (vehicles that moved this step)."""
     V, N, L, W, P = unpack(K)
@@ -138,7 +143,7 @@ def k_flags(K):
     flags_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t + P.par[P_DT])
 
 
-@cuda.jit
+@_kernel
 def k_gridlock(K):
     """Removals and winning teleports at the step's end (vehicles that moved this step)."""
     V, N, L, W, P = unpack(K)
@@ -146,7 +151,7 @@ def k_gridlock(K):
     gridlock_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t + P.par[P_DT])
 
 
-@cuda.jit
+@_kernel
 def k_end(K):
     """Counters and the summary row (one thread); advances the step counter the others read."""
     V, N, L, W, P = unpack(K)
