@@ -7,18 +7,16 @@ numba freezes them into the compiled kernels.
 
 # Counters (``cnt`` array, int64).
 C_NRUN = 0        # entries in ``order`` (sorted running vehicles; may hold stale arrived ones)
-C_LOADED = 1      # unused: trips loaded by t are counted on the host (Simulation.loaded)
 C_INSERTED = 2
 C_ARRIVED = 3
 C_REMOVED = 4
 C_COLL = 5
 C_TELE = 6
-C_NEXTLOAD = 7    # unused (was the loading cursor)
-C_NWAIT = 8       # unused: loaded - inserted, on the host
+# 1, 7, 8: free (loaded and waiting trips are counted on the host: Simulation.loaded)
 C_NEV = 9         # events in the event buffer
 C_VSTEPS = 10     # vehicle-steps simulated
 C_NSUM = 11       # rows in the summary buffer
-C_STEP = 12       # absolute step index of the next step
+C_STEP = 12       # the step being computed (kernels.record.clock; end_step advances it)
 C_EMERG = 13
 C_BLOCKED = 14
 C_PARMIN = 15     # copy of P_PAR_MIN for build_order, which gets no parameter array

@@ -29,7 +29,8 @@ _CUDA_CHECK = """
 import json, os
 from mobsim.kernels import air_cuda, cuda_step
 out = {}
-for name, k in [*cuda_step.KERNELS.items(), *[(n, getattr(air_cuda, n)) for n in dir(air_cuda) if n.startswith("k_")]]:
+air = [(n, getattr(air_cuda, n)) for n in dir(air_cuda) if n.startswith("k_")]
+for name, k in [*cuda_step.KERNELS.items(), *air]:
     c = k._cache
     out[name] = [type(c).__name__, getattr(c, "_cache_path", "")]
 print(json.dumps(out))
@@ -41,7 +42,7 @@ def _cuda_caches(env_extra: dict[str, str]) -> dict[str, list[str]]:
     import subprocess
     import sys
 
-    pytest.importorskip("numba.cuda", reason="numba-cuda is not installed: the CUDA kernel cache is not checked")
+    pytest.importorskip("numba.cuda", reason="numba-cuda is not installed: CUDA kernel cache not checked")
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}  # real dispatchers
     env.update(env_extra)
     out = subprocess.run([sys.executable, "-c", _CUDA_CHECK], capture_output=True, text=True, env=env,
