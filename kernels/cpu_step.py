@@ -67,7 +67,7 @@ def cross_junctions(V, N, L, W, vt, par, t):
 
 @njit(cache=True)
 def handle_flags(V, N, L, W, vt, par, n, t):
-    """Events flagged by the parallel passes, and the gridlock policy (two passes)."""
+    """The gridlock policy (two passes)."""
     flags_range(V, N, L, W, vt, par, 0, n, 1, t)
     gridlock_range(V, N, L, W, vt, par, 0, n, 1, t)
 

@@ -115,8 +115,9 @@ def k_advance(K):
     """Ballistic move (lanes, each front to back)."""
     V, N, L, W, P = unpack(K)
     par = P.par
+    step, t = clock(W, par)
     advance_lanes(V, N, L, W, P.vt, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), par[P_DT],
-                  par[P_GRID_MODE] > 0, par[P_GRID_TIME])
+                  par[P_GRID_MODE] > 0, par[P_GRID_TIME], t + par[P_DT])
 
 
 @_kernel
@@ -137,7 +138,7 @@ def k_junction_target(K):
 
 @_kernel
 def k_flags(K):
-    """Events and gridlock decisions at the step's end (vehicles that moved this step)."""
+    """Gridlock decisions at the step's end (vehicles that moved this step)."""
     V, N, L, W, P = unpack(K)
     step, t = clock(W, P.par)
     flags_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t + P.par[P_DT])

@@ -1,13 +1,12 @@
-"""Events flagged during the step, and the gridlock policy (teleport or remove), in two passes.
+"""The gridlock policy (teleport or remove), in two passes.
 
-Pass 1 (:func:`flag_one`, one call per running vehicle) turns the flags that the parallel passes
-left on a vehicle into events and decides the gridlock action: the front vehicle of a lane
-standing for ``sim.gridlock_time`` seconds is removed (policy ``remove``, or at the end of its route), or
-claims a lane with room on the first link further along its route that has one (policy
-``teleport``, as SUMO: the next link is often part of the same jam); the lowest
-trip number wins a lane (an atomic minimum). Pass 2 (:func:`gridlock_apply`) carries out removals
-and the winning teleports; losers try again next step. Pass 1 reads positions that no one writes
-in that pass, so the passes give the same result on any number of threads.
+Pass 1 (:func:`flag_one`, one call per running vehicle) decides the gridlock action: the front
+vehicle of a lane standing for ``sim.gridlock_time`` seconds is removed (policy ``remove``, or at
+the end of its route), or claims a lane with room on the first link further along its route that has
+one (policy ``teleport``, as SUMO: the next link is often part of the same jam); the lowest trip
+number wins a lane (an atomic minimum). Pass 2 (:func:`gridlock_apply`) carries out removals and the
+winning teleports; losers try again next step. Pass 1 reads positions that no one writes in that
+pass, so the passes give the same result on any number of threads.
 """
 
 from __future__ import annotations
@@ -17,12 +16,8 @@ from numba import njit
 from .atomics import atomic_add, atomic_min
 from .lanes import add_event, lane_serves
 from .layout import (
-    C_COLL,
-    C_EMERG,
     C_REMOVED,
     C_TELE,
-    E_COLLISION,
-    E_EMERGENCY,
     E_REMOVAL,
     E_TELEPORT,
     P_DT,
@@ -45,7 +40,6 @@ def flags_range(V, N, L, W, vt, par, a, b, stride, t):
     """Pass 1 for sorted indices ``a, a + stride, ... < b`` (see :func:`flag_one`)."""
     order = W.order
     tp_lane = V.lane_aux  # the lane-change request is spent: the planning has read it
-    evt = V.evt
     standstill = V.standstill
     lane_start = L.lane_start
     grid_on = par[P_GRID_MODE] > 0
@@ -53,7 +47,7 @@ def flags_range(V, N, L, W, vt, par, a, b, stride, t):
     for k in range(a, b, stride):
         i = order[k]
         tp_lane[i] = TP_NONE
-        if evt[i] != 0 or (grid_on and standstill[i] >= grid_steps):
+        if grid_on and standstill[i] >= grid_steps:
             front = k == lane_start[V.lane[i] + 1] - 1
             flag_one(V, N, L, W, vt, par, i, t, front)
 
@@ -71,21 +65,13 @@ def gridlock_range(V, N, L, W, vt, par, a, b, stride, t):
 
 @njit(cache=True)
 def flag_one(V, N, L, W, vt, par, i, t, front):
-    """Pass 1 for vehicle ``i``: events, and the gridlock decision in ``tp_lane``.
+    """Pass 1 for vehicle ``i``: the gridlock decision in ``tp_lane``.
 
     Only the front vehicle of a lane (``front``) is removed or teleported, as in SUMO: the one
     waiting at the junction. A vehicle further back in a standing queue moves up when the front
     one has gone; teleporting it out of the middle of the queue would leave a gap that the
     insertion at the lane start cannot see (it looks at the lane's rearmost vehicle)."""
     V.lane_aux[i] = TP_NONE
-    if V.evt[i] != 0:
-        kind = V.evt[i] - 1
-        add_event(W, t, kind, i, N.lane_link[V.lane[i]], V.evt_val[i])
-        if kind == E_COLLISION:
-            atomic_add(W.cnt, C_COLL, 1)
-        elif kind == E_EMERGENCY:
-            atomic_add(W.cnt, C_EMERG, 1)
-        V.evt[i] = 0
     mode = par[P_GRID_MODE]
     if mode == 0 or not front or V.status[i] != 1 or V.standstill[i] < par[P_GRID_TIME] / par[P_DT] - 1e-9:
         return

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .atomics import atomic_add
+from .atomics import atomic_add, atomic_add_mt
 from .idm import idm_accel, idm_free
 from .layout import (
     C_NEV,
@@ -251,6 +251,18 @@ def add_event(W, t, kind, veh, link, value):
     event past the buffer's end is counted in ``cnt[C_NEV]`` but not stored: the drivers stop a
     chunk of steps long before that, and the host reports any loss."""
     n = atomic_add(W.cnt, C_NEV, 1)
+    if n < W.ev_time.shape[0]:
+        W.ev_time[n] = t
+        W.ev_kind[n] = kind
+        W.ev_veh[n] = veh
+        W.ev_link[n] = link
+        W.ev_val[n] = value
+
+
+@njit(cache=True)
+def add_event_mt(W, t, kind, veh, link, value):
+    """:func:`add_event` from a pass that runs on several CPU threads (the move)."""
+    n = atomic_add_mt(W.cnt, C_NEV, 1)
     if n < W.ev_time.shape[0]:
         W.ev_time[n] = t
         W.ev_kind[n] = kind

@@ -8,9 +8,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .atomics import atomic_add_mt
 from .idm import ballistic
-from .lanes import v0_of
+from .lanes import add_event_mt, v0_of
 from .layout import (
+    C_COLL,
+    C_EMERG,
     E_COLLISION,
     E_EMERGENCY,
     HALT_SPEED,
@@ -22,12 +25,14 @@ from .layout import (
     T_LEN,
 )
 from .order import lane_split
+from .record import clock
 
 
 @njit(cache=True)
-def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
+def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end):
     """Move the vehicles of lanes ``l0, l0 + stride, ... < l1``, each lane front to back; returns how
-    many flagged an event or reached the gridlock time. Writes only the lanes' own vehicles and
+    many reached the gridlock time. Collisions and emergency stops are recorded as events at the
+    step's end time ``t_end`` (s). Writes only the lanes' own vehicles and
     accumulators; shared by the CPU and CUDA drivers. State arrays are hoisted into locals once:
     a StructRef field read in the loop costs an atomic refcount pair per read."""
     L_a_dist = L.a_dist
@@ -43,8 +48,6 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
     V_acc = V.acc
     W_acc_k = W.acc_k
     W_stop_k = W.stop_k
-    V_evt = V.evt
-    V_evt_val = V.evt_val
     V_flags = V.flags
     V_pos = V.pos
     V_moved = V.moved
@@ -84,13 +87,15 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
                 vn = 0.0
                 dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
                 if pos + dmin > pn + 1e-6:
-                    V_evt[i] = E_EMERGENCY + 1
-                    V_evt_val[i] = v / dt
+                    # emitted here, not flagged for a later pass: events are rare, and the
+                    # vehicle stays on lane l (stopped at the line), so the record is the same
+                    add_event_mt(W, t_end, E_EMERGENCY, i, N.lane_link[l], v / dt)
+                    atomic_add_mt(W.cnt, C_EMERG, 1)
             if pn > bound:
                 dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
                 if pos + dmin > bound + 1e-6:
-                    V_evt[i] = E_COLLISION + 1
-                    V_evt_val[i] = pos + dmin - bound
+                    add_event_mt(W, t_end, E_COLLISION, i, N.lane_link[l], pos + dmin - bound)
+                    atomic_add_mt(W.cnt, C_COLL, 1)
                 pn = max(bound, pos)
                 if vn > bound_v:
                     vn = bound_v
@@ -122,8 +127,6 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
             else:
                 V_standstill[i] = 0
                 V_flags[i] &= ~np.int8(1)
-            if V_evt[i] != 0:
-                flagged += 1
         L_lane_halt[l] = halt
         L_lane_vsum[l] = vsum
         L_a_samp[l] += b - a
@@ -137,22 +140,24 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time):
 
 @njit(cache=True)
 def advance_serial(V, N, L, W, vt, par):
+    step, t = clock(W, par)
     return advance_lanes(V, N, L, W, vt, 0, L.lane_start.shape[0] - 1, 1, par[P_DT], par[P_GRID_MODE] > 0,
-                         par[P_GRID_TIME])
+                         par[P_GRID_TIME], t + par[P_DT])
 
 
 @njit(parallel=True, cache=True)
 def advance(V, N, L, W, vt, par):
     """Ballistic move of every lane's vehicles, front to back, with the no-overlap bound; statistics.
 
-    Returns the number of vehicles that flagged an event or reached the gridlock time.
+    Returns the number of vehicles that reached the gridlock time.
     """
     dt = par[P_DT]
+    step, t = clock(W, par)
     grid_time = par[P_GRID_TIME]
     grid_on = par[P_GRID_MODE] > 0
     lane_start = L.lane_start
     flagged = 0
     for c in prange(N_CHUNKS):
         flagged += advance_lanes(V, N, L, W, vt, lane_split(lane_start, c, N_CHUNKS),
-                                 lane_split(lane_start, c + 1, N_CHUNKS), 1, dt, grid_on, grid_time)
+                                 lane_split(lane_start, c + 1, N_CHUNKS), 1, dt, grid_on, grid_time, t + dt)
     return flagged

@@ -60,8 +60,6 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
           "lane-change decision to the planning, the lane a mandatory change needs (followers there "
           "yield; -1 none); in the two gridlock passes, the decision (-1 none, -2 remove, else the lane)",
           -1, True),
-    Field("evt", "int8", "1", "event flagged in a parallel pass: kind + 1", 0, True),
-    Field("evt_val", "float32", "1", "value of the flagged event", 0, True),
 )
 
 LANE_FIELDS: tuple[Field, ...] = (

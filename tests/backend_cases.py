@@ -79,19 +79,21 @@ def case_drones() -> Any:
 def case_osm_junctions() -> Any:
     """The junction situations of OSM networks (``test_junction_cases.py``) in one network: a lane
     change at the end of a 4.6 m link, a 5.2 m minor road whose trips start standing at the yield
-    line, and yielding vehicles taking turns with a major queue held by a signal."""
-    from test_junction_cases import merge_net, short_link_net
+    line, yielding vehicles taking turns with a major queue held by a signal, and an emergency stop
+    at a red light (an event the move records)."""
+    from test_junction_cases import RED_LIGHT_TRIP, merge_net, red_light_net, short_link_net
 
     from mobsim.network import Network
     from mobsim.trips import Trip
 
-    a, b = short_link_net(), merge_net(minor_length=5.2)
-    net = Network(nodes=[*a.nodes, *b.nodes], links=[*a.links, *b.links],
-                  movements=[*a.movements, *b.movements], signals=[*a.signals, *b.signals])
+    nets = (short_link_net(), merge_net(minor_length=5.2), red_light_net())
+    net = Network(**{part: [x for n in nets for x in getattr(n, part)]
+                     for part in ("nodes", "links", "movements", "signals")})
     trips = [Trip("v", "A", "B", 0.0, depart_lane="1", depart_speed="0"),
              Trip("w", "A", "B", 0.0, depart_lane="0", depart_speed="0")]
     trips += [Trip(f"M{k:02d}", "M", "E", 2.0 * k) for k in range(25)]
     trips += [Trip(f"m{k}", "m", "E", 10.0 + 5.0 * k) for k in range(4)]
+    trips.append(RED_LIGHT_TRIP)
     return make_scenario(net, trips, sim__end=90.0)
 
 

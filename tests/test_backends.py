@@ -103,6 +103,9 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
         assert arr["m0"] < 75.0 and arr["m1"] < 75.0, "minor-road trips start on 5.2 m and take turns"
         assert np.isnan(arr["M03"]), "while the major queue is still there"
         assert k["teleports"] == 0
+        em = res.events[res.events["kind_name"].astype(str) == "emergency_braking"]
+        assert em["trip_id"].astype(str).tolist() == ["e"] and em["link_id"].astype(str).tolist() == ["R"]
+        assert em["time"].tolist() == [0.5] and k["emergency_brakings"] == 1
     if case == "jam":
         assert k["teleports"] > 0, "the jam case must exercise the gridlock policy"
         assert (res.events["kind"] == 5).any(), "the jam case must block crossings"

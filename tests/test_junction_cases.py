@@ -6,6 +6,8 @@ Both were found on SUMO's shipped OSM city (``bench.vs_sumo`` case ``city``), wh
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import make_sim
 from mobsim.engine import Simulation
 from mobsim.kernels import layout as K
@@ -104,3 +106,37 @@ def test_departure_from_a_link_shorter_than_car_and_jam_distance() -> None:
     tt = sim.trip_table()
     assert tt["depart"][v] == 5.0 and tt["arrival"][v] < 200.0
     assert no_teleports_nor_collisions(sim)
+
+
+def red_light_net() -> Network:
+    """R (100 m, 1 lane) -> signal at ``ra``, red from 0 s to 23 s (cycle 30 s green, 3 s yellow,
+    30 s red; offset -40 s puts t = 0 at 7 s into the red) -> RB (100 m)."""
+    nodes = [Node("ro", 0.0, -300.0), Node("ra", 100.0, -300.0, control="signal"),
+             Node("rb", 200.0, -300.0)]
+    links = [Link("R", "ro", "ra", 100.0, 13.89, 1), Link("RB", "ra", "rb", 100.0, 13.89, 1)]
+    mv = [Movement("ra", "R", 0, "RB", 0, signal_index=0)]
+    prog = [SignalProgram("ra", (SignalPhase(30.0, "G"), SignalPhase(3.0, "y"), SignalPhase(30.0, "r")),
+                          offset=-40.0)]
+    return Network(nodes=nodes, links=links, movements=mv, signals=prog)
+
+
+#: departs 5 m before the red light at 13 m/s: it cannot stop there even at 9 m/s^2
+RED_LIGHT_TRIP = Trip("e", "R", "RB", 0.0, depart_pos="95", depart_speed="13")
+
+
+def test_emergency_stop_at_a_red_light_is_an_event(tmp_path) -> None:
+    """The move clamps a vehicle that cannot stop at the line to the line and records an
+    emergency-braking event at the step's end, on its link, valued at the deceleration it took
+    (speed / step, m/s^2)."""
+    import mobsim
+
+    sim = make_sim(red_light_net(), [RED_LIGHT_TRIP], sim__end=60.0)
+    res = mobsim.open(sim.run(tmp_path / "r.h5", progress="none"))
+    ev = res.events
+    em = ev[ev["kind_name"].astype(str) == "emergency_braking"]
+    assert len(em) == 1
+    assert em["time"].iloc[0] == sim.dt and em["link_id"].astype(str).iloc[0] == "R"
+    assert em["value"].iloc[0] == pytest.approx(13.0 / sim.dt)
+    assert res.kpis()["emergency_brakings"] == 1
+    trip = res.trips.iloc[0]
+    assert trip["status"] == 2 and trip["arrival"] > 23.0, "it waited for green at the line"
