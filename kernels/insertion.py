@@ -197,7 +197,7 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
     V.speed[i] = best_v
     V.acc[i] = 0.0
     s = step_at(par, t)
-    V.depart_step[i] = s
+    V.dep_step[i] = s  # the due step is spent
     V.lc_step[i] = s
     V.standstill[i] = 0
     L.lane_used[best] = step
@@ -217,7 +217,7 @@ def insert_links(V, N, L, W, vt, par, e0, e1, stride, t, step, positioned):
     dep_next = W.link_dep_next
     dep_start = W.link_dep_start
     link_dep = W.link_dep
-    due = V.due_step
+    due = V.dep_step
     s = step_at(par, t)
     for e in range(e0, e1, stride):
         p = dep_next[e]
@@ -241,7 +241,7 @@ def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
     s = step_at(par, t)
     while p < p1:
         i = W.link_dep[p]
-        if V.due_step[i] > s:
+        if V.dep_step[i] > s:  # (an inserted one holds its insertion step, <= s)
             break
         if V.status[i] == 0 and (W.dep_pos[V.dspec[i]] >= 0.0) != positioned:
             if first_wait < 0:
@@ -253,7 +253,7 @@ def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
             else:
                 if first_wait < 0:
                     first_wait = p
-                waited = (s - V.due_step[i]) * par[P_DT]
+                waited = (s - V.dep_step[i]) * par[P_DT]
                 if waited >= delay_ev - 1e-9 and V.flags[i] & 2 == 0:
                     # the host replaces the value by t - planned departure (it keeps the exact time)
                     V.flags[i] |= 2

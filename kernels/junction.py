@@ -55,7 +55,7 @@ def arrive(V, N, L, W, i, lane, t, dt):
     frac = 1.0
     if moved > 0.0:
         frac = (moved - over) / moved
-    V.travel[i] = ((W.cnt[C_STEP] - V.depart_step[i]) + frac) * dt  # t = begin + C_STEP * dt
+    V.travel[i] = ((W.cnt[C_STEP] - V.dep_step[i]) + frac) * dt  # t = begin + C_STEP * dt
     L.a_dist[lane] -= over
     L.a_left[lane] += 1
     V.pos[i] = N.lane_len[lane]

@@ -50,7 +50,7 @@ def _git_sha() -> str:
 
 def due_steps(planned: np.ndarray, begin: float, dt: float) -> np.ndarray:
     """For planned departures (s), the first step ``s >= 0`` whose start time ``begin + s * dt``
-    reaches them (within 1e-9 s, as the kernels compare times): what ``V.due_step`` holds."""
+    reaches them (within 1e-9 s, as the kernels compare times): what ``V.dep_step`` holds until insertion."""
     s = np.maximum(np.ceil((planned - 1e-9 - begin) / dt), 0).astype(np.int64)
     # the division may land one step off: settle it with the kernels' own comparison
     s = np.where((s > 0) & (planned <= begin + (s - 1) * dt + 1e-9), s - 1, s)
@@ -162,10 +162,10 @@ class Simulation:
         V.route_end[:] = self.route_end
         V.route_pos[:] = self.route_start
         dep = np.array([t.depart for t in self.trips], np.float64)
-        #: planned departure times (s), by trip: the device holds them as due steps (V.due_step)
+        #: planned departure times (s), by trip: the device holds them as due steps (V.dep_step)
         self.depart_planned = dep
         self._planned_sorted = np.sort(dep)
-        V.due_step[:] = due_steps(dep, self.begin, self.dt)
+        V.dep_step[:] = due_steps(dep, self.begin, self.dt)
         # Departure lane, speed and position: most trips share a few combinations (often just
         # best/max/base), so the vehicles hold a row number instead of 20 bytes each.
         lanes = {"best": -1, "first": -2}
@@ -572,7 +572,7 @@ class Simulation:
         rl = self.route_links
         st = V.status.copy()
         arrived = st == 2
-        depart = np.where(V.depart_step >= 0, self.begin + V.depart_step * self.dt, np.nan)
+        depart = np.where(st != 0, self.begin + V.dep_step * self.dt, np.nan)
         dur = np.where(arrived, V.travel.astype(np.float64), np.nan)
         return {
             "id": np.array([t.id for t in self.trips], dtype=object),

@@ -38,10 +38,10 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("route_pos", "int32", "1", "route entry of the current link (the first one until inserted)"),
     Field("dspec", "int32", "1", "departure lane, speed and position: row of W.dep_lane/dep_speed/dep_pos"),
     Field("sfac", "float32", "1", "desired speed / speed limit (drawn at insertion)", 1),
-    Field("due_step", "int32", "1", "first step at whose start the planned departure is due: the first s "
-          "with planned <= begin + s * dt (the exact time stays on the host, Simulation.depart_planned)"),
-    Field("depart_step", "int32", "1", "step at whose start the vehicle was inserted: depart = begin + "
-          "depart_step * dt (s); -1 not yet", -1),
+    Field("dep_step", "int32", "1", "departure step. Not inserted yet (status 0): the due step, the first "
+          "step s whose start reaches the planned departure, planned <= begin + s * dt (the exact "
+          "time stays on the host, Simulation.depart_planned). Inserted: the step at whose start it "
+          "was inserted, depart = begin + dep_step * dt (s); one field, as no pass needs both"),
     Field("travel", "float32", "s", "travel time, arrival - depart (set at arrival)", np.nan),
     Field("dist0", "float32", "m", "distance driven before the start of the current lane: the distance "
           "driven is dist0 + pos (kept per lane, not per step: one add per link, no write per step)"),

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import mobsim
 from conftest import lane_orders, make_scenario, make_sim, random_grid_trips
 from mobsim import generators
-from mobsim.engine import Simulation
+from mobsim.engine import Simulation, due_steps
 from mobsim.kernels import layout as K
 from mobsim.trips import Trip
 from mobsim.vtypes import VehicleType
@@ -81,9 +81,12 @@ def check_state(sim: Simulation, n_trips: int) -> None:
     assert st_counts[1] == running and st_counts[2] == arrived and st_counts[3] == removed
     assert st_counts[0] == n_trips - inserted
     assert int((sim.depart_planned <= t + 1e-9).sum()) == loaded, f"t={t}: loaded count"
-    # Nobody is inserted before their departure is due.
-    due = sim.begin + V.due_step * sim.dt
-    assert np.all(V.status[due > t + 1e-9] == 0), f"t={t}: inserted before due"
+    # Nobody is inserted before their departure is due; waiting vehicles hold their due step.
+    due = due_steps(sim.depart_planned, sim.begin, sim.dt)
+    ins = V.status != 0
+    assert np.all(V.dep_step[ins] >= due[ins]), f"t={t}: inserted before due"
+    assert np.all(V.dep_step[~ins] == due[~ins]), f"t={t}: a waiting vehicle lost its due step"
+    assert np.all(sim.begin + V.dep_step[ins] * sim.dt <= t + 1e-9), f"t={t}: inserted in the future"
     # Distance: the lane accumulators (never reset by step()) hold what the vehicles drove.
     # (float32 accumulators on both sides: per-vehicle dist0 and per-lane a_dist)
     assert float(sim.L.a_dist.sum()) == pytest.approx(float(sim.trip_table()["route_length"].sum()),
