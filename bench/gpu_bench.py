@@ -191,12 +191,16 @@ def memory_size(size: int, seed: int) -> dict[str, Any]:
     parts["pad"] = be.device_bytes() - sum(parts.values())
     routes = int(sim.W.route_codes.nbytes)
     total = be.device_bytes()
+    from mobsim.compile import HOST_ONLY
+
+    host_only = int(sum(getattr(be.dev["N"], f).nbytes for f in HOST_ONLY))
     return {"size": size_label(size), "n_vehicles": n, "n_lanes": sim.cn.n_lanes,
             "route_links": int(len(sim.route_links)), "mean_route_links": float(len(sim.route_links)) / n,
             "route_code_bits": 1 << int(sim.W.route_codes[0]),
             "bytes_per_vehicle": {p: b / n for p, b in parts.items()},
             "route_pool_bytes_per_vehicle": routes / n,
-            "total_bytes_per_vehicle": total / n, "without_routes_bytes_per_vehicle": (total - routes) / n}
+            "total_bytes_per_vehicle": total / n, "without_routes_bytes_per_vehicle": (total - routes) / n,
+            "host_only_network_bytes_on_device": host_only}
 
 
 def format_memory(cases: list[dict[str, Any]]) -> str:

@@ -202,7 +202,7 @@ def yield_blocked(V, N, W, L, i, m, crit_gap):
     N_mv_sig = N.mv_sig
     N_mv_kind = N.mv_kind
     W_sig_state = W.sig_state
-    node0 = N.node_mv_start[N.mv_node[m]]
+    node0 = N.node_mv_start[N.link_to_node[N.lane_link[N.mv_from_lane[m]]]]  # m's node (mv_node: host only)
     for q in range(N_mv_foe_start[m], N_mv_foe_start[m + 1]):
         f = N.node_mv[node0 + N_mv_foes[q]]  # foes are stored by their rank at the node
         if movement_state_a(N_mv_sig, N_mv_kind, W_sig_state, f) != M_GO:

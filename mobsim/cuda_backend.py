@@ -116,11 +116,14 @@ class CUDABackend:
     def attach(self, V: Any, N: Any, L: Any, W: Any, vt: np.ndarray, par: np.ndarray) -> None:
         """Copy the state to the device, into one buffer (:mod:`.kernels.cuda_args`); the kernels
         run on it from now on."""
+        from .compile import HOST_ONLY
         from .kernels.cuda_args import Params
 
         self.host = dict(zip(PARTS, (V, N, L, W), strict=True))
         self._par_host = par
-        self._pack({**self.host, "P": Params(np.ascontiguousarray(vt), par)}, fresh=set(PARTS) | {"P"})
+        n_dev = N._replace(**{f: np.zeros(0, getattr(N, f).dtype) for f in HOST_ONLY})
+        self._pack({**self.host, "N": n_dev, "P": Params(np.ascontiguousarray(vt), par)},
+                   fresh=set(PARTS) | {"P"})
         self._order_valid = False
 
     def _pack(self, parts: dict[str, Any], fresh: set[str]) -> None:

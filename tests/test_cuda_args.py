@@ -70,3 +70,22 @@ def test_a_state_array_of_another_dtype_is_named(state: dict[str, Any]) -> None:
     bad = dict(state, V=state["V"]._replace(pos=state["V"].pos.astype(np.float32)))
     with pytest.raises(ValueError, match=r"V\.pos is float32.*float64"):
         layout(bad)
+
+
+def test_no_kernel_reads_a_host_only_network_array() -> None:
+    """The CUDA backend uploads the arrays of ``compile.HOST_ONLY`` empty; the CPU kernels get the
+    full host arrays, so only a look at the kernel sources catches a kernel that starts reading
+    one (it would read out of bounds on a GPU)."""
+    import re
+    from pathlib import Path
+
+    from mobsim.compile import HOST_ONLY, NetArrays
+
+    assert HOST_ONLY < set(NetArrays._fields)
+    src = {p.name: p.read_text() for p in (Path(__file__).resolve().parents[1] / "kernels").glob("*.py")}
+    assert "lanes.py" in src
+    for name, text in src.items():
+        for f in HOST_ONLY:
+            hits = re.findall(rf"\bN\.{f}\b|\bN_{f}\b", text)
+            assert not hits, f"kernels/{name} reads the host-only network array {f}"
+

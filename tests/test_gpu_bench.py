@@ -51,6 +51,7 @@ def test_gpu_memory_per_vehicle_without_a_gpu(tmp_path: Path) -> None:
     from mobsim.fields import VEHICLE_FIELDS, bytes_per
 
     assert m["n_vehicles"] == 2000 and m["bytes_per_vehicle"]["V"] == bytes_per(VEHICLE_FIELDS)
+    assert m["host_only_network_bytes_on_device"] == 0, "compile.HOST_ONLY arrays stay on the host"
     # Packed turn codes: a grid's links have at most 4 successors, 2 bits per route link.
     assert m["route_code_bits"] == 2
     assert m["route_pool_bytes_per_vehicle"] == pytest.approx((1 + -(-m["route_links"] // 4)) / 2000)
