@@ -29,6 +29,7 @@ from .layout import (
     T_TAU,
     T_VMAX,
 )
+from .precision import f32_down
 from .rng import STREAM_SPEED_FACTOR, normal01
 from .routes import route_link
 
@@ -194,7 +195,7 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
     V.pos[i] = pos
     V.moved[i] = 0.0
     V.dist0[i] = -pos
-    V.speed[i] = best_v
+    V.speed[i] = f32_down(best_v)
     V.acc[i] = 0.0
     s = step_at(par, t)
     V.dep_step[i] = s  # the due step is spent

@@ -25,18 +25,23 @@ from .layout import (
     T_VMAX,
 )
 from .mobil import accept_gap
+from .precision import f32_down
 from .routes import route_step
 
 
 @njit(cache=True, _nrt=False)
 def v0_of(lane_speed, sfac, vt, i, lane, ty):
-    """Desired speed (m/s) of vehicle ``i`` (type ``ty``) on ``lane``, from plain arrays."""
+    """Desired speed (m/s) of vehicle ``i`` (type ``ty``) on ``lane``, from plain arrays.
+
+    A float32 value (rounded down), as speeds are stored: a vehicle in free flow then drives at
+    exactly its desired speed and loses no time, where the float64 value would be missed by the
+    stored speed's rounding every step (3e-6 s of time loss over 80 s)."""
     v0 = lane_speed[lane] * sfac[i]
     if v0 > vt[ty, T_VMAX]:
         v0 = vt[ty, T_VMAX]
     if v0 < 0.1:
         v0 = 0.1
-    return v0
+    return np.float64(f32_down(v0))
 
 
 @njit(cache=True, _nrt=False)

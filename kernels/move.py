@@ -25,6 +25,7 @@ from .layout import (
     T_LEN,
 )
 from .order import lane_split
+from .precision import f32_down
 from .record import clock
 
 
@@ -100,6 +101,7 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
                 if vn > bound_v:
                     vn = bound_v
             V_pos[i] = pn
+            vn = f32_down(vn)  # stored as float32, never above the bounds it was clamped to
             V_speed[i] = vn
             V_acc[i] = (vn - v) / dt
             bound = pn - length

@@ -32,7 +32,7 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("vtype", "int16", "1", "vehicle-type index"),
     Field("lane", "int32", "1", "current lane (global lane index)", -1),
     Field("pos", "float64", "m", "front bumper position from the lane start"),
-    Field("speed", "float64", "m/s", "speed"),
+    Field("speed", "float32", "m/s", "speed (stored rounded down: kernels.precision)"),
     Field("acc", "float32", "m/s^2", "acceleration applied in the last step (output only)"),
     Field("route_end", "int32", "1", "one past the last route entry"),
     Field("route_pos", "int32", "1", "route entry of the current link (the first one until inserted)"),

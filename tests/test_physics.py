@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mobsim.kernels import idm, mobil, rng
 from mobsim.vtypes import VehicleType
@@ -280,3 +282,29 @@ def test_depart_pos_inserts_inside_the_lane_when_safe() -> None:
     V = sim.vehicles()
     assert np.all(V.status == 2), "everyone arrives, 'b' once 'a' has moved on"
     assert sim.trip_table()["depart"][idx["b"]] > 0.0
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(min_value=0.0, max_value=1e4, allow_nan=False))
+def test_speeds_are_stored_rounded_down_to_float32(x: float) -> None:
+    """kernels.precision.f32_down: the largest float32 not above x (a stored speed never exceeds
+    the bound it was clamped to), in Python (the CUDA simulator) and compiled."""
+    from numba import njit
+
+    from mobsim.kernels.precision import f32_down
+
+    jitted = njit(lambda y: f32_down(y))
+    for f in (f32_down(x), jitted(x)):
+        f = np.float32(f)
+        assert float(f) == float(np.float32(float(f)))  # a float32 value
+        assert float(f) <= x < float(np.nextafter(f, np.float32(np.inf)))
+
+
+def test_desired_speed_is_a_float32_and_free_flow_reaches_it_exactly() -> None:
+    """The desired speed is rounded down to float32 as speeds are stored, so a free vehicle's
+    speed converges on it exactly (no time loss accrues from rounding)."""
+    from mobsim.kernels.lanes import v0_of
+
+    vt = np.full((1, 32), 50.0)
+    v0 = v0_of(np.array([13.89]), np.array([1.07], np.float32), vt, 0, 0, 0)
+    assert v0 == float(np.float32(v0)) and v0 <= 13.89 * float(np.float32(1.07))
