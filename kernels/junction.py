@@ -66,10 +66,11 @@ def arrive(V, N, L, W, i, lane, t, dt):
 @njit(cache=True)
 def hold_at_line(V, N, L, W, vt, l, i, k, t, dt):
     """Candidate ``i`` (sorted index ``k``) cannot enter the next lane: it stops at the line."""
+    over = V.pos[i] - N.lane_len[l]
     V.pos[i] = N.lane_len[l]
     V.speed[i] = 0.0
     atomic_add(W.cnt, C_BLOCKED, 1)
-    add_event(W, t + dt, E_BLOCKED, i, N.lane_link[l], L.lane_cand_over[l])
+    add_event(W, t + dt, E_BLOCKED, i, N.lane_link[l], over)
     reclamp_behind(V, W, vt, L.lane_start[l], k, N.lane_len[l] - vt[V.vtype[i], T_LEN], 0.0)
 
 
@@ -99,7 +100,7 @@ def junction_sources(V, N, L, W, vt, par, l0, l1, stride, t):
         if b == a:
             lane_rear[l] = -1
             lane_room[l] = lane_len - 1e-3
-            lane_room_v[l] = 1e300
+            lane_room_v[l] = np.inf
             continue
         if vpos[order[b - 1]] > lane_len:
             lane_candidate(V, N, L, W, vt, l, t, dt)
@@ -107,7 +108,7 @@ def junction_sources(V, N, L, W, vt, par, l0, l1, stride, t):
         r = order[a]
         lane_rear[l] = r
         room = lane_len - 1e-3
-        rv = 1e300
+        rv = np.inf
         if status[r] == 1:
             p = vpos[r] if vpos[r] < lane_len else lane_len
             room = min(room, p - vt[vtype[r], T_LEN])
@@ -123,6 +124,17 @@ def junction_sources(V, N, L, W, vt, par, l0, l1, stride, t):
 
 
 @njit(cache=True)
+def crossing_key(V, N, i, l):
+    """The fraction of the step at which vehicle ``i`` reached the end of lane ``l`` (0: it stood
+    at the line). The second pass recomputes it from the candidate's own fields instead of a
+    per-lane copy: no other pass writes them in between."""
+    moved = V.moved[i]
+    if moved > 0.0:
+        return (moved - (V.pos[i] - N.lane_len[l])) / moved + 0.0  # (+ 0.0: no -0.0)
+    return 0.0
+
+
+@njit(cache=True)
 def lane_candidate(V, N, L, W, vt, l, t, dt):
     """Arrivals on lane ``l`` and its crossing candidate (vehicles past the stop line only)."""
     order = W.order
@@ -130,7 +142,6 @@ def lane_candidate(V, N, L, W, vt, l, t, dt):
     b = L.lane_start[l + 1]
     lane_len = N.lane_len[l]
     cand = -1
-    last_key = -1.0
     for k in range(b - 1, a - 1, -1):
         i = order[k]
         if V.pos[i] <= lane_len:
@@ -138,11 +149,6 @@ def lane_candidate(V, N, L, W, vt, l, t, dt):
         if V.route_pos[i] + 1 >= V.route_end[i]:
             arrive(V, N, L, W, i, l, t, dt)
             continue
-        moved = V.moved[i]
-        key = (moved - (V.pos[i] - lane_len)) / moved if moved > 0.0 else 0.0
-        if key < last_key:
-            key = last_key  # keep the lane's FIFO order
-        last_key = key
         over = V.pos[i] - lane_len
         L.a_dist[l] -= over
         if cand >= 0:
@@ -157,13 +163,11 @@ def lane_candidate(V, N, L, W, vt, l, t, dt):
         if m < 0 or N.mv_to_link[m] != nl or N.mv_from_lane[m] != l:
             after = route_link(N, W, nl, rp + 2, V.route_end[i])
             m = choose_movement(N, l, nl, after)
-        L.lane_cand_over[l] = over
         if m < 0:
             hold_at_line(V, N, L, W, vt, l, i, k, t, dt)  # no movement serves the route here
             continue
         L.lane_cand[l] = i
         L.lane_cand_mv[l] = m
-        L.lane_cand_key[l] = key + 0.0
         L.lane_cand_k[l] = k
 
 
@@ -205,7 +209,7 @@ def admit(V, N, L, W, vt, tl, t, dt):
             c = L.lane_cand[fl]
             if c < 0 or L.lane_cand_mv[fl] != m:
                 continue
-            key = L.lane_cand_key[fl]
+            key = crossing_key(V, N, c, fl)
             tc = V.trip[c]  # ties by trip, never by slot (see mobsim.slots)
             after_last = key > last_key or (key == last_key and tc > last_id)
             if after_last and (key < bkey or (key == bkey and tc < best_trip)):
@@ -219,7 +223,11 @@ def admit(V, N, L, W, vt, tl, t, dt):
         last_id = best_trip
         i = best
         l = bl
-        over = L.lane_cand_over[l]
+        # Consumed: its key changes once it moves (or is held), so it must not be seen again.
+        # Only this lane's thread writes this entry (the candidate's movement ends here); the
+        # others compare it with their own movements, which neither value matches.
+        L.lane_cand_mv[l] = -1
+        over = V.pos[i] - N.lane_len[l]
         newpos = over if over < room else room
         if newpos < over and V.speed[i] > rv:
             V.speed[i] = rv
