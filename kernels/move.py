@@ -28,6 +28,9 @@ from .order import lane_split
 from .precision import f32_down
 from .record import clock
 
+#: the per-vehicle halt count is int16 and stops counting here (a trip with 32,767 halts is broken)
+STOPS_MAX = 32767
+
 
 @njit(cache=True)
 def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end):
@@ -122,7 +125,8 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
                 V_wait_steps[i] += 1
                 V_standstill[i] += 1
                 if V_flags[i] & 1 == 0:
-                    V_stops[i] += 1
+                    if V_stops[i] < STOPS_MAX:
+                        V_stops[i] += 1
                     V_flags[i] |= 1
                 if grid_on and V_standstill[i] >= grid_steps:
                     flagged += 1

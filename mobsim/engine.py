@@ -582,7 +582,7 @@ class Simulation:
             "depart_planned": self.depart_planned.copy(), "depart": depart,
             "arrival": depart + dur, "duration": dur,
             "route_length": V.dist0.astype(np.float64) + V.pos, "waiting_time": V.wait_steps * self.dt,
-            "stops": V.stops.copy(), "time_loss": V.time_loss.astype(np.float64),
+            "stops": V.stops.astype(np.int32), "time_loss": V.time_loss.astype(np.float64),
             "insertion_delay": depart - self.depart_planned, "teleports": V.teleports.astype(np.int32),
             "status": st.astype(np.int8),
         }

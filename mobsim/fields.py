@@ -46,7 +46,7 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("dist0", "float32", "m", "distance driven before the start of the current lane: the distance "
           "driven is dist0 + pos (kept per lane, not per step: one add per link, no write per step)"),
     Field("wait_steps", "int32", "1", "steps at speed below 0.1 m/s (waiting time / step length)"),
-    Field("stops", "int32", "1", "number of halts"),
+    Field("stops", "int16", "1", "number of halts (saturates at kernels.move.STOPS_MAX)"),
     Field("time_loss", "float32", "s", "time lost against the desired speed"),
     Field("standstill", "int32", "1", "steps the vehicle has stood (speed below 0.1 m/s) without a break"),
     Field("teleports", "int16", "1", "gridlock teleports"),
