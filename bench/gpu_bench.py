@@ -36,6 +36,10 @@ from .run_bench import RESULTS, git_info, parse_size, size_label, source_digest
 TARGETS = {"veh_updates_per_s_min": 1e9, "at_running": 1_000_000, "gpu_bytes_per_vehicle_max": 200,
            "rtf_min_at_1m": 1000}
 
+#: order "lanes" (kernels.order): tickets (status 1 + lane 4 + atomic 8 + ticket 4), scatter (status 1
+#: + lane 4 + lane_start 4 + ticket 4 + order 4), per-lane sort (order 8 + pos 8 + trip 4).
+LANES_ORDER_BYTES = 54
+
 #: Bytes moved per item by each phase (reads + writes of global memory, from the field sizes):
 #: a model for the bandwidth estimate. ``per`` is what the count multiplies: running vehicles,
 #: lanes, links or one.
@@ -43,7 +47,7 @@ BYTES_MODEL: dict[str, tuple[str, int]] = {
     # order: key build (status 1 + lane 4 + pos 8 + key write 8), one stable argsort of (8-byte
     # key, 8-byte index) pairs (CUB radix sort: 8 passes of 8 bits, each reading and writing the
     # pairs, 8 x 32), the sorted-key gather (16) and order write (4).
-    "order": ("vehicles", 297),
+    "order": ("vehicles", 297),  # "full" and "merge" (the merge is not modelled apart)
     # own state (order 4, lane 4, pos 8, speed 8, vtype 2, sfac 4, route_pos/end 8, need_mask 4,
     # lane_aux 4, lc_step 4) + leader and two neighbours (pos, vtype, speed: 3 x 18) + dir_k 1.
     "decide": ("vehicles", 105),
@@ -79,7 +83,7 @@ def peak_bandwidth_gbs() -> float | None:
 
 
 def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: int,
-             order: str = "full") -> dict[str, Any]:
+             order: str = "lanes") -> dict[str, Any]:
     from mobsim.engine import Simulation
     from mobsim.kernels.layout import C_VSTEPS
 
@@ -91,7 +95,7 @@ def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: i
     sim = Simulation(sc, backend="cuda")
     t2 = time.perf_counter()
     be = sim.backend
-    be.order_mode = order  # "full" sort or "merge" into the previous order (cuda_backend._order)
+    be.order_mode = order  # "lanes", "full" sort or "merge" into the previous order (cuda_backend._order)
     xp = be.xp
     pool = None if be.simulated else xp.get_default_memory_pool()
     sim.step(1)  # compiles every kernel
@@ -121,6 +125,8 @@ def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: i
     kernels = {}
     for name, sec in sorted(split.items(), key=lambda kv: -kv[1]):
         per, b = BYTES_MODEL.get(name, ("one", 0))
+        if name == "order" and order == "lanes":
+            b = LANES_ORDER_BYTES
         launches = profile_steps * (2 if name == "order" else 1)
         moved = b * counts[per] * launches
         gbs = moved / sec / 1e9 if sec > 0 else 0.0
@@ -155,7 +161,7 @@ def format_table(cases: list[dict[str, Any]]) -> str:
     for c in cases:
         pool = c["gpu_pool_bytes_per_vehicle"]
         bw = c["model_bandwidth_fraction"]
-        rows.append([c["size"], c.get("order", "full"), f"{c['n_vehicles']:,}", f"{c['n_lanes']:,}",
+        rows.append([c["size"], c.get("order", "lanes"), f"{c['n_vehicles']:,}", f"{c['n_lanes']:,}",
                      f"{c['mean_running']:,.0f}",
                      f"{c['veh_updates_per_s']:,.0f}", f"{c['real_time_factor']:,.1f}",
                      f"{c['gpu_state_bytes_per_vehicle']:,.0f}", "-" if pool is None else f"{pool:,.0f}",
@@ -227,14 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk", type=float, default=30.0, help="simulated seconds per sim.step call (30)")
     p.add_argument("--profile-steps", type=int, default=20, help="steps of the profiled window (20)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--order", default="full,merge",
-                   help="(lane, position) order on the GPU, comma-separated, each size run with each: full "
-                        "(one radix sort per order) and merge (sort only the vehicles that changed lane)")
+    p.add_argument("--order", default="lanes,full",
+                   help="(lane, position) order on the GPU, comma-separated, each size run with each: lanes "
+                        "(by lane with atomic tickets, then a sort per lane; the default), full (one radix "
+                        "sort per order) and merge (sort only the vehicles that changed lane)")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args(argv)
     orders = [x.strip() for x in a.order.split(",") if x.strip()]
-    if not orders or set(orders) - {"full", "merge"}:
-        p.error(f"--order {a.order!r}: give full, merge or both (comma-separated)")
+    if not orders or set(orders) - {"lanes", "full", "merge"}:
+        p.error(f"--order {a.order!r}: give lanes, full and/or merge (comma-separated)")
     from mobsim.cuda_backend import gpu_status, simulator_enabled
 
     ok, why = gpu_status()

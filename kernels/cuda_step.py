@@ -38,6 +38,7 @@ from .junction import junction_sources, junction_targets
 from .lanechange import apply_range, cooldown_steps, decide_range
 from .layout import C_NMOVE, C_NRUN, INS_BEGIN, INS_END, INS_POSITIONED, P_DT, P_GRID_MODE, P_GRID_TIME
 from .move import advance_lanes
+from .order import bucket_count_range, bucket_scatter_range, bucket_sort_range
 from .record import clock, end_step
 from .signals import signal_slots
 
@@ -153,6 +154,27 @@ def k_gridlock(K):
 
 
 @_kernel
+def k_order_count(K):
+    """(Lane, position) order, pass 1 (slots): a ticket on the lane for every running vehicle."""
+    V, N, L, W, P = unpack(K)
+    bucket_count_range(V, L, W, cuda.grid(1), V.status.shape[0], cuda.gridsize(1))
+
+
+@_kernel
+def k_order_scatter(K):
+    """Pass 2 (slots, after the scan of the counts into ``lane_start``): into the lane segments."""
+    V, N, L, W, P = unpack(K)
+    bucket_scatter_range(V, L, W, cuda.grid(1), V.status.shape[0], cuda.gridsize(1))
+
+
+@_kernel
+def k_order_sort(K):
+    """Pass 3 (lanes): each segment sorted by (position, trip); the running count."""
+    V, N, L, W, P = unpack(K)
+    bucket_sort_range(V, L, W, cuda.grid(1), L.lane_cnt.shape[0], cuda.gridsize(1))
+
+
+@_kernel
 def k_end(K):
     """Counters and the summary row (one thread); advances the step counter the others read."""
     V, N, L, W, P = unpack(K)
@@ -165,6 +187,7 @@ KERNELS = {
     "signals": k_signals, "insert": k_insert, "decide": k_decide, "apply": k_apply,
     "plan": k_plan, "advance": k_advance, "junction_source": k_junction_source,
     "junction_target": k_junction_target, "flags": k_flags, "gridlock": k_gridlock, "end": k_end,
+    "order_count": k_order_count, "order_scatter": k_order_scatter, "order_sort": k_order_sort,
 }
 
 

@@ -1,11 +1,17 @@
 """Sorting the running vehicles by (lane, position): a stable counting sort by lane that keeps the
 previous order within each lane, then an insertion sort per lane (nearly sorted, so linear).
+
+The GPU's ``lanes`` order (:mod:`mobsim.cuda_backend`) is the same idea in three parallel passes
+(:func:`bucket_count_range`, a scan of the counts, :func:`bucket_scatter_range`,
+:func:`bucket_sort_range`): the atomics fill each lane's segment in any order, and the sort by
+(position, trip) makes the result independent of it. It needs no per-vehicle temporary memory.
 """
 
 from __future__ import annotations
 
 from numba import njit, prange
 
+from .atomics import atomic_add
 from .layout import C_NRUN, C_PARMIN, N_CHUNKS
 
 
@@ -207,3 +213,51 @@ def resort_a(lane, pos, order, out, dir_k, inc, lane_start, new_start, n):
         lane_start[l] = new_start[l]
     lane_start[n_lanes] = n
     return n
+
+
+@njit(cache=True, _nrt=False)
+def sort_segment_by_trip(pos, trip, order, a, b):
+    """Insertion sort of ``order[a:b]`` by (position, trip): the order does not depend on how the
+    segment was filled (the GPU fills it with atomics)."""
+    for k in range(a + 1, b):
+        i = order[k]
+        p = pos[i]
+        tr = trip[i]
+        j = k - 1
+        while j >= a and (pos[order[j]] > p or (pos[order[j]] == p and trip[order[j]] > tr)):
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = i
+
+
+@njit(cache=True)
+def bucket_count_range(V, L, W, i0, i1, stride):
+    """GPU order, pass 1, slots ``i0, i0 + stride, ... < i1``: each running vehicle takes a ticket
+    (an atomic count) on its lane, kept in ``W.mv_k[slot]`` (the planned movements are free as
+    scratch while the order is built: the planning writes them after, as for
+    :func:`resort_after_lane_changes`). ``L.lane_cnt`` must be zero."""
+    for i in range(i0, i1, stride):
+        if V.status[i] == 1:
+            W.mv_k[i] = atomic_add(L.lane_cnt, V.lane[i], 1)
+
+
+@njit(cache=True)
+def bucket_scatter_range(V, L, W, i0, i1, stride):
+    """GPU order, pass 2 (after ``lane_start`` = the exclusive scan of the counts): each running
+    vehicle goes to its lane's segment of ``W.order`` at its ticket."""
+    for i in range(i0, i1, stride):
+        if V.status[i] == 1:
+            W.order[L.lane_start[V.lane[i]] + W.mv_k[i]] = i
+
+
+@njit(cache=True)
+def bucket_sort_range(V, L, W, l0, l1, stride):
+    """GPU order, pass 3, lanes ``l0, l0 + stride, ... < l1``: sort the lane's segment by
+    (position, trip) and clear its count for the next order. Lane 0's thread also records the
+    number of running vehicles."""
+    n_lanes = L.lane_cnt.shape[0]
+    for l in range(l0, l1, stride):
+        if l == 0:
+            W.cnt[C_NRUN] = L.lane_start[n_lanes]
+        sort_segment_by_trip(V.pos, V.trip, W.order, L.lane_start[l], L.lane_start[l + 1])
+        L.lane_cnt[l] = 0

@@ -68,9 +68,12 @@ class CUDABackend:
     #: vehicles run; both set by the Simulation.
     reorder_every = 0
     reorder_min = 0
-    #: "merge": each (lane, position) order is the previous one with the vehicles that changed
-    #: lane sorted and merged in (see :meth:`_merge_order`); "full": one full sort every time.
-    order_mode = "full"
+    #: How the (lane, position) order is built (:meth:`_order`). "lanes" (default): by lane with
+    #: atomic tickets, then each lane's few vehicles sorted by one thread (kernels.order; no
+    #: per-vehicle temporary memory, no host synchronisation); "full": one radix sort of a 64-bit
+    #: key of every vehicle (cupy); "merge": the previous order with the vehicles that changed
+    #: lane sorted and merged in (:meth:`_merge_order`).
+    order_mode = "lanes"
     #: Tests: compute both orders every time and fail if they differ.
     order_check = False
 
@@ -253,11 +256,12 @@ class CUDABackend:
     def _order(self) -> None:
         """Sort running vehicles by (lane, position) into ``W.order``; fill ``lane_start``.
 
-        One stable sort of the 64-bit key (:meth:`_sort_key`), or (``order_mode`` "merge", after the
-        first) the previous order updated by :meth:`_merge_order`, which sorts only the vehicles
-        that changed lane. This runs two or three times a step; which is faster on a GPU (a radix
-        sort of every (key, index) pair, or the merge's dozen passes and one host
-        synchronisation) is for ``bench.gpu_bench --order`` to measure.
+        By ``order_mode``: "lanes" (:meth:`_lane_order`, the default), one stable sort of the 64-bit
+        key (:meth:`_sort_key`, "full"), or ("merge", after the first) the previous order updated
+        by :meth:`_merge_order`, which sorts only the vehicles that changed lane. This runs two or
+        three times a step; which is fastest on a GPU is for ``bench.gpu_bench --order`` to
+        measure. "lanes" is the default because it is the only one without per-vehicle temporary
+        memory (a radix sort of 64-bit keys holds some 40 B per vehicle while it runs).
         """
         from .kernels.layout import C_NRUN
 
@@ -265,6 +269,9 @@ class CUDABackend:
         L, W = self.dev["L"], self.dev["W"]
         n_tr = self.dev["V"].status.shape[0]
         n_lanes = L.lane_cnt.shape[0]
+        if self.order_mode == "lanes":
+            self._lane_order(n_tr, n_lanes)
+            return
         key = self._sort_key()
         if self.order_mode == "merge" and self._order_valid:
             o = self._merge_order(key)
@@ -277,6 +284,26 @@ class CUDABackend:
         W.order[:n_tr] = o
         L.lane_start[:] = xp.searchsorted(key[o], xp.arange(n_lanes + 1, dtype=np.uint64) << np.uint64(32))
         W.cnt[C_NRUN] = L.lane_start[n_lanes]
+        self._order_valid = True
+
+    def _lane_order(self, n_tr: int, n_lanes: int) -> None:
+        """The "lanes" order: tickets per lane, a scan, a scatter and a per-lane sort (see
+        :mod:`.kernels.order`). Its only temporary is cupy's scan of the lane counts."""
+        from .kernels import cuda_step as C
+        from .kernels.layout import C_NRUN
+
+        L, W = self.dev["L"], self.dev["W"]
+        L.lane_cnt[...] = 0
+        self._launch(C.k_order_count, n_tr, self.K)
+        L.lane_start[:1] = 0
+        self.xp.cumsum(L.lane_cnt, out=L.lane_start[1:])
+        self._launch(C.k_order_scatter, n_tr, self.K)
+        self._launch(C.k_order_sort, n_lanes, self.K)
+        if self.order_check:
+            full = self._argsort(self._sort_key())
+            n_run = int(W.cnt[C_NRUN])
+            got = W.order[:n_run]
+            assert bool((got == full[:n_run]).all()), "lane order differs from the full sort"
         self._order_valid = True
 
     def _merge_order(self, key: Any) -> Any:

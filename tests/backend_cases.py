@@ -103,14 +103,16 @@ CASES = {"grid": case_grid, "jam": case_jam, "drones": case_drones, "osm_junctio
 #: Cases whose vehicle slots are renumbered every few steps (mobsim.slots): on the CUDA backend the
 #: renumbering runs the array-module code that cupy runs on a GPU.
 RENUMBERED = {"grid": 7, "jam": 5}
+#: The CUDA backend's (lane, position) order per case (cuda_backend.CUDABackend.order_mode; every
+#: order is checked against a full sort at every step): each way runs in some case.
+ORDER_MODES = {"grid": "lanes", "jam": "merge", "drones": "lanes", "osm_junctions": "full"}
 
 
 def run_case(case: str, backend: str, out: str | Path) -> Path:
     """Run scenario ``case`` on ``backend`` into ``out``; returns the result path."""
     sim = Simulation(CASES[case](), backend=backend, seed=5, reorder_every=RENUMBERED.get(case))
     if backend == "cuda":
-        # The merged (lane, position) order, each checked against a full sort (cuda_backend._order).
-        sim.backend.order_mode = "merge"
+        sim.backend.order_mode = ORDER_MODES[case]
         sim.backend.order_check = True
     return sim.run(out=out, progress="none", stop_when_empty=False)
 

@@ -21,15 +21,17 @@ def test_gpu_bench_smoke_under_simulator(tmp_path: Path) -> None:
     out = tmp_path / "gpu.json"
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     r = subprocess.run([sys.executable, "-m", "bench.gpu_bench", "--sizes", "150", "--window", "2",
-                        "--chunk", "1", "--profile-steps", "2", "--out", str(out)],
+                        "--chunk", "1", "--profile-steps", "2", "--order", "lanes,full,merge",
+                        "--out", str(out)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "veh-updates/s" in r.stdout and "kernels at 150, order full" in r.stdout
-    assert "kernels at 150, order merge" in r.stdout
+    assert "veh-updates/s" in r.stdout and "kernels at 150, order lanes" in r.stdout
+    assert "kernels at 150, order full" in r.stdout and "kernels at 150, order merge" in r.stdout
     data = json.loads(out.read_text())
-    case, merged = data["cases"]
-    assert case["order"] == "full" and merged["order"] == "merge"
-    assert merged["vehicle_steps"] == case["vehicle_steps"], "the same run whichever way it orders"
+    case, full, merged = data["cases"]
+    assert (case["order"], full["order"], merged["order"]) == ("lanes", "full", "merge")
+    assert merged["vehicle_steps"] == full["vehicle_steps"] == case["vehicle_steps"], \
+        "the same run whichever way it orders"
     assert case["steps"] == 4 and case["vehicle_steps"] > 0
     assert set(case["kernels"]) >= {"plan", "advance", "decide", "junction_source", "junction_target",
                                     "order"}
