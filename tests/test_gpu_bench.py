@@ -72,3 +72,16 @@ def test_gpu_bench_without_gpu_says_what_to_do() -> None:
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2
     assert "no usable GPU" in r.stderr and "pip install -e '.[gpu]'" in r.stderr
+
+
+def test_gpu_session_script_names_real_tests_and_refuses_unknown_parts() -> None:
+    """bench/gpu_session.sh is what a session with a GPU runs: its test files must exist, and a
+    wrong part must stop before anything is installed."""
+    import re
+
+    script = ROOT / "bench" / "gpu_session.sh"
+    for path in re.findall(r"tests/\S+\.py", script.read_text()):
+        assert (ROOT / path).exists(), f"{path} named in gpu_session.sh does not exist"
+    r = subprocess.run(["bash", str(script), "everything"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and "usage" in r.stderr
