@@ -5,6 +5,9 @@ usable, else under numba's CUDA simulator in a subprocess (``NUMBA_ENABLE_CUDASI
 before numba-cuda is imported), else it is skipped with the reason. Each (case, backend) runs
 once per session.
 
+The simulator runs with ``NUMBA_BOUNDSCHECK=1`` (see ``_run``): an index out of bounds in the
+shared functions raises there, as it would not in their plain CPU build.
+
 Parity tolerance. Under the simulator the kernels call the same CPU-compiled per-item functions
 in a different order, so every table must be identical. On a GPU, float arithmetic differs in
 the last bits (fused multiply-add, libdevice's ``pow``/``sqrt``), so floats are compared with a
@@ -47,13 +50,25 @@ CUDA_MODE, CUDA_WHY = _cuda_mode()
 _RESULTS: dict[tuple[str, str], Path] = {}
 
 
+def _boundscheck_cache() -> Path:
+    from mobsim.kernels import _kernel_cache_dir
+
+    base = Path(os.environ.get("NUMBA_CACHE_DIR") or _kernel_cache_dir())
+    return base / "boundscheck"
+
+
 def _run(case: str, backend: str, out_dir: Path) -> Path:
     key = (case, backend)
     if key in _RESULTS:
         return _RESULTS[key]
     out = out_dir / f"{case}-{backend}.h5"
     if backend == "cuda" and CUDA_MODE == "sim":
-        env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+        # Bounds checks on: under the simulator the shared per-item functions run as CPU-compiled
+        # code, where an index past a GPU-sized array (the GPU state has some arrays shorter than
+        # the CPU's) would corrupt memory silently instead of raising. Compiled with checks, they
+        # get a cache folder of their own (about two minutes of compiling once).
+        env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", NUMBA_BOUNDSCHECK="1",
+                   NUMBA_CACHE_DIR=str(_boundscheck_cache()))
         r = subprocess.run([sys.executable, str(HERE / "backend_cases.py"), case, "cuda", str(out)],
                            capture_output=True, text=True, env=env, timeout=900)
         assert r.returncode == 0, r.stderr[-3000:]
