@@ -253,11 +253,9 @@ def bucket_scatter_range(V, L, W, i0, i1, stride):
 @njit(cache=True)
 def bucket_sort_range(V, L, W, l0, l1, stride):
     """GPU order, pass 3, lanes ``l0, l0 + stride, ... < l1``: sort the lane's segment by
-    (position, trip) and clear its count for the next order. Lane 0's thread also records the
-    number of running vehicles."""
+    (position, trip). Lane 0's thread also records the number of running vehicles."""
     n_lanes = L.lane_cnt.shape[0]
     for l in range(l0, l1, stride):
         if l == 0:
             W.cnt[C_NRUN] = L.lane_start[n_lanes]
         sort_segment_by_trip(V.pos, V.trip, W.order, L.lane_start[l], L.lane_start[l + 1])
-        L.lane_cnt[l] = 0
