@@ -255,7 +255,12 @@ def add_event(W, t, kind, veh, link, value):
     """Append an event (slot taken atomically; the host sorts events before writing them). An
     event past the buffer's end is counted in ``cnt[C_NEV]`` but not stored: the drivers stop a
     chunk of steps long before that, and the host reports any loss."""
-    n = atomic_add(W.cnt, C_NEV, 1)
+    store_event(W, atomic_add(W.cnt, C_NEV, 1), t, kind, veh, link, value)
+
+
+@njit(cache=True)
+def store_event(W, n, t, kind, veh, link, value):
+    """Write event slot ``n`` (taken by the caller's atomic) if the buffer has it."""
     if n < W.ev_time.shape[0]:
         W.ev_time[n] = t
         W.ev_kind[n] = kind
@@ -267,13 +272,7 @@ def add_event(W, t, kind, veh, link, value):
 @njit(cache=True)
 def add_event_mt(W, t, kind, veh, link, value):
     """:func:`add_event` from a pass that runs on several CPU threads (the move)."""
-    n = atomic_add_mt(W.cnt, C_NEV, 1)
-    if n < W.ev_time.shape[0]:
-        W.ev_time[n] = t
-        W.ev_kind[n] = kind
-        W.ev_veh[n] = veh
-        W.ev_link[n] = link
-        W.ev_val[n] = value
+    store_event(W, atomic_add_mt(W.cnt, C_NEV, 1), t, kind, veh, link, value)
 
 
 @njit(cache=True, _nrt=False)
