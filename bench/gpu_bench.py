@@ -2,6 +2,7 @@
 
     python -m bench.gpu_bench                               # 100k and 1M vehicles on the GPU
     python -m bench.gpu_bench --sizes 100k,1m,10m           # and 10M where GPU memory allows
+    python -m bench.gpu_bench --sizes 10k,100k --graphs auto,off   # the step as a CUDA graph, or not
     NUMBA_ENABLE_CUDASIM=1 python -m bench.gpu_bench --sizes 200 --window 5   # smoke test, no GPU
 
 For each size: the scenario of :func:`bench.scenarios.grid_scenario` (the CPU benchmark's), a
@@ -83,7 +84,7 @@ def peak_bandwidth_gbs() -> float | None:
 
 
 def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: int,
-             order: str = "lanes") -> dict[str, Any]:
+             order: str = "lanes", graphs: str = "auto") -> dict[str, Any]:
     from mobsim.engine import Simulation
     from mobsim.kernels.layout import C_VSTEPS
 
@@ -96,6 +97,8 @@ def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: i
     t2 = time.perf_counter()
     be = sim.backend
     be.order_mode = order  # "lanes", "full" sort or "merge" into the previous order (cuda_backend._order)
+    # "auto": steady steps replay one captured CUDA graph (the "lanes" order only); "off": launch by launch
+    be.graphs = graphs
     xp = be.xp
     pool = None if be.simulated else xp.get_default_memory_pool()
     sim.step(1)  # compiles every kernel
@@ -151,18 +154,20 @@ def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: i
         "profile_steps": profile_steps, "profile_running": running, "kernels": kernels,
         "model_bandwidth_fraction": ((total_bytes / total_s / 1e9) / peak if peak and total_s else None),
         "peak_bandwidth_gbs": peak, "device": be.describe(),
+        # the timed window's steps replayed as a CUDA graph (the profiled window launches one by one)
+        "graphs": graphs, "graph_steps": be.graph_steps, "graph_error": be.graph_error,
     }
 
 
 def format_table(cases: list[dict[str, Any]]) -> str:
-    head = ["size", "order", "vehicles", "lanes", "mean running", "veh-updates/s", "RTF", "GPU B/veh (state)",
-            "GPU B/veh (pool)", "bandwidth (model)"]
+    head = ["size", "order", "graph steps", "vehicles", "lanes", "mean running", "veh-updates/s", "RTF",
+            "GPU B/veh (state)", "GPU B/veh (pool)", "bandwidth (model)"]
     rows = []
     for c in cases:
         pool = c["gpu_pool_bytes_per_vehicle"]
         bw = c["model_bandwidth_fraction"]
-        rows.append([c["size"], c.get("order", "lanes"), f"{c['n_vehicles']:,}", f"{c['n_lanes']:,}",
-                     f"{c['mean_running']:,.0f}",
+        rows.append([c["size"], c.get("order", "lanes"), f"{c.get('graph_steps', 0):,}",
+                     f"{c['n_vehicles']:,}", f"{c['n_lanes']:,}", f"{c['mean_running']:,.0f}",
                      f"{c['veh_updates_per_s']:,.0f}", f"{c['real_time_factor']:,.1f}",
                      f"{c['gpu_state_bytes_per_vehicle']:,.0f}", "-" if pool is None else f"{pool:,.0f}",
                      "-" if bw is None else f"{bw:.1%}"])
@@ -237,11 +242,19 @@ def main(argv: list[str] | None = None) -> int:
                    help="(lane, position) order on the GPU, comma-separated, each size run with each: lanes "
                         "(by lane with atomic tickets, then a sort per lane; the default), full (one radix "
                         "sort per order) and merge (sort only the vehicles that changed lane)")
+    p.add_argument("--graphs", default="auto",
+                   help="auto (steady steps replay the step captured as one CUDA graph, with the lanes "
+                        "order) and/or off (every kernel launched from Python), comma-separated: each "
+                        "size and order runs with each (default auto); on = auto, and under the simulator a "
+                        "recorded list of launches stands in for the graph")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args(argv)
     orders = [x.strip() for x in a.order.split(",") if x.strip()]
     if not orders or set(orders) - {"lanes", "full", "merge"}:
         p.error(f"--order {a.order!r}: give lanes, full and/or merge (comma-separated)")
+    graph_modes = [x.strip() for x in a.graphs.split(",") if x.strip()]
+    if not graph_modes or set(graph_modes) - {"auto", "on", "off"}:
+        p.error(f"--graphs {a.graphs!r}: give auto, on and/or off (comma-separated)")
     from mobsim.cuda_backend import gpu_status, simulator_enabled
 
     ok, why = gpu_status()
@@ -262,16 +275,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out}")
         return 0
     cases = []
-    for s, order in [(parse_size(x), o) for x in a.sizes.split(",") if x.strip() for o in orders]:
+    runs = [(parse_size(x), o, g) for x in a.sizes.split(",") if x.strip()
+            for o in orders for g in graph_modes
+            # only the lanes order's step can be a graph: the others run once, launch by launch
+            if o == "lanes" or g == graph_modes[0]]
+    for s, order, graphs in runs:
+        what = f"{size_label(s)} ({order}, graphs {graphs})"
         try:
-            rec = run_size(s, a.window, a.chunk, a.profile_steps, a.seed, order)
+            rec = run_size(s, a.window, a.chunk, a.profile_steps, a.seed, order, graphs)
         except Exception as exc:  # noqa: BLE001 - e.g. out of GPU memory at 10M: report, go on
-            print(f"{size_label(s)} ({order}): failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            cases.append({"size": size_label(s), "order": order, "error": f"{type(exc).__name__}: {exc}"})
+            print(f"{what}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            cases.append({"size": size_label(s), "order": order, "graphs": graphs,
+                          "error": f"{type(exc).__name__}: {exc}"})
             continue
-        print(f"{rec['size']} ({order}): {rec['veh_updates_per_s']:,.0f} veh-updates/s, "
-              f"RTF {rec['real_time_factor']:,.1f}, {rec['gpu_state_bytes_per_vehicle']:,.0f} B/veh",
-              flush=True)
+        print(f"{what}: {rec['veh_updates_per_s']:,.0f} veh-updates/s, "
+              f"RTF {rec['real_time_factor']:,.1f}, {rec['gpu_state_bytes_per_vehicle']:,.0f} B/veh, "
+              f"{rec['graph_steps']} graph steps" + (f" (capture failed: {rec['graph_error']})"
+                                                     if rec["graph_error"] else ""), flush=True)
         cases.append(rec)
     ok_cases = [c for c in cases if "error" not in c]
     print()

@@ -1,31 +1,64 @@
 #!/usr/bin/env bash
-# What a session with a GPU runs for issues 3 and 5, in parts that each fit one 10-minute call of
-# the device tool (30 minutes of device time in all). Results go to bench/results/ (and to $OUT
-# too when it is set, as on the device machine). Usage:
+# What a session with a GPU runs for issues 3 and 5. A task lent a GPU gets 15 minutes of device
+# time in all (the machine's start, a minute or more, included) and 10 minutes per call, so the
+# part `first` fits the figures both issues still miss into one call, each command under a time
+# limit of its own; the other parts are for the time that is left, or a later session. Results go
+# to bench/results/, and to $OUT too when it is set (as on the device machine); logs to $OUT.
 #
-#   bash bench/gpu_session.sh tests    # GPU tests: parity on the device, PTX, packed state (~5 min)
-#   bash bench/gpu_session.sh cars     # bench.gpu_bench 100k and 1M, orders lanes and full (~5 min)
+#   bash bench/gpu_session.sh first    # ~9 min: GPU tests (parity incl. the CUDA graph, PTX), then
+#                                      # gpu_bench 10k (graphs auto,off), 100k and 1M; drones 1M
+#   bash bench/gpu_session.sh tests    # the GPU tests alone (parity on the device, PTX, packed state)
+#   bash bench/gpu_session.sh cars     # bench.gpu_bench 100k and 1M, orders lanes and full
 #   bash bench/gpu_session.sh big      # 10M vehicles, lanes order, memory permitting
 #   bash bench/gpu_session.sh drones   # bench.drone_bench on CUDA, 100k and 1M drones
 #   bash bench/gpu_session.sh sumo     # bench.vs_sumo with mobsim's CUDA backend beside the CPU
 #
-# A second `cars` run in a new process shows whether the kernels' disk cache is hit (compile_s).
+# The device machine reaches no package index: mobsim is installed from this checkout without its
+# dependencies and without build isolation (numba, numba-cuda, cupy, h5py, pandas, matplotlib, tqdm
+# and pytest are in that machine's image; sumolib is not, so `sumo` needs its wheels carried).
+# A second run in a new process shows whether the kernels' disk cache is hit (compile_s).
 set -u
 part=${1:-}
 case "$part" in
-  tests|cars|big|drones|sumo) ;;
-  *) echo "usage: bash bench/gpu_session.sh tests|cars|big|drones|sumo" >&2; exit 2 ;;
+  first|tests|cars|big|drones|sumo) ;;
+  *) echo "usage: bash bench/gpu_session.sh first|tests|cars|big|drones|sumo" >&2; exit 2 ;;
 esac
-copy_out() { if [ -n "${OUT:-}" ]; then mkdir -p "$OUT" && cp -r bench/results/. "$OUT"/; fi; }
+logdir=${OUT:-/tmp/mobsim-gpu-session}
+mkdir -p "$logdir" bench/results
+marker=$(mktemp)
+# Only this run's result files go to $OUT (the device tool returns at most 8 files).
+copy_out() {
+  if [ -n "${OUT:-}" ]; then find bench/results -maxdepth 1 -name '*.json' -newer "$marker" -exec cp {} "$OUT"/ \; ; fi
+  true
+}
 trap copy_out EXIT
+export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,clocks.max.memory --format=csv || true
-python -m pip install -q -e '.[gpu]' 2>&1 | tail -1
+python3 -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | tail -2
+python3 -c "import mobsim.kernels, numba_cuda, cupy; print('mobsim, numba-cuda', numba_cuda.__version__, \
+'and cupy', cupy.__version__, 'import')" || exit 1
+gpu_tests="tests/test_backends.py tests/test_cuda_ptx.py tests/test_cuda_scan.py tests/test_cuda_args.py \
+tests/test_kernel_cache.py tests/test_gpu_bench.py"
+# run LIMIT_S NAME CMD...: CMD under a time limit, its output on stdout and in $logdir/NAME.log
+run() {
+  local limit=$1 name=$2
+  shift 2
+  echo "== $name (limit ${limit}s): $*"
+  local t0=$SECONDS
+  timeout "$limit" "$@" 2>&1 | tee "$logdir/$name.log"
+  echo "== $name: exit ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+}
 case "$part" in
-  tests)
-    python -m pytest -q -rs tests/test_backends.py tests/test_cuda_ptx.py tests/test_cuda_args.py \
-      tests/test_kernel_cache.py tests/test_gpu_bench.py ;;
-  cars)   python -m bench.gpu_bench --sizes 100k,1m --order lanes,full ;;
-  big)    python -m bench.gpu_bench --sizes 10m --order lanes ;;
-  drones) python -m bench.drone_bench --backend cuda --sizes 100k,1m ;;
-  sumo)   python -m bench.vs_sumo --cuda yes ;;
+  first)
+    # shellcheck disable=SC2086
+    run 200 tests python3 -m pytest -q -rs -x $gpu_tests
+    run 90 cars_small python3 -m bench.gpu_bench --sizes 10k --window 60 --order lanes --graphs auto,off
+    run 170 cars python3 -m bench.gpu_bench --sizes 100k,1m --order lanes
+    run 100 drones python3 -m bench.drone_bench --backend cuda --sizes 1m --seconds 20 ;;
+  # shellcheck disable=SC2086
+  tests)  run 590 tests python3 -m pytest -q -rs $gpu_tests ;;
+  cars)   run 590 cars python3 -m bench.gpu_bench --sizes 100k,1m --order lanes,full ;;
+  big)    run 590 big python3 -m bench.gpu_bench --sizes 10m --order lanes ;;
+  drones) run 590 drones python3 -m bench.drone_bench --backend cuda --sizes 100k,1m ;;
+  sumo)   run 590 sumo python3 -m bench.vs_sumo --cuda yes ;;
 esac

@@ -4,8 +4,10 @@ Every kernel here is one call of the range function that the CPU driver (:mod:`.
 calls for a chunk, with a grid-stride range: ``f(..., cuda.grid(1), n, cuda.gridsize(1), ...)``.
 numba-cuda compiles those ``njit`` functions as device functions. Integer counters go through
 :mod:`.atomics` (``cuda.atomic`` here), and every pass writes only what its item owns, so a GPU
-step gives the same events as a CPU step. Sorting, scans and fills are array primitives of the
-backend (cupy on a GPU, numpy under the CUDA simulator; see :mod:`mobsim.cuda_backend`).
+step gives the same events as a CPU step. The default step ("lanes" order) is kernels only, the
+scan of the lane counts included (:func:`k_scan_tiles`), so that it can be captured as a CUDA graph;
+the other orders sort with array primitives of the backend (cupy on a GPU, numpy under the CUDA
+simulator; see :mod:`mobsim.cuda_backend`).
 
 The state arrives packed: one device buffer and its layout table (``K``, see
 :mod:`.cuda_args`; a launch then prepares two arrays instead of some 130), unpacked on the device
@@ -117,8 +119,14 @@ def k_advance(K):
     V, N, L, W, P = unpack(K)
     par = P.par
     step, t = clock(W, par)
-    advance_lanes(V, N, L, W, P.vt, cuda.grid(1), L.lane_start.shape[0] - 1, cuda.gridsize(1), par[P_DT],
+    n_lanes = L.lane_start.shape[0] - 1
+    advance_lanes(V, N, L, W, P.vt, cuda.grid(1), n_lanes, cuda.gridsize(1), par[P_DT],
                   par[P_GRID_MODE] > 0, par[P_GRID_TIME], t + par[P_DT])
+    # The lane-change requests of this step were read by the planning; clearing them here rather
+    # than with an array fill before the next decisions keeps the step free of non-kernel work
+    # (a CUDA graph captures kernels only).
+    for l in range(cuda.grid(1), n_lanes, cuda.gridsize(1)):
+        L.lane_req[l] = 0
 
 
 @_kernel
@@ -174,6 +182,105 @@ def k_order_sort(K):
     bucket_sort_range(V, L, W, cuda.grid(1), L.lane_cnt.shape[0], cuda.gridsize(1))
 
 
+#: Threads per block of the scan kernels (one tile = one block's items). 256 threads fit any
+#: kernel's register count; the shared array is sized for it, a launch may use fewer.
+SCAN_TPB = 256
+
+
+@cuda.jit(device=True)
+def _block_scan(sh, t, nt):
+    """Inclusive prefix sum of ``sh[:nt]`` in place (Hillis-Steele), by the ``nt`` threads of a
+    block; every thread of the block must call it."""
+    off = 1
+    while off < nt:
+        v = 0
+        if t >= off:
+            v = sh[t - off]
+        cuda.syncthreads()
+        sh[t] += v
+        cuda.syncthreads()
+        off *= 2
+
+
+@_kernel
+def k_scan_tiles(K):
+    """Lane starts, pass 1 (tiles of ``blockDim`` lanes): the inclusive scan of the lane counts
+    within each tile into ``lane_start[l + 1]``; a tile's total replaces the count of its last lane.
+
+    The three scan kernels replace an array-library scan (cupy's allocates its output and
+    temporaries, which a CUDA graph cannot replay) and leave ``lane_cnt`` zero for the next order.
+    """
+    V, N, L, W, P = unpack(K)
+    cnt = L.lane_cnt
+    start = L.lane_start
+    n = cnt.shape[0]
+    t = cuda.threadIdx.x
+    nt = cuda.blockDim.x
+    sh = cuda.shared.array(SCAN_TPB, np.int32)
+    if cuda.grid(1) == 0:
+        start[0] = 0
+    # Tiles in a block-stride loop: the bound is the same for every thread of a block (barriers).
+    for base in range(cuda.blockIdx.x * nt, n, cuda.gridDim.x * nt):
+        l = base + t
+        v = 0
+        if l < n:
+            v = cnt[l]
+        sh[t] = v
+        cuda.syncthreads()
+        _block_scan(sh, t, nt)
+        if l < n:
+            start[l + 1] = sh[t]
+            if l == min(base + nt, n) - 1:
+                cnt[l] = sh[t]  # only this thread read cnt[l]
+        cuda.syncthreads()
+
+
+@_kernel
+def k_scan_totals(K):
+    """Lane starts, pass 2 (one block, launched with the tile size of pass 1): the tile totals
+    (each in its tile's last ``lane_cnt``) become the tiles' exclusive offsets, in place."""
+    V, N, L, W, P = unpack(K)
+    cnt = L.lane_cnt
+    n = cnt.shape[0]
+    t = cuda.threadIdx.x
+    nt = cuda.blockDim.x
+    n_tiles = (n + nt - 1) // nt
+    sh = cuda.shared.array(SCAN_TPB, np.int32)
+    carry = 0
+    for c0 in range(0, n_tiles, nt):
+        k = c0 + t
+        last = min(k * nt + nt, n) - 1
+        v = 0
+        if k < n_tiles:
+            v = cnt[last]
+        sh[t] = v
+        cuda.syncthreads()
+        _block_scan(sh, t, nt)
+        if k < n_tiles:
+            cnt[last] = carry + sh[t] - v
+        carry += sh[nt - 1]
+        cuda.syncthreads()
+
+
+@_kernel
+def k_scan_add(K):
+    """Lane starts, pass 3 (the tiles of pass 1, same tile size): each tile's offset added to its
+    ``lane_start`` entries, and ``lane_cnt`` cleared (the next order's tickets start from zero)."""
+    V, N, L, W, P = unpack(K)
+    cnt = L.lane_cnt
+    start = L.lane_start
+    n = cnt.shape[0]
+    nt = cuda.blockDim.x
+    for base in range(cuda.blockIdx.x * nt, n, cuda.gridDim.x * nt):
+        l = base + cuda.threadIdx.x
+        off = cnt[min(base + nt, n) - 1]
+        cuda.syncthreads()  # every thread has read the offset before its lane's count is cleared
+        if l < n:
+            start[l + 1] += off
+            cnt[l] = 0
+        cuda.syncthreads()
+
+
 @_kernel
 def k_end(K):
     """Counters and the summary row (one thread); advances the step counter the others read."""
@@ -188,6 +295,7 @@ KERNELS = {
     "plan": k_plan, "advance": k_advance, "junction_source": k_junction_source,
     "junction_target": k_junction_target, "flags": k_flags, "gridlock": k_gridlock, "end": k_end,
     "order_count": k_order_count, "order_scatter": k_order_scatter, "order_sort": k_order_sort,
+    "scan_tiles": k_scan_tiles, "scan_totals": k_scan_totals, "scan_add": k_scan_add,
 }
 
 

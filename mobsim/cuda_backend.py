@@ -15,6 +15,7 @@ before the event buffer overflows); no other step waits for the host.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -31,6 +32,20 @@ CHECK_EVERY = 16
 EVENT_MARGIN = 4096
 
 PARTS = ("V", "N", "L", "W")
+#: At most this many blocks for the tile passes of the lane-count scan (a block-stride loop covers
+#: more tiles); enough to fill a GPU.
+SCAN_BLOCKS = 1024
+
+log = logging.getLogger(__name__)
+
+
+class _NoArrayOps:
+    """Stands in for the array module while the simulator records a step as a graph: the step
+    must be kernels only, so any array-library call in it is a bug."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the captured CUDA step uses an array operation (xp.{name}); a CUDA graph "
+                             "replays kernels only")
 
 
 def simulator_enabled() -> bool:
@@ -76,6 +91,13 @@ class CUDABackend:
     order_mode = "lanes"
     #: Tests: compute both orders every time and fail if they differ.
     order_check = False
+    #: Replay the step as a CUDA graph (one launch per step instead of some 20, which also frees
+    #: the host from Python launch overhead): "auto" (the default) on a GPU whenever the step is
+    #: kernels only (the "lanes" order; not while profiling or checking orders); "on" the same,
+    #: and under the simulator too, where a recorded list of the step's launches stands in for
+    #: the graph (tests); "off" never. A capture that fails falls back to separate launches, with
+    #: a warning and the reason in :attr:`graph_error`.
+    graphs = "auto"
 
     def __init__(self) -> None:
         self.simulated = simulator_enabled()
@@ -100,6 +122,14 @@ class CUDABackend:
         #: Per-phase timing for the benchmark: None (off), or a dict name -> list of event pairs.
         self.profile: dict[str, list[Any]] | None = None
         self._order_valid = False  # W.order holds a (lane, position) order of the current state
+        self._stream: Any = None  # the numba stream launches go to (None: the default stream)
+        self._capture: list[Any] | None = None  # simulator stand-in: launches being recorded
+        self._graph: Any = None  # the captured step (cupy Graph, or a list of launches)
+        self._steady_eager = 0  # steady steps launched one kernel at a time since the last pack
+        #: Why the step could not be captured as a CUDA graph (None: it could, or it was not tried).
+        self.graph_error: str | None = None
+        #: Steps run by replaying the captured graph (for the benchmark and the tests).
+        self.graph_steps = 0
 
     # ------------------------------------------------------------------ state
     def _to_device(self, host: Any) -> tuple[Any, Any]:
@@ -142,7 +172,14 @@ class CUDABackend:
             src = parts[part] if part in fresh else self.dev[part]
             for d, a in zip(new[part], src, strict=True):
                 d[...] = a if (self.simulated or part not in fresh) else xp.asarray(a)
+        if "L" in fresh:
+            # Scratch the kernels keep zero between uses (the order's scan and k_advance clear
+            # them), whatever the host's copy holds.
+            new["L"].lane_cnt[...] = 0
+            new["L"].lane_req[...] = 0
         self._buf = buf
+        self._graph = None  # it holds the old buffer's addresses
+        self._steady_eager = 0
         for part in PARTS:
             self.dev[part] = new[part]
         self.dev["P"] = new["P"]
@@ -183,16 +220,23 @@ class CUDABackend:
     def _blocks(self, n: int) -> int:
         return (n + self.tpb - 1) // self.tpb
 
-    def _launch(self, kern: Any, n: int, *args: Any) -> None:
+    def _launch(self, kern: Any, n: int, *args: Any, tpb: int | None = None,
+                blocks: int | None = None) -> None:
+        """Launch ``kern`` over ``n`` items (``tpb`` threads per block, enough blocks for ``n``
+        unless ``blocks`` is given); recorded instead while the simulator stands in for a capture."""
         if n > 0:
             # the simulator runs every thread as a Python thread: no more threads than items there
-            tpb = min(self.tpb, n) if self.simulated else self.tpb
-            blocks = (n + tpb - 1) // tpb
-            if self.profile is None:
-                kern[blocks, tpb](*args)
-            else:
+            tpb = tpb or (min(self.tpb, n) if self.simulated else self.tpb)
+            blocks = blocks or (n + tpb - 1) // tpb
+            if self._capture is not None:
+                self._capture.append((kern, blocks, tpb, args))
+            elif self.profile is not None:
                 with self._timed(kern.py_func.__name__[2:]):
                     kern[blocks, tpb](*args)
+            elif self._stream is not None:
+                kern[blocks, tpb, self._stream](*args)
+            else:
+                kern[blocks, tpb](*args)
 
     def _timed(self, name: str) -> Any:
         """Context manager that records the GPU time of what it wraps under ``name``."""
@@ -288,18 +332,22 @@ class CUDABackend:
 
     def _lane_order(self, n_tr: int, n_lanes: int) -> None:
         """The "lanes" order: tickets per lane, a scan, a scatter and a per-lane sort (see
-        :mod:`.kernels.order`). Its only temporary is cupy's scan of the lane counts."""
+        :mod:`.kernels.order`): kernels only, without temporaries (a CUDA graph can replay it)."""
         from .kernels import cuda_step as C
         from .kernels.layout import C_NRUN
 
-        L, W = self.dev["L"], self.dev["W"]
-        L.lane_cnt[...] = 0
         self._launch(C.k_order_count, n_tr, self.K)
-        L.lane_start[:1] = 0
-        self.xp.cumsum(L.lane_cnt, out=L.lane_start[1:])
+        # The scan of the lane counts into lane_start, in three kernels of one tile size (they
+        # leave lane_cnt zero for the next order's tickets).
+        tpb = min(C.SCAN_TPB, self.tpb)
+        tiles = (n_lanes + tpb - 1) // tpb
+        self._launch(C.k_scan_tiles, n_lanes, self.K, tpb=tpb, blocks=min(tiles, SCAN_BLOCKS))
+        self._launch(C.k_scan_totals, tpb, self.K, tpb=tpb, blocks=1)
+        self._launch(C.k_scan_add, n_lanes, self.K, tpb=tpb, blocks=min(tiles, SCAN_BLOCKS))
         self._launch(C.k_order_scatter, n_tr, self.K)
         self._launch(C.k_order_sort, n_lanes, self.K)
         if self.order_check:
+            W = self.dev["W"]
             full = self._argsort(self._sort_key())
             n_run = int(W.cnt[C_NRUN])
             got = W.order[:n_run]
@@ -377,8 +425,7 @@ class CUDABackend:
             # departPos inside the lane: inserted on the fresh order, then sorted again.
             self._launch(C.k_insert, self.n_links, K, Y.INS_POSITIONED)
             self._order_timed()
-        self.dev["L"].lane_req[:] = 0
-        self._launch(C.k_decide, n_tr, K)
+        self._launch(C.k_decide, n_tr, K)  # k_advance cleared the lane-change requests
         self._launch(C.k_apply, n_tr, K)
         self._order_timed()
         self._launch(C.k_plan, max(n_tr, 1), K)
@@ -389,6 +436,61 @@ class CUDABackend:
         self._launch(C.k_gridlock, n_tr, K)
         self._launch(C.k_insert, self.n_links, K, Y.INS_END)
         self._launch(C.k_end, 1, K)
+
+    # ------------------------------------------------------------------ CUDA graph
+    def _graph_wanted(self) -> bool:
+        """Whether steady steps replay a captured graph (:attr:`graphs`)."""
+        if self.graphs == "off" or (self.simulated and self.graphs != "on"):
+            return False
+        return self.order_mode == "lanes" and self.profile is None and not self.order_check
+
+    def _capture_step(self) -> Any:
+        """The steady step (a step after the first) captured once: a cupy Graph on a GPU, the list
+        of its launches under the simulator. While capturing under the simulator, ``xp`` is a
+        guard that fails on any array-library call (a real capture could not replay one that
+        allocates; a fill would be replayed, but the step has none: all its work is kernels)."""
+        if self.simulated:
+            self._capture, xp = [], self.xp
+            self.xp = _NoArrayOps()
+            try:
+                self._step(1)
+                return self._capture
+            finally:
+                self._capture, self.xp = None, xp
+        cp = self.xp
+        s = cp.cuda.Stream(non_blocking=True)  # a capture cannot run on the legacy default stream
+        self._stream = self._cuda.external_stream(s.ptr)
+        try:
+            with s:
+                s.begin_capture()
+                try:
+                    self._step(1)
+                finally:
+                    graph = s.end_capture()
+        finally:
+            self._stream = None
+        return graph
+
+    def _graph_step(self) -> bool:
+        """Run one steady step by replaying the captured graph (capturing it first). False when
+        the capture failed: the caller launches the step's kernels one by one instead."""
+        if self._graph is None:
+            try:
+                graph = self._capture_step()
+            except Exception as exc:  # noqa: BLE001 - any capture failure: run without graphs
+                self.graph_error = f"{type(exc).__name__}: {exc}"
+                self.graphs = "off"
+                log.warning("the CUDA step could not be captured as a graph (%s); its kernels are "
+                            "launched one by one instead (slower on small scenarios)", self.graph_error)
+                return False
+            self._graph = graph
+        if self.simulated:
+            for kern, blocks, tpb, args in self._graph:
+                kern[blocks, tpb](*args)
+        else:
+            self._graph.launch()  # on the current (default) stream, ordered with transfers
+        self.graph_steps += 1
+        return True
 
     def _counters(self) -> np.ndarray:
         cnt = self.dev["W"].cnt
@@ -417,7 +519,11 @@ class CUDABackend:
                 nev = int(self._counters()[Y.C_NEV])
             if nsum >= sum_cap or nev + EVENT_MARGIN > ev_cap:
                 break
-            self._step(step)
+            # Steady steps replay one captured graph once a steady step has run launch by launch
+            # (every kernel is then compiled and loaded: loading a module cannot be captured).
+            if not (step != 0 and self._steady_eager > 0 and self._graph_wanted() and self._graph_step()):
+                self._step(step)
+                self._steady_eager += step != 0
             step += 1
             done += 1
             if every <= 1 or step % every == 0:

@@ -225,6 +225,8 @@ class Simulation:
         self.backend.reorder_every = max(0, ro)
         # An explicit interval renumbers whatever the number of vehicles (tests use it on small runs).
         self.backend.reorder_min = K.REORDER_MIN if self._reorder_every is None else 0
+        if hasattr(self.backend, "graphs"):
+            self.backend.graphs = str(s.get("sim.cuda_graphs", "auto"))
         self.V, self.L, self.W, self.par = V, L, W, par
         self.backend.attach(V, cn.arrays, L, W, self.vt, par)
 

@@ -56,7 +56,9 @@ def test_every_kernel_is_listed() -> None:
     from mobsim.kernels import cuda_step
 
     kernel_type = type(cuda_step.k_end)
-    found = {name for name, obj in inspect.getmembers(cuda_step) if isinstance(obj, kernel_type)}
+    # Device functions (the scan's block-wide step) are compiled inside the kernels that call them.
+    found = {name for name, obj in inspect.getmembers(cuda_step)
+             if isinstance(obj, kernel_type) and not obj.targetoptions.get("device", False)}
     listed = {k.py_func.__name__ for k in cuda_step.KERNELS.values()}
     assert found == listed, "add new kernels to cuda_step.KERNELS so that this test compiles them"
 

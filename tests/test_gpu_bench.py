@@ -22,7 +22,7 @@ def test_gpu_bench_smoke_under_simulator(tmp_path: Path) -> None:
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     r = subprocess.run([sys.executable, "-m", "bench.gpu_bench", "--sizes", "150", "--window", "2",
                         "--chunk", "1", "--profile-steps", "2", "--order", "lanes,full,merge",
-                        "--out", str(out)],
+                        "--graphs", "on", "--out", str(out)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "veh-updates/s" in r.stdout and "kernels at 150, order lanes" in r.stdout
@@ -33,6 +33,9 @@ def test_gpu_bench_smoke_under_simulator(tmp_path: Path) -> None:
     assert merged["vehicle_steps"] == full["vehicle_steps"] == case["vehicle_steps"], \
         "the same run whichever way it orders"
     assert case["steps"] == 4 and case["vehicle_steps"] > 0
+    # the lanes order's steady steps replay the captured step (the first timed step captures it)
+    assert case["graph_steps"] == 3 and case["graph_error"] is None
+    assert full["graph_steps"] == merged["graph_steps"] == 0, "only the lanes order's step is kernels only"
     assert set(case["kernels"]) >= {"plan", "advance", "decide", "junction_source", "junction_target",
                                     "order"}
     assert data["meta"]["simulator"] is True
