@@ -64,7 +64,10 @@ BYTES_MODEL: dict[str, tuple[str, int]] = {
     "gridlock": ("vehicles", 8),
     "insert": ("links", 16),
     "signals": ("slots", 24),
-    "end": ("lanes", 16),  # the summary row sums the per-lane halting counts and speeds
+    # the summary row's partial sums: per lane halting count and speed sum (8); per link (a lane of
+    # it, on average) first lane, lane count, maximum queue read and write (~12)
+    "summary": ("lanes", 20),
+    "end": ("one", 16 * 1024),  # the summary row: kernels.layout.SUM_PARTS partial sums of 16 B
     # "renumber" (mobsim.slots, every REORDER_STEPS steps) has no entry: it is timed, but its bytes
     # are not per step, so it stays out of the bandwidth estimate.
 }

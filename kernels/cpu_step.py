@@ -47,7 +47,7 @@ from .lanechange import (
 from .layout import C_NEV, C_NRUN, C_NSUM, C_STEP, P_DT, P_HAS_DPOS, P_PAR_MIN
 from .move import advance, advance_serial
 from .order import build_order, resort_after_lane_changes
-from .record import clock, end_step
+from .record import clock, end_step, summary_parts
 from .signals import signal_slots
 
 
@@ -110,6 +110,7 @@ def step_once(V, N, L, W, vt, par):
     if flagged > 0:
         handle_flags(V, N, L, W, vt, par, n, t + dt)
     insert_departures(V, N, L, W, vt, par, t + dt, step)
+    summary_parts(N, L, W, par, 0, 1)
     end_step(V, N, L, W, par, n)
 
 

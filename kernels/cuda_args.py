@@ -44,7 +44,7 @@ _NET_I1 = {"mv_kind", "phase_states", "node_control"}
 _NET_U1 = {"mv_foes"}
 _WORK = {"sig_state": "i1", "ev_kind": "i1", "stop_k": "i1", "dir_k": "i1", "cnt": "i8", "ev_time": "f8",
          "ev_val": "f8", "acc_k": "f4", "dep_speed": "f8", "dep_pos": "f8", "route_codes": "u1"}
-_WORK_2D = {"sum_buf"}
+_WORK_2D = {"sum_buf", "sum_part"}
 
 #: (part name, namedtuple class, ((field, dtype, ndim), ...)), in buffer order.
 SPEC: tuple[tuple[str, Any, tuple[tuple[str, str, int], ...]], ...] = (

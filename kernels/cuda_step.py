@@ -41,7 +41,7 @@ from .lanechange import apply_range, cooldown_steps, decide_range
 from .layout import C_NMOVE, C_NRUN, INS_BEGIN, INS_END, INS_POSITIONED, P_DT, P_GRID_MODE, P_GRID_TIME
 from .move import advance_lanes
 from .order import bucket_count_range, bucket_scatter_range, bucket_sort_range
-from .record import clock, end_step
+from .record import clock, end_step, summary_parts
 from .signals import signal_slots
 
 #: Under the simulator: the packed state plus its views, built once per (re)pack by the backend.
@@ -282,6 +282,14 @@ def k_scan_add(K):
 
 
 @_kernel
+def k_summary(K):
+    """The summary row's partial sums and the links' maximum queues (parts and links; nothing on
+    steps without a summary row)."""
+    V, N, L, W, P = unpack(K)
+    summary_parts(N, L, W, P.par, cuda.grid(1), cuda.gridsize(1))
+
+
+@_kernel
 def k_end(K):
     """Counters and the summary row (one thread); advances the step counter the others read."""
     V, N, L, W, P = unpack(K)
@@ -293,7 +301,8 @@ def k_end(K):
 KERNELS = {
     "signals": k_signals, "insert": k_insert, "decide": k_decide, "apply": k_apply,
     "plan": k_plan, "advance": k_advance, "junction_source": k_junction_source,
-    "junction_target": k_junction_target, "flags": k_flags, "gridlock": k_gridlock, "end": k_end,
+    "junction_target": k_junction_target, "flags": k_flags, "gridlock": k_gridlock,
+    "summary": k_summary, "end": k_end,
     "order_count": k_order_count, "order_scatter": k_order_scatter, "order_sort": k_order_sort,
     "scan_tiles": k_scan_tiles, "scan_totals": k_scan_totals, "scan_add": k_scan_add,
 }

@@ -23,6 +23,11 @@ C_PARMIN = 15     # copy of P_PAR_MIN for build_order, which gets no parameter a
 C_NMOVE = 16      # vehicles that moved this step (CUDA driver: read by the passes after insertion)
 N_COUNTERS = 17
 
+#: Partial sums of a summary row (``W.sum_part``, :func:`mobsim.kernels.record.summary_parts`): lane
+#: ``l`` goes to part ``l % SUM_PARTS``, each part is summed in lane order and the parts in part order,
+#: on every backend and thread count, so the row's floats do not depend on where it was computed.
+SUM_PARTS = 1024
+
 # Insertion passes of the CUDA driver's k_insert (the CPU step calls the passes directly).
 INS_BEGIN = 0       # departures due at sim.begin, before the first step
 INS_POSITIONED = 1  # departPos inside the lane: right after the step's sort

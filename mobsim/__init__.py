@@ -15,6 +15,14 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# A source checkout used without installing it (the GPU machine of bench/gpu_session.sh reaches no
+# package index): ``mobsim.kernels`` is the top-level ``kernels/`` folder, which an install maps
+# into the package (pyproject.toml's package-dir); here the checkout's root joins the package's
+# search path instead, so that ``import mobsim.kernels`` finds it.
+_root = Path(__file__).resolve().parent.parent
+if (_root / "kernels" / "__init__.py").is_file() and (_root / "pyproject.toml").is_file():
+    __path__.append(str(_root))  # noqa: F821 - a package's __path__
+
 __all__ = ["__version__", "open", "run", "load_scenario", "Simulation"]
 
 

@@ -91,7 +91,7 @@ class CUDABackend:
     order_mode = "lanes"
     #: Tests: compute both orders every time and fail if they differ.
     order_check = False
-    #: Replay the step as a CUDA graph (one launch per step instead of some 20, which also frees
+    #: Replay the step as a CUDA graph (one launch per step instead of 24, which also frees
     #: the host from Python launch overhead): "auto" (the default) on a GPU whenever the step is
     #: kernels only (the "lanes" order; not while profiling or checking orders); "on" the same,
     #: and under the simulator too, where a recorded list of the step's launches stands in for
@@ -435,6 +435,7 @@ class CUDABackend:
         self._launch(C.k_flags, n_tr, K)
         self._launch(C.k_gridlock, n_tr, K)
         self._launch(C.k_insert, self.n_links, K, Y.INS_END)
+        self._launch(C.k_summary, max(Y.SUM_PARTS, self.n_links), K)
         self._launch(C.k_end, 1, K)
 
     # ------------------------------------------------------------------ CUDA graph

@@ -24,7 +24,7 @@ from .compile import compile_network
 from .engine_work import Work
 from .errors import InputError
 from .fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
-from .kernels.layout import N_COUNTERS
+from .kernels.layout import N_COUNTERS, SUM_PARTS
 from .routing import route_trips
 from .schema import SUMMARY
 from .vtypes import VehicleType, vtype_table
@@ -192,6 +192,7 @@ class Simulation:
             sig_state=np.zeros(max(cn.n_slots, 1), np.int8),
             link_maxq=np.zeros(cn.n_links, np.int32), cnt=np.zeros(N_COUNTERS, np.int64),
             sum_buf=np.zeros((SUMMARY_CAPACITY, len(SUMMARY)), np.float64),
+            sum_part=np.zeros((SUM_PARTS, 2), np.float64),
             ev_time=np.zeros(ev_cap), ev_kind=np.zeros(ev_cap, np.int8),
             ev_veh=np.zeros(ev_cap, np.int32), ev_link=np.zeros(ev_cap, np.int32),
             ev_val=np.zeros(ev_cap),

@@ -6,6 +6,9 @@ from collections import namedtuple
 
 Work = namedtuple("Work", [
     "order", "order_tmp", "sig_state", "link_maxq", "cnt", "sum_buf",
+    # Partial sums of the summary row being built (halting vehicles, speed sum in m/s) by part
+    # (lanes l % SUM_PARTS, kernels.record.summary_parts).
+    "sum_part",
     "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "route_codes",
     # Departures by first link: link_dep[link_dep_start[e]:link_dep_start[e + 1]] in (planned
     # departure, trip id) order; link_dep_next[e] is the first of them not inserted yet.

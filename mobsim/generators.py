@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .errors import InputError
-from .movements import default_movements, default_signal_program
+from .movements import SignalIndex, default_movements, default_signal_program, signal_index
 from .netcheck import check_network
 from .network import Link, Network, Node, SignalPhase, SignalProgram
 
@@ -69,12 +69,14 @@ class _Builder:
         self.nodes = [replace(n, control=control(n, approaches[n.id])) for n in self.nodes]
 
     def network(self, name: str,
-                program: Callable[[Network, str], SignalProgram] | None = None) -> Network:
-        """The finished, checked network; ``program(net, node_id)`` makes signal programs."""
+                program: Callable[[Network, str, SignalIndex], SignalProgram] | None = None) -> Network:
+        """The finished, checked network; ``program(net, node_id, index)`` makes signal programs
+        (``index``: the network's :class:`~mobsim.movements.SignalIndex`, built once)."""
         net = Network(self.nodes, self.links, [], [], name=name, source=self.source)
         net.movements = default_movements(net)
-        make = program or (lambda n, nid: default_signal_program(n, nid, n.movements))
-        net.signals = [make(net, n.id) for n in net.nodes if n.control == "signal"]
+        make = program or (lambda n, nid, index: default_signal_program(n, nid, n.movements, index=index))
+        index = signal_index(net, net.movements)
+        net.signals = [make(net, n.id, index) for n in net.nodes if n.control == "signal"]
         check_network(net)
         return net
 
@@ -159,7 +161,8 @@ def grid(rows: int = 3, cols: int = 3, block_length: float = 200.0, lanes: int =
                       stub_length, src)
     junction = "signal" if signalised else "priority"
     b.set_controls(lambda n, k: junction if _grid_rc(n) and k >= 3 else "none")
-    return b.network("grid", lambda net, nid: default_signal_program(net, nid, net.movements, cycle=cycle))
+    return b.network("grid", lambda net, nid, index: default_signal_program(net, nid, net.movements,
+                                                                            cycle=cycle, index=index))
 
 
 def district(rows: int = 6, cols: int = 6, block_length: float = 200.0,
@@ -206,7 +209,8 @@ def district(rows: int = 6, cols: int = 6, block_length: float = 200.0,
 
     b.set_controls(control)
     return b.network("district",
-                     lambda net, nid: default_signal_program(net, nid, net.movements, cycle=cycle))
+                     lambda net, nid, index: default_signal_program(net, nid, net.movements, cycle=cycle,
+                                                                    index=index))
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,9 +256,9 @@ def corridor(n_signals: int = 3, spacing: float = 400.0, lanes: int = 2, speed: 
         b.road(f"N{i}", f"j{i}", side)
         b.road(f"S{i}", f"j{i}", side)
 
-    def program(net: Network, nid: str) -> SignalProgram:
+    def program(net: Network, nid: str, index: SignalIndex) -> SignalProgram:
         return default_signal_program(net, nid, net.movements, cycle=cycle, green_split=green_split,
-                                      offset=offs[int(nid[1:])])
+                                      offset=offs[int(nid[1:])], index=index)
 
     return b.network("corridor", program)
 
@@ -327,7 +331,7 @@ def signal_approach(length: float = 500.0, lanes: int = 1, speed: float = 13.89,
     b.link("o", "j", road)
     b.link("j", "d", road)
 
-    def program(net: Network, nid: str) -> SignalProgram:
+    def program(net: Network, nid: str, index: SignalIndex) -> SignalProgram:
         phases = [SignalPhase(red, "r" * lanes), SignalPhase(float(green), "G" * lanes)]
         if yellow > 0:
             phases.append(SignalPhase(float(yellow), "y" * lanes))

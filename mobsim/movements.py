@@ -37,6 +37,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 from .errors import InputError
 from .network import Link, Movement, Network, Node, SignalPhase, SignalProgram
@@ -288,10 +289,30 @@ def _split_greens(effective: float, lanes_a: int, lanes_b: int,
     return g_a, effective - g_a
 
 
+class SignalIndex(NamedTuple):
+    """Look-ups :func:`default_signal_program` needs, built once per network by
+    :func:`signal_index`: links and nodes by id, and the signalised movements of each node."""
+
+    links: dict[str, Link]
+    nodes: dict[str, Node]
+    by_node: dict[str, list[Movement]]
+
+
+def signal_index(net: Network, movements: Sequence[Movement]) -> SignalIndex:
+    """The :class:`SignalIndex` of ``net`` with ``movements``. Programs for many nodes share one:
+    built per node, these look-ups made a grid's programs quadratic in its size (a 25,000-node
+    grid took ten minutes)."""
+    by_node: dict[str, list[Movement]] = defaultdict(list)
+    for m in movements:
+        if m.signal_index >= 0:
+            by_node[m.node].append(m)
+    return SignalIndex({link.id: link for link in net.links}, _node_map(net), dict(by_node))
+
+
 def default_signal_program(net: Network, node_id: str, movements: Sequence[Movement],
                            cycle: float = 90.0, yellow: float = 3.0, all_red: float = 2.0,
                            green_split: float | None = None, offset: float = 0.0,
-                           program_id: str = "0") -> SignalProgram:
+                           program_id: str = "0", index: SignalIndex | None = None) -> SignalProgram:
     """A two-phase fixed-time program for signal node ``node_id``.
 
     The approaches are split into two groups by direction (:func:`signal_groups`, e.g. E-W and
@@ -302,14 +323,17 @@ def default_signal_program(net: Network, node_id: str, movements: Sequence[Movem
     lanes of the two groups, or as ``green_split`` (share of the first group, 0..1) when given.
     With fewer than two groups the program is one always-green phase of ``cycle`` s.
     ``offset`` (s) shifts the cycle start. Only movements at ``node_id`` with a ``signal_index``
-    are used; the states have ``max(signal_index) + 1`` characters.
+    are used; the states have ``max(signal_index) + 1`` characters. ``index``: the look-ups of
+    ``signal_index(net, movements)``, when programs are made for many nodes (built here if None).
     """
     where = f"node '{node_id}'"
-    ms = [m for m in movements if m.node == node_id and m.signal_index >= 0]
+    if index is None:
+        index = signal_index(net, [m for m in movements if m.node == node_id])
+    ms = index.by_node.get(node_id, [])
     n_idx = max((m.signal_index for m in ms), default=-1) + 1
-    links = {link.id: link for link in net.links}
+    links = index.links
     approaches = [links[lid] for lid in dict.fromkeys(m.from_link for m in ms)]
-    first, second = signal_groups(approaches, _node_map(net))
+    first, second = signal_groups(approaches, index.nodes)
     if not (cycle > 0 and yellow >= 0 and all_red >= 0):
         raise InputError(f"signal timing must be positive (cycle={cycle}, yellow={yellow}, "
                          f"all_red={all_red})", source=net.source, element=where,
@@ -339,5 +363,6 @@ def default_signal_programs(net: Network, movements: Sequence[Movement] | None =
     """Default programs for every ``"signal"`` node of ``net`` that has none, in node order."""
     ms = net.movements if movements is None else movements
     have = {p.node for p in net.signals}
-    return [default_signal_program(net, n.id, ms, cycle=cycle)
+    index = signal_index(net, ms)
+    return [default_signal_program(net, n.id, ms, cycle=cycle, index=index)
             for n in net.nodes if n.control == "signal" and n.id not in have]

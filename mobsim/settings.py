@@ -110,7 +110,7 @@ SETTINGS: dict[str, Setting] = {
         "auto", str, "", "Where the kernels run: auto = cuda if a CUDA device is usable, else cpu.",
         choices=("auto", "cpu", "cuda")),
     "sim.cuda_graphs": Setting(
-        "auto", str, "", "cuda backend: replay each step as one captured CUDA graph instead of some 20 "
+        "auto", str, "", "cuda backend: replay each step as one captured CUDA graph instead of 24 "
         "kernel launches (faster on small and medium scenarios; the same results). auto = whenever "
         "the step allows it, off = never (to compare, or if a driver fails at the capture: it "
         "then falls back with a warning anyway).",

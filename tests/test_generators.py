@@ -13,7 +13,9 @@ from mobsim.movements import (
     classify_turn,
     default_movements,
     default_signal_program,
+    default_signal_programs,
     signal_groups,
+    signal_index,
 )
 from mobsim.netcheck import check_network
 from mobsim.network import Link, Network, Node
@@ -213,3 +215,21 @@ def test_two_approach_signal_is_one_green_phase() -> None:
     net = generators.signal_approach()
     prog = default_signal_program(net, "j", net.movements, cycle=70.0)
     assert [(p.duration, p.state) for p in prog.phases] == [(70.0, "G")]
+
+
+@pytest.mark.parametrize("make", [generators.district, generators.corridor,
+                                  lambda: generators.grid(rows=4, cols=5, lanes=2, cycle=80.0)])
+def test_programs_from_one_shared_index_are_the_per_node_programs(make) -> None:
+    """Generators and default_signal_programs build one signal_index for all nodes (per node, its
+    look-ups made a grid's programs quadratic in size); each program must be the one built for
+    its node alone."""
+    net = make()
+    index = signal_index(net, net.movements)
+    signals = [n.id for n in net.nodes if n.control == "signal"]
+    assert signals
+    for nid in signals:
+        alone = default_signal_program(net, nid, net.movements, cycle=75.0)
+        assert default_signal_program(net, nid, net.movements, cycle=75.0, index=index) == alone
+    bare = Network(net.nodes, net.links, net.movements, [], name=net.name, source=net.source)
+    assert default_signal_programs(bare, cycle=75.0) == [
+        default_signal_program(net, nid, net.movements, cycle=75.0) for nid in signals]

@@ -10,7 +10,10 @@ spread of desired speeds) and steps the simulation. After every step:
 * FIFO on one-lane links: vehicles that stay on the lane keep their order, and vehicles that enter
   it (from a junction, by insertion or teleport) enter behind them;
 * conservation of counts: loaded = waiting + running + arrived + removed, and the statuses agree;
-* Σ distance driven = Σ lane distance accumulators (the edge data before aggregation).
+* Σ distance driven = Σ lane distance accumulators (the edge data before aggregation);
+* the step's summary row (summed in 1,024 interleaved parts, kernels.record) holds the lanes'
+  halting count exactly and their speed sum to float precision, and every link's running maximum
+  queue is at least its halting vehicles now.
 
 At the end a recorded run of the same scenario must give Σ /edgedata distance = Σ /trips route_length.
 """
@@ -155,6 +158,24 @@ def scenarios(draw):
 STEPS = 400  # 200 s at dt = 0.5 s
 
 
+def check_summary(sim: Simulation, maxq_before: np.ndarray) -> np.ndarray:
+    """The summary row of the step just run against the lane statistics it sums; returns the
+    links' maximum queues."""
+    L, W = sim.L, sim.W
+    row = W.sum_buf[0]  # Simulation.step restarts the row count after every call
+    t = sim.time
+    assert row[0] == pytest.approx(t), f"t={t}: the summary row is of {row[0]}"
+    assert row[7] == L.lane_halt.sum(), f"t={t}: summary halting {row[7]} != {L.lane_halt.sum()}"
+    running = row[3]
+    if running > 0:
+        vsum = float(np.sum(L.lane_vsum, dtype=np.float64))
+        assert row[8] * running == pytest.approx(vsum, rel=1e-12, abs=1e-9), f"t={t}: summary speed"
+    a = sim.cn.arrays
+    per_link = np.add.reduceat(L.lane_halt, a.link_first_lane) if len(a.link_first_lane) else 0
+    assert np.array_equal(W.link_maxq, np.maximum(maxq_before, per_link)), f"t={t}: maximum queues"
+    return W.link_maxq.copy()
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           derandomize=True)
 @given(scenarios())
@@ -163,9 +184,11 @@ def test_invariants_every_step(tmp_path_factory, case) -> None:
     sim = make_sim(net, trips, VTYPES, seed=seed, sim__end=STEPS * 0.5, sim__gridlock_time=60.0)
     n = len(sim.trips)
     before = lane_orders(sim)
+    maxq = sim.W.link_maxq.copy()
     for _ in range(STEPS):
         sim.step(1)
         check_state(sim, n)
+        maxq = check_summary(sim, maxq)
         check_junction_overlap(sim)
         after = lane_orders(sim)
         check_fifo(sim, before, after)
