@@ -94,9 +94,10 @@ class CUDABackend:
     #: Replay the step as a CUDA graph (one launch per step instead of 24, which also frees
     #: the host from Python launch overhead): "auto" (the default) on a GPU whenever the step is
     #: kernels only (the "lanes" order; not while profiling or checking orders); "on" the same,
-    #: and under the simulator too, where a recorded list of the step's launches stands in for
-    #: the graph (tests); "off" never. A capture that fails falls back to separate launches, with
-    #: a warning and the reason in :attr:`graph_error`.
+    #: and under the simulator too, where a recorded list of the step's launches (and of the
+    #: scan's numpy stand-in, :meth:`_scan_lanes_host`) stands in for the graph (tests); "off"
+    #: never. A capture that fails falls back to separate launches, with a warning and the reason
+    #: in :attr:`graph_error`.
     graphs = "auto"
 
     def __init__(self) -> None:
@@ -229,7 +230,7 @@ class CUDABackend:
             tpb = tpb or (min(self.tpb, n) if self.simulated else self.tpb)
             blocks = blocks or (n + tpb - 1) // tpb
             if self._capture is not None:
-                self._capture.append((kern, blocks, tpb, args))
+                self._capture.append(lambda: kern[blocks, tpb](*args))
             elif self.profile is not None:
                 with self._timed(kern.py_func.__name__[2:]):
                     kern[blocks, tpb](*args)
@@ -334,9 +335,17 @@ class CUDABackend:
         """The "lanes" order: tickets per lane, a scan, a scatter and a per-lane sort (see
         :mod:`.kernels.order`): kernels only, without temporaries (a CUDA graph can replay it)."""
         from .kernels import cuda_step as C
-        from .kernels.layout import C_NRUN
 
         self._launch(C.k_order_count, n_tr, self.K)
+        if self.simulated:
+            # The simulator runs the scan kernels' barriers at some 0.3 s a launch (it polls every
+            # thread of a block), which made the parity cases ten times slower: numpy stands in
+            # (tests/test_cuda_scan.py checks the kernels against it; a GPU runs the kernels).
+            self._host_op(self._scan_lanes_host)
+            self._launch(C.k_order_scatter, n_tr, self.K)
+            self._launch(C.k_order_sort, n_lanes, self.K)
+            self._check_lane_order()
+            return
         # The scan of the lane counts into lane_start, in three kernels of one tile size (they
         # leave lane_cnt zero for the next order's tickets).
         tpb = min(C.SCAN_TPB, self.tpb)
@@ -346,6 +355,26 @@ class CUDABackend:
         self._launch(C.k_scan_add, n_lanes, self.K, tpb=tpb, blocks=min(tiles, SCAN_BLOCKS))
         self._launch(C.k_order_scatter, n_tr, self.K)
         self._launch(C.k_order_sort, n_lanes, self.K)
+        self._check_lane_order()
+
+    def _scan_lanes_host(self) -> None:
+        """The simulator's stand-in for the scan kernels: lane starts from the lane counts, which
+        it leaves zero, as the kernels do."""
+        L = self.dev["L"]
+        L.lane_start[0] = 0
+        np.cumsum(L.lane_cnt, out=L.lane_start[1:])
+        L.lane_cnt[:] = 0
+
+    def _host_op(self, fn: Any) -> None:
+        """Run ``fn`` now, or record it while the simulator stands in for a capture."""
+        if self._capture is not None:
+            self._capture.append(fn)
+        else:
+            fn()
+
+    def _check_lane_order(self) -> None:
+        from .kernels.layout import C_NRUN
+
         if self.order_check:
             W = self.dev["W"]
             full = self._argsort(self._sort_key())
@@ -435,7 +464,9 @@ class CUDABackend:
         self._launch(C.k_flags, n_tr, K)
         self._launch(C.k_gridlock, n_tr, K)
         self._launch(C.k_insert, self.n_links, K, Y.INS_END)
-        self._launch(C.k_summary, max(Y.SUM_PARTS, self.n_links), K)
+        # one block under the simulator, where every thread is a Python thread (a grid-stride
+        # range covers the parts and links with any grid)
+        self._launch(C.k_summary, max(Y.SUM_PARTS, self.n_links), K, blocks=1 if self.simulated else None)
         self._launch(C.k_end, 1, K)
 
     # ------------------------------------------------------------------ CUDA graph
@@ -447,9 +478,10 @@ class CUDABackend:
 
     def _capture_step(self) -> Any:
         """The steady step (a step after the first) captured once: a cupy Graph on a GPU, the list
-        of its launches under the simulator. While capturing under the simulator, ``xp`` is a
-        guard that fails on any array-library call (a real capture could not replay one that
-        allocates; a fill would be replayed, but the step has none: all its work is kernels)."""
+        of its launches (and of the scan's numpy stand-in) under the simulator. While capturing
+        under the simulator, ``xp`` is a guard that fails on any array-library call (a real
+        capture could not replay one that allocates; a fill would be replayed, but the step has
+        none: all its work is kernels)."""
         if self.simulated:
             self._capture, xp = [], self.xp
             self.xp = _NoArrayOps()
@@ -486,8 +518,8 @@ class CUDABackend:
                 return False
             self._graph = graph
         if self.simulated:
-            for kern, blocks, tpb, args in self._graph:
-                kern[blocks, tpb](*args)
+            for op in self._graph:
+                op()
         else:
             self._graph.launch()  # on the current (default) stream, ordered with transfers
         self.graph_steps += 1

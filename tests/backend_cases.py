@@ -107,8 +107,9 @@ RENUMBERED = {"grid": 7, "jam": 5}
 #: order is checked against a full sort at every step): each way runs in some case.
 ORDER_MODES = {"grid": "lanes", "jam": "merge", "drones": "lanes", "osm_junctions": "full"}
 #: Cases whose steady steps replay one captured step (cuda_backend.CUDABackend.graphs; under the
-#: simulator a recorded list of the step's launches, with any array operation in the step an
-#: error). Their orders are not checked step by step (the check runs on the host, between launches).
+#: simulator a recorded list of the step's launches and of the lane scan's numpy stand-in, with
+#: any other array operation in the step an error). Their orders are not checked step by step
+#: (the check runs on the host, between launches).
 GRAPHS = {"grid"}
 
 
