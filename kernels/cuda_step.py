@@ -188,9 +188,11 @@ SCAN_TPB = 256
 
 
 @cuda.jit(device=True)
-def _block_scan(sh, t, nt):
-    """Inclusive prefix sum of ``sh[:nt]`` in place (Hillis-Steele), by the ``nt`` threads of a
-    block; every thread of the block must call it."""
+def _block_scan(sh, t, nt, v):
+    """Inclusive prefix sum of the ``nt`` threads' values ``v`` into ``sh[:nt]`` (Hillis-Steele),
+    by the ``nt`` threads of a block; every thread of the block must call it."""
+    sh[t] = v
+    cuda.syncthreads()
     off = 1
     while off < nt:
         v = 0
@@ -225,9 +227,7 @@ def k_scan_tiles(K):
         v = 0
         if l < n:
             v = cnt[l]
-        sh[t] = v
-        cuda.syncthreads()
-        _block_scan(sh, t, nt)
+        _block_scan(sh, t, nt, v)
         if l < n:
             start[l + 1] = sh[t]
             if l == min(base + nt, n) - 1:
@@ -253,9 +253,7 @@ def k_scan_totals(K):
         v = 0
         if k < n_tiles:
             v = cnt[last]
-        sh[t] = v
-        cuda.syncthreads()
-        _block_scan(sh, t, nt)
+        _block_scan(sh, t, nt, v)
         if k < n_tiles:
             cnt[last] = carry + sh[t] - v
         carry += sh[nt - 1]

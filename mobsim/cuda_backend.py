@@ -342,17 +342,14 @@ class CUDABackend:
             # thread of a block), which made the parity cases ten times slower: numpy stands in
             # (tests/test_cuda_scan.py checks the kernels against it; a GPU runs the kernels).
             self._host_op(self._scan_lanes_host)
-            self._launch(C.k_order_scatter, n_tr, self.K)
-            self._launch(C.k_order_sort, n_lanes, self.K)
-            self._check_lane_order()
-            return
-        # The scan of the lane counts into lane_start, in three kernels of one tile size (they
-        # leave lane_cnt zero for the next order's tickets).
-        tpb = min(C.SCAN_TPB, self.tpb)
-        tiles = (n_lanes + tpb - 1) // tpb
-        self._launch(C.k_scan_tiles, n_lanes, self.K, tpb=tpb, blocks=min(tiles, SCAN_BLOCKS))
-        self._launch(C.k_scan_totals, tpb, self.K, tpb=tpb, blocks=1)
-        self._launch(C.k_scan_add, n_lanes, self.K, tpb=tpb, blocks=min(tiles, SCAN_BLOCKS))
+        else:
+            # The scan of the lane counts into lane_start, in three kernels of one tile size (they
+            # leave lane_cnt zero for the next order's tickets).
+            tpb = min(C.SCAN_TPB, self.tpb)
+            tiles = (n_lanes + tpb - 1) // tpb
+            self._launch(C.k_scan_tiles, n_lanes, self.K, tpb=tpb, blocks=min(tiles, SCAN_BLOCKS))
+            self._launch(C.k_scan_totals, tpb, self.K, tpb=tpb, blocks=1)
+            self._launch(C.k_scan_add, n_lanes, self.K, tpb=tpb, blocks=min(tiles, SCAN_BLOCKS))
         self._launch(C.k_order_scatter, n_tr, self.K)
         self._launch(C.k_order_sort, n_lanes, self.K)
         self._check_lane_order()
