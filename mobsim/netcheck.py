@@ -13,7 +13,16 @@ import numbers
 from collections import Counter, defaultdict
 
 from .errors import InputError
-from .network import MOVEMENT_KINDS, NODE_CONTROLS, SIGNAL_STATES, Link, Movement, Network, SignalProgram
+from .network import (
+    MOVEMENT_KINDS,
+    NODE_CONTROLS,
+    PROGRAM_KINDS,
+    SIGNAL_STATES,
+    Link,
+    Movement,
+    Network,
+    SignalProgram,
+)
 
 #: Links shorter than this (m) get a warning.
 SHORT_LINK = 10.0
@@ -212,6 +221,21 @@ def _check_program_phases(net: Network, prog: SignalProgram, n_idx: int) -> None
             raise _err(net, f"phase {k} state '{ph.state}' has {len(ph.state)} characters but the "
                        f"node's movements use {n_idx} signal indices", where,
                        f"give one character per signal index 0..{n_idx - 1}")
+        lo = ph.duration if ph.min_dur is None else ph.min_dur
+        hi = ph.duration if ph.max_dur is None else ph.max_dur
+        if not (_finite(lo) and _finite(hi) and 0 < lo <= hi):
+            raise _err(net, f"phase {k} has minDur {lo} s and maxDur {hi} s", where,
+                       "give 0 < minDur <= maxDur (s)")
+        if not -1 <= ph.next < len(prog.phases):
+            raise _err(net, f"phase {k} has next phase {ph.next}, but the program has "
+                       f"{len(prog.phases)} phases", where, f"give a phase index 0..{len(prog.phases) - 1}")
+    if prog.kind not in PROGRAM_KINDS:
+        raise _err(net, f"program kind '{prog.kind}' is not one of {PROGRAM_KINDS}", where,
+                   "use static (fixed time) or actuated")
+    for name in ("max_gap", "detector_gap", "passing_time"):
+        if not (_finite(getattr(prog, name)) and getattr(prog, name) > 0):
+            raise _err(net, f"{name} = {getattr(prog, name)} s is not a positive number", where,
+                       f"give {name} in s (SUMO's defaults: max-gap 3, detector-gap 2, passing-time 1.9)")
 
 
 def _check_signals(net: Network) -> None:
@@ -324,45 +348,64 @@ def _reach(start: set[int], succ: list[list[int]]) -> set[int]:
     return seen
 
 
-def _warn_reachability(net: Network) -> list[str]:
-    """Warn about links outside the largest strongly connected part of the link graph.
-
-    The graph has one vertex per link and an edge per (from_link, to_link) movement. Links that
-    start at a node without incoming links (entries) are not reported as unreachable, links that
-    end at a node without outgoing links (exits) are not reported as unable to reach the rest.
-    A network without any cycle (e.g. a single road) gets no warning.
-    """
+def unreachable_links(net: Network) -> tuple[list[str], list[str], int]:
+    """Links outside the main part that cannot be reached from it, links outside it that cannot
+    reach it, and the number of links in it (see :func:`_warn_reachability`)."""
     idx = {link.id: i for i, link in enumerate(net.links)}
     n = len(net.links)
-    succ_sets: list[set[int]] = [set() for _ in range(n)]
+    has_in = {link.to_node for link in net.links}
+    has_out = {link.from_node for link in net.links}
+    outside = n  # one more vertex: where vehicles come from (entries) and go to (exits)
+    succ_sets: list[set[int]] = [set() for _ in range(n + 1)]
     for m in net.movements:
         succ_sets[idx[m.from_link]].add(idx[m.to_link])
+    for i, link in enumerate(net.links):
+        if link.from_node not in has_in:
+            succ_sets[outside].add(i)
+        if link.to_node not in has_out:
+            succ_sets[i].add(outside)
     succ = [sorted(s) for s in succ_sets]
-    comp = strongly_connected_components(n, succ)
-    sizes = Counter(comp)
+    comp = strongly_connected_components(n + 1, succ)
+    sizes = Counter(comp[:n])
     if not sizes or max(sizes.values()) <= 1:
-        return []
+        return [], [], 0
     main_label = min(sizes, key=lambda c: (-sizes[c], comp.index(c)))
-    main = {i for i in range(n) if comp[i] == main_label}
-    pred: list[list[int]] = [[] for _ in range(n)]
-    for v in range(n):
+    main = {i for i in range(n + 1) if comp[i] == main_label}
+    pred: list[list[int]] = [[] for _ in range(n + 1)]
+    for v in range(n + 1):
         for w in succ[v]:
             pred[w].append(v)
     from_main = _reach(main, succ)
     to_main = _reach(main, pred)
-    has_in = {link.to_node for link in net.links}
-    has_out = {link.from_node for link in net.links}
     unreached = [link.id for i, link in enumerate(net.links)
                  if i not in from_main and link.from_node in has_in]
     stuck = [link.id for i, link in enumerate(net.links)
              if i not in to_main and link.to_node in has_out]
+    return unreached, stuck, sizes[main_label]
+
+
+def _warn_reachability(net: Network) -> list[str]:
+    """Warn about links outside the main part of the link graph that cannot be reached from it, or
+    cannot reach it.
+
+    The graph has one vertex per link and an edge per (from_link, to_link) movement, and one more
+    vertex for the world outside the network: an edge leads from it to every entry (a link that
+    starts at a node without incoming links) and to it from every exit (a link that ends at a
+    node without outgoing links), as trips come in and leave there. The main part is the largest
+    strongly connected part of this graph: a network whose traffic runs from its entries to its
+    exits (a grid without left turns and U-turns, whose own loops are small) is one part, and a
+    network whose parts are cut off from each other is not. Entries are not reported as
+    unreachable, exits not as unable to reach the rest. A network without any cycle (e.g. a
+    single road) gets no warning.
+    """
+    unreached, stuck, main = unreachable_links(net)
     out = []
     if unreached:
         out.append(f"{len(unreached)} link(s) cannot be reached from the main part of the network "
-                   f"({len(main)} links): {_listing(unreached)}")
+                   f"({main} links): {_listing(unreached)}")
     if stuck:
         out.append(f"{len(stuck)} link(s) cannot reach the main part of the network "
-                   f"({len(main)} links): {_listing(stuck)}")
+                   f"({main} links): {_listing(stuck)}")
     return out
 
 

@@ -3,44 +3,68 @@
 sumolib (the ``sumo`` extra) interprets the file; this module maps SUMO's model onto mobsim's.
 The file is read in one expat pass (:func:`_scan`): internal lanes (only their lengths are
 needed), internal connections and junction request tables, which are most of a city network's
-elements, are dropped before any sumolib code runs; connections are kept as plain tuples; edges,
+elements, are dropped before any sumolib code runs; connections are kept as plain tuples, and the
+lanes' ``allow``/``disallow`` as written (sumolib keeps only its own reading of them); edges,
 lanes, junctions and traffic-light programs go to sumolib's own ``NetReader``. The network is the
 one ``sumolib.net.readNet`` gives (``tests/test_sumo_import.py`` checks that) in a third of the time
 (79,200 lanes: 6.3 s against 19.1 s, ``python -m bench.import_bench --readnet``).
 
 
 * **Edges** (not internal, crossing or walking area) become links; of their lanes only those that
-  passenger cars may use are kept, renumbered from 0 (rightmost) up. Length: the mean length of
-  the kept lanes; speed: the highest of their speeds; the edge shape is kept for plotting.
-* **Connections** between kept lanes become movements. mobsim's junctions have no internal
-  lanes: a vehicle enters the next lane at once. So the distance of the internal lanes a
-  connection drives through (its ``via`` chain) is not lost, each link is lengthened by the mean
-  internal length of the connections that enter it: the junction area becomes the start of the
-  downstream link, and trip distances and travel times keep it.
+  admit the vehicle class (passenger cars) are kept, renumbered from 0 (rightmost) up
+  (``Network.sumo_lanes`` keeps the SUMO index of each). Permissions are read as SUMO reads
+  ``allow``/``disallow`` (:func:`permits`; sumolib's ``Lane.allows`` differs on ``allow="all"``
+  and where both are given). Length: the mean length of the kept lanes; speed: the highest of
+  their speeds; the edge shape is kept for plotting. Very short edges (OSM networks have 0.2 m
+  ones) are kept as they are.
+* **Connections** become movements where a car may use them in SUMO (the successors of
+  ``MSEdge``/``ROEdge``): the from lane, the to lane and the connection's first internal
+  (``via``) lane, which carries the connection's own ``allow``/``disallow``, all admit the class.
+  So the (edge, next edge) pairs of the movements are the ones SUMO lets cars drive
+  (``tests/test_sumo_shipped_networks.py`` checks that on every network shipped with SUMO).
+  mobsim's junctions have no internal lanes: a vehicle enters the next lane at once. So that the
+  distance of the internal lanes a connection drives through (its ``via`` chain) is not lost,
+  each link is lengthened by the mean internal length of the connections that enter it: the
+  junction area becomes the start of the downstream link, and trip distances and travel times
+  keep it.
 * **Junction types**: ``traffic_light*`` become signal nodes (the connections' ``linkIndex`` into
   the static program; per node the indices it uses, in order, so joined traffic lights split
   into one program per node); ``priority``, ``priority_stop``, ``right_before_left``,
   ``left_before_right``, ``allway_stop`` and ``zipper`` become priority nodes, each connection's
   SUMO ``state`` giving the movement kind (``M``/``O`` major, ``m``/``o`` minor, ``s``/``w``
-  stop; ``=`` right-before-left and ``Z`` zipper approximated as minor, with a warning); other
-  types (``dead_end``, ``unregulated``, ...) become uncontrolled nodes.
+  stop; ``=`` right-before-left and ``Z`` zipper approximated as minor, with a warning); the
+  other types SUMO knows (:data:`JUNCTION_TYPES`: ``dead_end``, ``unregulated``,
+  ``rail_crossing``, ...) become uncontrolled nodes (with a warning where such a node has
+  connections and is not ``dead_end`` or ``unregulated``). A type SUMO does not know (say
+  ``trafic_light``) is an error, as it is in SUMO.
 * **Signal programs**: the first program of each traffic light (actuated and delay-based ones
   run as fixed-time with their phase durations, with a warning), its offset, and its phases
   with states mapped to mobsim's ``Ggyro`` (``O`` -> ``G``, ``u`` -> ``r``, ``s`` -> ``g``).
-* **Repairs, each counted in a warning**: a kept lane with no connection at its end while other
-  lanes of the link have one (a lane drop, a lane for other vehicle classes further on) is
-  removed, since mobsim lanes run the whole link; a link with no connection at all at a junction
-  that has outgoing links (SUMO lets such an edge end) ends at a new node of its own, so it
-  remains a destination.
+* **Lanes that end before the junction in SUMO** (counted in a warning): mobsim lanes run the
+  whole link, and every lane needs a movement at a junction with exits. A kept lane with no
+  connection at its end while other lanes of the link have one (a lane drop, a motorway
+  acceleration lane, a lane that continues only for other classes) is removed; the connections
+  that enter it from upstream are kept and enter the nearest kept lane of its link instead (one
+  movement per lane pair, a connection of SUMO's own before a moved one). This is the closest
+  representation that loses no connection: where a SUMO car enters the acceleration lane and
+  then changes lanes, a mobsim car enters the next lane at once. (Removing the connections
+  along with the lane, as the import did before, cascaded upstream: a motorway on-ramp became a
+  dead end, an OSM left turn into a 0.2 m edge was lost.)
+* **Edges without any connection** at a junction that has outgoing edges (SUMO lets an edge end
+  so: a dead end where turning is not allowed) end at a node of their own, so they remain
+  destinations; a warning counts those whose junction is not of type ``dead_end``.
 
 Errors (an unreadable file, a file that is not a SUMO network, a network without passenger
-lanes) are :class:`~mobsim.errors.InputError` naming the file and the element.
+lanes, a junction type SUMO does not know, a lane whose length is not a positive number, which
+netconvert never writes: it writes at least 0.1 m) are :class:`~mobsim.errors.InputError` naming
+the file and the element. Positive lengths are kept as they are, however short.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import math
 import os
 import pickle
 from collections import defaultdict
@@ -61,6 +85,26 @@ KIND_OF_STATE = {"M": "major", "O": "major", "m": "minor", "o": "minor", "s": "s
 SIGNAL_STATE = {"G": "G", "g": "g", "y": "y", "Y": "y", "r": "r", "u": "r", "o": "o", "O": "G", "s": "g"}
 TURN = {"s": "s", "l": "l", "L": "l", "r": "r", "R": "r", "t": "t"}
 SKIPPED_FUNCTIONS = ("internal", "crossing", "walkingarea", "connector")
+#: Every junction type SUMO reads (``SUMOXMLDefinitions::sumoNodeTypeValues``); SUMO refuses a
+#: network with any other type, and so does the import.
+JUNCTION_TYPES = frozenset(SIGNAL_TYPES + PRIORITY_TYPES + (
+    "rail_signal", "rail_crossing", "district", "unregulated", "internal", "dead_end", "DEAD_END", "unknown"))
+
+
+def permits(allow: str | None, disallow: str | None, vclass: str) -> bool:
+    """Whether a lane with these ``allow``/``disallow`` attributes admits ``vclass``, by SUMO's rule
+    (``parseVehicleClasses``): neither given (or both empty) -> every class; ``allow`` given ->
+    only its classes (``all`` for every class), and ``disallow`` is then ignored (SUMO warns);
+    only ``disallow`` -> every class but its own (``all``: none). sumolib's ``Lane.allows``
+    differs in the last two points (it ignores ``allow`` when both are given and reads
+    ``allow="all"`` as a class named "all"), so the import does not use it."""
+    if vclass in ("", "ignoring"):
+        return True
+    allowed = (allow or "").split()
+    if allowed:
+        return "all" in allowed or vclass in allowed
+    deny = (disallow or "").split()
+    return not ("all" in deny or vclass in deny)
 
 
 def _require_sumolib() -> Any:
@@ -98,6 +142,7 @@ class _Conn:
     tls: str
     link_index: int
     internal_length: float
+    remapped: bool = False                # enters the nearest kept lane instead of a removed one
 
 
 @dataclass
@@ -123,6 +168,7 @@ class _Scan:
     internal_length: dict[str, float]             # internal lane id -> length (m)
     internal_next: dict[str, str]                 # internal lane id -> the internal lane that follows it
     special: set[str]                             # crossings, walking areas and macro connectors
+    perms: dict[str, tuple[str, str]]             # lane id -> (allow, disallow), lanes that set either
 
 
 #: Elements sumolib's NetReader interprets in the one-pass scan (everything mobsim uses but the
@@ -149,6 +195,7 @@ def _scan(path: Path, source: str) -> _Scan:
     lengths: dict[str, float] = {}
     after: dict[str, str] = {}
     special: set[str] = set()
+    perms: dict[str, tuple[str, str]] = {}
     in_internal = False  # inside an internal (or crossing, walking area) edge
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -165,6 +212,8 @@ def _scan(path: Path, source: str) -> _Scan:
                               attrs.get("state", "M")))
             return
         if name == "lane":
+            if "allow" in attrs or "disallow" in attrs:
+                perms[attrs["id"]] = (attrs.get("allow", ""), attrs.get("disallow", ""))
             if in_internal:
                 lengths[attrs["id"]] = float(attrs["length"])
                 return
@@ -207,7 +256,7 @@ def _scan(path: Path, source: str) -> _Scan:
         where = f" (line {parser.CurrentLineNumber})" if parser.CurrentLineNumber else ""
         raise InputError(f"cannot read the SUMO network{where}: {type(exc).__name__}: {exc}", source=source,
                          fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
-    return _Scan(reader.getNet(), conns, lengths, after, special)
+    return _Scan(reader.getNet(), conns, lengths, after, special, perms)
 
 
 def _via_length(via_id: str, lengths: dict[str, float], after: dict[str, str]) -> float:
@@ -289,6 +338,14 @@ def _import(path: Path, vclass: str, warn: list[str]) -> Network:
     source = str(path)
     scan = _scan(path, source)
     net = scan.net
+    perms = scan.perms
+    for node in net.getNodes():
+        jtype = str(node.getType())
+        if node.getType() is not None and jtype not in JUNCTION_TYPES:  # None: not defined (below)
+            raise InputError(f"junction '{node.getID()}' has type '{jtype}', which SUMO does not know",
+                             source=source, element=f"junction '{node.getID()}'",
+                             fix="use a SUMO junction type (priority, traffic_light, right_before_left, "
+                                 "allway_stop, dead_end, ...), or rebuild the network with netconvert")
     edges: dict[str, _Edge] = {}
     all_lanes: dict[str, int] = {}  # SUMO edge id -> its number of lanes (any vehicle class)
     skipped_edges = 0
@@ -304,7 +361,13 @@ def _import(path: Path, vclass: str, warn: list[str]) -> Network:
                                  fix="rebuild the network with netconvert, or add the junction") from None
         sumo_lanes = e.getLanes()
         all_lanes[e.getID()] = len(sumo_lanes)
-        lanes = [ln for ln in sumo_lanes if ln.allows(vclass)]
+        for ln in sumo_lanes:
+            length = float(ln.getLength())
+            if not (math.isfinite(length) and length > 0):
+                raise InputError(f"lane '{ln.getID()}' has length {ln.getLength()}, not a positive number",
+                                 source=source, element=f"lane '{ln.getID()}'",
+                                 fix="give the lane's length in metres, > 0 (netconvert writes at least 0.1)")
+        lanes = [ln for ln in sumo_lanes if permits(*perms.get(ln.getID(), ("", "")), vclass)]
         if not lanes:
             skipped_edges += 1
             continue
@@ -321,6 +384,7 @@ def _import(path: Path, vclass: str, warn: list[str]) -> Network:
         warn.append(f"{source}: {skipped_edges} edge(s) without a lane for '{vclass}' were skipped")
 
     lengths, after = scan.internal_length, scan.internal_next
+    closed = 0
     for frm, from_lane, to, to_lane, via, tl, link_index, direction, state in scan.conns:
         try:
             fl, tl_ = int(from_lane), int(to_lane)
@@ -334,17 +398,25 @@ def _import(path: Path, vclass: str, warn: list[str]) -> Network:
         if e is None or t is None or fl not in e.lane_len or tl_ not in t.lane_len:
             _check_connection(frm, fl, to, tl_, all_lanes, scan.special, source)
             continue  # a connection to or from lanes that the vehicle class may not use
+        if via and not permits(*perms.get(via, ("", "")), vclass):
+            closed += 1  # the connection's own permissions (its internal lane's) exclude the class
+            continue
         e.out.append(_Conn(
             from_edge=frm, from_sumo_lane=fl, to_edge=to, to_sumo_lane=tl_, node=e.to_node,
             state=state or "M", turn=TURN.get(direction, "s"), tls=tl, link_index=ix,
             internal_length=_via_length(via, lengths, after) if via else 0.0))
 
-    dropped_lanes, sinks = _repair(edges)
+    if closed:
+        warn.append(f"{source}: {closed} connection(s) between '{vclass}' lanes that their own permissions "
+                    f"close to '{vclass}' were skipped")
+    dropped_lanes, remapped, sinks = _repair(edges)
     if dropped_lanes:
         warn.append(f"{source}: {dropped_lanes} lane(s) without a connection at their end (lane drops, or "
-                    f"lanes that continue only for other vehicle classes) were removed")
-    if sinks:
-        warn.append(f"{source}: {len(sinks)} edge(s) end without any connection at a junction with "
+                    f"lanes that continue only for other vehicle classes) were removed; {remapped} "
+                    "connection(s) into them now enter the nearest kept lane of their link")
+    odd = [e for e in sinks if str(net.getNode(edges[e].to_node).getType()) != "dead_end"]
+    if odd:  # at a dead end (a road's end, turning prohibited) SUMO's edges end there just as well
+        warn.append(f"{source}: {len(odd)} edge(s) end without any connection at a junction with "
                     "outgoing edges; each now ends at a node of its own (a destination only)")
 
     # Junction distance: each link starts with the mean internal length of the connections into it.
@@ -360,39 +432,45 @@ def _import(path: Path, vclass: str, warn: list[str]) -> Network:
     for e in edges.values():
         length = sum(e.lane_len[q] for q in e.lanes) / len(e.lanes) + e.extra
         links.append(Link(id=e.id, from_node=e.from_node, to_node=sinks.get(e.id, e.to_node),
-                          length=max(length, 0.1), speed=e.speed, lanes=len(e.lanes), priority=e.priority,
+                          length=length, speed=e.speed, lanes=len(e.lanes), priority=e.priority,
                           shape=e.shape))
     return Network(nodes=nodes, links=links, movements=movements, signals=signals,
                    name=path.name.split(".")[0], source=source,
                    sumo_lanes={e.id: tuple(e.lanes) for e in edges.values()})
 
 
-def _repair(edges: dict[str, _Edge]) -> tuple[int, dict[str, str]]:
-    """Remove lanes with no connection at their end where the link has other lanes with one
-    (repeated: a removed lane takes the connections into it along); return (lanes removed,
-    {edge id: sink node id} for edges left without any connection at a junction with exits)."""
+def _repair(edges: dict[str, _Edge]) -> tuple[int, int, dict[str, str]]:
+    """Remove the lanes with no connection at their end where other lanes of the link have one,
+    and move the connections into a removed lane onto the nearest kept lane of that link (so that
+    no connection is lost); return (lanes removed, connections moved, {edge id: sink node id} for
+    edges without any connection at a junction with exits)."""
     has_exit = defaultdict(bool)
     for e in edges.values():
         has_exit[e.from_node] = True
     dropped = 0
-    changed = True
-    while changed:
-        changed = False
-        for e in edges.values():
-            if not has_exit[e.to_node] or not e.out:
-                continue
-            served = {c.from_sumo_lane for c in e.out}
-            keep = [q for q in e.lanes if q in served]
-            if len(keep) < len(e.lanes):
-                dropped += len(e.lanes) - len(keep)
-                e.lanes = keep
-                changed = True
-        for e in edges.values():
-            before = len(e.out)
-            e.out = [c for c in e.out if c.to_sumo_lane in edges[c.to_edge].lanes]
-            changed = changed or len(e.out) != before
+    for e in edges.values():
+        if not has_exit[e.to_node] or not e.out:
+            continue
+        served = {c.from_sumo_lane for c in e.out}
+        keep = [q for q in e.lanes if q in served]
+        dropped += len(e.lanes) - len(keep)
+        e.lanes = keep
+    moved = 0
+    for e in edges.values():
+        kept: dict[tuple[int, str, int], _Conn] = {}
+        for c in e.out:
+            lanes = edges[c.to_edge].lanes
+            if c.to_sumo_lane not in lanes:
+                c.to_sumo_lane = min(lanes, key=lambda q, want=c.to_sumo_lane: (abs(q - want), q))
+                c.remapped = True
+                moved += 1
+            key = (c.from_sumo_lane, c.to_edge, c.to_sumo_lane)
+            if key not in kept or (kept[key].remapped and not c.remapped):
+                kept[key] = c  # one movement per lane pair; a connection of SUMO's own first
+        if len(kept) != len(e.out):
+            e.out = [c for c in e.out if kept[(c.from_sumo_lane, c.to_edge, c.to_sumo_lane)] is c]
     sinks = {e.id: f"{e.to_node}~end~{e.id}" for e in edges.values() if has_exit[e.to_node] and not e.out}
-    return dropped, sinks
+    return dropped, moved, sinks
 
 
 def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source: str,

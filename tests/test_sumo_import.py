@@ -8,6 +8,7 @@ look like (internal lanes, joined connections, tlLogic programs).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,8 +89,11 @@ def test_network_maps_edges_lanes_signals_and_priorities(net_file: Path) -> None
     kinds = {(m.from_link, m.to_link): m.kind for m in net.movements if m.node == "C"}
     assert kinds[("BC", "CF")] == "major"
     assert kinds[("GC", "CF")] == "minor", "the minor road yields"
-    # Edges that end without a connection (no turnarounds) become destination-only links.
-    assert any("end without any connection" in w for w in warnings)
+    # Edges that end without a connection (no turnarounds) become destination-only links; at
+    # dead-end junctions, where SUMO's edges end so too, without a warning.
+    assert {n.id for n in net.nodes if "~end~" in n.id} == {"A~end~BA", "D~end~BD", "E~end~BE", "F~end~CF",
+                                                             "G~end~CG"}
+    assert not any("end without any connection" in w for w in warnings)
 
 
 def test_run_on_imported_network(tmp_path: Path, net_file: Path) -> None:
@@ -336,12 +340,17 @@ def _readnet_scan(path: Path, source: str) -> object:
     after: dict[str, str] = {}
     conns: list[tuple[str, ...]] = []
     special = set()
+    perms: dict[str, tuple[str, str]] = {}
+    every = sumolib.net.lane.SUMO_VEHICLE_CLASSES
     for e in net.getEdges(withInternal=True):
         function = e.getFunction()
         if function in ("crossing", "walkingarea", "connector"):
             special.add(e.getID())
             continue
         for ln in e.getLanes():
+            allowed = {c for c in every if ln.allows(c)}
+            if allowed != set(every):
+                perms[ln.getID()] = (" ".join(sorted(allowed)), "") if allowed else ("", "all")
             if function == "internal":
                 lengths[ln.getID()] = ln.getLength()
             for c in ln.getOutgoing():
@@ -353,7 +362,7 @@ def _readnet_scan(path: Path, source: str) -> object:
                 conns.append((e.getID(), str(ln.getIndex()), c.getTo().getID(), str(c.getToLane().getIndex()),
                               c.getViaLaneID() or "", tl, str(c.getTLLinkIndex()) if tl else "-1",
                               c.getDirection(), c.getState()))
-    return _Scan(net, conns, lengths, after, special)
+    return _Scan(net, conns, lengths, after, special, perms)
 
 
 @pytest.mark.parametrize("which", ["built", "DRT/osm.net.xml", "bs3d/bs.net.xml"])
@@ -407,3 +416,61 @@ def test_inconsistent_connections_are_clear_errors(tmp_path: Path, net_file: Pat
     bad.write_text(text.replace('length="', 'length="x', 1))
     with pytest.raises(InputError, match=r"\(line \d+\): ValueError"):
         read_sumo_network(bad, cache=False)
+
+
+def test_bad_junction_type_and_lane_length_are_errors(tmp_path: Path, net_file: Path) -> None:
+    """SUMO refuses a junction type it does not know: so does the import (not "run uncontrolled").
+    A lane length that is not a positive number is an error naming the lane (netconvert writes
+    at least 0.1 m; SUMO itself refuses NaN), not clamped; a short positive one is kept."""
+    text = net_file.read_text()
+    bad = tmp_path / "bad.net.xml"
+    bad.write_text(text.replace('<junction id="C" type="priority"', '<junction id="C" type="trafic_light"'))
+    assert bad.read_text() != text
+    with pytest.raises(InputError, match="junction 'C' has type 'trafic_light'") as exc:
+        read_sumo_network(bad, cache=False)
+    assert "bad.net.xml" in str(exc.value)
+    i = text.index('<lane id="AB_0"')
+    j = text.index('length="', i) + len('length="')
+    k = text.index('"', j)
+    for value, shown in (("-5.00", "-5.0"), ("0", "0.0"), ("0.00", "0.0"), ("nan", "nan"), ("inf", "inf")):
+        bad.write_text(text[:j] + value + text[k:])
+        with pytest.raises(InputError, match=f"lane 'AB_0' has length {shown}, not a positive") as exc:
+            read_sumo_network(bad, cache=False)
+        assert "lane 'AB_0'" in str(exc.value)
+    bad.write_text(text[:j] + "0.05" + text[k:])
+    net = read_sumo_network(bad, cache=False)
+    ab = next(lk for lk in net.links if lk.id == "AB")
+    assert 0.05 < ab.length < float(text[j:k])
+
+
+def test_permissions_follow_sumo() -> None:
+    """SUMO's rule, where sumolib's ``Lane.allows`` differs: ``allow`` wins over ``disallow``,
+    ``allow="all"`` admits every class, empty attributes are absent ones."""
+    from mobsim.sumo_net import permits
+
+    assert permits(None, None, "passenger") and permits("", "", "passenger")
+    assert permits("bus passenger", None, "passenger") and not permits("bus", None, "passenger")
+    assert permits("all", None, "passenger") and permits("passenger", "passenger", "passenger")
+    assert not permits(None, "passenger truck", "passenger") and permits(None, "bus", "passenger")
+    assert not permits(None, "all", "passenger") and permits("", "bus", "passenger")
+
+
+def test_connection_closed_by_its_internal_lane(tmp_path: Path, net_file: Path) -> None:
+    """A connection whose internal (via) lane disallows cars is not a movement (SUMO's routers and
+    vehicles skip it too), even between two car lanes."""
+    text = net_file.read_text()
+    m = re.search(r'<connection from="AB" to="BC" fromLane="(\d)" toLane="(\d)" via="([^"]+)"', text)
+    assert m
+    via = m.group(3)
+    i = text.index(f'<lane id="{via}"')
+    bad = tmp_path / "closed.net.xml"
+    bad.write_text(text[:i] + f'<lane id="{via}" disallow="passenger"' + text[i + len(f'<lane id="{via}"'):])
+    before = read_sumo_network(net_file, cache=False)
+    warnings: list[str] = []
+    after = read_sumo_network(bad, cache=False, warnings=warnings)
+    key = ("AB", int(m.group(1)), "BC")
+    assert len(after.movements) == len(before.movements) - 1
+    assert any("1 connection(s) between 'passenger' lanes that their own permissions" in w for w in warnings)
+    lanes = before.sumo_lanes["AB"]
+    assert (key[0], lanes.index(key[1]), key[2]) not in {(mv.from_link, mv.from_lane, mv.to_link)
+                                                         for mv in after.movements}
