@@ -35,6 +35,10 @@ Layout (every section optional except a network; relative paths are relative to 
     [sim]                          # and [junction], [routing], [output], [kpi]:
     dt = 0.5                       # the settings of mobsim.settings.SETTINGS
 
+The vTypes of SUMO demand files are vehicle types of the scenario: they replace the built-in
+default type "car"; one also given in [[vtypes]] must have the same values there (else an error
+naming both). A ``.sumocfg`` file loads as the configuration :mod:`mobsim.sumocfg` derives from it.
+
 Unknown sections and keys are errors (with the closest known name). ``load_scenario`` applies
 ``--set key=value`` overrides after the file, validates everything, reads the network and
 demand, and returns a :class:`Scenario` whose ``resolved_toml`` is the complete configuration
@@ -182,10 +186,12 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     source = str(path)
     files: list[Path] = [path]
     warnings: list[str] = []
+    sumo_meta: dict[str, Any] = {}
     if path.suffix == ".sumocfg":
-        from .sumocfg import sumocfg_config
+        from .sumocfg import META_KEY, sumocfg_config
 
         cfg = sumocfg_config(path, warnings)
+        sumo_meta = cfg.pop(META_KEY)
     else:
         data = path.read_bytes()
         try:
@@ -202,14 +208,19 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     settings = st.defaults()
     for key, value in values.items():
         settings[key] = st.validate(key, value, source)
+    end_given = False
     for text in overrides:
         key, value = st.parse_override(text, "--set")
         settings[key] = value
+        end_given = end_given or key == "sim.end"
+    # A .sumocfg without end runs until the network is empty (sim.end is set from the demand below).
+    until_empty = bool(sumo_meta.get("until_empty")) and not end_given
     st.check_consistency(settings, f"{source} (with --set)" if overrides else source)
 
     name = config["scenario"].get("name") or (path.parent.resolve().name if path.stem == "scenario"
                                               else path.stem)
     config["scenario"]["name"] = _check_name(name, source)
+    explicit_vtypes = bool(config["vtypes"])
     vtypes = _build_vtypes(config["vtypes"], settings["sim.dt"], source)
     config["vtypes"] = [v.as_dict() for v in vtypes]
     config["demand"] = normalize_config(config["demand"], source)
@@ -221,15 +232,22 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         from .sumo_demand import read_sumo_demand
 
         routes = [base_dir / f for f in config["demand"]["sumo"]]
+        # SUMO checks a route by its connections: link -> the links a movement leads to.
+        successors: dict[str, set[str]] = {}
+        for m in network.movements:
+            successors.setdefault(m.from_link, set()).add(m.to_link)
+        vtype_files: dict[str, str] = {}
         svtypes, sumo_trips = read_sumo_demand(routes, {lk.id: lk for lk in network.links},
-                                               begin=settings["sim.begin"], end=settings["sim.end"],
+                                               begin=settings["sim.begin"],
+                                               end=None if until_empty else settings["sim.end"],
                                                seed=settings["sim.seed"], warnings=warnings,
-                                               lane_map=network.sumo_lanes)
+                                               lane_map=network.sumo_lanes, successors=successors,
+                                               route_errors=sumo_meta.get("route_errors", "error"),
+                                               vtype_sources=vtype_files)
         files.extend(routes)
-        have = {v.id for v in vtypes}
-        new_types = [v for v in svtypes if v.id not in have]
-        _check_vtypes(new_types, settings["sim.dt"], source)
-        vtypes = vtypes + new_types
+        other_demand = any(config["demand"].get(k) for k in ("trips", "od", "flows"))
+        vtypes = _merge_vtypes(vtypes, svtypes, explicit_vtypes, other_demand, vtype_files, source)
+        _check_vtypes(vtypes, settings["sim.dt"], source)
         config["vtypes"] = [v.as_dict() for v in vtypes]
     trips = load_demand(config["demand"], base_dir, network, settings["sim.seed"], source,
                         vtypes=[v.id for v in vtypes], warnings=warnings, files=files)
@@ -240,6 +258,15 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
             raise InputError(f"trip id '{clash}' is used by the SUMO demand and by another demand source",
                              source=source, element="[demand]", fix="make trip ids unique across sources")
         trips = sorted(trips + sumo_trips, key=lambda t: (t.depart, t.id))
+    if until_empty:
+        from .sumocfg import UNTIL_EMPTY_MARGIN
+
+        last = max((t.depart for t in trips), default=settings["sim.begin"])
+        settings["sim.end"] = max(last, settings["sim.begin"]) + UNTIL_EMPTY_MARGIN
+        st.check_consistency(settings, source)
+        warnings.append(f"{source}: no end time: as in SUMO the run ends when every vehicle has left the "
+                        f"network, at the latest at sim.end = {settings['sim.end']:g} s (the last "
+                        f"departure + {UNTIL_EMPTY_MARGIN:g} s; --end or --set sim.end=... to change it)")
     airspace = None
     if config["drones"]:
         from .airspace import load_airspace
@@ -375,6 +402,33 @@ def _build_vtypes(tables: list[dict], dt: float, source: str) -> list[VehicleTyp
             vtypes.append(VehicleType.from_dict(d, source))
     _check_vtypes(vtypes, dt, source)
     return vtypes
+
+
+def _merge_vtypes(vtypes: list[VehicleType], sumo_vtypes: list[VehicleType], explicit: bool,
+                  other_demand: bool, sumo_sources: dict[str, str], source: str) -> list[VehicleType]:
+    """The scenario's vehicle types with those of its SUMO demand files.
+
+    The types a SUMO file defines always win over mobsim's built-in default type ``car`` (which is
+    kept only when the file does not define ``car`` and other demand sources may use it). A type
+    defined both in ``[[vtypes]]`` and in a SUMO file must have the same values there: otherwise
+    it is an :class:`InputError` naming both places (mobsim does not guess which one is meant).
+    """
+    sumo_ids = {v.id for v in sumo_vtypes}
+    if not explicit:
+        builtin = [v for v in vtypes if v.id not in sumo_ids and other_demand]
+        return builtin + list(sumo_vtypes)
+    mine = {v.id: v for v in vtypes}
+    for sv in sumo_vtypes:
+        v = mine.get(sv.id)
+        if v is not None and v != sv:
+            diff = ", ".join(f"{f.name} {getattr(v, f.name)!r} vs {getattr(sv, f.name)!r}"
+                             for f in dataclasses.fields(VehicleType)
+                             if getattr(v, f.name) != getattr(sv, f.name))
+            raise InputError(f"vehicle type '{sv.id}' is defined in [[vtypes]] and in the SUMO file "
+                             f"{sumo_sources.get(sv.id, '?')} with different values ({diff})",
+                             source=source, element=f"vtype '{sv.id}'",
+                             fix="remove one of the two definitions, or give them the same values")
+    return list(vtypes) + [sv for sv in sumo_vtypes if sv.id not in mine]
 
 
 def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path],

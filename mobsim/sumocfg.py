@@ -1,11 +1,30 @@
-"""Run a SUMO configuration file (``.sumocfg``) as a mobsim scenario.
+"""Run a SUMO configuration file (``.sumocfg``) as a mobsim scenario, as ``sumo -c`` runs it.
 
 ``mobsim run city.sumocfg`` reads the configuration with sumolib and turns it into the same
-configuration a scenario TOML file gives: ``net-file`` -> ``[network] sumo``, ``route-files``
--> ``[demand] sumo``, ``begin``/``end``/``step-length`` -> ``sim.begin``/``sim.end``/``sim.dt``
-(s), ``seed`` -> ``sim.seed``. Other options (additional files, outputs, GUI settings,
-``--random``, ...) are listed in one warning. Relative paths are relative to the ``.sumocfg``
-file, as in SUMO.
+configuration a scenario TOML file gives. Relative paths are relative to the ``.sumocfg`` file, as
+in SUMO. Options honoured (units: s):
+
+* ``net-file`` -> ``[network] sumo``; ``route-files`` -> ``[demand] sumo``.
+* ``additional-files``: a file that holds demand (vTypes, vTypeDistributions, routes,
+  routeDistributions, vehicles, trips, flows) is read as demand too, after the route files, as
+  SUMO does; the others (signal programs, detectors, stops, POIs, output definitions) are named in
+  the warning of options mobsim does not use.
+* ``begin``/``step-length``/``seed`` -> ``sim.begin``/``sim.dt``/``sim.seed``.
+* ``end`` -> ``sim.end``. Without ``end`` (or ``end`` <= ``begin``, e.g. SUMO's -1) SUMO runs until
+  every vehicle has left: mobsim's run ends once every trip arrived or was removed (the engine's
+  ``stop_when_empty``), and ``sim.end`` is only a safety limit, set by
+  :func:`mobsim.scenario.load_scenario` to the last departure + :data:`UNTIL_EMPTY_MARGIN` (a
+  warning says so). Flows without ``end`` then end 24 h after their begin (SUMO's default).
+* ``time-to-teleport`` -> ``sim.gridlock_time`` (default 300 s, as SUMO); a value <= 0 disables
+  teleporting: ``sim.gridlock = "none"``. ``time-to-teleport.remove`` -> ``sim.gridlock = "remove"``.
+* ``ignore-route-errors``: vehicles with a broken route (unknown edge or route, consecutive edges
+  without a connection) are dropped with a warning instead of aborting
+  (:func:`mobsim.sumo_demand.read_sumo_demand` ``route_errors="drop"``), and trips without any
+  route are dropped too (``demand.unreachable = "drop"``). Without it a broken route is an error,
+  as in SUMO.
+
+Options that only shape SUMO's own outputs, reports or GUI are ignored silently (:data:`QUIET`,
+:data:`QUIET_PREFIXES`); every other option is listed in one warning.
 """
 
 from __future__ import annotations
@@ -16,13 +35,30 @@ from typing import Any
 
 from .errors import InputError
 
-#: SUMO options read here, and those that only affect SUMO's own outputs or GUI (ignored silently).
-USED = ("net-file", "route-files", "begin", "end", "step-length", "seed")
-QUIET = ("xml-validation", "gui-settings-file", "no-step-log", "verbose", "duration-log.statistics",
-         "no-warnings", "start", "quit-on-end", "delay", "window-size", "window-pos", "tripinfo-output",
-         "summary-output", "fcd-output", "statistic-output", "log", "message-log", "error-log")
-#: Default end (s) when the configuration has none (SUMO would run until the last vehicle arrives).
-DEFAULT_END = 3600.0
+#: SUMO options mobsim honours.
+USED = ("net-file", "route-files", "additional-files", "begin", "end", "step-length", "seed",
+        "time-to-teleport", "time-to-teleport.remove", "ignore-route-errors")
+#: Options that only affect SUMO's own outputs, reports or GUI (ignored without a warning).
+QUIET = ("xml-validation", "xml-validation.net", "xml-validation.routes", "gui-settings-file",
+         "no-step-log", "step-log.period", "verbose", "print-options", "no-warnings", "aggregate-warnings",
+         "duration-log.statistics", "duration-log.disable", "start", "quit-on-end", "delay", "window-size",
+         "window-pos", "game", "game.mode", "demo", "osg-view", "breakpoints", "disable-textures",
+         "tracker-interval", "registry-viewport", "log", "message-log", "error-log", "language",
+         "human-readable-time", "precision", "precision.geo", "output-prefix", "write-license",
+         "save-configuration", "save-template", "save-schema")
+#: Option prefixes and suffixes with the same meaning (SUMO's output files and their options).
+QUIET_PREFIXES = ("output.", "tripinfo-output", "vehroute-output", "summary-output", "statistic-output",
+                  "fcd-output", "netstate-dump", "emission-output", "full-output", "queue-output",
+                  "lanechange-output", "collision-output", "edgedata-output", "lanedata-output",
+                  "person-summary-output", "stop-output", "battery-output", "railsignal-block-output")
+QUIET_SUFFIXES = ("-output",)
+#: Safety limit of a run without ``end``: the last departure plus this (s); the run itself ends
+#: as soon as every vehicle has left the network.
+UNTIL_EMPTY_MARGIN = 86400.0
+#: Default ``time-to-teleport`` of SUMO (s).
+SUMO_TIME_TO_TELEPORT = 300.0
+#: Key of the SUMO-only information in the returned configuration (popped by load_scenario).
+META_KEY = "_sumocfg"
 
 
 def _time(value: str, name: str, source: str) -> float:
@@ -43,12 +79,30 @@ def _time(value: str, name: str, source: str) -> float:
     return t
 
 
+def _bool(value: str, name: str, source: str) -> bool:
+    v = value.strip().lower()
+    if v in ("true", "1", "yes", "on", "x"):
+        return True
+    if v in ("false", "0", "no", "off"):
+        return False
+    raise InputError(f"option {name} = {value!r} is not a boolean", source=source, element=name,
+                     fix="give true or false")
+
+
 def _files(value: str) -> list[str]:
     return [f for f in value.replace(",", " ").split() if f]
 
 
+def _quiet(name: str) -> bool:
+    return (name in QUIET or name.startswith(QUIET_PREFIXES) or name.endswith(QUIET_SUFFIXES))
+
+
 def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[str, Any]:
-    """The scenario configuration (the dict a scenario TOML file parses to) of a ``.sumocfg`` file."""
+    """The scenario configuration (the dict a scenario TOML file parses to) of a ``.sumocfg`` file.
+
+    The result also holds ``META_KEY``: ``{"until_empty": bool, "route_errors": "error"|"drop"}``
+    for :func:`mobsim.scenario.load_scenario`, which removes it before checking the sections.
+    """
     path = Path(path)
     source = str(path)
     try:
@@ -72,13 +126,9 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
     sim: dict[str, Any] = {}
     begin = _time(opts["begin"], "begin", source) if "begin" in opts else 0.0
     sim["begin"] = begin
-    if "end" in opts and _time(opts["end"], "end", source) > begin:
-        sim["end"] = _time(opts["end"], "end", source)
-    else:
-        sim["end"] = begin + DEFAULT_END
-        if warnings is not None:
-            warnings.append(f"{source}: no end time (SUMO runs until the last vehicle arrives); mobsim "
-                            f"stops at {sim['end']:g} s: use --end to change it")
+    until_empty = not ("end" in opts and _time(opts["end"], "end", source) > begin)
+    # Without end: a provisional limit; load_scenario sets it from the last departure.
+    sim["end"] = begin + UNTIL_EMPTY_MARGIN if until_empty else _time(opts["end"], "end", source)
     if "step-length" in opts:
         sim["dt"] = _time(opts["step-length"], "step-length", source)
     if "seed" in opts:
@@ -87,12 +137,37 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
         except ValueError:
             raise InputError(f"seed {opts['seed']!r} is not an integer", source=source, element="seed",
                              fix="give an integer seed") from None
-    ignored = sorted(k for k in opts if k not in USED and k not in QUIET)
+    ttt = (_time(opts["time-to-teleport"], "time-to-teleport", source) if "time-to-teleport" in opts
+           else SUMO_TIME_TO_TELEPORT)
+    if ttt <= 0:
+        sim["gridlock"] = "none"  # SUMO: time-to-teleport <= 0 disables teleporting
+    else:
+        sim["gridlock_time"] = ttt
+        remove = "time-to-teleport.remove" in opts and _bool(opts["time-to-teleport.remove"],
+                                                             "time-to-teleport.remove", source)
+        sim["gridlock"] = "remove" if remove else "teleport"
+    drop = "ignore-route-errors" in opts and _bool(opts["ignore-route-errors"], "ignore-route-errors",
+                                                   source)
+    demand: dict[str, Any] = {}
+    routes = _files(opts.get("route-files", ""))
+    unused_additional = []
+    for f in _files(opts.get("additional-files", "")):
+        # SUMO loads vTypes, routes and vehicles from additional files as well (after the routes).
+        from .sumo_demand import file_has_demand
+
+        if file_has_demand(path.resolve().parent / f):
+            routes.append(f)
+        else:
+            unused_additional.append(f)
+    if routes:
+        demand["sumo"] = routes
+    if drop:
+        demand["unreachable"] = "drop"
+    ignored = sorted(k for k in opts if k not in USED and not _quiet(k))
+    if unused_additional:
+        ignored.append(f"additional-files ({', '.join(unused_additional)}: no demand in them; signal "
+                       "programs, detectors, stops and POIs of additional files are not read)")
     if ignored and warnings is not None:
         warnings.append(f"{source}: options not used by mobsim: {', '.join(ignored)}")
-    cfg: dict[str, Any] = {"scenario": {"name": path.name.split(".")[0]}, "network": {"sumo": nets[0]},
-                           "demand": {}, "sim": sim}
-    routes = _files(opts.get("route-files", ""))
-    if routes:
-        cfg["demand"]["sumo"] = routes
-    return cfg
+    return {"scenario": {"name": path.name.split(".")[0]}, "network": {"sumo": nets[0]}, "demand": demand,
+            "sim": sim, META_KEY: {"until_empty": until_empty, "route_errors": "drop" if drop else "error"}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import math
 import shutil
@@ -14,7 +15,12 @@ import pytest
 pytest.importorskip("sumolib")
 
 from mobsim.errors import InputError  # noqa: E402
-from mobsim.sumo_demand import SUMO_DEFAULT_VTYPE, parse_time, read_sumo_demand  # noqa: E402
+from mobsim.sumo_demand import (  # noqa: E402
+    SUMO_DEFAULT_VTYPE,
+    parse_time,
+    read_sumo_demand,
+    sumo_default_vtype,
+)
 from mobsim.vtypes import VehicleType  # noqa: E402
 
 # a -> b -> c in a row, d a side road into b's end node; lanes as given.
@@ -81,9 +87,10 @@ def test_default_vtype_and_sumo_insertion_defaults(tmp_path):
     # SUMO's defaults when departLane/departSpeed are absent (best_prob, avg) run as best, max.
     assert (trips[0].depart_lane, trips[0].depart_speed) == ("best", "max")
     (vt,) = vtypes
+    # SUMO's passenger defaults, Krauss with sigma 0.5 (SUMOVTypeParameter.cpp)
     assert vt == VehicleType(id=SUMO_DEFAULT_VTYPE, length=5.0, min_gap=2.5, accel=2.6, decel=4.5,
-                             emergency_decel=9.0, tau=1.0, max_speed=55.56, speed_factor=1.0,
-                             speed_dev=0.1, delta=4.0)
+                             emergency_decel=9.0, tau=1.0, max_speed=200 / 3.6, speed_factor=1.0,
+                             speed_dev=0.1, delta=4.0, cf_model="Krauss", sigma=0.5)
     vt.validate(0.1)  # mobsim accepts SUMO's passenger defaults
 
 
@@ -159,7 +166,10 @@ def test_flow_without_end_runs_to_the_simulation_end(tmp_path):
     body = '<flow id="f" begin="0" period="25" from="a" to="c"/>'
     _, trips, _ = load(tmp_path, body, end=100.0)
     assert [t.depart for t in trips] == [0.0, 25.0, 50.0, 75.0]
-    error(tmp_path, body, "flow 'f'", "without end")
+    # no simulation end either: SUMO's 24 h after the flow's begin, with a warning
+    _, trips, warnings = load(tmp_path, '<flow id="f" begin="100" period="3600" from="a" to="c"/>')
+    assert [t.depart for t in trips] == [100.0 + 3600.0 * k for k in range(24)]
+    assert any("1 flow(s) without end" in w and "24 h" in w for w in warnings)
 
 
 @pytest.mark.skipif(not (shutil.which("sumo") and shutil.which("netgenerate")),
@@ -210,31 +220,45 @@ def test_namespaced_file_and_skipped_persons(tmp_path):
 def test_vtype_parameter_mapping(tmp_path):
     vtypes, _, warnings = load(tmp_path, """
         <vType id="idm" carFollowModel="IDM" accel="1.2" decel="3.5" emergencyDecel="8" tau="1.4"
-               minGap="2" length="4.5" maxSpeed="40" speedFactor="1.1" speedDev="0.05" delta="3"/>
+               minGap="2" length="4.5" maxSpeed="40" speedFactor="1.1" speedDev="0.055" delta="3"/>
         <vType id="nested" length="6"><carFollowing-IDM delta="2.5" accel="1.8"/></vType>
-        <vType id="krauss" sigma="0.5" speedFactor="normc(0.9,0.2,0.5,1.5)"/>""")
-    idm, nested, krauss = vtypes
-    assert idm == VehicleType(id="idm", accel=1.2, decel=3.5, emergency_decel=8.0, tau=1.4, min_gap=2.0,
-                              length=4.5, max_speed=40.0, speed_factor=1.1, speed_dev=0.05, delta=3.0)
-    assert (nested.delta, nested.accel, nested.length) == (2.5, 1.8, 6.0)
-    default = VehicleType()
-    assert nested.tau == default.tau and nested.min_gap == default.min_gap  # absent: mobsim's defaults
-    assert (krauss.speed_factor, krauss.speed_dev) == (0.9, 0.2)
+        <vType id="krauss" sigma="0.3" speedFactor="normc(0.8,0.2,0.5,1.5)"/>
+        <vType id="plain"/>
+        <vType id="eidm" carFollowModel="EIDM"/>
+        <vType id="ps"><carFollowing-KraussPS sigma="0.7" tau="1.5"/></vType>""")
+    idm, nested, krauss, plain, eidm, ps = vtypes
+    # SUMO's speedDev is absolute, mobsim's speed_dev relative to the mean speed factor
+    assert idm.speed_dev == pytest.approx(0.05)
+    assert dataclasses.replace(idm, speed_dev=0.05) == VehicleType(
+        id="idm", accel=1.2, decel=3.5, emergency_decel=8.0, tau=1.4, min_gap=2.0, length=4.5, max_speed=40.0,
+        speed_factor=1.1, speed_dev=0.05, delta=3.0, cf_model="IDM", sigma=0.0)
+    assert (nested.delta, nested.accel, nested.length, nested.cf_model) == (2.5, 1.8, 6.0, "IDM")
+    # absent parameters: SUMO's passenger defaults, not mobsim's
+    assert (nested.tau, nested.min_gap, nested.decel, nested.emergency_decel) == (1.0, 2.5, 4.5, 9.0)
+    assert (krauss.cf_model, krauss.sigma, krauss.speed_factor) == ("Krauss", 0.3, 0.8)
+    assert krauss.speed_dev == pytest.approx(0.25)  # SUMO's 0.2 around 0.8
+    assert plain == dataclasses.replace(sumo_default_vtype(), id="plain")  # no carFollowModel: Krauss
+    assert (eidm.cf_model, ps.cf_model, ps.sigma, ps.tau) == ("IDM", "Krauss", 0.7, 1.5)
     (cf,) = [w for w in warnings if "car-following" in w]
-    assert "1 vType" in cf and "krauss" in cf and "idm" not in cf.replace("IDM", "")
+    assert "2 vType(s)" in cf and "'eidm' (EIDM as IDM)" in cf and "'ps' (KraussPS as Krauss)" in cf
 
 
-def test_non_car_vtypes_are_skipped_with_their_vehicles(tmp_path):
+def test_road_vclasses_drive_and_the_others_are_skipped(tmp_path):
     vtypes, trips, warnings = load(tmp_path, """
         <vType id="bus" vClass="bus"/>
         <vType id="bike" vClass="bicycle"/>
+        <vType id="tram" vClass="tram"/>
         <vType id="car" vClass="passenger"/>
         <vehicle id="b1" type="bus" depart="0"><route edges="a b"/></vehicle>
         <flow id="bf" type="bike" begin="0" end="10" period="1" from="a" to="b"/>
+        <vehicle id="t1" type="tram" depart="0"><route edges="a b"/></vehicle>
         <vehicle id="c1" type="car" depart="0"><route edges="a b"/></vehicle>""")
-    assert [v.id for v in vtypes] == ["car"] and [t.id for t in trips] == ["c1"]
-    assert any("2 vType(s)" in w for w in warnings)
-    assert any("2 vehicle/trip/flow" in w for w in warnings)
+    assert [v.id for v in vtypes] == ["bus", "car"] and [t.id for t in trips] == ["b1", "c1"]
+    assert any("2 vType(s) of a vClass mobsim does not drive" in w for w in warnings)
+    assert any("11 vehicle(s) of skipped vTypes" in w for w in warnings)
+    (lanes,) = [w for w in warnings if "other than passenger" in w]
+    assert "1 vType(s)" in lanes and "'bus' (bus)" in lanes
+    error(tmp_path, '<vType id="x" vClass="spaceship"/>', "vType 'x'", "unknown vClass 'spaceship'")
 
 
 def test_bad_vtype_value_is_an_error(tmp_path):
@@ -315,6 +339,7 @@ def test_unknown_edges_are_errors(tmp_path):
 
 
 def test_route_not_contiguous_is_an_error(tmp_path):
+    # without a successor map: by the links' nodes
     error(tmp_path, '<vehicle id="v1" depart="0"><route edges="a c"/></vehicle>', "vehicle 'v1'",
           "not contiguous")
     error(tmp_path, '<vehicle id="v1" depart="0"><route edges=""/></vehicle>', "vehicle 'v1'",
@@ -367,9 +392,21 @@ def test_vehicle_without_route_or_from_to(tmp_path):
           "trip 't2'", "without depart")
 
 
-def test_unsupported_elements(tmp_path):
-    error(tmp_path, '<vTypeDistribution id="mix"><vType id="t"/></vTypeDistribution>',
-          "vTypeDistribution 'mix'", "not supported")
+def test_bad_distributions(tmp_path):
+    error(tmp_path, '<vTypeDistribution id="mix"/>', "vTypeDistribution 'mix'", "without vTypes")
+    error(tmp_path, '<vTypeDistribution id="mix" vTypes="x"/>', "vTypeDistribution 'mix'",
+          "unknown vType 'x'")
+    error(tmp_path, '<vType id="a"/><vTypeDistribution id="mix" vTypes="a" probabilities="1 2"/>',
+          "vTypeDistribution 'mix'", "1 vTypes but 2 probabilities")
+    error(tmp_path, '<vTypeDistribution id="mix"><vType id="a" probability="-1"/></vTypeDistribution>',
+          "vTypeDistribution 'mix'", "probabilities")
+    error(tmp_path, '<vType id="a"/><vTypeDistribution id="a" vTypes="a"/>', "vTypeDistribution 'a'",
+          "duplicate vType (or vTypeDistribution) id 'a'")
+    error(tmp_path, '<routeDistribution id="rd"/>', "routeDistribution 'rd'", "without routes")
+    error(tmp_path, '<routeDistribution id="rd" routes="nope"/>', "routeDistribution 'rd'",
+          "unknown route 'nope'")
+    error(tmp_path, '<route id="r" edges="a b"/><vehicle id="v" depart="0" route="r"><route edges="a b"/>'
+                    '</vehicle>', "vehicle 'v'", "more than one")
 
 
 def test_not_xml_or_missing_file(tmp_path):
@@ -383,3 +420,153 @@ def test_not_xml_or_missing_file(tmp_path):
     net.write_text('<net><edge id="a"/></net>')
     with pytest.raises(InputError, match="city.net.xml.*no SUMO demand elements"):
         read_sumo_demand([net], LINKS)
+
+
+# ------------------------------------------------------------------ vClass defaults
+
+
+def test_absent_parameters_take_the_vclass_defaults_of_sumo(tmp_path):
+    vtypes, _, _ = load(tmp_path, """
+        <vType id="truck" vClass="truck"/>
+        <vType id="bus" vClass="bus" decel="7.5"/>
+        <vType id="moto" vClass="motorcycle"/>
+        <vType id="van" vClass="delivery" length="5.5"/>""")
+    truck, bus, moto, van = vtypes
+    # SUMOVTypeParameter.cpp: VClassDefaultValues, getDefaultAccel/Decel/EmergencyDecel
+    assert (truck.length, truck.accel, truck.decel, truck.emergency_decel) == (7.1, 1.3, 4.0, 7.0)
+    assert truck.max_speed == pytest.approx(130 / 3.6) and truck.speed_dev == 0.05
+    assert (truck.cf_model, truck.sigma, truck.min_gap, truck.tau) == ("Krauss", 0.5, 2.5, 1.0)
+    assert (bus.length, bus.accel, bus.speed_dev) == (12.0, 1.2, 0.0)
+    assert bus.emergency_decel == 7.5  # max(decel, the class's emergency decel), as SUMO
+    assert (moto.length, moto.accel, moto.decel, moto.emergency_decel) == (2.2, 6.0, 10.0, 10.0)
+    assert (van.length, van.speed_dev) == (5.5, 0.05)
+
+
+# ------------------------------------------------------------------ distributions
+
+
+def test_vtype_distribution_draws_each_vehicle_type_seeded(tmp_path):
+    body = """
+        <vTypeDistribution id="DEFAULT_VEHTYPE">
+            <vType id="car" length="5" probability="3"/>
+            <vType id="lorry" vClass="truck" probability="1"/>
+        </vTypeDistribution>
+        <flow id="f" begin="0" end="2000" period="1" from="a" to="c"/>"""
+    vtypes, trips, _ = load(tmp_path, body, seed=5)
+    assert [v.id for v in vtypes] == ["car", "lorry"]  # the members are types of their own
+    share = sum(t.vtype == "lorry" for t in trips) / len(trips)
+    assert len(trips) == 2000 and abs(share - 0.25) < 5 * math.sqrt(0.25 * 0.75 / 2000)
+    assert trips == load(tmp_path, body, seed=5)[1]  # deterministic for a seed
+    assert trips != load(tmp_path, body, seed=6)[1]
+
+
+def test_vtype_distribution_by_reference_and_type_lists(tmp_path):
+    _, trips, _ = load(tmp_path, """
+        <vType id="a" probability="0"/>
+        <vType id="b"/>
+        <vType id="c"/>
+        <vTypeDistribution id="byattr" vTypes="a b" probabilities="0 1"/>
+        <vTypeDistribution id="ownprob" vTypes="a c"/>
+        <vTypeDistribution id="byref"><vType refId="a" probability="0"/><vType refId="c"/></vTypeDistribution>
+        <flow id="f1" type="byattr" begin="0" end="50" period="1" from="a" to="c"/>
+        <flow id="f2" type="ownprob" begin="0" end="50" period="1" from="a" to="c"/>
+        <flow id="f3" type="byref" begin="0" end="50" period="1" from="a" to="c"/>
+        <flow id="f4" type="a,byref" begin="0" end="400" period="1" from="a" to="c"/>""")
+    types = {f: {t.vtype for t in trips if t.id.startswith(f + ".")} for f in ("f1", "f2", "f3", "f4")}
+    assert types == {"f1": {"b"}, "f2": {"c"}, "f3": {"c"}, "f4": {"a", "c"}}
+    n_a = sum(t.vtype == "a" for t in trips if t.id.startswith("f4."))
+    assert abs(n_a - 200) < 5 * 10  # each list entry with equal weight
+
+
+def test_vtype_distribution_with_skipped_members_skips_their_vehicles(tmp_path):
+    _, trips, warnings = load(tmp_path, """
+        <vTypeDistribution id="mix">
+            <vType id="car" probability="1"/><vType id="bike" vClass="bicycle" probability="1"/>
+        </vTypeDistribution>
+        <flow id="f" type="mix" begin="0" end="100" period="1" from="a" to="c"/>""")
+    assert 0 < len(trips) < 100 and {t.vtype for t in trips} == {"car"}
+    (w,) = [w for w in warnings if "of skipped vTypes" in w]
+    assert f"{100 - len(trips)} vehicle(s)" in w
+
+
+def test_route_distributions_top_level_and_nested(tmp_path):
+    _, trips, _ = load(tmp_path, """
+        <route id="ab" edges="a b"/>
+        <routeDistribution id="rd">
+            <route id="abc" edges="a b c" probability="1"/>
+            <route edges="d c" probability="1"/>
+            <route refId="ab" probability="2"/>
+        </routeDistribution>
+        <routeDistribution id="byattr" routes="ab abc" probabilities="0 1"/>
+        <flow id="f" route="rd" begin="0" end="400" period="1"/>
+        <flow id="g" route="byattr" begin="0" end="10" period="1"/>
+        <vehicle id="v" depart="0" route="abc"/>
+        <flow id="n" begin="0" end="200" period="1">
+            <routeDistribution><route edges="a b" probability="1"/><route edges="d c" probability="3"/>
+            </routeDistribution>
+        </flow>""", seed=3)
+    routes = {}
+    for t in trips:
+        routes.setdefault(t.id.split(".")[0], []).append(t.route)
+    f = routes["f"]
+    assert set(f) == {("a", "b", "c"), ("d", "c"), ("a", "b")}
+    assert abs(f.count(("a", "b")) - 200) < 5 * 10  # probability 2 of 4
+    assert set(routes["g"]) == {("a", "b", "c")} and routes["v"] == [("a", "b", "c")]
+    assert abs(routes["n"].count(("d", "c")) - 150) < 5 * 6.2
+    t0 = next(t for t in trips if t.route == ("d", "c"))
+    assert (t0.origin, t0.destination) == ("d", "c")
+
+
+# ------------------------------------------------------------------ connections and route errors
+
+SUCCESSORS = {"a": {"b"}, "b": {"c"}, "d": {"c"}}
+
+
+def test_routes_are_checked_by_connections(tmp_path):
+    # b ends at n2 and c starts there, but without a connection b -> c the route is broken ...
+    error(tmp_path, '<vehicle id="v1" depart="0"><route edges="a b c"/></vehicle>', "vehicle 'v1'",
+          "no connection from edge 'b' to edge 'c'", successors={"a": {"b"}})
+    # ... and with one it is fine even where the links' node ids differ (a sink repair, say)
+    links = {**LINKS, "b": SimpleNamespace(lanes=1, from_node="n1", to_node="n2~end~b")}
+    route = write(tmp_path, '<vehicle id="v1" depart="0"><route edges="a b c"/></vehicle>')
+    _, trips = read_sumo_demand([route], links, successors=SUCCESSORS)
+    assert trips[0].route == ("a", "b", "c")
+    with pytest.raises(InputError, match="not contiguous"):  # the node fallback would refuse it
+        read_sumo_demand([route], links)
+
+
+def test_ignore_route_errors_drops_vehicles_with_broken_routes(tmp_path):
+    body = """
+        <route id="bad" edges="a c"/>
+        <route id="good" edges="a b c"/>
+        <vehicle id="v1" depart="0" route="bad"/>
+        <vehicle id="v2" depart="0"><route edges="a x"/></vehicle>
+        <trip id="t1" depart="0" from="a" to="zz"/>
+        <vehicle id="v3" depart="0" route="missing"/>
+        <flow id="f" route="bad" begin="0" end="5" period="1"/>
+        <routeDistribution id="rd"><route refId="bad"/><route refId="good"/></routeDistribution>
+        <flow id="g" route="rd" begin="0" end="100" period="1"/>
+        <vehicle id="ok" depart="1" route="good"/>"""
+    error(tmp_path, body, "route 'bad'", "no connection from edge 'a' to edge 'c'", successors=SUCCESSORS)
+    _, trips, warnings = load(tmp_path, body, successors=SUCCESSORS, route_errors="drop")
+    g = [t for t in trips if t.id.startswith("g.")]
+    assert {t.id for t in trips} - {t.id for t in g} == {"ok"}
+    assert 0 < len(g) < 100 and {t.route for t in g} == {("a", "b", "c")}
+    (w,) = [w for w in warnings if "broken route" in w]
+    assert f"{4 + 5 + 100 - len(g)} vehicle(s)" in w and "ignore-route-errors" in w
+    # other errors stay errors
+    error(tmp_path, body + '<trip id="t9" type="nope" depart="0" from="a" to="b"/>', "unknown vType",
+          successors=SUCCESSORS, route_errors="drop")
+
+
+def test_additional_file_with_vtypes_is_demand(tmp_path):
+    from mobsim.sumo_demand import file_has_demand
+
+    add = tmp_path / "types.add.xml"
+    add.write_text('<additional><vType id="t" accel="1"/></additional>')
+    tls = tmp_path / "tls.add.xml"
+    tls.write_text('<additional><tlLogic id="x" type="static" programID="1" offset="0"/></additional>')
+    gz = tmp_path / "r.rou.xml.gz"
+    with gzip.open(gz, "wb") as f:
+        f.write(b'<routes><flow id="f" begin="0" end="1" period="1" from="a" to="b"/></routes>')
+    assert file_has_demand(add) and file_has_demand(gz) and not file_has_demand(tls)
