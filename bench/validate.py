@@ -21,6 +21,10 @@ Cases (the parameters are in the builders below, so anyone can rerun them in SUM
   split 0.5) with 300 or 700 veh/h eastbound and 100 veh/h on each side street, signals
   synchronised (offsets 0) or a green wave (offset = distance / speed limit); mean travel time
   and stops of the eastbound through trips, and throughput.
+* ``*_krauss``: the queue, jam and synchronised arterial cases with SUMO's default model, Krauss
+  (SUMO's passenger parameters, ``sigma = 0``, Euler update in both), and ``dawdle_krauss``: 40
+  Krauss drivers with ``sigma = 0.5`` on a free 2 km link (other random draws in each simulator,
+  so only the mean travel time is compared).
 * ``ring``: 22 cars on a 230 m single-lane ring (Sugiyama et al. 2008), spread evenly at rest
   at t = 0 (departPos), driving for 1200 s; in the last 300 s: mean speed, the standard
   deviation of speed, the share of time at standstill (stop-and-go emerges or not).
@@ -117,21 +121,30 @@ def _interp(tr: dict[str, np.ndarray], k: int, dist: float) -> float:
 
 # ------------------------------------------------------------------------------------------ cases
 
-def _scenario(net: Any, trips: list, end: float, name: str) -> Any:
+#: The Krauss cases' drivers: SUMO's passenger defaults, ``sigma = 0`` (no dawdling, so both
+#: simulators are deterministic and comparable vehicle by vehicle).
+KRAUSS_CAR = {"cf_model": "Krauss", "sigma": 0.0, "accel": 2.6, "decel": 4.5, "emergency_decel": 9.0,
+              "tau": 1.0, "min_gap": 2.5, "length": 5.0}
+
+
+def _scenario(net: Any, trips: list, end: float, name: str, krauss: bool = False) -> Any:
     from mobsim.scenario import scenario_from_objects
+    from mobsim.vtypes import VehicleType
 
-    return scenario_from_objects(net, trips, settings={"sim.end": end, "sim.dt": 0.5, "output.fcd": True,
-                                                       "output.fcd_period": 0.5, "sim.gridlock": "none"},
-                                 name=name)
+    vtypes = [VehicleType(**KRAUSS_CAR)] if krauss else None
+    return scenario_from_objects(net, trips, vtypes=vtypes,
+                                 settings={"sim.end": end, "sim.dt": 0.5, "output.fcd": True,
+                                           "output.fcd_period": 0.5, "sim.gridlock": "none"},
+                                 name=name + ("_krauss" if krauss else ""))
 
 
-def build_queue_discharge() -> Any:
+def build_queue_discharge(krauss: bool = False) -> Any:
     from mobsim import generators as gen
     from mobsim.trips import Trip
 
     net = gen.signal_approach(length=300.0, cycle=120.0, green=40.0, yellow=3.0)
     return _scenario(net, [Trip(f"c{k:02d}", "o-j", "j-d", 2.0 * k) for k in range(16)], 200.0,
-                     "queue_discharge")
+                     "queue_discharge", krauss)
 
 
 def measure_queue_discharge(tr: dict, sc: Any) -> dict[str, float]:
@@ -144,13 +157,13 @@ def measure_queue_discharge(tr: dict, sc: Any) -> dict[str, float]:
             "startup_lost_time_s": float(t[-1] - 16 * hs), "first_crossing_s": float(t[0])}
 
 
-def build_jam_discharge() -> Any:
+def build_jam_discharge(krauss: bool = False) -> Any:
     from mobsim import generators as gen
     from mobsim.trips import Trip
 
     net = gen.signal_approach(length=600.0, cycle=300.0, green=200.0, yellow=3.0, exit_length=400.0)
     return _scenario(net, [Trip(f"c{k:02d}", "o-j", "j-d", 2.0 * k) for k in range(40)], 300.0,
-                     "jam_discharge")
+                     "jam_discharge", krauss)
 
 
 def measure_jam_discharge(tr: dict, sc: Any) -> dict[str, float]:
@@ -159,7 +172,7 @@ def measure_jam_discharge(tr: dict, sc: Any) -> dict[str, float]:
     return {"discharge_flow_vph": 3600.0 * n / float(t[39] - t[9])}
 
 
-def _arterial(q_main: float, wave: bool) -> Any:
+def _arterial(q_main: float, wave: bool, krauss: bool = False) -> Any:
     from mobsim import generators as gen
     from mobsim.trips import Trip
 
@@ -174,7 +187,7 @@ def _arterial(q_main: float, wave: bool) -> Any:
         for k in range(int(100.0 * horizon / 3600.0)):
             trips.append(Trip(f"{side[:2]}{k:03d}", side, "j2-E", round(7.0 + k * 36.0, 1)))
     name = f"arterial_{int(q_main)}_{'wave' if wave else 'sync'}"
-    return _scenario(net, sorted(trips, key=lambda t: (t.depart, t.id)), 1500.0, name)
+    return _scenario(net, sorted(trips, key=lambda t: (t.depart, t.id)), 1500.0, name, krauss)
 
 
 def measure_arterial(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -183,6 +196,72 @@ def measure_arterial(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> d
     stops = [trips[t.id]["stops"] for t in main if t.id in trips]
     return {"mean_travel_time_s": float(np.mean(tt)), "stops_per_vehicle": float(np.mean(stops)),
             "throughput_veh": float(len(trips))}
+
+
+def build_dawdle() -> Any:
+    """40 Krauss drivers with SUMO's default dawdling (sigma 0.5), 30 s apart on a free 2 km link."""
+    from mobsim import generators as gen
+    from mobsim.trips import Trip
+
+    net = gen.single_link(length=2000.0, speed=13.89, lanes=1)
+    sc = _scenario(net, [Trip(f"c{k:02d}", "a-b", "a-b", 30.0 * k, depart_speed="0") for k in range(40)],
+                   1500.0, "dawdle", True)
+    import dataclasses
+
+    from mobsim.vtypes import VehicleType
+
+    return dataclasses.replace(sc, vtypes=[VehicleType(**{**KRAUSS_CAR, "sigma": 0.5})])
+
+
+def measure_dawdle(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> dict[str, float]:
+    return {"mean_travel_time_s": float(np.mean([t["duration"] for t in trips.values()])),
+            "throughput_veh": float(len(trips))}
+
+
+#: The actuated case: an isolated junction, 600 veh/h on the main road, 150 veh/h on the side road.
+ACTUATED_END = 1800.0
+
+
+def build_actuated(q_main: float = 600.0, q_side: float = 150.0) -> Any:
+    """One actuated junction (SUMO's defaults: max-gap 3 s, detector-gap 2 s, passing-time 1.9 s;
+    green phases minDur 5 s, maxDur 50 s; yellow 3 s, all-red 2 s), one lane each way, Poisson
+    arrivals for 1200 s of 600 veh/h west to east and 150 veh/h north to south (seed 5), Krauss
+    drivers with sigma 0."""
+    import dataclasses
+
+    from mobsim import generators as gen
+    from mobsim.trips import Trip
+
+    net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
+    prog = net.signals[0]
+    phases = tuple(dataclasses.replace(ph, min_dur=5.0, max_dur=50.0)
+                   if "G" in ph.state and "y" not in ph.state else ph for ph in prog.phases)
+    net = dataclasses.replace(net, signals=[dataclasses.replace(prog, kind="actuated", phases=phases)])
+    rng = np.random.default_rng(5)
+    trips = []
+    for prefix, (o, d), q in (("m", ("W-j0", "j0-E"), q_main), ("s", ("N0-j0", "j0-S0"), q_side)):
+        t = 0.0
+        while True:
+            t += rng.exponential(3600.0 / q)
+            if t >= 1200.0:
+                break
+            trips.append(Trip(f"{prefix}{len(trips):04d}", o, d, round(t, 1)))
+    return _scenario(net, sorted(trips, key=lambda x: (x.depart, x.id)), ACTUATED_END, "actuated", True)
+
+
+def measure_actuated(trips: dict[str, dict[str, float]],
+                     switches: list[tuple[float, int]]) -> dict[str, float]:
+    """Mean time loss (s) of all trips, and the mean duration (s) of the main and side greens
+    (phases 0 and 3) that start while the demand lasts (before 1200 s; after it every green
+    gaps out at its minDur, and the runs end at different times), from the phase switches
+    ``(time, new phase)``."""
+    loss = float(np.mean([t["time_loss"] for t in trips.values()]))
+    out = {"mean_time_loss_s": loss, "throughput_veh": float(len(trips))}
+    for name, ph in (("main_green_s", 0), ("side_green_s", 3)):
+        d = [t1 - t0 for (t0, p0), (t1, _) in zip(switches, switches[1:], strict=False)
+             if p0 == ph and t0 < 1200.0]
+        out[name] = float(np.mean(d)) if d else float("nan")
+    return out
 
 
 def build_ring() -> Any:
@@ -209,9 +288,9 @@ def measure_ring(tr: dict, sc: Any) -> dict[str, float]:
             "standstill_share": float(np.mean(v < 0.5))}
 
 
-def _arterial_case(q: float, wave: bool) -> Case:
-    name = f"arterial_{int(q)}_{'wave' if wave else 'sync'}"
-    return Case(name, lambda: _arterial(q, wave), measure_arterial, {"mean_travel_time_s": 0.10},
+def _arterial_case(q: float, wave: bool, krauss: bool = False) -> Case:
+    name = f"arterial_{int(q)}_{'wave' if wave else 'sync'}" + ("_krauss" if krauss else "")
+    return Case(name, lambda: _arterial(q, wave, krauss), measure_arterial, {"mean_travel_time_s": 0.10},
                 {"stops_per_vehicle": "SUMO's waitingCount counts a new stop each time a vehicle creeping "
                                       "up in a queue drops below 0.1 m/s again; mobsim's creep is smoother",
                  "mean_travel_time_s": "junction model: SUMO drives internal lanes and lets turning vehicles "
@@ -227,6 +306,21 @@ CASES: dict[str, Case] = {
     "jam_discharge": Case("jam_discharge", build_jam_discharge, measure_jam_discharge,
                           {"discharge_flow_vph": 0.05}),
     **{c.name: c for c in (_arterial_case(q, w) for q in (300.0, 700.0) for w in (False, True))},
+    # The same cases with SUMO's default model, Krauss (sigma 0, Euler update in both).
+    "queue_discharge_krauss": Case("queue_discharge_krauss", lambda: build_queue_discharge(True),
+                                   measure_queue_discharge, {"saturation_headway_s": 0.05},
+                                   {"startup_lost_time_s": "a quantity near zero (T_16 - 16 h_s): 0.4 s "
+                                                           "apart in the first four headways",
+                                    "first_crossing_s": "the head of the queue stands 0.1 m before the "
+                                                        "line in mobsim, about 0.12 m in SUMO"}),
+    "jam_discharge_krauss": Case("jam_discharge_krauss", lambda: build_jam_discharge(True),
+                                 measure_jam_discharge, {"discharge_flow_vph": 0.05}),
+    **{c.name: c for c in (_arterial_case(q, False, True) for q in (300.0, 700.0))},
+    # Actuated control (issue 16): time loss within 10 %, mean greens within 1 s.
+    "actuated_600_150": Case("actuated_600_150", build_actuated, measure_actuated,
+                             {"mean_time_loss_s": 0.10}),
+    # Dawdling: other random draws in each simulator, the same mean.
+    "dawdle_krauss": Case("dawdle_krauss", build_dawdle, measure_dawdle, {"mean_travel_time_s": 0.02}),
     "ring": Case("ring", build_ring, measure_ring, {"mean_speed_ms": 0.10},
                  {"speed_std_ms": "waves emerge in both or in neither (checked by the test); the amplitude "
                                   "depends on the update scheme"}),
@@ -238,14 +332,33 @@ CASES: dict[str, Case] = {
 def _trip_table_mobsim(res: Any) -> dict[str, dict[str, float]]:
     t = res.trips
     t = t[t["arrival"].notna()]
-    return {str(r.id): {"duration": float(r.duration), "stops": float(r.stops)} for r in t.itertuples()}
+    return {str(r.id): {"duration": float(r.duration), "stops": float(r.stops),
+                        "time_loss": float(r.time_loss)} for r in t.itertuples()}
 
 
 def _trip_table_sumo(path: Path) -> dict[str, dict[str, float]]:
     import sumolib
 
-    return {x.id: {"duration": float(x.duration), "stops": float(x.waitingCount)}
-            for x in sumolib.xml.parse_fast(str(path), "tripinfo", ["id", "duration", "waitingCount"])}
+    return {x.id: {"duration": float(x.duration), "stops": float(x.waitingCount),
+                   "time_loss": float(x.timeLoss)} for x in sumolib.xml.parse(str(path), "tripinfo")}
+
+
+def _switches_mobsim(res: Any) -> list[tuple[float, int]]:
+    ev = res.events
+    ev = ev[ev["kind_name"].astype(str) == "signal_switch"]
+    return [(float(t), int(v)) for t, v in zip(ev["time"], ev["value"], strict=True)]
+
+
+def _switches_sumo(path: Path) -> list[tuple[float, int]]:
+    import sumolib
+
+    out: list[tuple[float, int]] = []
+    for x in sumolib.xml.parse(str(path), "tlsState"):
+        if not out or out[-1][1] != int(x.phase):
+            out.append((float(x.time), int(x.phase)))
+    # The first row is the initial phase, not a switch. (SUMO writes each row before the step's
+    # switch, so every switch shows one step late: the same for all, durations are unchanged.)
+    return out[1:]
 
 
 def run_case(case: Case, workdir: Path) -> dict[str, Any]:
@@ -262,13 +375,22 @@ def run_case(case: Case, workdir: Path) -> dict[str, Any]:
     fcd, info = workdir / "sumo_fcd.xml", workdir / "sumo_tripinfo.xml"
     cmd = [_sumo_binary(), "-c", str(cfg), "--fcd-output", str(fcd), "--tripinfo-output", str(info),
            "--no-step-log", "--no-warnings", "--duration-log.disable"]
+    states = workdir / "sumo_tls_states.xml"
+    if case.measure is measure_actuated:
+        add = workdir / "tls_states.add.xml"
+        add.write_text(f'<additional><timedEvent type="SaveTLSStates" source="j0" dest="{states}"/>'
+                       "</additional>\n", encoding="utf-8")
+        cmd += ["--additional-files", str(add)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
     if r.returncode != 0:
         raise RuntimeError(f"SUMO failed on {case.name}: {r.stderr[-1500:]}")
     measure = case.measure
-    if measure is measure_arterial:
-        m_mob = measure_arterial(None, sc, _trip_table_mobsim(res))
-        m_sumo = measure_arterial(None, sc, _trip_table_sumo(info))
+    if measure is measure_actuated:
+        m_mob = measure_actuated(_trip_table_mobsim(res), _switches_mobsim(res))
+        m_sumo = measure_actuated(_trip_table_sumo(info), _switches_sumo(states))
+    elif measure in (measure_arterial, measure_dawdle):
+        m_mob = measure(None, sc, _trip_table_mobsim(res))
+        m_sumo = measure(None, sc, _trip_table_sumo(info))
     else:
         m_mob = measure(mobsim_traces(res), sc)
         m_sumo = measure(sumo_traces(fcd), sc)

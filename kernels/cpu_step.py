@@ -3,16 +3,19 @@
 One call of :func:`run_steps` advances the state by up to ``n_steps`` steps of ``dt`` s. A step is,
 in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO):
 
-1. signals: the state of every signal slot at the step's start time;
+1. signals: the actuated controllers' decisions, then the state of every signal slot at the
+   step's start time (detectors are updated by the move, step 5);
 2. order: vehicles sorted by (lane, position): a counting sort by lane that keeps the previous
    order within each lane, then an insertion sort per lane (nearly sorted, so linear);
 3. lane changes: MOBIL and mandatory changes decided in parallel on the sorted state, left on even
    steps and right on odd steps so two vehicles never merge into one gap from both sides; applied,
    then the changed vehicles are merged into their new lanes' order (the full sort's result);
-4. plan: IDM acceleration against the leader on the lane, or for the first vehicle of a lane a
+4. plan: the type's car-following acceleration (IDM or Krauss, :mod:`.carfollow`) against the
+   leader on the lane, or for the first vehicle of a lane a
    look-ahead along the route (stop lines of red, yellow, yield and stop movements, the last vehicle
    of the next lane, room downstream);
-5. advance: ballistic update per lane from front to back, with a hard no-overlap bound;
+5. advance: per lane from front to back (ballistic for IDM, Euler for Krauss), with a hard
+   no-overlap bound; the detectors of actuated signals record the vehicles passing them;
 6. junctions (:mod:`.junction`): arrivals, then vehicles past their stop line enter the next lane
    in order of the time they reached the line (then lower trip number), if there is room;
 7. events and the gridlock policy (:mod:`.gridlock`); 8. insertion of departures, link by link
@@ -48,12 +51,13 @@ from .layout import C_NEV, C_NRUN, C_NSUM, C_STEP, P_DT, P_HAS_DPOS, P_PAR_MIN
 from .move import advance, advance_serial
 from .order import build_order, resort_after_lane_changes
 from .record import clock, end_step, summary_parts
-from .signals import signal_slots
+from .signals import controllers, signal_slots
 
 
 @njit(cache=True)
 def update_signals(N, W, t):
-    """State code of every signal slot at time ``t``."""
+    """Decisions of the actuated controllers, then the state code of every signal slot at time ``t``."""
+    controllers(N, W, 0, N.ctrl_kind.shape[0], 1, t)
     signal_slots(N, W, 0, N.slot_ctrl.shape[0], 1, t)
 
 

@@ -42,7 +42,7 @@ from .layout import C_NMOVE, C_NRUN, INS_BEGIN, INS_END, INS_POSITIONED, P_DT, P
 from .move import advance_lanes
 from .order import bucket_count_range, bucket_scatter_range, bucket_sort_range
 from .record import clock, end_step, summary_parts
-from .signals import signal_slots
+from .signals import controllers, signal_slots
 
 #: Under the simulator: the packed state plus its views, built once per (re)pack by the backend.
 SimPacked = namedtuple("SimPacked", ["buf", "lay", "views"])
@@ -58,6 +58,14 @@ else:
 
 #: cuda.jit with a disk cache keyed by the kernel sources and the state layout
 _kernel = cuda_kernel(repr(SPEC))
+
+
+@_kernel
+def k_controllers(K):
+    """Actuated controllers' decisions at the step's start time (controllers)."""
+    V, N, L, W, P = unpack(K)
+    step, t = clock(W, P.par)
+    controllers(N, W, cuda.grid(1), N.ctrl_kind.shape[0], cuda.gridsize(1), t)
 
 
 @_kernel
@@ -297,7 +305,8 @@ def k_end(K):
 
 #: Every kernel, by name: the PTX compile test and the benchmark's per-kernel timing use this.
 KERNELS = {
-    "signals": k_signals, "insert": k_insert, "decide": k_decide, "apply": k_apply,
+    "controllers": k_controllers, "signals": k_signals, "insert": k_insert, "decide": k_decide,
+    "apply": k_apply,
     "plan": k_plan, "advance": k_advance, "junction_source": k_junction_source,
     "junction_target": k_junction_target, "flags": k_flags, "gridlock": k_gridlock,
     "summary": k_summary, "end": k_end,

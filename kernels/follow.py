@@ -1,5 +1,6 @@
-"""Planning: the IDM acceleration of every running vehicle, behind its leader or, for the first
-vehicle of a lane, along its route over stop lines and into the next lanes.
+"""Planning: the acceleration of every running vehicle (its type's car-following model, IDM or
+Krauss, :mod:`.carfollow`), behind its leader or, for the first vehicle of a lane, along its
+route over stop lines and into the next lanes; Krauss drivers then dawdle.
 """
 
 from __future__ import annotations
@@ -7,9 +8,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .idm import can_stop, idm_accel, idm_free, idm_stop
+from .carfollow import cf_follow, cf_free, cf_stop, krauss_dawdle
+from .idm import can_stop, idm_accel
 from .lanes import choose_movement_a, find_neighbours_a, movement_state_a, straddler_a, v0_of, yield_blocked
 from .layout import (
+    CF_KRAUSS,
     FLAG_COMMITTED,
     M_GO,
     M_RED,
@@ -21,14 +24,19 @@ from .layout import (
     P_CRIT_GAP,
     P_DT,
     P_HORIZON,
+    P_SEED,
     T_ACC,
+    T_CF,
     T_DEC,
     T_DELTA,
     T_EDEC,
     T_LEN,
     T_S0,
+    T_SIGMA,
     T_TAU,
 )
+from .record import clock
+from .rng import STREAM_DAWDLE, u01
 from .routes import route_step
 
 
@@ -58,9 +66,9 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
 
 @njit(cache=True)
 def plan_range(V, N, L, W, vt, par, a, b, stride):
-    """IDM accelerations of the vehicles at sorted indices ``a, a + stride, ... < b`` into
-    ``W.acc_k`` (with the must-stop flag in ``W.stop_k`` and the planned movement in ``W.mv_k``,
-    all indexed by k).
+    """Accelerations (IDM or Krauss, by type) of the vehicles at sorted indices
+    ``a, a + stride, ... < b`` into ``W.acc_k`` (with the must-stop flag in ``W.stop_k`` and the
+    planned movement in ``W.mv_k``, all indexed by k).
 
     A follower drives behind its leader on the lane (and yields to a neighbour that must change
     into its lane, see :func:`cooperate_a`). The first vehicle of a lane looks ahead along its
@@ -104,6 +112,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     dt = par[P_DT]
     horizon = par[P_HORIZON]
     crit_gap = par[P_CRIT_GAP]
+    seed = np.uint64(par[P_SEED])
+    step, _ = clock(W, par)
+    trip = V.trip
     for k in range(a, b, stride):
         i = order[k]
         lane = lane_of[i]
@@ -113,23 +124,24 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
         s0 = vt[ty, T_S0]
         tau = vt[ty, T_TAU]
         delta = vt[ty, T_DELTA]
+        model = int(vt[ty, T_CF])
         v0 = v0_of(lane_speed, sfac, vt, i, lane, ty)
         v = speed[i]
         stop = False
         if k + 1 < lane_start[lane + 1]:
             j = order[k + 1]
             gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
-            acc = idm_accel(v, v0, gap, speed[j], ac, dc, s0, tau, delta)
+            acc = cf_follow(model, v, v0, gap, speed[j], ac, dc, s0, tau, delta, dt)
             next_mv[k] = -1
         else:
             length = vt[ty, T_LEN]
-            acc = idm_free(v, v0, ac, delta)
+            acc = cf_free(model, v, v0, ac, dc, delta, dt)
             dist = lane_len[lane] - pos[i]
             next_mv[k] = -1
             x = straddler_a(lane_last_exit, lane_exit_rp, status, route_pos, pos, vtype, vt, lane)
             if x >= 0 and x != i:
-                acc = min(acc, idm_accel(v, v0, dist + pos[x] - vt[vtype[x], T_LEN], speed[x], ac, dc, s0,
-                                         tau, delta))
+                acc = min(acc, cf_follow(model, v, v0, dist + pos[x] - vt[vtype[x], T_LEN], speed[x], ac, dc,
+                                         s0, tau, delta, dt))
             cur = lane
             rp = route_pos[i]
             nl = -1
@@ -144,7 +156,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                 m = choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, cur, nl, after)
                 if m < 0:
                     # Wrong lane for the route: the lane end is a wall until a lane change succeeds.
-                    acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
+                    acc = min(acc, cf_stop(model, v, v0, dist, ac, dc, s0, tau, delta, dt))
                     stop = h == 0
                     break
                 if h == 0:
@@ -189,12 +201,12 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     if room < length + s0 and speed[r] < 1.0:
                         must_stop = True  # do not block the junction
                 if must_stop:
-                    acc = min(acc, idm_stop(v, v0, dist, ac, dc, s0, tau, delta))
+                    acc = min(acc, cf_stop(model, v, v0, dist, ac, dc, s0, tau, delta, dt))
                     stop = h == 0
                     break
                 if r >= 0:
                     room = pos[r] - vt[vtype[r], T_LEN]
-                    acc = min(acc, idm_accel(v, v0, dist + room, speed[r], ac, dc, s0, tau, delta))
+                    acc = min(acc, cf_follow(model, v, v0, dist + room, speed[r], ac, dc, s0, tau, delta, dt))
                     break
                 dist += lane_len[tl]
                 cur = tl
@@ -208,6 +220,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                                        vt, i, lane, v0))
         if v <= v0 and v + acc * dt > v0:
             acc = (v0 - v) / dt  # explicit IDM would overshoot a low desired speed
+        sigma = vt[ty, T_SIGMA]
+        if model == CF_KRAUSS and sigma > 0.0:
+            acc = krauss_dawdle(v, acc, ac, dc, sigma, u01(seed, STREAM_DAWDLE, trip[i], step), dt)
         if acc < -vt[ty, T_EDEC]:
             acc = -vt[ty, T_EDEC]
         acc_out[k] = acc

@@ -9,7 +9,8 @@ import numpy as np
 from numba import njit
 
 from .atomics import atomic_add
-from .idm import STOP_LINE_CLEARANCE, safe_insert_speed
+from .carfollow import cf_insert_speed
+from .idm import STOP_LINE_CLEARANCE
 from .lanes import add_event, choose_movement, find_neighbours_a, lane_score, movement_state, straddler_a
 from .layout import (
     C_INSERTED,
@@ -21,6 +22,7 @@ from .layout import (
     P_INS_DELAY,
     P_SEED,
     T_ACC,
+    T_CF,
     T_DEC,
     T_LEN,
     T_S0,
@@ -51,17 +53,18 @@ def insert_position(V, N, W, vt, i, lane):
 
 
 @njit(cache=True)
-def follower_safe(V, N, vt, f, rear, lane):
+def follower_safe(V, N, vt, f, rear, lane, dt):
     """True if follower ``f`` can stay behind a vehicle inserted with its rear at ``rear`` (m) on
     ``lane`` at standstill-safe distance: a gap of at least its jam distance, and a speed it
-    could drive behind a stopped vehicle there (``safe_insert_speed`` with the inserted vehicle
-    as leader at speed 0)."""
+    could drive behind a stopped vehicle there (its model's insertion speed,
+    :func:`.carfollow.cf_insert_speed`, with the inserted vehicle as leader at speed 0; ``dt`` s)."""
     tf = V.vtype[f]
     gap = rear - V.pos[f]
     if gap < vt[tf, T_S0]:
         return False
     v0 = N.lane_speed[lane] * V.sfac[f]
-    vsafe = safe_insert_speed(gap, v0, 0.0, vt[tf, T_ACC], vt[tf, T_DEC], vt[tf, T_S0], vt[tf, T_TAU])
+    vsafe = cf_insert_speed(int(vt[tf, T_CF]), gap, v0, 0.0, vt[tf, T_ACC], vt[tf, T_DEC], vt[tf, T_S0],
+                            vt[tf, T_TAU], dt)
     return vsafe >= V.speed[f]
 
 
@@ -171,9 +174,10 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             if lead >= 0:
                 gap = V.pos[lead] - vt[V.vtype[lead], T_LEN] - pos
                 vl = V.speed[lead]
-            if fol >= 0 and not follower_safe(V, N, vt, fol, pos - length, lane):
+            if fol >= 0 and not follower_safe(V, N, vt, fol, pos - length, lane, par[P_DT]):
                 continue
-        vmax = safe_insert_speed(gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0], vt[ty, T_TAU])
+        vmax = cf_insert_speed(int(vt[ty, T_CF]), gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                               vt[ty, T_TAU], par[P_DT])
         if vmax < 0.0:
             continue
         want = W.dep_speed[spec]

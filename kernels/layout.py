@@ -63,6 +63,12 @@ T_DELTA = 9
 T_POLITE = 10
 T_LCTHR = 11
 T_LCSAFE = 12
+T_CF = 13         # car-following model code (CF_IDM, CF_KRAUSS)
+T_SIGMA = 14      # Krauss dawdling sigma
+
+# Car-following model codes (index in mobsim.vtypes.CF_MODELS).
+CF_IDM = 0
+CF_KRAUSS = 1
 
 # Event kinds (mobsim.schema.EVENT_KINDS).
 E_COLLISION = 0
@@ -71,6 +77,7 @@ E_REMOVAL = 2
 E_EMERGENCY = 3
 E_INSDELAY = 4
 E_BLOCKED = 5
+E_SIGNAL = 6
 
 # Movement right of way this step.
 M_GO = 0

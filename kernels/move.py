@@ -1,4 +1,5 @@
-"""Moving: ballistic advance per lane with a hard no-overlap bound and the lane statistics.
+"""Moving: advance per lane (ballistic for IDM types, Euler for Krauss,
+:func:`.carfollow.cf_advance`) with a hard no-overlap bound and the lane statistics.
 
 Junction crossings and arrivals are in :mod:`.junction`, the gridlock policy in :mod:`.gridlock`.
 """
@@ -9,7 +10,7 @@ import numpy as np
 from numba import njit, prange
 
 from .atomics import atomic_add_mt
-from .idm import ballistic
+from .carfollow import cf_advance
 from .lanes import add_event_mt, v0_of
 from .layout import (
     C_COLL,
@@ -21,12 +22,14 @@ from .layout import (
     P_DT,
     P_GRID_MODE,
     P_GRID_TIME,
+    T_CF,
     T_EDEC,
     T_LEN,
 )
 from .order import lane_split
 from .precision import f32_down
 from .record import clock
+from .signals import detect
 
 #: the per-vehicle halt count is int16 and stops counting here (a trip with 32,767 halts is broken)
 STOPS_MAX = 32767
@@ -63,6 +66,9 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
     V_vtype = V.vtype
     V_wait_steps = V.wait_steps
     W_order = W.order
+    lane_det = N.lane_det
+    det_pos = N.det_pos
+    det_last = W.det_last
     grid_steps = grid_time / dt - 1e-9  # the standstill counter is in steps
     total = 0
     for l in range(l0, l1, stride):
@@ -78,25 +84,27 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
         dsum = 0.0
         tsum = 0.0
         osum = 0.0
+        d = lane_det[l]
         for k in range(b - 1, a - 1, -1):
             i = W_order[k]
             ty = V_vtype[i]
             length = vt[ty, T_LEN]
             v = V_speed[i]
             pos = V_pos[i]
-            dx, vn = ballistic(v, W_acc_k[k], dt)
+            model = int(vt[ty, T_CF])
+            dx, vn = cf_advance(model, v, W_acc_k[k], dt)
             pn = pos + dx
             if k == b - 1 and W_stop_k[k] == 1 and pn > N_lane_len[l]:
                 pn = N_lane_len[l]
                 vn = 0.0
-                dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
+                dmin, _ = cf_advance(model, v, -vt[ty, T_EDEC], dt)
                 if pos + dmin > pn + 1e-6:
                     # emitted here, not flagged for a later pass: events are rare, and the
                     # vehicle stays on lane l (stopped at the line), so the record is the same
                     add_event_mt(W, t_end, E_EMERGENCY, i, N.lane_link[l], v / dt)
                     atomic_add_mt(W.cnt, C_EMERG, 1)
             if pn > bound:
-                dmin, _ = ballistic(v, -vt[ty, T_EDEC], dt)
+                dmin, _ = cf_advance(model, v, -vt[ty, T_EDEC], dt)
                 if pos + dmin > bound + 1e-6:
                     add_event_mt(W, t_end, E_COLLISION, i, N.lane_link[l], pos + dmin - bound)
                     atomic_add_mt(W.cnt, C_COLL, 1)
@@ -104,6 +112,8 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
                 if vn > bound_v:
                     vn = bound_v
             V_pos[i] = pn
+            if d >= 0:
+                detect(det_last, d, det_pos[d], pos, pn, length, t_end - dt, dt)
             vn = f32_down(vn)  # stored as float32, never above the bounds it was clamped to
             V_speed[i] = vn
             V_acc[i] = (vn - v) / dt
@@ -153,7 +163,7 @@ def advance_serial(V, N, L, W, vt, par):
 
 @njit(parallel=True, cache=True)
 def advance(V, N, L, W, vt, par):
-    """Ballistic move of every lane's vehicles, front to back, with the no-overlap bound; statistics.
+    """Move every lane's vehicles (by their models' updates), front to back, no-overlap bound; statistics.
 
     Returns the number of vehicles that reached the gridlock time.
     """

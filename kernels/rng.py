@@ -8,6 +8,7 @@ checkpoint needs only ``(seed, step)``.
 Streams in use (keep them distinct):
 
 * ``STREAM_SPEED_FACTOR`` (1): the per-vehicle desired-speed factor drawn at insertion.
+* ``STREAM_DAWDLE`` (2): Krauss dawdling, one draw per vehicle (trip number) and step.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from numba import njit
 from numba.extending import register_jitable
 
 STREAM_SPEED_FACTOR = 1
+STREAM_DAWDLE = 2
 
 # Every constant is a uint64 so numba never mixes signed and unsigned integers (which it would
 # promote to float64). In plain Python the products wrap like C; numpy may warn about the

@@ -1,20 +1,95 @@
-"""Fixed-time signal programs: the state of every signal slot at a time (one call per slot)."""
+"""Signal programs: actuated controllers' decisions (one call per controller), then the state of
+every signal slot (one call per slot), and the detectors that actuated control reads.
+
+Fixed-time controllers are a function of time: their phase is the one that contains
+``(t - offset) mod cycle``. Actuated controllers (``N.ctrl_kind == 1``) follow SUMO's default
+gap-based algorithm (``MSActuatedTrafficLightLogic::trySwitch``, ``gapControl`` and
+``duration``), with their state in ``W.ctrl_phase``/``ctrl_since``/``ctrl_try``:
+
+* a controller decides only at ``W.ctrl_try`` (s); a green phase (one with ``G``/``g`` and no
+  yellow) that is below its ``maxDur`` stays while one of its detectors saw a vehicle less than
+  ``max-gap`` s ago (``t - W.det_last``): the next decision comes after
+  ``max(minDur - elapsed, detector-gap - gap)``, with the phase's total duration rounded up to
+  whole seconds and capped at ``maxDur``;
+* otherwise the phase ends: the next is the phase's ``next`` or the following one, and the
+  first decision in it comes after ``max(1 s, its minDur)`` (yellow and all-red phases, whose
+  minDur is their duration, so last exactly that long).
+
+The decision pass runs before the slot pass and writes only its controller's state; the slot
+pass only reads it, so both run in parallel on CPU and GPU.
+"""
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
+
+from .lanes import add_event
+from .layout import E_SIGNAL
+
+#: ``N.ctrl_kind`` of an actuated controller (mobsim.compile.PROGRAM_CODES).
+ACTUATED = 1
+
+
+@njit(cache=True)
+def controllers(N, W, c0, c1, stride, t):
+    """Decisions of the actuated controllers ``c0, c0 + stride, ... < c1`` at time ``t`` (s); a
+    phase switch is a ``signal_switch`` event (link: the controller's ``N.ctrl_link``, value: the
+    new phase's index in its program)."""
+    ctrl_kind = N.ctrl_kind
+    ctrl_phase_start = N.ctrl_phase_start
+    phase_min = N.phase_min
+    phase_max = N.phase_max
+    phase_det_start = N.phase_det_start
+    phase_det = N.phase_det
+    ctrl_phase = W.ctrl_phase
+    ctrl_since = W.ctrl_since
+    ctrl_try = W.ctrl_try
+    det_last = W.det_last
+    for c in range(c0, c1, stride):
+        if ctrl_kind[c] != ACTUATED or t + 1e-9 < ctrl_try[c]:
+            continue
+        p = ctrl_phase[c]
+        act = t - ctrl_since[c]
+        gap = math.inf
+        if N.phase_green[p] == 1 and act + 1e-9 < phase_max[p]:
+            max_gap = N.ctrl_max_gap[c]
+            for q in range(phase_det_start[p], phase_det_start[p + 1]):
+                g = t - det_last[phase_det[q]]
+                if g < max_gap and g < gap:
+                    gap = g
+        if gap < math.inf:
+            # Extend: let the last detected vehicle reach the line, whole seconds of phase.
+            nd = max(phase_min[p] - act, N.ctrl_det_gap[c] - gap, 0.001)
+            if abs(nd - round(nd)) > 1e-9:
+                nd = math.floor(act + nd + 1e-9) + 1.0 - act
+            if nd > phase_max[p] - act:
+                nd = phase_max[p] - act
+            ctrl_try[c] = t + nd
+        else:
+            nxt = N.phase_next[p]
+            if nxt < 0:
+                nxt = p + 1
+                if nxt >= ctrl_phase_start[c + 1]:
+                    nxt = ctrl_phase_start[c]
+            ctrl_phase[c] = nxt
+            ctrl_since[c] = t
+            ctrl_try[c] = t + max(1.0, phase_min[nxt])
+            add_event(W, t, E_SIGNAL, -1, N.ctrl_link[c], nxt - ctrl_phase_start[c])
 
 
 @njit(cache=True)
 def signal_slots(N, W, s0, s1, stride, t):
     """State codes of signal slots ``s0, s0 + stride, ... < s1`` at time ``t`` (s) into ``W.sig_state``."""
     signal_slots_a(N.slot_ctrl, N.slot_index, N.ctrl_cycle, N.ctrl_offset, N.ctrl_phase_start, N.phase_end,
-                   N.phase_state_start, N.phase_states, W.sig_state, s0, s1, stride, t)
+                   N.phase_state_start, N.phase_states, N.ctrl_kind, W.ctrl_phase, W.sig_state, s0, s1,
+                   stride, t)
 
 
 @njit(cache=True, _nrt=False)
 def signal_slots_a(slot_ctrl, slot_index, ctrl_cycle, ctrl_offset, ctrl_phase_start, phase_end,
-                   phase_state_start, phase_states, sig_state, s0, s1, stride, t):
+                   phase_state_start, phase_states, ctrl_kind, ctrl_phase, sig_state, s0, s1, stride, t):
     """:func:`signal_slots` on plain arrays (no reference counting in the loop).
 
     A controller's slots are numbered consecutively, so a chunk of slots finds the current phase
@@ -25,13 +100,33 @@ def signal_slots_a(slot_ctrl, slot_index, ctrl_cycle, ctrl_offset, ctrl_phase_st
     for s in range(s0, s1, stride):
         c = slot_ctrl[s]
         if c != last:
-            cyc = ctrl_cycle[c]
-            tc = (t - ctrl_offset[c]) % cyc
-            if tc < 0.0:
-                tc += cyc
-            p1 = ctrl_phase_start[c + 1]
-            p = ctrl_phase_start[c]
-            while p < p1 - 1 and tc >= phase_end[p]:
-                p += 1
+            if ctrl_kind[c] == ACTUATED:
+                p = ctrl_phase[c]
+            else:
+                cyc = ctrl_cycle[c]
+                tc = (t - ctrl_offset[c]) % cyc
+                if tc < 0.0:
+                    tc += cyc
+                p1 = ctrl_phase_start[c + 1]
+                p = ctrl_phase_start[c]
+                while p < p1 - 1 and tc >= phase_end[p]:
+                    p += 1
             last = c
         sig_state[s] = phase_states[phase_state_start[p] + slot_index[s]]
+
+
+@njit(cache=True, _nrt=False)
+def detect(det_last, d, det, pos_old, pos_new, length, t0, dt):
+    """Record in ``det_last[d]`` a vehicle (``length`` m) whose front moved from ``pos_old`` to
+    ``pos_new`` (m) during the step from ``t0`` (s) past detector ``d`` at ``det`` m on its lane:
+    still over it at the step's end, the detector is occupied (``t0 + dt``, SUMO's gap 0); its
+    rear passed it during the step, the time the rear left (linear within the step)."""
+    rear_new = pos_new - length
+    if pos_new < det or pos_old - length > det:
+        return
+    if rear_new <= det:
+        det_last[d] = t0 + dt
+        return
+    te = t0 + (det - (pos_old - length)) / (pos_new - pos_old) * dt
+    if te > det_last[d]:
+        det_last[d] = te

@@ -21,6 +21,10 @@ KIND_CODES = {"major": 0, "minor": 1, "stop": 2}
 #: Signal state characters as integers (``phase_states``, ``sig_state``).
 STATE_CODES = {"r": 0, "y": 1, "g": 2, "G": 3, "o": 4}
 CONTROL_CODES = {"none": 0, "priority": 1, "signal": 2}
+#: Signal program kinds as integers (``ctrl_kind``).
+PROGRAM_CODES = {"static": 0, "actuated": 1}
+#: SUMO's DEFAULT_LENGTH_WITH_GAP (m): a vehicle and its gap in a queue, for detector placement.
+QUEUED_VEHICLE_LENGTH = 7.5
 
 NetArrays = namedtuple("NetArrays", [
     # lanes
@@ -34,6 +38,11 @@ NetArrays = namedtuple("NetArrays", [
     # signals: controllers, phases, slots
     "ctrl_offset", "ctrl_cycle", "ctrl_phase_start", "phase_end", "phase_state_start",
     "phase_states", "slot_ctrl", "slot_index",
+    # actuated control (kernels.signals.controllers): kind per controller (PROGRAM_CODES), its
+    # max-gap and detector-gap (s); per phase minDur/maxDur (s), next phase (global index, -1 the
+    # next in order), green flag and detectors (CSR into det_pos); per lane its detector (-1 none)
+    "ctrl_kind", "ctrl_link", "ctrl_max_gap", "ctrl_det_gap", "phase_min", "phase_max", "phase_next",
+    "phase_green", "phase_det_start", "phase_det", "det_pos", "lane_det",
     # nodes
     "node_x", "node_y", "node_control",
 ])
@@ -134,6 +143,8 @@ def compile_network(net: Network) -> CompiledNetwork:
     ctrl_offset, ctrl_cycle, ctrl_phase_start = [], [], [0]
     phase_end, phase_state_start, phase_states = [], [], []
     slot_ctrl, slot_index, slot_base = [], [], {}
+    ctrl_kind, ctrl_max_gap, ctrl_det_gap = [], [], []
+    phase_min, phase_max, phase_next, phase_green = [], [], [], []
     for c, nid in enumerate(ctrl_nodes):
         prog = prog_by_node[nid]
         width = len(prog.phases[0].state)
@@ -142,12 +153,20 @@ def compile_network(net: Network) -> CompiledNetwork:
         slot_index += list(range(width))
         ctrl_offset.append(prog.offset)
         ctrl_cycle.append(prog.cycle)
+        ctrl_kind.append(PROGRAM_CODES[prog.kind])
+        ctrl_max_gap.append(prog.max_gap)
+        ctrl_det_gap.append(prog.detector_gap)
         t = 0.0
+        first = len(phase_end)
         for ph in prog.phases:
             t += ph.duration
             phase_end.append(t)
             phase_state_start.append(len(phase_states))
             phase_states += [STATE_CODES[ch] for ch in ph.state]
+            phase_min.append(ph.duration if ph.min_dur is None else ph.min_dur)
+            phase_max.append(ph.duration if ph.max_dur is None else ph.max_dur)
+            phase_next.append(first + ph.next if ph.next >= 0 else -1)
+            phase_green.append(1 if any(ch in "Gg" for ch in ph.state) and "y" not in ph.state else 0)
         ctrl_phase_start.append(len(phase_end))
 
     # Movements sorted by from-lane.
@@ -216,6 +235,10 @@ def compile_network(net: Network) -> CompiledNetwork:
     rank[node_mv] = np.arange(n_mv) - node_mv_start[mv_node[node_mv]]
     mv_foes = rank[np.array([y for f in foes for y in f], np.int64)].astype(np.uint8)
 
+    phase_det_start, phase_det, det_pos, lane_det = _detectors(
+        net, ctrl_nodes, prog_by_node, slot_base, mvs, mv_from_lane, lane_len, lane_speed, lane_link,
+        link_nlanes, len(phase_end))
+
     # Link successor graph (for routing).
     nxt: list[set[int]] = [set() for _ in range(n_links)]
     for k in range(n_mv):
@@ -241,9 +264,118 @@ def compile_network(net: Network) -> CompiledNetwork:
         phase_state_start=np.array(phase_state_start, np.int32),
         phase_states=np.array(phase_states, np.int8),
         slot_ctrl=np.array(slot_ctrl, np.int32), slot_index=np.array(slot_index, np.int32),
+        ctrl_kind=np.array(ctrl_kind, np.int8),
+        ctrl_link=np.array([next((k for k, lk in enumerate(net.links) if lk.to_node == nid), -1)
+                            for nid in ctrl_nodes], np.int32),
+        ctrl_max_gap=np.array(ctrl_max_gap, np.float64),
+        ctrl_det_gap=np.array(ctrl_det_gap, np.float64), phase_min=np.array(phase_min, np.float64),
+        phase_max=np.array(phase_max, np.float64), phase_next=np.array(phase_next, np.int32),
+        phase_green=np.array(phase_green, np.int8), phase_det_start=phase_det_start, phase_det=phase_det,
+        det_pos=det_pos, lane_det=lane_det,
         node_x=node_x, node_y=node_y,
         node_control=np.array([CONTROL_CODES[n.control] for n in net.nodes], np.int8),
     )
     if n_lanes == 0:
         raise InputError("the network has no lanes", source=net.source, fix="add links")
     return CompiledNetwork(network=net, arrays=arrays, node_ids=node_ids, link_ids=link_ids, link_index=lidx)
+
+
+def _detectors(net: Network, ctrl_nodes: list[str], prog_by_node: dict, slot_base: dict[str, int],
+               mvs: list, mv_from_lane: np.ndarray, lane_len: np.ndarray, lane_speed: np.ndarray,
+               lane_link: np.ndarray, link_nlanes: np.ndarray, n_phases: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Detectors of the actuated controllers, as SUMO's ``MSActuatedTrafficLightLogic::init``
+    places and assigns them: one induction loop per incoming lane that has green in an actuated
+    phase (``minDur < maxDur``), ``min(detector_gap · speed limit, (minDur / passing_time + 0.5)
+    · 7.5 m)`` before the stop line (at the lane start if the lane is shorter; SUMO would move it
+    to a single upstream lane); a phase is extended by the loops of the lanes all of whose
+    signal indices are green in it (``G``, or ``g`` where that index never gets ``G`` or is a
+    U-turn, and a ``G`` index serves the same lane, or the lane's road has one lane). Returns
+    ``(phase_det_start, phase_det, det_pos, lane_det)``."""
+    n_lanes = lane_len.shape[0]
+    lane_det = np.full(n_lanes, -1, np.int32)
+    det_pos: list[float] = []
+    per_phase: list[list[int]] = [[] for _ in range(n_phases)]
+    by_node: dict[str, list[int]] = {}
+    for k, m in enumerate(mvs):
+        if m.signal_index >= 0 and m.node in slot_base:
+            by_node.setdefault(m.node, []).append(k)
+    first_phase = 0
+    for nid in ctrl_nodes:
+        prog = prog_by_node[nid]
+        p0 = first_phase
+        first_phase += len(prog.phases)
+        if prog.kind != "actuated":
+            continue
+        width = len(prog.phases[0].state)
+        lanes_at: list[set[int]] = [set() for _ in range(width)]
+        turn_only = [True] * width
+        slots_of: dict[int, set[int]] = {}
+        for k in by_node.get(nid, []):
+            i, lane = mvs[k].signal_index, int(mv_from_lane[k])
+            lanes_at[i].add(lane)
+            turn_only[i] = turn_only[i] and mvs[k].turn == "t"
+            slots_of.setdefault(lane, set()).add(i)
+        states = [ph.state for ph in prog.phases]
+        never_major = [all(st[i] != "G" for st in states) for i in range(width)]
+        one_lane = [any(link_nlanes[lane_link[q]] == 1 for q in lanes_at[i]) for i in range(width)]
+        mins = [ph.duration if ph.min_dur is None else ph.min_dur for ph in prog.phases]
+        maxs = [ph.duration if ph.max_dur is None else ph.max_dur for ph in prog.phases]
+        actuated = [lo != hi for lo, hi in zip(mins, maxs, strict=True)]
+        own: dict[int, int] = {}
+        for lane in sorted(slots_of):
+            green_min = [mins[p] for p, st in enumerate(states)
+                         if actuated[p] and any(st[i] in "Gg" for i in slots_of[lane])]
+            if not green_min:
+                continue  # SUMO builds a loop only where it serves an actuated phase
+            back = min(prog.detector_gap * float(lane_speed[lane]),
+                       (min(green_min) / prog.passing_time + 0.5) * QUEUED_VEHICLE_LENGTH)
+            own[lane] = len(det_pos)
+            lane_det[lane] = len(det_pos)
+            det_pos.append(max(float(lane_len[lane]) - back, 0.0))
+        for p, st in enumerate(states):
+            if not actuated[p]:
+                continue
+            majors = {q for i in range(width) if st[i] == "G" for q in lanes_at[i]}
+            green = {i for i in range(width)
+                     if st[i] == "G" or (st[i] == "g" and (((never_major[i] or turn_only[i])
+                                                           and lanes_at[i] & majors) or one_lane[i]))}
+            per_phase[p0 + p] = [d for lane, d in own.items() if slots_of[lane] <= green]
+    phase_det_start = np.zeros(n_phases + 1, np.int32)
+    phase_det_start[1:] = np.cumsum([len(x) for x in per_phase]) if n_phases else []
+    phase_det = np.array([d for x in per_phase for d in x], np.int32)
+    return phase_det_start, phase_det, np.array(det_pos, np.float64), lane_det
+
+
+def signal_start(cn: CompiledNetwork, begin: float, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Initial state of the actuated controllers at ``begin`` (s): ``(phase, since, next_try)``,
+    the global phase index, when it started (s) and when the controller first decides (s). As
+    SUMO: the program starts in the phase its offset gives (advanced through the phase
+    durations), and the first decision comes after that phase's ``minDur`` (as after every
+    switch), counted from one step (``dt`` s) before ``begin``, whatever the offset: measured in
+    SUMO 1.28: the first switch of a 5 s minDur phase comes at 4.9, 4.5 and 4.0 s with steps of
+    0.1, 0.5 and 1 s (its tlsStates output shows each switch one step later, at 5 s), and at
+    104 s with begin 100 s and a 1 s step. Static controllers get -1 (their state is a
+    function of time)."""
+    a = cn.arrays
+    n = a.ctrl_kind.shape[0]
+    phase = np.full(n, -1, np.int32)
+    since = np.zeros(n, np.float64)
+    try_at = np.zeros(n, np.float64)
+    for c in range(n):
+        if a.ctrl_kind[c] != PROGRAM_CODES["actuated"]:
+            continue
+        p0, p1 = int(a.ctrl_phase_start[c]), int(a.ctrl_phase_start[c + 1])
+        dur = np.diff(np.concatenate(([0.0], a.phase_end[p0:p1])))
+        cyc = float(dur.sum())
+        off = float(a.ctrl_offset[c])
+        run = (begin + cyc - off % cyc) % cyc if off >= 0 else (begin + (-off) % cyc) % cyc
+        p = 0
+        while run >= dur[p] and p < len(dur) - 1:
+            run -= dur[p]
+            p += 1
+        phase[c] = p0 + p
+        since[c] = begin - dt
+        # SUMO's actuated logic first decides after the phase's minDur, not its duration
+        try_at[c] = since[c] + max(1.0, float(a.phase_min[p0 + p]))
+    return phase, since, try_at

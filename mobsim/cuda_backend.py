@@ -443,6 +443,8 @@ class CUDABackend:
         K = self.K  # the packed state (kernels.cuda_args)
         n_tr = self.n_trips
         n_lanes = self.n_lanes
+        if self.n_ctrl_actuated:
+            self._launch(C.k_controllers, self.n_ctrl, K)
         self._launch(C.k_signals, self.n_slots, K)
         if step == 0:
             self._launch(C.k_insert, self.n_links, K, Y.INS_BEGIN)
@@ -536,6 +538,9 @@ class CUDABackend:
         self.n_lanes = int(self.dev["L"].lane_cnt.shape[0])
         self.n_links = int(W.link_dep_start.shape[0] - 1)
         self.n_slots = int(self.dev["N"].slot_ctrl.shape[0])
+        self.n_ctrl = int(self.dev["N"].ctrl_kind.shape[0])
+        # only networks with actuated signals launch the controllers' kernel
+        self.n_ctrl_actuated = int((self.dev["N"].ctrl_kind == 1).sum())
         sum_cap = int(W.sum_buf.shape[0])
         ev_cap = int(W.ev_time.shape[0])
         every = max(1, int(self._par_host[Y.P_SUMMARY_EVERY]))

@@ -20,14 +20,14 @@ import numpy as np
 
 from . import __version__
 from .backend import select_backend
-from .compile import compile_network
+from .compile import compile_network, signal_start
 from .engine_work import Work
 from .errors import InputError
 from .fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
 from .kernels.layout import N_COUNTERS, SUM_PARTS
 from .routing import route_trips
 from .schema import SUMMARY
-from .vtypes import VehicleType, vtype_table
+from .vtypes import VTYPE_PARAMS, VehicleType, vtype_table
 
 log = logging.getLogger("mobsim")
 
@@ -183,6 +183,7 @@ class Simulation:
         first_link = (self.route_links[self.route_start[dep_order]] if n else np.zeros(0, np.int32))
         link_dep = dep_order[np.argsort(first_link, kind="stable")].astype(np.int32)
         link_dep_start = np.searchsorted(np.sort(first_link), np.arange(cn.n_links + 1)).astype(np.int32)
+        ctrl_phase, ctrl_since, ctrl_try = signal_start(cn, self.begin, self.dt)
         W = Work(
             # order_tmp: the CPU counting sort's buffer; a GPU sorts with cupy and needs none.
             order=np.zeros(n + 1, np.int32),
@@ -201,6 +202,8 @@ class Simulation:
             mv_k=np.full(n + 1, -1, np.int32),
             dir_k=np.zeros(n + 1, np.int8),
             dep_lane=rows[:, 0].astype(np.int32), dep_speed=rows[:, 1].copy(), dep_pos=rows[:, 2].copy(),
+            ctrl_phase=ctrl_phase, ctrl_since=ctrl_since, ctrl_try=ctrl_try,
+            det_last=np.full(cn.arrays.det_pos.shape[0], self.begin, np.float64),
         )
         from .kernels import layout as K
 
@@ -267,10 +270,9 @@ class Simulation:
         }
         static = self.cn.static_tables()
         static["vtypes"] = {"id": np.array([v.id for v in self.vtypes], dtype=object)}
-        for k, name in enumerate(("length", "min_gap", "tau", "accel", "decel", "emergency_decel",
-                                  "max_speed", "speed_factor", "speed_dev", "delta", "politeness",
-                                  "lc_threshold", "lc_safe_decel")):
-            static["vtypes"][name] = self.vt[:, k].copy()
+        for k, name in enumerate(VTYPE_PARAMS):
+            static["vtypes"][name] = (np.array([v.cf_model for v in self.vtypes], dtype=object)
+                                      if name == "cf_model" else self.vt[:, k].copy())
         provenance = {"config": getattr(self.scenario, "resolved_toml", ""),
                       "files": list(getattr(self.scenario, "input_files", []))}
         try:
@@ -490,7 +492,8 @@ class Simulation:
             n = cap
         # Events of one step come in the order threads took their slots: sort them, so that every
         # backend and thread count writes the same table.
-        veh = self.V.trip[W.ev_veh[:n]]  # slots to trips
+        slots = W.ev_veh[:n]
+        veh = np.where(slots >= 0, self.V.trip[np.maximum(slots, 0)], -1)  # slots to trips
         # The device measures an insertion delay from the step the departure fell due; the exact
         # planned time is here.
         ins = W.ev_kind[:n] == E_INSDELAY

@@ -19,6 +19,10 @@ Work = namedtuple("Work", [
     # Departure lane (-1 best, -2 first, k lane k), speed (m/s, -1 max safe) and front position
     # (m, -1 base): the distinct combinations of the trips, which point here by V.dspec.
     "dep_lane", "dep_speed", "dep_pos",
+    # Actuated signal controllers (kernels.signals.controllers): current phase (global index),
+    # when it started and when the controller decides next (s); per detector the last time (s)
+    # a vehicle was over it.
+    "ctrl_phase", "ctrl_since", "ctrl_try", "det_last",
 ])
 Work.__doc__ = """Sorted order, departure queues, signal states, counters, summary and event buffers,
 route pool (packed turn codes, :mod:`mobsim.kernels.routes`)."""

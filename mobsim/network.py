@@ -77,23 +77,44 @@ class Movement:
 
 @dataclass(frozen=True)
 class SignalPhase:
-    """One phase of a fixed-time program: ``duration`` s, ``state`` one character per signal index."""
+    """One phase of a signal program: ``duration`` s, ``state`` one character per signal index.
+
+    Actuated programs only: ``min_dur``/``max_dur`` (s; ``None``: the duration) bound the phase
+    (SUMO's ``minDur``/``maxDur``), ``next`` is the phase that follows (SUMO's ``next``; -1: the
+    next in order)."""
 
     duration: float
     state: str
+    min_dur: float | None = None
+    max_dur: float | None = None
+    next: int = -1
+
+
+#: Signal program kinds: fixed-time, and SUMO's gap-based actuated control.
+PROGRAM_KINDS = ("static", "actuated")
 
 
 @dataclass(frozen=True)
 class SignalProgram:
-    """A fixed-time signal program for one node; ``offset`` (s) shifts the cycle start.
+    """A signal program for one node; ``offset`` (s) shifts the cycle start.
 
-    At simulation time t the program is in the phase that contains ``(t - offset) mod cycle``.
+    ``kind = "static"``: fixed time; at simulation time t the program is in the phase that contains
+    ``(t - offset) mod cycle``. ``kind = "actuated"`` (SUMO's ``type="actuated"``): a green
+    phase runs at least ``min_dur`` and is extended, up to ``max_dur``, while a vehicle passed
+    one of its lanes' detectors less than ``max_gap`` s ago; detectors sit ``detector_gap`` s of
+    travel at the speed limit before the stop line, but no farther than the queue that
+    ``min_dur`` can clear at one vehicle per ``passing_time`` s (SUMO's parameters and placement,
+    :mod:`mobsim.kernels.signals`).
     """
 
     node: str
     phases: tuple[SignalPhase, ...]
     offset: float = 0.0
     program_id: str = "0"
+    kind: str = "static"
+    max_gap: float = 3.0
+    detector_gap: float = 2.0
+    passing_time: float = 1.9
 
     @property
     def cycle(self) -> float:

@@ -41,6 +41,7 @@ EVENT_KINDS = {
     3: "emergency_braking",  # deceleration beyond the vehicle type's comfortable decel, up to emergency
     4: "insertion_delay",    # a departure waited longer than the insertion-delay threshold
     5: "junction_blocked",   # a vehicle lost the arbitration for a downstream lane at the stop line
+    6: "signal_switch",      # an actuated signal changed phase (link: into its node; value: new phase)
 }
 
 TRIPS = _cols(
@@ -118,7 +119,7 @@ EVENTS = _cols(
     ("kind", "int8", "1", "event kind code (EVENT_KINDS)"),
     ("vehicle", "int32", "1", "trip row in /trips (-1 if none)"),
     ("link", "int32", "1", "link index (-1 if none)"),
-    ("value", "float64", "1", "kind-specific value: deceleration (m/s^2) or delay (s)"),
+    ("value", "float64", "1", "kind-specific value: deceleration (m/s^2), delay (s) or phase index"),
 )
 
 NODES = _cols(
@@ -169,6 +170,8 @@ VTYPES = _cols(
     ("politeness", "float64", "1", "MOBIL politeness"),
     ("lc_threshold", "float64", "m/s^2", "MOBIL gain threshold"),
     ("lc_safe_decel", "float64", "m/s^2", "MOBIL safe deceleration"),
+    ("cf_model", "str", "1", "car-following model (IDM, Krauss)"),
+    ("sigma", "float64", "1", "Krauss driver imperfection (dawdling)"),
 )
 
 #: Drone flight status codes in ``/drones/flights/status``.

@@ -4,20 +4,22 @@
 
     DIR/<name>.nod.xml, .edg.xml, .con.xml, .tll.xml   plain-XML network (netconvert's input)
     DIR/<name>.net.xml                                 built from them with SUMO's netconvert
-    DIR/<name>.rou.xml                                 vTypes (IDM, sigma 0) and vehicles with
-                                                       mobsim's routes
-    DIR/<name>.sumocfg                                 begin, end, step-length, seed, ballistic update
+    DIR/<name>.rou.xml                                 vTypes (their model and parameters) and
+                                                       vehicles with mobsim's routes
+    DIR/<name>.sumocfg                                 begin, end, step-length, seed, update method
 
 Mapping: nodes keep their coordinates; signal nodes become ``traffic_light`` junctions whose
-static program is mobsim's (phases, durations, offset), every movement a connection with
+program is mobsim's (phases, durations, offset; actuated ones with minDur, maxDur, next and
+their max-gap, detector-gap and passing-time), every movement a connection with
 ``linkIndex`` = its signal index; priority nodes become ``priority`` (``priority_stop`` where a
 movement is a stop movement), right of way following the link priorities; other nodes
-``priority``. Links keep length (m), speed (m/s), lanes, priority and shape. Vehicle types are
-IDM with mobsim's parameters, ``sigma = 0`` and ``stepping`` = the step (SUMO's IDM otherwise
-integrates in internal sub-steps of 0.25 s, mobsim in one step per ``sim.dt``); speed deviation
-is kept (``speedDev``). Routes
+``priority``. Links keep length (m), speed (m/s), lanes, priority and shape. Vehicle types keep
+their car-following model: IDM types with mobsim's parameters, ``sigma = 0`` and ``stepping`` =
+the step (SUMO's IDM otherwise integrates in internal sub-steps of 0.25 s, mobsim in one step per
+``sim.dt``); Krauss types with their ``sigma``. Speed deviation is kept (``speedDev``). Routes
 are the ones mobsim computes at set-up (free-flow shortest paths, or the trips' own), so both
-simulators drive the same paths. SUMO's update is set to ballistic, as mobsim's.
+simulators drive the same paths. SUMO's position update is global: Euler (SUMO's default, as
+mobsim moves Krauss types) when every type is Krauss, else ballistic (as mobsim moves IDM types).
 """
 
 from __future__ import annotations
@@ -72,9 +74,20 @@ def export_network(net: Any, folder: Path, name: str) -> dict[str, Path]:
             tl_cons.append(f"  <connection {c} {_a(tl=m.node, linkIndex=m.signal_index)}/>")
     tls = []
     for p in net.signals:
-        head = _a(id=p.node, type="static", programID=p.program_id, offset=float(p.offset))
+        head = _a(id=p.node, type=p.kind, programID=p.program_id, offset=float(p.offset))
         tls.append(f"  <tlLogic {head}>")
-        tls += [f"    <phase {_a(duration=float(ph.duration), state=ph.state)}/>" for ph in p.phases]
+        for ph in p.phases:
+            attrs = _a(duration=float(ph.duration), state=ph.state)
+            if p.kind == "actuated":
+                attrs += " " + _a(minDur=float(ph.duration if ph.min_dur is None else ph.min_dur),
+                                  maxDur=float(ph.duration if ph.max_dur is None else ph.max_dur))
+                if ph.next >= 0:
+                    attrs += " " + _a(next=ph.next)
+            tls.append(f"    <phase {attrs}/>")
+        if p.kind == "actuated":
+            params = (("max-gap", p.max_gap), ("detector-gap", p.detector_gap),
+                      ("passing-time", p.passing_time))
+            tls += [f"    <param {_a(key=k, value=float(v))}/>" for k, v in params]
         tls.append("  </tlLogic>")
     tls += tl_cons
     return {
@@ -108,10 +121,14 @@ def export_routes(sim: Any, path: Path, stepping: float | None = None) -> Path:
     lines = []
     step = float(sim.dt if stepping is None else stepping)
     for v in sim.vtypes:
-        attrs = _a(id=v.id, carFollowModel="IDM", accel=float(v.accel), decel=float(v.decel),
+        attrs = _a(id=v.id, carFollowModel=v.cf_model, accel=float(v.accel), decel=float(v.decel),
                    emergencyDecel=float(v.emergency_decel), tau=float(v.tau), minGap=float(v.min_gap),
                    length=float(v.length), maxSpeed=float(v.max_speed), speedFactor=float(v.speed_factor),
-                   speedDev=float(v.speed_dev), delta=float(v.delta), sigma=0.0, stepping=step)
+                   speedDev=float(v.speed_dev))
+        if v.cf_model == "IDM":
+            attrs += " " + _a(delta=float(v.delta), sigma=0.0, stepping=step)
+        else:
+            attrs += " " + _a(sigma=float(v.sigma))
         lines.append(f"  <vType {attrs}/>")
     ids = sim.cn.link_ids
     rl = sim.route_links
@@ -140,6 +157,7 @@ def export_scenario(sc: Any, out: str | Path) -> Path:
     sim = Simulation(sc, backend="cpu")
     rou = export_routes(sim, out / f"{name}.rou.xml")
     s = sc.settings
+    euler = all(v.cf_model == "Krauss" for v in sim.vtypes)
     cfg = out / f"{name}.sumocfg"
     cfg.write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
 <configuration>
@@ -153,7 +171,7 @@ def export_scenario(sc: Any, out: str | Path) -> Path:
     <step-length value="{s['sim.dt']!r}"/>
   </time>
   <processing>
-    <step-method.ballistic value="true"/>
+    <step-method.ballistic value="{'false' if euler else 'true'}"/>
   </processing>
   <random_number>
     <seed value="{int(s['sim.seed'])}"/>

@@ -169,6 +169,7 @@ class _Scan:
     internal_next: dict[str, str]                 # internal lane id -> the internal lane that follows it
     special: set[str]                             # crossings, walking areas and macro connectors
     perms: dict[str, tuple[str, str]]             # lane id -> (allow, disallow), lanes that set either
+    tl_params: dict[tuple[str, str], dict[str, str]]  # (tlLogic id, programID) -> its <param>s
 
 
 #: Elements sumolib's NetReader interprets in the one-pass scan (everything mobsim uses but the
@@ -196,10 +197,21 @@ def _scan(path: Path, source: str) -> _Scan:
     after: dict[str, str] = {}
     special: set[str] = set()
     perms: dict[str, tuple[str, str]] = {}
+    tl_params: dict[tuple[str, str], dict[str, str]] = {}
     in_internal = False  # inside an internal (or crossing, walking area) edge
+    tl: tuple[str, str] | None = None  # the tlLogic whose phases and params are being read
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal in_internal
+        nonlocal in_internal, tl
+        if name == "param":
+            # actuated parameters (max-gap, detector-gap, passing-time) of the current tlLogic
+            if tl is not None:
+                tl_params.setdefault(tl, {})[attrs.get("key", "")] = attrs.get("value", "")
+            return
+        if name == "tlLogic":
+            tl = (attrs.get("id", ""), attrs.get("programID", ""))
+        elif name not in ("phase", "condition", "assignment", "function"):
+            tl = None
         if name == "connection":
             frm = attrs["from"]
             if frm[0] == ":":
@@ -256,7 +268,7 @@ def _scan(path: Path, source: str) -> _Scan:
         where = f" (line {parser.CurrentLineNumber})" if parser.CurrentLineNumber else ""
         raise InputError(f"cannot read the SUMO network{where}: {type(exc).__name__}: {exc}", source=source,
                          fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
-    return _Scan(reader.getNet(), conns, lengths, after, special, perms)
+    return _Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params)
 
 
 def _via_length(via_id: str, lengths: dict[str, float], after: dict[str, str]) -> float:
@@ -427,7 +439,7 @@ def _import(path: Path, vclass: str, warn: list[str]) -> Network:
     for eid, lens in into.items():
         edges[eid].extra = sum(lens) / len(lens)
 
-    nodes, movements, signals = _junctions(net, edges, sinks, source, warn)
+    nodes, movements, signals = _junctions(net, edges, sinks, source, warn, scan.tl_params)
     links = []
     for e in edges.values():
         length = sum(e.lane_len[q] for q in e.lanes) / len(e.lanes) + e.extra
@@ -474,7 +486,8 @@ def _repair(edges: dict[str, _Edge]) -> tuple[int, int, dict[str, str]]:
 
 
 def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source: str,
-               warn: list[str]) -> tuple[list[Node], list[Movement], list[SignalProgram]]:
+               warn: list[str], tl_params: dict[tuple[str, str], dict[str, str]] | None = None
+               ) -> tuple[list[Node], list[Movement], list[SignalProgram]]:
     """Nodes, movements and signal programs."""
     used = {e.from_node for e in edges.values()} | {e.to_node for e in edges.values()}
     by_node: dict[str, list[_Conn]] = defaultdict(list)
@@ -508,7 +521,7 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
             indices = sorted({c.link_index for c in conns if c.tls == tls_id and c.link_index >= 0})
             local = {ix: k for k, ix in enumerate(indices)}
             unsignalled = [c for c in conns if c.tls != tls_id or c.link_index < 0]
-            prog = _program(net, tls_id, nid, indices, len(unsignalled), source, approx)
+            prog = _program(net, tls_id, nid, indices, len(unsignalled), source, approx, tl_params or {})
             signals.append(prog)
             extra = len(indices)
         for c in conns:
@@ -537,9 +550,20 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
     return nodes, movements, signals
 
 
+#: SUMO's actuated parameters (``<param key=...>`` of a tlLogic) -> SignalProgram field, default (s).
+ACTUATED_PARAMS = {"max-gap": ("max_gap", 3.0), "detector-gap": ("detector_gap", 2.0),
+                   "passing-time": ("passing_time", 1.9)}
+
+
 def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int, source: str,
-             approx: dict[str, int]) -> SignalProgram:
-    """The node's fixed-time program: the traffic light's first program, restricted to ``indices``."""
+             approx: dict[str, int], tl_params: dict[tuple[str, str], dict[str, str]]) -> SignalProgram:
+    """The node's program: the traffic light's first program, restricted to ``indices``.
+
+    ``static`` and ``actuated`` programs run as SUMO runs them (actuated: ``minDur``, ``maxDur``,
+    a single ``next``, and the ``max-gap``, ``detector-gap`` and ``passing-time`` parameters);
+    other types (``delay_based``, ``NEMA``, ...) run fixed-time with their phase durations, and
+    several ``next`` phases (SUMO's priority-based phase choice) run as the first of them, each
+    counted in a warning."""
     try:
         tls = net.getTLS(tls_id)
     except KeyError:
@@ -552,8 +576,24 @@ def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int,
                          element=f"tlLogic '{tls_id}'", fix="add a static program (netconvert writes one)")
     pid = "0" if "0" in programs else sorted(programs)[0]
     prog = programs[pid]
-    if str(prog.getType()) not in ("static", "None", ""):
-        approx[f"'{prog.getType()}' traffic lights (run fixed-time with their phase durations)"] += 1
+    kind = str(prog.getType())
+    if kind in ("None", ""):
+        kind = "static"
+    if kind not in ("static", "actuated"):
+        approx[f"'{kind}' traffic lights (run fixed-time with their phase durations)"] += 1
+        kind = "static"
+    params = tl_params.get((tls_id, pid), {})
+    extra: dict[str, float] = {}
+    if kind == "actuated":
+        for key, (name, default) in ACTUATED_PARAMS.items():
+            try:
+                extra[name] = float(params.get(key, default))
+            except ValueError:
+                raise InputError(f"parameter {key}={params[key]!r} is not a number", source=source,
+                                 element=f"tlLogic '{tls_id}'", fix=f"give {key} in s") from None
+        unknown = sorted(k for k in params if k not in ACTUATED_PARAMS and not k.startswith("show-"))
+        if unknown:
+            approx[f"actuated parameters not honoured ({', '.join(unknown)})"] += 1
     phases = []
     for k, ph in enumerate(prog.getPhases()):
         state = str(ph.state)
@@ -570,6 +610,15 @@ def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int,
             if ch in "Ous":
                 approx[f"signal state '{ch}'"] += 1
             chars.append(SIGNAL_STATE[ch])
-        phases.append(SignalPhase(duration=float(ph.duration), state="".join(chars) + "G" * n_extra))
+        act: dict[str, Any] = {}
+        if kind == "actuated":
+            lo, hi = float(ph.minDur), float(ph.maxDur)
+            act["min_dur"] = float(ph.duration) if lo < 0 else lo
+            act["max_dur"] = float(ph.duration) if hi < 0 else hi
+            nxt = list(ph.next or ())
+            if len(nxt) > 1:
+                approx["actuated phases with several next phases (the first is used)"] += 1
+            act["next"] = int(nxt[0]) if nxt else -1
+        phases.append(SignalPhase(duration=float(ph.duration), state="".join(chars) + "G" * n_extra, **act))
     return SignalProgram(node=node, phases=tuple(phases), offset=float(prog.getOffset() or 0.0),
-                         program_id=pid)
+                         program_id=pid, kind=kind, **extra)

@@ -1,8 +1,10 @@
-"""Vehicle types: the behaviour parameters of IDM car following and MOBIL lane changing.
+"""Vehicle types: the behaviour parameters of car following (IDM or Krauss, per type) and MOBIL
+lane changing.
 
 Parameter names follow SUMO's vType attributes where SUMO has one (``accel``, ``decel``,
 ``emergency_decel``, ``tau``, ``min_gap``, ``length``, ``max_speed``, ``speed_factor``,
-``speed_dev``, IDM ``delta``). Units: m, s, m/s, m/s².
+``speed_dev``, IDM ``delta``, Krauss ``sigma``; ``cf_model`` is SUMO's ``carFollowModel``).
+Units: m, s, m/s, m/s².
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from .errors import InputError
+
+#: Car-following models, in the order of their codes in the kernels (``kernels.layout.CF_*``).
+CF_MODELS = ("IDM", "Krauss")
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,10 @@ class VehicleType:
     politeness: MOBIL politeness p (0 = egoistic, 1 = altruistic).
     lc_threshold: MOBIL acceleration gain threshold for a discretionary lane change, m/s².
     lc_safe_decel: MOBIL safety criterion: the most a lane change may force the new follower to brake, m/s².
-    reaction: not a delay; reserved for later models. Must stay 0.
+    cf_model: car-following model, one of :data:`CF_MODELS`: ``"IDM"`` (mobsim's default) or
+        ``"Krauss"`` (SUMO's default: the safe speed of Krauss 1998 with ``sigma`` dawdling).
+    sigma: Krauss driver imperfection in [0, 1] (SUMO's ``sigma``): each step a driver may lose up
+        to ``sigma · accel · dt`` of speed, drawn from the counter-based RNG. Ignored by IDM.
     """
 
     id: str = "car"
@@ -52,12 +60,17 @@ class VehicleType:
     politeness: float = 0.2
     lc_threshold: float = 0.2
     lc_safe_decel: float = 4.0
+    cf_model: str = "IDM"
+    sigma: float = 0.0
 
     def validate(self, dt: float, source: str = "scenario") -> None:
         """Raise :class:`InputError` for out-of-range values or ones unsafe with step ``dt`` (s)."""
         el = f"vtype '{self.id}'"
+        if self.cf_model not in CF_MODELS:
+            raise InputError(f"cf_model={self.cf_model!r} is not a car-following model mobsim has",
+                             source=source, element=el, fix=f"use one of {', '.join(CF_MODELS)}")
         for f in fields(self):
-            if f.name == "id":
+            if f.name in ("id", "cf_model"):
                 continue
             v = getattr(self, f.name)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
@@ -90,6 +103,9 @@ class VehicleType:
                 f"lc_safe_decel={self.lc_safe_decel} m/s² exceeds "
                 f"emergency_decel={self.emergency_decel} m/s²",
                 source=source, element=el, fix="make lc_safe_decel <= emergency_decel")
+        if not 0.0 <= self.sigma <= 1.0:
+            raise InputError(f"sigma must be in [0, 1], got {self.sigma}", source=source, element=el,
+                             fix="set sigma between 0 (perfect driver) and 1 (SUMO's default is 0.5)")
         if self.speed_dev >= 0.5:
             raise InputError(f"speed_dev={self.speed_dev} is implausibly large", source=source,
                              element=el, fix="use a standard deviation below 0.5 (SUMO default 0.1)")
@@ -109,11 +125,16 @@ class VehicleType:
         return asdict(self)
 
 
-#: Parameter columns of the compiled vehicle-type table, in order (all float64).
+#: Parameter columns of the compiled vehicle-type table, in order (all float64); ``cf_model`` is
+#: stored as its index in :data:`CF_MODELS`.
 VTYPE_PARAMS = ("length", "min_gap", "tau", "accel", "decel", "emergency_decel", "max_speed",
-                "speed_factor", "speed_dev", "delta", "politeness", "lc_threshold", "lc_safe_decel")
+                "speed_factor", "speed_dev", "delta", "politeness", "lc_threshold", "lc_safe_decel",
+                "cf_model", "sigma")
 
 
 def vtype_table(vtypes: list[VehicleType]) -> np.ndarray:
     """Pack vehicle types into a ``(n_types, len(VTYPE_PARAMS))`` float64 array for the kernels."""
-    return np.array([[getattr(v, p) for p in VTYPE_PARAMS] for v in vtypes], dtype=np.float64)
+    def value(v: VehicleType, p: str) -> float:
+        return float(CF_MODELS.index(v.cf_model)) if p == "cf_model" else getattr(v, p)
+
+    return np.array([[value(v, p) for p in VTYPE_PARAMS] for v in vtypes], dtype=np.float64)

@@ -24,10 +24,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import make_scenario, random_grid_trips  # noqa: E402
 from mobsim import generators as gen  # noqa: E402
 from mobsim.engine import Simulation  # noqa: E402
+from mobsim.vtypes import VehicleType  # noqa: E402
+
+#: Mixed drivers in the backend cases: every third trip of a case drives SUMO's Krauss model with
+#: dawdling (the per-type model dispatch and the dawdling draws on every backend).
+KRAUSS = VehicleType(id="krauss", cf_model="Krauss", sigma=0.5)
+
+
+def _actuated(prog: Any) -> Any:
+    """``prog`` as an actuated program: greens 4 to 20 s, SUMO's default gap parameters."""
+    phases = tuple(dataclasses.replace(ph, min_dur=4.0, max_dur=20.0)
+                   if "G" in ph.state and "y" not in ph.state else ph for ph in prog.phases)
+    return dataclasses.replace(prog, kind="actuated", phases=phases)
+
+
+def _mixed(trips: list) -> list:
+    return [dataclasses.replace(t, vtype="krauss") if k % 3 == 1 else t for k, t in enumerate(trips)]
 
 
 def case_grid() -> Any:
-    """2 x 2 signalised grid, two lanes each way: insertion, turns with mandatory lane changes,
+    """2 x 2 grid with actuated signals, two lanes each way: insertion, turns with mandatory lane changes,
     MOBIL, signals, crossings and arrivals within 70 s; re-routing every 20 s and trajectories
     (the host-device transfers of the CUDA backend)."""
     net = gen.grid(rows=2, cols=2, block_length=150.0, lanes=2, signalised=True, cycle=40.0)
@@ -35,18 +51,22 @@ def case_grid() -> Any:
     # Four departures inside their first lane (departPos): the second insertion pass.
     trips += [dataclasses.replace(t, id=f"p{k}", depart=t.depart + 3.0, depart_pos="60")
               for k, t in enumerate(trips[:4])]
-    return make_scenario(net, trips, sim__end=70.0, output__edgedata_period=20.0, output__fcd=True,
+    # Actuated control at every signal (the controllers' pass and the detectors on every backend).
+    net = dataclasses.replace(net, signals=[_actuated(p) for p in net.signals])
+    return make_scenario(net, _mixed(trips), vtypes=[VehicleType(), KRAUSS], sim__end=70.0,
+                         output__edgedata_period=20.0, output__fcd=True,
                          output__fcd_period=5.0, routing__reroute_period=20.0)
 
 
 def case_jam() -> Any:
     """Unsignalised one-lane 2 x 2 grid overloaded for 60 s: yield rules, blocked crossings,
-    waiting insertions and gridlock teleports after 5 s of standstill (CPU: 80 trips, 8
-    teleports, 11 blocked crossings, 40 insertion-delay events)."""
+    waiting insertions and gridlock teleports after 5 s of standstill; every third driver is a
+    dawdling Krauss driver."""
     net = gen.grid(rows=2, cols=2, block_length=30.0, lanes=1, signalised=False, stub_length=60.0)
-    trips = random_grid_trips(net, 80, 10.0, np.random.default_rng(11))
-    return make_scenario(net, trips, sim__end=60.0, sim__gridlock="teleport", sim__gridlock_time=5.0,
-                         output__edgedata_period=30.0, demand__insertion_delay_event=5.0)
+    trips = _mixed(random_grid_trips(net, 80, 10.0, np.random.default_rng(11)))
+    return make_scenario(net, trips, vtypes=[VehicleType(), KRAUSS], sim__end=60.0, sim__gridlock="teleport",
+                         sim__gridlock_time=5.0, output__edgedata_period=30.0,
+                         demand__insertion_delay_event=5.0)
 
 
 def case_drones() -> Any:

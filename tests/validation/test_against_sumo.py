@@ -15,6 +15,13 @@ mobsim / SUMO - 1):
   synchronised and green-wave offsets: 10 % (measured -1.8, -4.0, -8.9, -2.6 %); throughput
   equal. Stops are reported only (-17 to -46 %): SUMO counts a new stop each time a creeping
   vehicle in a queue drops below 0.1 m/s again.
+* Krauss (SUMO's default model, issue 16), measured 2026-12-06 with SUMO 1.28 from the
+  ``eclipse-sumo`` wheel: saturation headway 5 % (+0.0 %: 1.552 vs 1.551 s), jam discharge 5 %
+  (+0.0 %), arterial at 300 and 700 veh/h 10 % (-0.7, -1.8 %; stops +0.0, +0.7 %), dawdling
+  (sigma 0.5) on a free link, mean travel time 2 % (-0.2 %).
+* actuated signal (isolated junction, 600 and 150 veh/h, SUMO's default actuated parameters,
+  Krauss drivers): mean time loss 10 % (-0.1 %: 7.24 vs 7.25 s); mean green durations within
+  1 s (main 9.08 vs 9.08 s, side 5.14 vs 5.14 s).
 * ring road (22 cars on 230 m, spread at rest, 1200 s, measured over the last 300 s): mean speed
   10 % (measured -1.9 %: 2.88 vs 2.93 m/s), the same qualitative behaviour: stop-and-go waves in
   both (speed standard deviation 0.98 vs 0.99 m/s), neither comes to a full stop.
@@ -33,7 +40,8 @@ pytest.importorskip("sumo", reason="eclipse-sumo not installed (pip install -e '
 from bench.validate import CASES, run_case  # noqa: E402
 
 ASSERTED = ["queue_discharge", "jam_discharge", "arterial_300_sync", "arterial_300_wave", "arterial_700_sync",
-            "arterial_700_wave", "ring"]
+            "arterial_700_wave", "ring", "queue_discharge_krauss", "jam_discharge_krauss",
+            "arterial_300_sync_krauss", "arterial_700_sync_krauss", "dawdle_krauss", "actuated_600_150"]
 
 
 @pytest.mark.parametrize("name", ASSERTED)
@@ -50,6 +58,11 @@ def test_case_within_tolerance(name: str, tmp_path: Path) -> None:
             assert m["why"], f"{name}.{metric} differs by {m['rel_diff']:+.1%} without an explanation"
     if name.startswith("arterial"):
         assert res["metrics"]["throughput_veh"]["rel_diff"] == 0.0
+    if name == "actuated_600_150":
+        # issue 16: mean green durations within 1 s of SUMO's
+        for metric in ("main_green_s", "side_green_s"):
+            m = res["metrics"][metric]
+            assert abs(m["mobsim"] - m["sumo"]) <= 1.0, f"{metric}: {m['mobsim']:.2f} vs SUMO {m['sumo']:.2f}"
     if name == "ring":
         m = res["metrics"]
         # Waves emerge in both or in neither; full stops happen in both or in neither.

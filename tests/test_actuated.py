@@ -1,0 +1,132 @@
+"""Actuated signals (SUMO's gap-based control, kernels/signals.py): decisions, detector placement,
+import from and export to SUMO. The comparison with SUMO itself is the ``actuated_600_150`` case
+of ``tests/validation/test_against_sumo.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mobsim
+from conftest import make_sim
+from mobsim import generators as gen
+from mobsim.compile import compile_network, signal_start
+from mobsim.errors import InputError
+from mobsim.netcheck import check_network
+from mobsim.trips import Trip
+
+
+def _actuated_junction(min_dur: float = 5.0, max_dur: float = 50.0) -> mobsim.network.Network:
+    net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
+    prog = net.signals[0]
+    phases = tuple(dataclasses.replace(ph, min_dur=min_dur, max_dur=max_dur)
+                   if "G" in ph.state and "y" not in ph.state else ph for ph in prog.phases)
+    return dataclasses.replace(net, signals=[dataclasses.replace(prog, kind="actuated", phases=phases)])
+
+
+def _switches(net, trips: list[Trip], end: float, tmp_path: Path, dt: float = 0.5) -> list[tuple[float, int]]:
+    sim = make_sim(net, trips, sim__end=end, sim__dt=dt)
+    ev = mobsim.open(sim.run(out=tmp_path / "a.h5", progress="none", stop_when_empty=False)).events
+    ev = ev[ev["kind_name"].astype(str) == "signal_switch"]
+    assert (ev["link_id"].astype(str) == "W-j0").all(), "the event names a link into the junction"
+    return [(float(t), int(v)) for t, v in zip(ev["time"], ev["value"], strict=True)]
+
+
+def test_without_traffic_every_green_gaps_out_at_its_min_duration(tmp_path: Path) -> None:
+    """No vehicle, no extension: 5 + 3 + 2 + 5 + 3 + 2 s cycles, the first decision one step
+    before minDur (as SUMO 1.28 schedules it)."""
+    sw = _switches(_actuated_junction(), [Trip("x", "N0-j0", "j0-S0", 200.0)], 60.0, tmp_path)
+    assert sw[:7] == [(4.5, 1), (7.5, 2), (9.5, 3), (14.5, 4), (17.5, 5), (19.5, 0), (24.5, 1)]
+
+
+def test_a_steady_stream_holds_the_green_to_max_duration(tmp_path: Path) -> None:
+    """Main-road vehicles 2 s apart (less than max-gap 3 s) keep their green until maxDur 30 s;
+    the side road, without traffic, gets only its minDur."""
+    trips = [Trip(f"m{k:03d}", "W-j0", "j0-E", 2.0 * k) for k in range(60)]
+    sw = _switches(_actuated_junction(max_dur=30.0), trips, 110.0, tmp_path)
+    greens = [t1 - t0 for (t0, p0), (t1, _) in zip(sw, sw[1:], strict=False) if p0 == 0]
+    sides = [t1 - t0 for (t0, p0), (t1, _) in zip(sw, sw[1:], strict=False) if p0 == 3]
+    assert greens and max(greens) == pytest.approx(30.0)
+    assert sides and all(d == pytest.approx(5.0) for d in sides)
+
+
+def test_gap_out_after_the_platoon(tmp_path: Path) -> None:
+    """Ten vehicles 2 s apart, then nothing: the green ends about max-gap after the last one
+    passed the detector, well before maxDur."""
+    trips = [Trip(f"m{k:03d}", "W-j0", "j0-E", 2.0 * k) for k in range(10)]
+    sw = _switches(_actuated_junction(), trips, 120.0, tmp_path)
+    greens = [(t0, t1 - t0) for (t0, p0), (t1, _) in zip(sw, sw[1:], strict=False) if p0 == 0]
+    longest = max(d for _, d in greens)
+    assert 15.0 < longest < 50.0
+
+
+def test_detectors_sit_where_sumo_puts_them() -> None:
+    cn = compile_network(_actuated_junction())
+    a = cn.arrays
+    # min(detector-gap 2 s x 13.89 m/s, (minDur 5 / passing-time 1.9 + 0.5) x 7.5 m) before the line
+    back = min(2.0 * 13.89, (5.0 / 1.9 + 0.5) * 7.5)
+    lanes = np.nonzero(a.lane_det >= 0)[0]
+    assert len(lanes) == 4  # the four approaches, not the exits
+    for lane in lanes:
+        assert a.det_pos[a.lane_det[lane]] == pytest.approx(a.lane_len[lane] - back)
+    # the main green (phase 0) is extended by the main road's two approaches, the side green by the side's
+    main = {int(a.lane_link[q]) for q in lanes if a.lane_det[q] in set(a.phase_det[a.phase_det_start[0]:
+                                                                                    a.phase_det_start[1]])}
+    assert {cn.link_ids[k] for k in main} == {"W-j0", "E-j0"}
+    assert a.phase_det_start[2] - a.phase_det_start[1] == 0, "no detector extends a yellow"
+    phase, since, try_at = signal_start(cn, 100.0, 1.0)
+    assert phase.tolist() == [0] and since.tolist() == [99.0] and try_at.tolist() == [104.0]
+    phase, since, try_at = signal_start(cn, 50.0, 1.0)  # 50 s into the 90 s cycle: phase 3
+    assert phase.tolist() == [3] and try_at.tolist() == [54.0]
+
+
+def test_a_static_program_is_untouched() -> None:
+    cn = compile_network(gen.corridor(n_signals=1))
+    assert cn.arrays.ctrl_kind.tolist() == [0] and len(cn.arrays.det_pos) == 0
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"kind": "adaptive"}, "program kind"),
+    ({"max_gap": 0.0}, "max_gap"),
+    ({"phases": "min>max"}, "minDur"),
+    ({"phases": "next"}, "next phase"),
+])
+def test_bad_actuated_programs_are_errors(change: dict, message: str) -> None:
+    net = _actuated_junction()
+    prog = net.signals[0]
+    if change.get("phases") == "min>max":
+        prog = dataclasses.replace(prog, phases=(dataclasses.replace(prog.phases[0], min_dur=60.0),
+                                                 *prog.phases[1:]))
+    elif change.get("phases") == "next":
+        prog = dataclasses.replace(prog, phases=(dataclasses.replace(prog.phases[0], next=9),
+                                                 *prog.phases[1:]))
+    else:
+        prog = dataclasses.replace(prog, **change)
+    with pytest.raises(InputError, match=message):
+        check_network(dataclasses.replace(net, signals=[prog]))
+
+
+@pytest.mark.skipif(shutil.which("netconvert") is None, reason="SUMO's netconvert not installed")
+def test_actuated_programs_go_to_sumo_and_come_back(tmp_path: Path) -> None:
+    """Exported with minDur, maxDur and the gap parameters, built by netconvert, imported again:
+    the same program."""
+    from mobsim.sumo_export import build_net, export_network
+    from mobsim.sumo_net import read_sumo_network
+
+    net = _actuated_junction(min_dur=6.0, max_dur=40.0)
+    net = dataclasses.replace(net, signals=[dataclasses.replace(net.signals[0], max_gap=2.5, detector_gap=1.5,
+                                                                passing_time=2.0)])
+    files = export_network(net, tmp_path, "act")
+    back = read_sumo_network(build_net(files, tmp_path / "act.net.xml"), cache=False)
+    prog = back.signals[0]
+    assert prog.kind == "actuated"
+    assert (prog.max_gap, prog.detector_gap, prog.passing_time) == (2.5, 1.5, 2.0)
+    greens = [ph for ph in prog.phases if "G" in ph.state and "y" not in ph.state]
+    assert [(ph.min_dur, ph.max_dur) for ph in greens] == [(6.0, 40.0), (6.0, 40.0)]
+    yellows = [ph for ph in prog.phases if "y" in ph.state]
+    assert all(ph.min_dur == ph.max_dur == ph.duration for ph in yellows)
