@@ -92,6 +92,18 @@ def test_without_end_the_run_lasts_until_the_network_is_empty(tmp_path, grid_net
     assert sc.settings["sim.end"] == 500 and [t.id for t in sc.trips] == ["t0", "t1", "f.0"]
 
 
+def test_a_run_without_end_stops_when_the_network_is_empty(tmp_path, grid_net):
+    import mobsim
+    from mobsim.engine import Simulation
+
+    sc = load_scenario(sumocfg(tmp_path, grid_net, TRIPS, time=""))
+    assert sc.settings["sim.end"] == 50 + UNTIL_EMPTY_MARGIN
+    res = mobsim.open(Simulation(sc, backend="cpu").run(tmp_path / "run.h5", progress="none"))
+    assert res.kpis()["trips_completed"] == 2
+    # the run stopped long before the safety limit, and its tables stayed small
+    assert res.health["steps"] * sc.settings["sim.dt"] < 600 and len(res.summary) < 2000
+
+
 def test_additional_files_with_demand_are_read(tmp_path, grid_net):
     (tmp_path / "types.add.xml").write_text('<additional><vType id="slow" maxSpeed="10"/></additional>')
     (tmp_path / "tls.add.xml").write_text(
