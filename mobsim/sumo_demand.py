@@ -885,22 +885,20 @@ def _poisson(begin: float, end: float, rate: float, rng: np.random.Generator) ->
 
 def file_has_demand(path: str | Path) -> bool:
     """Whether a SUMO XML file (plain or gzip; e.g. an additional file) holds demand elements
-    (:data:`DEMAND_ELEMENTS`); a quick text scan, no parsing."""
+    (:data:`DEMAND_ELEMENTS`). An incremental parse that stops at the first one (so commented-out
+    elements do not count); a file that cannot be parsed has none."""
     import gzip
+    from xml.etree.ElementTree import iterparse
 
-    pattern = re.compile(rb"<(?:%s)[\s/>]" % b"|".join(t.encode() for t in DEMAND_ELEMENTS))
     path = Path(path)
     try:
         with path.open("rb") as f:
             gz = f.read(2) == b"\x1f\x8b"
-        opener = gzip.open if gz else open
-        with opener(path, "rb") as f:
-            tail = b""
-            while chunk := f.read(1 << 20):
-                if pattern.search(tail + chunk):
+        with (gzip.open(path, "rb") if gz else path.open("rb")) as f:
+            for _, el in iterparse(f, events=("start",)):
+                if el.tag.rsplit("}", 1)[-1] in DEMAND_ELEMENTS:
                     return True
-                tail = chunk[-64:]
-    except OSError:
+    except (OSError, ParseError, EOFError):
         return False
     return False
 

@@ -569,4 +569,7 @@ def test_additional_file_with_vtypes_is_demand(tmp_path):
     gz = tmp_path / "r.rou.xml.gz"
     with gzip.open(gz, "wb") as f:
         f.write(b'<routes><flow id="f" begin="0" end="1" period="1" from="a" to="b"/></routes>')
+    commented = tmp_path / "c.add.xml"
+    commented.write_text('<additional><!-- <vType id="t"/> --><poi id="p" x="0" y="0"/></additional>')
     assert file_has_demand(add) and file_has_demand(gz) and not file_has_demand(tls)
+    assert not file_has_demand(commented) and not file_has_demand(tmp_path / "missing.xml")
