@@ -243,7 +243,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                                                seed=settings["sim.seed"], warnings=warnings,
                                                lane_map=network.sumo_lanes, successors=successors,
                                                route_errors=sumo_meta.get("route_errors", "error"),
-                                               vtype_sources=vtype_files)
+                                               vtype_sources=vtype_files,
+                                               options=sumo_meta.get("options"))
         files.extend(routes)
         other_demand = any(config["demand"].get(k) for k in ("trips", "od", "flows"))
         vtypes = _merge_vtypes(vtypes, svtypes, explicit_vtypes, other_demand, vtype_files, source)

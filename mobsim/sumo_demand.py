@@ -350,8 +350,12 @@ class _Importer:
     def __init__(self, links: Mapping[str, Any], begin: float, end: float | None, seed: int,
                  lane_map: Mapping[str, Any] | None = None,
                  successors: Mapping[str, Collection[str]] | None = None,
-                 route_errors: str = "error") -> None:
+                 route_errors: str = "error", options: Mapping[str, str] | None = None) -> None:
         self.links = links
+        opts = dict(options or {})
+        # sumo --carfollow.model and --default.speeddev change the defaults of every vType.
+        self.default_model = opts.get("carfollow.model", "Krauss")
+        self.default_speed_dev = float(opts["default.speeddev"]) if "default.speeddev" in opts else -1.0
         self.lane_map = lane_map or {}
         self.successors = successors
         self.drop_route_errors = route_errors == "drop"
@@ -402,7 +406,7 @@ class _Importer:
         if vclass not in CAR_CLASSES:
             self.warn.add("", "vclass_lanes", f"'{vid}' ({vclass})")
         attrs = dict(el.attrs)
-        model = attrs.get("carFollowModel", "Krauss")  # SUMO's default model
+        model = attrs.get("carFollowModel", self.default_model)  # SUMO's default: Krauss
         for child in el.children:
             if child.tag.startswith("carFollowing-"):
                 # SUMO's nested form: the element names the model, its attributes are CF parameters.
@@ -419,7 +423,8 @@ class _Importer:
                               "decel": d["decel"], "tau": 1.0, "max_speed": d["max_speed"],
                               "speed_factor": 1.0, "delta": 4.0, "cf_model": cf_model,
                               "sigma": d["sigma"] if cf_model == "Krauss" else 0.0}
-        dev = d["speed_dev"]  # SUMO's absolute deviation of the speed factor
+        # SUMO's absolute deviation of the speed factor (--default.speeddev < 0: the class default)
+        dev = d["speed_dev"] if self.default_speed_dev < 0 else self.default_speed_dev
         for sumo_name, name in VTYPE_ATTRS.items():
             if sumo_name not in attrs:
                 continue
@@ -909,7 +914,8 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
                      lane_map: Mapping[str, Any] | None = None,
                      successors: Mapping[str, Collection[str]] | None = None,
                      route_errors: str = "error",
-                     vtype_sources: dict[str, str] | None = None) -> tuple[list[VehicleType], list[Trip]]:
+                     vtype_sources: dict[str, str] | None = None,
+                     options: Mapping[str, str] | None = None) -> tuple[list[VehicleType], list[Trip]]:
     """Vehicle types and trips of SUMO route files (see the module docstring for the mapping).
 
     Parameters
@@ -933,6 +939,9 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
     route_errors: ``"error"`` (SUMO's default: a broken route aborts the import) or ``"drop"``
         (``--ignore-route-errors``: the vehicle is dropped, counted in a warning).
     vtype_sources: if given, filled with vType id -> the file that defines it.
+    options: SUMO options that change the vType defaults: ``carfollow.model`` (the model of types
+        without one) and ``default.speeddev`` (the speed factor deviation of types without one;
+        < 0: the vClass default), as ``{name: value}`` strings.
 
     Returns
     -------
@@ -947,7 +956,7 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
     if isinstance(paths, (str, Path)):
         paths = [paths]
     imp = _Importer(network_links, float(begin), None if end is None else float(end), seed, lane_map,
-                    successors, route_errors)
+                    successors, route_errors, options)
     files = [(Path(p), _read_file(Path(p))) for p in paths]
     by_tag: dict[str, list[_Elem]] = {t: [] for t in ("vType", "vTypeDistribution", "route",
                                                       "routeDistribution", "demand")}
@@ -992,9 +1001,10 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
         imp.top_route_dist(el)
     for el in by_tag["demand"]:
         imp.demand(el)
-    vtypes = list(imp.vtypes.values())
     if imp.uses_default and SUMO_DEFAULT_VTYPE not in imp.vtypes:
-        vtypes.append(sumo_default_vtype())
+        # SUMO's own default type, with the options' defaults
+        imp.vtype(_Elem("vType", {"id": SUMO_DEFAULT_VTYPE}, [], "SUMO's defaults"))
+    vtypes = list(imp.vtypes.values())
     if warnings is not None:
         warnings.extend(imp.warn.messages())
     if vtype_sources is not None:

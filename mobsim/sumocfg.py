@@ -22,6 +22,8 @@ in SUMO. Options honoured (units: s):
   (:func:`mobsim.sumo_demand.read_sumo_demand` ``route_errors="drop"``), and trips without any
   route are dropped too (``demand.unreachable = "drop"``). Without it a broken route is an error,
   as in SUMO.
+* ``carfollow.model`` and ``default.speeddev``: the car-following model and speed deviation of
+  vTypes that do not give their own (mapped as in :mod:`mobsim.sumo_demand`).
 
 Options that only shape SUMO's own outputs, reports or GUI are ignored silently (:data:`QUIET`,
 :data:`QUIET_PREFIXES`); every other option is listed in one warning.
@@ -37,7 +39,10 @@ from .errors import InputError
 
 #: SUMO options mobsim honours.
 USED = ("net-file", "route-files", "additional-files", "begin", "end", "step-length", "seed",
-        "time-to-teleport", "time-to-teleport.remove", "ignore-route-errors")
+        "time-to-teleport", "time-to-teleport.remove", "ignore-route-errors", "carfollow.model",
+        "default.speeddev")
+#: Options that change the defaults of vTypes (passed to :func:`mobsim.sumo_demand.read_sumo_demand`).
+VTYPE_OPTIONS = ("carfollow.model", "default.speeddev")
 #: Options that only affect SUMO's own outputs, reports or GUI (ignored without a warning).
 QUIET = ("xml-validation", "xml-validation.net", "xml-validation.routes", "gui-settings-file",
          "no-step-log", "step-log.period", "verbose", "print-options", "no-warnings", "aggregate-warnings",
@@ -146,6 +151,20 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
         remove = "time-to-teleport.remove" in opts and _bool(opts["time-to-teleport.remove"],
                                                              "time-to-teleport.remove", source)
         sim["gridlock"] = "remove" if remove else "teleport"
+    if "default.speeddev" in opts:
+        try:
+            float(opts["default.speeddev"])
+        except ValueError:
+            raise InputError(f"option default.speeddev = {opts['default.speeddev']!r} is not a number",
+                             source=source, element="default.speeddev",
+                             fix="give a deviation (e.g. 0.1), or -1 for the vClass defaults") from None
+    if "carfollow.model" in opts:
+        from .sumo_demand import CF_MODEL_MAP
+
+        if opts["carfollow.model"] not in CF_MODEL_MAP:
+            raise InputError(f"option carfollow.model = {opts['carfollow.model']!r} is not a SUMO "
+                             "car-following model", source=source, element="carfollow.model",
+                             fix=f"use one of {', '.join(CF_MODEL_MAP)}")
     drop = "ignore-route-errors" in opts and _bool(opts["ignore-route-errors"], "ignore-route-errors",
                                                    source)
     demand: dict[str, Any] = {}
@@ -170,4 +189,5 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
     if ignored and warnings is not None:
         warnings.append(f"{source}: options not used by mobsim: {', '.join(ignored)}")
     return {"scenario": {"name": path.name.split(".")[0]}, "network": {"sumo": nets[0]}, "demand": demand,
-            "sim": sim, META_KEY: {"until_empty": until_empty, "route_errors": "drop" if drop else "error"}}
+            "sim": sim, META_KEY: {"until_empty": until_empty, "route_errors": "drop" if drop else "error",
+                                   "options": {k: opts[k] for k in VTYPE_OPTIONS if k in opts}}}

@@ -68,6 +68,18 @@ def test_only_unhonoured_options_are_listed(tmp_path, grid_net):
     assert w.endswith("options not used by mobsim: lateral-resolution")  # outputs, reports: quiet
 
 
+def test_vtype_default_options(tmp_path, grid_net):
+    routes = '<vType id="own" carFollowModel="Krauss" speedDev="0.2"/>' + TRIPS
+    cfg = sumocfg(tmp_path, grid_net, routes, '<carfollow.model value="IDM"/><default.speeddev value="0"/>')
+    sc = load_scenario(cfg)
+    own, default = sc.vtypes
+    assert (own.cf_model, own.speed_dev) == ("Krauss", 0.2)  # a type's own values win
+    assert default.id == "DEFAULT_VEHTYPE"
+    assert (default.cf_model, default.sigma, default.speed_dev) == ("IDM", 0.0, 0.0)
+    with pytest.raises(InputError, match="x.sumocfg.*carfollow.model"):
+        load_scenario(sumocfg(tmp_path, grid_net, routes, '<carfollow.model value="Magic"/>'))
+
+
 def test_ignore_route_errors(tmp_path, grid_net):
     # A0B0 then A1B1 are not connected (they do not even meet)
     routes = TRIPS + '<vehicle id="bad" depart="0"><route edges="A0B0 A1B1"/></vehicle>'
