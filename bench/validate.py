@@ -299,20 +299,13 @@ def _arterial_case(q: float, wave: bool, krauss: bool = False) -> Case:
 
 CASES: dict[str, Case] = {
     "queue_discharge": Case("queue_discharge", build_queue_discharge, measure_queue_discharge,
-                            {"saturation_headway_s": 0.05},
-                            {"startup_lost_time_s": "the head of the queue stands at a different distance "
-                                                    "from the stop line (mobsim stops 0.5 m before it)",
-                             "first_crossing_s": "as the start-up lost time"}),
+                            {"saturation_headway_s": 0.05}),
     "jam_discharge": Case("jam_discharge", build_jam_discharge, measure_jam_discharge,
                           {"discharge_flow_vph": 0.05}),
     **{c.name: c for c in (_arterial_case(q, w) for q in (300.0, 700.0) for w in (False, True))},
     # The same cases with SUMO's default model, Krauss (sigma 0, Euler update in both).
     "queue_discharge_krauss": Case("queue_discharge_krauss", lambda: build_queue_discharge(True),
-                                   measure_queue_discharge, {"saturation_headway_s": 0.05},
-                                   {"startup_lost_time_s": "a quantity near zero (T_16 - 16 h_s): 0.4 s "
-                                                           "apart in the first four headways",
-                                    "first_crossing_s": "the head of the queue stands 0.1 m before the "
-                                                        "line in mobsim, about 0.12 m in SUMO"}),
+                                   measure_queue_discharge, {"saturation_headway_s": 0.05}),
     "jam_discharge_krauss": Case("jam_discharge_krauss", lambda: build_jam_discharge(True),
                                  measure_jam_discharge, {"discharge_flow_vph": 0.05}),
     **{c.name: c for c in (_arterial_case(q, False, True) for q in (300.0, 700.0))},

@@ -31,15 +31,13 @@ import math
 
 from numba.extending import register_jitable
 
-from .idm import idm_accel, idm_free, idm_stop, safe_insert_speed
+from .idm import STOP_LINE_CLEARANCE, idm_accel, idm_free, idm_stop, safe_insert_speed
 from .layout import CF_KRAUSS
 
 #: SUMO's NUMERICAL_EPS (m): a stop is computed this far before the obstacle.
 KRAUSS_EPS = 0.001
-#: How far before a stop line a Krauss vehicle comes to rest (m): SUMO's ``jmStoplineGap``
-#: default (DIST_TO_STOPLINE_EXPECT_PRIORITY), the stop offset at red and yellow (measured: the
-#: head of a queue at a red light stands at 299.0 m of a 300 m lane).
-KRAUSS_LINE_GAP = 1.0
+#: How far before a stop line a Krauss vehicle comes to rest (m): as IDM's, SUMO's stop offset.
+KRAUSS_LINE_GAP = STOP_LINE_CLEARANCE
 
 
 @register_jitable

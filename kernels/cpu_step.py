@@ -55,10 +55,12 @@ from .signals import controllers, signal_slots
 
 
 @njit(cache=True)
-def update_signals(N, W, t):
-    """Decisions of the actuated controllers, then the state code of every signal slot at time ``t``."""
+def update_signals(N, W, t, dt):
+    """Decisions of the actuated controllers at the step's start ``t`` (s), then the state code
+    of every signal slot for the step (fixed-time programs at its end, ``t + dt``: see
+    :mod:`.signals`)."""
     controllers(N, W, 0, N.ctrl_kind.shape[0], 1, t)
-    signal_slots(N, W, 0, N.slot_ctrl.shape[0], 1, t)
+    signal_slots(N, W, 0, N.slot_ctrl.shape[0], 1, t + dt)
 
 
 @njit(cache=True)
@@ -81,7 +83,7 @@ def step_once(V, N, L, W, vt, par):
     """Advance the whole state by one step of ``par[P_DT]`` seconds."""
     step, t = clock(W, par)
     dt = par[P_DT]
-    update_signals(N, W, t)
+    update_signals(N, W, t, dt)
     if step == 0:
         insert_departures(V, N, L, W, vt, par, t, -2)  # departures due at sim.begin
     n = build_order(V, L, W)

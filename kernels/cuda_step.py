@@ -70,10 +70,10 @@ def k_controllers(K):
 
 @_kernel
 def k_signals(K):
-    """Signal states at the step's start time (signal slots)."""
+    """Signal states for the step (signal slots; fixed-time programs at its end, see kernels.signals)."""
     V, N, L, W, P = unpack(K)
     step, t = clock(W, P.par)
-    signal_slots(N, W, cuda.grid(1), N.slot_ctrl.shape[0], cuda.gridsize(1), t)
+    signal_slots(N, W, cuda.grid(1), N.slot_ctrl.shape[0], cuda.gridsize(1), t + P.par[P_DT])
 
 
 @_kernel

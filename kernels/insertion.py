@@ -129,6 +129,12 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
         sf = sf * (1.0 + dev * z)
     if sf < 0.2:
         sf = 0.2
+    want = W.dep_speed[V.dspec[i]]
+    lim = N.lane_speed[first]
+    if want > lim * sf and want <= vt[ty, T_VMAX]:
+        # SUMO: a given departSpeed above the desired speed raises the speed factor to it (a
+        # hair more, so that the float32 factor still reaches it) instead of refusing the vehicle.
+        sf = want / lim * (1.0 + 1e-6)
     V.sfac[i] = sf
     sf = V.sfac[i]  # as stored (float32): the same desired speed now as in every later step
     spec = V.dspec[i]

@@ -17,6 +17,14 @@ gap-based algorithm (``MSActuatedTrafficLightLogic::trySwitch``, ``gapControl`` 
 
 The decision pass runs before the slot pass and writes only its controller's state; the slot
 pass only reads it, so both run in parallel on CPU and GPU.
+
+Timing, as SUMO runs it (measured in SUMO 1.28, ``tests/validation``): SUMO's step ``T`` moves
+vehicles from ``T - dt`` to ``T`` under the signal state of time ``T``, so the step that mobsim
+starts at ``t`` reads fixed-time programs at ``t + dt``. SUMO's actuated controllers decide at the
+start of that step with their clock one step ahead (the first switch of a 5 s minDur phase comes
+at 4.5 s with a 0.5 s step) and measure detector gaps from ``t``: mobsim starts their phase
+clock at ``begin - dt`` and decides at ``t``. With these, the queue discharge, the actuated
+switch sequence and the Krauss arterial match SUMO vehicle by vehicle.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Bump when a dataset is renamed, removed or changes meaning; readers check it.
-SCHEMA_VERSION = "1.0"
+#: Bump when a dataset is renamed, removed or changes meaning; readers check it. 1.1: /vtypes
+#: cf_model and sigma, the signal_switch event (a 1.0 file reads with those columns missing).
+SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True)

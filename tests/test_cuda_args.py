@@ -48,7 +48,8 @@ def test_views_hold_every_array_at_aligned_offsets(state: dict[str, Any]) -> Non
         for name, d, a in zip(host._fields, v[part], host, strict=True):
             assert d.dtype == a.dtype and d.shape == a.shape, f"{part}.{name}"
             assert np.array_equal(d, a, equal_nan=True), f"{part}.{name}"
-            assert np.shares_memory(d, buf), f"{part}.{name}"
+            # (an empty array, e.g. the detectors of a network without actuated signals, holds no memory)
+            assert d.size == 0 or np.shares_memory(d, buf), f"{part}.{name}"
 
 
 def test_device_unpack_gives_the_same_views(state: dict[str, Any]) -> None:

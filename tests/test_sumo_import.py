@@ -362,7 +362,9 @@ def _readnet_scan(path: Path, source: str) -> object:
                 conns.append((e.getID(), str(ln.getIndex()), c.getTo().getID(), str(c.getToLane().getIndex()),
                               c.getViaLaneID() or "", tl, str(c.getTLLinkIndex()) if tl else "-1",
                               c.getDirection(), c.getState()))
-    return _Scan(net, conns, lengths, after, special, perms)
+    tl_params = {(tls.getID(), pid): dict(prog.getParams()) for tls in net.getTrafficLights()
+                 for pid, prog in tls.getPrograms().items() if prog.getParams()}
+    return _Scan(net, conns, lengths, after, special, perms, tl_params)
 
 
 @pytest.mark.parametrize("which", ["built", "DRT/osm.net.xml", "bs3d/bs.net.xml"])
