@@ -22,7 +22,12 @@ surrounding spaces; an empty value in an optional column means its default):
     one row per phase: ``node_id``, optional ``program_id`` (default ``0``; one program per
     node), optional ``offset`` (s, default 0, the same on every row of a program), optional
     ``phase`` (integer order of the phase; default: file order), ``duration`` (s, > 0),
-    ``state`` (one character of ``Ggyro`` per signal index of the node, as in SUMO).
+    ``state`` (one character of ``Ggyro`` per signal index of the node, as in SUMO); for
+    actuated control (SUMO's ``type="actuated"``): ``type`` (``static`` | ``actuated``, default
+    ``static``), per phase ``min_dur`` and ``max_dur`` (s, default the duration) and ``next``
+    (phase number, default the following one), per program ``max_gap``, ``detector_gap`` and
+    ``passing_time`` (s, defaults 3, 2 and 1.9 as SUMO); program columns are the same on
+    every row of a program.
 
 Columns not listed are errors, except the standard GMNS columns in :data:`IGNORED_COLUMNS`,
 which are accepted and ignored. Errors are :class:`~mobsim.errors.InputError` naming the file,
@@ -95,7 +100,11 @@ MOVEMENT_SPEC = _Spec(
            "type": "rename it to 'turn' with values s, l, r or t",
            "ctrl_type": "rename it to 'kind' with values major, minor or stop"},
 )
-SIGNAL_SPEC = _Spec(SIGNAL_FILE, ("node_id", "duration", "state"), ("program_id", "offset", "phase"),
+#: Program-level columns of signal.csv beside ``offset``: the same on every row of a program.
+PROGRAM_COLUMNS = (("max_gap", 3.0), ("detector_gap", 2.0), ("passing_time", 1.9))
+SIGNAL_SPEC = _Spec(SIGNAL_FILE, ("node_id", "duration", "state"),
+                    ("program_id", "offset", "phase", "type", "min_dur", "max_dur", "next",
+                     *(c for c, _ in PROGRAM_COLUMNS)),
                     ignored=("notes",))
 
 #: Standard GMNS columns that are accepted and ignored, per file.
@@ -389,6 +398,8 @@ class _Program:
     offset: float
     first_row: int
     phases: dict[int, SignalPhase] = field(default_factory=dict)
+    kind: str = "static"
+    params: dict[str, float] = field(default_factory=dict)
 
 
 def _signal_state(r: _Row, node: str, n_idx: int) -> str:
@@ -420,11 +431,21 @@ def _signal_row(r: _Row, net: Network, programs: dict[str, _Program], counts: di
     if offset != prog.offset:
         raise r.err("offset", f"offset {offset} differs from {prog.offset} on row {prog.first_row}",
                     "give every row of a program the same offset")
+    kind = r.text("type", default="static")
+    params = {c: r.number(c, positive=True, default=d) for c, d in PROGRAM_COLUMNS}
+    if r.line == prog.first_row:
+        prog.kind, prog.params = kind, params
+    elif (kind, params) != (prog.kind, prog.params):
+        raise r.err("type", f"type or {', '.join(c for c, _ in PROGRAM_COLUMNS)} differ from row "
+                    f"{prog.first_row}", "give every row of a program the same type and parameters")
     phase = r.integer("phase", minimum=0) if "phase" in r.values else len(prog.phases)
     if phase in prog.phases:
         raise r.err("phase", f"phase {phase} of node '{node}' is listed twice", "number phases uniquely")
+    lo = r.number("min_dur", positive=True) if r.has("min_dur") else None
+    hi = r.number("max_dur", positive=True) if r.has("max_dur") else None
     prog.phases[phase] = SignalPhase(r.number("duration", positive=True),
-                                     _signal_state(r, node, counts[node]))
+                                     _signal_state(r, node, counts[node]), min_dur=lo, max_dur=hi,
+                                     next=r.integer("next", minimum=-1, default=-1))
 
 
 def _read_signals(folder: Path, net: Network) -> list[SignalProgram]:
@@ -433,8 +454,8 @@ def _read_signals(folder: Path, net: Network) -> list[SignalProgram]:
     programs: dict[str, _Program] = {}
     for r in rows:
         _signal_row(r, net, programs, counts)
-    return [SignalProgram(p.node, tuple(p.phases[k] for k in sorted(p.phases)), p.offset, p.program_id)
-            for p in programs.values()]
+    return [SignalProgram(p.node, tuple(p.phases[k] for k in sorted(p.phases)), p.offset, p.program_id,
+                          kind=p.kind, **p.params) for p in programs.values()]
 
 
 def _default_name(folder: Path) -> str:
@@ -508,6 +529,12 @@ def write_network(net: Network, folder: str | Path) -> None:
                ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane", "kind", "signal_index", "turn"),
                [(m.node, m.from_link, m.from_lane, m.to_link, m.to_lane, m.kind, m.signal_index, m.turn)
                 for m in net.movements])
-    _write_csv(folder / SIGNAL_FILE, ("node_id", "program_id", "offset", "phase", "duration", "state"),
-               [(p.node, p.program_id, _num(p.offset), k, _num(ph.duration), ph.state)
+    def opt(x: float | None) -> str:
+        return "" if x is None else _num(x)
+
+    _write_csv(folder / SIGNAL_FILE, ("node_id", "program_id", "offset", "phase", "duration", "state", "type",
+                                      "min_dur", "max_dur", "next", *(c for c, _ in PROGRAM_COLUMNS)),
+               [(p.node, p.program_id, _num(p.offset), k, _num(ph.duration), ph.state, p.kind,
+                 opt(ph.min_dur), opt(ph.max_dur), ph.next,
+                 *(_num(getattr(p, c)) for c, _ in PROGRAM_COLUMNS))
                 for p in net.signals for k, ph in enumerate(p.phases)])

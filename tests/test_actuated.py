@@ -130,3 +130,17 @@ def test_actuated_programs_go_to_sumo_and_come_back(tmp_path: Path) -> None:
     assert [(ph.min_dur, ph.max_dur) for ph in greens] == [(6.0, 40.0), (6.0, 40.0)]
     yellows = [ph for ph in prog.phases if "y" in ph.state]
     assert all(ph.min_dur == ph.max_dur == ph.duration for ph in yellows)
+
+
+def test_native_files_keep_actuated_programs(tmp_path: Path) -> None:
+    """signal.csv carries type, min_dur, max_dur, next and the gap parameters: written and read
+    back, the same program (a static one stays static)."""
+    from mobsim.netio import read_network, write_network
+
+    net = _actuated_junction(min_dur=6.0, max_dur=40.0)
+    net = dataclasses.replace(net, signals=[dataclasses.replace(net.signals[0], max_gap=2.5)])
+    write_network(net, tmp_path / "act")
+    assert read_network(tmp_path / "act").signals == net.signals
+    plain = gen.corridor(n_signals=1)
+    write_network(plain, tmp_path / "static")
+    assert read_network(tmp_path / "static").signals == plain.signals
