@@ -78,7 +78,7 @@ GENERATORS = ("grid", "corridor", "ring", "district", "single_link")
 #: Sections of a scenario file (settings sections come from :data:`mobsim.settings.SECTIONS`).
 SECTIONS = tuple(dict.fromkeys(("scenario", "network", "vtypes", "demand") + st.SECTIONS))
 SCENARIO_KEYS = ("name", "description")
-NETWORK_KEYS = ("dir", "generator", "params", "sumo", "vclass")
+NETWORK_KEYS = ("dir", "generator", "params", "sumo", "vclass", "sumo_tls")
 NETWORK_SOURCES = ("dir", "generator", "sumo")
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -446,6 +446,9 @@ def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path],
                          fix='write dir = "net" (a GMNS CSV folder), generator = "grid", or '
                              'sumo = "city.net.xml"')
     has_dir = "dir" in cfg
+    if "sumo_tls" in cfg and "sumo" not in cfg:
+        raise InputError("network.sumo_tls only applies to a SUMO network", source=source,
+                         element="network.sumo_tls", fix="remove sumo_tls or use sumo = \"...net.xml\"")
     if "vclass" in cfg and "sumo" not in cfg:
         raise InputError("network.vclass only applies to a SUMO network", source=source,
                          element="network.vclass", fix="remove vclass or use sumo = \"...net.xml\"")
@@ -460,9 +463,15 @@ def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path],
         from .sumo_net import read_sumo_network
 
         net_path = base_dir / f
+        tls = cfg.get("sumo_tls", [])
+        if not isinstance(tls, list) or not all(isinstance(x, str) and x for x in tls):
+            raise InputError(f"must be a list of file names, got {tls!r}", source=source,
+                             element="network.sumo_tls", fix='write sumo_tls = ["city.tll.add.xml"]')
+        tls_paths = [base_dir / x for x in tls]
         network = read_sumo_network(net_path, vclass=str(cfg.get("vclass", "passenger")),
-                                    warnings=warnings)
+                                    warnings=warnings, tls_files=tls_paths)
         files.append(net_path)
+        files.extend(tls_paths)
         return network
     if has_dir:
         if "params" in cfg:

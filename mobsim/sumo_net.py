@@ -68,6 +68,7 @@ import math
 import os
 import pickle
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -271,6 +272,55 @@ def _scan(path: Path, source: str) -> _Scan:
     return _Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params)
 
 
+def _read_tls_file(path: Path, net: Any, tl_params: dict[tuple[str, str], dict[str, str]],
+                   active: dict[str, str]) -> None:
+    """Add the ``<tlLogic>`` programs of a SUMO additional file to ``net``'s traffic lights; each
+    becomes its traffic light's ``active`` program (SUMO switches to the program loaded last)."""
+    import xml.parsers.expat
+
+    source = str(path)
+    program: Any = None
+    key: tuple[str, str] | None = None
+    known = {t.getID() for t in net.getTrafficLights()}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal program, key
+        try:
+            if name == "tlLogic":
+                tid, pid = attrs["id"], attrs.get("programID", "0")
+                if tid not in known:
+                    raise InputError(f"traffic light '{tid}' is not in the network", source=source,
+                                     element=f"tlLogic '{tid}'",
+                                     fix="give the id of a traffic light of the net-file")
+                program = net.addTLSProgram(tid, pid, float(attrs.get("offset", 0)),
+                                            attrs.get("type", "static"), False)
+                key = (tid, pid)
+                active[tid] = pid
+            elif name == "phase" and program is not None:
+                program.addPhase(attrs["state"], float(attrs["duration"]),
+                                 float(attrs["minDur"]) if "minDur" in attrs else -1,
+                                 float(attrs["maxDur"]) if "maxDur" in attrs else -1,
+                                 [int(x) for x in attrs["next"].split()] if "next" in attrs else [])
+            elif name == "param" and key is not None:
+                tl_params.setdefault(key, {})[attrs["key"]] = attrs.get("value", "")
+            elif name not in ("condition", "assignment", "function"):
+                program, key = None, None
+        except (KeyError, ValueError) as exc:
+            raise InputError(f"bad traffic-light program element <{name}> ({type(exc).__name__}: {exc})",
+                             source=source, element=f"tlLogic '{attrs.get('id', key[0] if key else '?')}'",
+                             fix="give id, programID, offset and phases with state and duration, for a "
+                                 "traffic light of the network") from None
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartElementHandler = start
+    try:
+        with path.open("rb") as f:
+            parser.ParseFile(f)
+    except xml.parsers.expat.ExpatError as exc:
+        raise InputError(f"not well-formed XML ({exc})", source=source,
+                         fix="give a SUMO additional file") from None
+
+
 def _via_length(via_id: str, lengths: dict[str, float], after: dict[str, str]) -> float:
     """Length (m) of the chain of internal lanes that starts at ``via_id``."""
     total = 0.0
@@ -283,23 +333,27 @@ def _via_length(via_id: str, lengths: dict[str, float], after: dict[str, str]) -
     return total
 
 
-def _cache_file(path: Path, vclass: str) -> Path | None:
-    """Where the import of ``path`` is cached: keyed by the file's path and content, the vehicle
-    class, and the source of this importer and of the network model (an edit means a re-import)."""
+def _cache_file(path: Path, vclass: str, tls_files: tuple[Path, ...] = ()) -> Path | None:
+    """Where the import of ``path`` is cached: keyed by the file's path and content (and those of
+    the additional traffic-light files), the vehicle class, and the source of this importer and of
+    the network model (an edit means a re-import)."""
     h = hashlib.sha256()
     for part in (str(path.resolve()), vclass):
         h.update(part.encode() + b"\0")
     for src in (Path(__file__), Path(__file__).with_name("network.py")):
         h.update(src.read_bytes())
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
+    for p in (path, *tls_files):
+        h.update(str(p.resolve()).encode() + b"\0")
+        with p.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 22), b""):
+                h.update(block)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "mobsim" / "sumo-networks" / f"{h.hexdigest()[:32]}.pickle"
 
 
 def read_sumo_network(path: str | Path, *, vclass: str = "passenger",
-                      warnings: list[str] | None = None, cache: bool = True) -> Network:
+                      warnings: list[str] | None = None, cache: bool = True,
+                      tls_files: Sequence[str | Path] = ()) -> Network:
     """Read a SUMO network file into a mobsim :class:`Network` (see the module docstring).
 
     ``vclass``: the SUMO vehicle class whose lanes are kept (``passenger``). Warnings about what
@@ -313,7 +367,12 @@ def read_sumo_network(path: str | Path, *, vclass: str = "passenger",
     if not path.is_file():
         raise InputError("the SUMO network file does not exist", source=source,
                          fix="check the path (relative paths are resolved against the scenario's folder)")
-    cached = _cache_file(path, vclass) if cache else None
+    tls_paths = tuple(Path(p) for p in tls_files)
+    for p in tls_paths:
+        if not p.is_file():
+            raise InputError("the additional file does not exist", source=str(p),
+                             fix="check the additional-files of the configuration")
+    cached = _cache_file(path, vclass, tls_paths) if cache else None
     if cached is not None and cached.is_file():
         try:
             with cached.open("rb") as f:
@@ -328,7 +387,7 @@ def read_sumo_network(path: str | Path, *, vclass: str = "passenger",
     collecting = gc.isenabled()
     gc.disable()
     try:
-        network = _import(path, vclass, mine)
+        network = _import(path, vclass, mine, tls_paths)
     finally:
         if collecting:
             gc.enable()
@@ -345,11 +404,14 @@ def read_sumo_network(path: str | Path, *, vclass: str = "passenger",
     return network
 
 
-def _import(path: Path, vclass: str, warn: list[str]) -> Network:
+def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...] = ()) -> Network:
     """The import itself (see :func:`read_sumo_network`)."""
     source = str(path)
     scan = _scan(path, source)
     net = scan.net
+    active: dict[str, str] = {}
+    for f in tls_files:
+        _read_tls_file(f, net, scan.tl_params, active)
     perms = scan.perms
     for node in net.getNodes():
         jtype = str(node.getType())
@@ -439,7 +501,7 @@ def _import(path: Path, vclass: str, warn: list[str]) -> Network:
     for eid, lens in into.items():
         edges[eid].extra = sum(lens) / len(lens)
 
-    nodes, movements, signals = _junctions(net, edges, sinks, source, warn, scan.tl_params)
+    nodes, movements, signals = _junctions(net, edges, sinks, source, warn, scan.tl_params, active)
     links = []
     for e in edges.values():
         length = sum(e.lane_len[q] for q in e.lanes) / len(e.lanes) + e.extra
@@ -486,7 +548,8 @@ def _repair(edges: dict[str, _Edge]) -> tuple[int, int, dict[str, str]]:
 
 
 def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source: str,
-               warn: list[str], tl_params: dict[tuple[str, str], dict[str, str]] | None = None
+               warn: list[str], tl_params: dict[tuple[str, str], dict[str, str]] | None = None,
+               active: dict[str, str] | None = None
                ) -> tuple[list[Node], list[Movement], list[SignalProgram]]:
     """Nodes, movements and signal programs."""
     used = {e.from_node for e in edges.values()} | {e.to_node for e in edges.values()}
@@ -521,7 +584,8 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
             indices = sorted({c.link_index for c in conns if c.tls == tls_id and c.link_index >= 0})
             local = {ix: k for k, ix in enumerate(indices)}
             unsignalled = [c for c in conns if c.tls != tls_id or c.link_index < 0]
-            prog = _program(net, tls_id, nid, indices, len(unsignalled), source, approx, tl_params or {})
+            prog = _program(net, tls_id, nid, indices, len(unsignalled), source, approx, tl_params or {},
+                            (active or {}).get(tls_id))
             signals.append(prog)
             extra = len(indices)
         for c in conns:
@@ -556,7 +620,8 @@ ACTUATED_PARAMS = {"max-gap": ("max_gap", 3.0), "detector-gap": ("detector_gap",
 
 
 def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int, source: str,
-             approx: dict[str, int], tl_params: dict[tuple[str, str], dict[str, str]]) -> SignalProgram:
+             approx: dict[str, int], tl_params: dict[tuple[str, str], dict[str, str]],
+             active: str | None = None) -> SignalProgram:
     """The node's program: the traffic light's first program, restricted to ``indices``.
 
     ``static`` and ``actuated`` programs run as SUMO runs them (actuated: ``minDur``, ``maxDur``,
@@ -574,7 +639,8 @@ def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int,
     if not programs:
         raise InputError(f"traffic light '{tls_id}' has no program", source=source,
                          element=f"tlLogic '{tls_id}'", fix="add a static program (netconvert writes one)")
-    pid = "0" if "0" in programs else sorted(programs)[0]
+    # SUMO runs the program loaded last: one from an additional file, else the network's own.
+    pid = active if active in programs else "0" if "0" in programs else sorted(programs)[0]
     prog = programs[pid]
     kind = str(prog.getType())
     if kind in ("None", ""):

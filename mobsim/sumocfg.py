@@ -170,13 +170,21 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
     demand: dict[str, Any] = {}
     routes = _files(opts.get("route-files", ""))
     unused_additional = []
+    tls_files = []
     for f in _files(opts.get("additional-files", "")):
-        # SUMO loads vTypes, routes and vehicles from additional files as well (after the routes).
+        # SUMO loads vTypes, routes and vehicles from additional files as well (after the routes),
+        # and traffic-light programs, the last loaded of which runs.
         from .sumo_demand import file_has_demand
 
-        if file_has_demand(path.resolve().parent / f):
+        full = path.resolve().parent / f
+        used = False
+        if file_has_demand(full):
             routes.append(f)
-        else:
+            used = True
+        if _has_tls(full):
+            tls_files.append(f)
+            used = True
+        if not used:
             unused_additional.append(f)
     if routes:
         demand["sumo"] = routes
@@ -184,10 +192,23 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
         demand["unreachable"] = "drop"
     ignored = sorted(k for k in opts if k not in USED and not _quiet(k))
     if unused_additional:
-        ignored.append(f"additional-files ({', '.join(unused_additional)}: no demand in them; signal "
-                       "programs, detectors, stops and POIs of additional files are not read)")
+        ignored.append(f"additional-files ({', '.join(unused_additional)}: no demand or traffic-light "
+                       "programs in them; detectors, stops and POIs of additional files are not read)")
     if ignored and warnings is not None:
         warnings.append(f"{source}: options not used by mobsim: {', '.join(ignored)}")
-    return {"scenario": {"name": path.name.split(".")[0]}, "network": {"sumo": nets[0]}, "demand": demand,
+    network: dict[str, Any] = {"sumo": nets[0]}
+    if tls_files:
+        network["sumo_tls"] = tls_files
+    return {"scenario": {"name": path.name.split(".")[0]}, "network": network, "demand": demand,
             "sim": sim, META_KEY: {"until_empty": until_empty, "route_errors": "drop" if drop else "error",
                                    "options": {k: opts[k] for k in VTYPE_OPTIONS if k in opts}}}
+
+
+def _has_tls(path: Path) -> bool:
+    """Whether a SUMO additional file defines a ``<tlLogic>`` (a cheap text scan; the network
+    import parses it and reports what is wrong in it)."""
+    try:
+        with path.open("rb") as f:
+            return any(b"<tlLogic" in block for block in iter(lambda: f.read(1 << 20), b""))
+    except OSError:
+        return False

@@ -144,3 +144,40 @@ def test_native_files_keep_actuated_programs(tmp_path: Path) -> None:
     plain = gen.corridor(n_signals=1)
     write_network(plain, tmp_path / "static")
     assert read_network(tmp_path / "static").signals == plain.signals
+
+
+def _game() -> Path:
+    sumo = pytest.importorskip("sumo")
+    folder = Path(sumo.SUMO_HOME) / "tools" / "game"
+    if not (folder / "cross_demo.sumocfg").is_file():
+        pytest.skip("the eclipse-sumo wheel ships no cross_demo scenario")
+    return folder
+
+
+def test_traffic_lights_of_additional_files_run_as_in_sumo() -> None:
+    """cross_demo loads SUMO's optimised actuated program 'demo' from an additional file: SUMO runs
+    the program loaded last, and so does mobsim (the network's own program is fixed-time)."""
+    from mobsim.scenario import load_scenario
+
+    sc = load_scenario(_game() / "cross_demo.sumocfg")
+    (prog,) = sc.network.signals
+    assert (prog.program_id, prog.kind) == ("demo", "actuated")
+    assert [(ph.min_dur, ph.max_dur) for ph in prog.phases if ph.min_dur != ph.max_dur] == [
+        (20.0, 30.0), (5.0, 10.0), (28.0, 35.0), (5.0, 10.0)]
+    assert not any("tls_opt" in w for w in sc.warnings), "the file is used, not listed as ignored"
+
+
+def test_a_program_for_an_unknown_traffic_light_is_an_error(tmp_path: Path) -> None:
+    from mobsim.scenario import load_scenario
+
+    game = _game()
+    (tmp_path / "bad.add.xml").write_text('<add><tlLogic id="nope" type="static" programID="x" offset="0">'
+                                          '<phase duration="30" state="GGrr"/></tlLogic></add>')
+    cfg = tmp_path / "x.sumocfg"
+    cfg.write_text(f'<configuration><input><net-file value="{game / "cross" / "cross.net.xml"}"/>'
+                   f'<route-files value="{game / "cross" / "cross.rou.xml"}"/>'
+                   '<additional-files value="bad.add.xml"/></input>'
+                   '<time><begin value="0"/><end value="60"/></time></configuration>')
+    with pytest.raises(InputError, match="traffic light 'nope' is not in the network") as exc:
+        load_scenario(cfg)
+    assert "bad.add.xml" in str(exc.value)

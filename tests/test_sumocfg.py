@@ -118,14 +118,13 @@ def test_a_run_without_end_stops_when_the_network_is_empty(tmp_path, grid_net):
 
 def test_additional_files_with_demand_are_read(tmp_path, grid_net):
     (tmp_path / "types.add.xml").write_text('<additional><vType id="slow" maxSpeed="10"/></additional>')
-    (tmp_path / "tls.add.xml").write_text(
-        '<additional><tlLogic id="B1" type="static" programID="x" offset="0"><phase duration="30" state="G"/>'
-        '</tlLogic></additional>')
+    (tmp_path / "det.add.xml").write_text(
+        '<additional><inductionLoop id="d" lane="A0B0_0" pos="10" period="60" file="d.xml"/></additional>')
     routes = '<trip id="t0" type="slow" depart="0" from="A0B0" to="B0C0"/>'
-    sc = load_scenario(sumocfg(tmp_path, grid_net, routes, additional="types.add.xml,tls.add.xml"))
+    sc = load_scenario(sumocfg(tmp_path, grid_net, routes, additional="types.add.xml,det.add.xml"))
     assert [v.id for v in sc.vtypes] == ["slow"] and sc.vtypes[0].max_speed == 10.0
     (w,) = [w for w in sc.warnings if "options not used" in w]
-    assert "additional-files (tls.add.xml: no demand" in w and "types.add.xml" not in w
+    assert "additional-files (det.add.xml: no demand" in w and "types.add.xml" not in w
 
 
 VTYPE_CAR = '<vType id="car" carFollowModel="IDM" accel="1.0" decel="1.5" minGap="2.0"/>'
