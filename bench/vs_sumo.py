@@ -2,6 +2,7 @@
 
     python -m bench.vs_sumo                                  # default subset (< 10 min on 2 cores)
     python -m bench.vs_sumo --cases grid_1k,grid_10k,grid_100k,corridor,city --repeat 2
+    python -m bench.vs_sumo --cases hour_grid,grid_10k --repeat 2 --threads 1   # issue 16
 
 Each case is one mobsim scenario, written as a native scenario folder and exported for SUMO
 (:mod:`mobsim.sumo_export`: the same network, signal programs, IDM parameters with ``sigma = 0``
@@ -25,7 +26,11 @@ trips in 90 s, 300 s simulated; sizes 1k, 10k, 100k, 1m), ``corridor`` (three si
 700 veh/h eastbound, 900 s), ``city`` (SUMO's shipped OpenStreetMap network of the DRT demo,
 740 car links, with 1,000 random trips over 900 s, 1,800 s simulated; SUMO runs the original
 network file with its actuated signals made fixed-time, as mobsim runs them, see
-:data:`ORIGINAL_NET`). Output: a table, JSON with
+:data:`ORIGINAL_NET`), ``hour_grid`` (issue 16, "speed where real cities live": an hour of
+demand on an imported grid, see :func:`hour_grid_files`; both simulators run the very same SUMO
+files, mobsim as ``mobsim run x.sumocfg``, so its end-to-end time includes the import of the
+network and the routing of the trips; ``hour_grid_small`` is its 3 x 3 smoke-test variant).
+Output: a table, JSON with
 machine metadata in ``bench/results/``, and a scaling plot (vehicle-updates/s against vehicles,
 one line per simulator).
 """
@@ -100,6 +105,64 @@ def static_signals_copy(src: Path, dst: Path) -> Path:
     return dst
 
 
+def _sumo_tool(name: str) -> str:
+    import sumo
+
+    b = Path(sumo.SUMO_HOME) / "bin" / name
+    return str(b) if b.is_file() else name
+
+
+def hour_grid_files(folder: Path, n: int = 14, trips: int = 10_000, depart_s: float = 3600.0,
+                    end_s: float = 4500.0, step_s: float = 0.5, seed: int = 42) -> Path:
+    """The hour-of-demand imported grid as SUMO files in ``folder``; returns the ``.sumocfg``.
+
+    ``netgenerate --grid --grid.number n --grid.length 200 --default.lanenumber 2 --tls.guess true``
+    (n x n junctions, 200 m blocks, 2 lanes each way, fixed-time signals where netgenerate guesses
+    them: 192 of the 196 junctions of the default 14 x 14, all but the corners), and
+    ``randomTrips.py --seed seed --validate`` with ``trips`` trips departing evenly over
+    ``depart_s`` s (unrouted ``<trip>`` elements: each simulator routes them itself). The
+    configuration runs until ``end_s`` (the hour and 15 minutes to clear) with ``step-length``
+    ``step_s`` (mobsim's default step, set explicitly so that both run the same step; SUMO's own
+    default is 1 s). No vType: both use SUMO's default passenger car (Krauss, ``sigma`` 0.5, speed
+    deviation 0.1).
+    """
+    import sumo
+
+    folder.mkdir(parents=True, exist_ok=True)
+    net, rou, cfg = folder / "grid.net.xml", folder / "trips.trips.xml", folder / "hour.sumocfg"
+    subprocess.run([_sumo_tool("netgenerate"), "--grid", "--grid.number", str(n), "--grid.length", "200",
+                    "--default.lanenumber", "2", "--tls.guess", "true", "--seed", str(seed),
+                    "-o", str(net)], check=True, capture_output=True, timeout=600)
+    tool = Path(sumo.SUMO_HOME) / "tools" / "randomTrips.py"
+    subprocess.run([sys.executable, str(tool), "-n", str(net), "-o", str(rou), "-b", "0",
+                    "-e", repr(float(depart_s)), "-p", repr(depart_s / trips), "--seed", str(seed),
+                    "--validate"], check=True, capture_output=True, timeout=600, cwd=folder)
+    for extra in folder.glob("trips.trips.rou*"):  # --validate's intermediate route files
+        extra.unlink()
+    cfg.write_text(f"""<configuration>
+    <input>
+        <net-file value="{net.name}"/>
+        <route-files value="{rou.name}"/>
+    </input>
+    <time>
+        <begin value="0"/>
+        <end value="{end_s!r}"/>
+        <step-length value="{step_s!r}"/>
+    </time>
+</configuration>
+""")
+    return cfg
+
+
+#: Cases given as SUMO files (a builder of the ``.sumocfg`` in a folder): both simulators run the
+#: same files, mobsim through its SUMO import (``mobsim run x.sumocfg``).
+SUMO_FILES: dict[str, Callable[[Path], Path]] = {
+    "hour_grid": hour_grid_files,
+    "hour_grid_small": lambda folder: hour_grid_files(folder, n=3, trips=100, depart_s=300.0,
+                                                      end_s=600.0),
+}
+
+
 CASES: dict[str, Callable[[], Any]] = {
     "grid_1k": _grid(1_000), "grid_10k": _grid(10_000), "grid_100k": _grid(100_000),
     "grid_1m": _grid(1_000_000), "corridor": _corridor, "city": _city,
@@ -129,15 +192,22 @@ def cuda_usable() -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"
 
 
+#: ``mobsim run --threads`` for the CPU backend (None: mobsim's default, every core); set by ``--threads``.
+THREADS: int | None = None
+
+
 def run_mobsim(folder: Path, out: Path, backend: str = "cpu") -> dict[str, Any]:
+    """``mobsim run`` of a scenario folder or a ``.sumocfg`` as a separate process."""
     import mobsim
 
+    threads = ["--threads", str(THREADS)] if THREADS and backend == "cpu" else []
     _, wall, rss = _run([sys.executable, "-m", "mobsim", "run", str(folder), "--out", str(out),
-                         "--progress", "none", "--backend", backend])
+                         "--progress", "none", "--backend", backend, *threads])
     res = mobsim.open(out)
     k, h = res.kpis(), res.health
     return {"wall_s": wall, "peak_rss_mb": rss, "veh_updates_per_s": float(h["vehicle_updates_per_s"]),
-            "loop_s": float(h["loop_time_s"]), "trips_completed": int(k["trips_completed"]),
+            "loop_s": float(h["loop_time_s"]), "threads": int(h.get("threads", 1)),
+            "trips_completed": int(k["trips_completed"]),
             "mean_travel_time_s": float(k["mean_travel_time_s"])}
 
 
@@ -166,9 +236,60 @@ def _mean_duration(text: str) -> float:
     return float(m.group(1)) if m else float("nan")
 
 
+def run_sumo_files_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[str, Any]:
+    """A :data:`SUMO_FILES` case: the files built once, then SUMO (``sumo -c``) and mobsim
+    (``mobsim run`` of the same ``.sumocfg``) alternately, ``repeat`` times.
+
+    Each mobsim run reads a fresh copy of the files (same bytes, another path), so that its import
+    is a first import, not a load from mobsim's network cache: its wall time is end to end (Python
+    start, network import, routing of every trip, the loop, the result file)."""
+    import shutil
+
+    from mobsim.sumo_net import read_sumo_network
+
+    t0 = time.perf_counter()
+    cfg = SUMO_FILES[name](workdir / "sumo")
+    prep = time.perf_counter() - t0
+    net = read_sumo_network(cfg.parent / "grid.net.xml", cache=False)
+    text = (cfg.parent / "trips.trips.xml").read_text()
+    n_trips = len(re.findall(r"<trip\b", text))
+    end = float(re.search(r'<end value="([^"]+)"', cfg.read_text()).group(1))  # type: ignore[union-attr]
+    sims = ["mobsim", "sumo"] + (["mobsim_cuda"] if cuda else [])
+    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in sims}
+
+    def fresh(tag: str) -> Path:
+        dst = workdir / tag
+        shutil.copytree(cfg.parent, dst)
+        return dst / cfg.name
+
+    for r in range(repeat):
+        runs["mobsim"].append(run_mobsim(fresh(f"mobsim_{r}"), workdir / f"mobsim_{r}.h5"))
+        runs["sumo"].append(run_sumo(cfg))
+        if cuda:
+            runs["mobsim_cuda"].append(run_mobsim(fresh(f"mobsim_cuda_{r}"), workdir / f"mobsim_cuda_{r}.h5",
+                                                  "cuda"))
+    return _record(name, n_trips, len(net.links), sum(lk.lanes for lk in net.links), end, prep, runs, cuda)
+
+
+def _record(name: str, vehicles: int, links: int, lanes: int, simulated_s: float, prep: float,
+            runs: dict[str, list[dict[str, Any]]], cuda: bool) -> dict[str, Any]:
+    best = {k: max(v, key=lambda x: x["veh_updates_per_s"]) for k, v in runs.items()}
+    sumo_ups = best["sumo"]["veh_updates_per_s"]
+    rec = {"case": name, "vehicles": vehicles, "links": links, "lanes": lanes, "simulated_s": simulated_s,
+           "preparation_s": prep, "best": best, "runs": runs,
+           "speed_ratio": best["mobsim"]["veh_updates_per_s"] / sumo_ups,
+           "wall_ratio": best["sumo"]["wall_s"] / best["mobsim"]["wall_s"]}
+    if cuda:
+        rec["speed_ratio_cuda"] = best["mobsim_cuda"]["veh_updates_per_s"] / sumo_ups
+        rec["wall_ratio_cuda"] = best["sumo"]["wall_s"] / best["mobsim_cuda"]["wall_s"]
+    return rec
+
+
 def run_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[str, Any]:
     """Build case ``name``, write it for both simulators, run them alternately ``repeat`` times
     (with ``cuda``, mobsim's CUDA backend too, as ``mobsim_cuda``)."""
+    if name in SUMO_FILES:
+        return run_sumo_files_case(name, repeat, workdir, cuda)
     from mobsim.convert import write_native
     from mobsim.sumo_export import export_scenario
 
@@ -199,21 +320,12 @@ def run_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[
             runs["mobsim_cuda"].append(run_mobsim(folder, workdir / f"mobsim_cuda_{r}.h5", "cuda"))
         if shipped is not None:
             runs["sumo_shipped"].append(run_sumo(shipped))
-    best = {k: max(v, key=lambda x: x["veh_updates_per_s"]) for k, v in runs.items()}
-    sumo_ups = best["sumo"]["veh_updates_per_s"]
-    rec = {"case": name, "vehicles": len(sc.trips), "links": len(sc.network.links),
-           "lanes": sum(lk.lanes for lk in sc.network.links), "simulated_s": sc.settings["sim.end"],
-           "preparation_s": prep, "best": best, "runs": runs,
-           "speed_ratio": best["mobsim"]["veh_updates_per_s"] / sumo_ups,
-           "wall_ratio": best["sumo"]["wall_s"] / best["mobsim"]["wall_s"]}
-    if cuda:
-        rec["speed_ratio_cuda"] = best["mobsim_cuda"]["veh_updates_per_s"] / sumo_ups
-        rec["wall_ratio_cuda"] = best["sumo"]["wall_s"] / best["mobsim_cuda"]["wall_s"]
-    return rec
+    return _record(name, len(sc.trips), len(sc.network.links), sum(lk.lanes for lk in sc.network.links),
+                   sc.settings["sim.end"], prep, runs, cuda)
 
 
 def format_table(results: list[dict[str, Any]]) -> str:
-    head = ["case", "vehicles", "lanes", "simulator", "wall s", "veh-updates/s", "peak RSS MB",
+    head = ["case", "vehicles", "lanes", "simulator", "wall s", "loop s", "veh-updates/s", "peak RSS MB",
             "completed", "mean travel time s", "mobsim/SUMO updates", "SUMO/mobsim wall"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for r in results:
@@ -225,6 +337,7 @@ def format_table(results: list[dict[str, Any]]) -> str:
             extra = (["", ""] if sim.startswith("sumo") else
                      [f"{r['speed_ratio' + suffix]:.1f}x", f"{r['wall_ratio' + suffix]:.1f}x"])
             lines.append(f"| {r['case']} | {r['vehicles']:,} | {r['lanes']:,} | {sim} | {b['wall_s']:.1f} | "
+                         f"{b.get('loop_s', float('nan')):.1f} | "
                          f"{b['veh_updates_per_s']:,.0f} | {b['peak_rss_mb']:.0f} | "
                          f"{b['trips_completed']:,} | {b['mean_travel_time_s']:.1f} | "
                          + " | ".join(extra) + " |")
@@ -275,23 +388,29 @@ def scaling_plot(results: list[dict[str, Any]], path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--cases", default=DEFAULT_CASES, help=f"comma-separated, from {', '.join(CASES)}")
+    p.add_argument("--cases", default=DEFAULT_CASES,
+                   help=f"comma-separated, from {', '.join([*CASES, *SUMO_FILES])}")
     p.add_argument("--repeat", type=int, default=1, help="alternating runs per simulator (best reported)")
     p.add_argument("--cuda", choices=("auto", "yes", "no"), default="auto",
                    help="also run mobsim's CUDA backend: auto = where a usable GPU is present")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads of mobsim's CPU backend (0 = mobsim's default, all cores); 1 on a "
+                        "machine shared with other work, where a parallel step waits for a busy core")
     p.add_argument("--keep", type=Path, help="keep the scenario files and outputs here")
     p.add_argument("--out", type=Path, help="JSON file (default bench/results/vs_sumo_<host>_<time>.json)")
     a = p.parse_args(argv)
     names = [c.strip() for c in a.cases.split(",") if c.strip()]
-    bad = [n for n in names if n not in CASES]
+    bad = [n for n in names if n not in CASES and n not in SUMO_FILES]
     if bad:
-        print(f"unknown case(s) {bad}; use {', '.join(CASES)}", file=sys.stderr)
+        print(f"unknown case(s) {bad}; use {', '.join([*CASES, *SUMO_FILES])}", file=sys.stderr)
         return 2
     usable, why = cuda_usable() if a.cuda != "no" else (False, "--cuda no")
     if a.cuda == "yes" and not usable:
         print(f"--cuda yes: mobsim's CUDA backend cannot run here ({why})", file=sys.stderr)
         return 2
     cuda = usable
+    global THREADS
+    THREADS = a.threads or None
     print(f"mobsim CUDA backend: {'runs too' if cuda else 'not run (' + why + ')'}", file=sys.stderr)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
