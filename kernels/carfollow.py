@@ -143,6 +143,25 @@ def krauss_dawdle(v, acc, a, b, sigma, u, dt):
     return (vd - v) / dt
 
 
+#: SUMO's ``--tls.yellow.min-decel`` default (m/s²): at yellow a driver brakes at least this hard
+#: (up to its emergency deceleration) if that stops it before the line.
+YELLOW_MIN_DECEL = 3.0
+
+
+@register_jitable
+def cf_can_stop_at_yellow(model, v, dist, b, eb, dt):
+    """True if a vehicle at ``v`` m/s stops within ``dist`` m of a line that just turned yellow.
+
+    Krauss: SUMO's rule, braking by ``max(b, min(YELLOW_MIN_DECEL, eb))`` each step (Euler
+    brake gap); IDM: continuous braking at ``b`` (m/s²)."""
+    if model == CF_KRAUSS:
+        d = YELLOW_MIN_DECEL if YELLOW_MIN_DECEL < eb else eb
+        if d < b:
+            d = b
+        return brake_gap_euler(v, d, dt) <= dist
+    return v * v <= 2.0 * b * dist
+
+
 @register_jitable
 def cf_advance(model, v, acc, dt):
     """One step: ``(dx, v_new)`` (m, m/s): Euler positions for Krauss, ballistic for IDM."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .carfollow import cf_follow, cf_free, cf_stop, krauss_dawdle
+from .carfollow import cf_can_stop_at_yellow, cf_follow, cf_free, cf_stop, krauss_dawdle
 from .idm import can_stop, idm_accel
 from .lanes import choose_movement_a, find_neighbours_a, movement_state_a, straddler_a, v0_of, yield_blocked
 from .layout import (
@@ -133,6 +133,22 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
             gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
             acc = cf_follow(model, v, v0, gap, speed[j], ac, dc, s0, tau, delta, dt)
             next_mv[k] = -1
+            dist = lane_len[lane] - pos[i]
+            if dist < v * v / dc + 2.0 * v and route_pos[i] + 1 < route_end[i]:
+                # A follower sees the signal too (as in SUMO, every vehicle looks ahead over
+                # the links it could reach): at red, and at yellow when it can still stop, it
+                # stops at the line even though its leader goes on. Without this a platoon
+                # followed its head through the yellow and the corridor delay came out low.
+                nl = route_step(link_next_start, link_next, codes, lane_link[lane], route_pos[i] + 1)
+                after = -1
+                if route_pos[i] + 2 < route_end[i]:
+                    after = route_step(link_next_start, link_next, codes, nl, route_pos[i] + 2)
+                m = choose_movement_a(lane_mv_start, mv_to_link, mv_to_lane, lane, nl, after)
+                if m >= 0 and mv_sig[m] >= 0:
+                    st = movement_state_a(mv_sig, mv_kind, sig_state, m)
+                    if st == M_RED or (st == M_YELLOW and cf_can_stop_at_yellow(model, v, dist, dc,
+                                                                                 vt[ty, T_EDEC], dt)):
+                        acc = min(acc, cf_stop(model, v, v0, dist, ac, dc, s0, tau, delta, dt))
         else:
             length = vt[ty, T_LEN]
             acc = cf_free(model, v, v0, ac, dc, delta, dt)
@@ -167,7 +183,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     # A vehicle that could not stop at the yellow onset clears on the all-red.
                     must_stop = h > 0 or flags[i] & FLAG_COMMITTED == 0 or v < 1.0
                 elif st == M_YELLOW:
-                    must_stop = can_stop(v, dist, dc)
+                    must_stop = cf_can_stop_at_yellow(model, v, dist, dc, vt[ty, T_EDEC], dt)
                     if h == 0 and not must_stop:
                         flags[i] |= FLAG_COMMITTED
                 elif st == M_STOP:

@@ -98,13 +98,21 @@ def export_network(net: Any, folder: Path, name: str) -> dict[str, Path]:
     }
 
 
-def build_net(files: dict[str, Path], out: Path) -> Path:
-    """Run netconvert on the plain-XML files; SUMO's own junction geometry, no extra connections."""
+def build_net(files: dict[str, Path], out: Path, internal_links: bool = True) -> Path:
+    """Run netconvert on the plain-XML files; SUMO's own junction geometry, no extra connections.
+
+    ``internal_links=False``: no internal junction lanes (netconvert's ``--no-internal-links``),
+    so that vehicles cross a junction at once, as in mobsim, and the two networks have the same
+    distances; with them a route is longer in SUMO by the junctions' internal lanes (about 14 m
+    per junction of a two-lane street grid), which shifts every platoon's arrival at the next
+    signal."""
     from .convert import netconvert_binary
 
     cmd = [netconvert_binary(), "--node-files", str(files["nod"]), "--edge-files", str(files["edg"]),
            "--connection-files", str(files["con"]), "--tllogic-files", str(files["tll"]),
            "--output-file", str(out), "--no-turnarounds", "--offset.disable-normalization", "true"]
+    if not internal_links:
+        cmd += ["--no-internal-links", "true"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0 or not out.is_file():
         tail = (r.stderr or r.stdout).strip().splitlines()[-5:]
@@ -145,7 +153,7 @@ def export_routes(sim: Any, path: Path, stepping: float | None = None) -> Path:
     return _write(path, "routes", lines)
 
 
-def export_scenario(sc: Any, out: str | Path) -> Path:
+def export_scenario(sc: Any, out: str | Path, internal_links: bool = True) -> Path:
     """Write scenario ``sc`` as SUMO files into folder ``out``; returns the ``.sumocfg`` path."""
     from .engine import Simulation
 
@@ -153,7 +161,7 @@ def export_scenario(sc: Any, out: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     name = sc.name
     files = export_network(sc.network, out, name)
-    net = build_net(files, out / f"{name}.net.xml")
+    net = build_net(files, out / f"{name}.net.xml", internal_links)
     sim = Simulation(sc, backend="cpu")
     rou = export_routes(sim, out / f"{name}.rou.xml")
     s = sc.settings

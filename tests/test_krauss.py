@@ -158,3 +158,23 @@ def test_bad_model_and_sigma_are_errors() -> None:
     with pytest.raises(InputError, match="sigma"):
         VehicleType(cf_model="Krauss", sigma=1.5).validate(0.5)
     assert np.isfinite(cf.krauss_stop_speed(1e6, B, TAU, 0.5))
+
+
+@pytest.mark.parametrize("model", ["IDM", "Krauss"])
+def test_a_follower_stops_at_yellow_when_its_leader_cannot(model: str) -> None:
+    """Yellow comes when the leader is 10 m from the line (too close to stop) and its follower,
+    1.3 s behind, could still stop: the leader goes, the follower stops and waits for the next
+    green, as in SUMO (every vehicle looks at the signals within its reach). Before, only a
+    lane's first vehicle looked at signals: the follower tailgated its leader through the yellow."""
+    import mobsim
+
+    net = gen.signal_approach(length=300.0, cycle=63.0, green=40.0, yellow=3.0)  # red 0-20, yellow 60-63
+    vt = VehicleType(id="v", cf_model=model)
+    t0 = 60.0 - 290.0 / 13.89
+    trips = [Trip("head", "o-j", "j-d", round(t0, 2), vtype="v"),
+             Trip("next", "o-j", "j-d", round(t0 + 1.3, 2), vtype="v")]
+    sim = make_sim(net, trips, vtypes=[vt], sim__dt=0.1, sim__end=200.0)
+    t = mobsim.open(sim.run(progress="none")).trips.set_index("id")
+    assert t.loc["head", "stops"] == 0
+    assert t.loc["next", "stops"] == 1
+    assert t.loc["next", "arrival"] - t.loc["head", "arrival"] > 20.0, "it waited for the next green (83 s)"
