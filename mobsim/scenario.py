@@ -12,10 +12,14 @@ Layout (every section optional except a network; relative paths are relative to 
     # [network.params]             #     district, single_link, with its keyword arguments
     # rows = 3
     # sumo = "city.net.xml"        # ... or a SUMO network (.net.xml, .net.xml.gz; needs sumolib)
+    # sumo_tls = ["tls.add.xml"]   #     with traffic-light programs of SUMO additional files
+    # vclass = "passenger"         #     whose lanes for this SUMO vehicle class are kept
 
     [[vtypes]]                     # mobsim.vtypes.VehicleType fields; default: one type "car"
     id = "car"
     tau = 1.2
+    # cf_model = "Krauss"          # SUMO's default model (with sigma dawdling); default "IDM"
+    # sigma = 0.5
 
     [demand]
     trips = "trips.csv"            # trip table(s); see mobsim.demand for every source
