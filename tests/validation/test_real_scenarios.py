@@ -1,0 +1,95 @@
+"""SUMO's shipped game scenarios, run as they are by SUMO and by mobsim (issue 16, item 7).
+
+The full report is ``python -m bench.real_scenarios`` (every ``tools/game/*.sumocfg`` and random
+trips on the real networks; table in ``bench/README.md``, "Real scenarios (issue 16)"). Here a
+small subset whose runs take seconds is held to the issue's tolerances:
+
+* mobsim completes at least as many trips as SUMO, with no more teleports;
+* the mean travel time (duration) of completed trips is within 15 % of SUMO's, where SUMO
+  teleports fewer than 2 % of its vehicles.
+
+Checks that still fail because of importer work in progress are marked ``xfail`` (not strict)
+with the reason; they pass, and are reported as XPASS, once the importer is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+pytest.importorskip("sumolib", reason="sumolib not installed (pip install -e '.[sumo]')")
+
+from bench.real_scenarios import run_mobsim, run_sumo, shipped_cases, sumo_binary  # noqa: E402
+
+if sumo_binary() is None:
+    pytest.skip("sumo is not installed (pip install -e '.[sumo]')", allow_module_level=True)
+
+#: Small shipped scenarios (each run takes a few seconds in either simulator).
+SUBSET = ["cross", "corridor", "grid6", "ramp", "square"]
+TT_TOLERANCE = 0.15
+MAX_SUMO_TELEPORT_SHARE = 0.02
+
+#: (case, check) -> why it fails today (checked 2026-12-06 against the working tree after 7efaf88,
+#: which reads the signal programs of additional files: cross and grid6 pass since).
+_SQUARE = ("square.tll.xml's manual programs (one axis green for 10,000 s after 2 s, 'u' states "
+           "approximated): mobsim completes 40 trips without time loss, SUMO 130 of 142 on both axes "
+           "with 59 s of time loss; not investigated yet (bench/README.md, Real scenarios)")
+KNOWN_FAILURES: dict[tuple[str, str], str] = {
+    ("square", "completed"): _SQUARE,
+    ("square", "travel_time"): _SQUARE,
+    ("ramp", "completed"): ("376 against 378 completed: departLane random/free is approximated by best and "
+                            "departPos random/free runs as the edge's start (importer warnings)"),
+}
+
+CHECKS = ["completed", "teleports", "travel_time"]
+
+
+def _params() -> list[Any]:
+    out = []
+    for case in SUBSET:
+        for check in CHECKS:
+            why = KNOWN_FAILURES.get((case, check))
+            marks = [pytest.mark.xfail(strict=False, reason=why)] if why else []
+            out.append(pytest.param(case, check, marks=marks, id=f"{case}-{check}"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def case_runs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+    """case -> its SUMO and mobsim runs; each case runs once (SUMO first), on first use."""
+    base = tmp_path_factory.mktemp("real_scenarios")
+    cache: dict[str, dict[str, Any]] = {}
+
+    def get(case: str) -> dict[str, Any]:
+        if case not in cache:
+            cfgs = shipped_cases()
+            if case not in cfgs:
+                pytest.skip(f"{case}.sumocfg is not shipped with this SUMO")
+            cache[case] = {"sumo": run_sumo(cfgs[case], base / case / "sumo", timeout=120),
+                           "mobsim": run_mobsim(cfgs[case], base / case / "mobsim", timeout=180)}
+        return cache[case]
+    return get
+
+
+@pytest.mark.parametrize(("case", "check"), _params())
+def test_shipped_scenario(case_runs: Callable[[str], dict[str, Any]], case: str, check: str) -> None:
+    r = case_runs(case)
+    s, m = r["sumo"], r["mobsim"]
+    assert s["status"] == "ok", f"SUMO on {case}: {s['status']}"
+    assert m["status"] == "ok", f"mobsim on {case}: {m['status']}"
+    if check == "completed":
+        assert m["completed"] >= s["completed"], (
+            f"{case}: mobsim completed {m['completed']} trips, SUMO {s['completed']}")
+    elif check == "teleports":
+        assert m["teleports"] <= s["teleports"], (
+            f"{case}: mobsim teleported {m['teleports']} vehicles, SUMO {s['teleports']}")
+    else:
+        if s["teleports"] >= MAX_SUMO_TELEPORT_SHARE * max(1, s["inserted"]):
+            pytest.skip(f"{case}: SUMO teleports {s['teleports']} of {s['inserted']} vehicles (>= 2 %)")
+        assert s["completed"] > 0 and m["completed"] > 0, f"{case}: no completed trips to compare"
+        rel = m["mean_travel_time_s"] / s["mean_travel_time_s"] - 1.0
+        assert abs(rel) <= TT_TOLERANCE, (
+            f"{case}: mean travel time mobsim {m['mean_travel_time_s']:.1f} s, SUMO "
+            f"{s['mean_travel_time_s']:.1f} s ({rel:+.1%}; tolerance {TT_TOLERANCE:.0%})")
