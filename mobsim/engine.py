@@ -493,7 +493,9 @@ class Simulation:
         # Events of one step come in the order threads took their slots: sort them, so that every
         # backend and thread count writes the same table.
         slots = W.ev_veh[:n]
-        veh = np.where(slots >= 0, self.V.trip[np.maximum(slots, 0)], -1)  # slots to trips
+        veh = np.full(n, -1, dtype=self.V.trip.dtype)  # slots to trips; -1: no vehicle (signal events)
+        own = slots >= 0
+        veh[own] = self.V.trip[slots[own]]
         # The device measures an insertion delay from the step the departure fell due; the exact
         # planned time is here.
         ins = W.ev_kind[:n] == E_INSDELAY

@@ -181,3 +181,10 @@ def test_a_program_for_an_unknown_traffic_light_is_an_error(tmp_path: Path) -> N
     with pytest.raises(InputError, match="traffic light 'nope' is not in the network") as exc:
         load_scenario(cfg)
     assert "bad.add.xml" in str(exc.value)
+
+
+def test_signal_events_without_any_trip(tmp_path: Path) -> None:
+    """A run with actuated signals and no trips (SUMO's DRT demo once its taxi rides are skipped)
+    records the switches; it used to fail mapping the events' missing vehicles to trips."""
+    sw = _switches(_actuated_junction(), [], 30.0, tmp_path)
+    assert sw[:3] == [(4.5, 1), (7.5, 2), (9.5, 3)]
