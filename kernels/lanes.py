@@ -208,9 +208,14 @@ def yield_blocked(V, N, W, L, i, m, crit_gap):
     N_mv_kind = N.mv_kind
     W_sig_state = W.sig_state
     node0 = N.node_mv_start[N.link_to_node[N.lane_link[N.mv_from_lane[m]]]]  # m's node (mv_node: host only)
+    resp = N.mv_resp[m] == 1
     for q in range(N_mv_foe_start[m], N_mv_foe_start[m + 1]):
         f = N.node_mv[node0 + N_mv_foes[q]]  # foes are stored by their rank at the node
-        if movement_state_a(N_mv_sig, N_mv_kind, W_sig_state, f) != M_GO:
+        st = movement_state_a(N_mv_sig, N_mv_kind, W_sig_state, f)
+        if resp:
+            if st == M_RED:
+                continue  # SUMO's relation: m yields to f whenever f may drive
+        elif st != M_GO:
             continue
         fl = N_mv_from_lane[f]
         a = L_lane_start[fl]

@@ -30,7 +30,7 @@ NetArrays = namedtuple("NetArrays", [
     # lanes
     "lane_link", "lane_index", "lane_len", "lane_speed", "lane_left", "lane_right", "lane_mv_start",
     # movements
-    "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_foe_start",
+    "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_resp", "mv_foe_start",
     "mv_foes", "node_mv_start", "node_mv", "lane_in_start", "lane_in_mv",
     # links
     "link_first_lane", "link_nlanes", "link_len", "link_speed", "link_from_node", "link_to_node",
@@ -224,6 +224,24 @@ def compile_network(net: Network) -> CompiledNetwork:
         np.fill_diagonal(conflict, False)
         for q, x in enumerate(ks_list):
             foes[x] = ks[conflict[q]].tolist()
+    # Movements that carry their node's own right-of-way relation (SUMO's request tables): their
+    # foes are exactly the movements they yield to, whatever those movements' kinds.
+    mv_resp = np.zeros(n_mv, np.int8)
+    if any(m.yields_to is not None for m in mvs):
+        index = {(m.from_link, m.from_lane, m.to_link, m.to_lane): k for k, m in enumerate(mvs)}
+        for k, m in enumerate(mvs):
+            if m.yields_to is None:
+                continue
+            mv_resp[k] = 1
+            foes[k] = []
+            for key in m.yields_to:
+                f = index.get(tuple(key))
+                if f is None or mvs[f].node != m.node:
+                    raise InputError(f"movement {m.from_link}:{m.from_lane} -> {m.to_link}:{m.to_lane} "
+                                     f"yields to {key}, which is not a movement of node '{m.node}'",
+                                     source=net.source, element=f"node '{m.node}'",
+                                     fix="give yields_to as movements of the same node")
+                foes[k].append(f)
     mv_foe_start = np.zeros(n_mv + 1, np.int32)
     mv_foe_start[1:] = np.cumsum([len(f) for f in foes]) if n_mv else []
     # A foe is stored as its rank among the movements of the node (one byte; netcheck caps a node
@@ -251,7 +269,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         lane_link=lane_link, lane_index=lane_index, lane_len=lane_len, lane_speed=lane_speed,
         lane_left=lane_left, lane_right=lane_right, lane_mv_start=lane_mv_start,
         mv_from_lane=mv_from_lane, mv_to_lane=mv_to_lane, mv_to_link=mv_to_link, mv_node=mv_node,
-        mv_kind=mv_kind, mv_sig=mv_sig, mv_foe_start=mv_foe_start, mv_foes=mv_foes,
+        mv_kind=mv_kind, mv_sig=mv_sig, mv_resp=mv_resp, mv_foe_start=mv_foe_start, mv_foes=mv_foes,
         node_mv_start=node_mv_start, node_mv=node_mv,
         lane_in_start=lane_in_start, lane_in_mv=lane_in_mv,
         link_first_lane=link_first_lane, link_nlanes=link_nlanes, link_len=link_len,

@@ -73,6 +73,10 @@ class Movement:
     kind: str = "major"
     signal_index: int = -1
     turn: str = "s"
+    #: The movements of the same node this one yields to, as ``(from_link, from_lane, to_link,
+    #: to_lane)``; ``None``: derived from the node's geometry and the movement kinds (SUMO
+    #: networks give SUMO's own relation, the ``response`` of the junction's request table).
+    yields_to: tuple[tuple[str, int, str, int], ...] | None = None
 
 
 @dataclass(frozen=True)

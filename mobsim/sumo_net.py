@@ -32,11 +32,18 @@ one ``sumolib.net.readNet`` gives (``tests/test_sumo_import.py`` checks that) in
   into one program per node); ``priority``, ``priority_stop``, ``right_before_left``,
   ``left_before_right``, ``allway_stop`` and ``zipper`` become priority nodes, each connection's
   SUMO ``state`` giving the movement kind (``M``/``O`` major, ``m``/``o`` minor, ``s``/``w``
-  stop; ``=`` right-before-left and ``Z`` zipper approximated as minor, with a warning); the
+  stop; ``=`` right-before-left and ``Z`` zipper yield like minor ones); the
   other types SUMO knows (:data:`JUNCTION_TYPES`: ``dead_end``, ``unregulated``,
   ``rail_crossing``, ...) become uncontrolled nodes (with a warning where such a node has
   connections and is not ``dead_end`` or ``unregulated``). A type SUMO does not know (say
   ``trafic_light``) is an error, as it is in SUMO.
+* **Right of way**: which movements each movement yields to is SUMO's own relation, the
+  ``response`` of the junction's ``<request>`` table (``Movement.yields_to``), for priority,
+  right-before-left, all-way-stop and zipper junctions and at traffic lights (a permissive ``g``
+  yields to what the table says). Links are numbered as SUMO numbers them: the junction's
+  ``incLanes`` in order, each lane's connections in file order, sidewalks' links into walking
+  areas left out (checked against sumolib's ``Node.forbids`` on the shipped networks). Zipper
+  merging (SUMO alternates the two streams) is approximated by that relation, with a warning.
 * **Signal programs**: the first program of each traffic light (actuated and delay-based ones
   run as fixed-time with their phase durations, with a warning), its offset, and its phases
   with states mapped to mobsim's ``Ggyro`` (``O`` -> ``G``, ``u`` -> ``r``, ``s`` -> ``g``).
@@ -144,6 +151,7 @@ class _Conn:
     link_index: int
     internal_length: float
     remapped: bool = False                # enters the nearest kept lane instead of a removed one
+    jindex: int = -1                      # its link index in the junction's request table
 
 
 @dataclass
@@ -171,6 +179,8 @@ class _Scan:
     special: set[str]                             # crossings, walking areas and macro connectors
     perms: dict[str, tuple[str, str]]             # lane id -> (allow, disallow), lanes that set either
     tl_params: dict[tuple[str, str], dict[str, str]]  # (tlLogic id, programID) -> its <param>s
+    inc_lanes: dict[str, list[str]] = field(default_factory=dict)  # junction -> incLanes, in order
+    requests: dict[str, dict[int, str]] = field(default_factory=dict)  # junction -> index -> response
 
 
 #: Elements sumolib's NetReader interprets in the one-pass scan (everything mobsim uses but the
@@ -201,9 +211,17 @@ def _scan(path: Path, source: str) -> _Scan:
     tl_params: dict[tuple[str, str], dict[str, str]] = {}
     in_internal = False  # inside an internal (or crossing, walking area) edge
     tl: tuple[str, str] | None = None  # the tlLogic whose phases and params are being read
+    inc_lanes: dict[str, list[str]] = {}
+    requests: dict[str, dict[int, str]] = {}
+    junction: str | None = None  # the (non-internal) junction whose request table is being read
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal in_internal, tl
+        nonlocal in_internal, tl, junction
+        if name == "request":
+            # right of way: response[-1 - k] == "1" means link k has priority over this link
+            if junction is not None:
+                requests.setdefault(junction, {})[int(attrs["index"])] = attrs.get("response", "")
+            return
         if name == "param":
             # actuated parameters (max-gap, detector-gap, passing-time) of the current tlLogic
             if tl is not None:
@@ -239,7 +257,10 @@ def _scan(path: Path, source: str) -> _Scan:
                 return
         elif name == "junction":
             if attrs["id"][:1] == ":":
+                junction = None
                 return
+            junction = attrs["id"]
+            inc_lanes[junction] = attrs.get("incLanes", "").split()
         elif name not in _FORWARDED:
             return
         fwd_start(name, attrs)
@@ -269,7 +290,28 @@ def _scan(path: Path, source: str) -> _Scan:
         where = f" (line {parser.CurrentLineNumber})" if parser.CurrentLineNumber else ""
         raise InputError(f"cannot read the SUMO network{where}: {type(exc).__name__}: {exc}", source=source,
                          fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
-    return _Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params)
+    return _Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params, inc_lanes, requests)
+
+
+def _junction_indices(scan: _Scan) -> dict[tuple[str, str, str, str], int]:
+    """Each vehicle connection's link index in its junction's request table, keyed by ``(from
+    edge, from lane, to edge, to lane)`` as written in the file: the junction's ``incLanes`` in
+    order, each lane's connections in file order (as SUMO numbers them; ``sumolib`` does the same
+    in ``Node.getLinkIndex``). Pedestrian links come after the vehicles' and are not needed."""
+    by_lane: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for frm, from_lane, to, to_lane, *_ in scan.conns:
+        if to[:1] != ":":  # a sidewalk's link into a walking area has no number among them
+            by_lane[f"{frm}_{from_lane}"].append((frm, from_lane, to, to_lane))
+    out: dict[tuple[str, str, str, str], int] = {}
+    for lanes in scan.inc_lanes.values():
+        k = 0
+        for lane in lanes:
+            if lane.startswith(":"):
+                continue  # walking areas: their links are not numbered among the vehicles'
+            for key in by_lane.get(lane, ()):
+                out[key] = k
+                k += 1
+    return out
 
 
 def _read_tls_file(path: Path, net: Any, tl_params: dict[tuple[str, str], dict[str, str]],
@@ -458,6 +500,7 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
         warn.append(f"{source}: {skipped_edges} edge(s) without a lane for '{vclass}' were skipped")
 
     lengths, after = scan.internal_length, scan.internal_next
+    jindex = _junction_indices(scan)
     closed = 0
     for frm, from_lane, to, to_lane, via, tl, link_index, direction, state in scan.conns:
         try:
@@ -478,7 +521,8 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
         e.out.append(_Conn(
             from_edge=frm, from_sumo_lane=fl, to_edge=to, to_sumo_lane=tl_, node=e.to_node,
             state=state or "M", turn=TURN.get(direction, "s"), tls=tl, link_index=ix,
-            internal_length=_via_length(via, lengths, after) if via else 0.0))
+            internal_length=_via_length(via, lengths, after) if via else 0.0,
+            jindex=jindex.get((frm, from_lane, to, to_lane), -1)))
 
     if closed:
         warn.append(f"{source}: {closed} connection(s) between '{vclass}' lanes that their own permissions "
@@ -501,7 +545,8 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
     for eid, lens in into.items():
         edges[eid].extra = sum(lens) / len(lens)
 
-    nodes, movements, signals = _junctions(net, edges, sinks, source, warn, scan.tl_params, active)
+    nodes, movements, signals = _junctions(net, edges, sinks, source, warn, scan.tl_params, active,
+                                           scan.requests)
     links = []
     for e in edges.values():
         length = sum(e.lane_len[q] for q in e.lanes) / len(e.lanes) + e.extra
@@ -549,7 +594,7 @@ def _repair(edges: dict[str, _Edge]) -> tuple[int, int, dict[str, str]]:
 
 def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source: str,
                warn: list[str], tl_params: dict[tuple[str, str], dict[str, str]] | None = None,
-               active: dict[str, str] | None = None
+               active: dict[str, str] | None = None, requests: dict[str, dict[int, str]] | None = None
                ) -> tuple[list[Node], list[Movement], list[SignalProgram]]:
     """Nodes, movements and signal programs."""
     used = {e.from_node for e in edges.values()} | {e.to_node for e in edges.values()}
@@ -588,15 +633,29 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
                             (active or {}).get(tls_id))
             signals.append(prog)
             extra = len(indices)
+        # SUMO's right of way at this junction: which links each link yields to (its request
+        # table's response), for the links cars use; junctions without a table keep geometry.
+        table = (requests or {}).get(nid) if control != "none" else None
+        key_of: dict[int, tuple[str, int, str, int]] = {}
+        for c in conns:
+            if c.jindex >= 0:
+                key_of[c.jindex] = (c.from_edge, edges[c.from_edge].lanes.index(c.from_sumo_lane),
+                                    c.to_edge, edges[c.to_edge].lanes.index(c.to_sumo_lane))
         for c in conns:
             from_lane = edges[c.from_edge].lanes.index(c.from_sumo_lane)
             to_lane = edges[c.to_edge].lanes.index(c.to_sumo_lane)
+            yields: tuple[tuple[str, int, str, int], ...] | None = None
+            if table is not None and c.jindex in table:
+                resp = table[c.jindex]
+                yields = tuple(sorted({key_of[k] for k in range(len(resp))
+                                       if resp[-1 - k] == "1" and k in key_of}))
             kind = "major"
             sig = -1
             if control == "priority":
                 kind = KIND_OF_STATE.get(c.state, "minor")
-                if c.state in ("=", "Z"):
-                    approx["right-before-left or zipper connections (yield like minor roads)"] += 1
+                if c.state == "Z" or (c.state == "=" and yields is None):
+                    approx["zipper connections, or right-before-left ones without a request table "
+                           "(yield like minor roads)"] += 1
             elif control == "signal":
                 if c.tls == tls_id and c.link_index >= 0:
                     sig = local[c.link_index]
@@ -604,7 +663,8 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
                     sig = extra  # always green: a connection the traffic light does not control
                     extra += 1
             movements.append(Movement(node=nid, from_link=c.from_edge, from_lane=from_lane, to_link=c.to_edge,
-                                      to_lane=to_lane, kind=kind, signal_index=sig, turn=c.turn))
+                                      to_lane=to_lane, kind=kind, signal_index=sig, turn=c.turn,
+                                      yields_to=yields))
     for e_id, sink in sinks.items():
         e = edges[e_id]
         x, y = e.shape[-1] if e.shape else (0.0, 0.0)

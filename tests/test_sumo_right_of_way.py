@@ -1,0 +1,59 @@
+"""SUMO's right of way comes from the network's own request tables (issue 16): on every network
+shipped with SUMO, the movements a mobsim movement yields to are exactly the connections that
+sumolib says forbid it (``Node.forbids``, from the same tables but sumolib's own link numbering)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+sumolib = pytest.importorskip("sumolib")
+sumo = pytest.importorskip("sumo")
+
+from mobsim.sumo_net import read_sumo_network  # noqa: E402
+
+GAME = Path(sumo.SUMO_HOME) / "tools" / "game"
+NETS = ["cross/cross.net.xml", "bs3d/bs.net.xml", "fkk_in/ingolstadt.net.xml.gz", "DRT/osm.net.xml"]
+
+
+@pytest.mark.parametrize("rel", NETS)
+def test_yields_are_sumos_request_tables(rel: str) -> None:
+    path = GAME / rel
+    if not path.is_file():
+        pytest.skip(f"{rel} is not shipped with this eclipse-sumo wheel")
+    net = read_sumo_network(path)
+    snet = sumolib.net.readNet(str(path), withFoes=True, withInternal=False, withConnections=True,
+                               withPrograms=False)
+    lanes = net.sumo_lanes  # link -> SUMO lane indices kept, in mobsim's order
+
+    def conn(link: str, lane: int, to: str, to_lane: int):
+        a = snet.getEdge(link).getLane(lanes[link][lane])
+        b = snet.getEdge(to).getLane(lanes[to][to_lane])
+        for c in a.getOutgoing():
+            if c.getToLane() == b:
+                return c
+        return None
+
+    by_node: dict[str, list] = {}
+    for m in net.movements:
+        by_node.setdefault(m.node, []).append(m)
+    checked = 0
+    for node, mvs in by_node.items():
+        if "~" in node:
+            continue
+        snode = snet.getNode(node)
+        conns = {(m.from_link, m.from_lane, m.to_link, m.to_lane): conn(m.from_link, m.from_lane, m.to_link,
+                                                                          m.to_lane) for m in mvs}
+        for m in mvs:
+            if m.yields_to is None:
+                continue
+            cm = conns[(m.from_link, m.from_lane, m.to_link, m.to_lane)]
+            if cm is None:
+                continue  # a connection moved to a kept lane (lane drop): not SUMO's own
+            for key, cf in conns.items():
+                if cf is None or cf is cm:
+                    continue
+                assert (key in m.yields_to) == snode.forbids(cf, cm), (node, m, key)
+                checked += 1
+    assert checked > 0
