@@ -19,13 +19,15 @@ each SUMO run), and report:
 * trips completed and mean travel time (SUMO's statistics; mobsim's KPIs).
 
 For a case imported from a SUMO file (:data:`ORIGINAL_NET`) SUMO also runs that file as shipped,
-its actuated signals included, as a reference row ``sumo_shipped`` (not in the ratios).
+as a reference row ``sumo_shipped`` (not in the ratios; it differs from the ``sumo`` row only
+where the file has delay-based signals, which mobsim runs fixed-time).
 
 Cases: ``grid_<n>`` (:func:`bench.scenarios.grid_scenario`: a signalised grid loaded with n
 trips in 90 s, 300 s simulated; sizes 1k, 10k, 100k, 1m), ``corridor`` (three signals, 2 lanes,
 700 veh/h eastbound, 900 s), ``city`` (SUMO's shipped OpenStreetMap network of the DRT demo,
 740 car links, with 1,000 random trips over 900 s, 1,800 s simulated; SUMO runs the original
-network file with its actuated signals made fixed-time, as mobsim runs them, see
+network file with its delay-based signals, if any, made fixed-time, as mobsim runs them; actuated
+ones run actuated in both, see
 :data:`ORIGINAL_NET`), ``hour_grid`` (issue 16, "speed where real cities live": an hour of
 demand on an imported grid, see :func:`hour_grid_files`; both simulators run the very same SUMO
 files, mobsim as ``mobsim run x.sumocfg``, so its end-to-end time includes the import of the
@@ -97,10 +99,11 @@ ORIGINAL_NET: dict[str, Callable[[], Path]] = {"city": _city_net}
 
 
 def static_signals_copy(src: Path, dst: Path) -> Path:
-    """``src`` with its actuated and delay-based traffic lights made fixed-time (``type="static"``,
-    their phase durations kept), as mobsim runs them: both simulators then run the same control."""
+    """``src`` with its delay-based traffic lights made fixed-time (``type="static"``, their phase
+    durations kept), as mobsim runs them; actuated ones stay actuated, as mobsim runs those too:
+    both simulators then run the same control."""
     text = src.read_text()
-    text = re.sub(r'(<tlLogic\b[^>]*\btype=")(actuated|delay_based)(")', r"\1static\3", text)
+    text = re.sub(r'(<tlLogic\b[^>]*\btype=")(delay_based)(")', r"\1static\3", text)
     dst.write_text(text)
     return dst
 
@@ -303,7 +306,7 @@ def run_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[
         text, n = re.subn(r'<net-file value="[^"]*"/>', f'<net-file value="{net.name}"/>', cfg.read_text())
         assert n == 1, "the exported configuration has no net-file"
         cfg.write_text(text)
-        # For reference, not for the ratios: SUMO on the file as shipped (actuated signals).
+        # For reference, not for the ratios: SUMO on the file as shipped.
         shipped = cfg.with_name(cfg.stem + "_shipped.sumocfg")
         shipped.write_text(text.replace(f'<net-file value="{net.name}"/>',
                                         f'<net-file value="{ORIGINAL_NET[name]()}"/>'))
