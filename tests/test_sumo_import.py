@@ -335,7 +335,7 @@ def _readnet_scan(path: Path, source: str) -> object:
     from mobsim.sumo_net import _Scan
 
     net = sumolib.net.readNet(str(path), withInternal=True, withPrograms=True, withConnections=True,
-                              withPedestrianConnections=False, withFoes=False)
+                              withPedestrianConnections=False, withFoes=True)
     lengths: dict[str, float] = {}
     after: dict[str, str] = {}
     conns: list[tuple[str, ...]] = []
@@ -364,7 +364,11 @@ def _readnet_scan(path: Path, source: str) -> object:
                               c.getDirection(), c.getState()))
     tl_params = {(tls.getID(), pid): dict(prog.getParams()) for tls in net.getTrafficLights()
                  for pid, prog in tls.getPrograms().items() if prog.getParams()}
-    return _Scan(net, conns, lengths, after, special, perms, tl_params)
+    # request tables: sumolib keeps each junction's incLanes and the response ("prohibits") rows
+    inc_lanes = {n.getID(): list(n._incLanes) for n in net.getNodes() if n.getID()[:1] != ":"}
+    requests = {n.getID(): dict(n._prohibits) for n in net.getNodes()
+                if n.getID()[:1] != ":" and n._prohibits}
+    return _Scan(net, conns, lengths, after, special, perms, tl_params, inc_lanes, requests)
 
 
 @pytest.mark.parametrize("which", ["built", "DRT/osm.net.xml", "bs3d/bs.net.xml"])
