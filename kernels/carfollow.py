@@ -31,7 +31,7 @@ import math
 
 from numba.extending import register_jitable
 
-from .idm import STOP_LINE_CLEARANCE, idm_accel, idm_free, idm_stop, safe_insert_speed
+from .idm import STOP_LINE_CLEARANCE, ballistic, idm_accel, idm_free, idm_stop, safe_insert_speed
 from .layout import CF_KRAUSS
 
 #: SUMO's NUMERICAL_EPS (m): a stop is computed this far before the obstacle.
@@ -165,16 +165,12 @@ def cf_can_stop_at_yellow(model, v, dist, b, eb, dt):
 @register_jitable
 def cf_advance(model, v, acc, dt):
     """One step: ``(dx, v_new)`` (m, m/s): Euler positions for Krauss, ballistic for IDM."""
-    vn = v + acc * dt
     if model == CF_KRAUSS:
+        vn = v + acc * dt
         if vn < 0.0:
             vn = 0.0
         return vn * dt, vn
-    if vn < 0.0:
-        if acc < 0.0:
-            return -v * v / (2.0 * acc), 0.0
-        return 0.0, 0.0
-    return v * dt + 0.5 * acc * dt * dt, vn
+    return ballistic(v, acc, dt)
 
 
 @register_jitable
