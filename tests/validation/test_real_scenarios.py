@@ -31,14 +31,10 @@ SUBSET = ["cross", "corridor", "grid6", "ramp", "square"]
 TT_TOLERANCE = 0.15
 MAX_SUMO_TELEPORT_SHARE = 0.02
 
-#: (case, check) -> why it fails today (checked 2026-12-06 against the working tree after 7efaf88,
-#: which reads the signal programs of additional files: cross and grid6 pass since).
-_SQUARE = ("square.tll.xml's manual programs (one axis green for 10,000 s after 2 s, 'u' states "
-           "approximated): mobsim completes 40 trips without time loss, SUMO 130 of 142 on both axes "
-           "with 59 s of time loss; not investigated yet (bench/README.md, Real scenarios)")
+#: (case, check) -> why it fails today (checked 2026-12-06: cross and grid6 pass since the signal
+#: programs of additional files are read, square since SUMO's unfinished trips are no longer
+#: counted as completed: 38 against mobsim's 40).
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("square", "completed"): _SQUARE,
-    ("square", "travel_time"): _SQUARE,
     ("ramp", "completed"): ("376 against 378 completed: departLane random/free is approximated by best and "
                             "departPos random/free runs as the edge's start (importer warnings)"),
 }
