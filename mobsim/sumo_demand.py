@@ -51,14 +51,16 @@ m/s², veh/h.
   as in SUMO, a flow without ``begin`` starts at ``begin``, one without ``end`` ends at the
   simulation end, or (no simulation end) 24 h after its begin (SUMO's default, with a warning).
 * Times: seconds or ``h:m:s`` / ``d:h:m:s``; ``depart="now"`` (or ``"begin"``) is ``begin``.
-* ``departLane``: ``best`` (and ``best_prob``), ``first``, a lane index (of the mobsim link);
-  ``random``, ``free``, ``allowed`` run as ``best`` (warning). ``departSpeed``: a number (m/s);
+* ``departLane``: ``best`` (and ``best_prob``), ``first``, a lane index (of the mobsim link),
+  ``random`` (a uniform lane, drawn per vehicle from a seeded stream of the element);
+  ``free``, ``allowed`` run as ``best`` (warning). ``departSpeed``: a number (m/s);
   ``max``, ``desired``, ``speedLimit`` run as mobsim's ``max``; ``random``, ``avg``, ``last`` too
   (warning). Absent attributes take SUMO's defaults (since SUMO 1.2x ``best_prob`` and ``avg``),
-  which run as ``best`` and ``max`` without a warning. ``departPos`` other than ``base``/``0`` is
-  ignored (warning): mobsim inserts at the start of the edge. ``arrival*`` attributes, a vehicle's
-  own ``speedFactor`` and ``<stop>`` elements are ignored (warning); a vehicle whose route is given
-  only by its stops (no route, no from/to: e.g. a DRT taxi) is skipped (warning).
+  which run as ``best`` and ``max`` without a warning. ``departPos``: a position (m, negative from
+  the edge's end) or ``random`` (uniform along the edge, drawn per vehicle); ``free`` and
+  ``random_free`` run as ``random``, ``last`` and the others as ``base`` (warnings). ``arrival*``
+  attributes, a vehicle's own ``speedFactor`` and ``<stop>`` elements are ignored (warning); a
+  vehicle whose route is given only by its stops (no route, no from/to: e.g. a DRT taxi) is skipped (warning).
 * Vehicles departing outside ``[begin, end)`` are dropped, counted in a warning. Persons and
   containers are skipped (warning).
 * ``route_errors="drop"`` (SUMO's ``--ignore-route-errors``): a vehicle whose route names an
@@ -300,10 +302,12 @@ _WARNINGS = {
     "vclass_lanes": "{n} vType(s) of a vClass other than passenger drive with their own dimensions and "
                     "dynamics on the lanes imported for the network's vehicle class (network.vclass); "
                     "their own lane permissions are not checked",
-    "lane": "departLane random/free/allowed on {n} element(s) is approximated by best",
+    "lane": "departLane free/allowed on {n} element(s) is approximated by best",
     "speed": "departSpeed random/avg/last on {n} element(s) is approximated by max",
-    "pos": "departPos (random, free, last, ...) on {n} element(s) runs as base: mobsim inserts at the "
-           "start of the edge unless departPos is a position in m",
+    "pos": "departPos (last, stop, ...) on {n} element(s) runs as base: mobsim inserts at the "
+           "start of the edge unless departPos is a position in m or random",
+    "pos_free": "departPos free/random_free on {n} element(s) runs as random (a uniform position "
+                "along the edge), not as the free position SUMO looks for",
     "arrival": "arrivalLane/arrivalPos/arrivalSpeed on {n} element(s) are ignored: vehicles leave at "
                "the end of their last edge",
     "vspeed": "speedFactor on {n} vehicle/trip/flow element(s) is ignored: the vType's speed factor "
@@ -675,6 +679,7 @@ class _Importer:
         if el.kids("stop"):
             self.warn.add(source, "stop", label, len(el.kids("stop")))
         specs: dict[str, tuple[str, str, str]] = {}  # origin -> (lane, speed, pos)
+        rng = None  # the element's stream for departLane/departPos="random" (drawn per vehicle)
         for tid, t, vtype, k in zip(ids, times, types, which, strict=True):
             if t < self.begin or (self.end is not None and t >= self.end):
                 self.warn.add(source, "window")
@@ -690,6 +695,14 @@ class _Importer:
             if origin not in specs:
                 specs[origin] = self.depart_spec(a, origin, source, label)
             lane, speed, pos = specs[origin]
+            if "random" in (lane, pos):
+                if rng is None:
+                    rng = rng_for(self.seed, f"depart:{vid}")
+                link = self.links[origin]
+                if lane == "random":
+                    lane = str(int(rng.integers(int(link.lanes))))
+                if pos == "random":
+                    pos = repr(float(rng.uniform(0.0, float(getattr(link, "length", 0.0)))))
             if vtype == SUMO_DEFAULT_VTYPE:
                 self.uses_default = True
             self.trips.append(Trip(tid, origin, destination, float(t), vtype, route, lane, speed, pos))
@@ -705,7 +718,13 @@ class _Importer:
                 x = float(dp)
             except ValueError:
                 x = float("nan")
-            if x != x:  # random, free, last, ...: not a position
+            if dp in ("random", "random_free", "free"):
+                # SUMO: a uniform position along the edge, drawn per vehicle; "free" (a free
+                # position, else random) and "random_free" run as random (warning)
+                pos = "random"
+                if dp != "random":
+                    self.warn.add(source, "pos_free", label)
+            elif x != x:  # last, stop, ...: not a position
                 self.warn.add(source, "pos", label)
             elif x != 0.0:
                 link = self.links.get(origin)
@@ -775,7 +794,9 @@ class _Importer:
             return "first"
         if value in (None, "best", "best_prob"):
             return "best"  # absent: SUMO's default best_prob (sumo --default.departlane)
-        if value in ("random", "free", "allowed"):
+        if value == "random":
+            return "random"  # a uniform lane of the edge, drawn per vehicle
+        if value in ("free", "allowed"):
             self.warn.add(source, "lane", element)
             return "best"
         lanes = int(self.links[origin].lanes)

@@ -25,7 +25,7 @@ from mobsim.vtypes import VehicleType  # noqa: E402
 
 # a -> b -> c in a row, d a side road into b's end node; lanes as given.
 LINKS = {
-    "a": SimpleNamespace(lanes=2, from_node="n0", to_node="n1"),
+    "a": SimpleNamespace(lanes=2, from_node="n0", to_node="n1", length=100.0),
     "b": SimpleNamespace(lanes=1, from_node="n1", to_node="n2"),
     "c": SimpleNamespace(lanes=3, from_node="n2", to_node="n3"),
     "d": SimpleNamespace(lanes=1, from_node="n9", to_node="n2"),
@@ -278,14 +278,30 @@ def test_depart_lane_and_speed_mapping(tmp_path):
         <trip id="t4" depart="4" from="a" to="c" departLane="random" departSpeed="0"/>
         <trip id="t5" depart="5" from="a" to="c" departLane="allowed" departSpeed="speedLimit"
               departPos="random"/>
-        <trip id="t6" depart="6" from="a" to="c" departPos="base"/>""")
+        <trip id="t6" depart="6" from="a" to="c" departPos="base"/>
+        <trip id="t7" depart="7" from="a" to="c" departPos="last"/>""")
     got = [(t.depart_lane, t.depart_speed) for t in trips]
+    lane4 = trips[4].depart_lane  # random: a lane of edge a (2 lanes), drawn per vehicle
+    assert lane4 in ("0", "1")
     assert got == [("best", "max"), ("first", "max"), ("1", "13.5"), ("best", "max"),
-                   ("best", "0.0"), ("best", "max"), ("best", "max")]
-    assert any("departLane random/free/allowed on 3" in w for w in warnings)
+                   (lane4, "0.0"), ("best", "max"), ("best", "max"), ("best", "max")]
+    assert any("departLane free/allowed on 2" in w for w in warnings)
     assert any("departSpeed random/avg/last on 1" in w for w in warnings)
-    assert any("departPos (random, free, last, ...) on 1" in w for w in warnings)
-    assert [t.depart_pos for t in trips] == ["base"] * 7
+    assert any("departPos (last, stop, ...) on 1" in w for w in warnings)
+    pos = [t.depart_pos for t in trips]
+    assert pos[:5] + pos[6:] == ["base"] * 7 and 0.0 <= float(pos[5]) <= 100.0  # t5: random on a
+
+
+def test_random_depart_positions_and_lanes_are_drawn_per_vehicle_and_seeded(tmp_path):
+    flow = ('<flow id="f" begin="0" end="100" period="1" from="a" to="c" departPos="random" '
+            'departLane="random"/>')
+    _, trips, _ = load(tmp_path, flow)
+    pos = [float(t.depart_pos) for t in trips]
+    lanes = {t.depart_lane for t in trips}
+    assert len(trips) == 100 and len(set(pos)) == 100 and lanes == {"0", "1"}
+    assert 30.0 < sum(pos) / len(pos) < 70.0  # uniform on the 100 m edge
+    _, again, _ = load(tmp_path, flow)
+    assert [t.depart_pos for t in again] == [t.depart_pos for t in trips]
 
 
 def test_depart_pos_in_metres(tmp_path):
