@@ -251,6 +251,11 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
             continue
         if new_fol >= 0 and p - length - pos[new_fol] < 0.5:
             continue
+        if new_fol < 0 and rear_at_risk(V, N, L, W, vt, tl, length - p):
+            # Nobody behind on the target lane of this link, but someone about to enter it from
+            # upstream could not stop behind us (ramp: a car changing lanes at the start of the
+            # merge section was hit by one crossing the junction at 25 m/s).
+            continue
         if new_lead < 0:
             x = straddler_a(lane_last_exit, lane_exit_rp, status, route_pos, pos, vtype, vt, tl)
             if x >= 0 and lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:

@@ -15,6 +15,7 @@ with the reason; they pass, and are reported as XPASS, once the importer is ther
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,3 +90,24 @@ def test_shipped_scenario(case_runs: Callable[[str], dict[str, Any]], case: str,
         assert abs(rel) <= TT_TOLERANCE, (
             f"{case}: mean travel time mobsim {m['mean_travel_time_s']:.1f} s, SUMO "
             f"{s['mean_travel_time_s']:.1f} s ({rel:+.1%}; tolerance {TT_TOLERANCE:.0%})")
+
+
+def test_a10kw_motorway_runs_without_collisions(tmp_path: Path) -> None:
+    """SUMO's A10 motorway scenario as shipped: no collision. Seven happened where a car changed
+    lanes at the start of a link while another, about to cross the junction into the target
+    lane at motorway speed, could not stop behind it (the lane-change safety check now looks at
+    the lanes leading into the target lane too)."""
+    import sumo
+
+    import mobsim
+    from mobsim.engine import Simulation
+    from mobsim.scenario import load_scenario
+
+    cfg = Path(sumo.SUMO_HOME) / "tools" / "game" / "A10KW.sumocfg"
+    if not cfg.is_file():
+        pytest.skip("A10KW is not shipped with this eclipse-sumo wheel")
+    res = mobsim.open(Simulation(load_scenario(cfg), backend="cpu").run(out=tmp_path / "a10.h5",
+                                                                        progress="none"))
+    k = res.kpis()
+    assert k["collisions"] == 0
+    assert k["trips_completed"] > 3400  # SUMO: 4,187 of 6,889 (bench/README.md, Real scenarios)
