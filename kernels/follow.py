@@ -149,6 +149,15 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     if st == M_RED or (st == M_YELLOW and cf_can_stop_at_yellow(model, v, dist, dc,
                                                                                  vt[ty, T_EDEC], dt)):
                         acc = min(acc, cf_stop(model, v, v0, dist, ac, dc, s0, tau, delta, dt))
+                if m >= 0:
+                    # ... and the last vehicle of the lane it will enter: its leader may turn
+                    # elsewhere (ramp: a car followed its leader at 31 m/s towards an off-ramp
+                    # whose queue stood 52 m past the line, and hit it).
+                    tl = mv_to_lane[m]
+                    if lane_start[tl + 1] > lane_start[tl]:
+                        r = order[lane_start[tl]]
+                        acc = min(acc, cf_follow(model, v, v0, dist + pos[r] - vt[vtype[r], T_LEN], speed[r],
+                                                 ac, dc, s0, tau, delta, dt))
         else:
             length = vt[ty, T_LEN]
             acc = cf_free(model, v, v0, ac, dc, delta, dt)

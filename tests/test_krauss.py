@@ -178,3 +178,33 @@ def test_a_follower_stops_at_yellow_when_its_leader_cannot(model: str) -> None:
     assert t.loc["head", "stops"] == 0
     assert t.loc["next", "stops"] == 1
     assert t.loc["next", "arrival"] - t.loc["head", "arrival"] > 20.0, "it waited for the next green (83 s)"
+
+
+@pytest.mark.parametrize("model", ["IDM", "Krauss"])
+def test_a_follower_sees_the_queue_on_its_next_lane(model: str) -> None:
+    """A leader turns off at speed; its follower goes on into a short link whose exit is red and
+    whose queue stands near the line: the follower slows for that queue before the junction (as
+    every SUMO vehicle looks along its own route), and nobody collides. Before, only a lane's
+    first vehicle looked past the line, so the follower kept its leader's speed and ran into
+    the queue (SUMO's ramp scenario, at an off-ramp)."""
+    import mobsim
+    from mobsim.movements import default_movements
+    from mobsim.network import Link, Network, Node, SignalPhase, SignalProgram
+
+    nodes = [Node("o", -400.0, 0.0), Node("b", 0.0, 0.0), Node("c", 15.0, 0.0, "signal"),
+             Node("e", 300.0, 0.0), Node("d", 0.0, -300.0)]
+    links = [Link("o-b", "o", "b", 400.0, 25.0), Link("b-c", "b", "c", 15.0, 25.0),
+             Link("c-e", "c", "e", 285.0, 25.0), Link("b-d", "b", "d", 300.0, 25.0)]
+    net = Network(nodes=nodes, links=links, movements=[], signals=[], name="offramp", source="test")
+    net.movements = default_movements(net)
+    net.signals = [SignalProgram("c", (SignalPhase(500.0, "r"),))]
+    # no emergency braking beyond the comfortable deceleration: the queue must be seen in time
+    vt = VehicleType(id="v", cf_model=model, sigma=0.0, max_speed=30.0, decel=4.5, emergency_decel=4.5,
+                     lc_safe_decel=4.0)
+    trips = [Trip("q", "b-c", "c-e", 0.0, vtype="v", depart_speed="0"),
+             Trip("lead", "o-b", "b-d", 10.0, vtype="v"),
+             Trip("next", "o-b", "c-e", 10.8, vtype="v")]
+    sim = make_sim(net, trips, vtypes=[vt], sim__dt=0.2, sim__end=80.0, sim__gridlock="none")
+    res = mobsim.open(sim.run(progress="none", stop_when_empty=False))
+    assert res.kpis()["collisions"] == 0
+    assert res.trips.set_index("id").loc["lead", "status"] == 2
