@@ -36,8 +36,10 @@ MAX_SUMO_TELEPORT_SHARE = 0.02
 #: programs of additional files are read, square since SUMO's unfinished trips are no longer
 #: counted as completed: 38 against mobsim's 40).
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("ramp", "completed"): ("376 against 378 completed: departLane random/free is approximated by best and "
-                            "departPos random/free runs as the edge's start (importer warnings)"),
+    ("ramp", "travel_time"): ("mobsim 63.6 s against SUMO's 83.8 s (time loss 9.8 against 21.9 s; 72.6 s "
+                              "before departPos random was honoured). Likely cause, not yet shown: SUMO's "
+                              "on-ramp merges along its acceleration lane, which mobsim removes (its lanes "
+                              "run the whole link) and replaces by a merge at the junction"),
 }
 
 CHECKS = ["completed", "teleports", "travel_time"]
