@@ -471,11 +471,7 @@ class _Importer:
             members.append(ref)
             probs.append(child.attrs.get("probability", self.vtype_prob.get(ref, "1")))
         if "vTypes" in el.attrs:
-            names = el.attrs["vTypes"].split()
-            given = el.attrs.get("probabilities", "").replace(",", " ").split()
-            if given and len(given) != len(names):
-                raise InputError(f"{len(names)} vTypes but {len(given)} probabilities", source=source,
-                                 element=label, fix="give one probability per vType")
+            names, given = _listed(el.attrs, "vTypes", source, label)
             for k, ref in enumerate(names):
                 self.type_ref(ref, source, label)
                 members.append(ref)
@@ -604,11 +600,7 @@ class _Importer:
                 paths.append(r if isinstance(r, _RouteError) else (r[0], r[-1], r))
                 probs.append(child.attrs.get("probability", "1"))
         if "routes" in el.attrs:
-            names = el.attrs["routes"].split()
-            given = el.attrs.get("probabilities", "").replace(",", " ").split()
-            if given and len(given) != len(names):
-                raise InputError(f"{len(names)} routes but {len(given)} probabilities", source=source,
-                                 element=element, fix="give one probability per route")
+            names, given = _listed(el.attrs, "routes", source, element)
             for k, ref in enumerate(names):
                 paths.append(self.route_ref(ref, source, element))
                 probs.append(given[k] if given else self.route_prob.get(ref, "1"))
@@ -892,6 +884,18 @@ class _Importer:
         # drawn once per 1 s step.
         return flow_departures(table, self.seed)
 
+
+
+def _listed(attrs: Mapping[str, str], key: str, source: str, element: str) -> tuple[list[str], list[str]]:
+    """The ids of a distribution's ``vTypes``/``routes`` attribute and its ``probabilities`` (as
+    given: empty, or one per id)."""
+    names = attrs[key].split()
+    given = attrs.get("probabilities", "").replace(",", " ").split()
+    if given and len(given) != len(names):
+        what = key[:-1]
+        raise InputError(f"{len(names)} {key} but {len(given)} probabilities", source=source,
+                         element=element, fix=f"give one probability per {what}")
+    return names, given
 
 
 def _poisson(begin: float, end: float, rate: float, rng: np.random.Generator) -> np.ndarray:
