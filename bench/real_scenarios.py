@@ -1,5 +1,5 @@
 """Every scenario SUMO ships in ``$SUMO_HOME/tools/game``, and random trips on its real networks,
-in SUMO and in mobsim, side by side (issue 16, item 7: "a real-scenario report").
+in SUMO and in mobsim, side by side.
 
     python -m bench.real_scenarios                           # every case (~15-30 min on 2 cores)
     python -m bench.real_scenarios --only cross --only grid6 # a subset

@@ -26,7 +26,7 @@ Cases (the parameters are in the builders below, so anyone can rerun them in SUM
   split 0.5) with 300 or 700 veh/h eastbound and 100 veh/h on each side street, signals
   synchronised (offsets 0) or a green wave (offset = distance / speed limit); mean travel time,
   time loss and stops of the eastbound through trips, and throughput. ``arterial_600_sync_1lane``
-  (and ``_krauss``): the same corridor with one lane, 600 veh/h and no side traffic (issue 16).
+  (and ``_krauss``): the same corridor with one lane, 600 veh/h and no side traffic.
 * ``actuated_600_150``: one actuated junction (SUMO's default actuated parameters), 600 and 150
   veh/h: mean time loss and the mean main and side green durations.
 * ``*_krauss``: the queue, jam and synchronised arterial cases with SUMO's default model, Krauss
@@ -323,9 +323,9 @@ CASES: dict[str, Case] = {
     "jam_discharge_krauss": Case("jam_discharge_krauss", lambda: build_jam_discharge(True),
                                  measure_jam_discharge, {"discharge_flow_vph": 0.05}),
     **{c.name: c for c in (_arterial_case(q, False, True) for q in (300.0, 700.0))},
-    # Issue 16's corridor: one lane, 600 veh/h, no side traffic: delay within 10 % for both models.
+    # A one-lane corridor: 600 veh/h, no side traffic: delay within 10 % for both models.
     **{c.name: c for c in (_arterial_case(600.0, False, k, lanes=1) for k in (False, True))},
-    # Actuated control (issue 16): time loss within 10 %, mean greens within 1 s.
+    # Actuated control: time loss within 10 %, mean greens within 1 s.
     "actuated_600_150": Case("actuated_600_150", build_actuated, measure_actuated,
                              {"mean_time_loss_s": 0.10}),
     # Dawdling: other random draws in each simulator, the same mean.

@@ -2,7 +2,7 @@
 
     python -m bench.vs_sumo                                  # default subset (< 10 min on 2 cores)
     python -m bench.vs_sumo --cases grid_1k,grid_10k,grid_100k,corridor,city --repeat 2
-    python -m bench.vs_sumo --cases hour_grid,grid_10k --repeat 2 --threads 1   # issue 16
+    python -m bench.vs_sumo --cases hour_grid,grid_10k --repeat 2 --threads 1
 
 Each case is one mobsim scenario, written as a native scenario folder and exported for SUMO
 (:mod:`mobsim.sumo_export`: the same network, signal programs, IDM parameters with ``sigma = 0``
@@ -28,7 +28,7 @@ trips in 90 s, 300 s simulated; sizes 1k, 10k, 100k, 1m), ``corridor`` (three si
 740 car links, with 1,000 random trips over 900 s, 1,800 s simulated; SUMO runs the original
 network file with its delay-based signals, if any, made fixed-time, as mobsim runs them; actuated
 ones run actuated in both, see
-:data:`ORIGINAL_NET`), ``hour_grid`` (issue 16, "speed where real cities live": an hour of
+:data:`ORIGINAL_NET`), ``hour_grid`` (speed where real cities live: an hour of
 demand on an imported grid, see :func:`hour_grid_files`; both simulators run the very same SUMO
 files, mobsim as ``mobsim run x.sumocfg``, so its end-to-end time includes the import of the
 network and the routing of the trips; ``hour_grid_small`` is its 3 x 3 smoke-test variant).

@@ -36,7 +36,7 @@ def test_vs_sumo_grid_1k(tmp_path: Path) -> None:
 
 
 def test_vs_sumo_hour_grid_small_runs_the_same_sumo_files(tmp_path: Path) -> None:
-    """The hour-of-demand imported grid (issue 16) through its own code path, as a 3 x 3 grid with
+    """The hour-of-demand imported grid through its own code path, as a 3 x 3 grid with
     100 trips over 300 s: netgenerate + randomTrips files, ``sumo -c`` and ``mobsim run`` of the
     same ``.sumocfg``; the table and the JSON carry loop and end-to-end times, UPS, trips and the
     ratios."""

@@ -1,4 +1,4 @@
-"""SUMO's right of way comes from the network's own request tables (issue 16): on every network
+"""SUMO's right of way comes from the network's own request tables: on every network
 shipped with SUMO, the movements a mobsim movement yields to are exactly the connections that
 sumolib says forbid it (``Node.forbids``, from the same tables but sumolib's own link numbering)."""
 

@@ -17,7 +17,7 @@ mobsim / SUMO - 1):
   synchronised and green-wave offsets: 10 % (IDM -0.2, +0.1, -0.1, -0.0 %; Krauss, synchronised,
   -0.2 and -0.1 %); throughput equal. Stops are reported only (IDM -9 to -36 %): SUMO counts a
   new stop each time a creeping vehicle in a queue drops below 0.1 m/s again.
-* issue 16's corridor (one lane, 600 veh/h, no side traffic): travel time and time loss 10 %
+* a one-lane corridor (600 veh/h, no side traffic): travel time and time loss 10 %
   (IDM -0.1 and -0.0 %: 95.80 vs 95.81 s time loss; Krauss -0.1 and -0.0 %: 59.87 vs 59.88 s).
 * actuated signal (isolated junction, 600 and 150 veh/h, SUMO's default actuated parameters,
   Krauss drivers): mean time loss 10 % (-0.1 %: 7.24 vs 7.25 s); mean green durations within
@@ -62,7 +62,7 @@ def test_case_within_tolerance(name: str, tmp_path: Path) -> None:
     if name.startswith("arterial"):
         assert res["metrics"]["throughput_veh"]["rel_diff"] == 0.0
     if name == "actuated_600_150":
-        # issue 16: mean green durations within 1 s of SUMO's
+        # mean green durations within 1 s of SUMO's
         for metric in ("main_green_s", "side_green_s"):
             m = res["metrics"][metric]
             assert abs(m["mobsim"] - m["sumo"]) <= 1.0, f"{metric}: {m['mobsim']:.2f} vs SUMO {m['sumo']:.2f}"

@@ -1,7 +1,7 @@
-"""SUMO's shipped game scenarios, run as they are by SUMO and by mobsim (issue 16, item 7).
+"""SUMO's shipped game scenarios, run as they are by SUMO and by mobsim.
 
 The full report is ``python -m bench.real_scenarios`` (every ``tools/game/*.sumocfg`` and random
-trips on the real networks; table in ``bench/README.md``, "Real scenarios (issue 16)"). Here a
+trips on the real networks; table in ``bench/README.md``, "Real scenarios"). Here a
 small subset whose runs take seconds is held to the issue's tolerances:
 
 * mobsim completes at least as many trips as SUMO, with no more teleports;
