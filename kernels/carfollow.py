@@ -36,8 +36,6 @@ from .layout import CF_KRAUSS
 
 #: SUMO's NUMERICAL_EPS (m): a stop is computed this far before the obstacle.
 KRAUSS_EPS = 0.001
-#: How far before a stop line a Krauss vehicle comes to rest (m): as IDM's, SUMO's stop offset.
-KRAUSS_LINE_GAP = STOP_LINE_CLEARANCE
 
 
 @register_jitable
@@ -108,10 +106,10 @@ def cf_follow(model, v, v0, gap, vl, a, b, s0, T, delta, dt):
 
 @register_jitable
 def cf_stop(model, v, v0, dist, a, b, s0, T, delta, dt):
-    """Acceleration (m/s²) towards a stop line ``dist`` m ahead (Krauss stops ``KRAUSS_LINE_GAP``
-    before it, as SUMO; IDM ``STOP_LINE_CLEARANCE`` before it)."""
+    """Acceleration (m/s²) towards a stop line ``dist`` m ahead; both models come to rest
+    ``STOP_LINE_CLEARANCE`` before it (SUMO's stop offset)."""
     if model == CF_KRAUSS:
-        vs = krauss_stop_speed(dist - KRAUSS_LINE_GAP, b, T, dt)
+        vs = krauss_stop_speed(dist - STOP_LINE_CLEARANCE, b, T, dt)
         vn = krauss_max_speed(v, v0, a, b, dt)
         if vs < vn:
             vn = vs

@@ -186,7 +186,6 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
                                vt[ty, T_TAU], par[P_DT])
         if vmax < 0.0:
             continue
-        want = W.dep_speed[spec]
         if want < 0.0:
             v = vmax
         else:
