@@ -18,8 +18,9 @@ in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO)
    no-overlap bound; the detectors of actuated signals record the vehicles passing them;
 6. junctions (:mod:`.junction`): arrivals, then vehicles past their stop line enter the next lane
    in order of the time they reached the line (then lower trip number), if there is room;
-7. events and the gridlock policy (:mod:`.gridlock`); 8. insertion of departures, link by link
-   (:mod:`.insertion`); 9. record (:mod:`.record`: counters, summary row).
+7. events and the gridlock policy (:mod:`.gridlock`), then the vehicles in transit after a
+   teleport (:mod:`.transfer`); 8. insertion of departures, link by link (:mod:`.insertion`);
+   9. record (:mod:`.record`: counters, summary row).
 
 Every phase is a range function over items (signal slots, sorted vehicles, lanes, links),
 ``f(..., first, stop, stride, ...)``, shared with the CUDA drivers (:mod:`.cuda_step`), which
@@ -47,11 +48,12 @@ from .lanechange import (
     decide_lane_changes,
     decide_lane_changes_serial,
 )
-from .layout import C_NEV, C_NRUN, C_NSUM, C_STEP, P_DT, P_HAS_DPOS, P_PAR_MIN
+from .layout import C_NEV, C_NRUN, C_NSUM, C_NTP, C_STEP, P_DT, P_HAS_DPOS, P_PAR_MIN
 from .move import advance, advance_serial
 from .order import build_order, resort_after_lane_changes
 from .record import clock, end_step, summary_parts
 from .signals import controllers, signal_slots
+from .transfer import transfer_pass
 
 
 @njit(cache=True)
@@ -115,6 +117,8 @@ def step_once(V, N, L, W, vt, par):
     cross_junctions(V, N, L, W, vt, par, t)
     if flagged > 0:
         handle_flags(V, N, L, W, vt, par, n, t + dt)
+    if W.cnt[C_NTP] > 0:
+        transfer_pass(V, N, L, W, vt, par)
     insert_departures(V, N, L, W, vt, par, t + dt, step)
     summary_parts(N, L, W, par, 0, 1)
     end_step(V, N, L, W, par, n)

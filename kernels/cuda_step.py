@@ -43,6 +43,7 @@ from .move import advance_lanes
 from .order import bucket_count_range, bucket_scatter_range, bucket_sort_range
 from .record import clock, end_step, summary_parts
 from .signals import controllers, signal_slots
+from .transfer import transfer_pass
 
 #: Under the simulator: the packed state plus its views, built once per (re)pack by the backend.
 SimPacked = namedtuple("SimPacked", ["buf", "lay", "views"])
@@ -167,6 +168,14 @@ def k_gridlock(K):
     V, N, L, W, P = unpack(K)
     step, t = clock(W, P.par)
     gridlock_range(V, N, L, W, P.vt, P.par, cuda.grid(1), W.cnt[C_NMOVE], cuda.gridsize(1), t + P.par[P_DT])
+
+
+@_kernel
+def k_transfer(K):
+    """Vehicles in transit after a teleport (one thread: a short list, taken in trip order)."""
+    V, N, L, W, P = unpack(K)
+    if cuda.grid(1) == 0:
+        transfer_pass(V, N, L, W, P.vt, P.par)
 
 
 @_kernel
@@ -309,6 +318,7 @@ KERNELS = {
     "apply": k_apply,
     "plan": k_plan, "advance": k_advance, "junction_source": k_junction_source,
     "junction_target": k_junction_target, "flags": k_flags, "gridlock": k_gridlock,
+    "transfer": k_transfer,
     "summary": k_summary, "end": k_end,
     "order_count": k_order_count, "order_scatter": k_order_scatter, "order_sort": k_order_sort,
     "scan_tiles": k_scan_tiles, "scan_totals": k_scan_totals, "scan_add": k_scan_add,

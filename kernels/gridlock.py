@@ -1,38 +1,47 @@
 """The gridlock policy (teleport or remove), in two passes.
 
-Pass 1 (:func:`flag_one`, one call per running vehicle) decides the gridlock action: the front
-vehicle of a lane standing for ``sim.gridlock_time`` seconds is removed (policy ``remove``, or at
-the end of its route), or claims a lane with room on the first link further along its route that has
-one (policy ``teleport``, as SUMO: the next link is often part of the same jam); the lowest trip
-number wins a lane (an atomic minimum). Pass 2 (:func:`gridlock_apply`) carries out removals and the
-winning teleports; losers try again next step. Pass 1 reads positions that no one writes in that
-pass, so the passes give the same result on any number of threads.
+Pass 1 (:func:`flag_one`, one call per running vehicle) decides the gridlock action for the front
+vehicle of a lane that has stood for ``sim.gridlock_time`` seconds: removal (policy ``remove``), or
+a teleport as SUMO does it (policy ``teleport``): the vehicle leaves the network at once, freeing
+its lane, and moves on along its route out of the network until a lane further on takes it
+(:mod:`.transfer`); on the last link of its route it arrives instead. Pass 2
+(:func:`gridlock_apply`) carries the decisions out. Pass 1 reads positions that no one writes in
+that pass, and pass 2 writes only the vehicle's own state, its lane's counters and, through
+atomics, the counters and the transit list (which :mod:`.transfer` sorts by trip), so the passes
+give the same result on any number of threads.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from .atomics import atomic_add, atomic_min
-from .lanes import add_event, lane_serves
+from .atomics import atomic_add
+from .lanes import add_event
 from .layout import (
+    C_ARRIVED,
+    C_NTP,
     C_REMOVED,
+    C_STEP,
     C_TELE,
     E_REMOVAL,
     E_TELEPORT,
     P_DT,
     P_GRID_MODE,
     P_GRID_TIME,
-    T_LEN,
-    T_S0,
+    S_ARRIVED,
+    S_REMOVED,
+    S_RUNNING,
+    S_TRANSIT,
 )
 from .routes import route_link
+from .transfer import transit_steps
 
-#: How many links along its route a teleported vehicle may skip.
-MAX_TELEPORT_LINKS = 32
-#: Gridlock decision codes (``tp_lane``, kept in ``V.lane_aux``) besides a lane index.
+#: Gridlock decision codes (``tp_lane``, kept in ``V.lane_aux``).
 TP_NONE = -1
 TP_REMOVE = -2
+TP_ARRIVE = -3    # teleport on the last link of the route: the trip ends there (SUMO's "teleports
+                  # beyond arrival edge": an arrival)
+TP_TRANSIT = -4   # teleport: off the network, on along the route (kernels.transfer)
 
 
 @njit(cache=True)
@@ -73,76 +82,51 @@ def flag_one(V, N, L, W, vt, par, i, t, front):
     insertion at the lane start cannot see (it looks at the lane's rearmost vehicle)."""
     V.lane_aux[i] = TP_NONE
     mode = par[P_GRID_MODE]
-    if mode == 0 or not front or V.status[i] != 1 or V.standstill[i] < par[P_GRID_TIME] / par[P_DT] - 1e-9:
+    if mode == 0 or not front or V.status[i] != S_RUNNING:
         return
-    if mode == 2 or V.route_pos[i] + 1 >= V.route_end[i]:
-        V.lane_aux[i] = TP_REMOVE
+    if V.standstill[i] < par[P_GRID_TIME] / par[P_DT] - 1e-9:
         return
-    # Teleport, as SUMO does, to the start of the first link further along the route that has a
-    # lane with room (the next link is often part of the same jam).
-    length = vt[V.vtype[i], T_LEN]
-    need = length + vt[V.vtype[i], T_S0]
-    q_end = V.route_end[i]
-    if q_end > V.route_pos[i] + 1 + MAX_TELEPORT_LINKS:
-        q_end = V.route_pos[i] + 1 + MAX_TELEPORT_LINKS
-    nl = N.lane_link[V.lane[i]]
-    for q_rp in range(V.route_pos[i] + 1, q_end):
-        nl = route_link(N, W, nl, q_rp, V.route_end[i])
-        after = route_link(N, W, nl, q_rp + 1, V.route_end[i])
-        first = N.link_first_lane[nl]
-        for q in range(N.link_nlanes[nl]):
-            tl = first + q
-            if after >= 0 and not lane_serves(N, tl, after) and q < N.link_nlanes[nl] - 1:
-                continue
-            r = L.lane_rear[tl]
-            room = N.lane_len[tl]
-            if r >= 0 and V.status[r] == 1 and V.lane[r] == tl:
-                room = V.pos[r] - vt[V.vtype[r], T_LEN]
-            if room >= need:
-                V.lane_aux[i] = tl
-                atomic_min(L.lane_claim, tl, V.trip[i])  # lowest trip wins: slot-independent
-                return
-    if q_end == V.route_end[i]:
-        # No room anywhere on the rest of the route: SUMO's teleport would carry the vehicle to
-        # its destination; here it leaves the network (a removal), freeing the junction.
+    if mode == 2:
         V.lane_aux[i] = TP_REMOVE
+    elif V.route_pos[i] + 1 >= V.route_end[i]:
+        V.lane_aux[i] = TP_ARRIVE
+    else:
+        V.lane_aux[i] = TP_TRANSIT
 
 
 @njit(cache=True)
 def gridlock_apply(V, N, L, W, vt, par, i, t):
-    """Pass 2 for vehicle ``i``: carry out its removal or winning teleport."""
-    tl = V.lane_aux[i]
-    if tl == TP_NONE:
+    """Pass 2 for vehicle ``i``: carry out its removal or teleport (at ``t``, the step's end)."""
+    tp = V.lane_aux[i]
+    if tp == TP_NONE:
         return
     lane = V.lane[i]
     link = N.lane_link[lane]
-    if tl == TP_REMOVE:
-        V.status[i] = 3
+    waited = V.standstill[i] * par[P_DT]
+    if tp == TP_REMOVE:
+        V.status[i] = S_REMOVED
         atomic_add(W.cnt, C_REMOVED, 1)
-        add_event(W, t, E_REMOVAL, i, link, V.standstill[i] * par[P_DT])
+        add_event(W, t, E_REMOVAL, i, link, waited)
         return
-    if L.lane_claim[tl] != V.trip[i]:
-        return  # a lower trip took the lane this step
-    length = vt[V.vtype[i], T_LEN]
     atomic_add(L.a_left, lane, 1)
-    L.a_ent[tl] += 1
-    # The route position of the target link: the first occurrence after the current one, as in
-    # flag_one's search (a route may pass a link twice).
-    target = N.lane_link[tl]
-    rp = V.route_pos[i] + 1
-    at = route_link(N, W, link, rp, V.route_end[i])
-    while rp < V.route_end[i] - 1 and at != target:
-        rp += 1
-        at = route_link(N, W, at, rp, V.route_end[i])
-    newpos = length if length < N.lane_len[tl] else N.lane_len[tl]
-    V.dist0[i] += V.pos[i] - newpos  # a teleport covers no distance
-    V.lane[i] = tl
-    V.pos[i] = newpos
-    V.speed[i] = 0.0
-    V.route_pos[i] = rp
-    V.need_mask[i] = -1
-    V.standstill[i] = 0
     V.teleports[i] += 1
-    L.lane_rear[tl] = i
+    V.speed[i] = 0.0
+    V.standstill[i] = 0
     atomic_add(W.cnt, C_TELE, 1)
-    add_event(W, t, E_TELEPORT, i, link, par[P_GRID_TIME])
+    add_event(W, t, E_TELEPORT, i, link, waited)
+    if tp == TP_ARRIVE:
+        V.travel[i] = (W.cnt[C_STEP] - V.dep_step[i] + 1) * par[P_DT]
+        V.status[i] = S_ARRIVED
+        atomic_add(W.cnt, C_ARRIVED, 1)
+        return
+    # In transit: the distance driven so far is kept in dist0 (pos is 0 until it is back).
+    V.dist0[i] += V.pos[i]
+    V.pos[i] = 0.0
+    V.status[i] = S_TRANSIT
+    V.route_pos[i] += 1
+    nl = route_link(N, W, link, V.route_pos[i], V.route_end[i])
+    V.lane[i] = N.link_first_lane[nl]
+    V.need_mask[i] = -1
+    V.lc_step[i] = W.cnt[C_STEP]  # no re-entry in this step (kernels.transfer)
+    V.tp_step[i] = W.cnt[C_STEP] + transit_steps(N, L, nl, par[P_DT])
+    W.tp_list[atomic_add(W.cnt, C_NTP, 1)] = i

@@ -29,9 +29,6 @@ from .lanes import add_event, choose_movement
 from .layout import C_ARRIVED, C_BLOCKED, C_STEP, E_BLOCKED, FLAG_COMMITTED, P_DT, T_LEN
 from .routes import route_link, route_step
 
-#: Sentinel of ``lane_claim`` (no teleport claims the lane this step).
-NO_CLAIM = 2**31 - 1
-
 
 @njit(cache=True)
 def reclamp_behind(V, W, vt, a, k, bound, bound_v):
@@ -82,7 +79,6 @@ def junction_sources(V, N, L, W, vt, par, l0, l1, stride, t):
     order = W.order
     lane_start = L.lane_start
     lane_cand = L.lane_cand
-    lane_claim = L.lane_claim
     lane_rear = L.lane_rear
     lane_room = L.lane_room
     lane_room_v = L.lane_room_v
@@ -96,7 +92,6 @@ def junction_sources(V, N, L, W, vt, par, l0, l1, stride, t):
         b = lane_start[l + 1]
         lane_len = n_lane_len[l]
         lane_cand[l] = -1
-        lane_claim[l] = NO_CLAIM
         if b == a:
             lane_rear[l] = -1
             lane_room[l] = lane_len - 1e-3

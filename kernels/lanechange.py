@@ -9,7 +9,7 @@ import math
 
 from numba import njit, prange
 
-from .idm import idm_free
+from .idm import STOP_LINE_CLEARANCE, idm_free
 from .lanes import (
     best_lanes_mask,
     find_neighbours,
@@ -228,8 +228,13 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
         if p < length:
             # The rear still reaches back over the stop line: no change, except at the end of a
             # link shorter than the vehicle (where that is always so; OSM networks have 2-5 m
-            # links) when nothing coming into the target lane could run into the rear.
-            if not mandatory or p < lane_len[lane] - 1.0 or rear_at_risk(V, N, L, W, vt, tl, length - p):
+            # links) when nothing coming into the target lane could run into the rear. "At the
+            # end" is where a vehicle stops, STOP_LINE_CLEARANCE before the line, less a margin:
+            # its stop position lies an ulp either side of that (a 4.6 m link of the DRT city
+            # kept a vehicle at 3.599 m, 1e-15 short of the old bound, until it was teleported).
+            if not mandatory or p < lane_len[lane] - STOP_LINE_CLEARANCE - 0.1:
+                continue
+            if rear_at_risk(V, N, L, W, vt, tl, length - p):
                 continue
         if not mandatory and own_ok and rp + 1 < route_end[i] and (need_mask[i] >> lane_index[tl]) & 1 == 0:
             # Leave a lane that suits the route only far from its end.

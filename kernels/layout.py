@@ -12,7 +12,8 @@ C_ARRIVED = 3
 C_REMOVED = 4
 C_COLL = 5
 C_TELE = 6
-# 1, 7, 8: free (loaded and waiting trips are counted on the host: Simulation.loaded)
+C_NTP = 7         # vehicles in transit after a teleport (entries of W.tp_list; kernels.transfer)
+# 1, 8: free (loaded and waiting trips are counted on the host: Simulation.loaded)
 C_NEV = 9         # events in the event buffer
 C_VSTEPS = 10     # vehicle-steps simulated
 C_NSUM = 11       # rows in the summary buffer
@@ -32,6 +33,13 @@ SUM_PARTS = 1024
 INS_BEGIN = 0       # departures due at sim.begin, before the first step
 INS_POSITIONED = 1  # departPos inside the lane: right after the step's sort
 INS_END = 2         # the end-of-step pass
+
+# Vehicle status codes (``V.status``).
+S_WAITING = 0
+S_RUNNING = 1
+S_ARRIVED = 2
+S_REMOVED = 3
+S_TRANSIT = 4     # teleported: off the network, moving along its route (kernels.transfer)
 
 # Parameters (``par`` array, float64).
 P_DT = 0

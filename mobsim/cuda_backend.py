@@ -462,6 +462,7 @@ class CUDABackend:
         self._launch(C.k_junction_target, n_lanes, K)
         self._launch(C.k_flags, n_tr, K)
         self._launch(C.k_gridlock, n_tr, K)
+        self._launch(C.k_transfer, 1, K)
         self._launch(C.k_insert, self.n_links, K, Y.INS_END)
         # one block under the simulator, where every thread is a Python thread (a grid-stride
         # range covers the parts and links with any grid)

@@ -204,6 +204,7 @@ class Simulation:
             dep_lane=rows[:, 0].astype(np.int32), dep_speed=rows[:, 1].copy(), dep_pos=rows[:, 2].copy(),
             ctrl_phase=ctrl_phase, ctrl_since=ctrl_since, ctrl_try=ctrl_try,
             det_last=np.full(cn.arrays.det_pos.shape[0], self.begin, np.float64),
+            tp_list=np.full(max(n, 1), -1, np.int32),
         )
         from .kernels import layout as K
 
@@ -309,6 +310,9 @@ class Simulation:
         log_every = max(1, round(float(s.get("output.log_period", 300.0)) / dt))
         rr_period = float(s.get("routing.reroute_period", 0.0))
         rr_every = max(1, round(rr_period / dt)) if rr_period > 0 else 0
+        dr_every = 0
+        if s.get("routing.departure", "setup") == "current":
+            dr_every = max(1, round(float(s.get("routing.update_period", 10.0)) / dt))
         drones = self.drones
         ds_every = max(1, round(float(s.get("drones.summary_period", 10.0)) / dt))
         tp = float(s.get("drones.track_period", 5.0))
@@ -344,6 +348,8 @@ class Simulation:
                 nxt = min(nxt, (step // fcd_every + 1) * fcd_every)
             if rr_every:
                 nxt = min(nxt, (step // rr_every + 1) * rr_every)
+            if dr_every:
+                nxt = min(nxt, (step // dr_every + 1) * dr_every)
             if drones is not None:
                 nxt = min(nxt, (step // ds_every + 1) * ds_every)
                 if tr_every:
@@ -388,6 +394,8 @@ class Simulation:
                 self._record_fcd(rec, t_now)
             if rr_every and step % rr_every == 0 and step < n_steps:
                 self.reroute()
+            if dr_every and step % dr_every == 0 and step < n_steps:
+                self.route_departures(t_now + dr_every * dt)
             if bar is not None:
                 bar.update(done)
             if mode == "log" and (step % log_every == 0 or step >= n_steps or finished):
@@ -427,13 +435,68 @@ class Simulation:
         prev = getattr(self, "_route_cost", None)
         cost = meas if prev is None else 0.5 * prev + 0.5 * meas
         self._route_cost = cost
-        rl = self.route_links
         cand = np.nonzero(((V.status == 1) & (V.route_pos + 1 < V.route_end)) | (V.status == 0))[0]
         cand = cand[np.argsort(V.trip[cand], kind="stable")]  # slots in trip order: the same pool
-        origin = rl[self.route_start[V.trip[cand]]]
+        origin = self.route_links[self.route_start[V.trip[cand]]]
         cur = np.where(V.status[cand] == 1, a.lane_link[np.maximum(V.lane[cand], 0)], origin)
-        dest = rl[V.route_end[cand] - 1]
+        dest = self.route_links[V.route_end[cand] - 1]
         flat, starts, lengths = shortest_routes(self.cn, cur, dest, cost)
+        return self._replace_routes(cand, flat, starts, lengths)
+
+    def route_departures(self, until: float) -> int:
+        """Route the trips without a given route that are due by ``until`` (s) and not inserted
+        yet, on the travel times the vehicles measure now (``routing.departure = "current"``, as
+        SUMO routes trips when they are inserted); each trip is routed once. Returns how many
+        routes changed.
+
+        Every call samples the mean speed of the vehicles on each link (its speed limit where it
+        is empty); the travel time of a link is its length over the mean of the samples of the
+        last ``routing.average_window`` s (SUMO's moving average of ``adaptation-steps``, which
+        also starts from free flow), and never below its free-flow time.
+        """
+        from .routing import shortest_routes
+
+        a = self.cn.arrays
+        be = self.backend
+        if not hasattr(self, "_dep_ring"):
+            every = max(1, round(float(self.settings.get("routing.update_period", 10.0)) / self.dt))
+            period = every * self.dt
+            window = float(self.settings.get("routing.average_window", 180.0))
+            self._dep_free = np.array([not t.route for t in self.trips], bool)  # routed when due
+            self._dep_ring = np.tile(a.link_speed.astype(np.float64), (max(1, round(window / period)), 1))
+            self._dep_k = 0
+        be.pull("L", ("lane_vsum", "lane_start"))
+        n_links = self.cn.n_links
+        cnt = np.bincount(a.lane_link, weights=np.diff(self.L.lane_start), minlength=n_links)
+        vsum = np.bincount(a.lane_link, weights=self.L.lane_vsum.astype(np.float64), minlength=n_links)
+        speed = np.where(cnt > 0, vsum / np.maximum(cnt, 1), a.link_speed)
+        ring = self._dep_ring
+        ring[self._dep_k % ring.shape[0]] = speed
+        self._dep_k += 1
+        mean = ring.mean(axis=0)
+        with np.errstate(divide="ignore"):
+            cost = np.maximum(a.link_len / np.maximum(mean, 1e-3), a.link_len / a.link_speed)
+        be.pull("V", ("trip", "status", "route_pos", "route_end"))
+        V = self.V
+        trip = V.trip
+        due = (V.status == 0) & self._dep_free[trip] & (self.depart_planned[trip] <= until + 1e-9)
+        cand = np.nonzero(due)[0]
+        if len(cand) == 0:
+            return 0
+        cand = cand[np.argsort(trip[cand], kind="stable")]
+        self._dep_free[trip[cand]] = False  # routed once
+        origin = self.route_links[self.route_start[trip[cand]]]
+        dest = self.route_links[V.route_end[cand] - 1]
+        flat, starts, lengths = shortest_routes(self.cn, origin, dest, cost)
+        return self._replace_routes(cand, flat, starts, lengths)
+
+    def _replace_routes(self, cand: np.ndarray, flat: np.ndarray, starts: np.ndarray,
+                        lengths: np.ndarray) -> int:
+        """Give the vehicles in slots ``cand`` the routes ``flat[starts[k]:starts[k] + lengths[k]]``
+        from their current (or first) link on, where they differ; returns how many changed. The
+        new routes are appended to the route pool (the old entries stay: a pool is append-only)."""
+        V = self.V
+        rl = self.route_links
         extra: list[np.ndarray] = []
         size = len(rl)
         moved_slots: list[int] = []
@@ -475,8 +538,7 @@ class Simulation:
             self.backend.pull("W")
             self.W = self.W._replace(route_codes=self._encode_routes())
             self.backend.update("W", self.W)
-        changed = len(extra)
-        return changed
+        return len(extra)
 
     def _flush_events(self, rec: Any) -> None:
         from .kernels.layout import C_NEV, E_INSDELAY
@@ -579,6 +641,7 @@ class Simulation:
         V = self.vehicles()
         rl = self.route_links
         st = V.status.copy()
+        st[st == 4] = 1  # in transit after a teleport: still on its way (SUMO counts it running)
         arrived = st == 2
         depart = np.where(st != 0, self.begin + V.dep_step * self.dt, np.nan)
         dur = np.where(arrived, V.travel.astype(np.float64), np.nan)

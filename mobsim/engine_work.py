@@ -23,6 +23,8 @@ Work = namedtuple("Work", [
     # when it started and when the controller decides next (s); per detector the last time (s)
     # a vehicle was over it.
     "ctrl_phase", "ctrl_since", "ctrl_try", "det_last",
+    # Vehicles in transit after a teleport (kernels.transfer): tp_list[:cnt[C_NTP]], -1 after.
+    "tp_list",
 ])
 Work.__doc__ = """Sorted order, departure queues, signal states, counters, summary and event buffers,
 route pool (packed turn codes, :mod:`mobsim.kernels.routes`)."""

@@ -28,7 +28,8 @@ class Field:
 
 VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("trip", "int32", "1", "trip (trip-table row) of the vehicle in this slot (mobsim.slots)", -1),
-    Field("status", "int8", "1", "0 not inserted, 1 running, 2 arrived, 3 removed"),
+    Field("status", "int8", "1", "0 not inserted, 1 running, 2 arrived, 3 removed, 4 in transit after a "
+          "teleport (off the network, moving along its route: kernels.transfer)"),
     Field("vtype", "int16", "1", "vehicle-type index"),
     Field("lane", "int32", "1", "current lane (global lane index)", -1),
     Field("pos", "float64", "m", "front bumper position from the lane start"),
@@ -50,6 +51,8 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("time_loss", "float32", "s", "time lost against the desired speed"),
     Field("standstill", "int32", "1", "steps the vehicle has stood (speed below 0.1 m/s) without a break"),
     Field("teleports", "int16", "1", "gridlock teleports"),
+    Field("tp_step", "int32", "1", "in transit (status 4): the step at which it has passed its current "
+          "route link and moves on to the next"),
     Field("lc_step", "int32", "1", "step of the last lane change or insertion", -(2**30)),
     Field("flags", "int8", "1", "bit 0: halting, bit 1: insertion-delay event emitted"),
     Field("moved", "float32", "m", "distance moved in the step (the position at its start is pos - moved)",
@@ -78,7 +81,6 @@ LANE_FIELDS: tuple[Field, ...] = (
     Field("lane_cand_k", "int32", "1", "sorted index of the crossing vehicle", -1, True),
     Field("lane_room", "float64", "m", "position of the lane's rearmost rear before crossings", 0, True),
     Field("lane_room_v", "float32", "m/s", "speed of the lane's rearmost vehicle (inf: none)", 0, True),
-    Field("lane_claim", "int32", "1", "lowest trip number teleporting onto the lane", 2**31 - 1, True),
     Field("a_samp", "int32", "1", "interval accumulator: vehicle-steps (x dt: vehicle-seconds; exact)"),
     Field("a_dist", "float64", "m", "interval accumulator: vehicle-metres"),
     Field("a_ent", "int32", "1", "interval accumulator: vehicles entered"),

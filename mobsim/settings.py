@@ -116,8 +116,9 @@ SETTINGS: dict[str, Setting] = {
         "then falls back with a warning anyway).",
         choices=("auto", "on", "off")),
     "sim.gridlock": Setting(
-        "teleport", str, "", "What happens to a vehicle stopped for sim.gridlock_time: teleport = "
-        "moved to the next link of its route when there is room (SUMO time-to-teleport), remove = "
+        "teleport", str, "", "What happens to the first vehicle of a lane stopped for "
+        "sim.gridlock_time: teleport = it leaves the network and moves on along its route until a "
+        "lane has room for it, or arrives past its last link (SUMO time-to-teleport), remove = "
         "taken out of the simulation (status removed), none = it waits forever.",
         choices=("teleport", "remove", "none")),
     "sim.gridlock_time": Setting(
@@ -134,7 +135,21 @@ SETTINGS: dict[str, Setting] = {
     # -- routing ---------------------------------------------------------------------------
     "routing.reroute_period": Setting(
         0.0, float, "s", "Period at which driving vehicles re-route on current travel times; "
-        "0 = off (routes fixed at departure, by free-flow travel time).", minimum=0.0),
+        "0 = off (routes fixed at departure).", minimum=0.0),
+    "routing.departure": Setting(
+        "setup", str, "", "When trips without a given route are routed: setup = once before the "
+        "run, by free-flow travel time; current = when they are due, on the travel times the "
+        "vehicles measure (link length over the mean speed on the link, averaged over "
+        "routing.average_window), as SUMO routes the trips loaded into it (its rerouting "
+        "device). A .sumocfg run uses current.", choices=("setup", "current")),
+    "routing.update_period": Setting(
+        10.0, float, "s", "With routing.departure = current: how often the measured travel times are "
+        "sampled and the trips due before the next sample are routed (SUMO samples every 1 s).",
+        minimum=0.0, min_exclusive=True),
+    "routing.average_window": Setting(
+        180.0, float, "s", "With routing.departure = current: the measured speeds are averaged over "
+        "this window (SUMO's adaptation-steps x adaptation-interval, 180 x 1 s).", minimum=0.0,
+        min_exclusive=True),
     # -- demand ----------------------------------------------------------------------------
     "demand.unreachable": Setting(
         "error", str, "", "A trip whose destination cannot be reached from its origin: error = "
@@ -321,7 +336,8 @@ def check_consistency(settings: dict[str, Any], source: str) -> None:
         raise InputError(f"the run (sim.begin {begin} s to sim.end {end} s) is shorter than one "
                          f"step sim.dt = {dt} s", source=source, element="sim.end",
                          fix="make sim.end - sim.begin at least sim.dt")
-    periods = ["output.summary_period", "output.edgedata_period", "routing.reroute_period"]
+    periods = ["output.summary_period", "output.edgedata_period", "routing.reroute_period",
+               "routing.update_period"]
     if settings["output.fcd"]:
         periods.append("output.fcd_period")
     for key in periods:

@@ -12,11 +12,11 @@ few percent of the step.
 
 A slot is not a trip: ``V.trip[s]`` is the trip (row of the trip table) of the vehicle in slot
 ``s``. Every stored slot reference (the sorted order, the lanes' last-exit and rear vehicles, the
-departure queues, the event buffer) is renumbered with the state. The kernels break ties between
-vehicles by trip number, never by slot, and draw random numbers by trip number, so results do
-not depend on when (or whether) slots are renumbered; a test runs the same scenario with
-different intervals and compares the files byte for byte. Host code reads trip-ordered copies
-through :func:`by_trip` (``Simulation.vehicles()``).
+departure queues, the vehicles in transit, the event buffer) is renumbered with the state. The
+kernels break ties between vehicles by trip number, never by slot, and draw random numbers by
+trip number, so results do not depend on when (or whether) slots are renumbered; a test runs
+the same scenario with different intervals and compares the files byte for byte. Host code reads
+trip-ordered copies through :func:`by_trip` (``Simulation.vehicles()``).
 
 The functions take the array module ``xp`` (numpy, or cupy on a GPU): the CPU and CUDA backends
 renumber with the same code at the same steps.
@@ -83,6 +83,7 @@ def renumber(V: Any, L: Any, W: Any, xp: Any, n_run: int, n_events: int, fast: b
         remap(getattr(L, name))
     if W.link_dep.shape[0] == n_tr:
         remap(W.link_dep)
+    remap(W.tp_list)  # -1 past the vehicles in transit
     if n_events > 0:
         remap(W.ev_veh[:n_events])
     return int(src.shape[0] - int((src == dst).sum()))

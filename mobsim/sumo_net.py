@@ -44,8 +44,10 @@ one ``sumolib.net.readNet`` gives (``tests/test_sumo_import.py`` checks that) in
   ``incLanes`` in order, each lane's connections in file order, sidewalks' links into walking
   areas left out (checked against sumolib's ``Node.forbids`` on the shipped networks). Zipper
   merging (SUMO alternates the two streams) is approximated by that relation, with a warning.
-* **Signal programs**: the first program of each traffic light (actuated and delay-based ones
-  run as fixed-time with their phase durations, with a warning), its offset, and its phases
+* **Signal programs**: the program SUMO runs, the one loaded last (of an additional file, else
+  the last of the network's own programs for that traffic light; static and actuated ones run
+  as SUMO runs them, delay-based and NEMA ones as fixed-time with their phase durations, with a
+  warning), its offset, and its phases
   with states mapped to mobsim's ``Ggyro`` (``O`` -> ``G``, ``u`` -> ``r``, ``s`` -> ``g``).
 * **Lanes that end before the junction in SUMO** (counted in a warning): mobsim lanes run the
   whole link, and every lane needs a movement at a junction with exits. A kept lane with no
@@ -682,7 +684,7 @@ ACTUATED_PARAMS = {"max-gap": ("max_gap", 3.0), "detector-gap": ("detector_gap",
 def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int, source: str,
              approx: dict[str, int], tl_params: dict[tuple[str, str], dict[str, str]],
              active: str | None = None) -> SignalProgram:
-    """The node's program: the traffic light's first program, restricted to ``indices``.
+    """The node's program: the traffic light's program loaded last, restricted to ``indices``.
 
     ``static`` and ``actuated`` programs run as SUMO runs them (actuated: ``minDur``, ``maxDur``,
     a single ``next``, and the ``max-gap``, ``detector-gap`` and ``passing-time`` parameters);
@@ -699,8 +701,9 @@ def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int,
     if not programs:
         raise InputError(f"traffic light '{tls_id}' has no program", source=source,
                          element=f"tlLogic '{tls_id}'", fix="add a static program (netconvert writes one)")
-    # SUMO runs the program loaded last: one from an additional file, else the network's own.
-    pid = active if active in programs else "0" if "0" in programs else sorted(programs)[0]
+    # SUMO runs the program loaded last: one from an additional file, else the network's own last
+    # (sumolib keeps the programs in file order; bs3d's game light has four, and SUMO runs "3").
+    pid = active if active in programs else list(programs)[-1]
     prog = programs[pid]
     kind = str(prog.getType())
     if kind in ("None", ""):

@@ -22,6 +22,11 @@ in SUMO. Options honoured (units: s):
   (:func:`mobsim.sumo_demand.read_sumo_demand` ``route_errors="drop"``), and trips without any
   route are dropped too (``demand.unreachable = "drop"``). Without it a broken route is an error,
   as in SUMO.
+* Trips without a route (``<trip>``/``<flow>`` with ``from``/``to``) are routed when they are due
+  on the travel times measured in the run (``routing.departure = "current"``), as SUMO routes
+  them at insertion with its rerouting device; ``device.rerouting.adaptation-interval`` <= 0
+  (SUMO's static weights) -> ``"setup"`` (free-flow routes before the run), and
+  ``device.rerouting.adaptation-steps`` x ``adaptation-interval`` -> ``routing.average_window``.
 * ``carfollow.model`` and ``default.speeddev``: the car-following model and speed deviation of
   vTypes that do not give their own (mapped as in :mod:`mobsim.sumo_demand`).
 
@@ -40,7 +45,7 @@ from .errors import InputError
 #: SUMO options mobsim honours.
 USED = ("net-file", "route-files", "additional-files", "begin", "end", "step-length", "seed",
         "time-to-teleport", "time-to-teleport.remove", "ignore-route-errors", "carfollow.model",
-        "default.speeddev")
+        "default.speeddev", "device.rerouting.adaptation-interval", "device.rerouting.adaptation-steps")
 #: Options that change the defaults of vTypes (passed to :func:`mobsim.sumo_demand.read_sumo_demand`).
 VTYPE_OPTIONS = ("carfollow.model", "default.speeddev")
 #: Options that only affect SUMO's own outputs, reports or GUI (ignored without a warning).
@@ -165,6 +170,7 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
             raise InputError(f"option carfollow.model = {opts['carfollow.model']!r} is not a SUMO "
                              "car-following model", source=source, element="carfollow.model",
                              fix=f"use one of {', '.join(CF_MODEL_MAP)}")
+    routing = _departure_routing(opts, source)
     drop = "ignore-route-errors" in opts and _bool(opts["ignore-route-errors"], "ignore-route-errors",
                                                    source)
     demand: dict[str, Any] = {}
@@ -200,8 +206,35 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
     if tls_files:
         network["sumo_tls"] = tls_files
     return {"scenario": {"name": path.name.split(".")[0]}, "network": network, "demand": demand,
-            "sim": sim, META_KEY: {"until_empty": until_empty, "route_errors": "drop" if drop else "error",
-                                   "options": {k: opts[k] for k in VTYPE_OPTIONS if k in opts}}}
+            "sim": sim, "routing": routing,
+            META_KEY: {"until_empty": until_empty, "route_errors": "drop" if drop else "error",
+                       "options": {k: opts[k] for k in VTYPE_OPTIONS if k in opts}}}
+
+
+def _departure_routing(opts: dict[str, str], source: str) -> dict[str, Any]:
+    """The ``[routing]`` settings of SUMO's routing of trips at insertion: on the edge speeds its
+    rerouting device measures every ``adaptation-interval`` s (default 1) and averages over the
+    last ``adaptation-steps`` (default 180) samples; an interval <= 0 turns measuring off (static
+    weights: free-flow routes)."""
+    interval = 1.0
+    steps = 180
+    if "device.rerouting.adaptation-interval" in opts:
+        interval = _time(opts["device.rerouting.adaptation-interval"], "device.rerouting.adaptation-interval",
+                         source)
+    if "device.rerouting.adaptation-steps" in opts:
+        try:
+            steps = int(opts["device.rerouting.adaptation-steps"])
+        except ValueError:
+            raise InputError(f"option device.rerouting.adaptation-steps = "
+                             f"{opts['device.rerouting.adaptation-steps']!r} is not an integer",
+                             source=source, element="device.rerouting.adaptation-steps",
+                             fix="give a number of samples (SUMO's default is 180)") from None
+    if interval <= 0:
+        return {"departure": "setup"}
+    out: dict[str, Any] = {"departure": "current"}
+    if steps > 0:
+        out["average_window"] = steps * interval
+    return out
 
 
 def _has_tls(path: Path) -> bool:

@@ -60,13 +60,15 @@ def case_grid() -> Any:
 
 def case_jam() -> Any:
     """Unsignalised one-lane 2 x 2 grid overloaded for 60 s: yield rules, blocked crossings,
-    waiting insertions and gridlock teleports after 5 s of standstill; every third driver is a
-    dawdling Krauss driver."""
+    waiting insertions and gridlock teleports after 5 s of standstill (vehicles in transit that
+    re-enter further on); every third driver is a dawdling Krauss driver; trips routed when due on
+    measured travel times every 5 s."""
     net = gen.grid(rows=2, cols=2, block_length=30.0, lanes=1, signalised=False, stub_length=60.0)
     trips = _mixed(random_grid_trips(net, 80, 10.0, np.random.default_rng(11)))
     return make_scenario(net, trips, vtypes=[VehicleType(), KRAUSS], sim__end=60.0, sim__gridlock="teleport",
                          sim__gridlock_time=5.0, output__edgedata_period=30.0,
-                         demand__insertion_delay_event=5.0)
+                         demand__insertion_delay_event=5.0, routing__departure="current",
+                         routing__update_period=5.0, routing__average_window=20.0)
 
 
 def case_drones() -> Any:

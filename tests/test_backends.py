@@ -123,6 +123,8 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
         assert em["time"].tolist() == [0.5] and k["emergency_brakings"] == 1
     if case == "jam":
         assert k["teleports"] > 0, "the jam case must exercise the gridlock policy"
+        back = (trips["teleports"] > 0) & (trips["status"] == 2)
+        assert back.any(), "vehicles in transit after a teleport must re-enter and arrive"
         assert (res.events["kind"] == 5).any(), "the jam case must block crossings"
 
 

@@ -34,15 +34,21 @@ def short_link_net(short: float = 4.6) -> Network:
     return Network(nodes=nodes, links=links, movements=mv)
 
 
-def test_lane_change_on_a_link_shorter_than_the_vehicle() -> None:
-    """v starts on A's lane 1 beside w on lane 0, so it cannot merge on A and reaches S (4.6 m,
-    shorter than the car) on the wrong lane for B. Its rear always reaches back over S's start,
-    where lane changes used to wait until the rear had cleared the line: v stood at S's end until
-    the 300 s jam teleport. Now it changes lane there as soon as nothing coming into the target
-    lane could run into its rear."""
+@pytest.mark.parametrize("short,model", [(4.6, "IDM"), (3.8, "Krauss"), (4.6, "Krauss"), (2.6, "Krauss")])
+def test_lane_change_on_a_link_shorter_than_the_vehicle(short: float, model: str) -> None:
+    """v starts on A's lane 1 beside w on lane 0, so it cannot merge on A and reaches S (shorter
+    than the car) on the wrong lane for B. Its rear always reaches back over S's start, where lane
+    changes used to wait until the rear had cleared the line: v stood at S's end until the 300 s
+    jam teleport. Now it changes lane there as soon as nothing coming into the target lane could
+    run into its rear. The lengths include 3.8 m, where the stop position (1 m before the line)
+    came out an ulp short of the bound for "at the end" and the vehicle stood until teleported
+    (random trips on Ingolstadt and on the DRT city)."""
     trips = [Trip("v", "A", "B", 0.0, depart_lane="1", depart_speed="0"),
              Trip("w", "A", "B", 0.0, depart_lane="0", depart_speed="0")]
-    sim = make_sim(short_link_net(), trips, sim__end=400.0)
+    from mobsim.vtypes import VehicleType
+
+    vt = VehicleType(cf_model=model, sigma=0.0)
+    sim = make_sim(short_link_net(short), trips, vtypes=[vt], sim__end=400.0)
     lanes_of_v = set()
     while sim.time < 400.0:
         sim.step(1)

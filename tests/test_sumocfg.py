@@ -60,6 +60,22 @@ def test_time_to_teleport_maps_to_the_gridlock_settings(tmp_path, grid_net):
     assert (sc.settings["sim.gridlock"], sc.settings["sim.gridlock_time"]) == ("remove", 60.0)
 
 
+def test_trips_are_routed_at_departure_on_measured_travel_times(tmp_path, grid_net):
+    """SUMO routes trips when it inserts them, on the edge speeds its rerouting device measures
+    (every adaptation-interval s, averaged over adaptation-steps samples)."""
+    s = load_scenario(sumocfg(tmp_path, grid_net, TRIPS)).settings
+    assert (s["routing.departure"], s["routing.average_window"]) == ("current", 180.0)
+    s = load_scenario(sumocfg(tmp_path, grid_net, TRIPS, '<device.rerouting.adaptation-steps value="30"/>'
+                                                         '<device.rerouting.adaptation-interval value="2"/>'
+                              )).settings
+    assert (s["routing.departure"], s["routing.average_window"]) == ("current", 60.0)
+    s = load_scenario(sumocfg(tmp_path, grid_net, TRIPS, '<device.rerouting.adaptation-interval value="0"/>'
+                              )).settings
+    assert s["routing.departure"] == "setup"  # SUMO's static weights: free-flow routes
+    with pytest.raises(InputError, match="adaptation-steps"):
+        load_scenario(sumocfg(tmp_path, grid_net, TRIPS, '<device.rerouting.adaptation-steps value="x"/>'))
+
+
 def test_only_unhonoured_options_are_listed(tmp_path, grid_net):
     options = ('<time-to-teleport value="120"/><lateral-resolution value="0.8"/>'
                '<ignore-route-errors value="true"/>')

@@ -1,0 +1,120 @@
+"""Teleports as SUMO's vehicle transfer makes them, and trips routed when they are due.
+
+A vehicle at the head of a lane that has stood for ``sim.gridlock_time`` leaves the network at
+once (its lane moves up), travels on along its route out of the network and re-enters where a
+lane has room, or arrives past its last link (:mod:`mobsim.kernels.transfer`). With
+``routing.departure = "current"`` trips are routed when they are due on the travel times the
+vehicles measure, so later trips avoid a jam that formed after the run began.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mobsim
+from conftest import make_sim
+from mobsim.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
+from mobsim.trips import Trip
+
+#: A red that lasts longer than any run here (s).
+FOREVER = 100_000.0
+
+
+def chain(lengths: dict[str, float], red_at: tuple[str, ...]) -> Network:
+    """Links in a row (``A`` from node ``nA`` to the next link's start node, ...), one lane each,
+    13.89 m/s; the movements out of the links in ``red_at`` are red for :data:`FOREVER`."""
+    ids = list(lengths)
+    x = [0.0]
+    for k in ids:
+        x.append(x[-1] + lengths[k])
+    nodes = [Node(f"n{k}", x[k], 0.0, control="signal" if k and ids[k - 1] in red_at else "priority")
+             for k in range(len(ids) + 1)]
+    links = [Link(k, f"n{j}", f"n{j + 1}", lengths[k], 13.89, 1) for j, k in enumerate(ids)]
+    mv = [Movement(f"n{j + 1}", ids[j], 0, ids[j + 1], 0, signal_index=0 if ids[j] in red_at else -1)
+          for j in range(len(ids) - 1)]
+    progs = [SignalProgram(f"n{j + 1}", (SignalPhase(FOREVER, "r"), SignalPhase(10.0, "G")))
+             for j in range(len(ids) - 1) if ids[j] in red_at]
+    return Network(nodes=nodes, links=links, movements=mv, signals=progs)
+
+
+def test_a_teleport_frees_the_lane_and_the_vehicle_reenters_further_on(tmp_path) -> None:
+    """Two vehicles stand at a red that never ends; after 20 s the first leaves the network,
+    the second moves up to the line, and the first re-enters on the next link, which is empty,
+    and drives to its destination."""
+    net = chain({"A": 100.0, "B": 100.0, "C": 100.0}, red_at=("A",))
+    trips = [Trip("t0", "A", "C", 0.0), Trip("t1", "A", "C", 2.0)]
+    sim = make_sim(net, trips, sim__end=120.0, sim__gridlock="teleport", sim__gridlock_time=20.0)
+    res = mobsim.open(sim.run(tmp_path / "t.h5", progress="none"))
+    ev = res.events
+    tp = ev[ev["kind_name"].astype(str) == "teleport"]
+    assert tp["trip_id"].astype(str).tolist()[:2] == ["t0", "t1"]
+    assert (tp["link_id"].astype(str) == "A").all()
+    t_tp = tp["time"].to_numpy()
+    tr = res.trips.set_index(res.trips["id"].astype(str))
+    for k, tid in enumerate(("t0", "t1")):
+        row = tr.loc[tid]
+        assert row["status"] == 2 and row["teleports"] == 1
+        # Back on B one step after the teleport, then 200 m from B's start: 14.4 s at 13.89 m/s
+        # plus the start from standstill.
+        assert t_tp[k] + 14.0 < row["arrival"] < t_tp[k] + 30.0
+        # It drove A up to where it stopped before the line, then B from its own length on
+        # (5 m: where it re-entered) and C.
+        assert 280.0 < row["route_length"] < 296.0
+    # The second vehicle moved up to the line after the first had gone and stood there 20 s again.
+    assert t_tp[1] - t_tp[0] == pytest.approx(20.0 + 2.0, abs=3.0)
+    assert res.kpis()["teleports"] == len(tp)
+
+
+def test_in_transit_past_a_full_last_link_the_trip_arrives(tmp_path) -> None:
+    """A vehicle teleported onto its last link while that link is full travels it out of the
+    network (60 m at the 1 m/s floor: 60 s) and arrives at its end, as SUMO's 'teleports beyond
+    arrival edge'; it drove A only. (C's first vehicle teleports at about 210 s, and the next
+    one stands from then on: C is full from t's teleport at about 250 s to after 400 s.)"""
+    net = chain({"A": 100.0, "C": 60.0, "D": 100.0}, red_at=("A", "C"))
+    fill = [Trip(f"c{k:02d}", "C", "D", 0.5 * k) for k in range(30)]
+    trips = [Trip("t", "A", "C", 40.0), *fill]
+    sim = make_sim(net, trips, sim__end=400.0, sim__gridlock="teleport", sim__gridlock_time=200.0)
+    res = mobsim.open(sim.run(tmp_path / "t.h5", progress="none"))
+    ev = res.events
+    tp = ev[(ev["kind_name"].astype(str) == "teleport") & (ev["trip_id"].astype(str) == "t")]
+    assert len(tp) == 1 and tp["link_id"].astype(str).iloc[0] == "A"
+    row = res.trips.set_index(res.trips["id"].astype(str)).loc["t"]
+    assert row["status"] == 2 and row["teleports"] == 1
+    assert row["arrival"] == pytest.approx(tp["time"].iloc[0] + 60.0, abs=1.0)
+    assert row["route_length"] < 100.0
+
+
+def diamond() -> Network:
+    """o -A-> a, then a short way S1 (100 m) + S2 (100 m) through ``m``, whose signal is red for
+    :data:`FOREVER`, and a long way L1 + L2 (150 m each), both to b, then B to the end."""
+    nodes = [Node("o", -100.0, 0.0), Node("a", 0.0, 0.0), Node("m", 100.0, 0.0, control="signal"),
+             Node("m2", 100.0, 100.0), Node("b", 200.0, 0.0), Node("e", 300.0, 0.0)]
+    links = [Link("A", "o", "a", 100.0, 13.89, 1), Link("S1", "a", "m", 100.0, 13.89, 1),
+             Link("S2", "m", "b", 100.0, 13.89, 1), Link("L1", "a", "m2", 150.0, 13.89, 1),
+             Link("L2", "m2", "b", 150.0, 13.89, 1), Link("B", "b", "e", 100.0, 13.89, 1)]
+    mv = [Movement("a", "A", 0, "S1", 0), Movement("a", "A", 0, "L1", 0),
+          Movement("m", "S1", 0, "S2", 0, signal_index=0), Movement("m2", "L1", 0, "L2", 0),
+          Movement("b", "S2", 0, "B", 0), Movement("b", "L2", 0, "B", 0)]
+    prog = [SignalProgram("m", (SignalPhase(FOREVER, "r"), SignalPhase(10.0, "G")))]
+    return Network(nodes=nodes, links=links, movements=mv, signals=prog)
+
+
+@pytest.mark.parametrize("departure", ["setup", "current"])
+def test_trips_routed_when_due_avoid_a_jam_that_formed_later(tmp_path, departure: str) -> None:
+    """Free-flow routes all take the short way into the everlasting red; routed when due on the
+    measured travel times, the trips after the first minutes take the long way and arrive."""
+    trips = [Trip(f"v{k:02d}", "A", "B", 4.0 * k) for k in range(50)]
+    sim = make_sim(diamond(), trips, sim__end=300.0, sim__gridlock="none", routing__departure=departure,
+                   routing__update_period=5.0, routing__average_window=30.0)
+    res = mobsim.open(sim.run(tmp_path / "d.h5", progress="none"))
+    t = res.trips
+    done = t[t["status"] == 2]
+    if departure == "setup":
+        assert len(done) == 0  # every route runs into the red
+        return
+    assert len(done) >= 30
+    # A, L1, L2 and B, from the insertion with the rear at the start of A (5 m)
+    assert np.allclose(done["route_length"], 495.0, atol=1.0)
+    first = t.sort_values("depart_planned").iloc[0]
+    assert first["status"] == 1  # the first trips, routed before the jam, stand at the red
