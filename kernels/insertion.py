@@ -15,6 +15,7 @@ from .lanes import add_event, choose_movement, find_neighbours_a, lane_score, mo
 from .layout import (
     C_INSERTED,
     C_NRUN,
+    DP_LAST,
     E_INSDELAY,
     M_GO,
     P_BEGIN,
@@ -109,6 +110,38 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
 
 
 @njit(cache=True)
+def last_position(V, N, L, W, vt, i, lane, nl, after, v0):
+    """``(front position m, gap m, leader speed m/s)`` of vehicle ``i`` inserted with
+    ``departPos="last"`` on ``lane`` (SUMO's ``lastInsertion``): behind the lane's rearmost
+    vehicle, leaving the gap it needs to drive at its departure speed ``v0`` (m/s; the desired
+    speed for departSpeed max) behind it (jam
+    distance, headway and the difference of the braking distances); on an empty lane at the
+    lane's end, with what lies beyond it (:func:`gap_beyond_lane`). Position -1 when the rearmost
+    vehicle leaves no room for the whole vehicle on the lane (the departure waits)."""
+    ty = V.vtype[i]
+    length = vt[ty, T_LEN]
+    s0 = vt[ty, T_S0]
+    r = L.lane_rear[lane]
+    if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
+        back = V.pos[r] - vt[V.vtype[r], T_LEN]
+        vl = V.speed[r]
+        need = s0 + v0 * vt[ty, T_TAU]
+        if v0 > vl:
+            need += (v0 * v0 - vl * vl) / (2.0 * vt[ty, T_DEC])
+        pos = back - need
+        if pos > N.lane_len[lane]:
+            pos = N.lane_len[lane]
+        if pos < length:
+            return -1.0, 0.0, 0.0
+        return pos, back - pos, vl
+    pos = N.lane_len[lane]
+    if pos < length:
+        pos = length
+    gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0)
+    return pos, gap, vl
+
+
+@njit(cache=True)
 def try_insert(V, N, L, W, vt, par, i, link, t, step):
     """Insert vehicle ``i`` on ``link``, its first, if a lane has a safe gap; True on success."""
     ty = V.vtype[i]
@@ -143,6 +176,7 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
     best = -1
     best_gap = -1.0
     best_v = 0.0
+    best_pos = 0.0
     after = route_link(N, W, nl, rp + 2, V.route_end[i]) if nl >= 0 else -1
     top = 0
     if nl >= 0:
@@ -166,7 +200,11 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             v0 = vt[ty, T_VMAX]
         gap = 1e9
         vl = 1e3
-        if dpos < 0.0:
+        if dpos == DP_LAST:
+            pos, gap, vl = last_position(V, N, L, W, vt, i, lane, nl, after, v0 if want < 0.0 else want)
+            if pos < 0.0:
+                continue
+        elif dpos < 0.0:
             r = L.lane_rear[lane]
             if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
                 gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
@@ -196,9 +234,10 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             best = lane
             best_gap = gap
             best_v = v
+            best_pos = pos
     if best < 0:
         return False
-    pos = insert_position(V, N, W, vt, i, best)
+    pos = best_pos
     V.status[i] = 1
     V.lane[i] = best
     V.pos[i] = pos

@@ -41,6 +41,10 @@ S_ARRIVED = 2
 S_REMOVED = 3
 S_TRANSIT = 4     # teleported: off the network, moving along its route (kernels.transfer)
 
+# Departure position codes (``W.dep_pos``; a value >= 0 is the front position in m).
+DP_BASE = -1.0    # the rear at the lane start
+DP_LAST = -2.0    # behind the lane's last vehicle, or at the lane's end (SUMO's departPos="last")
+
 # Parameters (``par`` array, float64).
 P_DT = 0
 P_BEGIN = 1

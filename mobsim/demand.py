@@ -365,10 +365,10 @@ class TripChecker:
                                      f"{self.links[a].to_node}, link {b} starts at node "
                                      f"{self.links[b].from_node}", source=source, element=element,
                                      fix="list every link of the route in driving order")
-        if lane not in ("best", "first"):
+        if lane not in ("best", "first", "free"):
             if not lane.isdigit():
-                raise InputError(f"depart_lane {lane!r} is not best, first or a lane index",
-                                 source=source, element=element, fix="use best, first or 0, 1, ...")
+                raise InputError(f"depart_lane {lane!r} is not best, free, first or a lane index",
+                                 source=source, element=element, fix="use best, free, first or 0, 1, ...")
             if int(lane) >= self.links[origin].lanes:
                 raise InputError(f"depart_lane {lane} does not exist: link {origin} has "
                                  f"{self.links[origin].lanes} lane(s)", source=source, element=element,
@@ -381,15 +381,15 @@ class TripChecker:
             if not math.isfinite(v) or v < 0:
                 raise InputError(f"depart_speed {speed!r} is not max or a speed >= 0 in m/s",
                                  source=source, element=element, fix="use max or a number of m/s")
-        if pos != "base":
+        if pos not in ("base", "last"):
             try:
                 x = float(pos)
             except ValueError:
                 x = float("nan")
             if not math.isfinite(x) or x < 0 or x > self.links[origin].length:
-                raise InputError(f"depart_pos {pos!r} is not base or a position in m on link {origin} "
+                raise InputError(f"depart_pos {pos!r} is not base, last or a position in m on link {origin} "
                                  f"(0 to {self.links[origin].length:g} m)", source=source, element=element,
-                                 fix="use base or a number of m along the origin link")
+                                 fix="use base, last or a number of m along the origin link")
             pos = repr(x)
         return Trip(tid, origin, destination, float(depart), vtype, route, lane, speed, pos)
 

@@ -24,7 +24,7 @@ from .compile import compile_network, signal_start
 from .engine_work import Work
 from .errors import InputError
 from .fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
-from .kernels.layout import N_COUNTERS, SUM_PARTS
+from .kernels.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
 from .routing import route_trips
 from .schema import SUMMARY
 from .vtypes import VTYPE_PARAMS, VehicleType, vtype_table
@@ -36,6 +36,8 @@ SUMMARY_CAPACITY = 512   # rows buffered between host flushes (a chunk ends when
 EVENT_CAPACITY_MIN = 8192  # the kernels stop a chunk when fewer than 4096 event slots are left
 EVENT_CAPACITY_MAX = 1 << 16
 GRIDLOCK_MODES = {"none": 0, "teleport": 1, "remove": 2}
+#: Trip.depart_pos words as W.dep_pos codes (a number is a position in m).
+DEPART_POS_CODES = {"base": DP_BASE, "last": DP_LAST}
 
 
 def _git_sha() -> str:
@@ -168,10 +170,11 @@ class Simulation:
         V.dep_step[:] = due_steps(dep, self.begin, self.dt)
         # Departure lane, speed and position: most trips share a few combinations (often just
         # best/max/base), so the vehicles hold a row number instead of 20 bytes each.
-        lanes = {"best": -1, "first": -2}
+        lanes = {"best": -1, "first": -2, "free": -3}
         spec = np.array([(lanes[t.depart_lane] if t.depart_lane in lanes else int(t.depart_lane),
                           -1.0 if t.depart_speed == "max" else float(t.depart_speed),
-                          -1.0 if t.depart_pos == "base" else float(t.depart_pos)) for t in self.trips],
+                          DEPART_POS_CODES.get(t.depart_pos, None) or float(t.depart_pos))
+                         for t in self.trips],
                         np.float64).reshape(-1, 3)
         rows, dspec = np.unique(spec, axis=0, return_inverse=True) if n else (np.array([[-1.0, -1.0, -1.0]]),
                                                                            np.zeros(0, np.int64))
@@ -497,8 +500,13 @@ class Simulation:
         new routes are appended to the route pool (the old entries stay: a pool is append-only)."""
         V = self.V
         rl = self.route_links
+        # The appended part starts on a whole byte of the packed pool (8 entries hold a whole
+        # number of bytes at every code width): only it is packed, and the turn codes of the old
+        # part stay as they are (packing the whole pool at every call cost 10 ms per call on the
+        # hour-grid benchmark, more than its step loop). The padding entries belong to no route.
+        pad = (-len(rl)) % 8
         extra: list[np.ndarray] = []
-        size = len(rl)
+        size = len(rl) + pad
         moved_slots: list[int] = []
         moved_from: list[int] = []
         for k in range(len(cand)):
@@ -517,9 +525,21 @@ class Simulation:
             V.route_end[i] = size + m
             size += m
         if extra:
-            self._route_heads = np.concatenate([self._route_heads, *[
-                np.r_[True, np.zeros(len(e) - 1, bool)] for e in extra]])
-            self.route_links = np.concatenate([rl, *extra]).astype(np.int32)
+            from .route_codes import encode
+
+            a = self.cn.arrays
+            tail = np.concatenate(extra).astype(np.int32)
+            heads = np.concatenate([np.r_[True, np.zeros(len(e) - 1, bool)] for e in extra])
+            filler = np.full(pad, rl[-1] if len(rl) else 0, np.int32)
+            self._route_heads = np.concatenate([self._route_heads, np.ones(pad, bool), heads])
+            self.route_links = np.concatenate([rl, filler, tail]).astype(np.int32)
+            self.backend.pull("W")
+            old = self.W.route_codes
+            packed = encode(a.link_next_start, a.link_next, tail, heads, lw=int(old[0]))
+            keep = 1 + (len(rl) + pad) // (8 >> int(old[0]))  # header byte + the old part's bytes
+            base = old[:keep] if len(old) >= keep else np.concatenate(
+                [old, np.zeros(keep - len(old), np.uint8)])
+            codes = np.concatenate([base, packed[1:]])
             # A vehicle whose rear still reaches back over a stop line is known there by the route
             # entry it took on leaving (kernels.lanes.straddler_a): that entry moved.
             self.backend.pull("L", ("lane_last_exit", "lane_exit_rp"))
@@ -535,8 +555,7 @@ class Simulation:
             Lh.lane_exit_rp[hit] = new_rp[x[hit]]
             self.backend.push("L", ("lane_exit_rp",))
             self.backend.push("V", ("route_pos", "route_end", "need_mask"))
-            self.backend.pull("W")
-            self.W = self.W._replace(route_codes=self._encode_routes())
+            self.W = self.W._replace(route_codes=codes)
             self.backend.update("W", self.W)
         return len(extra)
 

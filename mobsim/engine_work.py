@@ -16,8 +16,9 @@ Work = namedtuple("Work", [
     # Per-step decisions indexed by sorted position k (not vehicle id), so that parallel chunks
     # write disjoint, contiguous memory: acceleration, must-stop flag, movement, lane change.
     "acc_k", "stop_k", "mv_k", "dir_k",
-    # Departure lane (-1 best, -2 first, k lane k), speed (m/s, -1 max safe) and front position
-    # (m, -1 base): the distinct combinations of the trips, which point here by V.dspec.
+    # Departure lane (-1 best, -2 first, -3 free, k lane k), speed (m/s, -1 max safe) and front position
+    # (m, -1 base, -2 last: kernels.layout DP_*): the distinct combinations of the trips, which
+    # point here by V.dspec.
     "dep_lane", "dep_speed", "dep_pos",
     # Actuated signal controllers (kernels.signals.controllers): current phase (global index),
     # when it started and when the controller decides next (s); per detector the last time (s)

@@ -52,13 +52,15 @@ m/s², veh/h.
   simulation end, or (no simulation end) 24 h after its begin (SUMO's default, with a warning).
 * Times: seconds or ``h:m:s`` / ``d:h:m:s``; ``depart="now"`` (or ``"begin"``) is ``begin``.
 * ``departLane``: ``best`` (and ``best_prob``), ``first``, a lane index (of the mobsim link),
-  ``random`` (a uniform lane, drawn per vehicle from a seeded stream of the element);
-  ``free``, ``allowed`` run as ``best`` (warning). ``departSpeed``: a number (m/s);
+  ``random`` (a uniform lane, drawn per vehicle from a seeded stream of the element), ``free``
+  and ``allowed`` (the lane with the most room, whether or not it suits the route). ``departSpeed``: a number (m/s);
   ``max``, ``desired``, ``speedLimit`` run as mobsim's ``max``; ``random``, ``avg``, ``last`` too
   (warning). Absent attributes take SUMO's defaults (since SUMO 1.2x ``best_prob`` and ``avg``),
   which run as ``best`` and ``max`` without a warning. ``departPos``: a position (m, negative from
-  the edge's end) or ``random`` (uniform along the edge, drawn per vehicle); ``free`` and
-  ``random_free`` run as ``random``, ``last`` and the others as ``base`` (warnings). ``arrival*``
+  the edge's end), ``random`` (uniform along the edge, drawn per vehicle) or ``last`` (behind the
+  last vehicle of the lane with a safe gap, at the lane's end when it is empty, as SUMO's
+  ``lastInsertion``); ``free`` and ``random_free`` run as ``random``, the others as ``base``
+  (warnings). ``arrival*``
   attributes, a vehicle's own ``speedFactor`` and ``<stop>`` elements are ignored (warning); a
   vehicle whose route is given only by its stops (no route, no from/to: e.g. a DRT taxi) is skipped (warning).
 * Vehicles departing outside ``[begin, end)`` are dropped, counted in a warning. Persons and
@@ -302,9 +304,8 @@ _WARNINGS = {
     "vclass_lanes": "{n} vType(s) of a vClass other than passenger drive with their own dimensions and "
                     "dynamics on the lanes imported for the network's vehicle class (network.vclass); "
                     "their own lane permissions are not checked",
-    "lane": "departLane free/allowed on {n} element(s) is approximated by best",
     "speed": "departSpeed random/avg/last on {n} element(s) is approximated by max",
-    "pos": "departPos (last, stop, ...) on {n} element(s) runs as base: mobsim inserts at the "
+    "pos": "departPos (stop, ...) on {n} element(s) runs as base: mobsim inserts at the "
            "start of the edge unless departPos is a position in m or random",
     "pos_free": "departPos free/random_free on {n} element(s) runs as random (a uniform position "
                 "along the edge), not as the free position SUMO looks for",
@@ -716,7 +717,9 @@ class _Importer:
                 pos = "random"
                 if dp != "random":
                     self.warn.add(source, "pos_free", label)
-            elif x != x:  # last, stop, ...: not a position
+            elif dp == "last":
+                pos = "last"  # behind the last vehicle of the lane, or at the lane's end
+            elif x != x:  # stop, ...: not a position
                 self.warn.add(source, "pos", label)
             elif x != 0.0:
                 link = self.links.get(origin)
@@ -789,8 +792,9 @@ class _Importer:
         if value == "random":
             return "random"  # a uniform lane of the edge, drawn per vehicle
         if value in ("free", "allowed"):
-            self.warn.add(source, "lane", element)
-            return "best"
+            # the lane with the most room among all (car) lanes of the edge, whether or not it
+            # leads on along the route (mobsim keeps only lanes cars may use: allowed = free)
+            return "free"
         lanes = int(self.links[origin].lanes)
         if not value.isdigit():
             raise InputError(f"departLane={value!r} is not best, first, random, free, allowed or a lane "

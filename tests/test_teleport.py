@@ -118,3 +118,32 @@ def test_trips_routed_when_due_avoid_a_jam_that_formed_later(tmp_path, departure
     assert np.allclose(done["route_length"], 495.0, atol=1.0)
     first = t.sort_values("depart_planned").iloc[0]
     assert first["status"] == 1  # the first trips, routed before the jam, stand at the red
+    # The kernels' packed pool, extended by each call, is the packing of the whole pool.
+    from mobsim.route_codes import encode
+
+    a = sim.cn.arrays
+    sim.backend.pull("W")
+    whole = encode(a.link_next_start, a.link_next, sim.route_links, sim._route_heads)
+    assert np.array_equal(sim.W.route_codes, whole)
+
+
+def test_depart_pos_last_inserts_behind_the_last_vehicle_or_at_the_lane_end(tmp_path) -> None:
+    """SUMO's departPos="last": on an empty lane at its end, else behind the lane's last vehicle
+    with the gap it needs at its desired speed, and only where the whole vehicle fits (else it
+    waits)."""
+    net = chain({"A": 300.0, "B": 100.0}, red_at=("A",))
+    trips = [Trip(f"v{k}", "A", "B", 2.0 * k, depart_pos="last", depart_speed="0") for k in range(40)]
+    sim = make_sim(net, trips, sim__end=20.0, sim__gridlock="none")
+    sim.step(1)
+    V = sim.vehicles()
+    assert V.status[0] == 1 and V.pos[0] == pytest.approx(300.0)  # the first one at the end of A
+    sim.step(int(19.0 / sim.dt))
+    V = sim.vehicles()
+    pos = np.sort(V.pos[V.status == 1])[::-1]
+    # A queue from the end of A: each one inserted standing (departSpeed 0) just behind the one
+    # before it, which needs only the jam distance (IDM's queue settles a few cm closer).
+    assert len(pos) >= 9 and pos[0] > 297.0
+    gaps = pos[:-1] - pos[1:] - 5.0
+    assert (gaps >= 2.4).all() and (gaps < 3.5).all()
+    # Nobody was inserted where the vehicle would stick out over the start of A.
+    assert pos[-1] >= 5.0
