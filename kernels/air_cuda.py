@@ -12,6 +12,9 @@ from . import cuda_kernel
 from .air_detect import detect_range, gather_range, keys_range
 from .air_flight import move_range, pads_range
 from .air_layout import AC_CONF_NOW, AC_DETECTIONS, AC_LOS_NOW, AC_STEP
+from .atomics import register_cuda
+
+register_cuda()  # cuda.atomic implementations of the shared step code's atomics
 
 #: cuda.jit with a disk cache keyed by the kernel sources
 _kernel = cuda_kernel()

@@ -85,12 +85,18 @@ def _atomic_min_cpu(a, i, v):
     return impl
 
 
-def _register_cuda() -> None:
-    """CUDA implementations, registered only where numba-cuda is installed."""
-    try:
-        from numba import cuda
-    except ImportError:  # pragma: no cover - numba without the CUDA target
+_cuda_registered = False
+
+
+def register_cuda() -> None:
+    """Register the CUDA implementations (once). The CUDA drivers call it when they are imported
+    (:mod:`.cuda_step`, :mod:`.air_cuda`): importing numba-cuda costs a quarter of a second, which
+    a CPU run need not pay at every start."""
+    global _cuda_registered
+    if _cuda_registered:
         return
+    _cuda_registered = True
+    from numba import cuda
 
     @overload(atomic_add, target="cuda")
     def _atomic_add_cuda(a, i, v):
@@ -113,8 +119,3 @@ def _register_cuda() -> None:
 
         return impl
 
-
-try:
-    _register_cuda()
-except Exception:  # pragma: no cover - a broken CUDA installation must not break the CPU path
-    pass

@@ -31,6 +31,7 @@ import numpy as np
 from numba import cuda
 
 from . import cuda_kernel
+from .atomics import register_cuda
 from .cuda_args import SPEC, Packed
 from .cuda_args import unpack as _unpack
 from .follow import plan_range
@@ -44,6 +45,8 @@ from .order import bucket_count_range, bucket_scatter_range, bucket_sort_range
 from .record import clock, end_step, summary_parts
 from .signals import controllers, signal_slots
 from .transfer import transfer_pass
+
+register_cuda()  # cuda.atomic implementations of the shared step code's atomics
 
 #: Under the simulator: the packed state plus its views, built once per (re)pack by the backend.
 SimPacked = namedtuple("SimPacked", ["buf", "lay", "views"])
