@@ -52,17 +52,18 @@ m/s², veh/h.
   simulation end, or (no simulation end) 24 h after its begin (SUMO's default, with a warning).
 * Times: seconds or ``h:m:s`` / ``d:h:m:s``; ``depart="now"`` (or ``"begin"``) is ``begin``.
 * ``departLane``: ``best`` (and ``best_prob``), ``first``, a lane index (of the mobsim link),
-  ``random`` (a uniform lane, drawn per vehicle from a seeded stream of the element), ``free``
-  and ``allowed`` (the lane with the most room, whether or not it suits the route). ``departSpeed``: a number (m/s);
-  ``max``, ``desired``, ``speedLimit`` run as mobsim's ``max``; ``random``, ``avg``, ``last`` too
-  (warning). Absent attributes take SUMO's defaults (since SUMO 1.2x ``best_prob`` and ``avg``),
-  which run as ``best`` and ``max`` without a warning. ``departPos``: a position (m, negative from
-  the edge's end), ``random`` (uniform along the edge, drawn per vehicle) or ``last`` (behind the
-  last vehicle of the lane with a safe gap, at the lane's end when it is empty, as SUMO's
-  ``lastInsertion``); ``free`` and ``random_free`` run as ``random``, the others as ``base``
-  (warnings). ``arrival*``
-  attributes, a vehicle's own ``speedFactor`` and ``<stop>`` elements are ignored (warning); a
-  vehicle whose route is given only by its stops (no route, no from/to: e.g. a DRT taxi) is skipped (warning).
+  ``random`` (a uniform lane, drawn per vehicle from a seeded stream of the element), ``free`` and
+  ``allowed`` (the lane with the most room, whether or not it suits the route). ``departSpeed``: a
+  number (m/s); ``max``, ``desired``, ``speedLimit`` run as mobsim's ``max``; ``random``, ``avg``,
+  ``last`` too (warning). Absent attributes take SUMO's defaults (since SUMO 1.2x ``best_prob`` and
+  ``avg``), which run as ``best`` and ``max`` without a warning. ``departPos``: a position (m,
+  negative from the edge's end), ``random`` (uniform along the edge, drawn per vehicle) or ``last``
+  (behind the last vehicle of the lane with a safe gap, at the lane's end when it is empty, as
+  SUMO's ``lastInsertion``); ``free`` runs as ``base`` (the edge's start when there is room; SUMO
+  also looks for a gap further along), ``random_free`` as ``random``, the others as ``base``
+  (warnings). ``arrival*`` attributes, a vehicle's own ``speedFactor`` and ``<stop>`` elements are
+  ignored (warning); a vehicle whose route is given only by its stops (no route, no from/to: e.g. a
+  DRT taxi) is skipped (warning).
 * Vehicles departing outside ``[begin, end)`` are dropped, counted in a warning. Persons and
   containers are skipped (warning).
 * ``route_errors="drop"`` (SUMO's ``--ignore-route-errors``): a vehicle whose route names an
@@ -307,8 +308,10 @@ _WARNINGS = {
     "speed": "departSpeed random/avg/last on {n} element(s) is approximated by max",
     "pos": "departPos (stop, ...) on {n} element(s) runs as base: mobsim inserts at the "
            "start of the edge unless departPos is a position in m or random",
-    "pos_free": "departPos free/random_free on {n} element(s) runs as random (a uniform position "
-                "along the edge), not as the free position SUMO looks for",
+    "pos_free": "departPos free on {n} element(s) runs as base: mobsim inserts at the start of the "
+                "edge when there is room there (SUMO also looks for a gap further along)",
+    "pos_random_free": "departPos random_free on {n} element(s) runs as random (a uniform position "
+                       "along the edge, drawn per vehicle)",
     "arrival": "arrivalLane/arrivalPos/arrivalSpeed on {n} element(s) are ignored: vehicles leave at "
                "the end of their last edge",
     "vspeed": "speedFactor on {n} vehicle/trip/flow element(s) is ignored: the vType's speed factor "
@@ -711,12 +714,17 @@ class _Importer:
                 x = float(dp)
             except ValueError:
                 x = float("nan")
-            if dp in ("random", "random_free", "free"):
-                # SUMO: a uniform position along the edge, drawn per vehicle; "free" (a free
-                # position, else random) and "random_free" run as random (warning)
+            if dp == "free":
+                # SUMO's freeInsertion: at the lane's start when that is safe, else in the first
+                # gap further along that is; mobsim inserts at the start (base) and the vehicle
+                # waits while the start is not free (warning)
+                self.warn.add(source, "pos_free", label)
+            elif dp in ("random", "random_free"):
+                # SUMO: a uniform position along the edge, drawn per vehicle; "random_free"
+                # (ten random tries, then free) runs as random (warning)
                 pos = "random"
                 if dp != "random":
-                    self.warn.add(source, "pos_free", label)
+                    self.warn.add(source, "pos_random_free", label)
             elif dp == "last":
                 pos = "last"  # behind the last vehicle of the lane, or at the lane's end
             elif x != x:  # stop, ...: not a position
