@@ -218,6 +218,12 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             if lead >= 0:
                 gap = V.pos[lead] - vt[V.vtype[lead], T_LEN] - pos
                 vl = V.speed[lead]
+            else:
+                # No one ahead on the lane: what lies beyond its end (a queue on the next lane,
+                # a red line), as SUMO checks the lanes ahead within the braking distance. Without
+                # it, a vehicle inserted at full speed near the end of a motorway link (ramp:
+                # departPos random, 19 m before the end at 30 m/s) ran into the queue beyond.
+                gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, vt[ty, T_S0])
             if fol >= 0 and not follower_safe(V, N, vt, fol, pos - length, lane, par[P_DT]):
                 continue
         vmax = cf_insert_speed(int(vt[ty, T_CF]), gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],

@@ -44,8 +44,8 @@ def check_network(net: Network) -> list[str]:
     unknown links or lanes, through the wrong node, with a bad kind or turn; a signal index at a
     non-signal node or missing at a signal node; a signal node without exactly one program, a
     program at a non-signal node, states of the wrong length or with characters outside
-    ``"Ggyro"``, non-positive phase durations; a lane without an outgoing movement at a node that
-    has outgoing links.
+    ``"Ggyro"``, non-positive phase durations; a link without an outgoing movement at a node that
+    has outgoing links (a lane without one is a lane drop: a warning).
     """
     _check_nodes(net)
     links = _check_links(net)
@@ -53,6 +53,7 @@ def check_network(net: Network) -> list[str]:
     _check_signals(net)
     _check_lane_coverage(net, links)
     warnings: list[str] = []
+    warnings += _warn_lane_drops(net)
     warnings += _warn_short_links(net)
     warnings += _warn_reachability(net)
     warnings += _warn_no_green(net)
@@ -262,16 +263,32 @@ def _check_signals(net: Network) -> None:
 
 
 def _check_lane_coverage(net: Network, links: dict[str, Link]) -> None:
+    """Every link into a node with outgoing links needs a movement from at least one lane; a lane
+    without one is a lane drop (vehicles leave it by a lane change before its end), which
+    :func:`_warn_lane_drops` lists."""
+    has_out = {link.from_node for link in net.links}
+    served = {m.from_link for m in net.movements}
+    for link in net.links:
+        if link.to_node in has_out and link.id not in served:
+            raise _err(net, f"no lane has a movement out of node '{link.to_node}', which has outgoing "
+                       "links", f"link '{link.id}'",
+                       "add a movement from a lane of this link (or leave movements out to get the defaults)")
+
+
+def _lane_drops(net: Network) -> list[str]:
+    """``link:lane`` of every lane without a movement at a node with outgoing links."""
     has_out = {link.from_node for link in net.links}
     served = {(m.from_link, m.from_lane) for m in net.movements}
-    for link in net.links:
-        if link.to_node not in has_out:
-            continue
-        for lane in range(link.lanes):
-            if (link.id, lane) not in served:
-                raise _err(net, f"lane {lane} has no movement out of node '{link.to_node}', which "
-                           "has outgoing links", f"link '{link.id}'",
-                           "add a movement from this lane (or leave movements out to get the defaults)")
+    return [f"{link.id}:{lane}" for link in net.links if link.to_node in has_out
+            for lane in range(link.lanes) if (link.id, lane) not in served]
+
+
+def _warn_lane_drops(net: Network) -> list[str]:
+    drops = _lane_drops(net)
+    if not drops or net.sumo_lanes:  # a SUMO import says so itself, with its reasons
+        return []
+    return [f"{len(drops)} lane(s) have no movement at their end (lane drops: vehicles leave them by a "
+            f"lane change before the end): {_listing(drops)}"]
 
 
 # --------------------------------------------------------------------------------------------

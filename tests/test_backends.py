@@ -120,7 +120,7 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
         assert k["teleports"] == 0
         em = res.events[res.events["kind_name"].astype(str) == "emergency_braking"]
         assert em["trip_id"].astype(str).tolist() == ["e"] and em["link_id"].astype(str).tolist() == ["R"]
-        assert em["time"].tolist() == [0.5] and k["emergency_brakings"] == 1
+        assert em["time"].tolist() == [1.5] and k["emergency_brakings"] == 1
     if case == "jam":
         assert k["teleports"] > 0, "the jam case must exercise the gridlock policy"
         back = (trips["teleports"] > 0) & (trips["status"] == 2)

@@ -115,19 +115,21 @@ def test_departure_from_a_link_shorter_than_car_and_jam_distance() -> None:
 
 
 def red_light_net() -> Network:
-    """R (100 m, 1 lane) -> signal at ``ra``, red from 0 s to 23 s (cycle 30 s green, 3 s yellow,
-    30 s red; offset -40 s puts t = 0 at 7 s into the red) -> RB (100 m)."""
+    """R (100 m, 1 lane) -> signal at ``ra``, green until t = 1 s, then red for 30 s, without a
+    yellow (cycle 30 s green, 30 s red; offset -29 s puts t = 0 one second before the red) -> RB
+    (100 m)."""
     nodes = [Node("ro", 0.0, -300.0), Node("ra", 100.0, -300.0, control="signal"),
              Node("rb", 200.0, -300.0)]
     links = [Link("R", "ro", "ra", 100.0, 13.89, 1), Link("RB", "ra", "rb", 100.0, 13.89, 1)]
     mv = [Movement("ra", "R", 0, "RB", 0, signal_index=0)]
-    prog = [SignalProgram("ra", (SignalPhase(30.0, "G"), SignalPhase(3.0, "y"), SignalPhase(30.0, "r")),
-                          offset=-40.0)]
+    prog = [SignalProgram("ra", (SignalPhase(30.0, "G"), SignalPhase(30.0, "r")), offset=-29.0)]
     return Network(nodes=nodes, links=links, movements=mv, signals=prog)
 
 
-#: departs 5 m before the red light at 13 m/s: it cannot stop there even at 9 m/s^2
-RED_LIGHT_TRIP = Trip("e", "R", "RB", 0.0, depart_pos="95", depart_speed="13")
+#: departs 14 m before the light at 13 m/s while it is green (its insertion looks past the lane's
+#: end); the light turns red without a yellow when the vehicle is 7.5 m before the line, where it
+#: cannot stop even at 9 m/s^2 (9.4 m)
+RED_LIGHT_TRIP = Trip("e", "R", "RB", 0.0, depart_pos="86", depart_speed="13")
 
 
 def test_emergency_stop_at_a_red_light_is_an_event(tmp_path) -> None:
@@ -141,8 +143,11 @@ def test_emergency_stop_at_a_red_light_is_an_event(tmp_path) -> None:
     ev = res.events
     em = ev[ev["kind_name"].astype(str) == "emergency_braking"]
     assert len(em) == 1
-    assert em["time"].iloc[0] == sim.dt and em["link_id"].astype(str).iloc[0] == "R"
-    assert em["value"].iloc[0] == pytest.approx(13.0 / sim.dt)
+    # red from 1 s on; the step that ends at 1.5 s brings the vehicle to the line, where it is
+    # clamped (the event is stamped with the step's end)
+    assert em["time"].iloc[0] == 3 * sim.dt and em["link_id"].astype(str).iloc[0] == "R"
+    # the deceleration the clamp took (speed / step): beyond the car's emergency deceleration, 9 m/s^2
+    assert em["value"].iloc[0] > 9.0
     assert res.kpis()["emergency_brakings"] == 1
     trip = res.trips.iloc[0]
-    assert trip["status"] == 2 and trip["arrival"] > 23.0, "it waited for green at the line"
+    assert trip["status"] == 2 and trip["arrival"] > 31.0, "it waited for green at the line"

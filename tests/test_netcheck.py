@@ -109,10 +109,13 @@ def test_duplicate_movement_and_signal_index_at_unsignalised_node() -> None:
     raises(net, "signal_index 0 at a 'none' node", "set signal_index to -1")
 
 
-def test_lane_without_movement() -> None:
+def test_lane_without_movement_is_a_lane_drop_and_a_link_without_one_an_error() -> None:
     net = corridor()
     net.movements = [m for m in net.movements if not (m.from_link == "W-j0" and m.from_lane == 1)]
-    raises(net, "link 'W-j0'", "lane 1 has no movement out of node 'j0'", "add a movement")
+    (w,) = [w for w in check_network(net) if "lane drops" in w]
+    assert w.startswith("1 lane(s) have no movement at their end") and w.endswith("W-j0:1")
+    net.movements = [m for m in net.movements if m.from_link != "W-j0"]
+    raises(net, "link 'W-j0'", "no lane has a movement out of node 'j0'", "add a movement")
 
 
 def test_signal_program_errors() -> None:

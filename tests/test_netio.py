@@ -250,12 +250,12 @@ def test_two_speed_columns(good: Path) -> None:
     expect(good, "link.csv", "exactly one of the columns free_speed")
 
 
-def test_lane_without_movement_is_an_error(good: Path) -> None:
+def test_link_without_movement_is_an_error(good: Path) -> None:
     text = (good / "movement.csv").read_text().splitlines()
-    kept = [line for line in text if not line.startswith("j0,W-j0,0,")]
+    kept = [line for line in text if not line.startswith("j0,W-j0,")]
     assert len(kept) < len(text) - 1
     (good / "movement.csv").write_text("\n".join(kept) + "\n")
-    err = expect(good, "link 'W-j0'", "lane 0 has no movement out of node 'j0'", "add a movement")
+    err = expect(good, "link 'W-j0'", "no lane has a movement out of node 'j0'", "add a movement")
     assert err.source == str(good)
 
 
