@@ -18,6 +18,7 @@ from .layout import (
     DP_LAST,
     E_INSDELAY,
     M_GO,
+    M_RED,
     P_BEGIN,
     P_DT,
     P_INS_DELAY,
@@ -107,6 +108,40 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
             gap = g
             vl = V.speed[r]
     return gap, vl
+
+
+@njit(cache=True)
+def upstream_can_stop(V, N, L, W, vt, lane, rear, v_ins):
+    """False if the first vehicle of a lane leading into ``lane`` could not stay behind a vehicle
+    inserted with its rear ``rear`` m from ``lane``'s start at ``v_ins`` m/s: it would need to
+    shed more speed than its comfortable deceleration allows in the room left (its distance to
+    the line plus ``rear``, less its jam distance). SUMO checks that rear gap to vehicles on the
+    lanes before too; without it, a departure at a lane's start was hit by a vehicle crossing
+    into the lane at 15 m/s (random trips on Braunschweig). A movement that is red holds its
+    vehicles; one that crossed in this step is on ``lane`` already (the lane's rear)."""
+    for q in range(N.lane_in_start[lane], N.lane_in_start[lane + 1]):
+        m = N.lane_in_mv[q]
+        if movement_state(N, W, m) == M_RED:
+            continue
+        fl = N.mv_from_lane[m]
+        a = L.lane_start[fl]
+        b = L.lane_start[fl + 1]
+        j = -1
+        for k in range(b - 1, a - 1, -1):  # the first one still on the lane (one may have left it)
+            if V.status[W.order[k]] == 1 and V.lane[W.order[k]] == fl:
+                j = W.order[k]
+                break
+            if k < b - 2:
+                break
+        if j < 0:
+            continue
+        v = V.speed[j]
+        if v <= v_ins:
+            continue
+        room = N.lane_len[fl] - V.pos[j] + rear - vt[V.vtype[j], T_S0]
+        if room < (v * v - v_ins * v_ins) / (2.0 * vt[V.vtype[j], T_DEC]):
+            return False
+    return True
 
 
 @njit(cache=True)
@@ -236,6 +271,8 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             if want > vmax + 1e-9:
                 continue
             v = want
+        if not upstream_can_stop(V, N, L, W, vt, lane, pos - length, v):
+            continue
         if gap > best_gap:
             best = lane
             best_gap = gap

@@ -24,7 +24,7 @@ from numba import njit
 
 from .atomics import atomic_add
 from .carfollow import cf_insert_speed
-from .insertion import gap_beyond_lane
+from .insertion import gap_beyond_lane, upstream_can_stop
 from .lanes import lane_score
 from .layout import (
     C_ARRIVED,
@@ -105,7 +105,7 @@ def try_reenter(V, N, L, W, vt, par, i, step):
             v0 = vt[ty, T_VMAX]
         v = cf_insert_speed(int(vt[ty, T_CF]), gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
                             vt[ty, T_TAU], par[P_DT])
-        if v < 0.0:
+        if v < 0.0 or not upstream_can_stop(V, N, L, W, vt, lane, pos - length, v):
             continue
         if gap > best_gap:
             best = lane

@@ -150,7 +150,8 @@ def test_vs_sumo_city_runs_sumo_as_configured_and_as_shipped(tmp_path: Path) -> 
     r = subprocess.run([sys.executable, "-m", "bench.vs_sumo", "--cases", "city", "--out", str(out)],
                        cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "| city | 1,000 | 863 | sumo_shipped |" in r.stdout  # 863 car lanes since the complete import
+    # 867 car lanes: the complete import (863) and the 4 lanes that end before their junction
+    assert "| city | 1,000 | 867 | sumo_shipped |" in r.stdout
     (case,) = json.loads(out.read_text())["results"]
     best = case["best"]
     assert best["mobsim"]["trips_completed"] == 1000

@@ -1,4 +1,5 @@
-"""Teleports as SUMO's vehicle transfer makes them, and trips routed when they are due.
+"""Teleports as SUMO's vehicle transfer makes them, trips routed when they are due, and
+insertions as SUMO checks them (departPos last, the lanes before and after).
 
 A vehicle at the head of a lane that has stood for ``sim.gridlock_time`` leaves the network at
 once (its lane moves up), travels on along its route out of the network and re-enters where a
@@ -147,3 +148,24 @@ def test_depart_pos_last_inserts_behind_the_last_vehicle_or_at_the_lane_end(tmp_
     assert (gaps >= 2.4).all() and (gaps < 3.5).all()
     # Nobody was inserted where the vehicle would stick out over the start of A.
     assert pos[-1] >= 5.0
+
+
+@pytest.mark.parametrize("late_depart", [13.0, 16.0])
+def test_a_departure_waits_for_a_vehicle_about_to_enter_its_lane(tmp_path, late_depart: float) -> None:
+    """A vehicle due to start standing at the start of B while another one, 14 m before B at
+    13.9 m/s, is about to cross into it waits until that one has passed (it could not stop
+    behind a standing car in 14 m at 4.5 m/s^2), as SUMO checks the rear gap towards the lanes
+    before; due after it has passed, it starts at once."""
+    net = chain({"A": 200.0, "B": 100.0, "C": 100.0}, red_at=())
+    trips = [Trip("fast", "A", "C", 0.0), Trip("late", "B", "C", late_depart, depart_speed="0")]
+    sim = make_sim(net, trips, sim__end=60.0)
+    res = mobsim.open(sim.run(tmp_path / "i.h5", progress="none"))
+    k = res.kpis()
+    assert k["collisions"] == 0 and k["emergency_brakings"] == 0
+    tr = res.trips.set_index(res.trips["id"].astype(str))
+    delay = tr.loc["late", "insertion_delay"]
+    if late_depart == 13.0:
+        assert delay > 0.5  # held until "fast" had crossed into B and passed its start
+    else:
+        assert delay == 0.0
+    assert (tr["status"] == 2).all()
