@@ -181,6 +181,19 @@ def sumo_cfg_copy(cfg: Path, dst: Path) -> Path:
     return dst
 
 
+def _finished(rec: dict[str, Any], rc: int | None, out: str, wall: float, timeout: float,
+              output: Path) -> bool:
+    """Record a run's wall time, and its status unless it finished and wrote ``output``."""
+    rec["wall_s"] = wall
+    if rc is None:
+        rec["status"] = f"timeout after {timeout:g} s"
+        return False
+    if rc != 0 or not output.is_file():
+        rec["status"] = f"error ({rc}): {_first_line(out)}"
+        return False
+    return True
+
+
 def run_sumo(cfg: Path, outdir: Path, timeout: float = 600.0) -> dict[str, Any]:
     """SUMO on ``cfg`` (a copy without its GUI options, :func:`sumo_cfg_copy`): status, wall s and
     the statistic output's figures."""
@@ -202,12 +215,7 @@ def run_sumo(cfg: Path, outdir: Path, timeout: float = 600.0) -> dict[str, Any]:
            # then count as completed (130 of 142 instead of the 38 that arrived)
            "--tripinfo-output.write-unfinished", "false", "--tripinfo-output.write-undeparted", "false"]
     rc, out, wall = _run(cmd, timeout, cwd=outdir)
-    rec["wall_s"] = wall
-    if rc is None:
-        rec["status"] = f"timeout after {timeout:g} s"
-        return rec
-    if rc != 0 or not stats.is_file():
-        rec["status"] = f"error ({rc}): {_first_line(out)}"
+    if not _finished(rec, rc, out, wall, timeout, stats):
         return rec
     root = ET.parse(stats).getroot()
 
@@ -235,14 +243,9 @@ def run_mobsim(cfg: Path, outdir: Path, timeout: float = 600.0) -> dict[str, Any
                            "loop_s": _nan(), "ups": _nan(), "warnings": []}
     cmd = [sys.executable, "-m", "mobsim", "run", str(cfg), "--out", str(h5), "--progress", "none"]
     rc, out, wall = _run(cmd, timeout, cwd=outdir)
-    rec["wall_s"] = wall
     rec["warnings"] = [ln[len("mobsim: warning: "):] for ln in out.splitlines()
                        if ln.startswith("mobsim: warning: ")]
-    if rc is None:
-        rec["status"] = f"timeout after {timeout:g} s"
-        return rec
-    if rc != 0 or not h5.is_file():
-        rec["status"] = f"error ({rc}): {_first_line(out)}"
+    if not _finished(rec, rc, out, wall, timeout, h5):
         return rec
     import mobsim
 

@@ -11,7 +11,15 @@ from numba import njit
 from .atomics import atomic_add
 from .carfollow import cf_insert_speed
 from .idm import STOP_LINE_CLEARANCE
-from .lanes import add_event, choose_movement, find_neighbours_a, lane_score, movement_state, straddler_a
+from .lanes import (
+    add_event,
+    choose_movement,
+    find_neighbours_a,
+    lane_score,
+    movement_state,
+    straddler_a,
+    top_lane_score,
+)
 from .layout import (
     C_INSERTED,
     C_NRUN,
@@ -108,6 +116,17 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
             gap = g
             vl = V.speed[r]
     return gap, vl
+
+
+@njit(cache=True)
+def gap_from_start(V, N, L, W, vt, lane, pos, nl, after, s0):
+    """``(gap m, leader speed m/s)`` for a vehicle put near the start of ``lane`` with its front at
+    ``pos``: to the lane's rearmost vehicle, or past the lane's end when it is empty
+    (:func:`gap_beyond_lane`). Departures at the lane's start and vehicles back from a teleport."""
+    r = L.lane_rear[lane]
+    if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
+        return V.pos[r] - vt[V.vtype[r], T_LEN] - pos, V.speed[r]
+    return gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0)
 
 
 @njit(cache=True)
@@ -213,12 +232,7 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
     best_v = 0.0
     best_pos = 0.0
     after = route_link(N, W, nl, rp + 2, V.route_end[i]) if nl >= 0 else -1
-    top = 0
-    if nl >= 0:
-        for q in range(nlanes):
-            sc = lane_score(N, first + q, nl, after)
-            if sc > top:
-                top = sc
+    top = top_lane_score(N, link, nl, after)
     for q in range(nlanes):
         lane = first + q
         if dlane >= 0 and q != dlane:
@@ -240,12 +254,7 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             if pos < 0.0:
                 continue
         elif dpos < 0.0:
-            r = L.lane_rear[lane]
-            if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
-                gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
-                vl = V.speed[r]
-            else:
-                gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, vt[ty, T_S0])
+            gap, vl = gap_from_start(V, N, L, W, vt, lane, pos, nl, after, vt[ty, T_S0])
         else:
             # Inside the lane (departPos): the order is fresh (this pass runs right after the
             # sort), so the neighbours come from a binary search.

@@ -105,16 +105,26 @@ def lane_score(N, lane, link, after):
 
 
 @njit(cache=True)
-def best_lanes_mask(N, link, nxt, after):
-    """Bit k set: lane k of ``link`` has the best :func:`lane_score` towards ``nxt`` then ``after``."""
-    N_link_first_lane = N.link_first_lane
-    N_link_nlanes = N.link_nlanes
-    first = N_link_first_lane[link]
+def top_lane_score(N, link, nxt, after):
+    """The best :func:`lane_score` of any lane of ``link`` towards ``nxt`` then ``after`` (0 when
+    ``nxt`` is -1: the last link of a route, where every lane serves)."""
+    if nxt < 0:
+        return 0
+    first = N.link_first_lane[link]
     best = 0
-    for q in range(N_link_nlanes[link]):
+    for q in range(N.link_nlanes[link]):
         sc = lane_score(N, first + q, nxt, after)
         if sc > best:
             best = sc
+    return best
+
+
+@njit(cache=True)
+def best_lanes_mask(N, link, nxt, after):
+    """Bit k set: lane k of ``link`` has the best :func:`lane_score` towards ``nxt`` then ``after``."""
+    N_link_nlanes = N.link_nlanes
+    first = N.link_first_lane[link]
+    best = top_lane_score(N, link, nxt, after)
     mask = np.int64(0)
     for q in range(N_link_nlanes[link]):
         if lane_score(N, first + q, nxt, after) == best:

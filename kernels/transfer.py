@@ -24,8 +24,8 @@ from numba import njit
 
 from .atomics import atomic_add
 from .carfollow import cf_insert_speed
-from .insertion import gap_beyond_lane, upstream_can_stop
-from .lanes import lane_score
+from .insertion import gap_from_start, upstream_can_stop
+from .lanes import lane_score, top_lane_score, v0_of
 from .layout import (
     C_ARRIVED,
     C_NRUN,
@@ -40,7 +40,6 @@ from .layout import (
     T_LEN,
     T_S0,
     T_TAU,
-    T_VMAX,
 )
 from .precision import f32_down
 from .routes import route_link
@@ -76,33 +75,19 @@ def try_reenter(V, N, L, W, vt, par, i, step):
     nl = route_link(N, W, link, rp + 1, V.route_end[i])
     after = route_link(N, W, nl, rp + 2, V.route_end[i]) if nl >= 0 else -1
     first = N.link_first_lane[link]
-    nlanes = N.link_nlanes[link]
     length = vt[ty, T_LEN]
-    top = 0
-    if nl >= 0:
-        for q in range(nlanes):
-            sc = lane_score(N, first + q, nl, after)
-            if sc > top:
-                top = sc
+    top = top_lane_score(N, link, nl, after)
     best = -1
     best_gap = -1.0
     best_v = 0.0
-    for q in range(nlanes):
-        lane = first + q
+    for lane in range(first, first + N.link_nlanes[link]):
         if nl >= 0 and lane_score(N, lane, nl, after) < top:
             continue
         if L.lane_used[lane] == step:
             continue
         pos = length if length < N.lane_len[lane] else N.lane_len[lane]
-        r = L.lane_rear[lane]
-        if r >= 0 and V.status[r] == S_RUNNING and V.lane[r] == lane:
-            gap = V.pos[r] - vt[V.vtype[r], T_LEN] - pos
-            vl = V.speed[r]
-        else:
-            gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, vt[ty, T_S0])
-        v0 = N.lane_speed[lane] * V.sfac[i]
-        if v0 > vt[ty, T_VMAX]:
-            v0 = vt[ty, T_VMAX]
+        gap, vl = gap_from_start(V, N, L, W, vt, lane, pos, nl, after, vt[ty, T_S0])
+        v0 = v0_of(N.lane_speed, V.sfac, vt, i, lane, ty)
         v = cf_insert_speed(int(vt[ty, T_CF]), gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
                             vt[ty, T_TAU], par[P_DT])
         if v < 0.0 or not upstream_can_stop(V, N, L, W, vt, lane, pos - length, v):

@@ -53,7 +53,8 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("teleports", "int16", "1", "gridlock teleports"),
     Field("tp_step", "int32", "1", "in transit (status 4): the step at which it has passed its current "
           "route link and moves on to the next"),
-    Field("lc_step", "int32", "1", "step of the last lane change or insertion", -(2**30)),
+    Field("lc_step", "int32", "1", "step of the last lane change, insertion or teleport (a vehicle in "
+          "transit re-enters from the step after its teleport on: kernels.transfer)", -(2**30)),
     Field("flags", "int8", "1", "bit 0: halting, bit 1: insertion-delay event emitted"),
     Field("moved", "float32", "m", "distance moved in the step (the position at its start is pos - moved)",
           0, True),

@@ -280,18 +280,21 @@ def test_depart_lane_and_speed_mapping(tmp_path):
               departPos="random"/>
         <trip id="t6" depart="6" from="a" to="c" departPos="base"/>
         <trip id="t7" depart="7" from="a" to="c" departPos="last"/>
-        <trip id="t8" depart="8" from="a" to="c" departPos="stop"/>""")
+        <trip id="t8" depart="8" from="a" to="c" departPos="stop"/>
+        <trip id="t9" depart="9" from="a" to="c" departPos="free"/>""")
     got = [(t.depart_lane, t.depart_speed) for t in trips]
     lane4 = trips[4].depart_lane  # random: a lane of edge a (2 lanes), drawn per vehicle
     assert lane4 in ("0", "1")
     assert got == [("best", "max"), ("first", "max"), ("1", "13.5"), ("free", "max"),
-                   (lane4, "0.0"), ("free", "max"), ("best", "max"), ("best", "max"), ("best", "max")]
+                   (lane4, "0.0"), ("free", "max"), ("best", "max"), ("best", "max"), ("best", "max"),
+                   ("best", "max")]
     assert not any("departLane" in w for w in warnings)  # free and allowed are SUMO's own
     assert any("departSpeed random/avg/last on 1" in w for w in warnings)
     assert any("departPos (stop, ...) on 1" in w for w in warnings)
     pos = [t.depart_pos for t in trips]
-    assert pos[:5] + pos[6:7] + pos[8:] == ["base"] * 7 and 0.0 <= float(pos[5]) <= 100.0  # t5: random
+    assert pos[:5] + pos[6:7] + pos[8:] == ["base"] * 8 and 0.0 <= float(pos[5]) <= 100.0  # t5: random
     assert pos[7] == "last"
+    assert pos[9] == "base" and any("departPos free on 1" in w for w in warnings)  # at the lane's start
 
 
 def test_random_depart_positions_and_lanes_are_drawn_per_vehicle_and_seeded(tmp_path):

@@ -169,3 +169,22 @@ def test_a_departure_waits_for_a_vehicle_about_to_enter_its_lane(tmp_path, late_
     else:
         assert delay == 0.0
     assert (tr["status"] == 2).all()
+
+
+def test_depart_lane_free_takes_the_lane_with_most_room_best_only_lanes_that_lead_on(tmp_path) -> None:
+    """departLane="free" (SUMO's free and allowed): the lane with the most room of all, here the
+    left lane of A, which does not lead on to B (the vehicle then changes lanes); "best" only
+    lanes that lead on (lane 0, behind the standing queue)."""
+    from mobsim.network import Link, Movement, Network, Node
+
+    nodes = [Node("o", 0.0, 0.0), Node("a", 200.0, 0.0), Node("b", 300.0, 0.0)]
+    links = [Link("A", "o", "a", 200.0, 13.89, 2), Link("B", "a", "b", 100.0, 13.89, 1)]
+    net = Network(nodes=nodes, links=links, movements=[Movement("a", "A", 0, "B", 0)])
+    trips = [Trip("q", "A", "B", 0.0, depart_lane="0", depart_speed="0", depart_pos="20"),
+             Trip("free", "A", "B", 1.0, depart_lane="free", depart_speed="0"),
+             Trip("best", "A", "B", 1.0, depart_lane="best", depart_speed="0")]
+    sim = make_sim(net, trips, sim__end=3.0)
+    sim.step(int(1.5 / sim.dt))
+    V = sim.vehicles()
+    lanes = {t.id: int(V.lane[k]) for k, t in enumerate(sim.trips) if V.status[k] == 1}
+    assert lanes == {"q": 0, "free": 1, "best": 0}
