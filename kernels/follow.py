@@ -10,7 +10,15 @@ from numba import njit, prange
 
 from .carfollow import cf_can_stop_at_yellow, cf_follow, cf_free, cf_stop, krauss_dawdle
 from .idm import can_stop, idm_accel
-from .lanes import choose_movement_a, find_neighbours_a, movement_state_a, straddler_a, v0_of, yield_blocked
+from .lanes import (
+    choose_movement_a,
+    find_neighbours_a,
+    lane_slot_a,
+    movement_state_a,
+    straddler_a,
+    v0_of,
+    yield_blocked,
+)
 from .layout import (
     CF_KRAUSS,
     FLAG_COMMITTED,
@@ -62,6 +70,71 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
         if a >= -vt[ty, T_DEC] and a < best:
             best = a
     return best
+
+
+#: Speed (m/s) by which a vehicle that must change lanes drops below a neighbour behind it that
+#: cannot make room, so that it passes (SUMO LC2013's ``HELP_OVERTAKE``, 10 km/h).
+HELP_OVERTAKE = 10.0 / 3.6
+
+
+@njit(cache=True, _nrt=False)
+def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed, lane_right, vt, i, lane,
+                   want, v, v0, model, dt):
+    """Acceleration with which vehicle ``i``, which must change from ``lane`` into the neighbour
+    lane ``want`` before the link's end, makes that change possible (SUMO LC2013's
+    ``informLeader``/``informFollower`` for an urgent strategic change); +inf when the change is
+    not urgent yet or needs no help.
+
+    Urgent, as in LC2013: the room left on the link, less the queue on ``want`` ahead (each
+    vehicle at ``i``'s length plus jam distance), is below the look-ahead distance (10 s at the
+    current speed, twice that to the left, plus two vehicle lengths).
+    * The vehicle ahead on ``want`` is slower and cannot be overtaken in the free room left
+      beyond it: fall in behind it (braking at most at ``decel``). Without this, vehicles bound
+      for a jammed motorway exit drove on beside the exit queue, stopped at the lane's end and
+      blocked the through lane for good (``A10KW``).
+    * The vehicle behind on ``want`` is too close to take ``i`` in and cannot open the gap by
+      comfortable braking (:func:`cooperate_a`): drop ``HELP_OVERTAKE`` below its speed so that
+      it passes, then change in behind it. Without this, two vehicles ran side by side at the
+      same speed for 900 m and the exit was missed. The same when the vehicle ahead on
+      ``want`` is still alongside.
+    """
+    ty = vtype[i]
+    length = vt[ty, T_LEN]
+    lwg = length + vt[ty, T_S0]
+    dc = vt[ty, T_DEC]
+    j, lo = lane_slot_a(pos, order, lane_start, want, pos[i])
+    b = lane_start[want + 1]
+    left = lane_len[lane] - pos[i]
+    la = 10.0 * v * (1.0 if want == lane_right[lane] else 2.0) + 2.0 * lwg
+    if left - (b - lo) * lwg >= la:
+        return np.inf
+    acc = np.inf
+    if j >= 0:
+        back = pos[j] - vt[vtype[j], T_LEN]
+        gap = back - pos[i]
+        if gap <= 0.0:
+            # Alongside: let it draw ahead (it is past the gap we need).
+            acc = max((speed[j] - HELP_OVERTAKE - v) / dt, -0.5 * dc)
+        elif speed[j] < v:
+            overtake = gap + vt[vtype[j], T_LEN] + vt[vtype[j], T_S0] + length + v * vt[ty, T_TAU]
+            free = left - (b - lo - 1) * lwg - v * v / (2.0 * dc)
+            if free < overtake:
+                a = cf_follow(model, v, v0, gap, speed[j], vt[ty, T_ACC], dc, vt[ty, T_S0], vt[ty, T_TAU],
+                              vt[ty, T_DELTA], dt)
+                acc = max(a, -dc)
+    if lo - 1 >= lane_start[want]:
+        f = order[lo - 1]
+        vf = speed[f]
+        if vf > 1.0 and v - vf < HELP_OVERTAKE:
+            tf = vtype[f]
+            gapf = pos[i] - length - pos[f]
+            v0f = v0_of(lane_speed, sfac, vt, f, want, tf)
+            af = cf_follow(int(vt[tf, T_CF]), vf, v0f, gapf, v, vt[tf, T_ACC], vt[tf, T_DEC], vt[tf, T_S0],
+                           vt[tf, T_TAU], vt[tf, T_DELTA], dt)
+            if gapf <= 0.0 or af < -vt[tf, T_DEC]:
+                a = (vf - HELP_OVERTAKE - v) / dt
+                acc = min(acc, max(a, -0.5 * dc))
+    return acc
 
 
 @njit(cache=True)
@@ -240,6 +313,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                 if dist > horizon:
                     break
         stop_line[k] = 1 if stop else 0
+        if lc_req[i] >= 0 and lc_req[i] != lane:
+            acc = min(acc, urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed,
+                                          lane_right, vt, i, lane, lc_req[i], v, v0, model, dt))
         if lane_req[lane] == 1:
             acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
                                        vt, i, lane, v0))

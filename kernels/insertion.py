@@ -81,11 +81,21 @@ def follower_safe(V, N, vt, f, rear, lane, dt):
 @njit(cache=True)
 def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
     """(gap m, leader speed m/s) for a vehicle (jam distance ``s0`` m) inserted at ``pos`` on the
-    empty ``lane``: what lies past the lane's end on the way to link ``nl``. A stop line that is
-    not green now is a standing leader where ``idm_stop`` puts it (``s0 - STOP_LINE_CLEARANCE``
-    beyond the line); else the rear of the vehicle that just left the lane (it may
-    still reach back over the line), or the rearmost vehicle of the next lane. Without this a
-    vehicle inserted at full speed on a short lane could not stop for the queue just beyond it."""
+    empty ``lane``: what lies past the lane's end on the way to link ``nl``
+    (:func:`beyond_lane` without its kind)."""
+    gap, vl, _ = beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0)
+    return gap, vl
+
+
+@njit(cache=True)
+def beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
+    """(gap m, leader speed m/s, True if the leader is a stop line) for a vehicle (jam distance
+    ``s0`` m) inserted at ``pos`` on the empty ``lane``: what lies past the lane's end on the way
+    to link ``nl``. A stop line that is not green now is a standing leader where ``idm_stop`` puts
+    it (``s0 - STOP_LINE_CLEARANCE`` beyond the line); else the rear of the vehicle that just left
+    the lane (it may still reach back over the line), or the rearmost vehicle of the next lane.
+    Without this a vehicle inserted at full speed on a short lane could not stop for the queue
+    just beyond it."""
     gap = 1e9
     vl = 1e3
     d_line = N.lane_len[lane] - pos
@@ -94,10 +104,10 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
         gap = d_line + V.pos[x] - vt[V.vtype[x], T_LEN]
         vl = V.speed[x]
     if nl < 0:
-        return gap, vl
+        return gap, vl, False
     m = choose_movement(N, lane, nl, after)
     if m < 0:
-        return gap, vl
+        return gap, vl, False
     if movement_state(N, W, m) != M_GO:
         # A stop line is no vehicle: the inserted vehicle need only stop where idm_stop brings it
         # to rest, STOP_LINE_CLEARANCE m before the line, or at the line on a lane too short for
@@ -105,9 +115,8 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
         # off a link shorter than its length plus its jam distance (OSM networks have 5 m links).
         g = s0 + max(d_line - STOP_LINE_CLEARANCE, 0.0)
         if g < gap:
-            gap = g
-            vl = 0.0
-        return gap, vl
+            return g, 0.0, True
+        return gap, vl, False
     tl = N.mv_to_lane[m]
     r = L.lane_rear[tl]
     if r >= 0 and V.status[r] == 1 and V.lane[r] == tl:
@@ -115,7 +124,7 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
         if g < gap:
             gap = g
             vl = V.speed[r]
-    return gap, vl
+    return gap, vl, False
 
 
 @njit(cache=True)
@@ -168,31 +177,38 @@ def last_position(V, N, L, W, vt, i, lane, nl, after, v0):
     """``(front position m, gap m, leader speed m/s)`` of vehicle ``i`` inserted with
     ``departPos="last"`` on ``lane`` (SUMO's ``lastInsertion``): behind the lane's rearmost
     vehicle, leaving the gap it needs to drive at its departure speed ``v0`` (m/s; the desired
-    speed for departSpeed max) behind it (jam
-    distance, headway and the difference of the braking distances); on an empty lane at the
-    lane's end, with what lies beyond it (:func:`gap_beyond_lane`). Position -1 when the rearmost
-    vehicle leaves no room for the whole vehicle on the lane (the departure waits)."""
+    speed for departSpeed max) behind it (jam distance, headway and the difference of the braking
+    distances). On an empty lane the same behind a vehicle just beyond the lane's end (SUMO looks
+    for a leader on the lanes ahead: on a motorway entry whose exit lane queued back past its
+    end, every departure waited for a place at the lane's end, 103 s on average, while SUMO
+    inserted them hundreds of metres upstream); else at the lane's end, with a red line beyond
+    it as a standing leader (:func:`beyond_lane`; the insertion speed then adapts). Position -1
+    when the leader leaves no room for the whole vehicle on the lane (the departure waits)."""
     ty = V.vtype[i]
     length = vt[ty, T_LEN]
     s0 = vt[ty, T_S0]
     r = L.lane_rear[lane]
+    end = N.lane_len[lane]
     if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
         back = V.pos[r] - vt[V.vtype[r], T_LEN]
         vl = V.speed[r]
-        need = s0 + v0 * vt[ty, T_TAU]
-        if v0 > vl:
-            need += (v0 * v0 - vl * vl) / (2.0 * vt[ty, T_DEC])
-        pos = back - need
-        if pos > N.lane_len[lane]:
-            pos = N.lane_len[lane]
-        if pos < length:
-            return -1.0, 0.0, 0.0
-        return pos, back - pos, vl
-    pos = N.lane_len[lane]
+        is_line = False
+    else:
+        if end < length:
+            end = length
+        gap, vl, is_line = beyond_lane(V, N, L, W, vt, lane, end, nl, after, s0)
+        if is_line or gap >= 1e8:
+            return end, gap, vl
+        back = end + gap
+    need = s0 + v0 * vt[ty, T_TAU]
+    if v0 > vl:
+        need += (v0 * v0 - vl * vl) / (2.0 * vt[ty, T_DEC])
+    pos = back - need
+    if pos > end:
+        pos = end
     if pos < length:
-        pos = length
-    gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0)
-    return pos, gap, vl
+        return -1.0, 0.0, 0.0
+    return pos, back - pos, vl
 
 
 @njit(cache=True)

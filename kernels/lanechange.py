@@ -12,15 +12,17 @@ from numba import njit, prange
 from .idm import STOP_LINE_CLEARANCE, idm_free
 from .lanes import (
     best_lanes_mask,
+    choose_movement_a,
     find_neighbours,
     find_neighbours_a,
     follow_accel_a,
+    lane_slot_a,
     mask_direction,
     next_link,
     straddler_a,
     v0_of,
 )
-from .layout import N_CHUNKS, P_DT, P_LC_COOLDOWN, T_ACC, T_DELTA, T_LCSAFE, T_LCTHR, T_LEN, T_POLITE
+from .layout import N_CHUNKS, P_DT, P_LC_COOLDOWN, T_ACC, T_DELTA, T_LCSAFE, T_LCTHR, T_LEN, T_POLITE, T_S0
 from .mobil import mobil_incentive, mobil_safe
 from .routes import route_step
 
@@ -237,8 +239,28 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
             if rear_at_risk(V, N, L, W, vt, tl, length - p):
                 continue
         if not mandatory and own_ok and rp + 1 < route_end[i] and (need_mask[i] >> lane_index[tl]) & 1 == 0:
-            # Leave a lane that suits the route only far from its end.
-            if lane_len[lane] - p < 100.0 + 10.0 * speed[i]:
+            # Leave a lane that suits the route only far from its end, the queues on both lanes
+            # not counted as room (SUMO LC2013 counts the lanes' occupation: a through vehicle
+            # that swerved into the queue of a jammed motorway exit 150 m before its end was
+            # trapped there, and the through lane behind the exit traffic stood for good).
+            lwg = length + vt[ty, T_S0]
+            jam = (lane_start[lane + 1] - k - 1) * lwg
+            if jam >= 0.5 * (lane_len[lane] - p):
+                # Queued to the line: the queue goes on on the lane beyond (SUMO counts the
+                # occupation of the lanes along the route).
+                nl = route_step(link_next_start, link_next, codes, lane_link[lane], rp + 1)
+                after = -1
+                if rp + 2 < route_end[i]:
+                    after = route_step(link_next_start, link_next, codes, nl, rp + 2)
+                m = choose_movement_a(N.lane_mv_start, N.mv_to_link, N.mv_to_lane, lane, nl, after)
+                if m >= 0:
+                    nxt = N.mv_to_lane[m]
+                    jam += (lane_start[nxt + 1] - lane_start[nxt]) * lwg
+            _, kt = lane_slot_a(pos, order, lane_start, tl, p)
+            jt = (lane_start[tl + 1] - kt) * lwg
+            if jt > jam:
+                jam = jt
+            if lane_len[lane] - p - jam < 100.0 + 10.0 * speed[i]:
                 continue
         lead = order[k + 1] if k + 1 < lane_start[lane + 1] else -1
         ac_old = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, lead)

@@ -291,19 +291,26 @@ def add_event_mt(W, t, kind, veh, link, value):
 
 
 @njit(cache=True, _nrt=False)
-def find_neighbours_a(vpos, order, lane_start, lane, pos):
-    """(leader, follower) on ``lane`` around position ``pos``: first vehicle ahead, last at or behind."""
-    a = lane_start[lane]
-    b = lane_start[lane + 1]
-    lo = a
-    hi = b
+def lane_slot_a(vpos, order, lane_start, lane, pos):
+    """(leader, its sorted index) on ``lane`` ahead of position ``pos``: the first vehicle ahead,
+    or (-1, the lane's end index) when nobody is ahead."""
+    lo = lane_start[lane]
+    hi = lane_start[lane + 1]
+    b = hi
     while lo < hi:
         mid = (lo + hi) // 2
         if vpos[order[mid]] > pos:
             hi = mid
         else:
             lo = mid + 1
-    lead = order[lo] if lo < b else -1
+    return (order[lo] if lo < b else -1), lo
+
+
+@njit(cache=True, _nrt=False)
+def find_neighbours_a(vpos, order, lane_start, lane, pos):
+    """(leader, follower) on ``lane`` around position ``pos``: first vehicle ahead, last at or behind."""
+    a = lane_start[lane]
+    lead, lo = lane_slot_a(vpos, order, lane_start, lane, pos)
     fol = order[lo - 1] if lo - 1 >= a else -1
     return lead, fol
 

@@ -1,0 +1,108 @@
+"""Motorway exits as SUMO's drivers take them: a vehicle that must change lanes for its exit
+makes the change possible before the lane ends (SUMO LC2013's urgent strategic change), and
+departPos="last" on an empty lane inserts behind a queue that reaches back from beyond its end.
+
+The network: ``M`` (two lanes) ends at node ``d``; lane 0 leads to the exit ``X``, lane 1 to the
+through road ``T`` (one lane each, as a motorway diverge). The exit can be red for good: then
+its queue stands on lane 0 of ``M``, as the exit queues of the ``A10KW`` scenario stood behind
+the game's lights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import mobsim
+from conftest import make_sim
+from mobsim.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
+from mobsim.trips import Trip
+
+#: A red that lasts longer than any run here (s).
+FOREVER = 100_000.0
+
+
+def diverge(length: float = 600.0, exit_red: bool = False, speed: float = 25.0) -> Network:
+    """``U`` (two lanes, 200 m) -> ``M`` (two lanes, ``length`` m) -> ``X`` from lane 0 (red for
+    :data:`FOREVER` when ``exit_red``) or ``T`` from lane 1."""
+    nodes = [Node("o", 0.0, 0.0), Node("u", 200.0, 0.0),
+             Node("d", 200.0 + length, 0.0, control="signal" if exit_red else "priority"),
+             Node("x", 400.0 + length, -50.0), Node("t", 400.0 + length, 0.0)]
+    links = [Link("U", "o", "u", 200.0, speed, 2), Link("M", "u", "d", length, speed, 2),
+             Link("X", "d", "x", 200.0, speed, 1), Link("T", "d", "t", 200.0, speed, 1)]
+    mv = [Movement("u", "U", 0, "M", 0), Movement("u", "U", 1, "M", 1),
+          Movement("d", "M", 0, "X", 0, signal_index=0 if exit_red else -1),
+          Movement("d", "M", 1, "T", 0, signal_index=1 if exit_red else -1)]
+    progs = [SignalProgram("d", (SignalPhase(FOREVER, "rG"),))] if exit_red else []
+    return Network(nodes=nodes, links=links, movements=mv, signals=progs)
+
+
+def lane_of(sim, tid: str) -> tuple[str, int, float, float]:
+    """(link id, lane index, position m, speed m/s) of trip ``tid`` now."""
+    k = [j for j, t in enumerate(sim.trips) if t.id == tid][0]
+    V = sim.vehicles()
+    a = sim.cn.arrays
+    lane = int(V.lane[k])
+    link = int(a.lane_link[lane])
+    return sim.cn.link_ids[link], lane - int(a.link_first_lane[link]), float(V.pos[k]), float(V.speed[k])
+
+
+def test_a_vehicle_side_by_side_with_its_target_lane_neighbour_drops_back_and_takes_the_exit(
+        tmp_path) -> None:
+    """Two identical drivers start side by side at the same speed, "exit" on lane 1 with the
+    exit ahead, "mate" on lane 0. Nothing would ever separate them: "exit" drops below the
+    other's speed once the change is urgent, lets it pass and changes in behind it, well before
+    the lane's end and without stopping."""
+    net = diverge()
+    trips = [Trip("mate", "U", "X", 0.0, depart_lane="0", depart_speed="20"),
+             Trip("exit", "U", "X", 0.0, depart_lane="1", depart_speed="20")]
+    sim = make_sim(net, trips, sim__end=80.0)
+    seen = []
+    for _ in range(int(80.0 / sim.dt)):
+        sim.step(1)
+        k = [j for j, t in enumerate(sim.trips) if t.id == "exit"][0]
+        if sim.vehicles().status[k] != 1:
+            break
+        seen.append(lane_of(sim, "exit"))
+    on_m = [s for s in seen if s[0] == "M"]
+    changed = [s for s in on_m if s[1] == 0]
+    assert changed, "never reached lane 0 of M"
+    # The change came more than 100 m before the end of M, and it never stood.
+    assert changed[0][2] < 500.0
+    assert min(s[3] for s in seen[10:]) > 5.0
+
+
+def test_exit_traffic_joins_the_standing_exit_queue_and_through_traffic_passes(tmp_path) -> None:
+    """The exit is red for good and its queue stands on lane 0 of M. Exit traffic arriving on
+    lane 1 falls in behind the queue's last vehicle instead of driving to the end of lane 1
+    (where it would block the through lane for good, as no gap ever opens in a standing
+    queue); the through traffic behind it reaches its destination."""
+    net = diverge(exit_red=True)
+    trips = [Trip(f"q{k}", "U", "X", 2.0 * k, depart_lane="0") for k in range(20)]
+    trips += [Trip(f"x{k}", "U", "X", 50.0 + 4.0 * k, depart_lane="1") for k in range(3)]
+    trips += [Trip(f"t{k}", "U", "T", 52.0 + 4.0 * k, depart_lane="1") for k in range(5)]
+    sim = make_sim(net, trips, sim__end=150.0, sim__gridlock="none")
+    res = mobsim.open(sim.run(tmp_path / "q.h5", progress="none"))
+    tr = res.trips.set_index(res.trips["id"].astype(str))
+    assert (tr.loc[[f"t{k}" for k in range(5)], "status"] == 2).all()
+    for k in range(3):
+        link, q, pos, _ = lane_of(sim, f"x{k}")
+        assert (link, q) == ("M", 0), f"x{k} is on {link} lane {q} at {pos:.0f} m"
+    assert res.kpis()["collisions"] == 0
+
+
+def test_depart_pos_last_on_an_empty_lane_inserts_behind_the_queue_beyond_its_end(tmp_path) -> None:
+    """departPos="last" on an empty lane whose continuation is queued from its start (SUMO's
+    ``lastInsertion`` looks for a leader on the lanes ahead): the vehicle is inserted at once,
+    upstream, with the gap it needs at its desired speed, instead of waiting for room at the
+    lane's end."""
+    net = diverge(length=40.0, exit_red=True)
+    queue = [Trip(f"q{k}", "M", "X", 0.5 * k, depart_lane="0", depart_speed="0") for k in range(5)]
+    late = [Trip("late", "U", "X", 40.0, depart_lane="0", depart_pos="last", depart_speed="max")]
+    sim = make_sim(net, queue + late, sim__end=41.0, sim__gridlock="none")
+    sim.step(int(40.0 / sim.dt) + 1)
+    link, q, pos, speed = lane_of(sim, "late")
+    assert (link, q) == ("U", 0)
+    # Behind the queue's last vehicle (at the start of M) with a gap for 25 m/s: far upstream.
+    assert 20.0 < pos < 150.0 and speed > 15.0
+    V = sim.vehicles()
+    assert np.count_nonzero(V.status == 0) == 0
