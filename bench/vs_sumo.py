@@ -20,14 +20,14 @@ each SUMO run), and report:
 
 For a case imported from a SUMO file (:data:`ORIGINAL_NET`) SUMO also runs that file as shipped,
 as a reference row ``sumo_shipped`` (not in the ratios; it differs from the ``sumo`` row only
-where the file has delay-based signals, which mobsim runs fixed-time).
+where the file has NEMA signals, which mobsim runs fixed-time).
 
 Cases: ``grid_<n>`` (:func:`bench.scenarios.grid_scenario`: a signalised grid loaded with n
 trips in 90 s, 300 s simulated; sizes 1k, 10k, 100k, 1m), ``corridor`` (three signals, 2 lanes,
 700 veh/h eastbound, 900 s), ``city`` (SUMO's shipped OpenStreetMap network of the DRT demo,
 740 car links, with 1,000 random trips over 900 s, 1,800 s simulated; SUMO runs the original
-network file with its delay-based signals, if any, made fixed-time, as mobsim runs them; actuated
-ones run actuated in both, see
+network file with its NEMA signals, if any, made fixed-time, as mobsim runs them; actuated and
+delay-based ones run as such in both, see
 :data:`ORIGINAL_NET`), ``hour_grid`` (speed where real cities live: an hour of
 demand on an imported grid, see :func:`hour_grid_files`; both simulators run the very same SUMO
 files, mobsim as ``mobsim run x.sumocfg``, so its end-to-end time includes the import of the
@@ -99,11 +99,13 @@ ORIGINAL_NET: dict[str, Callable[[], Path]] = {"city": _city_net}
 
 
 def static_signals_copy(src: Path, dst: Path) -> Path:
-    """``src`` with its delay-based traffic lights made fixed-time (``type="static"``, their phase
-    durations kept), as mobsim runs them; actuated ones stay actuated, as mobsim runs those too:
-    both simulators then run the same control."""
+    """``src`` with the traffic lights mobsim runs fixed-time (types other than static, actuated
+    and delay_based, such as NEMA) made fixed-time (``type="static"``, their phase durations
+    kept); actuated and delay-based ones stay, as mobsim runs those too: both simulators then run
+    the same control."""
     text = src.read_text()
-    text = re.sub(r'(<tlLogic\b[^>]*\btype=")(delay_based)(")', r"\1static\3", text)
+    text = re.sub(r'(<tlLogic\b[^>]*\btype=")(?!(?:static|actuated|delay_based)")([^"]*)(")', r"\1static\3",
+                  text)
     dst.write_text(text)
     return dst
 

@@ -52,16 +52,17 @@ from .layout import C_NEV, C_NRUN, C_NSUM, C_NTP, C_STEP, P_DT, P_HAS_DPOS, P_PA
 from .move import advance, advance_serial
 from .order import build_order, resort_after_lane_changes
 from .record import clock, end_step, summary_parts
-from .signals import controllers, signal_slots
+from .signals import controllers, delay_controllers, signal_slots
 from .transfer import transfer_pass
 
 
 @njit(cache=True)
-def update_signals(N, W, t, dt):
-    """Decisions of the actuated controllers at the step's start ``t`` (s), then the state code
-    of every signal slot for the step (fixed-time programs at its end, ``t + dt``: see
-    :mod:`.signals`)."""
+def update_signals(V, N, L, W, t, dt):
+    """Decisions of the actuated and delay-based controllers at the step's start ``t`` (s), then
+    the state code of every signal slot for the step (fixed-time programs at its end, ``t + dt``:
+    see :mod:`.signals`)."""
     controllers(N, W, 0, N.ctrl_kind.shape[0], 1, t)
+    delay_controllers(V, N, L, W, 0, N.ctrl_kind.shape[0], 1, t, dt)
     signal_slots(N, W, 0, N.slot_ctrl.shape[0], 1, t + dt)
 
 
@@ -85,7 +86,7 @@ def step_once(V, N, L, W, vt, par):
     """Advance the whole state by one step of ``par[P_DT]`` seconds."""
     step, t = clock(W, par)
     dt = par[P_DT]
-    update_signals(N, W, t, dt)
+    update_signals(V, N, L, W, t, dt)
     if step == 0:
         insert_departures(V, N, L, W, vt, par, t, -2)  # departures due at sim.begin
     n = build_order(V, L, W)

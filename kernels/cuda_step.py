@@ -43,7 +43,7 @@ from .layout import C_NMOVE, C_NRUN, INS_BEGIN, INS_END, INS_POSITIONED, P_DT, P
 from .move import advance_lanes
 from .order import bucket_count_range, bucket_scatter_range, bucket_sort_range
 from .record import clock, end_step, summary_parts
-from .signals import controllers, signal_slots
+from .signals import controllers, delay_controllers, signal_slots
 from .transfer import transfer_pass
 
 register_cuda()  # cuda.atomic implementations of the shared step code's atomics
@@ -66,10 +66,12 @@ _kernel = cuda_kernel(repr(SPEC))
 
 @_kernel
 def k_controllers(K):
-    """Actuated controllers' decisions at the step's start time (controllers)."""
+    """Actuated and delay-based controllers' decisions at the step's start time (controllers,
+    delay_controllers: each controller's thread runs both, one of them decides)."""
     V, N, L, W, P = unpack(K)
     step, t = clock(W, P.par)
     controllers(N, W, cuda.grid(1), N.ctrl_kind.shape[0], cuda.gridsize(1), t)
+    delay_controllers(V, N, L, W, cuda.grid(1), N.ctrl_kind.shape[0], cuda.gridsize(1), t, P.par[P_DT])
 
 
 @_kernel

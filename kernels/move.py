@@ -69,6 +69,9 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
     lane_det = N.lane_det
     det_pos = N.det_pos
     det_last = W.det_last
+    lane_dz = N.lane_dz
+    V_det_loss = V.det_loss
+    V_det_lane = V.det_lane
     grid_steps = grid_time / dt - 1e-9  # the standstill counter is in steps
     total = 0
     for l in range(l0, l1, stride):
@@ -85,6 +88,7 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
         tsum = 0.0
         osum = 0.0
         d = lane_det[l]
+        dz = lane_dz[l]
         for k in range(b - 1, a - 1, -1):
             i = W_order[k]
             ty = V_vtype[i]
@@ -126,6 +130,13 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
             if tl < 0.0:
                 tl = 0.0
             V_time_loss[i] += tl
+            if pn >= dz:
+                # In a delay-based controller's detector zone: its time loss there (SUMO's
+                # lane-area detector counts it from the vehicle's entry).
+                if V_det_lane[i] != l:
+                    V_det_lane[i] = l
+                    V_det_loss[i] = 0.0
+                V_det_loss[i] += tl
             dsum += dx
             tsum += tl
             osum += length * dt

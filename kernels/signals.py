@@ -1,5 +1,7 @@
-"""Signal programs: actuated controllers' decisions (one call per controller), then the state of
-every signal slot (one call per slot), and the detectors that actuated control reads.
+"""Signal programs: actuated and delay-based controllers' decisions (one call per controller),
+then the state of every signal slot (one call per slot), and the detectors that actuated control
+reads (delay-based control reads the time each vehicle lost in its lane's detector zone,
+``V.det_loss``, kept by the move).
 
 Fixed-time controllers are a function of time: their phase is the one that contains
 ``(t - offset) mod cycle``. Actuated controllers (``N.ctrl_kind == 1``) follow SUMO's default
@@ -36,8 +38,11 @@ from numba import njit
 from .lanes import add_event
 from .layout import E_SIGNAL
 
-#: ``N.ctrl_kind`` of an actuated controller (mobsim.compile.PROGRAM_CODES).
+#: ``N.ctrl_kind`` of an actuated and of a delay-based controller (mobsim.compile.PROGRAM_CODES).
 ACTUATED = 1
+DELAY_BASED = 2
+#: Signal state codes of green (mobsim.compile.STATE_CODES: g and G).
+GREEN_MINOR = 2
 
 
 @njit(cache=True)
@@ -88,6 +93,86 @@ def controllers(N, W, c0, c1, stride, t):
 
 
 @njit(cache=True)
+def delay_controllers(V, N, L, W, c0, c1, stride, t, dt):
+    """Decisions of the delay-based controllers ``c0, c0 + stride, ... < c1`` at time ``t`` (s),
+    as SUMO's ``MSDelayBasedTrafficLightLogic::trySwitch``: at ``W.ctrl_try``, a green phase
+    proposes to stay for the longest time (distance to the line / speed limit) a vehicle needs
+    to reach the stop line among those in a green lane's detector zone (``N.lane_dz``) that
+    have lost more than ``N.ctrl_min_tloss`` s there, if it gets there before ``maxDur``; at
+    least until ``minDur``; at least 1 s more while no vehicle is in the zone of a lane that
+    is red, else no longer than ``maxDur`` (and not at all once ``maxDur`` is reached). Without
+    a proposal the next phase in order starts and the next decision comes after its ``minDur``.
+    A switch is a ``signal_switch`` event, as for actuated control. ``dt``: the step (s)."""
+    ctrl_kind = N.ctrl_kind
+    phase_min = N.phase_min
+    phase_max = N.phase_max
+    lane_dz = N.lane_dz
+    lane_len = N.lane_len
+    lane_speed = N.lane_speed
+    ctrl_phase = W.ctrl_phase
+    ctrl_since = W.ctrl_since
+    ctrl_try = W.ctrl_try
+    order = W.order
+    lane_start = L.lane_start
+    status = V.status
+    vlane = V.lane
+    pos = V.pos
+    det_loss = V.det_loss
+    det_lane = V.det_lane
+    for c in range(c0, c1, stride):
+        # SUMO runs a command due within the coming step (due < now + step), at its step: a
+        # prolongation of a fractional number of seconds ends at the step before, not after.
+        if ctrl_kind[c] != DELAY_BASED or ctrl_try[c] >= t + dt - 1e-9:
+            continue
+        p = ctrl_phase[c]
+        act = t - ctrl_since[c]
+        if N.phase_green[p] == 1:
+            pmax = phase_max[p]
+            tloss = N.ctrl_min_tloss[c]
+            base = N.phase_state_start[p]
+            prol = 0.0
+            others_empty = True
+            cut = False
+            for q in range(N.ctrl_lane_start[c], N.ctrl_lane_start[c + 1]):
+                lane = N.ctrl_lane[q]
+                green = N.phase_states[base + N.slot_index[N.ctrl_lane_slot[q]]] >= GREEN_MINOR
+                z = lane_dz[lane]
+                for k in range(lane_start[lane], lane_start[lane + 1]):
+                    i = order[k]
+                    if status[i] != 1 or vlane[i] != lane or pos[i] < z:
+                        continue
+                    if not green:
+                        others_empty = False
+                        if act + 1e-9 >= pmax:
+                            cut = True
+                        break
+                    if det_lane[i] == lane and det_loss[i] > tloss:
+                        # SUMO rounds the passing time to its millisecond clock
+                        est = math.floor((lane_len[lane] - pos[i]) / lane_speed[lane] * 1000.0 + 0.5) / 1000.0
+                        if est > 0.0 and act + est <= pmax + 1e-9 and est > prol:
+                            prol = est
+                if cut:
+                    break
+            if cut:
+                prol = 0.0
+            prop = max(prol, phase_min[p] - act, 0.0)
+            if others_empty:
+                prop = max(prop, 1.0)
+            else:
+                prop = min(prop, max(pmax - act, 0.0))
+            if prop > 1e-9:
+                ctrl_try[c] = t + prop
+                continue
+        nxt = p + 1
+        if nxt >= N.ctrl_phase_start[c + 1]:
+            nxt = N.ctrl_phase_start[c]
+        ctrl_phase[c] = nxt
+        ctrl_since[c] = t
+        ctrl_try[c] = t + phase_min[nxt]
+        add_event(W, t, E_SIGNAL, -1, N.ctrl_link[c], nxt - N.ctrl_phase_start[c])
+
+
+@njit(cache=True)
 def signal_slots(N, W, s0, s1, stride, t):
     """State codes of signal slots ``s0, s0 + stride, ... < s1`` at time ``t`` (s) into ``W.sig_state``."""
     signal_slots_a(N.slot_ctrl, N.slot_index, N.ctrl_cycle, N.ctrl_offset, N.ctrl_phase_start, N.phase_end,
@@ -108,7 +193,7 @@ def signal_slots_a(slot_ctrl, slot_index, ctrl_cycle, ctrl_offset, ctrl_phase_st
     for s in range(s0, s1, stride):
         c = slot_ctrl[s]
         if c != last:
-            if ctrl_kind[c] == ACTUATED:
+            if ctrl_kind[c] != 0:  # actuated or delay-based: the phase is state
                 p = ctrl_phase[c]
             else:
                 cyc = ctrl_cycle[c]

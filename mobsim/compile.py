@@ -22,7 +22,7 @@ KIND_CODES = {"major": 0, "minor": 1, "stop": 2}
 STATE_CODES = {"r": 0, "y": 1, "g": 2, "G": 3, "o": 4}
 CONTROL_CODES = {"none": 0, "priority": 1, "signal": 2}
 #: Signal program kinds as integers (``ctrl_kind``).
-PROGRAM_CODES = {"static": 0, "actuated": 1}
+PROGRAM_CODES = {"static": 0, "actuated": 1, "delay_based": 2}
 #: SUMO's DEFAULT_LENGTH_WITH_GAP (m): a vehicle and its gap in a queue, for detector placement.
 QUEUED_VEHICLE_LENGTH = 7.5
 
@@ -43,6 +43,10 @@ NetArrays = namedtuple("NetArrays", [
     # next in order), green flag and detectors (CSR into det_pos); per lane its detector (-1 none)
     "ctrl_kind", "ctrl_link", "ctrl_max_gap", "ctrl_det_gap", "phase_min", "phase_max", "phase_next",
     "phase_green", "phase_det_start", "phase_det", "det_pos", "lane_det",
+    # delay-based control (kernels.signals.delay_controllers): per controller minTimeloss (s) and
+    # its (signal slot, incoming lane) pairs (CSR); per lane where its detector zone starts (m,
+    # +inf without one)
+    "ctrl_min_tloss", "ctrl_lane_start", "ctrl_lane", "ctrl_lane_slot", "lane_dz",
     # nodes
     "node_x", "node_y", "node_control",
 ])
@@ -256,6 +260,8 @@ def compile_network(net: Network) -> CompiledNetwork:
     phase_det_start, phase_det, det_pos, lane_det = _detectors(
         net, ctrl_nodes, prog_by_node, slot_base, mvs, mv_from_lane, lane_len, lane_speed, lane_link,
         link_nlanes, len(phase_end))
+    ctrl_lane_start, ctrl_lane, ctrl_lane_slot, lane_dz = _delay_zones(
+        ctrl_nodes, prog_by_node, slot_base, mvs, mv_from_lane, lane_len)
 
     # Link successor graph (for routing).
     nxt: list[set[int]] = [set() for _ in range(n_links)]
@@ -290,6 +296,8 @@ def compile_network(net: Network) -> CompiledNetwork:
         phase_max=np.array(phase_max, np.float64), phase_next=np.array(phase_next, np.int32),
         phase_green=np.array(phase_green, np.int8), phase_det_start=phase_det_start, phase_det=phase_det,
         det_pos=det_pos, lane_det=lane_det,
+        ctrl_min_tloss=np.array([prog_by_node[nid].min_time_loss for nid in ctrl_nodes], np.float64),
+        ctrl_lane_start=ctrl_lane_start, ctrl_lane=ctrl_lane, ctrl_lane_slot=ctrl_lane_slot, lane_dz=lane_dz,
         node_x=node_x, node_y=node_y,
         node_control=np.array([CONTROL_CODES[n.control] for n in net.nodes], np.int8),
     )
@@ -365,6 +373,36 @@ def _detectors(net: Network, ctrl_nodes: list[str], prog_by_node: dict, slot_bas
     return phase_det_start, phase_det, np.array(det_pos, np.float64), lane_det
 
 
+def _delay_zones(ctrl_nodes: list[str], prog_by_node: dict, slot_base: dict[str, int], mvs: list,
+                 mv_from_lane: np.ndarray, lane_len: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The detectors of the delay-based controllers, as SUMO's
+    ``MSDelayBasedTrafficLightLogic::init`` builds them: a lane-area detector over the last
+    ``detector_range`` m of every incoming lane of a controlled movement (the whole lane if it is
+    shorter). Returns ``(ctrl_lane_start, ctrl_lane, ctrl_lane_slot, lane_dz)``: per controller
+    its distinct (global signal slot, incoming lane) pairs in slot order, and per lane where its
+    zone starts (m from the lane start; +inf for lanes without one)."""
+    lane_dz = np.full(lane_len.shape[0], np.inf, np.float64)
+    pairs: list[list[tuple[int, int]]] = [[] for _ in ctrl_nodes]
+    cidx = {nid: c for c, nid in enumerate(ctrl_nodes)}
+    for k, m in enumerate(mvs):
+        c = cidx.get(m.node)
+        if c is None or m.signal_index < 0 or prog_by_node[m.node].kind != "delay_based":
+            continue
+        lane = int(mv_from_lane[k])
+        pair = (slot_base[m.node] + m.signal_index, lane)
+        if pair not in pairs[c]:
+            pairs[c].append(pair)
+        lane_dz[lane] = max(float(lane_len[lane]) - prog_by_node[m.node].detector_range, 0.0)
+    for x in pairs:
+        x.sort()
+    start = np.zeros(len(ctrl_nodes) + 1, np.int32)
+    start[1:] = np.cumsum([len(x) for x in pairs]) if ctrl_nodes else []
+    slots = np.array([s for x in pairs for s, _ in x], np.int32)
+    lanes = np.array([q for x in pairs for _, q in x], np.int32)
+    return start, lanes, slots, lane_dz
+
+
 def signal_start(cn: CompiledNetwork, begin: float, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Initial state of the actuated controllers at ``begin`` (s): ``(phase, since, next_try)``,
     the global phase index, when it started (s) and when the controller first decides (s). As
@@ -381,7 +419,7 @@ def signal_start(cn: CompiledNetwork, begin: float, dt: float) -> tuple[np.ndarr
     since = np.zeros(n, np.float64)
     try_at = np.zeros(n, np.float64)
     for c in range(n):
-        if a.ctrl_kind[c] != PROGRAM_CODES["actuated"]:
+        if a.ctrl_kind[c] == PROGRAM_CODES["static"]:
             continue
         p0, p1 = int(a.ctrl_phase_start[c]), int(a.ctrl_phase_start[c + 1])
         dur = np.diff(np.concatenate(([0.0], a.phase_end[p0:p1])))

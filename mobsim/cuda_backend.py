@@ -566,9 +566,9 @@ class CUDABackend:
         self.n_slots = int(self.dev["N"].slot_ctrl.shape[0])
         self.n_ctrl = int(self.dev["N"].ctrl_kind.shape[0])
         if not hasattr(self, "n_ctrl_actuated"):
-            # only networks with actuated signals launch the controllers' kernel (counted once:
+            # only networks with actuated or delay-based signals launch the controllers' kernel (counted once:
             # the sum is a device synchronisation, and the network does not change)
-            self.n_ctrl_actuated = int((self.dev["N"].ctrl_kind == 1).sum())
+            self.n_ctrl_actuated = int((self.dev["N"].ctrl_kind != 0).sum())
         sum_cap = int(W.sum_buf.shape[0])
         ev_cap = int(W.ev_time.shape[0])
         every = max(1, int(self._par_host[Y.P_SUMMARY_EVERY]))

@@ -56,6 +56,10 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("lc_step", "int32", "1", "step of the last lane change, insertion or teleport (a vehicle in "
           "transit re-enters from the step after its teleport on: kernels.transfer)", -(2**30)),
     Field("flags", "int8", "1", "bit 0: halting, bit 1: insertion-delay event emitted"),
+    Field("det_loss", "float32", "s", "time lost in the delay-based detector zone of lane det_lane "
+          "(kernels.signals.delay_controllers; restarts when the vehicle is next in a zone of another "
+          "lane)"),
+    Field("det_lane", "int32", "1", "the lane det_loss belongs to", -1),
     Field("moved", "float32", "m", "distance moved in the step (the position at its start is pos - moved)",
           0, True),
     Field("need_mask", "int32", "1", "bit k: lane k of the current link suits the next two route links "

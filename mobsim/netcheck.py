@@ -232,11 +232,12 @@ def _check_program_phases(net: Network, prog: SignalProgram, n_idx: int) -> None
                        f"{len(prog.phases)} phases", where, f"give a phase index 0..{len(prog.phases) - 1}")
     if prog.kind not in PROGRAM_KINDS:
         raise _err(net, f"program kind '{prog.kind}' is not one of {PROGRAM_KINDS}", where,
-                   "use static (fixed time) or actuated")
-    for name in ("max_gap", "detector_gap", "passing_time"):
+                   "use static (fixed time), actuated or delay_based")
+    for name in ("max_gap", "detector_gap", "passing_time", "detector_range", "min_time_loss"):
         if not (_finite(getattr(prog, name)) and getattr(prog, name) > 0):
             raise _err(net, f"{name} = {getattr(prog, name)} s is not a positive number", where,
-                       f"give {name} in s (SUMO's defaults: max-gap 3, detector-gap 2, passing-time 1.9)")
+                       f"give {name} in s (m for detector_range; SUMO's defaults: max-gap 3, "
+                       "detector-gap 2, passing-time 1.9, detectorRange 100, minTimeloss 1)")
 
 
 def _check_signals(net: Network) -> None:

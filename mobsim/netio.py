@@ -23,11 +23,12 @@ surrounding spaces; an empty value in an optional column means its default):
     node), optional ``offset`` (s, default 0, the same on every row of a program), optional
     ``phase`` (integer order of the phase; default: file order), ``duration`` (s, > 0),
     ``state`` (one character of ``Ggyro`` per signal index of the node, as in SUMO); for
-    actuated control (SUMO's ``type="actuated"``): ``type`` (``static`` | ``actuated``, default
-    ``static``), per phase ``min_dur`` and ``max_dur`` (s, default the duration) and ``next``
-    (phase number, default the following one), per program ``max_gap``, ``detector_gap`` and
-    ``passing_time`` (s, defaults 3, 2 and 1.9 as SUMO); program columns are the same on
-    every row of a program.
+    actuated control (SUMO's ``type="actuated"`` and ``"delay_based"``): ``type`` (``static`` |
+    ``actuated`` | ``delay_based``, default ``static``), per phase ``min_dur`` and ``max_dur``
+    (s, default the duration) and ``next`` (phase number, default the following one), per
+    program ``max_gap``, ``detector_gap`` and ``passing_time`` (s, defaults 3, 2 and 1.9 as SUMO;
+    actuated), ``detector_range`` (m, default 100) and ``min_time_loss`` (s, default 1;
+    delay-based); program columns are the same on every row of a program.
 
 Columns not listed are errors, except the standard GMNS columns in :data:`IGNORED_COLUMNS`,
 which are accepted and ignored. Errors are :class:`~mobsim.errors.InputError` naming the file,
@@ -101,7 +102,8 @@ MOVEMENT_SPEC = _Spec(
            "ctrl_type": "rename it to 'kind' with values major, minor or stop"},
 )
 #: Program-level columns of signal.csv beside ``offset``: the same on every row of a program.
-PROGRAM_COLUMNS = (("max_gap", 3.0), ("detector_gap", 2.0), ("passing_time", 1.9))
+PROGRAM_COLUMNS = (("max_gap", 3.0), ("detector_gap", 2.0), ("passing_time", 1.9), ("detector_range", 100.0),
+                   ("min_time_loss", 1.0))
 SIGNAL_SPEC = _Spec(SIGNAL_FILE, ("node_id", "duration", "state"),
                     ("program_id", "offset", "phase", "type", "min_dur", "max_dur", "next",
                      *(c for c, _ in PROGRAM_COLUMNS)),

@@ -95,7 +95,7 @@ class SignalPhase:
 
 
 #: Signal program kinds: fixed-time, and SUMO's gap-based actuated control.
-PROGRAM_KINDS = ("static", "actuated")
+PROGRAM_KINDS = ("static", "actuated", "delay_based")
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,11 @@ class SignalProgram:
     one of its lanes' detectors less than ``max_gap`` s ago; detectors sit ``detector_gap`` s of
     travel at the speed limit before the stop line, but no farther than the queue that
     ``min_dur`` can clear at one vehicle per ``passing_time`` s (SUMO's parameters and placement,
-    :mod:`mobsim.kernels.signals`).
+    :mod:`mobsim.kernels.signals`). ``kind = "delay_based"`` (SUMO's ``type="delay_based"``):
+    a green phase runs at least ``min_dur`` and is extended while a vehicle within
+    ``detector_range`` m of a green lane's stop line has lost more than ``min_time_loss`` s
+    there (for the time it needs to reach the line at the speed limit, up to ``max_dur``), and
+    without end while no vehicle waits on a red lane; phases follow in order.
     """
 
     node: str
@@ -119,6 +123,8 @@ class SignalProgram:
     max_gap: float = 3.0
     detector_gap: float = 2.0
     passing_time: float = 1.9
+    detector_range: float = 100.0
+    min_time_loss: float = 1.0
 
     @property
     def cycle(self) -> float:

@@ -78,16 +78,19 @@ def export_network(net: Any, folder: Path, name: str) -> dict[str, Path]:
         tls.append(f"  <tlLogic {head}>")
         for ph in p.phases:
             attrs = _a(duration=float(ph.duration), state=ph.state)
-            if p.kind == "actuated":
+            if p.kind in ("actuated", "delay_based"):
                 attrs += " " + _a(minDur=float(ph.duration if ph.min_dur is None else ph.min_dur),
                                   maxDur=float(ph.duration if ph.max_dur is None else ph.max_dur))
                 if ph.next >= 0:
                     attrs += " " + _a(next=ph.next)
             tls.append(f"    <phase {attrs}/>")
+        params: tuple[tuple[str, float], ...] = ()
         if p.kind == "actuated":
             params = (("max-gap", p.max_gap), ("detector-gap", p.detector_gap),
                       ("passing-time", p.passing_time))
-            tls += [f"    <param {_a(key=k, value=float(v))}/>" for k, v in params]
+        elif p.kind == "delay_based":
+            params = (("detectorRange", p.detector_range), ("minTimeloss", p.min_time_loss))
+        tls += [f"    <param {_a(key=k, value=float(v))}/>" for k, v in params]
         tls.append("  </tlLogic>")
     tls += tl_cons
     return {

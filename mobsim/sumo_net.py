@@ -45,9 +45,9 @@ one ``sumolib.net.readNet`` gives (``tests/test_sumo_import.py`` checks that) in
   areas left out (checked against sumolib's ``Node.forbids`` on the shipped networks). Zipper
   merging (SUMO alternates the two streams) is approximated by that relation, with a warning.
 * **Signal programs**: the program SUMO runs, the one loaded last (of an additional file, else
-  the last of the network's own programs for that traffic light; static and actuated ones run
-  as SUMO runs them, delay-based and NEMA ones as fixed-time with their phase durations, with a
-  warning), its offset, and its phases
+  the last of the network's own programs for that traffic light; static, actuated and
+  delay-based ones run as SUMO runs them, NEMA ones as fixed-time with their phase durations,
+  with a warning), its offset, and its phases
   with states mapped to mobsim's ``Ggyro`` (``O`` -> ``G``, ``u`` -> ``r``, ``s`` -> ``g``).
 * **Lanes that end before the junction in SUMO** (a lane drop, a motorway acceleration lane, a
   lane that continues only for other vehicle classes: a kept lane with no connection at its end
@@ -679,6 +679,11 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
 #: SUMO's actuated parameters (``<param key=...>`` of a tlLogic) -> SignalProgram field, default (s).
 ACTUATED_PARAMS = {"max-gap": ("max_gap", 3.0), "detector-gap": ("detector_gap", 2.0),
                    "passing-time": ("passing_time", 1.9)}
+#: SUMO's delay-based parameters -> SignalProgram field, default (m, s; SUMO's
+#: ``tls.delay_based.detector-range`` option is 100 m).
+DELAY_PARAMS = {"detectorRange": ("detector_range", 100.0), "minTimeloss": ("min_time_loss", 1.0)}
+#: Per program type, its parameters.
+PROGRAM_PARAMS = {"actuated": ACTUATED_PARAMS, "delay_based": DELAY_PARAMS}
 
 
 def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int, source: str,
@@ -686,9 +691,10 @@ def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int,
              active: str | None = None) -> SignalProgram:
     """The node's program: the traffic light's program loaded last, restricted to ``indices``.
 
-    ``static`` and ``actuated`` programs run as SUMO runs them (actuated: ``minDur``, ``maxDur``,
-    a single ``next``, and the ``max-gap``, ``detector-gap`` and ``passing-time`` parameters);
-    other types (``delay_based``, ``NEMA``, ...) run fixed-time with their phase durations, and
+    ``static``, ``actuated`` and ``delay_based`` programs run as SUMO runs them (actuated:
+    ``minDur``, ``maxDur``, a single ``next``, and the ``max-gap``, ``detector-gap`` and
+    ``passing-time`` parameters; delay-based: ``minDur``, ``maxDur``, ``detectorRange`` and
+    ``minTimeloss``); other types (``NEMA``, ...) run fixed-time with their phase durations, and
     several ``next`` phases (SUMO's priority-based phase choice) run as the first of them, each
     counted in a warning."""
     try:
@@ -708,21 +714,26 @@ def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int,
     kind = str(prog.getType())
     if kind in ("None", ""):
         kind = "static"
-    if kind not in ("static", "actuated"):
+    if kind not in ("static", "actuated", "delay_based"):
         approx[f"'{kind}' traffic lights (run fixed-time with their phase durations)"] += 1
         kind = "static"
     params = tl_params.get((tls_id, pid), {})
     extra: dict[str, float] = {}
-    if kind == "actuated":
-        for key, (name, default) in ACTUATED_PARAMS.items():
-            try:
-                extra[name] = float(params.get(key, default))
-            except ValueError:
-                raise InputError(f"parameter {key}={params[key]!r} is not a number", source=source,
-                                 element=f"tlLogic '{tls_id}'", fix=f"give {key} in s") from None
-        unknown = sorted(k for k in params if k not in ACTUATED_PARAMS and not k.startswith("show-"))
+    known = PROGRAM_PARAMS.get(kind, {})
+    for key, (name, default) in known.items():
+        try:
+            extra[name] = float(params.get(key, default))
+        except ValueError:
+            raise InputError(f"parameter {key}={params[key]!r} is not a number", source=source,
+                             element=f"tlLogic '{tls_id}'",
+                             fix=f"give {key} in {'m' if key == 'detectorRange' else 's'}") from None
+        if not extra[name] > 0.0:
+            raise InputError(f"parameter {key}={params.get(key)!r} is not positive", source=source,
+                             element=f"tlLogic '{tls_id}'", fix=f"give {key} > 0")
+    if kind != "static":
+        unknown = sorted(k for k in params if k not in known and not k.startswith("show-"))
         if unknown:
-            approx[f"actuated parameters not honoured ({', '.join(unknown)})"] += 1
+            approx[f"{kind} parameters not honoured ({', '.join(unknown)})"] += 1
     phases = []
     for k, ph in enumerate(prog.getPhases()):
         state = str(ph.state)
@@ -740,14 +751,14 @@ def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int,
                 approx[f"signal state '{ch}'"] += 1
             chars.append(SIGNAL_STATE[ch])
         act: dict[str, Any] = {}
-        if kind == "actuated":
+        if kind in ("actuated", "delay_based"):
             lo, hi = float(ph.minDur), float(ph.maxDur)
             act["min_dur"] = float(ph.duration) if lo < 0 else lo
             act["max_dur"] = float(ph.duration) if hi < 0 else hi
             nxt = list(ph.next or ())
             if len(nxt) > 1:
                 approx["actuated phases with several next phases (the first is used)"] += 1
-            act["next"] = int(nxt[0]) if nxt else -1
+            act["next"] = int(nxt[0]) if nxt and kind == "actuated" else -1  # delay-based: in order
         phases.append(SignalPhase(duration=float(ph.duration), state="".join(chars) + "G" * n_extra, **act))
     return SignalProgram(node=node, phases=tuple(phases), offset=float(prog.getOffset() or 0.0),
                          program_id=pid, kind=kind, **extra)

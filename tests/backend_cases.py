@@ -31,11 +31,12 @@ from mobsim.vtypes import VehicleType  # noqa: E402
 KRAUSS = VehicleType(id="krauss", cf_model="Krauss", sigma=0.5)
 
 
-def _actuated(prog: Any) -> Any:
-    """``prog`` as an actuated program: greens 4 to 20 s, SUMO's default gap parameters."""
+def _actuated(prog: Any, kind: str = "actuated") -> Any:
+    """``prog`` as an actuated (SUMO's default gap parameters) or delay-based (60 m detector
+    zones) program: greens 4 to 20 s."""
     phases = tuple(dataclasses.replace(ph, min_dur=4.0, max_dur=20.0)
                    if "G" in ph.state and "y" not in ph.state else ph for ph in prog.phases)
-    return dataclasses.replace(prog, kind="actuated", phases=phases)
+    return dataclasses.replace(prog, kind=kind, phases=phases, detector_range=60.0)
 
 
 def _mixed(trips: list) -> list:
@@ -43,16 +44,18 @@ def _mixed(trips: list) -> list:
 
 
 def case_grid() -> Any:
-    """2 x 2 grid with actuated signals, two lanes each way: insertion, turns with mandatory lane changes,
-    MOBIL, signals, crossings and arrivals within 70 s; re-routing every 20 s and trajectories
-    (the host-device transfers of the CUDA backend)."""
+    """2 x 2 grid with actuated and delay-based signals, two lanes each way: insertion, turns with
+    mandatory lane changes, MOBIL, signals, crossings and arrivals within 70 s; re-routing every
+    20 s and trajectories (the host-device transfers of the CUDA backend)."""
     net = gen.grid(rows=2, cols=2, block_length=150.0, lanes=2, signalised=True, cycle=40.0)
     trips = random_grid_trips(net, 36, 20.0, np.random.default_rng(7))
     # Four departures inside their first lane (departPos): the second insertion pass.
     trips += [dataclasses.replace(t, id=f"p{k}", depart=t.depart + 3.0, depart_pos="60")
               for k, t in enumerate(trips[:4])]
-    # Actuated control at every signal (the controllers' pass and the detectors on every backend).
-    net = dataclasses.replace(net, signals=[_actuated(p) for p in net.signals])
+    # Actuated control at two signals, delay-based at the other two (the controllers' passes, the
+    # detectors and the time lost in detector zones on every backend).
+    net = dataclasses.replace(net, signals=[_actuated(p, "delay_based" if k % 2 else "actuated")
+                                            for k, p in enumerate(net.signals)])
     return make_scenario(net, _mixed(trips), vtypes=[VehicleType(), KRAUSS], sim__end=70.0,
                          output__edgedata_period=20.0, output__fcd=True,
                          output__fcd_period=5.0, routing__reroute_period=20.0)

@@ -188,3 +188,78 @@ def test_signal_events_without_any_trip(tmp_path: Path) -> None:
     records the switches; it used to fail mapping the events' missing vehicles to trips."""
     sw = _switches(_actuated_junction(), [], 30.0, tmp_path)
     assert sw[:3] == [(4.5, 1), (7.5, 2), (9.5, 3)]
+
+
+# ------------------------------------------------------------------ delay-based control
+
+def _delay_junction(min_dur: float = 5.0, max_dur: float = 50.0, detector_range: float = 100.0
+                    ) -> mobsim.network.Network:
+    net = _actuated_junction(min_dur, max_dur)
+    prog = dataclasses.replace(net.signals[0], kind="delay_based", detector_range=detector_range)
+    return dataclasses.replace(net, signals=[prog])
+
+
+def test_delay_based_green_holds_while_nobody_waits_on_red_and_until_maxdur_otherwise(tmp_path: Path) -> None:
+    """SUMO's delay-based control: with traffic on the main road only, its green never ends (no
+    vehicle in a red lane's detector zone: prolonged 1 s at a time); once a side-road vehicle
+    waits within 100 m of its line, the green ends at maxDur at the latest, and the side road
+    gets its turn."""
+    main = [Trip(f"m{k:03d}", "W-j0", "j0-E", 2.0 * k) for k in range(40)]
+    sw = _switches(_delay_junction(max_dur=30.0), main, 70.0, tmp_path)
+    assert sw == [], "a green with no one waiting elsewhere stays"
+    side = [Trip("s", "N0-j0", "j0-S0", 10.0)]
+    sw = _switches(_delay_junction(max_dur=30.0), main + side, 120.0, tmp_path / "side")
+    first_end = sw[0][0]
+    # The side vehicle departs at 10 s and soon reaches the zone; the main road's queue-free
+    # stream has no time loss there, so the green ends at the next decision, before maxDur.
+    assert sw[0][1] == 1 and 10.0 < first_end < 30.0
+    assert [p for _, p in sw[:6]] == [1, 2, 3, 4, 5, 0]
+
+
+def test_delay_based_green_extends_for_delayed_vehicles_then_switches(tmp_path: Path) -> None:
+    """A side-road vehicle waits from the start; the main road's queue (vehicles standing at red
+    before the main green) lost time in the zone, so the main green is extended until the last
+    of them can reach the line (but not beyond maxDur); with no time loss in the zone it would
+    end at minDur."""
+    main = [Trip(f"m{k:03d}", "W-j0", "j0-E", 1.0 * k) for k in range(8)]
+    side = [Trip(f"s{k}", "N0-j0", "j0-S0", 0.0 + 20.0 * k) for k in range(6)]
+    sw = _switches(_delay_junction(), main + side, 150.0, tmp_path)
+    greens = [t1 - t0 for (t0, p0), (t1, _) in zip(sw, sw[1:], strict=False) if p0 == 0]
+    assert greens and max(greens) > 5.0 + 1e-9 and max(greens) <= 50.0
+
+
+def test_delay_based_programs_come_from_sumo_and_go_back(tmp_path: Path) -> None:
+    """A tlLogic of type delay_based with detectorRange and minTimeloss: imported as a
+    delay-based program with its parameters and min/max durations, exported with them, and
+    written to and read from signal.csv unchanged."""
+    from mobsim.netio import read_network, write_network
+    from mobsim.sumo_export import export_network
+
+    net = _delay_junction(min_dur=6.0, max_dur=40.0, detector_range=80.0)
+    net = dataclasses.replace(net, signals=[dataclasses.replace(net.signals[0], min_time_loss=2.0)])
+    files = export_network(net, tmp_path, "dl")
+    text = Path(files["tll"]).read_text()
+    assert 'type="delay_based"' in text and 'key="detectorRange" value="80.0"' in text
+    assert 'key="minTimeloss" value="2.0"' in text and 'minDur="6.0"' in text
+    write_network(net, tmp_path / "native")
+    assert read_network(tmp_path / "native").signals == net.signals
+    if shutil.which("netconvert") is not None:
+        from mobsim.sumo_export import build_net
+        from mobsim.sumo_net import read_sumo_network
+
+        back = read_sumo_network(build_net(files, tmp_path / "dl.net.xml"), cache=False)
+        prog = back.signals[0]
+        assert (prog.kind, prog.detector_range, prog.min_time_loss) == ("delay_based", 80.0, 2.0)
+        greens = [ph for ph in prog.phases if "G" in ph.state and "y" not in ph.state]
+        assert [(ph.min_dur, ph.max_dur) for ph in greens] == [(6.0, 40.0), (6.0, 40.0)]
+
+
+def test_delay_based_zones_cover_the_last_detector_range_metres_of_each_incoming_lane() -> None:
+    cn = compile_network(_delay_junction(detector_range=100.0))
+    a = cn.arrays
+    lanes = a.ctrl_lane[a.ctrl_lane_start[0]:a.ctrl_lane_start[1]]
+    assert len(set(lanes.tolist())) == 4  # one lane from each of the four approaches
+    for q in set(lanes.tolist()):
+        assert a.lane_dz[q] == pytest.approx(a.lane_len[q] - 100.0)
+    others = np.setdiff1d(np.arange(a.lane_len.shape[0]), lanes)
+    assert np.isinf(a.lane_dz[others]).all()

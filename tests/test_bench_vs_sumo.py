@@ -91,8 +91,8 @@ def test_import_bench_small_grid(tmp_path: Path) -> None:
 
 def test_city_case_runs_sumo_on_the_original_network_with_mobsims_signal_control(tmp_path: Path) -> None:
     """SUMO gets the shipped OSM file itself (not a re-export, which would count the junctions'
-    internal lanes twice), with delay-based programs made static as mobsim runs them; actuated
-    programs stay actuated (mobsim runs those)."""
+    internal lanes twice), with NEMA programs made static as mobsim runs them; actuated and
+    delay-based programs stay (mobsim runs those)."""
     from bench.vs_sumo import ORIGINAL_NET, static_signals_copy
 
     src = ORIGINAL_NET["city"]()
@@ -102,10 +102,12 @@ def test_city_case_runs_sumo_on_the_original_network_with_mobsims_signal_control
     out = static_signals_copy(src, tmp_path / "s.net.xml").read_text()
     n_actuated = text.count('type="actuated"')
     assert n_actuated > 5 and out.count('type="actuated"') == n_actuated
-    delay = tmp_path / "d.net.xml"
-    delay.write_text(text.replace('type="actuated"', 'type="delay_based"', 1))
-    out = static_signals_copy(delay, tmp_path / "d2.net.xml").read_text()
-    assert 'type="delay_based"' not in out and out.count('type="static"') == text.count('type="static"') + 1
+    other = tmp_path / "d.net.xml"
+    other.write_text(text.replace('type="actuated"', 'type="delay_based"', 1)
+                     .replace('type="actuated"', 'type="NEMA"', 1))
+    out = static_signals_copy(other, tmp_path / "d2.net.xml").read_text()
+    assert out.count('type="delay_based"') == 1 and 'type="NEMA"' not in out
+    assert out.count('type="static"') == text.count('type="static"') + 1
     net = sumolib.net.readNet(str(tmp_path / "s.net.xml"), withPrograms=True)
     programs = [p for tls in net.getTrafficLights() for p in tls.getPrograms().values()]
     assert programs and {p.getType() for p in programs} <= {"static", "actuated"}
@@ -140,8 +142,8 @@ def test_cuda_yes_without_a_gpu_is_a_clear_error() -> None:
 
 def test_vs_sumo_city_runs_sumo_as_configured_and_as_shipped(tmp_path: Path) -> None:
     """The city case: SUMO on the original file, its actuated signals actuated as in mobsim (the
-    ratios), and as shipped (a reference row: the same here, the file has no delay-based
-    signals); mobsim completes every trip."""
+    ratios), and as shipped (a reference row: the same here, the file has no NEMA signals);
+    mobsim completes every trip."""
     from bench.vs_sumo import ORIGINAL_NET
 
     if not ORIGINAL_NET["city"]().is_file():
