@@ -187,6 +187,40 @@ def movement_state_a(mv_sig, mv_kind, sig_state, m):
 
 
 @njit(cache=True)
+def foe_upstream_arrives(V, N, W, L, f, fl, crit_gap):
+    """True if, with the foe movement ``f``'s lane ``fl`` empty, the first vehicle of a lane
+    leading into ``fl`` (its movement not red) will take ``f`` and reaches the line within
+    ``crit_gap`` s at its speed. OSM networks put links of a few metres before junctions, and a
+    foe one link back was invisible: a yielding vehicle went 2 s ahead of it (SUMO sees every
+    vehicle whose braking distance reaches the junction, over any number of lanes). A vehicle
+    standing there (below 0.5 m/s) waits itself and does not block."""
+    for q in range(N.lane_in_start[fl], N.lane_in_start[fl + 1]):
+        um = N.lane_in_mv[q]
+        if movement_state(N, W, um) == M_RED:
+            continue
+        ul = N.mv_from_lane[um]
+        a = L.lane_start[ul]
+        b = L.lane_start[ul + 1]
+        if b <= a:
+            continue
+        j = W.order[b - 1]
+        if V.status[j] != 1 or V.lane[j] != ul or V.speed[j] < 0.5:
+            continue
+        rp = V.route_pos[j]
+        if rp + 2 >= V.route_end[j]:
+            continue
+        link = N.lane_link[fl]
+        if route_step(N.link_next_start, N.link_next, W.route_codes, N.lane_link[ul], rp + 1) != link:
+            continue
+        if route_step(N.link_next_start, N.link_next, W.route_codes, link, rp + 2) != N.mv_to_link[f]:
+            continue
+        t_arr = (N.lane_len[ul] - V.pos[j] + N.lane_len[fl]) / V.speed[j]
+        if not accept_gap(t_arr, crit_gap):
+            return True
+    return False
+
+
+@njit(cache=True)
 def yield_blocked(V, N, W, L, i, m, crit_gap):
     """True if a conflicting movement with right of way has a vehicle arriving within ``crit_gap`` s
     (for vehicle ``i`` on movement ``m``).
@@ -231,6 +265,8 @@ def yield_blocked(V, N, W, L, i, m, crit_gap):
         a = L_lane_start[fl]
         b = L_lane_start[fl + 1]
         if b <= a:
+            if foe_upstream_arrives(V, N, W, L, f, fl, crit_gap):
+                return True
             continue
         j = W_order[b - 1]
         if V_status[j] != 1 or V_lane[j] != fl:

@@ -152,3 +152,35 @@ def test_emergency_stop_at_a_red_light_is_an_event(tmp_path) -> None:
     assert res.kpis()["emergency_brakings"] == 1
     trip = res.trips.iloc[0]
     assert trip["status"] == 2 and trip["arrival"] > 31.0, "it waited for green at the line"
+
+
+def short_major_net() -> Network:
+    """Major road A (300 m) -> B (5 m, the few metres OSM leaves before a junction) -> J -> O
+    (200 m); minor road m (50 m) merges at J into O and yields to B -> O."""
+    nodes = [Node("s", -305.0, 0.0), Node("b", -5.0, 0.0), Node("q", 0.0, -50.0),
+             Node("J", 0.0, 0.0, "priority"), Node("e", 200.0, 0.0)]
+    links = [Link("A", "s", "b", 300.0, 13.89), Link("B", "b", "J", 5.0, 13.89),
+             Link("m", "q", "J", 50.0, 13.89), Link("O", "J", "e", 200.0, 13.89)]
+    mv = [Movement("b", "A", 0, "B", 0), Movement("J", "B", 0, "O", 0, kind="major"),
+          Movement("J", "m", 0, "O", 0, kind="minor", turn="l")]
+    return Network(nodes=nodes, links=links, movements=mv)
+
+
+def test_a_yielding_vehicle_sees_a_foe_one_link_before_a_short_major_link() -> None:
+    """The major link before the junction is 5 m long and empty; a major vehicle 30 m before
+    its end, on the link before, arrives in about 2.5 s. The minor vehicle, standing at its
+    yield line, waits for it (its critical gap is 4 s) and enters O after it; it used to see
+    only the empty 5 m link and went ahead of it."""
+    trips = [Trip("major", "A", "O", 0.0, depart_pos="250", depart_speed="max"),
+             Trip("minor", "m", "O", 0.0, depart_pos="49", depart_speed="0")]
+    sim = make_sim(short_major_net(), trips, sim__end=60.0)
+    order = []
+    for _ in range(int(20.0 / sim.dt)):
+        sim.step(1)
+        V = sim.vehicles()
+        a = sim.cn.arrays
+        for k, t in enumerate(sim.trips):
+            if V.status[k] == 1 and sim.cn.link_ids[a.lane_link[V.lane[k]]] == "O" and t.id not in order:
+                order.append(t.id)
+    assert order == ["major", "minor"]
+    assert no_teleports_nor_collisions(sim)
