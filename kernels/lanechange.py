@@ -9,7 +9,7 @@ import math
 
 from numba import njit, prange
 
-from .idm import STOP_LINE_CLEARANCE, idm_free
+from .idm import STOP_LINE_CLEARANCE, idm_accel, idm_free
 from .lanes import (
     best_lanes_mask,
     choose_movement_a,
@@ -22,7 +22,20 @@ from .lanes import (
     straddler_a,
     v0_of,
 )
-from .layout import N_CHUNKS, P_DT, P_LC_COOLDOWN, T_ACC, T_DELTA, T_LCSAFE, T_LCTHR, T_LEN, T_POLITE, T_S0
+from .layout import (
+    N_CHUNKS,
+    P_DT,
+    P_LC_COOLDOWN,
+    T_ACC,
+    T_DEC,
+    T_DELTA,
+    T_LCSAFE,
+    T_LCTHR,
+    T_LEN,
+    T_POLITE,
+    T_S0,
+    T_TAU,
+)
 from .mobil import mobil_incentive, mobil_safe
 from .routes import route_step
 
@@ -113,6 +126,38 @@ def rear_at_risk(V, N, L, W, vt, tl, overhang):
         if room < v * v / (2.0 * vt[V.vtype[j], T_LCSAFE]):
             return True
     return False
+
+
+@njit(cache=True)
+def beyond_blocks(V, N, L, W, vt, i, tl, p):
+    """True if vehicle ``i`` (front at ``p`` m), changed into the empty-ahead lane ``tl``, would
+    have to brake harder than its safe lane-change deceleration for the last vehicle of the lane
+    ``tl`` leads to along its route (SUMO looks for the target lane's leader on the lanes
+    beyond). On a 10 m OSM link a vehicle changed twice at 13 m/s into a lane whose
+    continuation stood queued from its start, and ran into the queue."""
+    order = W.order
+    lane_start = L.lane_start
+    rp = V.route_pos[i]
+    link = N.lane_link[tl]
+    nl = route_step(N.link_next_start, N.link_next, W.route_codes, link, rp + 1)
+    after = -1
+    if rp + 2 < V.route_end[i]:
+        after = route_step(N.link_next_start, N.link_next, W.route_codes, nl, rp + 2)
+    m = choose_movement_a(N.lane_mv_start, N.mv_to_link, N.mv_to_lane, tl, nl, after)
+    if m < 0:
+        return False
+    t2 = N.mv_to_lane[m]
+    if lane_start[t2 + 1] <= lane_start[t2]:
+        return False
+    r = order[lane_start[t2]]
+    if V.status[r] != 1 or V.lane[r] != t2:
+        return False
+    ty = V.vtype[i]
+    gap = N.lane_len[tl] - p + V.pos[r] - vt[V.vtype[r], T_LEN]
+    v0 = v0_of(N.lane_speed, V.sfac, vt, i, tl, ty)
+    a = idm_accel(V.speed[i], v0, gap, V.speed[r], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0], vt[ty, T_TAU],
+                  vt[ty, T_DELTA])
+    return a < -vt[ty, T_LCSAFE]
 
 
 @njit(cache=True)
@@ -286,6 +331,8 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
         if new_lead < 0:
             x = straddler_a(lane_last_exit, lane_exit_rp, status, route_pos, pos, vtype, vt, tl)
             if x >= 0 and lane_len[tl] - p + pos[x] - vt[vtype[x], T_LEN] < 0.5:
+                continue
+            if rp + 1 < route_end[i] and beyond_blocks(V, N, L, W, vt, i, tl, p):
                 continue
         # Accelerations as if i were on the target lane (same link: same speed limit). The two
         # safety tests first: in dense traffic they fail often, and the other four are not needed.

@@ -14,6 +14,7 @@ import numpy as np
 
 import mobsim
 from conftest import make_sim
+from mobsim.kernels import layout as K
 from mobsim.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
 from mobsim.trips import Trip
 
@@ -106,3 +107,38 @@ def test_depart_pos_last_on_an_empty_lane_inserts_behind_the_queue_beyond_its_en
     assert 20.0 < pos < 150.0 and speed > 15.0
     V = sim.vehicles()
     assert np.count_nonzero(V.status == 0) == 0
+
+
+def test_no_lane_change_at_speed_into_a_lane_whose_continuation_is_queued(tmp_path) -> None:
+    """P is a 10 m link of two lanes, each continuing on its own lane of Q; only Q's lane 1
+    leads on to Z, and it is queued from its start behind a red that never ends. "f" arrives on
+    P's lane 0 at speed, bound for Z: nobody is ahead on lane 1 of P itself, but the queue is
+    just beyond its end, so "f" may change only where it can still stop behind the queue's last
+    vehicle (SUMO looks for the target lane's leader on the lanes beyond). On a 10 m OSM link a
+    vehicle changed twice at 13 m/s into such a lane and ran into the queue."""
+    nodes = [Node("o", 0.0, 0.0), Node("u", 100.0, 0.0), Node("p", 110.0, 0.0),
+             Node("q", 210.0, 0.0, control="signal"), Node("z", 310.0, 0.0), Node("r", 260.0, -100.0)]
+    links = [Link("U", "o", "u", 100.0, 13.89, 1), Link("P", "u", "p", 10.0, 13.89, 2),
+             Link("Q", "p", "q", 100.0, 13.89, 2), Link("Z", "q", "z", 100.0, 13.89, 1),
+             Link("R", "q", "r", 100.0, 13.89, 1)]
+    mv = [Movement("u", "U", 0, "P", 0), Movement("p", "P", 0, "Q", 0), Movement("p", "P", 1, "Q", 1),
+          Movement("q", "Q", 0, "R", 0, signal_index=0), Movement("q", "Q", 1, "Z", 0, signal_index=1)]
+    net = Network(nodes=nodes, links=links, movements=mv,
+                  signals=[SignalProgram("q", (SignalPhase(FOREVER, "Gr"),))])
+    queue = [Trip(f"q{k:02d}", "Q", "Z", 0.5 * k, depart_lane="1", depart_speed="0") for k in range(16)]
+    # fokr_bs_demo's step, 0.05 s: several lane-change decisions fall within the 10 m link.
+    sim = make_sim(net, [*queue, Trip("f", "U", "Z", 20.0, depart_speed="max")], sim__end=60.0,
+                   sim__gridlock="none", sim__dt=0.05)
+    k = [j for j, t in enumerate(sim.trips) if t.id == "f"][0]
+    speeds = []
+    for _ in range(int(40.0 / sim.dt)):
+        sim.step(1)
+        V = sim.vehicles()
+        if V.status[k] == 1:
+            speeds.append(float(V.speed[k]))
+    decel = -np.diff(speeds) / sim.dt
+    # Never harder than its emergency deceleration (9 m/s^2): before, it changed at 13 m/s into
+    # lane 1 of P and was stopped by the hard no-overlap bound at the queue (13 -> 1 m/s in 0.3 s).
+    assert decel.max() <= 9.0 + 1e-6
+    sim.backend.pull("W", ("cnt",))
+    assert int(sim.W.cnt[K.C_COLL]) == 0
