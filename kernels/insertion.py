@@ -15,6 +15,7 @@ from .lanes import (
     add_event,
     choose_movement,
     find_neighbours_a,
+    front_on_lane,
     lane_score,
     movement_state,
     straddler_a,
@@ -152,15 +153,7 @@ def upstream_can_stop(V, N, L, W, vt, lane, rear, v_ins):
         if movement_state(N, W, m) == M_RED:
             continue
         fl = N.mv_from_lane[m]
-        a = L.lane_start[fl]
-        b = L.lane_start[fl + 1]
-        j = -1
-        for k in range(b - 1, a - 1, -1):  # the first one still on the lane (one may have left it)
-            if V.status[W.order[k]] == 1 and V.lane[W.order[k]] == fl:
-                j = W.order[k]
-                break
-            if k < b - 2:
-                break
+        j = front_on_lane(V, L, W, fl)
         if j < 0:
             continue
         v = V.speed[j]

@@ -187,6 +187,21 @@ def movement_state_a(mv_sig, mv_kind, sig_state, m):
 
 
 @njit(cache=True)
+def front_on_lane(V, L, W, lane):
+    """The first vehicle still on ``lane`` in the sorted order (the last one there may have just
+    left it; the two front entries are looked at), or -1."""
+    a = L.lane_start[lane]
+    b = L.lane_start[lane + 1]
+    for k in range(b - 1, a - 1, -1):
+        j = W.order[k]
+        if V.status[j] == 1 and V.lane[j] == lane:
+            return j
+        if k < b - 2:
+            break
+    return -1
+
+
+@njit(cache=True)
 def foe_upstream_arrives(V, N, W, L, f, fl, crit_gap):
     """True if, with the foe movement ``f``'s lane ``fl`` empty, the first vehicle of a lane
     leading into ``fl`` (its movement not red) will take ``f`` and reaches the line within
@@ -199,12 +214,8 @@ def foe_upstream_arrives(V, N, W, L, f, fl, crit_gap):
         if movement_state(N, W, um) == M_RED:
             continue
         ul = N.mv_from_lane[um]
-        a = L.lane_start[ul]
-        b = L.lane_start[ul + 1]
-        if b <= a:
-            continue
-        j = W.order[b - 1]
-        if V.status[j] != 1 or V.lane[j] != ul or V.speed[j] < 0.5:
+        j = front_on_lane(V, L, W, ul)
+        if j < 0 or V.speed[j] < 0.5:
             continue
         rp = V.route_pos[j]
         if rp + 2 >= V.route_end[j]:
