@@ -12,6 +12,10 @@ Cases:
   mobsim runs the very file (``python -m mobsim run X.sumocfg``); what it does not read
   (additional files, rerouting, persons, ...) it names in warnings, and what it refuses (the rail
   scenarios have no road vehicles) is a row with mobsim's error message;
+* ``highway_green``: the game folder's disabled ``highway.sumocfg.disabled`` (a motorway with an
+  on-ramp of two lanes that merge at a zipper junction before joining it), with its ramp meter
+  ``J2`` switched to green for good (the game holds it red for 10,000 s, so the ramp traffic
+  never reaches the zipper) and ``end`` 900 s; its other files as shipped;
 * ``rt_<net>``: ``randomTrips.py -n NET --seed 42 -e 3600 -p P --validate`` on each real network
   of the game folder (the DRT OpenStreetMap city, the Braunschweig networks of ``bs3d`` and
   ``fokr_bs_demo``, the A10 motorway ring ``A10KW``, Ingolstadt's ``fkk_in``), with ``P = 3600 /
@@ -93,8 +97,40 @@ def shipped_cases() -> dict[str, Path]:
     return {p.stem: p for p in sorted(game_dir().glob("*.sumocfg"), key=lambda p: p.stem.lower())}
 
 
+#: Cases made from a disabled game scenario (see the module docstring).
+DERIVED = ("highway_green",)
+
+
 def all_cases() -> list[str]:
-    return list(shipped_cases()) + list(RANDOM_NETS)
+    return list(shipped_cases()) + list(DERIVED) + list(RANDOM_NETS)
+
+
+def highway_green_case(workdir: Path) -> Path:
+    """``highway.sumocfg.disabled`` with its ramp meter green for good and ``end`` 900 s, written to
+    ``workdir/highway_green`` (the network copied with the one program changed)."""
+    src = game_dir() / "highway.sumocfg.disabled"
+    folder = workdir / "highway_green"
+    folder.mkdir(parents=True, exist_ok=True)
+    net_text = (game_dir() / "highway" / "highway.net.xml").read_text(encoding="utf-8")
+    start = net_text.index('<tlLogic id="J2"')
+    end = net_text.index("</tlLogic>", start)
+    program = ('<tlLogic id="J2" type="static" programID="0" offset="0">\n'
+               '        <phase duration="10000" state="gg"/>\n    ')
+    (folder / "highway_green.net.xml").write_text(net_text[:start] + program + net_text[end:],
+                                                  encoding="utf-8")
+    tree = ET.parse(src)
+    root = tree.getroot()
+    for section in root:
+        for opt in section:
+            if opt.tag == "net-file":
+                opt.set("value", str(folder / "highway_green.net.xml"))
+            elif opt.tag in ("route-files", "additional-files"):
+                opt.set("value", str((src.parent / opt.get("value", "")).resolve()))
+            elif opt.tag == "end":
+                opt.set("value", "900")
+    cfg = folder / "highway_green.sumocfg"
+    tree.write(cfg, encoding="UTF-8", xml_declaration=True)
+    return cfg
 
 
 def _first_line(text: str, prefer: tuple[str, ...] = ("Error:", "mobsim: error:")) -> str:
@@ -194,9 +230,9 @@ def _finished(rec: dict[str, Any], rc: int | None, out: str, wall: float, timeou
     return True
 
 
-def run_sumo(cfg: Path, outdir: Path, timeout: float = 600.0) -> dict[str, Any]:
-    """SUMO on ``cfg`` (a copy without its GUI options, :func:`sumo_cfg_copy`): status, wall s and
-    the statistic output's figures."""
+def run_sumo(cfg: Path, outdir: Path, timeout: float = 600.0, seed: int | None = None) -> dict[str, Any]:
+    """SUMO on ``cfg`` (a copy without its GUI options, :func:`sumo_cfg_copy`; with ``seed``, its
+    ``--seed``): status, wall s and the statistic output's figures."""
     outdir.mkdir(parents=True, exist_ok=True)
     stats, tripinfo = outdir / "sumo_stats.xml", outdir / "sumo_tripinfo.xml"
     for f in (stats, tripinfo):
@@ -214,6 +250,8 @@ def run_sumo(cfg: Path, outdir: Path, timeout: float = 600.0) -> dict[str, Any]:
            # square.sumocfg asks for tripinfos of unfinished vehicles, which SUMO's trip statistics
            # then count as completed (130 of 142 instead of the 38 that arrived)
            "--tripinfo-output.write-unfinished", "false", "--tripinfo-output.write-undeparted", "false"]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
     rc, out, wall = _run(cmd, timeout, cwd=outdir)
     if not _finished(rec, rc, out, wall, timeout, stats):
         return rec
@@ -233,8 +271,9 @@ def run_sumo(cfg: Path, outdir: Path, timeout: float = 600.0) -> dict[str, Any]:
     return rec
 
 
-def run_mobsim(cfg: Path, outdir: Path, timeout: float = 600.0) -> dict[str, Any]:
-    """mobsim on ``cfg`` (``python -m mobsim run``): status, wall s and the result file's KPIs."""
+def run_mobsim(cfg: Path, outdir: Path, timeout: float = 600.0, seed: int | None = None) -> dict[str, Any]:
+    """mobsim on ``cfg`` (``python -m mobsim run``; with ``seed``, its ``--seed``): status, wall s
+    and the result file's KPIs."""
     outdir.mkdir(parents=True, exist_ok=True)
     h5 = outdir / "mobsim.h5"
     h5.unlink(missing_ok=True)
@@ -242,6 +281,8 @@ def run_mobsim(cfg: Path, outdir: Path, timeout: float = 600.0) -> dict[str, Any
                            "teleports": 0, "mean_travel_time_s": _nan(), "mean_time_loss_s": _nan(),
                            "loop_s": _nan(), "ups": _nan(), "warnings": []}
     cmd = [sys.executable, "-m", "mobsim", "run", str(cfg), "--out", str(h5), "--progress", "none"]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
     rc, out, wall = _run(cmd, timeout, cwd=outdir)
     rec["warnings"] = [ln[len("mobsim: warning: "):] for ln in out.splitlines()
                        if ln.startswith("mobsim: warning: ")]
@@ -263,7 +304,7 @@ def run_case(name: str, workdir: Path, n_trips: int = 800, timeout: float = 600.
     """One case: its .sumocfg (shipped, or written with random trips), SUMO then mobsim."""
     rec: dict[str, Any] = {"case": name, "cfg": "", "sumo": None, "mobsim": None}
     try:
-        cfg = random_trips_case(name, n_trips, workdir) if name in RANDOM_NETS else shipped_cases()[name]
+        cfg = case_cfg(name, workdir, n_trips)
     except Exception as exc:  # noqa: BLE001 - a case that cannot be prepared is a row, not a crash
         err = {"status": f"not prepared: {exc}".splitlines()[0]}
         rec["sumo"], rec["mobsim"] = err, err
@@ -279,6 +320,15 @@ def run_case(name: str, workdir: Path, n_trips: int = 800, timeout: float = 600.
     rec["wall_ratio"] = m["wall_s"] / s["wall_s"] if ok and s["wall_s"] > 0 else _nan()
     rec["ups_ratio"] = m["ups"] / s["ups"] if ok and s["ups"] > 0 else _nan()
     return rec
+
+
+def case_cfg(name: str, workdir: Path, n_trips: int = 800) -> Path:
+    """The ``.sumocfg`` of case ``name``: shipped, or written to ``workdir`` (random trips, derived)."""
+    if name in RANDOM_NETS:
+        return random_trips_case(name, n_trips, workdir)
+    if name == "highway_green":
+        return highway_green_case(workdir)
+    return shipped_cases()[name]
 
 
 def _f(x: Any, fmt: str = "{:,.1f}") -> str:
@@ -319,8 +369,8 @@ def format_table(results: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--only", action="append", default=[], metavar="NAME",
-                   help="run only this case (repeatable); names: the .sumocfg stems and "
-                   + ", ".join(RANDOM_NETS))
+                   help="run only this case (repeatable); names: the .sumocfg stems, "
+                   + ", ".join((*DERIVED, *RANDOM_NETS)))
     p.add_argument("--random-trips", type=int, default=800, metavar="N",
                    help="random trips per real network before validation (period 3600/N s; default 800)")
     p.add_argument("--timeout", type=float, default=600.0,

@@ -27,6 +27,7 @@ from .layout import (
     M_STOP,
     M_YELLOW,
     M_YIELD,
+    M_ZIPPER,
     MAX_LOOKAHEAD,
     N_CHUNKS,
     P_CRIT_GAP,
@@ -46,6 +47,7 @@ from .layout import (
 from .record import clock
 from .rng import STREAM_DAWDLE, u01
 from .routes import route_step
+from .zipper import zipper_accel
 
 
 @njit(cache=True, _nrt=False)
@@ -145,7 +147,8 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
 
     A follower drives behind its leader on the lane (and yields to a neighbour that must change
     into its lane, see :func:`cooperate_a`). The first vehicle of a lane looks ahead along its
-    route: stop lines of red, yellow (when it can stop), yield and stop movements, the last vehicle
+    route: stop lines of red, yellow (when it can stop), yield and stop movements, the vehicle
+    ahead in a zipper merge (:mod:`.zipper`), the last vehicle
     of the next lane, no entry into a jammed exit (do not block the junction), and a vehicle that
     just left the lane but still reaches back over the line. Shared by the CPU and CUDA drivers
     (see :func:`mobsim.kernels.lanechange.decide_range`); writes only its vehicles' entries.
@@ -288,6 +291,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                             must_stop = yield_blocked(V, N, W, L, i, m, crit_gap)
                             if h == 0 and not must_stop and dist < 1.0:
                                 flags[i] |= FLAG_COMMITTED
+                elif st == M_ZIPPER:
+                    acc = min(acc, zipper_accel(V, N, W, L, vt, i, m, dist, v, v0, model, ac, dc, s0, tau,
+                                                delta, dt))
                 if h == 0 and st == M_GO:
                     flags[i] &= ~FLAG_COMMITTED
                 tl = mv_to_lane[m]

@@ -11,7 +11,6 @@ from numba import njit, prange
 
 from .idm import STOP_LINE_CLEARANCE, idm_accel, idm_free
 from .lanes import (
-    best_lanes_mask,
     choose_movement_a,
     find_neighbours,
     find_neighbours_a,
@@ -19,6 +18,7 @@ from .lanes import (
     lane_slot_a,
     mask_direction,
     next_link,
+    route_lanes_mask,
     straddler_a,
     v0_of,
 )
@@ -52,7 +52,7 @@ def needed_lane(V, N, W, i):
     nl = next_link(V, N, W, i, 1)
     if nl < 0:
         return -1
-    mask = best_lanes_mask(N, N_lane_link[lane], nl, next_link(V, N, W, i, 2))
+    mask = route_lanes_mask(N, W, N_lane_link[lane], V.route_pos[i], V.route_end[i])
     d = mask_direction(N_lane_index, lane, mask)
     if d == 0:
         return -1
@@ -244,11 +244,7 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
         if rp + 1 < route_end[i]:
             if need_mask[i] < 0:
                 # Which lanes of this link suit the route: computed once per link of the route.
-                nl = route_step(link_next_start, link_next, codes, lane_link[lane], rp + 1)
-                after = -1
-                if rp + 2 < route_end[i]:
-                    after = route_step(link_next_start, link_next, codes, nl, rp + 2)
-                need_mask[i] = best_lanes_mask(N, lane_link[lane], nl, after)
+                need_mask[i] = route_lanes_mask(N, W, lane_link[lane], rp, route_end[i])
             need = mask_direction(lane_index, lane, need_mask[i])
             own_ok = need == 0
             if need != 0:

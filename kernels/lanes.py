@@ -16,6 +16,7 @@ from .layout import (
     M_STOP,
     M_YELLOW,
     M_YIELD,
+    M_ZIPPER,
     T_ACC,
     T_DEC,
     T_DELTA,
@@ -132,6 +133,62 @@ def best_lanes_mask(N, link, nxt, after):
     return mask
 
 
+#: How far past the end of its link a vehicle plans its lane along the route, in seconds of
+#: travel at the link's speed limit (SUMO's LC2013 makes a strategic change urgent within 10 s
+#: of travel of where the lane stops serving the route, 20 s for a change to the right), and over
+#: at most how many links.
+ROUTE_LANES_SECONDS = 20.0
+ROUTE_LANES_LINKS = 8
+
+
+@njit(cache=True)
+def route_lanes_mask(N, W, link, rp, end):
+    """Bit k set: lane k of ``link`` (at route position ``rp``; the route ends before ``end``)
+    continues along the route without a lane change as far as any lane of ``link`` does, over
+    the next links of the route up to the first that begins ``ROUTE_LANES_SECONDS`` of travel
+    at ``link``'s speed limit or more past its end (always two links, as
+    :func:`best_lanes_mask`; at most ``ROUTE_LANES_LINKS``).
+
+    SUMO plans lanes over the route ahead (``MSVehicle::getBestLanes``): on a chain of short OSM
+    links a vehicle moves to the lane it will need two or three links on before it gets there;
+    looking two links ahead, mobsim's vehicles found out on the last link, stood at its end on
+    the wrong lane when the right one was queued, and blocked the lane for everyone else (the
+    A10 motorway's random trips: one link stood for the whole run, 23 teleports against 13).
+    Computed backwards: the lanes of the last link considered all qualify; a lane of an earlier
+    link qualifies if a movement takes it to the next link onto a qualifying lane, or, where no
+    lane of its link does, onto that link at all (a lane change is needed further on anyway)."""
+    codes = W.route_codes
+    lns = N.link_next_start
+    lnx = N.link_next
+    n = 0
+    far = 0.0  # from the end of ``link`` to the end of the n-th link ahead (m)
+    ahead = ROUTE_LANES_SECONDS * N.lane_speed[N.link_first_lane[link]]
+    nxt = link
+    while rp + n + 1 < end and n < ROUTE_LANES_LINKS and (n < 2 or far < ahead):
+        nxt = route_step(lns, lnx, codes, nxt, rp + n + 1)
+        n += 1
+        far += N.lane_len[N.link_first_lane[nxt]]
+    if n == 0:
+        return (np.int64(1) << N.link_nlanes[link]) - 1
+    mask = (np.int64(1) << N.link_nlanes[nxt]) - 1  # the last link: every lane
+    for k in range(n - 1, -1, -1):
+        lk = link
+        for h in range(k):
+            lk = route_step(lns, lnx, codes, lk, rp + h + 1)
+        lk1 = route_step(lns, lnx, codes, lk, rp + k + 1)
+        first = N.link_first_lane[lk]
+        ok = np.int64(0)
+        anyl = np.int64(0)
+        for q in range(N.link_nlanes[lk]):
+            for m in range(N.lane_mv_start[first + q], N.lane_mv_start[first + q + 1]):
+                if N.mv_to_link[m] == lk1:
+                    anyl |= np.int64(1) << q
+                    if (mask >> N.lane_index[N.mv_to_lane[m]]) & 1:
+                        ok |= np.int64(1) << q
+        mask = ok if ok != 0 else anyl
+    return mask
+
+
 @njit(cache=True, _nrt=False)
 def mask_direction(lane_index, lane, mask):
     """0 if ``lane`` is in ``mask``, else -1/+1 towards the nearest lane that is."""
@@ -167,7 +224,8 @@ def movement_state(N, W, m):
 
 @njit(cache=True, _nrt=False)
 def movement_state_a(mv_sig, mv_kind, sig_state, m):
-    """Right of way of movement ``m`` this step: M_GO, M_YIELD, M_STOP, M_YELLOW or M_RED."""
+    """Right of way of movement ``m`` this step: M_GO, M_YIELD, M_STOP, M_ZIPPER, M_YELLOW or
+    M_RED."""
     s = mv_sig[m]
     if s >= 0:
         st = sig_state[s]
@@ -183,6 +241,8 @@ def movement_state_a(mv_sig, mv_kind, sig_state, m):
         return M_GO
     if k == 1:
         return M_YIELD
+    if k == 3:
+        return M_ZIPPER
     return M_STOP
 
 

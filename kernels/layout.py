@@ -97,6 +97,7 @@ M_YIELD = 1
 M_STOP = 2      # stop sign: stop, then yield
 M_YELLOW = 3
 M_RED = 4
+M_ZIPPER = 5    # zipper merge: fall in behind the other stream's vehicle ahead (kernels.zipper)
 
 SUMMARY_COLS = 12
 #: Parallel loops split their range into this many chunks (each chunk hoists the state arrays once).

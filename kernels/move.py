@@ -131,12 +131,17 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
                 tl = 0.0
             V_time_loss[i] += tl
             if pn >= dz:
-                # In a delay-based controller's detector zone: its time loss there (SUMO's
-                # lane-area detector counts it from the vehicle's entry).
+                # In a delay-based controller's detector zone: its time loss there. SUMO's
+                # lane-area detector counts only the part of the step after the front crossed
+                # the zone's start (MSE2Collector::calculateTimeLossAndTimeOnDetector): the
+                # share (pn - dz) / dx of this step's loss in the step of entry.
                 if V_det_lane[i] != l:
                     V_det_lane[i] = l
                     V_det_loss[i] = 0.0
-                V_det_loss[i] += tl
+                if pos < dz and dx > 0.0:
+                    V_det_loss[i] += tl * ((pn - dz) / dx)
+                else:
+                    V_det_loss[i] += tl
             dsum += dx
             tsum += tl
             osum += length * dt

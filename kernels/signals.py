@@ -100,7 +100,8 @@ def delay_controllers(V, N, L, W, c0, c1, stride, t, dt):
     to reach the stop line among those in a green lane's detector zone (``N.lane_dz``) that
     have lost more than ``N.ctrl_min_tloss`` s there, if it gets there before ``maxDur``; at
     least until ``minDur``; at least 1 s more while no vehicle is in the zone of a lane that
-    is red, else no longer than ``maxDur`` (and not at all once ``maxDur`` is reached). Without
+    is red; no longer than ``maxDur`` (and not at all once ``maxDur`` is reached), unless no
+    one waits on red and ``N.ctrl_extend_max`` (SUMO's ``extendMaxDur``) is set. Without
     a proposal the next phase in order starts and the next decision comes after its ``minDur``.
     A switch is a ``signal_switch`` event, as for actuated control. ``dt``: the step (s)."""
     ctrl_kind = N.ctrl_kind
@@ -158,7 +159,9 @@ def delay_controllers(V, N, L, W, c0, c1, stride, t, dt):
             prop = max(prol, phase_min[p] - act, 0.0)
             if others_empty:
                 prop = max(prop, 1.0)
-            else:
+            # SUMO 1.28 (parameter extendMaxDur, default false): the green ends at maxDur even
+            # while no one waits on red; with it, 1 s more at a time without end
+            if not others_empty or N.ctrl_extend_max[c] == 0:
                 prop = min(prop, max(pmax - act, 0.0))
             if prop > 1e-9:
                 ctrl_try[c] = t + prop

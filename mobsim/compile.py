@@ -17,7 +17,7 @@ from .errors import InputError
 from .network import Network
 
 #: Movement kinds as integers (``mv_kind``).
-KIND_CODES = {"major": 0, "minor": 1, "stop": 2}
+KIND_CODES = {"major": 0, "minor": 1, "stop": 2, "zipper": 3}
 #: Signal state characters as integers (``phase_states``, ``sig_state``).
 STATE_CODES = {"r": 0, "y": 1, "g": 2, "G": 3, "o": 4}
 CONTROL_CODES = {"none": 0, "priority": 1, "signal": 2}
@@ -43,10 +43,10 @@ NetArrays = namedtuple("NetArrays", [
     # next in order), green flag and detectors (CSR into det_pos); per lane its detector (-1 none)
     "ctrl_kind", "ctrl_link", "ctrl_max_gap", "ctrl_det_gap", "phase_min", "phase_max", "phase_next",
     "phase_green", "phase_det_start", "phase_det", "det_pos", "lane_det",
-    # delay-based control (kernels.signals.delay_controllers): per controller minTimeloss (s) and
-    # its (signal slot, incoming lane) pairs (CSR); per lane where its detector zone starts (m,
-    # +inf without one)
-    "ctrl_min_tloss", "ctrl_lane_start", "ctrl_lane", "ctrl_lane_slot", "lane_dz",
+    # delay-based control (kernels.signals.delay_controllers): per controller minTimeloss (s),
+    # extendMaxDur (1: a green may outlast maxDur while no one waits on red) and its (signal
+    # slot, incoming lane) pairs (CSR); per lane where its detector zone starts (m, +inf without one)
+    "ctrl_min_tloss", "ctrl_extend_max", "ctrl_lane_start", "ctrl_lane", "ctrl_lane_slot", "lane_dz",
     # nodes
     "node_x", "node_y", "node_control",
 ])
@@ -297,6 +297,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         phase_green=np.array(phase_green, np.int8), phase_det_start=phase_det_start, phase_det=phase_det,
         det_pos=det_pos, lane_det=lane_det,
         ctrl_min_tloss=np.array([prog_by_node[nid].min_time_loss for nid in ctrl_nodes], np.float64),
+        ctrl_extend_max=np.array([prog_by_node[nid].extend_max_dur for nid in ctrl_nodes], np.int8),
         ctrl_lane_start=ctrl_lane_start, ctrl_lane=ctrl_lane, ctrl_lane_slot=ctrl_lane_slot, lane_dz=lane_dz,
         node_x=node_x, node_y=node_y,
         node_control=np.array([CONTROL_CODES[n.control] for n in net.nodes], np.int8),

@@ -14,7 +14,7 @@ surrounding spaces; an empty value in an optional column means its default):
 ``movement.csv`` (optional; without it :func:`mobsim.movements.default_movements` is used)
     one row per lane-to-lane connection: ``node_id``, ``ib_link_id``, ``ib_lane``,
     ``ob_link_id``, ``ob_lane`` (lanes are 0-based from the rightmost lane, unlike GMNS),
-    optional ``kind`` (``major`` | ``minor`` | ``stop``, default ``major``), ``signal_index``
+    optional ``kind`` (``major`` | ``minor`` | ``stop`` | ``zipper``, default ``major``), ``signal_index``
     (integer, required at signal nodes, -1 or empty elsewhere), ``turn`` (``s`` | ``l`` | ``r`` |
     ``t``; default: from the geometry).
 ``signal.csv`` (optional; a signal node without rows gets
@@ -27,8 +27,9 @@ surrounding spaces; an empty value in an optional column means its default):
     ``actuated`` | ``delay_based``, default ``static``), per phase ``min_dur`` and ``max_dur``
     (s, default the duration) and ``next`` (phase number, default the following one), per
     program ``max_gap``, ``detector_gap`` and ``passing_time`` (s, defaults 3, 2 and 1.9 as SUMO;
-    actuated), ``detector_range`` (m, default 100) and ``min_time_loss`` (s, default 1;
-    delay-based); program columns are the same on every row of a program.
+    actuated), ``detector_range`` (m, default 100), ``min_time_loss`` (s, default 1) and
+    ``extend_max_dur`` (0 or 1, default 0: whether a green may outlast ``max_dur`` while no
+    vehicle waits on red; delay-based); program columns are the same on every row of a program.
 
 Columns not listed are errors, except the standard GMNS columns in :data:`IGNORED_COLUMNS`,
 which are accepted and ignored. Errors are :class:`~mobsim.errors.InputError` naming the file,
@@ -99,14 +100,14 @@ MOVEMENT_SPEC = _Spec(
     hints={**{c: "write one row per lane pair with ib_lane and ob_lane (0 = rightmost lane)"
               for c in ("start_ib_lane", "end_ib_lane", "start_ob_lane", "end_ob_lane")},
            "type": "rename it to 'turn' with values s, l, r or t",
-           "ctrl_type": "rename it to 'kind' with values major, minor or stop"},
+           "ctrl_type": "rename it to 'kind' with values major, minor, stop or zipper"},
 )
 #: Program-level columns of signal.csv beside ``offset``: the same on every row of a program.
 PROGRAM_COLUMNS = (("max_gap", 3.0), ("detector_gap", 2.0), ("passing_time", 1.9), ("detector_range", 100.0),
                    ("min_time_loss", 1.0))
 SIGNAL_SPEC = _Spec(SIGNAL_FILE, ("node_id", "duration", "state"),
                     ("program_id", "offset", "phase", "type", "min_dur", "max_dur", "next",
-                     *(c for c, _ in PROGRAM_COLUMNS)),
+                     *(c for c, _ in PROGRAM_COLUMNS), "extend_max_dur"),
                     ignored=("notes",))
 
 #: Standard GMNS columns that are accepted and ignored, per file.
@@ -434,7 +435,12 @@ def _signal_row(r: _Row, net: Network, programs: dict[str, _Program], counts: di
         raise r.err("offset", f"offset {offset} differs from {prog.offset} on row {prog.first_row}",
                     "give every row of a program the same offset")
     kind = r.text("type", default="static")
-    params = {c: r.number(c, positive=True, default=d) for c, d in PROGRAM_COLUMNS}
+    params: dict[str, float | bool] = {c: r.number(c, positive=True, default=d) for c, d in PROGRAM_COLUMNS}
+    extend = r.integer("extend_max_dur", minimum=0, default=0)
+    if extend > 1:
+        raise r.err("extend_max_dur", f"extend_max_dur is {extend}, it must be 0 or 1",
+                    "give 1 to let a delay-based green outlast max_dur while no one waits on red, else 0")
+    params["extend_max_dur"] = bool(extend)
     if r.line == prog.first_row:
         prog.kind, prog.params = kind, params
     elif (kind, params) != (prog.kind, prog.params):
@@ -535,8 +541,9 @@ def write_network(net: Network, folder: str | Path) -> None:
         return "" if x is None else _num(x)
 
     _write_csv(folder / SIGNAL_FILE, ("node_id", "program_id", "offset", "phase", "duration", "state", "type",
-                                      "min_dur", "max_dur", "next", *(c for c, _ in PROGRAM_COLUMNS)),
+                                      "min_dur", "max_dur", "next", *(c for c, _ in PROGRAM_COLUMNS),
+                                      "extend_max_dur"),
                [(p.node, p.program_id, _num(p.offset), k, _num(ph.duration), ph.state, p.kind,
                  opt(ph.min_dur), opt(ph.max_dur), ph.next,
-                 *(_num(getattr(p, c)) for c, _ in PROGRAM_COLUMNS))
+                 *(_num(getattr(p, c)) for c, _ in PROGRAM_COLUMNS), int(p.extend_max_dur))
                 for p in net.signals for k, ph in enumerate(p.phases)])

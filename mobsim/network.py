@@ -11,7 +11,9 @@ Node control (``Node.control``):
     :class:`SignalProgram`.
 ``"priority"``
     uncontrolled priority junction; movements of kind ``"minor"`` yield to conflicting
-    ``"major"`` movements, ``"stop"`` movements stop first and then yield.
+    ``"major"`` movements, ``"stop"`` movements stop first and then yield, ``"zipper"``
+    movements take turns with the other streams merging into their lane (SUMO's zipper
+    junctions: each vehicle falls in behind the next one ahead of it in the merged order).
 ``"none"``
     no control (network boundary, simple merges); every movement is major.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 NODE_CONTROLS = ("signal", "priority", "none")
-MOVEMENT_KINDS = ("major", "minor", "stop")
+MOVEMENT_KINDS = ("major", "minor", "stop", "zipper")
 #: Signal state characters, as in SUMO: G = protected green, g = permissive green (yield),
 #: y = yellow (stop if you can), r = red, o = off (behaves like a priority junction minor).
 SIGNAL_STATES = "Ggyro"
@@ -112,7 +114,8 @@ class SignalProgram:
     a green phase runs at least ``min_dur`` and is extended while a vehicle within
     ``detector_range`` m of a green lane's stop line has lost more than ``min_time_loss`` s
     there (for the time it needs to reach the line at the speed limit, up to ``max_dur``), and
-    without end while no vehicle waits on a red lane; phases follow in order.
+    by 1 s at a time while no vehicle waits on a red lane, up to ``max_dur`` (beyond it, without
+    end, with ``extend_max_dur``: SUMO's ``extendMaxDur``); phases follow in order.
     """
 
     node: str
@@ -125,6 +128,7 @@ class SignalProgram:
     passing_time: float = 1.9
     detector_range: float = 100.0
     min_time_loss: float = 1.0
+    extend_max_dur: bool = False
 
     @property
     def cycle(self) -> float:

@@ -242,6 +242,16 @@ def reverse_graph(next_start: np.ndarray, nxt: np.ndarray) -> tuple[np.ndarray, 
     return prev_start, src[order].astype(np.int64)
 
 
+def _reverse_of(cn: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`reverse_graph` of ``cn``, built once per network (routing when trips are due calls
+    :func:`shortest_routes` every few seconds of simulated time)."""
+    rev = cn.__dict__.get("_reverse")
+    if rev is None:
+        rev = reverse_graph(cn.arrays.link_next_start, cn.arrays.link_next)
+        cn.__dict__["_reverse"] = rev
+    return rev
+
+
 def shortest_routes(cn: CompiledNetwork, origins: np.ndarray, dests: np.ndarray,
                     cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shortest routes (link indices) from ``origins[k]`` to ``dests[k]`` under link costs ``cost`` (s).
@@ -255,7 +265,7 @@ def shortest_routes(cn: CompiledNetwork, origins: np.ndarray, dests: np.ndarray,
     dests = np.asarray(dests, np.int64)
     by_dest = len(np.unique(dests)) < len(np.unique(origins))
     order = np.lexsort((origins, dests)) if by_dest else np.lexsort((dests, origins))
-    prev_start, prv = reverse_graph(a.link_next_start, a.link_next)
+    prev_start, prv = _reverse_of(cn)
     o_sorted, d_sorted = origins[order], dests[order]
     cost = np.ascontiguousarray(cost, np.float64)
     # Chunks of whole trees (trips of one origin, or of one destination) run on threads

@@ -12,7 +12,8 @@ Mapping: nodes keep their coordinates; signal nodes become ``traffic_light`` jun
 program is mobsim's (phases, durations, offset; actuated ones with minDur, maxDur, next and
 their max-gap, detector-gap and passing-time), every movement a connection with
 ``linkIndex`` = its signal index; priority nodes become ``priority`` (``priority_stop`` where a
-movement is a stop movement), right of way following the link priorities; other nodes
+movement is a stop movement, ``zipper`` where one is a zipper movement), right of way following
+the link priorities; other nodes
 ``priority``. Links keep length (m), speed (m/s), lanes, priority and shape. Vehicle types keep
 their car-following model: IDM types with mobsim's parameters, ``sigma = 0`` and ``stepping`` =
 the step (SUMO's IDM otherwise integrates in internal sub-steps of 0.25 s, mobsim in one step per
@@ -52,9 +53,11 @@ def _write(path: Path, root: str, lines: list[str]) -> Path:
 def export_network(net: Any, folder: Path, name: str) -> dict[str, Path]:
     """Plain-XML network files of ``net`` in ``folder``; returns them by kind."""
     stop_nodes = {m.node for m in net.movements if m.kind == "stop"}
+    zipper_nodes = {m.node for m in net.movements if m.kind == "zipper"}
     nodes = []
     for n in net.nodes:
-        jtype = {"signal": "traffic_light", "priority": "priority_stop" if n.id in stop_nodes else "priority"}
+        prio = "zipper" if n.id in zipper_nodes else "priority_stop" if n.id in stop_nodes else "priority"
+        jtype = {"signal": "traffic_light", "priority": prio}
         kind = jtype.get(n.control, "priority")
         nodes.append(f"  <node {_a(id=n.id, x=float(n.x), y=float(n.y), type=kind)}/>")
     edges = []
@@ -91,6 +94,8 @@ def export_network(net: Any, folder: Path, name: str) -> dict[str, Path]:
         elif p.kind == "delay_based":
             params = (("detectorRange", p.detector_range), ("minTimeloss", p.min_time_loss))
         tls += [f"    <param {_a(key=k, value=float(v))}/>" for k, v in params]
+        if p.kind == "delay_based" and p.extend_max_dur:
+            tls.append(f"    <param {_a(key='extendMaxDur', value='true')}/>")
         tls.append("  </tlLogic>")
     tls += tl_cons
     return {

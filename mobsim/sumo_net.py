@@ -32,7 +32,8 @@ one ``sumolib.net.readNet`` gives (``tests/test_sumo_import.py`` checks that) in
   into one program per node); ``priority``, ``priority_stop``, ``right_before_left``,
   ``left_before_right``, ``allway_stop`` and ``zipper`` become priority nodes, each connection's
   SUMO ``state`` giving the movement kind (``M``/``O`` major, ``m``/``o`` minor, ``s``/``w``
-  stop; ``=`` right-before-left and ``Z`` zipper yield like minor ones); the
+  stop; ``=`` right-before-left yields like minor ones; ``Z`` zipper takes turns with the
+  other streams merging into its lane, :mod:`mobsim.kernels.zipper`); the
   other types SUMO knows (:data:`JUNCTION_TYPES`: ``dead_end``, ``unregulated``,
   ``rail_crossing``, ...) become uncontrolled nodes (with a warning where such a node has
   connections and is not ``dead_end`` or ``unregulated``). A type SUMO does not know (say
@@ -42,8 +43,7 @@ one ``sumolib.net.readNet`` gives (``tests/test_sumo_import.py`` checks that) in
   right-before-left, all-way-stop and zipper junctions and at traffic lights (a permissive ``g``
   yields to what the table says). Links are numbered as SUMO numbers them: the junction's
   ``incLanes`` in order, each lane's connections in file order, sidewalks' links into walking
-  areas left out (checked against sumolib's ``Node.forbids`` on the shipped networks). Zipper
-  merging (SUMO alternates the two streams) is approximated by that relation, with a warning.
+  areas left out (checked against sumolib's ``Node.forbids`` on the shipped networks).
 * **Signal programs**: the program SUMO runs, the one loaded last (of an additional file, else
   the last of the network's own programs for that traffic light; static, actuated and
   delay-based ones run as SUMO runs them, NEMA ones as fixed-time with their phase durations,
@@ -88,7 +88,7 @@ PRIORITY_TYPES = ("priority", "priority_stop", "right_before_left", "left_before
                   "zipper")
 #: SUMO connection state -> mobsim movement kind at priority junctions.
 KIND_OF_STATE = {"M": "major", "O": "major", "m": "minor", "o": "minor", "s": "stop", "w": "stop",
-                 "=": "minor", "Z": "minor"}
+                 "=": "minor", "Z": "zipper"}
 #: SUMO signal state -> mobsim signal state (``Ggyro``).
 SIGNAL_STATE = {"G": "G", "g": "g", "y": "y", "Y": "y", "r": "r", "u": "r", "o": "o", "O": "G", "s": "g"}
 TURN = {"s": "s", "l": "l", "L": "l", "r": "r", "R": "r", "t": "t"}
@@ -655,8 +655,8 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
             sig = -1
             if control == "priority":
                 kind = KIND_OF_STATE.get(c.state, "minor")
-                if c.state == "Z" or (c.state == "=" and yields is None):
-                    approx["zipper connections, or right-before-left ones without a request table "
+                if c.state == "=" and yields is None:
+                    approx["right-before-left connections without a request table "
                            "(yield like minor roads)"] += 1
             elif control == "signal":
                 if c.tls == tls_id and c.link_index >= 0:
@@ -682,6 +682,9 @@ ACTUATED_PARAMS = {"max-gap": ("max_gap", 3.0), "detector-gap": ("detector_gap",
 #: SUMO's delay-based parameters -> SignalProgram field, default (m, s; SUMO's
 #: ``tls.delay_based.detector-range`` option is 100 m).
 DELAY_PARAMS = {"detectorRange": ("detector_range", 100.0), "minTimeloss": ("min_time_loss", 1.0)}
+#: SUMO's spellings of a boolean parameter (``StringUtils::toBool``).
+BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "x": True, "t": True,
+            "false": False, "0": False, "no": False, "off": False, "-": False, "f": False}
 #: Per program type, its parameters.
 PROGRAM_PARAMS = {"actuated": ACTUATED_PARAMS, "delay_based": DELAY_PARAMS}
 
@@ -718,9 +721,20 @@ def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int,
         approx[f"'{kind}' traffic lights (run fixed-time with their phase durations)"] += 1
         kind = "static"
     params = tl_params.get((tls_id, pid), {})
-    extra: dict[str, float] = {}
-    known = PROGRAM_PARAMS.get(kind, {})
-    for key, (name, default) in known.items():
+    extra: dict[str, float | bool] = {}
+    known: dict[str, Any] = dict(PROGRAM_PARAMS.get(kind, {}))
+    if kind == "delay_based":
+        known["extendMaxDur"] = None
+        raw = params.get("extendMaxDur", "false").strip().lower()
+        if raw not in BOOLEANS:
+            raise InputError(f"parameter extendMaxDur={params['extendMaxDur']!r} is not a boolean",
+                             source=source, element=f"tlLogic '{tls_id}'",
+                             fix="give extendMaxDur true or false")
+        extra["extend_max_dur"] = BOOLEANS[raw]
+    for key, spec in known.items():
+        if spec is None:
+            continue
+        name, default = spec
         try:
             extra[name] = float(params.get(key, default))
         except ValueError:

@@ -105,13 +105,14 @@ def case_osm_junctions() -> Any:
     """The junction situations of OSM networks (``test_junction_cases.py``) in one network: a lane
     change at the end of a 4.6 m link, a 5.2 m minor road whose trips start standing at the yield
     line, yielding vehicles taking turns with a major queue held by a signal, and an emergency stop
-    at a red light (an event the move records)."""
+    at a red light (an event the move records), and two roads merging at a zipper junction."""
     from test_junction_cases import RED_LIGHT_TRIP, merge_net, red_light_net, short_link_net
+    from test_zipper import merge_net as zipper_net
 
     from mobsim.network import Network
     from mobsim.trips import Trip
 
-    nets = (short_link_net(), merge_net(minor_length=5.2), red_light_net())
+    nets = (short_link_net(), merge_net(minor_length=5.2), red_light_net(), zipper_net(prefix="z"))
     net = Network(**{part: [x for n in nets for x in getattr(n, part)]
                      for part in ("nodes", "links", "movements", "signals")})
     trips = [Trip("v", "A", "B", 0.0, depart_lane="1", depart_speed="0"),
@@ -119,6 +120,8 @@ def case_osm_junctions() -> Any:
     trips += [Trip(f"M{k:02d}", "M", "E", 2.0 * k) for k in range(25)]
     trips += [Trip(f"m{k}", "m", "E", 10.0 + 5.0 * k) for k in range(4)]
     trips.append(RED_LIGHT_TRIP)
+    trips += [Trip(f"za{k}", "zA", "zE", 2.0 * k) for k in range(12)]
+    trips += [Trip(f"zb{k}", "zB", "zE", 2.0 * k + 1.0) for k in range(12)]
     return make_scenario(net, trips, sim__end=90.0)
 
 

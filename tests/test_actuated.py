@@ -192,23 +192,30 @@ def test_signal_events_without_any_trip(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ delay-based control
 
-def _delay_junction(min_dur: float = 5.0, max_dur: float = 50.0, detector_range: float = 100.0
-                    ) -> mobsim.network.Network:
+def _delay_junction(min_dur: float = 5.0, max_dur: float = 50.0, detector_range: float = 100.0,
+                    min_time_loss: float = 1.0, extend_max_dur: bool = False) -> mobsim.network.Network:
     net = _actuated_junction(min_dur, max_dur)
-    prog = dataclasses.replace(net.signals[0], kind="delay_based", detector_range=detector_range)
+    prog = dataclasses.replace(net.signals[0], kind="delay_based", detector_range=detector_range,
+                               min_time_loss=min_time_loss, extend_max_dur=extend_max_dur)
     return dataclasses.replace(net, signals=[prog])
 
 
-def test_delay_based_green_holds_while_nobody_waits_on_red_and_until_maxdur_otherwise(tmp_path: Path) -> None:
-    """SUMO's delay-based control: with traffic on the main road only, its green never ends (no
-    vehicle in a red lane's detector zone: prolonged 1 s at a time); once a side-road vehicle
-    waits within 100 m of its line, the green ends at maxDur at the latest, and the side road
-    gets its turn."""
+def test_delay_based_green_ends_at_maxdur_unless_extend_max_dur_and_nobody_waits_on_red(
+        tmp_path: Path) -> None:
+    """SUMO 1.28's delay-based control: with traffic on the main road only, its green is
+    prolonged 1 s at a time (no vehicle in a red lane's detector zone) up to maxDur, then the
+    cycle goes on (measured in SUMO: 50 s greens with maxDur 50 and no traffic); with
+    ``extendMaxDur`` the green never ends; once a side-road vehicle waits within 100 m of its
+    line, the green ends at maxDur at the latest even then, and the side road gets its turn."""
     main = [Trip(f"m{k:03d}", "W-j0", "j0-E", 2.0 * k) for k in range(40)]
-    sw = _switches(_delay_junction(max_dur=30.0), main, 70.0, tmp_path)
-    assert sw == [], "a green with no one waiting elsewhere stays"
+    sw = _switches(_delay_junction(max_dur=30.0), main, 70.0, tmp_path / "capped")
+    # The first decision comes one step before minDur (as for actuated control), each 1 s
+    # prolongation after it: the green ends at the decision at 29.5 s, where 30 s would pass maxDur.
+    assert sw[:3] == [(29.5, 1), (32.5, 2), (34.5, 3)]
+    sw = _switches(_delay_junction(max_dur=30.0, extend_max_dur=True), main, 70.0, tmp_path / "extend")
+    assert sw == [], "with extendMaxDur a green with no one waiting elsewhere stays"
     side = [Trip("s", "N0-j0", "j0-S0", 10.0)]
-    sw = _switches(_delay_junction(max_dur=30.0), main + side, 120.0, tmp_path / "side")
+    sw = _switches(_delay_junction(max_dur=30.0, extend_max_dur=True), main + side, 120.0, tmp_path / "side")
     first_end = sw[0][0]
     # The side vehicle departs at 10 s and soon reaches the zone; the main road's queue-free
     # stream has no time loss there, so the green ends at the next decision, before maxDur.
@@ -217,41 +224,87 @@ def test_delay_based_green_holds_while_nobody_waits_on_red_and_until_maxdur_othe
 
 
 def test_delay_based_green_extends_for_delayed_vehicles_then_switches(tmp_path: Path) -> None:
-    """A side-road vehicle waits from the start; the main road's queue (vehicles standing at red
-    before the main green) lost time in the zone, so the main green is extended until the last
-    of them can reach the line (but not beyond maxDur); with no time loss in the zone it would
-    end at minDur."""
+    """Main-road vehicles queue at red (the program starts with a side green of at least 40 s);
+    side-road vehicles wait in their zone throughout, so the main green is never prolonged for
+    an empty side road. With minTimeloss 1 s the queued vehicles' time loss holds the main green
+    beyond minDur until the last of them can reach the line; with a minTimeloss no vehicle
+    reaches, the same green ends at minDur."""
+    net = _delay_junction(min_dur=5.0, max_dur=50.0)
+    prog = net.signals[0]
+    ph = prog.phases
+    side_first = dataclasses.replace(ph[3], min_dur=40.0)
+    rotated = dataclasses.replace(prog, phases=(side_first, *ph[4:], *ph[:3]))
     main = [Trip(f"m{k:03d}", "W-j0", "j0-E", 1.0 * k) for k in range(8)]
-    side = [Trip(f"s{k}", "N0-j0", "j0-S0", 0.0 + 20.0 * k) for k in range(6)]
-    sw = _switches(_delay_junction(), main + side, 150.0, tmp_path)
-    greens = [t1 - t0 for (t0, p0), (t1, _) in zip(sw, sw[1:], strict=False) if p0 == 0]
-    assert greens and max(greens) > 5.0 + 1e-9 and max(greens) <= 50.0
+    side = [Trip(f"s{k:02d}", "N0-j0", "j0-S0", 2.5 * k) for k in range(40)]
+
+    def main_greens(min_time_loss: float, tag: str) -> list[float]:
+        p = dataclasses.replace(rotated, min_time_loss=min_time_loss)
+        sw = _switches(dataclasses.replace(net, signals=[p]), main + side, 90.0, tmp_path / tag)
+        return [t1 - t0 for (t0, p0), (t1, _) in zip(sw, sw[1:], strict=False) if p0 == 3]
+
+    plain = main_greens(1.0e6, "threshold")
+    assert plain and plain[0] == pytest.approx(5.0), "no vehicle lost 1e6 s: the green ends at minDur"
+    held = main_greens(1.0, "delayed")
+    # the 8 queued vehicles discharge about 2 s apart: the green lasts until the last is near
+    # the line (17 s here), well short of maxDur
+    assert held and 12.0 <= held[0] <= 25.0, held
 
 
 def test_delay_based_programs_come_from_sumo_and_go_back(tmp_path: Path) -> None:
-    """A tlLogic of type delay_based with detectorRange and minTimeloss: imported as a
-    delay-based program with its parameters and min/max durations, exported with them, and
-    written to and read from signal.csv unchanged."""
+    """A tlLogic of type delay_based with detectorRange, minTimeloss and extendMaxDur: imported
+    as a delay-based program with its parameters and min/max durations, exported with them, and
+    written to and read from signal.csv unchanged; extendMaxDur is off unless the file sets it,
+    and a value SUMO cannot read as a boolean is an error naming the traffic light."""
     from mobsim.netio import read_network, write_network
     from mobsim.sumo_export import export_network
 
-    net = _delay_junction(min_dur=6.0, max_dur=40.0, detector_range=80.0)
-    net = dataclasses.replace(net, signals=[dataclasses.replace(net.signals[0], min_time_loss=2.0)])
-    files = export_network(net, tmp_path, "dl")
-    text = Path(files["tll"]).read_text()
-    assert 'type="delay_based"' in text and 'key="detectorRange" value="80.0"' in text
-    assert 'key="minTimeloss" value="2.0"' in text and 'minDur="6.0"' in text
-    write_network(net, tmp_path / "native")
-    assert read_network(tmp_path / "native").signals == net.signals
-    if shutil.which("netconvert") is not None:
+    for extend in (False, True):
+        net = _delay_junction(min_dur=6.0, max_dur=40.0, detector_range=80.0, extend_max_dur=extend)
+        net = dataclasses.replace(net, signals=[dataclasses.replace(net.signals[0], min_time_loss=2.0)])
+        out = tmp_path / str(extend)
+        out.mkdir()
+        files = export_network(net, out, "dl")
+        text = Path(files["tll"]).read_text()
+        assert 'type="delay_based"' in text and 'key="detectorRange" value="80.0"' in text
+        assert 'key="minTimeloss" value="2.0"' in text and 'minDur="6.0"' in text
+        assert ('key="extendMaxDur" value="true"' in text) == extend
+        write_network(net, out / "native")
+        assert read_network(out / "native").signals == net.signals
+        if shutil.which("netconvert") is None:
+            continue
         from mobsim.sumo_export import build_net
         from mobsim.sumo_net import read_sumo_network
 
-        back = read_sumo_network(build_net(files, tmp_path / "dl.net.xml"), cache=False)
+        built = build_net(files, out / "dl.net.xml")
+        back = read_sumo_network(built, cache=False)
         prog = back.signals[0]
         assert (prog.kind, prog.detector_range, prog.min_time_loss) == ("delay_based", 80.0, 2.0)
+        assert prog.extend_max_dur == extend
         greens = [ph for ph in prog.phases if "G" in ph.state and "y" not in ph.state]
         assert [(ph.min_dur, ph.max_dur) for ph in greens] == [(6.0, 40.0), (6.0, 40.0)]
+        if extend:
+            bad = out / "bad.net.xml"
+            bad.write_text(Path(built).read_text().replace('value="true"', 'value="maybe"'))
+            with pytest.raises(InputError, match="extendMaxDur='maybe' is not a boolean") as e:
+                read_sumo_network(bad, cache=False)
+            assert "tlLogic 'j0'" in str(e.value)
+
+
+def test_signal_csv_extend_max_dur_is_0_or_1(tmp_path: Path) -> None:
+    """signal.csv's extend_max_dur column takes 0 or 1; anything else is an error naming the
+    file, row and column."""
+    from mobsim.netio import read_network, write_network
+
+    write_network(_delay_junction(), tmp_path)
+    f = tmp_path / "signal.csv"
+    lines = f.read_text().splitlines()
+    col = lines[0].split(",").index("extend_max_dur")
+    row = lines[1].split(",")
+    row[col] = "2"
+    f.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
+    with pytest.raises(InputError, match="extend_max_dur is 2, it must be 0 or 1") as e:
+        read_network(tmp_path)
+    assert "signal.csv" in str(e.value) and "row 2" in str(e.value)
 
 
 def test_delay_based_zones_cover_the_last_detector_range_metres_of_each_incoming_lane() -> None:

@@ -117,6 +117,7 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
         assert arr["v"] < 30.0, "the lane change at the end of the 4.6 m link"
         assert arr["m0"] < 75.0 and arr["m1"] < 75.0, "minor-road trips start on 5.2 m and take turns"
         assert np.isnan(arr["M03"]), "while the major queue is still there"
+        assert all(arr[f"z{x}{k}"] < 90.0 for x in "ab" for k in range(3)), "the zipper merge flows"
         assert k["teleports"] == 0
         em = res.events[res.events["kind_name"].astype(str) == "emergency_braking"]
         assert em["trip_id"].astype(str).tolist() == ["e"] and em["link_id"].astype(str).tolist() == ["R"]

@@ -47,7 +47,7 @@ from bench.validate import CASES, run_case  # noqa: E402
 ASSERTED = ["queue_discharge", "jam_discharge", "arterial_300_sync", "arterial_300_wave", "arterial_700_sync",
             "arterial_700_wave", "ring", "queue_discharge_krauss", "jam_discharge_krauss",
             "arterial_300_sync_krauss", "arterial_700_sync_krauss", "dawdle_krauss", "actuated_600_150",
-            "delay_600_150",
+            "delay_600_150", "zipper_merge",
             "arterial_600_sync_1lane", "arterial_600_sync_1lane_krauss"]
 
 
@@ -65,16 +65,11 @@ def test_case_within_tolerance(name: str, tmp_path: Path) -> None:
             assert m["why"], f"{name}.{metric} differs by {m['rel_diff']:+.1%} without an explanation"
     if name.startswith("arterial"):
         assert res["metrics"]["throughput_veh"]["rel_diff"] == 0.0
-    if name == "actuated_600_150":
+    if name in ("actuated_600_150", "delay_600_150"):
         # mean green durations within 1 s of SUMO's
         for metric in ("main_green_s", "side_green_s"):
             m = res["metrics"][metric]
             assert abs(m["mobsim"] - m["sumo"]) <= 1.0, f"{metric}: {m['mobsim']:.2f} vs SUMO {m['sumo']:.2f}"
-    if name == "delay_600_150":
-        # SUMO's delay-based control: side greens within 1 s, main greens within 2 s (see why).
-        for metric, tol in (("side_green_s", 1.0), ("main_green_s", 2.0)):
-            m = res["metrics"][metric]
-            assert abs(m["mobsim"] - m["sumo"]) <= tol, f"{metric}: {m['mobsim']:.2f} vs SUMO {m['sumo']:.2f}"
     if name == "ring":
         m = res["metrics"]
         # Waves emerge in both or in neither; full stops happen in both or in neither.
