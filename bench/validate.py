@@ -34,6 +34,9 @@ Cases (the parameters are in the builders below, so anyone can rerun them in SUM
   (SUMO's passenger parameters, ``sigma = 0``, Euler update in both), and ``dawdle_krauss``: 40
   Krauss drivers with ``sigma = 0.5`` on a free 2 km link (other random draws in each simulator,
   so only the mean travel time is compared).
+* ``left_turns``: permitted left turns against an opposing stream at a fixed-time junction,
+  both simulators on SUMO's network with its internal junction lanes (mobsim imports it): time
+  loss of the through, left-turning and opposing trips.
 * ``zipper_merge``: two one-lane roads (405 and 355 m) merge at a zipper junction into one lane
   (500 m), Poisson arrivals of 800 veh/h on each for 900 s (seed 7), Krauss drivers with
   ``sigma = 0``: throughput, mean travel time and time loss of each stream, and the share of
@@ -75,6 +78,9 @@ class Case:
     tolerance: dict[str, float]
     #: metric -> why the simulators differ there (printed beside differences over 10 %)
     why: dict[str, str] = field(default_factory=dict)
+    #: Both run SUMO's network built with its internal junction lanes (mobsim imports the very
+    #: ``.net.xml``): for what happens inside junctions (turn speeds, waiting positions).
+    sumo_net: bool = False
 
 
 # ------------------------------------------------------------------------------------------ traces
@@ -211,6 +217,38 @@ def measure_arterial(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> d
     return {"mean_travel_time_s": float(np.mean(tt)), "mean_time_loss_s": float(np.mean(loss)),
             "stops_per_vehicle": float(np.mean(stops)),
             "throughput_veh": float(len(trips))}
+
+
+def build_left_turns(q_through: float = 400.0, q_left: float = 100.0) -> Any:
+    """One fixed-time junction (90 s cycle, one lane each way), eastbound ``q_through`` veh/h and
+    ``q_left`` veh/h turning left (north) on the same lane against a westbound ``q_through``
+    veh/h, Poisson arrivals for 1800 s (seed 3), Krauss with ``sigma = 0``; the left turns are
+    permitted (``g``: they yield to the opposing stream)."""
+    from mobsim import generators as gen
+    from mobsim.trips import Trip
+
+    net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
+    rng = np.random.default_rng(3)
+    trips = []
+    for prefix, (o, d), q in (("w", ("W-j0", "j0-E"), q_through), ("e", ("E-j0", "j0-W"), q_through),
+                              ("L", ("W-j0", "j0-N0"), q_left)):
+        t = 0.0
+        while True:
+            t += rng.exponential(3600.0 / q)
+            if t >= 1800.0:
+                break
+            trips.append(Trip(f"{prefix}{len(trips):04d}", o, d, round(t, 1)))
+    return _scenario(net, sorted(trips, key=lambda x: (x.depart, x.id)), 2400.0, "left_turns", True)
+
+
+def measure_left_turns(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Mean time loss (s) of the eastbound through trips, the left turns and the opposing
+    westbound trips, and the throughput."""
+    out: dict[str, float] = {"throughput_veh": float(len(trips))}
+    for prefix, name in (("w", "through"), ("L", "left"), ("e", "opposing")):
+        out[f"time_loss_{name}_s"] = float(np.mean([t["time_loss"] for k, t in trips.items()
+                                                     if k.startswith(prefix)]))
+    return out
 
 
 ZIPPER_END = 1500.0
@@ -388,6 +426,11 @@ CASES: dict[str, Case] = {
                           {"mean_time_loss_s": 0.10}),
     # Dawdling: other random draws in each simulator, the same mean.
     "dawdle_krauss": Case("dawdle_krauss", build_dawdle, measure_dawdle, {"mean_travel_time_s": 0.02}),
+    "left_turns": Case("left_turns", build_left_turns, measure_left_turns, {"time_loss_opposing_s": 0.10},
+                       {"time_loss_through_s": "SUMO's left turners wait inside the junction and "
+                                               "accept fewer gaps than its blockedByFoe alone gives "
+                                               "(a blocked green now and then)",
+                        "time_loss_left_s": "as time_loss_through_s"}, sumo_net=True),
     "zipper_merge": Case("zipper_merge", build_zipper, measure_zipper,
                          {"travel_time_a_s": 0.02, "travel_time_b_s": 0.02, "alternating_share": 0.10},
                          {f"time_loss_{x}_s": "small numbers (under 2 s, 0.15 s apart): mobsim picks the "
@@ -442,11 +485,15 @@ def run_case(case: Case, workdir: Path) -> dict[str, Any]:
 
     sc = case.build()
     workdir.mkdir(parents=True, exist_ok=True)
-    res = mobsim.open(Simulation(sc, backend="cpu").run(out=workdir / "mobsim.h5", progress="none",
-                                                        stop_when_empty=True))
-    # Without SUMO's internal junction lanes both networks have the same distances (mobsim's
-    # junctions have none); with them SUMO's routes are longer by the junction areas.
-    cfg = export_scenario(sc, workdir / "sumo", internal_links=False)
+    if case.sumo_net:
+        cfg = export_scenario(sc, workdir / "sumo", internal_links=True)
+        sim = Simulation(mobsim.load_scenario(cfg), backend="cpu")
+    else:
+        # Without SUMO's internal junction lanes both networks have the same distances (mobsim's
+        # junctions have none); with them SUMO's routes are longer by the junction areas.
+        cfg = export_scenario(sc, workdir / "sumo", internal_links=False)
+        sim = Simulation(sc, backend="cpu")
+    res = mobsim.open(sim.run(out=workdir / "mobsim.h5", progress="none", stop_when_empty=True))
     fcd, info = workdir / "sumo_fcd.xml", workdir / "sumo_tripinfo.xml"
     cmd = [_sumo_binary(), "-c", str(cfg), "--fcd-output", str(fcd), "--tripinfo-output", str(info),
            "--no-step-log", "--no-warnings", "--duration-log.disable"]
@@ -463,6 +510,9 @@ def run_case(case: Case, workdir: Path) -> dict[str, Any]:
     if measure is measure_actuated:
         m_mob = measure_actuated(_trip_table_mobsim(res), _switches_mobsim(res))
         m_sumo = measure_actuated(_trip_table_sumo(info), _switches_sumo(states))
+    elif measure is measure_left_turns:
+        m_mob = measure(None, sc, _trip_table_mobsim(res))
+        m_sumo = measure(None, sc, _trip_table_sumo(info))
     elif measure is measure_zipper:
         m_mob = measure(mobsim_traces(res), sc, _trip_table_mobsim(res))
         m_sumo = measure(sumo_traces(fcd), sc, _trip_table_sumo(info))

@@ -5,6 +5,8 @@ route over stop lines and into the next lanes; Krauss drivers then dawdle.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -30,10 +32,10 @@ from .layout import (
     M_ZIPPER,
     MAX_LOOKAHEAD,
     N_CHUNKS,
-    P_CRIT_GAP,
     P_DT,
     P_HORIZON,
     P_SEED,
+    P_TIMEGAP_MINOR,
     T_ACC,
     T_CF,
     T_DEC,
@@ -185,9 +187,10 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     mv_to_lane = N.mv_to_lane
     mv_sig = N.mv_sig
     mv_kind = N.mv_kind
+    mv_speed = N.mv_speed
     dt = par[P_DT]
     horizon = par[P_HORIZON]
-    crit_gap = par[P_CRIT_GAP]
+    timegap = par[P_TIMEGAP_MINOR]
     seed = np.uint64(par[P_SEED])
     step, _ = clock(W, par)
     trip = V.trip
@@ -262,6 +265,15 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     break
                 if h == 0:
                     next_mv[k] = m
+                vm = mv_speed[m]
+                if v > vm:
+                    # The turn's speed limit (SUMO's internal lanes): at most vm at the line,
+                    # braking comfortably (SUMO's freeSpeed towards a lower limit ahead): the
+                    # speed of this step must leave room to brake to vm over the distance left
+                    # after it (v^2 <= vm^2 + 2 dc (dist - v dt)).
+                    bdt = dc * dt
+                    v_lim = math.sqrt(bdt * bdt + vm * vm + 2.0 * dc * dist) - bdt
+                    acc = min(acc, (v_lim - v) / dt)
                 st = movement_state_a(mv_sig, mv_kind, sig_state, m)
                 must_stop = False
                 if st == M_RED:
@@ -278,7 +290,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     if h > 0 or flags[i] & FLAG_COMMITTED == 0:
                         if h > 0 or not (dist < 1.0 and v < 0.5):
                             must_stop = True
-                        elif yield_blocked(V, N, W, L, i, m, crit_gap):
+                        elif yield_blocked(V, N, W, L, vt, i, m, timegap, dt):
                             must_stop = True
                         else:
                             flags[i] |= FLAG_COMMITTED
@@ -288,7 +300,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     # so has a vehicle that accepted a gap from the line (as at a stop line).
                     if h > 0 or flags[i] & FLAG_COMMITTED == 0:
                         if dist < 50.0 + v * v / (2.0 * dc) and can_stop(v, dist, dc):
-                            must_stop = yield_blocked(V, N, W, L, i, m, crit_gap)
+                            must_stop = yield_blocked(V, N, W, L, vt, i, m, timegap, dt)
                             if h == 0 and not must_stop and dist < 1.0:
                                 flags[i] |= FLAG_COMMITTED
                 elif st == M_ZIPPER:

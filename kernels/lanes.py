@@ -4,10 +4,13 @@ neighbour search on a sorted lane, which movement and lanes serve a route, right
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from .atomics import atomic_add, atomic_add_mt
+from .blocked import TIME_TO_IMPATIENCE, foe_blocks, time_to_cover
 from .idm import idm_accel, idm_free
 from .layout import (
     C_NEV,
@@ -17,6 +20,7 @@ from .layout import (
     M_YELLOW,
     M_YIELD,
     M_ZIPPER,
+    SIG_OFF,
     T_ACC,
     T_DEC,
     T_DELTA,
@@ -25,7 +29,6 @@ from .layout import (
     T_TAU,
     T_VMAX,
 )
-from .mobil import accept_gap
 from .precision import f32_down
 from .routes import route_step
 
@@ -262,13 +265,14 @@ def front_on_lane(V, L, W, lane):
 
 
 @njit(cache=True)
-def foe_upstream_arrives(V, N, W, L, f, fl, crit_gap):
+def foe_upstream_arrives(V, N, W, L, vt, f, fl, t_arr, t_leave, imp, timegap, same, v_arr, v_leave, b):
     """True if, with the foe movement ``f``'s lane ``fl`` empty, the first vehicle of a lane
-    leading into ``fl`` (its movement not red) will take ``f`` and reaches the line within
-    ``crit_gap`` s at its speed. OSM networks put links of a few metres before junctions, and a
-    foe one link back was invisible: a yielding vehicle went 2 s ahead of it (SUMO sees every
-    vehicle whose braking distance reaches the junction, over any number of lanes). A vehicle
-    standing there (below 0.5 m/s) waits itself and does not block."""
+    leading into ``fl`` (its movement not red) will take ``f`` and blocks a vehicle that arrives
+    after ``t_arr`` s and has left after ``t_leave`` s (:func:`foe_in`, impatience ``imp``). OSM
+    networks put links of a few metres before junctions, and a foe one link back was invisible:
+    a yielding vehicle went 2 s ahead of it (SUMO sees every vehicle whose braking distance
+    reaches the junction, over any number of lanes). A vehicle standing there (below 0.5 m/s)
+    waits itself and does not block."""
     for q in range(N.lane_in_start[fl], N.lane_in_start[fl + 1]):
         um = N.lane_in_mv[q]
         if movement_state(N, W, um) == M_RED:
@@ -285,20 +289,57 @@ def foe_upstream_arrives(V, N, W, L, f, fl, crit_gap):
             continue
         if route_step(N.link_next_start, N.link_next, W.route_codes, link, rp + 2) != N.mv_to_link[f]:
             continue
-        t_arr = (N.lane_len[ul] - V.pos[j] + N.lane_len[fl]) / V.speed[j]
-        if not accept_gap(t_arr, crit_gap):
+        if foe_in(V, N, vt, j, ul, N.lane_len[ul] - V.pos[j] + N.lane_len[fl], f, t_arr, t_leave, imp,
+                  timegap, same, v_arr, v_leave, b):
             return True
     return False
 
 
 @njit(cache=True)
-def yield_blocked(V, N, W, L, i, m, crit_gap):
-    """True if a conflicting movement with right of way has a vehicle arriving within ``crit_gap`` s
-    (for vehicle ``i`` on movement ``m``).
+def foe_in(V, N, vt, j, lane, d_f, f, t_arr, t_leave, imp, timegap, same, v_arr, v_leave, b):
+    """True if vehicle ``j`` on ``lane``, ``d_f`` m before the line of its movement ``f``,
+    blocks a vehicle arriving after ``t_arr`` s at ``v_arr`` m/s and leaving after ``t_leave``
+    s at ``v_leave`` m/s (braking at ``b`` m/s²; ``same``: both enter the same lane): ``j``'s
+    arrival and leave times from its speed at its acceleration up to its desired speed (a foe
+    standing at its line arrives within a second or two, as SUMO computes it; a speed floor of
+    0.1 m/s made it arrive only after 10 s for each metre), :func:`.blocked.foe_blocks`."""
+    tj = V.vtype[j]
+    v = V.speed[j]
+    acc = vt[tj, T_ACC]
+    vmax = v0_of(N.lane_speed, V.sfac, vt, j, lane, tj)
+    through = d_f + N.mv_len[f] + vt[tj, T_LEN]
+    a_f = time_to_cover(d_f, v, acc, vmax)
+    l_f = time_to_cover(through, v, acc, vmax)
+    v_leave_f = min(vmax, math.sqrt(v * v + 2.0 * acc * through))
+    return foe_blocks(t_arr, t_leave, a_f, l_f, d_f, v, vt[tj, T_DEC], imp, timegap, same, v_arr, v_leave, b,
+                      v_leave_f)
+
+
+@njit(cache=True)
+def exit_full(V, N, L, W, vt, j, f):
+    """True if vehicle ``j`` cannot enter the target lane of its movement ``f``: the last vehicle
+    there stands with its rear closer to the lane start than ``j``'s length plus jam distance."""
+    tl = N.mv_to_lane[f]
+    if L.lane_start[tl + 1] <= L.lane_start[tl]:
+        return False
+    r = W.order[L.lane_start[tl]]
+    tj = V.vtype[j]
+    return V.speed[r] < 0.5 and V.pos[r] - vt[V.vtype[r], T_LEN] < vt[tj, T_LEN] + vt[tj, T_S0]
+
+
+@njit(cache=True)
+def yield_blocked(V, N, W, L, vt, i, m, timegap, dt):
+    """True if a conflicting movement with right of way has a vehicle that blocks vehicle ``i``
+    on movement ``m``: SUMO's time windows (:mod:`.blocked`): ``i`` must have cleared the
+    junction (the distance to the line, ``N.mv_len[m]`` through the junction and its length,
+    driven from its speed at its acceleration) ``timegap`` s before the foe arrives, or arrive
+    after the foe has left; the longer it waits (``V.standstill`` steps of ``dt`` s), the more
+    impatient it is.
 
     A foe standing still (below 0.5 m/s) that has stood for less time than ``i`` does not block:
-    it is held up itself (its exit is full: a movement with right of way never waits otherwise),
-    and the longer waiting vehicle goes first, as drivers take turns in a jam. Without this, a
+    the longer waiting vehicle goes first, as drivers take turns in a jam. At a signal showing
+    green that holds only where the foe's exit is full (it is held up itself); the head of an
+    opposing queue starting up at green blocks: it arrives within a second or two. Without this, a
     yielding vehicle whose exit is shared with a queued major stream never gets in (each space
     that opens goes to the major stream), and its queue can close a gridlock loop.
     """
@@ -322,6 +363,23 @@ def yield_blocked(V, N, W, L, i, m, crit_gap):
     N_mv_sig = N.mv_sig
     N_mv_kind = N.mv_kind
     W_sig_state = W.sig_state
+    lane = V_lane[i]
+    ty = V.vtype[i]
+    d_i = max(N_lane_len[lane] - V_pos[i], 0.0)
+    vmax = v0_of(N.lane_speed, V.sfac, vt, i, lane, ty)
+    t_arr = time_to_cover(d_i, V_speed[i], vt[ty, T_ACC], vmax)
+    through = d_i + N.mv_len[m] + vt[ty, T_LEN]
+    t_leave = time_to_cover(through, V_speed[i], vt[ty, T_ACC], vmax)
+    v_arr = min(vmax, math.sqrt(V_speed[i] * V_speed[i] + 2.0 * vt[ty, T_ACC] * d_i))
+    v_leave = min(vmax, math.sqrt(V_speed[i] * V_speed[i] + 2.0 * vt[ty, T_ACC] * through))
+    b = vt[ty, T_DEC]
+    # Impatience grows with the time i has stood here; at a signal showing green, with none: a
+    # SUMO vehicle drives into the junction at green (its waiting time restarts there), so the
+    # red it waited through does not make it cut in front of an opposing queue starting up. A
+    # signal that is off ('o') is a priority junction.
+    sig = N.mv_sig[m]
+    at_green = sig >= 0 and W_sig_state[sig] != SIG_OFF
+    imp = 0.0 if at_green else min(1.0, V_standstill[i] * dt / TIME_TO_IMPATIENCE)
     node0 = N.node_mv_start[N.link_to_node[N.lane_link[N.mv_from_lane[m]]]]  # m's node (mv_node: host only)
     resp = N.mv_resp[m] == 1
     for q in range(N_mv_foe_start[m], N_mv_foe_start[m + 1]):
@@ -333,28 +391,36 @@ def yield_blocked(V, N, W, L, i, m, crit_gap):
         elif st != M_GO:
             continue
         fl = N_mv_from_lane[f]
+        same = N.mv_to_lane[f] == N.mv_to_lane[m]
         a = L_lane_start[fl]
-        b = L_lane_start[fl + 1]
-        if b <= a:
-            if foe_upstream_arrives(V, N, W, L, f, fl, crit_gap):
+        e = L_lane_start[fl + 1]
+        if e <= a:
+            if foe_upstream_arrives(V, N, W, L, vt, f, fl, t_arr, t_leave, imp, timegap, same, v_arr,
+                                    v_leave, b):
                 return True
             continue
-        j = W_order[b - 1]
-        if V_status[j] != 1 or V_lane[j] != fl:
-            continue
-        rp = V_route_pos[j] + 1
-        if rp >= V_route_end[j]:
-            continue
-        if route_step(N_link_next_start, N_link_next, W_route_codes, N.lane_link[fl], rp) != N_mv_to_link[f]:
-            continue
-        v = V_speed[j]
-        if v < 0.5 and V_standstill[j] < V_standstill[i]:
-            continue
-        if v < 0.1:
-            v = 0.1
-        t_arr = (N_lane_len[fl] - V_pos[j]) / v
-        if not accept_gap(t_arr, crit_gap):
-            return True
+        # The foe lane's vehicles from the front: the first may be through before i arrives
+        # while the next one is not (SUMO checks every vehicle approaching the foe link), up to
+        # where a vehicle at the lane's speed limit would arrive after i has left.
+        reach = (t_leave + timegap) * N.lane_speed[fl] * 1.5
+        for k in range(e - 1, a - 1, -1):
+            j = W_order[k]
+            if V_status[j] != 1 or V_lane[j] != fl:
+                continue
+            d_f = N_lane_len[fl] - V_pos[j]
+            if d_f > reach:
+                break
+            rp = V_route_pos[j] + 1
+            if rp >= V_route_end[j] or route_step(N_link_next_start, N_link_next, W_route_codes,
+                                                  N.lane_link[fl], rp) != N_mv_to_link[f]:
+                if V_speed[j] < 0.5:
+                    break  # standing, bound elsewhere: those behind it arrive only after it has gone
+                continue
+            if V_speed[j] < 0.5 and V_standstill[j] < V_standstill[i] and (
+                    not at_green or exit_full(V, N, L, W, vt, j, f)):
+                break  # standing, waiting less: drivers take turns (at a green, only if its exit is full)
+            if foe_in(V, N, vt, j, fl, d_f, f, t_arr, t_leave, imp, timegap, same, v_arr, v_leave, b):
+                return True
     return False
 
 

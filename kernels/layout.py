@@ -48,7 +48,7 @@ DP_LAST = -2.0    # behind the lane's last vehicle, or at the lane's end (SUMO's
 # Parameters (``par`` array, float64).
 P_DT = 0
 P_BEGIN = 1
-P_CRIT_GAP = 2
+P_TIMEGAP_MINOR = 2  # s: a yielder clears the junction this long before a foe arrives (jmTimegapMinor)
 P_STOP_TIME = 3
 P_GRID_MODE = 4   # 0 none, 1 teleport, 2 remove
 P_GRID_TIME = 5
@@ -90,6 +90,9 @@ E_EMERGENCY = 3
 E_INSDELAY = 4
 E_BLOCKED = 5
 E_SIGNAL = 6
+
+#: Signal slot state of an 'o' (off: a priority junction) signal (mobsim.compile.STATE_CODES).
+SIG_OFF = 4
 
 # Movement right of way this step.
 M_GO = 0

@@ -1,4 +1,5 @@
-"""MOBIL lane changing (Kesting, Treiber & Helbing 2007) and gap acceptance as pure functions.
+"""MOBIL lane changing (Kesting, Treiber & Helbing 2007) as pure functions (gap acceptance at
+yield lines is :mod:`.blocked`).
 
 Accelerations in m/s², times in s. "c" is the changing vehicle, "n" its new follower on the target
 lane, "o" its old follower on the current lane; ``*_new`` after the change, ``*_old`` before.
@@ -19,9 +20,3 @@ def mobil_incentive(ac_new, ac_old, an_new, an_old, ao_new, ao_old, politeness):
 def mobil_safe(an_new, b_safe):
     """MOBIL safety criterion: the new follower brakes no harder than ``b_safe``."""
     return an_new >= -b_safe
-
-
-@register_jitable
-def accept_gap(time_to_conflict, critical_gap):
-    """Gap acceptance at a yield line: the first conflicting vehicle arrives after ``critical_gap`` s."""
-    return time_to_conflict >= critical_gap

@@ -30,8 +30,8 @@ NetArrays = namedtuple("NetArrays", [
     # lanes
     "lane_link", "lane_index", "lane_len", "lane_speed", "lane_left", "lane_right", "lane_mv_start",
     # movements
-    "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_resp", "mv_foe_start",
-    "mv_foes", "node_mv_start", "node_mv", "lane_in_start", "lane_in_mv",
+    "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_resp", "mv_len",
+    "mv_speed", "mv_foe_start", "mv_foes", "node_mv_start", "node_mv", "lane_in_start", "lane_in_mv",
     # links
     "link_first_lane", "link_nlanes", "link_len", "link_speed", "link_from_node", "link_to_node",
     "link_next_start", "link_next",
@@ -184,6 +184,8 @@ def compile_network(net: Network) -> CompiledNetwork:
     mv_to_link = np.array([lidx[m.to_link] for m in mvs], np.int32)
     mv_node = np.array([nidx[m.node] for m in mvs], np.int32)
     mv_kind = np.array([KIND_CODES[m.kind] for m in mvs], np.int8)
+    mv_len = np.array([m.length for m in mvs], np.float64)
+    mv_speed = np.array([np.inf if m.speed is None else m.speed for m in mvs], np.float64)
     mv_sig = np.array([slot_base[m.node] + m.signal_index if m.signal_index >= 0 and m.node in slot_base
                        else -1 for m in mvs], np.int32)
     lane_mv_start = np.searchsorted(mv_from_lane, np.arange(n_lanes + 1)).astype(np.int32)
@@ -275,7 +277,9 @@ def compile_network(net: Network) -> CompiledNetwork:
         lane_link=lane_link, lane_index=lane_index, lane_len=lane_len, lane_speed=lane_speed,
         lane_left=lane_left, lane_right=lane_right, lane_mv_start=lane_mv_start,
         mv_from_lane=mv_from_lane, mv_to_lane=mv_to_lane, mv_to_link=mv_to_link, mv_node=mv_node,
-        mv_kind=mv_kind, mv_sig=mv_sig, mv_resp=mv_resp, mv_foe_start=mv_foe_start, mv_foes=mv_foes,
+        mv_kind=mv_kind, mv_sig=mv_sig, mv_resp=mv_resp, mv_len=mv_len, mv_speed=mv_speed,
+        mv_foe_start=mv_foe_start,
+        mv_foes=mv_foes,
         node_mv_start=node_mv_start, node_mv=node_mv,
         lane_in_start=lane_in_start, lane_in_mv=lane_in_mv,
         link_first_lane=link_first_lane, link_nlanes=link_nlanes, link_len=link_len,

@@ -215,7 +215,7 @@ class Simulation:
         s = self.settings
         par[K.P_DT] = self.dt
         par[K.P_BEGIN] = self.begin
-        par[K.P_CRIT_GAP] = float(s.get("junction.critical_gap", 4.0))
+        par[K.P_TIMEGAP_MINOR] = float(s.get("junction.timegap_minor", 1.0))
         par[K.P_STOP_TIME] = float(s.get("junction.stop_time", 1.0))
         par[K.P_GRID_MODE] = GRIDLOCK_MODES[s.get("sim.gridlock", "teleport")]
         par[K.P_GRID_TIME] = float(s.get("sim.gridlock_time", 300.0))

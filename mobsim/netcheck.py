@@ -158,7 +158,13 @@ def _check_movement(net: Network, m: Movement, links: dict[str, Link], control: 
                    f"not at '{m.node}'", where, "use a to_link that starts at the movement's node")
     if m.kind not in MOVEMENT_KINDS:
         raise _err(net, f"kind '{m.kind}' is not one of {', '.join(MOVEMENT_KINDS)}", where,
-                   "set kind to major, minor or stop")
+                   "set kind to major, minor, stop or zipper")
+    if not (_finite(m.length) and m.length >= 0.0):
+        raise _err(net, f"length {m.length!r} m is not a number >= 0", where,
+                   "give the distance through the junction in m (0 for a point junction)")
+    if m.speed is not None and not (_finite(m.speed) and m.speed > 0.0):
+        raise _err(net, f"speed {m.speed!r} m/s is not a positive number", where,
+                   "give the speed limit through the junction in m/s, or None for the link's own")
     if not isinstance(m.turn, str) or len(m.turn) != 1 or m.turn not in TURNS:
         raise _err(net, f"turn '{m.turn}' is not one of s, l, r, t", where,
                    "set turn to s (straight), l (left), r (right) or t (U-turn)")

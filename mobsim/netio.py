@@ -16,7 +16,8 @@ surrounding spaces; an empty value in an optional column means its default):
     ``ob_link_id``, ``ob_lane`` (lanes are 0-based from the rightmost lane, unlike GMNS),
     optional ``kind`` (``major`` | ``minor`` | ``stop`` | ``zipper``, default ``major``), ``signal_index``
     (integer, required at signal nodes, -1 or empty elsewhere), ``turn`` (``s`` | ``l`` | ``r`` |
-    ``t``; default: from the geometry).
+    ``t``; default: from the geometry), ``length`` (m through the junction, >= 0, default 0),
+    ``speed`` (m/s through the junction, > 0; empty: the link's own).
 ``signal.csv`` (optional; a signal node without rows gets
 :func:`mobsim.movements.default_signal_program`)
     one row per phase: ``node_id``, optional ``program_id`` (default ``0``; one program per
@@ -95,7 +96,7 @@ LINK_SPEC = _Spec(
 )
 MOVEMENT_SPEC = _Spec(
     MOVEMENT_FILE, ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane"),
-    ("kind", "signal_index", "turn"),
+    ("kind", "signal_index", "turn", "length", "speed"),
     ignored=("mvmt_id", "name", "mvmt_code", "penalty", "capacity", "notes", "geometry"),
     hints={**{c: "write one row per lane pair with ib_lane and ob_lane (0 = rightmost lane)"
               for c in ("start_ib_lane", "end_ib_lane", "start_ob_lane", "end_ob_lane")},
@@ -372,8 +373,13 @@ def _movement(r: _Row, links: dict[str, Link], nodes: dict[str, Node]) -> Moveme
     if not signal and index != -1:
         raise r.err("signal_index", f"node '{node}' is not a signal node (control "
                     f"'{nodes[node].control}')", "leave signal_index empty or -1")
+    length = r.number("length", default=0.0)
+    if not (math.isfinite(length) and length >= 0.0):
+        raise r.err("length", f"length is {length}, it must be >= 0 m", "give the distance through the "
+                    "junction in m (0 for a point junction)")
+    speed = r.number("speed", positive=True) if r.has("speed") else None
     return Movement(node, ib, _lane(r, "ib_lane", links[ib]), ob, _lane(r, "ob_lane", links[ob]),
-                    kind, index, turn)
+                    kind, index, turn, length=length, speed=speed)
 
 
 def _read_movements(folder: Path, net: Network) -> list[Movement] | None:
@@ -534,9 +540,10 @@ def write_network(net: Network, folder: str | Path) -> None:
                [(k.id, k.from_node, k.to_node, _num(k.length), _num(k.speed), k.lanes, k.priority,
                  _wkt(k.shape)) for k in net.links])
     _write_csv(folder / MOVEMENT_FILE,
-               ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane", "kind", "signal_index", "turn"),
-               [(m.node, m.from_link, m.from_lane, m.to_link, m.to_lane, m.kind, m.signal_index, m.turn)
-                for m in net.movements])
+               ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane", "kind", "signal_index", "turn",
+                "length", "speed"),
+               [(m.node, m.from_link, m.from_lane, m.to_link, m.to_lane, m.kind, m.signal_index, m.turn,
+                 _num(m.length), "" if m.speed is None else _num(m.speed)) for m in net.movements])
     def opt(x: float | None) -> str:
         return "" if x is None else _num(x)
 

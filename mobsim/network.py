@@ -79,6 +79,14 @@ class Movement:
     #: to_lane)``; ``None``: derived from the node's geometry and the movement kinds (SUMO
     #: networks give SUMO's own relation, the ``response`` of the junction's request table).
     yields_to: tuple[tuple[str, int, str, int], ...] | None = None
+    #: Distance (m) through the junction: the length of SUMO's internal lanes for the connection
+    #: (the first metres of ``to_link`` stand for them); 0 where junctions are points. A yielding
+    #: vehicle must clear it (and its own length) before a foe arrives.
+    length: float = 0.0
+    #: Speed limit (m/s) through the junction, the lowest of SUMO's internal lanes for the
+    #: connection (turns are slower: netconvert gives a right turn 6.5 m/s, a left one 8 m/s at a
+    #: small junction); ``None``: the link's own. Vehicles slow down to it before the line.
+    speed: float | None = None
 
 
 @dataclass(frozen=True)

@@ -125,10 +125,12 @@ SETTINGS: dict[str, Setting] = {
         300.0, float, "s", "A vehicle with speed below 0.1 m/s for this long is handled by "
         "sim.gridlock (an event is logged either way).", minimum=0.0, min_exclusive=True),
     # -- junctions -------------------------------------------------------------------------
-    "junction.critical_gap": Setting(
-        4.0, float, "s", "Smallest time gap (until the next conflicting major-road vehicle reaches "
-        "the conflict point) that a yielding vehicle accepts.", minimum=0.0, maximum=30.0,
-        min_exclusive=True),
+    "junction.timegap_minor": Setting(
+        1.0, float, "s", "Time a yielding vehicle must have cleared the junction (its distance to "
+        "the line, the movement's length through the junction and its own length, driven at its "
+        "acceleration) before the next conflicting vehicle with right of way arrives, unless it "
+        "arrives only after that vehicle has left (SUMO's jmTimegapMinor and "
+        "MSLink::blockedByFoe).", minimum=0.0, maximum=30.0),
     "junction.stop_time": Setting(
         1.0, float, "s", "Time a vehicle stands at the stop line of a 'stop' movement before it "
         "may yield and go.", minimum=0.0, maximum=60.0),

@@ -150,6 +150,7 @@ class _Conn:
     tls: str
     link_index: int
     internal_length: float
+    internal_speed: float = math.inf    # lowest speed limit of its internal lanes (m/s)
     remapped: bool = False                # enters the nearest kept lane instead of a removed one
     jindex: int = -1                      # its link index in the junction's request table
 
@@ -181,6 +182,7 @@ class _Scan:
     tl_params: dict[tuple[str, str], dict[str, str]]  # (tlLogic id, programID) -> its <param>s
     inc_lanes: dict[str, list[str]] = field(default_factory=dict)  # junction -> incLanes, in order
     requests: dict[str, dict[int, str]] = field(default_factory=dict)  # junction -> index -> response
+    internal_speed: dict[str, float] = field(default_factory=dict)  # internal lane id -> speed limit (m/s)
 
 
 #: Elements sumolib's NetReader interprets in the one-pass scan (everything mobsim uses but the
@@ -205,6 +207,7 @@ def _scan(path: Path, source: str) -> _Scan:
     fwd_start, fwd_end = reader.startElement, reader.endElement
     conns: list[tuple[str, ...]] = []
     lengths: dict[str, float] = {}
+    speeds: dict[str, float] = {}
     after: dict[str, str] = {}
     special: set[str] = set()
     perms: dict[str, tuple[str, str]] = {}
@@ -247,6 +250,7 @@ def _scan(path: Path, source: str) -> _Scan:
                 perms[attrs["id"]] = (attrs.get("allow", ""), attrs.get("disallow", ""))
             if in_internal:
                 lengths[attrs["id"]] = float(attrs["length"])
+                speeds[attrs["id"]] = float(attrs.get("speed", "inf"))
                 return
         elif name == "edge":
             function = attrs.get("function", "")
@@ -290,7 +294,8 @@ def _scan(path: Path, source: str) -> _Scan:
         where = f" (line {parser.CurrentLineNumber})" if parser.CurrentLineNumber else ""
         raise InputError(f"cannot read the SUMO network{where}: {type(exc).__name__}: {exc}", source=source,
                          fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
-    return _Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params, inc_lanes, requests)
+    return _Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params, inc_lanes, requests,
+                 speeds)
 
 
 def _junction_indices(scan: _Scan) -> dict[tuple[str, str, str, str], int]:
@@ -361,6 +366,19 @@ def _read_tls_file(path: Path, net: Any, tl_params: dict[tuple[str, str], dict[s
     except xml.parsers.expat.ExpatError as exc:
         raise InputError(f"not well-formed XML ({exc})", source=source,
                          fix="give a SUMO additional file") from None
+
+
+def _via_speed(via_id: str, speeds: dict[str, float], after: dict[str, str]) -> float:
+    """Lowest speed limit (m/s) of the chain of internal lanes that starts at ``via_id`` (inf if
+    none is known)."""
+    low = math.inf
+    seen: set[str] = set()
+    lane_id = via_id
+    while lane_id and lane_id not in seen and lane_id in speeds:
+        seen.add(lane_id)
+        low = min(low, speeds[lane_id])
+        lane_id = after.get(lane_id, "")
+    return low
 
 
 def _via_length(via_id: str, lengths: dict[str, float], after: dict[str, str]) -> float:
@@ -522,6 +540,7 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
             from_edge=frm, from_sumo_lane=fl, to_edge=to, to_sumo_lane=tl_, node=e.to_node,
             state=state or "M", turn=TURN.get(direction, "s"), tls=tl, link_index=ix,
             internal_length=_via_length(via, lengths, after) if via else 0.0,
+            internal_speed=_via_speed(via, scan.internal_speed, after) if via else math.inf,
             jindex=jindex.get((frm, from_lane, to, to_lane), -1)))
 
     if closed:
@@ -665,6 +684,8 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
                     sig = extra  # always green: a connection the traffic light does not control
                     extra += 1
             movements.append(Movement(node=nid, from_link=c.from_edge, from_lane=from_lane, to_link=c.to_edge,
+                                      length=c.internal_length,
+                                      speed=c.internal_speed if math.isfinite(c.internal_speed) else None,
                                       to_lane=to_lane, kind=kind, signal_index=sig, turn=c.turn,
                                       yields_to=yields))
     for e_id, sink in sinks.items():

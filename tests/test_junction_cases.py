@@ -6,6 +6,7 @@ Both were found on SUMO's shipped OSM city (``bench.vs_sumo`` case ``city``), wh
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from conftest import make_sim
@@ -169,9 +170,10 @@ def short_major_net() -> Network:
 def test_a_yielding_vehicle_sees_a_foe_one_link_before_a_short_major_link() -> None:
     """The major link before the junction is 5 m long and empty; a major vehicle 30 m before
     its end, on the link before, arrives in about 2.5 s. The minor vehicle, standing at its
-    yield line, waits for it (its critical gap is 4 s) and enters O after it; it used to see
-    only the empty 5 m link and went ahead of it."""
-    trips = [Trip("major", "A", "O", 0.0, depart_pos="250", depart_speed="max"),
+    yield line, needs about 2.2 s to clear the junction from a standstill and 1 s more (SUMO's
+    time windows), so it waits and enters O after the major one; it used to see only the empty
+    5 m link and went ahead of it."""
+    trips = [Trip("major", "A", "O", 0.0, depart_pos="270", depart_speed="max"),
              Trip("minor", "m", "O", 0.0, depart_pos="49", depart_speed="0")]
     sim = make_sim(short_major_net(), trips, sim__end=60.0)
     order = []
@@ -184,3 +186,62 @@ def test_a_yielding_vehicle_sees_a_foe_one_link_before_a_short_major_link() -> N
                 order.append(t.id)
     assert order == ["major", "minor"]
     assert no_teleports_nor_collisions(sim)
+
+
+def test_a_permitted_left_turn_waits_for_the_opposing_queue_starting_at_green() -> None:
+    """SUMO's time windows: at the start of a green, the opposing queue's head stands at its line
+    but arrives within a second or two, so a left turner waiting at the line lets the whole
+    opposing queue go first (the former 4 s critical gap at the foe's current speed, floored at
+    0.1 m/s, made the standing head arrive only after 10 s per metre, and the left turner went
+    in front of the queue)."""
+    from mobsim import generators as gen
+
+    net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
+    # The opposing queue forms on E-j0 during the side street's green (45-88 s); the left turner
+    # reaches its line on W-j0 in that red too; both approaches turn green at 90 s.
+    trips = [Trip(f"e{k}", "E-j0", "j0-W", 45.0 + 2.0 * k) for k in range(5)]
+    trips.append(Trip("left", "W-j0", "j0-N0", 50.0))
+    sim = make_sim(net, trips, sim__end=160.0)
+    a = sim.cn.arrays
+    crossed: dict[str, float] = {}
+    while sim.time < 160.0:
+        sim.step(1)
+        V = sim.vehicles()
+        for k, t in enumerate(sim.trips):
+            link = sim.cn.link_ids[a.lane_link[V.lane[k]]]
+            if V.status[k] >= 1 and link in ("j0-W", "j0-N0") and t.id not in crossed:
+                crossed[t.id] = sim.time
+    assert len(crossed) == 6
+    assert crossed["left"] > max(crossed[f"e{k}"] for k in range(5)), crossed
+    assert 90.0 < crossed["left"] < 130.0, "it still turns within the green"
+    assert no_teleports_nor_collisions(sim)
+
+
+def test_a_turn_is_taken_at_the_movements_speed_limit() -> None:
+    """A movement with a speed limit (SUMO's internal lanes: a right turn 6.5 m/s) is crossed at
+    that speed at most, after comfortable braking; without one the vehicle crosses at the road's
+    13.89 m/s."""
+    nodes = [Node("a", 0.0, 0.0), Node("j", 300.0, 0.0, "priority"), Node("b", 300.0, -200.0)]
+    links = [Link("A", "a", "j", 300.0, 13.89), Link("B", "j", "b", 200.0, 13.89)]
+    for limit in (6.5, None):
+        mv = [Movement("j", "A", 0, "B", 0, turn="r", speed=limit)]
+        sim = make_sim(Network(nodes, links, mv), [Trip("v", "A", "B", 0.0, depart_speed="max")],
+                       sim__end=60.0)
+        a = sim.cn.arrays
+        at_line = None
+        speeds = []
+        while sim.time < 60.0:
+            sim.step(1)
+            V = sim.vehicles()
+            if V.status[0] != 1:
+                break
+            speeds.append(float(V.speed[0]))
+            if sim.cn.link_ids[a.lane_link[V.lane[0]]] == "B" and at_line is None:
+                at_line = float(V.speed[0])  # the speed of the step that crossed the line (Euler)
+        assert at_line is not None
+        if limit is None:
+            assert at_line == pytest.approx(13.89, abs=0.01)
+        else:
+            assert at_line <= limit + 1e-6
+            decel = -min(np.diff(speeds)) / sim.dt
+            assert decel <= 4.5 + 1e-6, "comfortable braking"

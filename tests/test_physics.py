@@ -203,11 +203,52 @@ def test_mobil_safety() -> None:
     assert mobil.mobil_safe(1.0, 4.0)
 
 
-def test_accept_gap() -> None:
-    assert mobil.accept_gap(5.0, 4.0)
-    assert mobil.accept_gap(4.0, 4.0)
-    assert not mobil.accept_gap(3.99, 4.0)
-    assert mobil.accept_gap(math.inf, 4.0)
+def test_time_to_cover_by_hand() -> None:
+    from mobsim.kernels.blocked import time_to_cover
+
+    assert time_to_cover(0.0, 0.0, 2.6, 13.89) == 0.0
+    # from standstill at 2.6 m/s²: 20 m take sqrt(2 * 20 / 2.6) s
+    assert time_to_cover(20.0, 0.0, 2.6, 13.89) == pytest.approx(math.sqrt(40.0 / 2.6))
+    # at the desired speed already: distance / speed
+    assert time_to_cover(100.0, 10.0, 2.6, 10.0) == pytest.approx(10.0)
+    # accelerate to 10 m/s (5 s, 25 m), then 75 m at 10 m/s
+    assert time_to_cover(100.0, 0.0, 2.0, 10.0) == pytest.approx(5.0 + 7.5)
+
+
+def test_foe_blocks_is_sumos_time_window() -> None:
+    """SUMO's blockedByFoe: a crossing foe blocks unless it arrives more than the time gap after
+    the yielding vehicle has left, or has left before it arrives; impatience moves the foe's
+    arrival towards when it would arrive braking (30 s later if it can stop); a merging foe
+    (same target lane) also blocks when the one behind could not stay behind by braking."""
+    from mobsim.kernels.blocked import BRAKING_DELAY, arrival_braking, foe_blocks, unsafe_merge
+
+    def blocks(t_arr, t_leave, a_f, l_f, d_f, v_f, imp=0.0, same=False, v_arr=0.0, v_leave=5.0,
+               v_leave_f=20.0):
+        return foe_blocks(t_arr, t_leave, a_f, l_f, d_f, v_f, 4.5, imp, 1.0, same, v_arr, v_leave, 4.5,
+                          v_leave_f)
+
+    # yielder standing at the line: arrives now, leaves after 4 s; a foe arriving after 5 s
+    # blocks (5 <= 4 + 1), one arriving after 5.5 s does not
+    assert blocks(0.0, 4.0, 5.0, 5.5, 100.0, 20.0)
+    assert not blocks(0.0, 4.0, 5.5, 6.0, 110.0, 20.0)
+    # a yielder that arrives after 4 s lets a crossing foe pass first that has left after 3 s ...
+    assert not blocks(4.0, 5.0, 2.0, 3.0, 20.0, 10.0)
+    # ... but not a merging one it would follow within the time gap, or could not brake behind
+    assert blocks(4.0, 5.0, 2.0, 3.5, 20.0, 10.0, same=True, v_arr=5.0, v_leave_f=10.0)
+    assert blocks(4.0, 5.0, 2.0, 2.5, 20.0, 10.0, same=True, v_arr=14.0, v_leave_f=5.0)
+    assert not blocks(4.0, 5.0, 2.0, 2.5, 20.0, 10.0, same=True, v_arr=5.0, v_leave_f=10.0)
+    # going first into the same lane: blocked if the foe could not stay behind by braking
+    assert unsafe_merge(5.0, 10.0, 4.5, 4.5) and not unsafe_merge(10.0, 5.0, 4.5, 4.5)
+    assert blocks(0.0, 2.0, 4.0, 5.0, 5.0, 14.0, same=True, v_leave=3.0)  # 14 m/s, 5 m out: cannot stop
+    assert not blocks(0.0, 2.0, 4.0, 5.0, 55.0, 14.0, same=True, v_leave=3.0)  # can stop: no conflict
+    # fully impatient: a foe that can still stop before the line does not block (it arrives
+    # BRAKING_DELAY later) ...
+    assert arrival_braking(50.0, 10.0, 4.5, 5.0) == 5.0 + BRAKING_DELAY
+    assert not blocks(0.0, 4.0, 5.0, 6.0, 50.0, 10.0, imp=1.0)
+    # ... one that cannot stop does; a barely impatient vehicle still yields to both
+    assert 0.5 < arrival_braking(5.0, 10.0, 4.5, 0.5) < 1.0
+    assert blocks(0.0, 4.0, 0.5, 2.0, 5.0, 10.0, imp=1.0)
+    assert blocks(0.0, 4.0, 4.5, 5.5, 45.0, 10.0, imp=0.01)
 
 
 # ------------------------------------------------------------------------------ RNG

@@ -337,6 +337,7 @@ def _readnet_scan(path: Path, source: str) -> object:
     net = sumolib.net.readNet(str(path), withInternal=True, withPrograms=True, withConnections=True,
                               withPedestrianConnections=False, withFoes=True)
     lengths: dict[str, float] = {}
+    speeds: dict[str, float] = {}
     after: dict[str, str] = {}
     conns: list[tuple[str, ...]] = []
     special = set()
@@ -353,6 +354,7 @@ def _readnet_scan(path: Path, source: str) -> object:
                 perms[ln.getID()] = (" ".join(sorted(allowed)), "") if allowed else ("", "all")
             if function == "internal":
                 lengths[ln.getID()] = ln.getLength()
+                speeds[ln.getID()] = ln.getSpeed()
             for c in ln.getOutgoing():
                 if function == "internal":
                     if c.getViaLaneID():
@@ -368,7 +370,7 @@ def _readnet_scan(path: Path, source: str) -> object:
     inc_lanes = {n.getID(): list(n._incLanes) for n in net.getNodes() if n.getID()[:1] != ":"}
     requests = {n.getID(): dict(n._prohibits) for n in net.getNodes()
                 if n.getID()[:1] != ":" and n._prohibits}
-    return _Scan(net, conns, lengths, after, special, perms, tl_params, inc_lanes, requests)
+    return _Scan(net, conns, lengths, after, special, perms, tl_params, inc_lanes, requests, speeds)
 
 
 @pytest.mark.parametrize("which", ["built", "DRT/osm.net.xml", "bs3d/bs.net.xml"])
