@@ -225,20 +225,11 @@ def build_left_turns(q_through: float = 400.0, q_left: float = 100.0) -> Any:
     veh/h, Poisson arrivals for 1800 s (seed 3), Krauss with ``sigma = 0``; the left turns are
     permitted (``g``: they yield to the opposing stream)."""
     from mobsim import generators as gen
-    from mobsim.trips import Trip
 
     net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
-    rng = np.random.default_rng(3)
-    trips = []
-    for prefix, (o, d), q in (("w", ("W-j0", "j0-E"), q_through), ("e", ("E-j0", "j0-W"), q_through),
-                              ("L", ("W-j0", "j0-N0"), q_left)):
-        t = 0.0
-        while True:
-            t += rng.exponential(3600.0 / q)
-            if t >= 1800.0:
-                break
-            trips.append(Trip(f"{prefix}{len(trips):04d}", o, d, round(t, 1)))
-    return _scenario(net, sorted(trips, key=lambda x: (x.depart, x.id)), 2400.0, "left_turns", True)
+    trips = poisson_trips((("w", "W-j0", "j0-E", q_through), ("e", "E-j0", "j0-W", q_through),
+                           ("L", "W-j0", "j0-N0", q_left)), 1800.0, 3)
+    return _scenario(net, trips, 2400.0, "left_turns", True)
 
 
 def measure_left_turns(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -258,7 +249,6 @@ def build_zipper(q: float = 800.0) -> Any:
     """Two one-lane roads ``a-z`` (404.5 m) and ``b-z`` (355.1 m) merge at the zipper node ``z`` into ``z-e``
     (one lane, 500 m); ``q`` veh/h of Poisson arrivals on each road for 900 s (seed 7)."""
     from mobsim.network import Link, Movement, Network, Node
-    from mobsim.trips import Trip
 
     # The roads differ in length: on mirror-image roads a pair of vehicles arrives at the same
     # time at the same distance, and SUMO's zipper has no tie-break for two lanes with the same
@@ -270,16 +260,8 @@ def build_zipper(q: float = 800.0) -> Any:
     movements = [Movement("z", "a-z", 0, "z-e", 0, kind="zipper"),
                  Movement("z", "b-z", 0, "z-e", 0, kind="zipper")]
     net = Network(nodes, links, movements, name="zipper_merge", source="bench.validate.build_zipper")
-    rng = np.random.default_rng(7)
-    trips = []
-    for prefix, origin in (("a", "a-z"), ("b", "b-z")):
-        t = 0.0
-        while True:
-            t += rng.exponential(3600.0 / q)
-            if t >= 900.0:
-                break
-            trips.append(Trip(f"{prefix}{len(trips):04d}", origin, "z-e", round(t, 1)))
-    return _scenario(net, sorted(trips, key=lambda x: (x.depart, x.id)), ZIPPER_END, "zipper_merge", True)
+    trips = poisson_trips((("a", "a-z", "z-e", q), ("b", "b-z", "z-e", q)), 900.0, 7)
+    return _scenario(net, trips, ZIPPER_END, "zipper_merge", True)
 
 
 def measure_zipper(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -325,6 +307,24 @@ def measure_dawdle(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> dic
 ACTUATED_END = 1800.0
 
 
+def poisson_trips(streams: tuple[tuple[str, str, str, float], ...], horizon: float, seed: int) -> list:
+    """Trips of Poisson arrivals for ``horizon`` s: per stream ``(prefix, origin, destination,
+    veh/h)``, ids ``prefix`` + a running number over all streams, departures rounded to 0.1 s,
+    sorted by (departure, id); ``seed`` of numpy's generator."""
+    from mobsim.trips import Trip
+
+    rng = np.random.default_rng(seed)
+    trips = []
+    for prefix, o, d, q in streams:
+        t = 0.0
+        while True:
+            t += rng.exponential(3600.0 / q)
+            if t >= horizon:
+                break
+            trips.append(Trip(f"{prefix}{len(trips):04d}", o, d, round(t, 1)))
+    return sorted(trips, key=lambda x: (x.depart, x.id))
+
+
 def build_actuated(q_main: float = 600.0, q_side: float = 150.0, kind: str = "actuated") -> Any:
     """One actuated junction (SUMO's defaults: max-gap 3 s, detector-gap 2 s, passing-time 1.9 s;
     with ``kind="delay_based"``: detectorRange 100 m, minTimeloss 1 s; green phases minDur 5 s,
@@ -333,23 +333,14 @@ def build_actuated(q_main: float = 600.0, q_side: float = 150.0, kind: str = "ac
     import dataclasses
 
     from mobsim import generators as gen
-    from mobsim.trips import Trip
 
     net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
     prog = net.signals[0]
     phases = tuple(dataclasses.replace(ph, min_dur=5.0, max_dur=50.0)
                    if "G" in ph.state and "y" not in ph.state else ph for ph in prog.phases)
     net = dataclasses.replace(net, signals=[dataclasses.replace(prog, kind=kind, phases=phases)])
-    rng = np.random.default_rng(5)
-    trips = []
-    for prefix, (o, d), q in (("m", ("W-j0", "j0-E"), q_main), ("s", ("N0-j0", "j0-S0"), q_side)):
-        t = 0.0
-        while True:
-            t += rng.exponential(3600.0 / q)
-            if t >= 1200.0:
-                break
-            trips.append(Trip(f"{prefix}{len(trips):04d}", o, d, round(t, 1)))
-    return _scenario(net, sorted(trips, key=lambda x: (x.depart, x.id)), ACTUATED_END, kind, True)
+    trips = poisson_trips((("m", "W-j0", "j0-E", q_main), ("s", "N0-j0", "j0-S0", q_side)), 1200.0, 5)
+    return _scenario(net, trips, ACTUATED_END, kind, True)
 
 
 def measure_actuated(trips: dict[str, dict[str, float]],
