@@ -47,6 +47,12 @@ def time_to_cover(x, v, a, vmax):
 
 
 @register_jitable
+def speed_after(x, v, a, vmax):
+    """Speed (m/s) after ``x`` m from ``v`` m/s at ``a`` m/s², at most ``vmax`` m/s."""
+    return min(vmax, math.sqrt(v * v + 2.0 * a * x))
+
+
+@register_jitable
 def arrival_braking(d, v, b, a_f):
     """Time (s) a foe ``d`` m before the line at ``v`` m/s, arriving after ``a_f`` s at its
     speed, arrives if it brakes at ``b`` m/s² (``a_f + BRAKING_DELAY`` if it can stop before the

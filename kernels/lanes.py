@@ -4,13 +4,11 @@ neighbour search on a sorted lane, which movement and lanes serve a route, right
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
 from .atomics import atomic_add, atomic_add_mt
-from .blocked import TIME_TO_IMPATIENCE, foe_blocks, time_to_cover
+from .blocked import TIME_TO_IMPATIENCE, foe_blocks, speed_after, time_to_cover
 from .idm import idm_accel, idm_free
 from .layout import (
     C_NEV,
@@ -123,19 +121,6 @@ def top_lane_score(N, link, nxt, after):
     return best
 
 
-@njit(cache=True)
-def best_lanes_mask(N, link, nxt, after):
-    """Bit k set: lane k of ``link`` has the best :func:`lane_score` towards ``nxt`` then ``after``."""
-    N_link_nlanes = N.link_nlanes
-    first = N.link_first_lane[link]
-    best = top_lane_score(N, link, nxt, after)
-    mask = np.int64(0)
-    for q in range(N_link_nlanes[link]):
-        if lane_score(N, first + q, nxt, after) == best:
-            mask |= np.int64(1) << q
-    return mask
-
-
 #: How far past the end of its link a vehicle plans its lane along the route, in seconds of
 #: travel at the link's speed limit (SUMO's LC2013 makes a strategic change urgent within 10 s
 #: of travel of where the lane stops serving the route, 20 s for a change to the right), and over
@@ -149,8 +134,8 @@ def route_lanes_mask(N, W, link, rp, end):
     """Bit k set: lane k of ``link`` (at route position ``rp``; the route ends before ``end``)
     continues along the route without a lane change as far as any lane of ``link`` does, over
     the next links of the route up to the first that begins ``ROUTE_LANES_SECONDS`` of travel
-    at ``link``'s speed limit or more past its end (always two links, as
-    :func:`best_lanes_mask`; at most ``ROUTE_LANES_LINKS``).
+    at ``link``'s speed limit or more past its end (always at least two links, at most
+    ``ROUTE_LANES_LINKS``).
 
     SUMO plans lanes over the route ahead (``MSVehicle::getBestLanes``): on a chain of short OSM
     links a vehicle moves to the lane it will need two or three links on before it gets there;
@@ -310,7 +295,7 @@ def foe_in(V, N, vt, j, lane, d_f, f, t_arr, t_leave, imp, timegap, same, v_arr,
     through = d_f + N.mv_len[f] + vt[tj, T_LEN]
     a_f = time_to_cover(d_f, v, acc, vmax)
     l_f = time_to_cover(through, v, acc, vmax)
-    v_leave_f = min(vmax, math.sqrt(v * v + 2.0 * acc * through))
+    v_leave_f = speed_after(through, v, acc, vmax)
     return foe_blocks(t_arr, t_leave, a_f, l_f, d_f, v, vt[tj, T_DEC], imp, timegap, same, v_arr, v_leave, b,
                       v_leave_f)
 
@@ -370,8 +355,8 @@ def yield_blocked(V, N, W, L, vt, i, m, timegap, dt):
     t_arr = time_to_cover(d_i, V_speed[i], vt[ty, T_ACC], vmax)
     through = d_i + N.mv_len[m] + vt[ty, T_LEN]
     t_leave = time_to_cover(through, V_speed[i], vt[ty, T_ACC], vmax)
-    v_arr = min(vmax, math.sqrt(V_speed[i] * V_speed[i] + 2.0 * vt[ty, T_ACC] * d_i))
-    v_leave = min(vmax, math.sqrt(V_speed[i] * V_speed[i] + 2.0 * vt[ty, T_ACC] * through))
+    v_arr = speed_after(d_i, V_speed[i], vt[ty, T_ACC], vmax)
+    v_leave = speed_after(through, V_speed[i], vt[ty, T_ACC], vmax)
     b = vt[ty, T_DEC]
     # Impatience grows with the time i has stood here; at a signal showing green, with none: a
     # SUMO vehicle drives into the junction at green (its waiting time restarts there), so the

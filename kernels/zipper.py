@@ -24,6 +24,7 @@ import math
 
 from numba import njit
 
+from .blocked import arrival_speed_braking, speed_after
 from .carfollow import cf_follow
 from .lanes import v0_of
 from .layout import T_ACC, T_DEC, T_EDEC, T_LEN
@@ -91,12 +92,10 @@ def zipper_accel(V, N, W, L, vt, i, m, dist, v, v0, model, ac, dc, s0, tau, delt
     v_follow = v + cf_follow(model, v, v0, gap, u, ac, dc, s0, tau, delta, dt) * dt
     # the foe's and i's time to the line (s), on their mean speeds until then (at least one step)
     u_max = v0_of(N.lane_speed, V.sfac, vt, j, V.lane[j], tj)
-    u_end = min(u_max, math.sqrt(u * u + 2.0 * vt[tj, T_ACC] * fd))
+    u_end = speed_after(fd, u, vt[tj, T_ACC], u_max)
     u_avg = 0.5 * (u + u_end)
     tf = max(1.0, math.ceil(fd / max(u_avg, 1e-6) / dt) * dt)
-    v_acc = math.sqrt(v * v + 2.0 * ac * dist)
-    v_dec = math.sqrt(max(v * v - 2.0 * dc * dist, 0.0))
-    v_end = min(v0, v_acc, max(u_end, v_dec))
+    v_end = min(speed_after(dist, v, ac, v0), max(u_end, arrival_speed_braking(dist, v, dc)))
     v_avg = 0.5 * (v + v_end)
     te = max(1.0, math.ceil(dist / max(v_avg, 1e-6) / dt) * dt)
     # SUMO's secure gap: i's braking distance (plus its reaction time) beyond the foe's, the foe

@@ -50,6 +50,13 @@ def _git_sha() -> str:
         return ""
 
 
+def _runs(src: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``src[starts[k]:starts[k] + lengths[k]]`` for every k, concatenated (vectorised)."""
+    starts = np.asarray(starts, np.int64)
+    offs = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return src[np.repeat(starts, lengths) + offs]
+
+
 def due_steps(planned: np.ndarray, begin: float, dt: float) -> np.ndarray:
     """For planned departures (s), the first step ``s >= 0`` whose start time ``begin + s * dt``
     reaches them (within 1e-9 s, as the kernels compare times): what ``V.dep_step`` holds until insertion."""
@@ -515,35 +522,28 @@ class Simulation:
         same_len = np.nonzero((lengths > 0) & (lengths == old_len))[0]
         if len(same_len):
             m = lengths[same_len]
-            offs = np.arange(int(m.sum()), dtype=np.int64) - np.repeat(np.cumsum(m) - m, m)
-            old_e = rl[np.repeat(V.route_pos[cand[same_len]].astype(np.int64), m) + offs]
-            new_e = flat[np.repeat(starts[same_len], m) + offs]
+            old_e = _runs(rl, V.route_pos[cand[same_len]], m)
+            new_e = _runs(flat, starts[same_len], m)
             bad = np.zeros(len(same_len), bool)
             mism = np.nonzero(old_e != new_e)[0]
             if len(mism):
                 bad[np.searchsorted(np.cumsum(m), mism, side="right")] = True
             differ[same_len] = bad
         ch = np.nonzero(differ)[0]
-        extra: list[np.ndarray] = []
         moved_slots = cand[ch].tolist()
         moved_from = V.route_pos[cand[ch]].astype(np.int64).tolist()
         if len(ch):
+            from .route_codes import encode
+
             m = lengths[ch]
-            offs = np.arange(int(m.sum()), dtype=np.int64) - np.repeat(np.cumsum(m) - m, m)
-            tail_all = flat[np.repeat(starts[ch], m) + offs].astype(np.int32)
+            tail = _runs(flat, starts[ch], m).astype(np.int32)
             begins = len(rl) + pad + np.cumsum(m) - m
             V.route_pos[cand[ch]] = begins  # the new route starts with the current (or first) link
             V.route_end[cand[ch]] = begins + m
             V.need_mask[cand[ch]] = -1  # its next links may differ: the lanes it needs are recomputed
-            extra = [tail_all]
-            heads_all = np.zeros(len(tail_all), bool)
-            heads_all[np.cumsum(m) - m] = True
-        if extra:
-            from .route_codes import encode
-
+            heads = np.zeros(len(tail), bool)
+            heads[np.cumsum(m) - m] = True
             a = self.cn.arrays
-            tail = extra[0]
-            heads = heads_all
             filler = np.full(pad, rl[-1] if len(rl) else 0, np.int32)
             self._route_heads = np.concatenate([self._route_heads, np.ones(pad, bool), heads])
             self.route_links = np.concatenate([rl, filler, tail]).astype(np.int32)
