@@ -8,7 +8,9 @@ cache), so what costs time is simulated vehicle-steps, not set-up.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,23 @@ from mobsim.engine import Simulation
 from mobsim.scenario import Scenario, scenario_from_objects
 from mobsim.trips import Trip
 from mobsim.vtypes import VehicleType
+
+
+def cudasim_env(**extra: str) -> dict[str, str]:
+    """The environment of a subprocess that runs the CUDA kernels in numba's simulator.
+
+    Bounds checks are on: under the simulator the shared per-item functions run as CPU-compiled
+    code, where an index past a GPU-sized array (the GPU state has some arrays shorter than the
+    CPU's) would corrupt memory silently instead of raising. Code compiled with checks gets a cache
+    folder of its own (numba's cache key leaves the flag out), and every simulator subprocess of
+    the suite uses this one environment so that the kernels compile once for all of them (several
+    minutes on a cold cache), not once per flavour.
+    """
+    from mobsim.kernels import _kernel_cache_dir
+
+    base = Path(os.environ.get("NUMBA_CACHE_DIR") or _kernel_cache_dir())
+    return dict(os.environ, NUMBA_ENABLE_CUDASIM="1", NUMBA_BOUNDSCHECK="1",
+                NUMBA_CACHE_DIR=str(base / "boundscheck"), **extra)
 
 
 def make_scenario(network: Any, trips: Iterable[Trip], vtypes: Sequence[VehicleType] | None = None,

@@ -19,7 +19,6 @@ stops, teleports, status, event tables) would show.
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +30,7 @@ import pytest
 
 import mobsim
 from backend_cases import CASES, run_case
+from conftest import cudasim_env
 from mobsim.cuda_backend import gpu_status
 
 HERE = Path(__file__).resolve().parent
@@ -50,27 +50,15 @@ CUDA_MODE, CUDA_WHY = _cuda_mode()
 _RESULTS: dict[tuple[str, str], Path] = {}
 
 
-def _boundscheck_cache() -> Path:
-    from mobsim.kernels import _kernel_cache_dir
-
-    base = Path(os.environ.get("NUMBA_CACHE_DIR") or _kernel_cache_dir())
-    return base / "boundscheck"
-
-
 def _run(case: str, backend: str, out_dir: Path) -> Path:
     key = (case, backend)
     if key in _RESULTS:
         return _RESULTS[key]
     out = out_dir / f"{case}-{backend}.h5"
     if backend == "cuda" and CUDA_MODE == "sim":
-        # Bounds checks on: under the simulator the shared per-item functions run as CPU-compiled
-        # code, where an index past a GPU-sized array (the GPU state has some arrays shorter than
-        # the CPU's) would corrupt memory silently instead of raising. Compiled with checks, they
-        # get a cache folder of their own (about two minutes of compiling once).
-        env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", NUMBA_BOUNDSCHECK="1",
-                   NUMBA_CACHE_DIR=str(_boundscheck_cache()))
+        # cudasim_env: bounds checks on, the suite's one simulator cache
         r = subprocess.run([sys.executable, str(HERE / "backend_cases.py"), case, "cuda", str(out)],
-                           capture_output=True, text=True, env=env, timeout=900)
+                           capture_output=True, text=True, env=cudasim_env(), timeout=900)
         assert r.returncode == 0, r.stderr[-3000:]
     else:
         run_case(case, backend, out)
@@ -192,11 +180,12 @@ def test_cli_backend_cuda_under_the_simulator(tmp_path: Path) -> None:
         '[[demand.flows]]\nid = "f"\nfrom = "W0-n0_0"\nto = "n0_1-E0"\nend = 30\nvehs_per_hour = 720\n'
         "[sim]\nend = 60\n")
     outs = {}
-    for backend, extra in (("cuda", {"NUMBA_ENABLE_CUDASIM": "1"}), ("cpu", {})):
+    for backend in ("cuda", "cpu"):
         out = tmp_path / f"{backend}.h5"
         cmd = [sys.executable, "-m", "mobsim", "run", str(tmp_path), "--backend", backend, "--out", str(out),
                "--progress", "none"]
-        r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **extra), timeout=900)
+        env = cudasim_env() if backend == "cuda" else None
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
         assert r.returncode == 0, r.stderr[-2000:]
         outs[backend] = mobsim.open(out)
     assert outs["cuda"].attrs["backend"] == "cuda" and "simulator" in outs["cuda"].attrs["device"]

@@ -10,12 +10,13 @@ scenarios, with every order checked against a full sort; on a GPU they run it on
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import cudasim_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +49,7 @@ print("scan cases", cases)
 def test_lane_count_scan_is_the_cumulative_sum(tmp_path: Path) -> None:
     pytest.importorskip("numba.cuda",
                         reason="numba-cuda is not installed (pip install -e '.[dev]' brings it)")
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    env = cudasim_env()
     r = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -1,5 +1,5 @@
 """The GPU benchmark stays runnable: one command, a table and a JSON file (under the CUDA simulator
-here; on a GPU machine the same command measures the targets of issue 3)."""
+here; on a GPU machine the same command measures the GPU targets)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import cudasim_env
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -19,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
                     reason="numba-cuda is not installed (pip install -e '.[dev]' brings it)")
 def test_gpu_bench_smoke_under_simulator(tmp_path: Path) -> None:
     out = tmp_path / "gpu.json"
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    env = cudasim_env()
     r = subprocess.run([sys.executable, "-m", "bench.gpu_bench", "--sizes", "150", "--window", "2",
                         "--chunk", "1", "--profile-steps", "2", "--order", "lanes,full,merge",
                         "--graphs", "on", "--out", str(out)],
@@ -47,7 +49,7 @@ def test_gpu_memory_per_vehicle_without_a_gpu(tmp_path: Path) -> None:
     """``--memory-only`` builds the CUDA state (simulator arrays: same dtypes and shapes as cupy's)
     and reports the device bytes per vehicle by part, with the route pool apart."""
     out = tmp_path / "mem.json"
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    env = cudasim_env()
     r = subprocess.run([sys.executable, "-m", "bench.gpu_bench", "--memory-only", "--sizes", "2k", "--out",
                         str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
