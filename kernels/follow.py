@@ -11,10 +11,9 @@ import numpy as np
 from numba import njit, prange
 
 from .carfollow import cf_can_stop_at_yellow, cf_follow, cf_free, cf_stop, krauss_dawdle
-from .idm import can_stop, idm_accel
+from .idm import can_stop
 from .lanes import (
     choose_movement_a,
-    find_neighbours_a,
     lane_slot_a,
     movement_state_a,
     straddler_a,
@@ -53,26 +52,46 @@ from .zipper import zipper_accel
 
 
 @njit(cache=True, _nrt=False)
-def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right, vt, i, lane, v0):
-    """Acceleration that opens a gap for a vehicle just ahead on a neighbour lane that must change
-    into ``lane`` (SUMO-style cooperative lane changing); +inf when nobody needs it or when it
-    would take harder than comfortable braking (then the next follower yields instead)."""
+def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right, vt, i, k, lane, v0,
+                model, dt):
+    """Acceleration with which vehicle ``i`` (sorted index ``k`` on ``lane``) opens a gap for a
+    vehicle on a neighbour lane that must change into ``lane`` and whose nearest follower on
+    ``lane`` is ``i`` (SUMO LC2013's ``informFollower``): every such neighbour ahead of ``i`` but
+    not ahead of ``i``'s own leader, followed as if it were the leader; +inf when nobody needs it
+    or when it would take harder than comfortable braking (then the next follower yields instead).
+
+    Not only the nearest neighbour ahead: a vehicle stuck at the end of a lane that must merge
+    into a lane whose traffic runs past it has through vehicles queued behind it on its own lane,
+    and the vehicles coming up the target lane, seeing one of those as their neighbour, never made
+    room (A10KW: an exit-bound car stood for good at the end of a through lane of a 140 m
+    motorway section while the exit lane beside it had room behind its queue)."""
     ty = vtype[i]
+    reach = pos[order[k + 1]] if k + 1 < lane_start[lane + 1] else np.inf
     best = np.inf
     for side in range(2):
         al = lane_left[lane] if side == 0 else lane_right[lane]
         if al < 0:
             continue
-        j, _ = find_neighbours_a(pos, order, lane_start, al, pos[i])
-        if j < 0 or lc_req[j] != lane:
-            continue
-        gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
-        if gap <= 0.0:
-            continue
-        a = idm_accel(speed[i], v0, gap, speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
-                      vt[ty, T_TAU], vt[ty, T_DELTA])
-        if a >= -vt[ty, T_DEC] and a < best:
-            best = a
+        _, q = lane_slot_a(pos, order, lane_start, al, pos[i])
+        b = lane_start[al + 1]
+        while q < b:
+            j = order[q]
+            q += 1
+            if pos[j] > reach:
+                break  # i's leader is nearer behind j: it is the one to yield
+            if lc_req[j] != lane:
+                continue
+            gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
+            if gap < vt[ty, T_S0]:
+                # Already closer than the jam distance behind where j would be: braking cannot
+                # make room any more, so drive on and let j in behind (two standing vehicles,
+                # one waiting 0.4 m behind the other's rear for it to change in front, blocked
+                # a motorway lane for 900 s).
+                continue
+            a = cf_follow(model, speed[i], v0, gap, speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                          vt[ty, T_TAU], vt[ty, T_DELTA], dt)
+            if a >= -vt[ty, T_DEC] and a < best:
+                best = a
     return best
 
 
@@ -336,7 +355,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                                           lane_right, vt, i, lane, lc_req[i], v, v0, model, dt))
         if lane_req[lane] == 1:
             acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
-                                       vt, i, lane, v0))
+                                       vt, i, k, lane, v0, model, dt))
         if v <= v0 and v + acc * dt > v0:
             acc = (v0 - v) / dt  # explicit IDM would overshoot a low desired speed
         sigma = vt[ty, T_SIGMA]

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from .atomics import atomic_add
-from .carfollow import cf_insert_speed
+from .carfollow import brake_gap_euler, cf_insert_speed
 from .idm import STOP_LINE_CLEARANCE
 from .lanes import (
     add_event,
@@ -24,6 +24,7 @@ from .lanes import (
 from .layout import (
     C_INSERTED,
     C_NRUN,
+    CF_KRAUSS,
     DP_LAST,
     E_INSDELAY,
     M_GO,
@@ -92,8 +93,9 @@ def gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
 def beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
     """(gap m, leader speed m/s, True if the leader is a stop line) for a vehicle (jam distance
     ``s0`` m) inserted at ``pos`` on the empty ``lane``: what lies past the lane's end on the way
-    to link ``nl``. A stop line that is not green now is a standing leader where ``idm_stop`` puts
-    it (``s0 - STOP_LINE_CLEARANCE`` beyond the line); else the rear of the vehicle that just left
+    to link ``nl``. A stop line that is not green now, or the end of a lane with no movement to
+    ``nl``, is a standing leader where ``idm_stop`` puts it (``s0 - STOP_LINE_CLEARANCE`` beyond the
+    line); else the rear of the vehicle that just left
     the lane (it may still reach back over the line), or the rearmost vehicle of the next lane.
     Without this a vehicle inserted at full speed on a short lane could not stop for the queue
     just beyond it."""
@@ -107,9 +109,11 @@ def beyond_lane(V, N, L, W, vt, lane, pos, nl, after, s0):
     if nl < 0:
         return gap, vl, False
     m = choose_movement(N, lane, nl, after)
-    if m < 0:
-        return gap, vl, False
-    if movement_state(N, W, m) != M_GO:
+    if m < 0 or movement_state(N, W, m) != M_GO:
+        # A lane with no movement to the route's next link ends in a wall until a lane change
+        # succeeds: the insertion speed must allow a stop before it, as SUMO checks along the
+        # best lanes' continuation (A10KW: a departure put at the end of the wrong lane at 29 m/s
+        # stopped dead there, and the car that had changed in behind it ran into it).
         # A stop line is no vehicle: the inserted vehicle need only stop where idm_stop brings it
         # to rest, STOP_LINE_CLEARANCE m before the line, or at the line on a lane too short for
         # that (it then starts standing). Taken as a standing rear, the line kept every vehicle
@@ -166,25 +170,43 @@ def upstream_can_stop(V, N, L, W, vt, lane, rear, v_ins):
 
 
 @njit(cache=True)
-def last_position(V, N, L, W, vt, i, lane, nl, after, v0):
+def secure_gap(model, v, vl, dc, dl, tau, dt):
+    """Gap (m, beyond the minimum gap) that a vehicle at ``v`` m/s needs behind a leader at ``vl``
+    m/s (SUMO's ``getSecureGap``): its reaction distance plus its braking distance, less the
+    leader's braking distance at the harder of the two decelerations (m/s²), at least 0. Krauss
+    with the step-wise (Euler) braking distances SUMO uses; IDM with continuous ones. A slower
+    follower may thus start closer than ``v · tau``, as in SUMO."""
+    d = dc if dc > dl else dl
+    if model == CF_KRAUSS:
+        g = v * tau + brake_gap_euler(v, dc, dt) - brake_gap_euler(vl, d, dt)
+    else:
+        g = v * tau + v * v / (2.0 * dc) - vl * vl / (2.0 * d)
+    return g if g > 0.0 else 0.0
+
+
+@njit(cache=True)
+def last_position(V, N, L, W, vt, i, lane, nl, after, v0, par_dt):
     """``(front position m, gap m, leader speed m/s)`` of vehicle ``i`` inserted with
     ``departPos="last"`` on ``lane`` (SUMO's ``lastInsertion``): behind the lane's rearmost
-    vehicle, leaving the gap it needs to drive at its departure speed ``v0`` (m/s; the desired
-    speed for departSpeed max) behind it (jam distance, headway and the difference of the braking
-    distances). On an empty lane the same behind a vehicle just beyond the lane's end (SUMO looks
-    for a leader on the lanes ahead: on a motorway entry whose exit lane queued back past its
-    end, every departure waited for a place at the lane's end, 103 s on average, while SUMO
-    inserted them hundreds of metres upstream); else at the lane's end, with a red line beyond
-    it as a standing leader (:func:`beyond_lane`; the insertion speed then adapts). Position -1
-    when the leader leaves no room for the whole vehicle on the lane (the departure waits)."""
+    vehicle, leaving the jam distance and the :func:`secure_gap` for its departure speed ``v0``
+    (m/s; the desired speed for departSpeed max; ``par_dt`` is the step, s). On an empty lane
+    the same behind a vehicle just beyond the lane's end (SUMO looks for a leader on the lanes
+    ahead: on a motorway entry whose exit lane queued back past its end, every departure waited
+    for a place at the lane's end, 103 s on average, while SUMO inserted them hundreds of metres
+    upstream); else at the lane's end, with a red line beyond it as a standing leader
+    (:func:`beyond_lane`; the insertion speed then adapts). Position -1 when the leader leaves no
+    room for the whole vehicle on the lane (the departure waits)."""
     ty = V.vtype[i]
     length = vt[ty, T_LEN]
     s0 = vt[ty, T_S0]
+    dc = vt[ty, T_DEC]
+    dl = dc
     r = L.lane_rear[lane]
     end = N.lane_len[lane]
     if r >= 0 and V.status[r] == 1 and V.lane[r] == lane:
         back = V.pos[r] - vt[V.vtype[r], T_LEN]
         vl = V.speed[r]
+        dl = vt[V.vtype[r], T_DEC]
         is_line = False
     else:
         if end < length:
@@ -193,10 +215,7 @@ def last_position(V, N, L, W, vt, i, lane, nl, after, v0):
         if is_line or gap >= 1e8:
             return end, gap, vl
         back = end + gap
-    need = s0 + v0 * vt[ty, T_TAU]
-    if v0 > vl:
-        need += (v0 * v0 - vl * vl) / (2.0 * vt[ty, T_DEC])
-    pos = back - need
+    pos = back - s0 - secure_gap(int(vt[ty, T_CF]), v0, vl, dc, dl, vt[ty, T_TAU], par_dt)
     if pos > end:
         pos = end
     if pos < length:
@@ -237,7 +256,7 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
     dlane = W.dep_lane[spec]
     dpos = W.dep_pos[spec]
     best = -1
-    best_gap = -1.0
+    best_score = -1e30
     best_v = 0.0
     best_pos = 0.0
     after = route_link(N, W, nl, rp + 2, V.route_end[i]) if nl >= 0 else -1
@@ -250,7 +269,11 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             continue
         if nl >= 0 and dlane == -1 and lane_score(N, lane, nl, after) < top:
             continue
-        if L.lane_used[lane] == step:
+        if L.lane_used[lane] == step and dpos != DP_LAST:
+            # One insertion per lane and step, except behind the last vehicle: that position
+            # reads the lane's rear, which each insertion updates, so SUMO's chain of departures
+            # behind one another in one step comes out the same (a burst of departures on a
+            # motorway entry queues back from its end instead of leaving one per step at the end).
             continue
         pos = insert_position(V, N, W, vt, i, lane)
         v0 = N.lane_speed[lane] * sf
@@ -259,7 +282,8 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
         gap = 1e9
         vl = 1e3
         if dpos == DP_LAST:
-            pos, gap, vl = last_position(V, N, L, W, vt, i, lane, nl, after, v0 if want < 0.0 else want)
+            pos, gap, vl = last_position(V, N, L, W, vt, i, lane, nl, after, v0 if want < 0.0 else want,
+                                         par[P_DT])
             if pos < 0.0:
                 continue
         elif dpos < 0.0:
@@ -291,9 +315,19 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             v = want
         if not upstream_can_stop(V, N, L, W, vt, lane, pos - length, v):
             continue
-        if gap > best_gap:
+        score = gap
+        if dpos == DP_LAST:
+            # The lane whose last vehicle is farthest ahead (an empty lane counts as its length),
+            # as SUMO's getFreeLane picks it for departPos="last". The gap behind that vehicle is
+            # the same on every lane (what the departure speed needs), so choosing by gap sent
+            # every tie to lane 0: on A10KW's 960 m motorway entry its insertion point crept
+            # back 400 m in 20 s while SUMO's stayed near the end on all three lanes, and a
+            # third of the entry's demand never got in.
+            r = L.lane_rear[lane]
+            score = V.pos[r] if r >= 0 and V.status[r] == 1 and V.lane[r] == lane else N.lane_len[lane]
+        if score > best_score:
             best = lane
-            best_gap = gap
+            best_score = score
             best_v = v
             best_pos = pos
     if best < 0:

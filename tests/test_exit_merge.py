@@ -142,3 +142,80 @@ def test_no_lane_change_at_speed_into_a_lane_whose_continuation_is_queued(tmp_pa
     assert decel.max() <= 9.0 + 1e-6
     sim.backend.pull("W", ("cnt",))
     assert int(sim.W.cnt[K.C_COLL]) == 0
+
+
+def _slot(sim, tid: str) -> int:
+    return [j for j, t in enumerate(sim.trips) if t.id == tid][0]
+
+
+def test_depart_pos_last_takes_the_lane_whose_last_vehicle_is_farthest_ahead() -> None:
+    """departLane="free" with departPos="last" goes to the lane whose last vehicle is farthest
+    ahead (SUMO's ``getFreeLane``), not to the first lane with room: the gap behind the last
+    vehicle is what the departure speed needs on every lane, so comparing gaps sent every tie to
+    lane 0, whose insertion point then crept back up the link (A10KW's motorway entries)."""
+    net = diverge()
+    trips = [Trip("a0", "U", "X", 0.0, depart_lane="0", depart_pos="150", depart_speed="0"),
+             Trip("a1", "U", "T", 0.0, depart_lane="1", depart_pos="190", depart_speed="0"),
+             Trip("b", "U", "T", 1.0, depart_lane="free", depart_pos="last", depart_speed="max")]
+    sim = make_sim(net, trips, sim__end=5.0)
+    sim.step(int(round(1.0 / sim.dt)))  # b is inserted at the end of the last of these steps
+    link, q, pos, _ = lane_of(sim, "b")
+    assert (link, q) == ("U", 1)
+    assert pos < lane_of(sim, "a1")[2] - 5.0
+
+
+def test_departures_due_together_queue_back_from_the_lane_end_in_one_step() -> None:
+    """Several departPos="last" departures due at once on one lane are all inserted in that step,
+    each behind the one before with its jam distance and secure gap (SUMO inserts a burst the
+    same way; one insertion per lane and step left the rest of the burst for later steps, each
+    at the lane's end)."""
+    net = diverge()
+    trips = [Trip(f"b{k}", "U", "T", 1.0, depart_lane="0", depart_pos="last", depart_speed="max")
+             for k in range(4)]
+    sim = make_sim(net, trips, sim__end=5.0)
+    sim.step(int(round(1.0 / sim.dt)))
+    V = sim.vehicles()
+    assert (V.status[[_slot(sim, f"b{k}") for k in range(4)]] == 1).all()
+    pos = [lane_of(sim, f"b{k}")[2] for k in range(4)]
+    assert all(lane_of(sim, f"b{k}")[:2] == ("U", 0) for k in range(4))
+    gaps = [pos[k] - 5.0 - pos[k + 1] for k in range(3)]
+    assert pos[0] > 180.0 and all(g >= 2.5 for g in gaps), (pos, gaps)
+
+
+def test_a_departure_on_a_lane_that_does_not_lead_on_starts_slow_enough_to_stop() -> None:
+    """departPos="last" on an empty lane puts the vehicle at the lane's end; when that lane has
+    no movement to the route's next link, its end is a wall (until a lane change succeeds), so
+    the vehicle starts at a speed from which it can stop before it, as SUMO checks along the best
+    lanes' continuation. Before, it started there at full speed and stopped dead in one step,
+    and a car that had just changed in behind it ran into it."""
+    net = diverge(length=300.0)
+    trips = [Trip("w", "M", "X", 1.0, depart_lane="1", depart_pos="last", depart_speed="max")]
+    sim = make_sim(net, trips, sim__end=5.0)
+    sim.step(int(round(1.0 / sim.dt)))
+    link, q, pos, speed = lane_of(sim, "w")
+    assert (link, q) == ("M", 1)
+    assert speed * speed / (2.0 * 4.5) <= 300.0 - pos + 1e-6, (pos, speed)
+
+
+def test_a_vehicle_stuck_at_its_lane_end_gets_in_at_the_first_green_of_the_exit_queue(tmp_path) -> None:
+    """The exit's light is red 20 s and green 10 s; its queue stands on lane 0 of M, past the end
+    of lane 1 where "s" stands, bound for the exit, with through vehicles queued behind it. When
+    the queue moves at the green, the lane-0 vehicle that is the nearest follower of "s" (with a
+    lane-1 vehicle between them in position, which does not need lane 0) holds back and lets it
+    in (SUMO LC2013's ``informFollower``), so "s" leaves with the first green after it appears.
+    When only the nearest lane-1 vehicle ahead counted, the followers looked at the through
+    vehicles behind "s", and "s" (and the through lane behind it) waited a whole cycle longer."""
+    net = diverge(length=300.0, exit_red=True)
+    net = Network(nodes=net.nodes, links=net.links, movements=net.movements,
+                  signals=[SignalProgram("d", (SignalPhase(20.0, "rG"), SignalPhase(10.0, "GG")))])
+    trips = [Trip(f"x{k:02d}", "U", "X", 2.0 * k, depart_lane="0", depart_speed="max") for k in range(60)]
+    trips.append(Trip("s", "M", "X", 40.0, depart_lane="1", depart_pos="295", depart_speed="0"))
+    trips += [Trip(f"t{k}", "M", "T", 40.5 + 0.5 * k, depart_lane="1", depart_pos=str(285 - 10 * k),
+                   depart_speed="0") for k in range(3)]
+    sim = make_sim(net, trips, sim__end=150.0, sim__gridlock="none")
+    res = mobsim.open(sim.run(tmp_path / "s.h5", progress="none"))
+    tr = res.trips.set_index(res.trips["id"].astype(str))
+    # Greens at 50-60 and 80-90 s: "s" goes at the first (68 s; a cycle later before, 96 s).
+    assert tr.loc["s", "status"] == 2 and tr.loc["s", "arrival"] < 80.0, tr.loc["s"]
+    assert (tr.loc[[f"t{k}" for k in range(3)], "status"] == 2).all()
+    assert res.kpis()["collisions"] == 0
