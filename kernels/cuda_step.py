@@ -105,7 +105,7 @@ def k_decide(K):
     step, t = clock(W, P.par)
     direction = 1 - 2 * (step % 2)
     decide_range(V, N, L, W, P.vt, cuda.grid(1), W.cnt[C_NRUN], cuda.gridsize(1), step, direction,
-                 cooldown_steps(P.par))
+                 cooldown_steps(P.par), P.par[P_DT])
 
 
 @_kernel

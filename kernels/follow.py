@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from .carfollow import cf_can_stop_at_yellow, cf_follow, cf_free, cf_stop, krauss_dawdle
-from .idm import can_stop
+from .idm import can_stop, idm_accel
 from .lanes import (
     choose_movement_a,
     lane_slot_a,
@@ -52,8 +52,7 @@ from .zipper import zipper_accel
 
 
 @njit(cache=True, _nrt=False)
-def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right, vt, i, k, lane, v0,
-                model, dt):
+def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right, vt, i, k, lane, v0, dt):
     """Acceleration with which vehicle ``i`` (sorted index ``k`` on ``lane``) opens a gap for a
     vehicle on a neighbour lane that must change into ``lane`` and whose nearest follower on
     ``lane`` is ``i`` (SUMO LC2013's ``informFollower``): every such neighbour ahead of ``i`` but
@@ -73,11 +72,12 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
         if al < 0:
             continue
         _, q = lane_slot_a(pos, order, lane_start, al, pos[i])
+        q0 = q
         b = lane_start[al + 1]
         while q < b:
             j = order[q]
             q += 1
-            if pos[j] > reach:
+            if q - 1 > q0 and pos[j] > reach:
                 break  # i's leader is nearer behind j: it is the one to yield
             if lc_req[j] != lane:
                 continue
@@ -88,9 +88,19 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
                 # one waiting 0.4 m behind the other's rear for it to change in front, blocked
                 # a motorway lane for 900 s).
                 continue
-            a = cf_follow(model, speed[i], v0, gap, speed[j], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
-                          vt[ty, T_TAU], vt[ty, T_DELTA], dt)
-            if a >= -vt[ty, T_DEC] and a < best:
+            # IDM's braking where it is comfortable: it starts early and gently, which a fast
+            # stream needs to open a gap for an on-ramp (Krauss brakes only once it must, by then
+            # too hard, and highway_green's ramp traffic stood at the end of its acceleration
+            # lane); else i's own model (Krauss can still stop comfortably behind a standing
+            # vehicle at distances where IDM's desired gap is far larger; j's safety test for a
+            # mandatory change judges i by that model too, lanechange.lc_accel).
+            dc = vt[ty, T_DEC]
+            a = idm_accel(speed[i], v0, gap, speed[j], vt[ty, T_ACC], dc, vt[ty, T_S0], vt[ty, T_TAU],
+                          vt[ty, T_DELTA])
+            if a < -dc:
+                a = cf_follow(int(vt[ty, T_CF]), speed[i], v0, gap, speed[j], vt[ty, T_ACC], dc, vt[ty, T_S0],
+                              vt[ty, T_TAU], vt[ty, T_DELTA], dt)
+            if a >= -dc and a < best:
                 best = a
     return best
 
@@ -355,7 +365,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                                           lane_right, vt, i, lane, lc_req[i], v, v0, model, dt))
         if lane_req[lane] == 1:
             acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
-                                       vt, i, k, lane, v0, model, dt))
+                                       vt, i, k, lane, v0, dt))
         if v <= v0 and v + acc * dt > v0:
             acc = (v0 - v) / dt  # explicit IDM would overshoot a low desired speed
         sigma = vt[ty, T_SIGMA]

@@ -16,6 +16,7 @@ from .lanes import (
     find_neighbours_a,
     follow_accel_a,
     lane_slot_a,
+    lc_accel,
     mask_direction,
     next_link,
     route_lanes_mask,
@@ -190,7 +191,7 @@ def fits_instead(V, L, W, vt, i, j):
 
 
 @njit(cache=True)
-def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
+def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown, dt):
     """Lane-change decisions of the vehicles at sorted indices ``a, a + stride, ... < b`` into ``W.dir_k``:
     +1 left, -1 right, 0 stay.
 
@@ -333,6 +334,19 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
         # Accelerations as if i were on the target lane (same link: same speed limit). The two
         # safety tests first: in dense traffic they fail often, and the other four are not needed.
         b_safe = vt[ty, T_LCSAFE]
+        if mandatory:
+            # A change the route needs is safe when neither i nor its new follower must brake
+            # harder than b_safe by their own car-following models (SUMO LC2013 asks for the
+            # secure gaps of the vehicles' own models). The followers' cooperation
+            # (follow.cooperate_a) opens gaps by the same measure: opened by Krauss but judged
+            # by IDM, a gap never looked safe enough.
+            if new_fol >= 0 and (lc_accel(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i, dt)
+                                 < -b_safe):
+                continue
+            if lc_accel(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead, dt) < -b_safe:
+                continue
+            lc_dir[k] = direction
+            continue
         an_new = 0.0
         if new_fol >= 0:
             an_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, new_fol, i)
@@ -340,9 +354,6 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown):
                 continue
         ac_new = follow_accel_a(vtype, vlane, pos, speed, sfac, lane_speed, vt, i, new_lead)
         if ac_new < -b_safe:
-            continue
-        if mandatory:
-            lc_dir[k] = direction
             continue
         an_old = 0.0
         if new_fol >= 0:
@@ -367,7 +378,7 @@ def cooldown_steps(par):
 @njit(cache=True)
 def decide_lane_changes_serial(V, N, L, W, vt, par, n, step):
     direction = 1 - 2 * (step % 2)
-    decide_range(V, N, L, W, vt, 0, n, 1, step, direction, cooldown_steps(par))
+    decide_range(V, N, L, W, vt, 0, n, 1, step, direction, cooldown_steps(par), par[P_DT])
 
 
 @njit(parallel=True, cache=True)
@@ -375,9 +386,10 @@ def decide_lane_changes(V, N, L, W, vt, par, n, step):
     """MOBIL and mandatory lane-change decisions into ``W.dir_k`` (parallel over chunks)."""
     direction = 1 - 2 * (step % 2)  # arithmetic, not a branch: numba parfors mishandle branch-defined values
     cooldown = cooldown_steps(par)
+    dt = par[P_DT]
     for c in prange(N_CHUNKS):
         decide_range(V, N, L, W, vt, c * n // N_CHUNKS, (c + 1) * n // N_CHUNKS, 1, step, direction,
-                     cooldown)
+                     cooldown, dt)
 
 
 @njit(cache=True)

@@ -9,6 +9,7 @@ from numba import njit
 
 from .atomics import atomic_add, atomic_add_mt
 from .blocked import TIME_TO_IMPATIENCE, foe_blocks, speed_after, time_to_cover
+from .carfollow import cf_follow, cf_free
 from .idm import idm_accel, idm_free
 from .layout import (
     C_NEV,
@@ -20,6 +21,7 @@ from .layout import (
     M_ZIPPER,
     SIG_OFF,
     T_ACC,
+    T_CF,
     T_DEC,
     T_DELTA,
     T_LEN,
@@ -56,6 +58,21 @@ def follow_accel_a(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead):
     gap = pos[lead] - vt[vtype[lead], T_LEN] - pos[f]
     return idm_accel(speed[f], v0, gap, speed[lead], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
                      vt[ty, T_TAU], vt[ty, T_DELTA])
+
+
+@njit(cache=True, _nrt=False)
+def lc_accel(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead, dt):
+    """Acceleration (m/s²) of vehicle ``f`` behind ``lead`` (-1: free road) by ``f``'s own
+    car-following model (IDM or Krauss, step ``dt`` s): the safety test of a mandatory lane
+    change and the measure by which followers open gaps for one."""
+    ty = vtype[f]
+    v0 = v0_of(lane_speed, sfac, vt, f, lane[f], ty)
+    model = int(vt[ty, T_CF])
+    if lead < 0:
+        return cf_free(model, speed[f], v0, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_DELTA], dt)
+    gap = pos[lead] - vt[vtype[lead], T_LEN] - pos[f]
+    return cf_follow(model, speed[f], v0, gap, speed[lead], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                     vt[ty, T_TAU], vt[ty, T_DELTA], dt)
 
 
 @njit(cache=True, _nrt=False)
