@@ -20,9 +20,9 @@ m/s², veh/h.
 * ``speedFactor``: a number (the mean; the deviation is then ``speedDev`` or the vClass default), or
   ``norm(mean,dev)`` / ``normc(mean,dev,min,max)``. SUMO's deviation is absolute, mobsim's
   ``speed_dev`` is relative to the mean (the kernels draw ``mean·(1 + speed_dev·z)``), so
-  ``speed_dev = dev / mean``. SUMO's ``min``/``max`` bounds are **not** carried over: mobsim clips
-  ``z`` to [-2, 2] and the factor to at least 0.2 (``kernels/insertion.py``) whatever the file
-  says (SUMO's default bounds are [0.2, 2]).
+  ``speed_dev = dev / mean``. SUMO's ``min``/``max`` bounds are **not** carried over: mobsim keeps
+  the factor within SUMO's default bounds [0.2, 2] (``kernels/insertion.py``, ``SF_MIN``/``SF_MAX``)
+  whatever the file says.
 * ``vClass``: vehicles of every class that may use car lanes are kept with their own dimensions
   and dynamics (:data:`DRIVEN_VCLASSES`: passenger, truck, bus, delivery, motorcycle, emergency,
   ...). mobsim keeps only the lanes of one class when it imports a network (``network.vclass``,
