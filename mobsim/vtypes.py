@@ -35,7 +35,9 @@ class VehicleType:
     emergency_decel: the hardest physically possible braking, m/s² (caps every deceleration).
     max_speed: the vehicle's top speed, m/s.
     speed_factor: desired speed = speed_factor × speed limit (capped by max_speed).
-    speed_dev: standard deviation of the per-vehicle speed factor (0 = identical drivers).
+    speed_dev: standard deviation of the per-vehicle speed factor, relative to ``speed_factor``
+        (0 = identical drivers); each driver's factor is drawn from that normal distribution and
+        kept within SUMO's default bounds [0.2, 2].
     delta: IDM acceleration exponent.
     politeness: MOBIL politeness p (0 = egoistic, 1 = altruistic).
     lc_threshold: MOBIL acceleration gain threshold for a discretionary lane change, m/s².
