@@ -47,6 +47,17 @@ def time_to_cover(x, v, a, vmax):
 
 
 @register_jitable
+def leave_time(t_arr, v_arr, m_len, length, a, v_via):
+    """When (s) a vehicle arriving at the line after ``t_arr`` s at ``v_arr`` m/s has left a
+    junction ``m_len`` m long with its ``length`` m, as SUMO estimates it (``MSLink::getLeaveTime``:
+    the distance at the mean of the arrival speed and the speed reached after ``m_len`` m at
+    ``a`` m/s², at most ``v_via`` m/s, the speed limit through the junction); returns
+    ``(leave time, leave speed)``."""
+    v_leave = min(v_via, math.sqrt(v_arr * v_arr + 2.0 * a * m_len))
+    return t_arr + (m_len + length) / max(0.5 * (v_arr + v_leave), 1e-3), v_leave
+
+
+@register_jitable
 def speed_after(x, v, a, vmax):
     """Speed (m/s) after ``x`` m from ``v`` m/s at ``a`` m/s², at most ``vmax`` m/s."""
     return min(vmax, math.sqrt(v * v + 2.0 * a * x))

@@ -40,10 +40,10 @@ ALIGN = 128  # bytes: every field starts on a boundary that keeps a warp's loads
 
 _NET_F8 = {"lane_len", "lane_speed", "link_len", "link_speed", "ctrl_offset", "ctrl_cycle", "phase_end",
            "node_x", "node_y", "ctrl_max_gap", "ctrl_det_gap", "phase_min", "phase_max", "det_pos",
-           "ctrl_min_tloss", "lane_dz", "mv_len", "mv_speed"}
+           "ctrl_min_tloss", "lane_dz", "mv_len", "mv_speed", "mv_wait"}
 _NET_I1 = {"mv_kind", "mv_resp", "phase_states", "node_control", "ctrl_kind", "phase_green",
            "ctrl_extend_max"}
-_NET_U1 = {"mv_foes"}
+_NET_U1 = {"mv_foes", "mv_foes2"}
 _WORK = {"sig_state": "i1", "ev_kind": "i1", "stop_k": "i1", "dir_k": "i1", "cnt": "i8", "ev_time": "f8",
          "ev_val": "f8", "acc_k": "f4", "dep_speed": "f8", "dep_pos": "f8", "route_codes": "u1",
          "ctrl_since": "f8", "ctrl_try": "f8", "det_last": "f8"}

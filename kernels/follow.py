@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from .carfollow import cf_can_stop_at_yellow, cf_follow, cf_free, cf_stop, krauss_dawdle
-from .idm import can_stop, idm_accel
+from .idm import STOP_LINE_CLEARANCE, can_stop, idm_accel
 from .lanes import (
     choose_movement_a,
     lane_slot_a,
@@ -19,10 +19,12 @@ from .lanes import (
     straddler_a,
     v0_of,
     yield_blocked,
+    yield_blocked_inside,
 )
 from .layout import (
     CF_KRAUSS,
     FLAG_COMMITTED,
+    FLAG_INSIDE,
     M_GO,
     M_RED,
     M_STOP,
@@ -49,6 +51,10 @@ from .record import clock
 from .rng import STREAM_DAWDLE, u01
 from .routes import route_step
 from .zipper import zipper_accel
+
+#: A vehicle this close to its line (m) stands at it: stopping vehicles come to rest
+#: ``STOP_LINE_CLEARANCE`` before it.
+AT_LINE = STOP_LINE_CLEARANCE + 0.5
 
 
 @njit(cache=True, _nrt=False)
@@ -217,6 +223,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     mv_sig = N.mv_sig
     mv_kind = N.mv_kind
     mv_speed = N.mv_speed
+    mv_wait = N.mv_wait
     dt = par[P_DT]
     horizon = par[P_HORIZON]
     timegap = par[P_TIMEGAP_MINOR]
@@ -305,7 +312,22 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     acc = min(acc, (v_lim - v) / dt)
                 st = movement_state_a(mv_sig, mv_kind, sig_state, m)
                 must_stop = False
-                if st == M_RED:
+                wait = mv_wait[m]
+                if h == 0 and wait > 0.0 and flags[i] & FLAG_INSIDE != 0 and dist < AT_LINE:
+                    # Inside the junction, at its internal junction (SUMO's waiting position
+                    # of a permitted left turn): the signal is behind it (it clears on yellow
+                    # and red as well); only the foes listed for that position hold it.
+                    must_stop = yield_blocked_inside(V, N, W, L, vt, i, m, timegap, dt, True)
+                elif st == M_YIELD and wait > 0.0:
+                    # SUMO's "cont" link: the way into the junction is open whenever the signal
+                    # is not red; the foes are judged from the waiting position inside. A
+                    # vehicle held there has entered: it waits inside (FLAG_INSIDE).
+                    if h > 0 or flags[i] & FLAG_COMMITTED == 0:
+                        if dist < 50.0 + v * v / (2.0 * dc) and can_stop(v, dist, dc):
+                            must_stop = yield_blocked_inside(V, N, W, L, vt, i, m, timegap, dt, False)
+                            if h == 0 and dist < AT_LINE:
+                                flags[i] |= FLAG_INSIDE if must_stop else FLAG_COMMITTED
+                elif st == M_RED:
                     # A vehicle that could not stop at the yellow onset clears on the all-red.
                     must_stop = h > 0 or flags[i] & FLAG_COMMITTED == 0 or v < 1.0
                 elif st == M_YELLOW:

@@ -13,6 +13,7 @@ give the same result on any number of threads.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from .atomics import atomic_add
@@ -25,6 +26,7 @@ from .layout import (
     C_TELE,
     E_REMOVAL,
     E_TELEPORT,
+    FLAG_INSIDE,
     P_DT,
     P_GRID_MODE,
     P_GRID_TIME,
@@ -127,6 +129,7 @@ def gridlock_apply(V, N, L, W, vt, par, i, t):
     nl = route_link(N, W, link, V.route_pos[i], V.route_end[i])
     V.lane[i] = N.link_first_lane[nl]
     V.need_mask[i] = -1
+    V.flags[i] &= ~np.int8(FLAG_INSIDE)
     V.lc_step[i] = W.cnt[C_STEP]  # no re-entry in this step (kernels.transfer)
     V.tp_step[i] = W.cnt[C_STEP] + transit_steps(N, L, nl, par[P_DT])
     W.tp_list[atomic_add(W.cnt, C_NTP, 1)] = i

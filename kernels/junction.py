@@ -26,7 +26,7 @@ from numba import njit
 
 from .atomics import atomic_add
 from .lanes import add_event, choose_movement
-from .layout import C_ARRIVED, C_BLOCKED, C_STEP, E_BLOCKED, FLAG_COMMITTED, P_DT, T_LEN
+from .layout import C_ARRIVED, C_BLOCKED, C_STEP, E_BLOCKED, FLAG_COMMITTED, FLAG_INSIDE, P_DT, T_LEN
 from .routes import route_link, route_step
 
 
@@ -239,7 +239,7 @@ def admit(V, N, L, W, vt, tl, t, dt):
         V.pos[i] = newpos
         V.route_pos[i] += 1
         V.need_mask[i] = -1  # every write of route_pos resets the lane mask (kernels.lanechange)
-        V.flags[i] &= ~np.int8(FLAG_COMMITTED)
+        V.flags[i] &= ~np.int8(FLAG_COMMITTED | FLAG_INSIDE)
         L.lane_rear[tl] = i
         L.lane_last_exit[l] = i
         L.lane_exit_rp[l] = V.route_pos[i]

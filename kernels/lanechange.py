@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit, prange
 
 from .idm import STOP_LINE_CLEARANCE, idm_accel, idm_free
@@ -24,6 +25,7 @@ from .lanes import (
     v0_of,
 )
 from .layout import (
+    FLAG_INSIDE,
     N_CHUNKS,
     P_DT,
     P_LC_COOLDOWN,
@@ -408,6 +410,7 @@ def apply_range(V, N, W, a, b, stride, step):
         if d != 0:
             lane[i] = lane_left[lane[i]] if d > 0 else lane_right[lane[i]]
             lc_step[i] = step
+            V.flags[i] &= ~np.int8(FLAG_INSIDE)
             changed += 1
     return changed
 

@@ -8,11 +8,12 @@ import numpy as np
 from numba import njit
 
 from .atomics import atomic_add, atomic_add_mt
-from .blocked import TIME_TO_IMPATIENCE, foe_blocks, speed_after, time_to_cover
+from .blocked import TIME_TO_IMPATIENCE, foe_blocks, leave_time, speed_after, time_to_cover
 from .carfollow import cf_follow, cf_free
 from .idm import idm_accel, idm_free
 from .layout import (
     C_NEV,
+    FLAG_INSIDE,
     M_GO,
     M_RED,
     M_STOP,
@@ -31,6 +32,10 @@ from .layout import (
 )
 from .precision import f32_down
 from .routes import route_step
+
+#: Width (m) by which a crossing point is widened: a foe blocks until its back is this far past
+#: the middle of its way through the junction (SUMO's conflict size, a lane's width).
+CROSSING_WIDTH = 3.2
 
 
 @njit(cache=True, _nrt=False)
@@ -302,17 +307,18 @@ def foe_in(V, N, vt, j, lane, d_f, f, t_arr, t_leave, imp, timegap, same, v_arr,
     """True if vehicle ``j`` on ``lane``, ``d_f`` m before the line of its movement ``f``,
     blocks a vehicle arriving after ``t_arr`` s at ``v_arr`` m/s and leaving after ``t_leave``
     s at ``v_leave`` m/s (braking at ``b`` m/s²; ``same``: both enter the same lane): ``j``'s
-    arrival and leave times from its speed at its acceleration up to its desired speed (a foe
-    standing at its line arrives within a second or two, as SUMO computes it; a speed floor of
-    0.1 m/s made it arrive only after 10 s for each metre), :func:`.blocked.foe_blocks`."""
+    arrival time from its speed at its acceleration up to its desired speed (a foe standing at
+    its line arrives within a second or two, as SUMO computes it; a speed floor of 0.1 m/s made
+    it arrive only after 10 s for each metre), its leave time as SUMO estimates it
+    (:func:`.blocked.leave_time`), :func:`.blocked.foe_blocks`."""
     tj = V.vtype[j]
     v = V.speed[j]
     acc = vt[tj, T_ACC]
     vmax = v0_of(N.lane_speed, V.sfac, vt, j, lane, tj)
-    through = d_f + N.mv_len[f] + vt[tj, T_LEN]
+    v_via = min(vmax, N.mv_speed[f])
     a_f = time_to_cover(d_f, v, acc, vmax)
-    l_f = time_to_cover(through, v, acc, vmax)
-    v_leave_f = speed_after(through, v, acc, vmax)
+    l_f, v_leave_f = leave_time(a_f, min(speed_after(d_f, v, acc, vmax), v_via), N.mv_len[f], vt[tj, T_LEN],
+                                acc, v_via)
     return foe_blocks(t_arr, t_leave, a_f, l_f, d_f, v, vt[tj, T_DEC], imp, timegap, same, v_arr, v_leave, b,
                       v_leave_f)
 
@@ -332,8 +338,59 @@ def exit_full(V, N, L, W, vt, j, f):
 @njit(cache=True)
 def yield_blocked(V, N, W, L, vt, i, m, timegap, dt):
     """True if a conflicting movement with right of way has a vehicle that blocks vehicle ``i``
-    on movement ``m``: SUMO's time windows (:mod:`.blocked`): ``i`` must have cleared the
-    junction (the distance to the line, ``N.mv_len[m]`` through the junction and its length,
+    on movement ``m`` at its line (:func:`yield_blocked_at`, ``m``'s foes, the distance to the
+    line and the whole of ``N.mv_len[m]``)."""
+    d_i = max(N.lane_len[V.lane[i]] - V.pos[i], 0.0)
+    return yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, N.mv_len[m], N.mv_foe_start, N.mv_foes)
+
+
+@njit(cache=True)
+def yield_blocked_inside(V, N, W, L, vt, i, m, timegap, dt, inside):
+    """:func:`yield_blocked` for a movement that waits inside the junction (``N.mv_wait[m]`` m
+    past the line, SUMO's internal junction): the foes listed for the waiting position, judged
+    from there (``inside``: ``i`` has entered and stands there; otherwise from its distance to
+    the line plus the wait), with the rest of the movement's length to clear."""
+    w = N.mv_wait[m]
+    d_i = 0.0 if inside else max(N.lane_len[V.lane[i]] - V.pos[i], 0.0) + w
+    if foe_crossing(V, N, L, vt, i, m, d_i):
+        return True
+    return yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, N.mv_len[m] - w, N.mv_foe2_start,
+                            N.mv_foes2)
+
+
+@njit(cache=True)
+def foe_crossing(V, N, L, vt, i, m, d_i):
+    """True if a foe of the waiting position of ``i``'s movement ``m`` (``d_i`` m ahead of ``i``)
+    is still inside the junction, short of the crossing point, when ``i`` would get there. The
+    last vehicle that left each foe lane is looked at (mobsim's junctions are points: it drives
+    on the first metres of its next link, which stand for the junction). SUMO's ego yields to a
+    vehicle on a foe internal lane until that vehicle's back is past the crossing point
+    (``MSLink::getLeaderInfo``); the point is taken at the middle of the foe's way through the
+    junction, widened by a lane width (``CROSSING_WIDTH``), as SUMO widens it by the crossing
+    lane's width."""
+    ty = V.vtype[i]
+    vmax = v0_of(N.lane_speed, V.sfac, vt, i, V.lane[i], ty)
+    t_arr = time_to_cover(d_i, V.speed[i], vt[ty, T_ACC], vmax)
+    node0 = N.node_mv_start[N.link_to_node[N.lane_link[N.mv_from_lane[m]]]]
+    for q in range(N.mv_foe2_start[m], N.mv_foe2_start[m + 1]):
+        f = N.node_mv[node0 + N.mv_foes2[q]]
+        if N.mv_to_link[f] == N.mv_to_link[m]:
+            continue  # the same exit: it is a leader there, which the car following handles
+        j = L.lane_last_exit[N.mv_from_lane[f]]
+        if j < 0 or j == i or V.status[j] != 1 or N.lane_link[V.lane[j]] != N.mv_to_link[f]:
+            continue
+        left = 0.5 * N.mv_len[f] + CROSSING_WIDTH - (V.pos[j] - vt[V.vtype[j], T_LEN])
+        if left > 0.0 and left > t_arr * max(V.speed[j], 0.1):
+            return True
+    return False
+
+
+@njit(cache=True)
+def yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, m_len, foe_start, foes):
+    """True if one of the movements ``foes[foe_start[m]:foe_start[m + 1]]`` (ranks at the node)
+    has a vehicle that blocks vehicle ``i`` on movement ``m``, ``d_i`` m before the point where it
+    decides, with ``m_len`` m of the junction still to clear: SUMO's time windows
+    (:mod:`.blocked`): ``i`` must have cleared the junction (``d_i``, ``m_len`` and its length,
     driven from its speed at its acceleration) ``timegap`` s before the foe arrives, or arrive
     after the foe has left; the longer it waits (``V.standstill`` steps of ``dt`` s), the more
     impatient it is.
@@ -347,8 +404,8 @@ def yield_blocked(V, N, W, L, vt, i, m, timegap, dt):
     """
     L_lane_start = L.lane_start
     N_lane_len = N.lane_len
-    N_mv_foe_start = N.mv_foe_start
-    N_mv_foes = N.mv_foes
+    N_mv_foe_start = foe_start
+    N_mv_foes = foes
     N_mv_from_lane = N.mv_from_lane
     N_mv_to_link = N.mv_to_link
     V_lane = V.lane
@@ -367,13 +424,15 @@ def yield_blocked(V, N, W, L, vt, i, m, timegap, dt):
     W_sig_state = W.sig_state
     lane = V_lane[i]
     ty = V.vtype[i]
-    d_i = max(N_lane_len[lane] - V_pos[i], 0.0)
     vmax = v0_of(N.lane_speed, V.sfac, vt, i, lane, ty)
-    t_arr = time_to_cover(d_i, V_speed[i], vt[ty, T_ACC], vmax)
-    through = d_i + N.mv_len[m] + vt[ty, T_LEN]
-    t_leave = time_to_cover(through, V_speed[i], vt[ty, T_ACC], vmax)
-    v_arr = speed_after(d_i, V_speed[i], vt[ty, T_ACC], vmax)
-    v_leave = speed_after(through, V_speed[i], vt[ty, T_ACC], vmax)
+    acc = vt[ty, T_ACC]
+    # SUMO plans with the speed of the coming step (at most one step's acceleration more), and
+    # no faster than the junction's speed limit through it.
+    v_via = min(vmax, N.mv_speed[m])
+    v_next = min(V_speed[i] + acc * dt, vmax)
+    t_arr = time_to_cover(d_i, v_next, acc, vmax)
+    v_arr = min(speed_after(d_i, v_next, acc, vmax), v_via)
+    t_leave, v_leave = leave_time(t_arr, v_arr, m_len, vt[ty, T_LEN], acc, v_via)
     b = vt[ty, T_DEC]
     # Impatience grows with the time i has stood here; at a signal showing green, with none: a
     # SUMO vehicle drives into the junction at green (its waiting time restarts there), so the
@@ -418,6 +477,10 @@ def yield_blocked(V, N, W, L, vt, i, m, timegap, dt):
                 if V_speed[j] < 0.5:
                     break  # standing, bound elsewhere: those behind it arrive only after it has gone
                 continue
+            if V_speed[j] < 0.5 and V.flags[i] & FLAG_INSIDE != 0 and V.flags[j] & FLAG_INSIDE != 0 and (
+                    V_standstill[j] < V_standstill[i]
+                    or (V_standstill[j] == V_standstill[i] and V.trip[j] > V.trip[i])):
+                break  # both wait inside the junction: the one that has waited longer goes first
             if V_speed[j] < 0.5 and V_standstill[j] < V_standstill[i] and (
                     not at_green or exit_full(V, N, L, W, vt, j, f)):
                 break  # standing, waiting less: drivers take turns (at a green, only if its exit is full)

@@ -125,3 +125,4 @@ MAX_LOOKAHEAD = 4
 FLAG_HALTING = 1      # speed below HALT_SPEED (counts stops)
 FLAG_DELAY_EVENT = 2  # the insertion-delay event was emitted
 FLAG_COMMITTED = 4    # went on at yellow because it could not stop comfortably: may clear on red
+FLAG_INSIDE = 8       # entered the junction and waits at its internal junction (N.mv_wait)

@@ -31,7 +31,8 @@ NetArrays = namedtuple("NetArrays", [
     "lane_link", "lane_index", "lane_len", "lane_speed", "lane_left", "lane_right", "lane_mv_start",
     # movements
     "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_resp", "mv_len",
-    "mv_speed", "mv_foe_start", "mv_foes", "node_mv_start", "node_mv", "lane_in_start", "lane_in_mv",
+    "mv_speed", "mv_foe_start", "mv_foes", "mv_wait", "mv_foe2_start", "mv_foes2", "node_mv_start", "node_mv",
+    "lane_in_start", "lane_in_mv",
     # links
     "link_first_lane", "link_nlanes", "link_len", "link_speed", "link_from_node", "link_to_node",
     "link_next_start", "link_next",
@@ -258,6 +259,35 @@ def compile_network(net: Network) -> CompiledNetwork:
     rank = np.empty(n_mv, np.int64)
     rank[node_mv] = np.arange(n_mv) - node_mv_start[mv_node[node_mv]]
     mv_foes = rank[np.array([y for f in foes for y in f], np.int64)].astype(np.uint8)
+    # Movements that wait inside the junction (SUMO's internal junctions): the distance from the
+    # line to the waiting position (m) and the foes judged there (CSR, ranks as above); without a
+    # list of their own, the foes at the line.
+    mv_wait = np.array([m.wait for m in mvs], np.float64)
+    foes2: list[list[int]] = [[] for _ in range(n_mv)]
+    if mv_wait.any():
+        index = {(m.from_link, m.from_lane, m.to_link, m.to_lane): k for k, m in enumerate(mvs)}
+        for k, m in enumerate(mvs):
+            if not (math.isfinite(m.wait) and 0.0 <= m.wait <= m.length):
+                raise InputError(f"movement {m.from_link}:{m.from_lane} -> {m.to_link}:{m.to_lane} waits "
+                                 f"{m.wait} m inside the junction, outside 0 .. its length {m.length} m",
+                                 source=net.source, element=f"node '{m.node}'",
+                                 fix="give wait between 0 and the movement's length (m)")
+            if m.wait <= 0.0:
+                continue
+            if m.waits_for is None:
+                foes2[k] = list(foes[k])
+                continue
+            for key in m.waits_for:
+                f = index.get(tuple(key))
+                if f is None or mvs[f].node != m.node:
+                    raise InputError(f"movement {m.from_link}:{m.from_lane} -> {m.to_link}:{m.to_lane} "
+                                     f"waits for {key}, which is not a movement of node '{m.node}'",
+                                     source=net.source, element=f"node '{m.node}'",
+                                     fix="give waits_for as movements of the same node")
+                foes2[k].append(f)
+    mv_foe2_start = np.zeros(n_mv + 1, np.int32)
+    mv_foe2_start[1:] = np.cumsum([len(f) for f in foes2]) if n_mv else []
+    mv_foes2 = rank[np.array([y for f in foes2 for y in f], np.int64)].astype(np.uint8)
 
     phase_det_start, phase_det, det_pos, lane_det = _detectors(
         net, ctrl_nodes, prog_by_node, slot_base, mvs, mv_from_lane, lane_len, lane_speed, lane_link,
@@ -279,7 +309,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         mv_from_lane=mv_from_lane, mv_to_lane=mv_to_lane, mv_to_link=mv_to_link, mv_node=mv_node,
         mv_kind=mv_kind, mv_sig=mv_sig, mv_resp=mv_resp, mv_len=mv_len, mv_speed=mv_speed,
         mv_foe_start=mv_foe_start,
-        mv_foes=mv_foes,
+        mv_foes=mv_foes, mv_wait=mv_wait, mv_foe2_start=mv_foe2_start, mv_foes2=mv_foes2,
         node_mv_start=node_mv_start, node_mv=node_mv,
         lane_in_start=lane_in_start, lane_in_mv=lane_in_mv,
         link_first_lane=link_first_lane, link_nlanes=link_nlanes, link_len=link_len,

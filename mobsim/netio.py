@@ -17,7 +17,9 @@ surrounding spaces; an empty value in an optional column means its default):
     optional ``kind`` (``major`` | ``minor`` | ``stop`` | ``zipper``, default ``major``), ``signal_index``
     (integer, required at signal nodes, -1 or empty elsewhere), ``turn`` (``s`` | ``l`` | ``r`` |
     ``t``; default: from the geometry), ``length`` (m through the junction, >= 0, default 0),
-    ``speed`` (m/s through the junction, > 0; empty: the link's own).
+    ``speed`` (m/s through the junction, > 0; empty: the link's own), ``wait`` (m from the line
+    to a waiting position inside the junction, 0 to ``length``, default 0: a permitted left turn
+    that enters at green and waits for its foes inside, as at SUMO's internal junctions).
 ``signal.csv`` (optional; a signal node without rows gets
 :func:`mobsim.movements.default_signal_program`)
     one row per phase: ``node_id``, optional ``program_id`` (default ``0``; one program per
@@ -96,7 +98,7 @@ LINK_SPEC = _Spec(
 )
 MOVEMENT_SPEC = _Spec(
     MOVEMENT_FILE, ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane"),
-    ("kind", "signal_index", "turn", "length", "speed"),
+    ("kind", "signal_index", "turn", "length", "speed", "wait"),
     ignored=("mvmt_id", "name", "mvmt_code", "penalty", "capacity", "notes", "geometry"),
     hints={**{c: "write one row per lane pair with ib_lane and ob_lane (0 = rightmost lane)"
               for c in ("start_ib_lane", "end_ib_lane", "start_ob_lane", "end_ob_lane")},
@@ -378,8 +380,13 @@ def _movement(r: _Row, links: dict[str, Link], nodes: dict[str, Node]) -> Moveme
         raise r.err("length", f"length is {length}, it must be >= 0 m", "give the distance through the "
                     "junction in m (0 for a point junction)")
     speed = r.number("speed", positive=True) if r.has("speed") else None
+    wait = r.number("wait", default=0.0)
+    if not (math.isfinite(wait) and 0.0 <= wait <= length):
+        raise r.err("wait", f"wait is {wait}, it must be between 0 and the movement's length {length} m",
+                    "give the distance from the line to the waiting position inside the junction in m "
+                    "(0: none)")
     return Movement(node, ib, _lane(r, "ib_lane", links[ib]), ob, _lane(r, "ob_lane", links[ob]),
-                    kind, index, turn, length=length, speed=speed)
+                    kind, index, turn, length=length, speed=speed, wait=wait)
 
 
 def _read_movements(folder: Path, net: Network) -> list[Movement] | None:
@@ -541,9 +548,10 @@ def write_network(net: Network, folder: str | Path) -> None:
                  _wkt(k.shape)) for k in net.links])
     _write_csv(folder / MOVEMENT_FILE,
                ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane", "kind", "signal_index", "turn",
-                "length", "speed"),
+                "length", "speed", "wait"),
                [(m.node, m.from_link, m.from_lane, m.to_link, m.to_lane, m.kind, m.signal_index, m.turn,
-                 _num(m.length), "" if m.speed is None else _num(m.speed)) for m in net.movements])
+                 _num(m.length), "" if m.speed is None else _num(m.speed), _num(m.wait))
+                for m in net.movements])
     def opt(x: float | None) -> str:
         return "" if x is None else _num(x)
 

@@ -87,6 +87,16 @@ class Movement:
     #: connection (turns are slower: netconvert gives a right turn 6.5 m/s, a left one 8 m/s at a
     #: small junction); ``None``: the link's own. Vehicles slow down to it before the line.
     speed: float | None = None
+    #: Distance (m, at most ``length``) from the line to a waiting position inside the junction
+    #: (SUMO's internal junction of a split connection, typically a permitted left turn): the
+    #: vehicle enters the junction whenever its signal is not red, waits there for the movements
+    #: in ``waits_for`` only, and once inside it leaves on yellow or red as well. 0: it judges its
+    #: foes at the line.
+    wait: float = 0.0
+    #: With ``wait``: the movements of the same node it yields to from the waiting position, as
+    #: ``(from_link, from_lane, to_link, to_lane)`` (SUMO: those whose internal lanes the internal
+    #: junction lists); ``None``: the same as at the line.
+    waits_for: tuple[tuple[str, int, str, int], ...] | None = None
 
 
 @dataclass(frozen=True)

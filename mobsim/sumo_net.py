@@ -153,6 +153,9 @@ class _Conn:
     internal_speed: float = math.inf    # lowest speed limit of its internal lanes (m/s)
     remapped: bool = False                # enters the nearest kept lane instead of a removed one
     jindex: int = -1                      # its link index in the junction's request table
+    via_chain: tuple[str, ...] = ()       # its internal lanes, in driving order
+    wait: float = 0.0                     # m from the line to its internal junction (0: none)
+    wait_lanes: tuple[str, ...] = ()      # the internal junction's foe internal lanes (intLanes)
 
 
 @dataclass
@@ -183,6 +186,8 @@ class _Scan:
     inc_lanes: dict[str, list[str]] = field(default_factory=dict)  # junction -> incLanes, in order
     requests: dict[str, dict[int, str]] = field(default_factory=dict)  # junction -> index -> response
     internal_speed: dict[str, float] = field(default_factory=dict)  # internal lane id -> speed limit (m/s)
+    #: internal junction id (= the id of the internal lane that starts there) -> its intLanes
+    internal_junctions: dict[str, list[str]] = field(default_factory=dict)
 
 
 #: Elements sumolib's NetReader interprets in the one-pass scan (everything mobsim uses but the
@@ -217,6 +222,7 @@ def _scan(path: Path, source: str) -> _Scan:
     inc_lanes: dict[str, list[str]] = {}
     requests: dict[str, dict[int, str]] = {}
     junction: str | None = None  # the (non-internal) junction whose request table is being read
+    internal_junctions: dict[str, list[str]] = {}
 
     def start(name: str, attrs: dict[str, str]) -> None:
         nonlocal in_internal, tl, junction
@@ -262,6 +268,8 @@ def _scan(path: Path, source: str) -> _Scan:
         elif name == "junction":
             if attrs["id"][:1] == ":":
                 junction = None
+                if attrs.get("type") == "internal":
+                    internal_junctions[attrs["id"]] = attrs.get("intLanes", "").split()
                 return
             junction = attrs["id"]
             inc_lanes[junction] = attrs.get("incLanes", "").split()
@@ -295,7 +303,7 @@ def _scan(path: Path, source: str) -> _Scan:
         raise InputError(f"cannot read the SUMO network{where}: {type(exc).__name__}: {exc}", source=source,
                          fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
     return _Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params, inc_lanes, requests,
-                 speeds)
+                 speeds, internal_junctions)
 
 
 def _junction_indices(scan: _Scan) -> dict[tuple[str, str, str, str], int]:
@@ -379,6 +387,31 @@ def _via_speed(via_id: str, speeds: dict[str, float], after: dict[str, str]) -> 
         low = min(low, speeds[lane_id])
         lane_id = after.get(lane_id, "")
     return low
+
+
+def _via_chain(via_id: str, after: dict[str, str]) -> list[str]:
+    """The internal lanes of a connection, in driving order, from its first (``via``) lane."""
+    chain: list[str] = []
+    lane_id = via_id
+    while lane_id and lane_id not in chain:
+        chain.append(lane_id)
+        lane_id = after.get(lane_id, "")
+    return chain
+
+
+def _internal_junction(via_id: str, lengths: dict[str, float], after: dict[str, str],
+                       internal_junctions: dict[str, list[str]]) -> dict[str, Any]:
+    """A connection's internal lanes and, where its internal lanes are split by an internal
+    junction (SUMO's ``cont`` links: a left turn that waits inside the junction for the opposing
+    stream), the distance (m) from the line to that junction and its foe internal lanes."""
+    if not via_id:
+        return {}
+    chain = _via_chain(via_id, after)
+    for k in range(1, len(chain)):
+        if chain[k] in internal_junctions:
+            return {"via_chain": tuple(chain), "wait": sum(lengths.get(q, 0.0) for q in chain[:k]),
+                    "wait_lanes": tuple(internal_junctions[chain[k]])}
+    return {"via_chain": tuple(chain)}
 
 
 def _via_length(via_id: str, lengths: dict[str, float], after: dict[str, str]) -> float:
@@ -541,7 +574,8 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
             state=state or "M", turn=TURN.get(direction, "s"), tls=tl, link_index=ix,
             internal_length=_via_length(via, lengths, after) if via else 0.0,
             internal_speed=_via_speed(via, scan.internal_speed, after) if via else math.inf,
-            jindex=jindex.get((frm, from_lane, to, to_lane), -1)))
+            jindex=jindex.get((frm, from_lane, to, to_lane), -1),
+            **_internal_junction(via, lengths, after, scan.internal_junctions)))
 
     if closed:
         warn.append(f"{source}: {closed} connection(s) between '{vclass}' lanes that their own permissions "
@@ -658,10 +692,14 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
         # table's response), for the links cars use; junctions without a table keep geometry.
         table = (requests or {}).get(nid) if control != "none" else None
         key_of: dict[int, tuple[str, int, str, int]] = {}
+        by_lane: dict[str, tuple[str, int, str, int]] = {}  # internal lane -> its connection
         for c in conns:
+            key = (c.from_edge, edges[c.from_edge].lanes.index(c.from_sumo_lane),
+                   c.to_edge, edges[c.to_edge].lanes.index(c.to_sumo_lane))
             if c.jindex >= 0:
-                key_of[c.jindex] = (c.from_edge, edges[c.from_edge].lanes.index(c.from_sumo_lane),
-                                    c.to_edge, edges[c.to_edge].lanes.index(c.to_sumo_lane))
+                key_of[c.jindex] = key
+            for q in c.via_chain:
+                by_lane.setdefault(q, key)
         for c in conns:
             from_lane = edges[c.from_edge].lanes.index(c.from_sumo_lane)
             to_lane = edges[c.to_edge].lanes.index(c.to_sumo_lane)
@@ -683,11 +721,16 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
                 else:
                     sig = extra  # always green: a connection the traffic light does not control
                     extra += 1
+            wait, waits_for = 0.0, None
+            if c.wait > 0.0 and control != "none":
+                me = (c.from_edge, from_lane, c.to_edge, to_lane)
+                wait = min(c.wait, c.internal_length)
+                waits_for = tuple(sorted({by_lane[q] for q in c.wait_lanes if q in by_lane} - {me}))
             movements.append(Movement(node=nid, from_link=c.from_edge, from_lane=from_lane, to_link=c.to_edge,
                                       length=c.internal_length,
                                       speed=c.internal_speed if math.isfinite(c.internal_speed) else None,
                                       to_lane=to_lane, kind=kind, signal_index=sig, turn=c.turn,
-                                      yields_to=yields))
+                                      yields_to=yields, wait=wait, waits_for=waits_for))
     for e_id, sink in sinks.items():
         e = edges[e_id]
         x, y = e.shape[-1] if e.shape else (0.0, 0.0)

@@ -101,18 +101,42 @@ def case_drones() -> Any:
     return dataclasses.replace(sc, airspace=air)
 
 
+def left_wait_net(prefix: str = "c") -> Any:
+    """One signalised junction of one-lane roads (``generators.corridor``, ids prefixed) whose
+    permitted left turns wait 4 m inside the junction, as SUMO's internal junctions make them."""
+    from mobsim import generators as gen
+
+    net = gen.corridor(n_signals=1, spacing=200.0, lanes=1, cycle=60.0)
+
+    def p(x: str) -> str:
+        return prefix + x
+
+    return dataclasses.replace(
+        net,
+        nodes=[dataclasses.replace(n, id=p(n.id)) for n in net.nodes],
+        links=[dataclasses.replace(lk, id=p(lk.id), from_node=p(lk.from_node), to_node=p(lk.to_node))
+               for lk in net.links],
+        movements=[dataclasses.replace(m, node=p(m.node), from_link=p(m.from_link), to_link=p(m.to_link),
+                                       length=14.0 if m.turn == "l" else m.length,
+                                       wait=4.0 if m.turn == "l" else 0.0)
+                   for m in net.movements],
+        signals=[dataclasses.replace(s, node=p(s.node)) for s in net.signals])
+
+
 def case_osm_junctions() -> Any:
     """The junction situations of OSM networks (``test_junction_cases.py``) in one network: a lane
     change at the end of a 4.6 m link, a 5.2 m minor road whose trips start standing at the yield
     line, yielding vehicles taking turns with a major queue held by a signal, and an emergency stop
-    at a red light (an event the move records), and two roads merging at a zipper junction."""
+    at a red light (an event the move records), two roads merging at a zipper junction, and
+    permitted left turns waiting inside a signalised junction against an opposing stream."""
     from test_junction_cases import RED_LIGHT_TRIP, merge_net, red_light_net, short_link_net
     from test_zipper import merge_net as zipper_net
 
     from mobsim.network import Network
     from mobsim.trips import Trip
 
-    nets = (short_link_net(), merge_net(minor_length=5.2), red_light_net(), zipper_net(prefix="z"))
+    nets = (short_link_net(), merge_net(minor_length=5.2), red_light_net(), zipper_net(prefix="z"),
+            left_wait_net())
     net = Network(**{part: [x for n in nets for x in getattr(n, part)]
                      for part in ("nodes", "links", "movements", "signals")})
     trips = [Trip("v", "A", "B", 0.0, depart_lane="1", depart_speed="0"),
@@ -122,6 +146,8 @@ def case_osm_junctions() -> Any:
     trips.append(RED_LIGHT_TRIP)
     trips += [Trip(f"za{k}", "zA", "zE", 2.0 * k) for k in range(12)]
     trips += [Trip(f"zb{k}", "zB", "zE", 2.0 * k + 1.0) for k in range(12)]
+    trips += [Trip(f"co{k:02d}", "cE-j0", "cj0-W", 2.5 * k) for k in range(24)]
+    trips += [Trip(f"cl{k}", "cW-j0", "cj0-N0", 4.0 * k) for k in range(6)]
     return make_scenario(net, trips, sim__end=90.0)
 
 

@@ -164,6 +164,7 @@ def expect(folder: Path, *parts: str) -> InputError:
     ("movement.csv", 2, "kind", "yield", ["'yield' is not a movement kind"]),
     ("movement.csv", 2, "turn", "x", ["'x' is not a turn code"]),
     ("movement.csv", 2, "signal_index", "", ["has no signal index"]),
+    ("movement.csv", 2, "wait", "5", ["between 0 and the movement's length 0.0 m"]),
 ])
 def test_bad_value_names_file_row_column_and_fix(good: Path, file: str, row: int, column: str,
                                                  value: str, parts: list[str]) -> None:

@@ -370,7 +370,11 @@ def _readnet_scan(path: Path, source: str) -> object:
     inc_lanes = {n.getID(): list(n._incLanes) for n in net.getNodes() if n.getID()[:1] != ":"}
     requests = {n.getID(): dict(n._prohibits) for n in net.getNodes()
                 if n.getID()[:1] != ":" and n._prohibits}
-    return _Scan(net, conns, lengths, after, special, perms, tl_params, inc_lanes, requests, speeds)
+    # internal junctions (where a left turn waits inside the junction) and their foe lanes:
+    # readNet does not keep them, sumolib's element parser reads them
+    internal = {j.id: (j.intLanes or "").split() for j in sumolib.xml.parse(str(path), "junction")
+                if j.type == "internal"}
+    return _Scan(net, conns, lengths, after, special, perms, tl_params, inc_lanes, requests, speeds, internal)
 
 
 @pytest.mark.parametrize("which", ["built", "DRT/osm.net.xml", "bs3d/bs.net.xml"])

@@ -47,7 +47,7 @@ from bench.validate import CASES, run_case  # noqa: E402
 ASSERTED = ["queue_discharge", "jam_discharge", "arterial_300_sync", "arterial_300_wave", "arterial_700_sync",
             "arterial_700_wave", "ring", "queue_discharge_krauss", "jam_discharge_krauss",
             "arterial_300_sync_krauss", "arterial_700_sync_krauss", "dawdle_krauss", "actuated_600_150",
-            "delay_600_150", "zipper_merge", "left_turns",
+            "delay_600_150", "zipper_merge", "left_turns", "left_turns_500_150",
             "arterial_600_sync_1lane", "arterial_600_sync_1lane_krauss"]
 
 
