@@ -339,7 +339,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     # a vehicle pulling away from the line at walking pace could always stop
                     # again, and each time the queued major stream got the space instead.
                     if h > 0 or flags[i] & FLAG_COMMITTED == 0:
-                        if h > 0 or not (dist < 1.0 and v < 0.5):
+                        if h > 0 or not (dist < AT_LINE and v < 0.5):
                             must_stop = True
                         elif yield_blocked(V, N, W, L, vt, i, m, timegap, dt):
                             must_stop = True

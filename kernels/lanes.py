@@ -245,6 +245,8 @@ def movement_state_a(mv_sig, mv_kind, sig_state, m):
             return M_YIELD
         if st == 1:
             return M_YELLOW
+        if st == 5:
+            return M_STOP  # SUMO's 's': stop at the line, then yield (right turn on red)
         return M_RED
     k = mv_kind[m]
     if k == 0:

@@ -19,7 +19,7 @@ from .network import Network
 #: Movement kinds as integers (``mv_kind``).
 KIND_CODES = {"major": 0, "minor": 1, "stop": 2, "zipper": 3}
 #: Signal state characters as integers (``phase_states``, ``sig_state``).
-STATE_CODES = {"r": 0, "y": 1, "g": 2, "G": 3, "o": 4}
+STATE_CODES = {"r": 0, "y": 1, "g": 2, "G": 3, "o": 4, "s": 5}
 CONTROL_CODES = {"none": 0, "priority": 1, "signal": 2}
 #: Signal program kinds as integers (``ctrl_kind``).
 PROGRAM_CODES = {"static": 0, "actuated": 1, "delay_based": 2}

@@ -219,11 +219,11 @@ def _check_program_phases(net: Network, prog: SignalProgram, n_idx: int) -> None
                        where, "give every phase a duration > 0 s")
         if not isinstance(ph.state, str):
             raise _err(net, f"phase {k} state {ph.state!r} is not a string", where,
-                       "give one character of Ggyro per signal index")
+                       "give one character of Ggyros per signal index")
         bad = sorted(set(ph.state) - set(SIGNAL_STATES))
         if bad:
             raise _err(net, f"phase {k} state '{ph.state}' has characters {bad} outside "
-                       f"'{SIGNAL_STATES}'", where, "use G (green), g (yield green), y, r or o (off)")
+                       f"'{SIGNAL_STATES}'", where, "use G (green), g (yield green), y, r, o (off) or s (stop, then yield: right on red)")
         if len(ph.state) != n_idx:
             raise _err(net, f"phase {k} state '{ph.state}' has {len(ph.state)} characters but the "
                        f"node's movements use {n_idx} signal indices", where,

@@ -25,7 +25,8 @@ surrounding spaces; an empty value in an optional column means its default):
     one row per phase: ``node_id``, optional ``program_id`` (default ``0``; one program per
     node), optional ``offset`` (s, default 0, the same on every row of a program), optional
     ``phase`` (integer order of the phase; default: file order), ``duration`` (s, > 0),
-    ``state`` (one character of ``Ggyro`` per signal index of the node, as in SUMO); for
+    ``state`` (one character of ``Ggyros`` per signal index of the node, as in SUMO; ``s``:
+    stop at the line, then go when the foes leave room, as SUMO's right turn on red); for
     actuated control (SUMO's ``type="actuated"`` and ``"delay_based"``): ``type`` (``static`` |
     ``actuated`` | ``delay_based``, default ``static``), per phase ``min_dur`` and ``max_dur``
     (s, default the duration) and ``next`` (phase number, default the following one), per
@@ -423,7 +424,8 @@ def _signal_state(r: _Row, node: str, n_idx: int) -> str:
     bad = sorted(set(state) - set(SIGNAL_STATES))
     if bad:
         raise r.err("state", f"state '{state}' has characters {bad} that are not signal states",
-                    f"use only {SIGNAL_STATES}: G green, g yield green, y yellow, r red, o off")
+                    f"use only {SIGNAL_STATES}: G green, g yield green, y yellow, r red, o off, "
+                    "s stop then yield (right turn on red)")
     if len(state) != n_idx:
         raise r.err("state", f"state '{state}' has {len(state)} characters but node '{node}' has "
                     f"{n_idx} signal indices", f"give one character per signal index 0..{n_idx - 1}")

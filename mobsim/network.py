@@ -26,7 +26,7 @@ NODE_CONTROLS = ("signal", "priority", "none")
 MOVEMENT_KINDS = ("major", "minor", "stop", "zipper")
 #: Signal state characters, as in SUMO: G = protected green, g = permissive green (yield),
 #: y = yellow (stop if you can), r = red, o = off (behaves like a priority junction minor).
-SIGNAL_STATES = "Ggyro"
+SIGNAL_STATES = "Ggyros"
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ one ``sumolib.net.readNet`` gives (``tests/test_sumo_import.py`` checks that) in
   the last of the network's own programs for that traffic light; static, actuated and
   delay-based ones run as SUMO runs them, NEMA ones as fixed-time with their phase durations,
   with a warning), its offset, and its phases
-  with states mapped to mobsim's ``Ggyro`` (``O`` -> ``G``, ``u`` -> ``r``, ``s`` -> ``g``).
+  with states mapped to mobsim's ``Ggyros`` (``O`` -> ``G``, ``u`` -> ``r``; ``s``, the right
+  turn on red of ``traffic_light_right_on_red`` junctions, stops at the line and then yields).
 * **Lanes that end before the junction in SUMO** (a lane drop, a motorway acceleration lane, a
   lane that continues only for other vehicle classes: a kept lane with no connection at its end
   while other lanes of the link have one) stay, without a movement at their end: as in SUMO,
@@ -89,8 +90,8 @@ PRIORITY_TYPES = ("priority", "priority_stop", "right_before_left", "left_before
 #: SUMO connection state -> mobsim movement kind at priority junctions.
 KIND_OF_STATE = {"M": "major", "O": "major", "m": "minor", "o": "minor", "s": "stop", "w": "stop",
                  "=": "minor", "Z": "zipper"}
-#: SUMO signal state -> mobsim signal state (``Ggyro``).
-SIGNAL_STATE = {"G": "G", "g": "g", "y": "y", "Y": "y", "r": "r", "u": "r", "o": "o", "O": "G", "s": "g"}
+#: SUMO signal state -> mobsim signal state (``Ggyros``).
+SIGNAL_STATE = {"G": "G", "g": "g", "y": "y", "Y": "y", "r": "r", "u": "r", "o": "o", "O": "G", "s": "s"}
 TURN = {"s": "s", "l": "l", "L": "l", "r": "r", "R": "r", "t": "t"}
 SKIPPED_FUNCTIONS = ("internal", "crossing", "walkingarea", "connector")
 #: Every junction type SUMO reads (``SUMOXMLDefinitions::sumoNodeTypeValues``); SUMO refuses a

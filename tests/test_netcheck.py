@@ -132,7 +132,7 @@ def test_signal_program_errors() -> None:
     n = len(prog.phases[0].state)
     for phases, text in [
         ((SignalPhase(30.0, "G" * (n - 1)),), f"has {n - 1} characters but the node's movements use {n}"),
-        ((SignalPhase(30.0, "X" * n),), "characters ['X'] outside 'Ggyro'"),
+        ((SignalPhase(30.0, "X" * n),), "characters ['X'] outside 'Ggyros'"),
         ((SignalPhase(0.0, "G" * n),), "duration 0.0 s"),
         ((SignalPhase(-1.0, "G" * n),), "duration -1.0 s"),
         ((), "no phases"),
