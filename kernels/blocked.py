@@ -1,10 +1,11 @@
 """Gap acceptance at a yield line, as SUMO's ``MSLink::blockedByFoe`` decides it.
 
 A yielding vehicle compares time windows, not a fixed critical gap: it arrives at the line after
-``t_arr`` s and has left the junction after ``t_leave`` s (the distance to the line, the
-movement's length through the junction and its own length, driven from its speed at its
-acceleration up to its desired speed). A foe with right of way arriving after ``a_f`` s at its
-speed and leaving after ``l_f`` s blocks it unless the foe is through before it arrives
+``t_arr`` s (the distance to the line, driven from its speed at its acceleration up to its
+desired speed) and has left the junction after ``t_leave`` s (:func:`leave_time`, SUMO's
+estimate: the movement's length through the junction and its own length at the mean of the
+arrival speed and the speed after the junction). A foe with right of way arriving after ``a_f``
+s at its speed and leaving after ``l_f`` s blocks it unless the foe is through before it arrives
 (``l_f < t_arr``) or arrives only after it has left plus SUMO's ``jmTimegapMinor`` (1 s,
 ``junction.timegap_minor``); where both enter the same lane, the one behind must also be able
 to stay behind by braking (SUMO's ``unsafeMergeSpeeds``), and a vehicle following a foe through

@@ -392,10 +392,10 @@ def yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, m_len, foe_start, f
     """True if one of the movements ``foes[foe_start[m]:foe_start[m + 1]]`` (ranks at the node)
     has a vehicle that blocks vehicle ``i`` on movement ``m``, ``d_i`` m before the point where it
     decides, with ``m_len`` m of the junction still to clear: SUMO's time windows
-    (:mod:`.blocked`): ``i`` must have cleared the junction (``d_i``, ``m_len`` and its length,
-    driven from its speed at its acceleration) ``timegap`` s before the foe arrives, or arrive
-    after the foe has left; the longer it waits (``V.standstill`` steps of ``dt`` s), the more
-    impatient it is.
+    (:mod:`.blocked`): ``i`` must have cleared the junction (arriving over ``d_i`` at its
+    acceleration, then ``m_len`` and its length at SUMO's leave-time estimate) ``timegap`` s
+    before the foe arrives, or arrive after the foe has left; the longer it waits
+    (``V.standstill`` steps of ``dt`` s), the more impatient it is.
 
     A foe standing still (below 0.5 m/s) that has stood for less time than ``i`` does not block:
     the longer waiting vehicle goes first, as drivers take turns in a jam. At a signal showing

@@ -36,15 +36,14 @@ import math
 from numba import njit
 
 from .lanes import add_event
-from .layout import E_SIGNAL
+from .layout import E_SIGNAL, SIG_OFF
 
 #: ``N.ctrl_kind`` of an actuated and of a delay-based controller (mobsim.compile.PROGRAM_CODES).
 ACTUATED = 1
 DELAY_BASED = 2
-#: Signal state codes of green (mobsim.compile.STATE_CODES: g and G, and o, off, up to 4; s, a
-#: stop then go on red, is not green).
+#: Signal state codes of green (mobsim.compile.STATE_CODES: g, G and o, off, from GREEN_MINOR up
+#: to SIG_OFF; s, a stop then go on red, is not green).
 GREEN_MINOR = 2
-SIG_OFF_CODE = 4
 
 
 @njit(cache=True)
@@ -139,7 +138,7 @@ def delay_controllers(V, N, L, W, c0, c1, stride, t, dt):
             for q in range(N.ctrl_lane_start[c], N.ctrl_lane_start[c + 1]):
                 lane = N.ctrl_lane[q]
                 st = N.phase_states[base + N.slot_index[N.ctrl_lane_slot[q]]]
-                green = GREEN_MINOR <= st <= SIG_OFF_CODE
+                green = GREEN_MINOR <= st <= SIG_OFF
                 z = lane_dz[lane]
                 for k in range(lane_start[lane], lane_start[lane + 1]):
                     i = order[k]

@@ -106,7 +106,7 @@ def left_wait_net(prefix: str = "c") -> Any:
     permitted left turns wait 4 m inside the junction, as SUMO's internal junctions make them."""
     from mobsim import generators as gen
 
-    net = gen.corridor(n_signals=1, spacing=200.0, lanes=1, cycle=60.0)
+    net = gen.corridor(n_signals=1, spacing=100.0, lanes=1, cycle=60.0)
 
     def p(x: str) -> str:
         return prefix + x
@@ -146,8 +146,8 @@ def case_osm_junctions() -> Any:
     trips.append(RED_LIGHT_TRIP)
     trips += [Trip(f"za{k}", "zA", "zE", 2.0 * k) for k in range(12)]
     trips += [Trip(f"zb{k}", "zB", "zE", 2.0 * k + 1.0) for k in range(12)]
-    trips += [Trip(f"co{k:02d}", "cE-j0", "cj0-W", 2.5 * k) for k in range(24)]
-    trips += [Trip(f"cl{k}", "cW-j0", "cj0-N0", 4.0 * k) for k in range(6)]
+    trips += [Trip(f"co{k:02d}", "cE-j0", "cj0-W", 2.5 * k) for k in range(12)]
+    trips += [Trip(f"cl{k}", "cW-j0", "cj0-N0", 4.0 * k) for k in range(3)]
     return make_scenario(net, trips, sim__end=90.0)
 
 
