@@ -445,6 +445,7 @@ def yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, m_len, foe_start, f
     imp = 0.0 if at_green else min(1.0, V_standstill[i] * dt / TIME_TO_IMPATIENCE)
     node0 = N.node_mv_start[N.link_to_node[N.lane_link[N.mv_from_lane[m]]]]  # m's node (mv_node: host only)
     resp = N.mv_resp[m] == 1
+    m_stop = movement_state_a(N_mv_sig, N_mv_kind, W_sig_state, m) == M_STOP
     for q in range(N_mv_foe_start[m], N_mv_foe_start[m + 1]):
         f = N.node_mv[node0 + N_mv_foes[q]]  # foes are stored by their rank at the node
         st = movement_state_a(N_mv_sig, N_mv_kind, W_sig_state, f)
@@ -478,6 +479,12 @@ def yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, m_len, foe_start, f
                                                   N.lane_link[fl], rp) != N_mv_to_link[f]:
                 if V_speed[j] < 0.5:
                     break  # standing, bound elsewhere: those behind it arrive only after it has gone
+                continue
+            if m_stop and st == M_STOP and (V_standstill[i] > V_standstill[j] or (
+                    V_standstill[i] == V_standstill[j] and V.trip[i] < V.trip[j])):
+                # All-way stop (both stop first): a foe that has waited less, or is still coming
+                # and must stop itself, does not hold i (SUMO's blockedByFoe at an all-way stop:
+                # the longer waiting time goes first).
                 continue
             if V_speed[j] < 0.5 and V.flags[i] & FLAG_INSIDE != 0 and V.flags[j] & FLAG_INSIDE != 0 and (
                     V_standstill[j] < V_standstill[i]
