@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import InputError
-from .network import Network
+from .network import Movement, Network
 
 #: Movement kinds as integers (``mv_kind``).
 KIND_CODES = {"major": 0, "minor": 1, "stop": 2, "zipper": 3}
@@ -118,6 +119,24 @@ def _signal_index(net: Network, cn: CompiledNetwork) -> np.ndarray:
 
 def _angle(dx: float, dy: float) -> float:
     return math.atan2(dy, dx) % (2.0 * math.pi)
+
+
+MovementKey = tuple[str, int, str, int]
+
+
+def _node_movements(net: Network, mvs: list[Movement], index: dict[MovementKey, int], m: Movement,
+                    keys: Sequence[MovementKey], verb: str, attr: str) -> list[int]:
+    """Positions in ``mvs`` of the movements ``keys`` (``(from_link, from_lane, to_link, to_lane)``)
+    that movement ``m`` refers to by ``attr``; each must be a movement of ``m``'s node."""
+    out = []
+    for key in keys:
+        f = index.get(tuple(key))
+        if f is None or mvs[f].node != m.node:
+            raise InputError(f"movement {m.from_link}:{m.from_lane} -> {m.to_link}:{m.to_lane} {verb} {key}, "
+                             f"which is not a movement of node '{m.node}'", source=net.source,
+                             element=f"node '{m.node}'", fix=f"give {attr} as movements of the same node")
+        out.append(f)
+    return out
 
 
 def compile_network(net: Network) -> CompiledNetwork:
@@ -240,15 +259,7 @@ def compile_network(net: Network) -> CompiledNetwork:
             if m.yields_to is None:
                 continue
             mv_resp[k] = 1
-            foes[k] = []
-            for key in m.yields_to:
-                f = index.get(tuple(key))
-                if f is None or mvs[f].node != m.node:
-                    raise InputError(f"movement {m.from_link}:{m.from_lane} -> {m.to_link}:{m.to_lane} "
-                                     f"yields to {key}, which is not a movement of node '{m.node}'",
-                                     source=net.source, element=f"node '{m.node}'",
-                                     fix="give yields_to as movements of the same node")
-                foes[k].append(f)
+            foes[k] = _node_movements(net, mvs, index, m, m.yields_to, "yields to", "yields_to")
     mv_foe_start = np.zeros(n_mv + 1, np.int32)
     mv_foe_start[1:] = np.cumsum([len(f) for f in foes]) if n_mv else []
     # A foe is stored as its rank among the movements of the node (one byte; netcheck caps a node
@@ -274,17 +285,8 @@ def compile_network(net: Network) -> CompiledNetwork:
                                  fix="give wait between 0 and the movement's length (m)")
             if m.wait <= 0.0:
                 continue
-            if m.waits_for is None:
-                foes2[k] = list(foes[k])
-                continue
-            for key in m.waits_for:
-                f = index.get(tuple(key))
-                if f is None or mvs[f].node != m.node:
-                    raise InputError(f"movement {m.from_link}:{m.from_lane} -> {m.to_link}:{m.to_lane} "
-                                     f"waits for {key}, which is not a movement of node '{m.node}'",
-                                     source=net.source, element=f"node '{m.node}'",
-                                     fix="give waits_for as movements of the same node")
-                foes2[k].append(f)
+            foes2[k] = (list(foes[k]) if m.waits_for is None else
+                        _node_movements(net, mvs, index, m, m.waits_for, "waits for", "waits_for"))
     mv_foe2_start = np.zeros(n_mv + 1, np.int32)
     mv_foe2_start[1:] = np.cumsum([len(f) for f in foes2]) if n_mv else []
     mv_foes2 = rank[np.array([y for f in foes2 for y in f], np.int64)].astype(np.uint8)

@@ -223,7 +223,8 @@ def _check_program_phases(net: Network, prog: SignalProgram, n_idx: int) -> None
         bad = sorted(set(ph.state) - set(SIGNAL_STATES))
         if bad:
             raise _err(net, f"phase {k} state '{ph.state}' has characters {bad} outside "
-                       f"'{SIGNAL_STATES}'", where, "use G (green), g (yield green), y, r, o (off) or s (stop, then yield: right on red)")
+                       f"'{SIGNAL_STATES}'", where,
+                       "use G (green), g (yield green), y, r, o (off) or s (stop, then yield: right on red)")
         if len(ph.state) != n_idx:
             raise _err(net, f"phase {k} state '{ph.state}' has {len(ph.state)} characters but the "
                        f"node's movements use {n_idx} signal indices", where,
