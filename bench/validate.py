@@ -39,6 +39,13 @@ Cases (the parameters are in the builders below, so anyone can rerun them in SUM
   left turns wait inside the junction): time loss of the through, left-turning and opposing
   trips; ``left_turns_500_150``: the same near the left turns' capacity (500 veh/h each way,
   150 of them turning left).
+* ``priority_yield_500_150`` and ``priority_stop_500_150``: a crossroads without signals, one
+  lane each way, SUMO's network with internal junction lanes in both; the major road (east-west,
+  priority 2) carries 500 veh/h each way, the minor road (north-south, priority 1) 150 veh/h each
+  way, all straight on, Poisson arrivals for 1800 s (seed 11), Krauss drivers with ``sigma = 0``;
+  the minor road yields (``priority``) or stops first (``priority_stop``): time loss per
+  stream. Gap acceptance from a moving and a standing start, the approach to a link without
+  right of way and the wait for a foe still crossing all show in the minor road's delay.
 * ``zipper_merge``: two one-lane roads (405 and 355 m) merge at a zipper junction into one lane
   (500 m), Poisson arrivals of 800 veh/h on each for 900 s (seed 7), Krauss drivers with
   ``sigma = 0``: throughput, mean travel time and time loss of each stream, and the share of
@@ -244,6 +251,45 @@ def measure_left_turns(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) ->
     return out
 
 
+def build_priority(kind: str = "minor", q_major: float = 500.0, q_minor: float = 150.0) -> Any:
+    """A crossroads without signals (``corridor``'s junction ``j0`` made a priority junction):
+    ``q_major`` veh/h each way on the major road (``W``-``E``), ``q_minor`` veh/h each way on the
+    minor road (``N0``-``S0``), which yields (``kind="minor"``) or stops first (``"stop"``);
+    Poisson arrivals for 1800 s (seed 11), Krauss with ``sigma = 0``."""
+    import dataclasses
+
+    from mobsim import generators as gen
+
+    net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
+    minor_links = ("N0-j0", "S0-j0")
+    net = dataclasses.replace(
+        net, signals=[],
+        nodes=[dataclasses.replace(n, control="priority") if n.id == "j0" else n for n in net.nodes],
+        movements=[dataclasses.replace(m, kind=kind if m.from_link in minor_links else "major",
+                                       signal_index=-1) for m in net.movements])
+    trips = poisson_trips((("w", "W-j0", "j0-E", q_major), ("e", "E-j0", "j0-W", q_major),
+                           ("n", "N0-j0", "j0-S0", q_minor), ("s", "S0-j0", "j0-N0", q_minor)), 1800.0, 11)
+    return _scenario(net, trips, 2400.0, f"priority_{kind}", True)
+
+
+#: Why the minor road of a priority junction loses less time than in SUMO.
+MINOR_WHY = ("SUMO's minor-road car standing at the line waits until a major-road car that has just "
+             "crossed has its back past the crossing point (about 1 s after it arrived); mobsim's "
+             "junctions are points and only a waiting position inside judges that (done at every "
+             "line, it brought this case within 5 % but jammed the DRT city)")
+
+
+def measure_priority(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Mean time loss (s) of each stream (major eastbound and westbound, minor southbound and
+    northbound), and the throughput."""
+    out: dict[str, float] = {"throughput_veh": float(len(trips))}
+    for prefix, name in (("w", "major_eastbound"), ("e", "major_westbound"), ("n", "minor_southbound"),
+                         ("s", "minor_northbound")):
+        out[f"time_loss_{name}_s"] = float(np.mean([t["time_loss"] for k, t in trips.items()
+                                                     if k.startswith(prefix)]))
+    return out
+
+
 ZIPPER_END = 1500.0
 
 
@@ -419,17 +465,25 @@ CASES: dict[str, Case] = {
                           {"mean_time_loss_s": 0.10}),
     # Dawdling: other random draws in each simulator, the same mean.
     "dawdle_krauss": Case("dawdle_krauss", build_dawdle, measure_dawdle, {"mean_travel_time_s": 0.02}),
-    # Permitted lefts wait inside the junction in both: delays within 15 % (the approach to the
-    # waiting position is not SUMO's: it does not slow down for the foe visibility distance).
+    # Permitted lefts wait inside the junction in both, approached as SUMO approaches a link
+    # without right of way: delays within 15 % (measured -2 %/-1 %).
     "left_turns": Case("left_turns", build_left_turns, measure_left_turns,
                        {"time_loss_opposing_s": 0.10, "time_loss_through_s": 0.15, "time_loss_left_s": 0.15},
-                       {x: "the left turners approach their waiting position inside the junction faster "
-                           "than SUMO's, which slow down so as to be able to stop until 4.5 m before it"
-                        for x in ("time_loss_through_s", "time_loss_left_s")}, sumo_net=True),
+                       sumo_net=True),
     # Near the left turns' capacity: queues over several cycles.
     "left_turns_500_150": Case("left_turns_500_150", lambda: build_left_turns(500.0, 150.0),
                                measure_left_turns, {"time_loss_opposing_s": 0.10, "time_loss_through_s": 0.15,
                                                     "time_loss_left_s": 0.15}, sumo_net=True),
+    # Priority junctions: the minor road's delay within 35 % (the major road loses tenths of a
+    # second, where a few vehicles make the relative difference).
+    **{f"priority_{name}_500_150": Case(
+        f"priority_{name}_500_150", (lambda k=kind: build_priority(k)), measure_priority,
+        {"time_loss_minor_southbound_s": 0.35, "time_loss_minor_northbound_s": 0.35},
+        {**{f"time_loss_major_{d}_s": "0.1 to 0.2 s a vehicle: a minor-road car pulling out in front of "
+                                       "a few major-road cars makes the difference"
+            for d in ("eastbound", "westbound")},
+         **{f"time_loss_minor_{d}_s": MINOR_WHY for d in ("southbound", "northbound")}},
+        sumo_net=True) for name, kind in (("yield", "minor"), ("stop", "stop"))},
     "zipper_merge": Case("zipper_merge", build_zipper, measure_zipper,
                          {"travel_time_a_s": 0.02, "travel_time_b_s": 0.02, "alternating_share": 0.10},
                          {f"time_loss_{x}_s": "small numbers (under 2 s, 0.15 s apart): mobsim picks the "
@@ -496,7 +550,8 @@ def run_case(case: Case, workdir: Path) -> dict[str, Any]:
     fcd, info = workdir / "sumo_fcd.xml", workdir / "sumo_tripinfo.xml"
     cmd = [_sumo_binary(), "-c", str(cfg), "--tripinfo-output", str(info),
            "--no-step-log", "--no-warnings", "--duration-log.disable"]
-    if case.measure not in (measure_actuated, measure_left_turns, measure_arterial, measure_dawdle):
+    if case.measure not in (measure_actuated, measure_left_turns, measure_arterial, measure_dawdle,
+                            measure_priority):
         cmd += ["--fcd-output", str(fcd)]  # trajectories: only the measures that read them
     states = workdir / "sumo_tls_states.xml"
     if case.measure is measure_actuated:
@@ -517,7 +572,7 @@ def run_case(case: Case, workdir: Path) -> dict[str, Any]:
     elif measure is measure_zipper:
         m_mob = measure(mobsim_traces(res), sc, _trip_table_mobsim(res))
         m_sumo = measure(sumo_traces(fcd), sc, _trip_table_sumo(info))
-    elif measure in (measure_arterial, measure_dawdle):
+    elif measure in (measure_arterial, measure_dawdle, measure_priority):
         m_mob = measure(None, sc, _trip_table_mobsim(res))
         m_sumo = measure(None, sc, _trip_table_sumo(info))
     else:

@@ -11,10 +11,13 @@ s at its speed and leaving after ``l_f`` s blocks it unless the foe is through b
 to stay behind by braking (SUMO's ``unsafeMergeSpeeds``), and a vehicle following a foe through
 keeps the time gap behind it. With waiting, the vehicle grows impatient (SUMO's impatience:
 waiting time / ``time-to-impatience``, 180 s): the foe's arrival time moves towards the time it
-would arrive if it braked, which for a foe that can still stop before the line is taken as 30 s
-after its arrival (as SUMO's ``MSVehicle::planMoveInternal`` does, "a small value keeps
-fractional times meaningful"); a vehicle that has waited long goes in front of foes that can
-stop for it, which keeps SUMO's jammed junctions moving.
+would arrive if it braked from the yielder's arrival on, at its deceleration *times the
+impatience* (SUMO's ``MSLink::computeFoeArrivalTimeBraking``, :func:`foe_arrival_braking`); a
+foe that could stop before the line at that deceleration counts as arriving 30 s later. So a
+vehicle that has waited long goes in front of distant foes that can stop for it, which keeps
+SUMO's jammed junctions moving, while a barely impatient one still lets a foe two seconds out
+pass (with the foe's full deceleration instead, a minor-road driver who had waited 18 s crossed
+in front of a major-road car 29 m from the junction at 50 km/h).
 
 Scalars in, scalars out: compiled for CPU and CUDA through ``register_jitable``.
 """
@@ -58,6 +61,45 @@ def leave_time(t_arr, v_arr, m_len, length, a, v_via):
     return t_arr + (m_len + length) / max(0.5 * (v_arr + v_leave), 1e-3), v_leave
 
 
+#: SUMO's foe visibility distance (m, a connection's ``visibility``, 4.5 by default): a vehicle
+#: on a link without right of way must be able to stop at the line (or at its waiting position
+#: inside the junction) until it is this close, where it sees every foe.
+FOE_VISIBILITY = 4.5
+
+
+@register_jitable
+def visibility_speed(a, b, dt, euler):
+    """Highest speed (m/s) at which a vehicle on a link without right of way arrives at the line
+    while it is still farther than :data:`FOE_VISIBILITY` (SUMO's ``slowedDownForMinor``): the
+    speed from which it could stop within that distance (braking at ``b`` m/s², no reaction
+    time; SUMO's stepwise ``maximumSafeStopSpeedEuler`` where ``euler``), then ``a`` m/s² over
+    it. 8.9 m/s for SUMO's passenger car (2.6 / 4.5 m/s², step 0.5 s)."""
+    g = FOE_VISIBILITY
+    if euler:
+        bs = b * dt
+        n = math.floor(0.5 + math.sqrt(dt * dt + 8.0 * g * dt / bs) * 0.5 / dt)
+        h = 0.5 * n * (n - 1.0) * bs * dt
+        v_stop = n * bs + (g - h) / (n * dt)
+    else:
+        v_stop = math.sqrt(2.0 * b * g)
+    return math.sqrt(v_stop * v_stop + 2.0 * a * g)
+
+
+@register_jitable
+def minimal_arrival_time(x, v, v_arr, a, b):
+    """Time (s) to drive ``x`` m from ``v`` m/s arriving at ``v_arr`` m/s: first the speed change
+    at ``a`` (or ``b``) m/s², the rest at the higher of the two speeds (SUMO's
+    ``getMinimalArrivalTime``)."""
+    t = 0.0
+    way = 0.0
+    if v_arr > v:
+        t = (v_arr - v) / a
+    elif v_arr < v:
+        t = (v - v_arr) / b
+    way = t * (v_arr + v) * 0.5
+    return t + max(x - way, 0.0) / max(v, v_arr, 0.1)
+
+
 @register_jitable
 def speed_after(x, v, a, vmax):
     """Speed (m/s) after ``x`` m from ``v`` m/s at ``a`` m/s², at most ``vmax`` m/s."""
@@ -65,13 +107,26 @@ def speed_after(x, v, a, vmax):
 
 
 @register_jitable
-def arrival_braking(d, v, b, a_f):
-    """Time (s) a foe ``d`` m before the line at ``v`` m/s, arriving after ``a_f`` s at its
-    speed, arrives if it brakes at ``b`` m/s² (``a_f + BRAKING_DELAY`` if it can stop before the
-    line)."""
-    if v <= 0.0 or v * v < 2.0 * b * d:
-        return a_f + BRAKING_DELAY
-    return max(a_f, (v - math.sqrt(v * v - 2.0 * b * d)) / b)
+def foe_arrival_braking(t_arr, a_f, imp, d_f, b_f, dt):
+    """``(arrival time s, arrival speed m/s)`` of a foe ``d_f`` m before its line, arriving after
+    ``a_f`` s at its speed, if it starts braking when the yielder arrives (after ``t_arr`` s,
+    rounded up to the step ``dt``) at its deceleration ``b_f`` m/s² scaled by the yielder's
+    impatience ``imp`` (SUMO's ``MSLink::computeFoeArrivalTimeBraking``): ``a_f + BRAKING_DELAY``
+    and 0 m/s if it could stop before the line that way. The foe's speed is taken as its mean
+    speed to the line, as SUMO takes it. Called only with ``imp > 0`` and ``t_arr < a_f``."""
+    if math.floor(t_arr / dt + 1e-9) == math.floor(a_f / dt + 1e-9):
+        return a_f, 0.0  # both arrive in the same step
+    t1 = math.ceil(t_arr / dt - 1e-9) * dt
+    m = b_f * imp
+    span = a_f - t1
+    d = span * m
+    a = span * d * 0.5
+    v = d_f / (a_f + dt)
+    if 0.5 * v * v / m <= d_f - v * t1:
+        return a_f + BRAKING_DELAY, 0.0
+    disc = 4.0 * (v - d) * (v - d) - 8.0 * m * a
+    x = (v - d - 0.5 * math.sqrt(max(disc, 0.0))) / m
+    return a_f + x, max(v - (span + x) * m, 0.0)
 
 
 @register_jitable
@@ -83,19 +138,23 @@ def unsafe_merge(leader_v, follower_v, leader_b, follower_b):
 
 @register_jitable
 def foe_blocks(t_arr, t_leave, a_f, l_f, d_f, v_f, b_f, impatience, timegap, same_target,
-               v_arr, v_leave, b, v_leave_f):
+               v_arr, v_leave, b, v_leave_f, dt):
     """True if a foe that arrives after ``a_f`` s and has left after ``l_f`` s (``d_f`` m before
     its line at ``v_f`` m/s, braking at ``b_f`` m/s², leaving at ``v_leave_f`` m/s) blocks a
     vehicle that arrives after ``t_arr`` s at ``v_arr`` m/s and has left after ``t_leave`` s at
     ``v_leave`` m/s (braking at ``b`` m/s²); ``same_target``: both enter the same lane, where
-    the follower must also be able to stay behind (see the module docstring)."""
+    the follower must also be able to stay behind (see the module docstring); ``dt``: the step (s)."""
+    a_eff = a_f
+    v_brake = arrival_speed_braking(d_f, v_f, b_f)
+    if impatience > 0.0 and t_arr < a_f:
+        a_b, v_brake = foe_arrival_braking(t_arr, a_f, impatience, d_f, b_f, dt)
+        a_eff = (1.0 - impatience) * a_f + impatience * a_b
     if l_f < t_arr:
         # the foe is through first: a merging vehicle must then be able to follow it
         return same_target and (t_arr - l_f < timegap or unsafe_merge(v_leave_f, v_arr, b_f, b))
-    a_eff = (1.0 - impatience) * a_f + impatience * arrival_braking(d_f, v_f, b_f, a_f)
     if a_eff > t_leave + timegap:
         # the vehicle goes first: a merging foe must then be able to stay behind it
-        return same_target and unsafe_merge(v_leave, arrival_speed_braking(d_f, v_f, b_f), b, b_f)
+        return same_target and unsafe_merge(v_leave, v_brake, b, b_f)
     return True
 
 

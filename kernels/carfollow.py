@@ -107,9 +107,12 @@ def cf_follow(model, v, v0, gap, vl, a, b, s0, T, delta, dt):
 @register_jitable
 def cf_stop(model, v, v0, dist, a, b, s0, T, delta, dt):
     """Acceleration (m/s²) towards a stop line ``dist`` m ahead; both models come to rest
-    ``STOP_LINE_CLEARANCE`` before it (SUMO's stop offset)."""
+    ``STOP_LINE_CLEARANCE`` before it (SUMO's stop offset). Krauss stops with a reaction time
+    of one step, not ``T``: SUMO's ``MSCFModel_Krauss::stopSpeed`` passes the action step
+    length, so that the line is approached at a uniform deceleration (with ``T`` = 1 s a car
+    slowed down 4 m/s too early and crept the last metres for 3 s)."""
     if model == CF_KRAUSS:
-        vs = krauss_stop_speed(dist - STOP_LINE_CLEARANCE, b, T, dt)
+        vs = krauss_stop_speed(dist - STOP_LINE_CLEARANCE, b, dt, dt)
         vn = krauss_max_speed(v, v0, a, b, dt)
         if vs < vn:
             vn = vs
@@ -144,6 +147,16 @@ def krauss_dawdle(v, acc, a, b, sigma, u, dt):
 #: SUMO's ``--tls.yellow.min-decel`` default (m/s²): at yellow a driver brakes at least this hard
 #: (up to its emergency deceleration) if that stops it before the line.
 YELLOW_MIN_DECEL = 3.0
+
+
+@register_jitable
+def cf_can_stop(model, v, dist, b, dt):
+    """True if a vehicle at ``v`` m/s can stop within ``dist`` m braking at ``b`` m/s²: Krauss
+    by ``b · dt`` each step (SUMO's Euler ``brakeGap``, which decides whether a vehicle must
+    still obey a link it approaches), IDM continuously."""
+    if model == CF_KRAUSS:
+        return brake_gap_euler(v, b, dt) <= dist
+    return v * v <= 2.0 * b * dist
 
 
 @register_jitable

@@ -10,9 +10,11 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .carfollow import cf_can_stop_at_yellow, cf_follow, cf_free, cf_stop, krauss_dawdle
-from .idm import STOP_LINE_CLEARANCE, can_stop, idm_accel
+from .blocked import FOE_VISIBILITY
+from .carfollow import cf_can_stop, cf_can_stop_at_yellow, cf_follow, cf_free, cf_stop, krauss_dawdle
+from .idm import STOP_LINE_CLEARANCE, idm_accel
 from .lanes import (
+    AT_LINE,
     choose_movement_a,
     lane_slot_a,
     movement_state_a,
@@ -52,9 +54,9 @@ from .rng import STREAM_DAWDLE, u01
 from .routes import route_step
 from .zipper import zipper_accel
 
-#: A vehicle this close to its line (m) stands at it: stopping vehicles come to rest
-#: ``STOP_LINE_CLEARANCE`` before it.
-AT_LINE = STOP_LINE_CLEARANCE + 0.5
+#: How far short of the point where it may have to yield (m) a vehicle without right of way
+#: plans to stop while it approaches (SUMO's ``POSITION_EPS`` at a minor link).
+MINOR_STOP_GAP = 0.1
 
 
 @njit(cache=True, _nrt=False)
@@ -224,6 +226,8 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     mv_kind = N.mv_kind
     mv_speed = N.mv_speed
     mv_wait = N.mv_wait
+    mv_foe_start = N.mv_foe_start
+    mv_foe2_start = N.mv_foe2_start
     dt = par[P_DT]
     horizon = par[P_HORIZON]
     timegap = par[P_TIMEGAP_MINOR]
@@ -323,7 +327,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     # is not red; the foes are judged from the waiting position inside. A
                     # vehicle held there has entered: it waits inside (FLAG_INSIDE).
                     if h > 0 or flags[i] & FLAG_COMMITTED == 0:
-                        if dist < 50.0 + v * v / (2.0 * dc) and can_stop(v, dist, dc):
+                        if dist < 50.0 + v * v / (2.0 * dc) and cf_can_stop(model, v, dist, dc, dt):
                             must_stop = yield_blocked_inside(V, N, W, L, vt, i, m, timegap, dt, False)
                             if h == 0 and dist < AT_LINE:
                                 flags[i] |= FLAG_INSIDE if must_stop else FLAG_COMMITTED
@@ -350,20 +354,34 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     # that it has committed (as a driver would have judged the gap earlier), and
                     # so has a vehicle that accepted a gap from the line (as at a stop line).
                     if h > 0 or flags[i] & FLAG_COMMITTED == 0:
-                        if dist < 50.0 + v * v / (2.0 * dc) and can_stop(v, dist, dc):
+                        if dist < 50.0 + v * v / (2.0 * dc) and cf_can_stop(model, v, dist, dc, dt):
                             must_stop = yield_blocked(V, N, W, L, vt, i, m, timegap, dt)
                             if h == 0 and not must_stop and dist < 1.0:
                                 flags[i] |= FLAG_COMMITTED
                 elif st == M_ZIPPER:
                     acc = min(acc, zipper_accel(V, N, W, L, vt, i, m, dist, v, v0, model, ac, dc, s0, tau,
                                                 delta, dt))
+                if st == M_YIELD and not must_stop and (
+                        mv_foe_start[m + 1] > mv_foe_start[m] or mv_foe2_start[m + 1] > mv_foe2_start[m]):
+                    # No right of way: until FOE_VISIBILITY from the line (or from the waiting
+                    # position inside the junction), where every foe is in sight, be able to stop
+                    # there, stopping POSITION_EPS short of it as SUMO does at a minor link
+                    # (MSVehicle's "vehicles should decelerate when approaching a minor link").
+                    # Without this a minor-road car crossed at 50 km/h, and the delay on the
+                    # minor road of a priority junction came out half of SUMO's. A movement
+                    # without foes has right of way whatever its kind (netconvert makes it 'M';
+                    # a native grid's corner turns are 'minor' to no one).
+                    d_vis = dist + wait
+                    if d_vis > FOE_VISIBILITY and cf_can_stop(model, v, d_vis, dc, dt):
+                        d_stop = d_vis + STOP_LINE_CLEARANCE - MINOR_STOP_GAP
+                        acc = min(acc, cf_stop(model, v, v0, d_stop, ac, dc, s0, tau, delta, dt))
                 if h == 0 and st == M_GO:
                     flags[i] &= ~FLAG_COMMITTED
                 tl = mv_to_lane[m]
                 r = -1
                 if lane_start[tl + 1] > lane_start[tl]:
                     r = order[lane_start[tl]]
-                if not must_stop and r >= 0 and can_stop(v, dist, dc):
+                if not must_stop and r >= 0 and cf_can_stop(model, v, dist, dc, dt):
                     room = pos[r] - vt[vtype[r], T_LEN]
                     if room < length + s0 and speed[r] < 1.0:
                         must_stop = True  # do not block the junction

@@ -19,7 +19,11 @@ surrounding spaces; an empty value in an optional column means its default):
     ``t``; default: from the geometry), ``length`` (m through the junction, >= 0, default 0),
     ``speed`` (m/s through the junction, > 0; empty: the link's own), ``wait`` (m from the line
     to a waiting position inside the junction, 0 to ``length``, default 0: a permitted left turn
-    that enters at green and waits for its foes inside, as at SUMO's internal junctions).
+    that enters at green and waits for its foes inside, as at SUMO's internal junctions),
+    ``yields_to`` and ``waits_for`` (the movements of the same node this one yields to at its line
+    and at its waiting position, as ``ib_link_id|ib_lane|ob_link_id|ob_lane`` items separated by
+    ``;``, ``-`` for none; empty: derived from the geometry and the kinds, as for networks
+    without them; a SUMO network keeps its own right-of-way relation this way).
 ``signal.csv`` (optional; a signal node without rows gets
 :func:`mobsim.movements.default_signal_program`)
     one row per phase: ``node_id``, optional ``program_id`` (default ``0``; one program per
@@ -99,7 +103,7 @@ LINK_SPEC = _Spec(
 )
 MOVEMENT_SPEC = _Spec(
     MOVEMENT_FILE, ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane"),
-    ("kind", "signal_index", "turn", "length", "speed", "wait"),
+    ("kind", "signal_index", "turn", "length", "speed", "wait", "yields_to", "waits_for"),
     ignored=("mvmt_id", "name", "mvmt_code", "penalty", "capacity", "notes", "geometry"),
     hints={**{c: "write one row per lane pair with ib_lane and ob_lane (0 = rightmost lane)"
               for c in ("start_ib_lane", "end_ib_lane", "start_ob_lane", "end_ob_lane")},
@@ -387,7 +391,40 @@ def _movement(r: _Row, links: dict[str, Link], nodes: dict[str, Node]) -> Moveme
                     "give the distance from the line to the waiting position inside the junction in m "
                     "(0: none)")
     return Movement(node, ib, _lane(r, "ib_lane", links[ib]), ob, _lane(r, "ob_lane", links[ob]),
-                    kind, index, turn, length=length, speed=speed, wait=wait)
+                    kind, index, turn, length=length, speed=speed, wait=wait,
+                    yields_to=_relation(r, "yields_to"), waits_for=_relation(r, "waits_for"))
+
+
+#: Separators of a ``yields_to`` / ``waits_for`` cell: between the fields of one movement, and
+#: between movements; ``-`` is the empty relation.
+REL_FIELD, REL_ITEM, REL_NONE = "|", ";", "-"
+
+
+def _relation(r: _Row, col: str) -> tuple[tuple[str, int, str, int], ...] | None:
+    """The movements listed in column ``col`` (None when the cell is empty: derive them)."""
+    text = r.text(col, default="").strip()
+    if not text:
+        return None
+    if text == REL_NONE:
+        return ()
+    out = []
+    for item in text.split(REL_ITEM):
+        parts = item.strip().split(REL_FIELD)
+        if len(parts) != 4 or not parts[1].strip().isdigit() or not parts[3].strip().isdigit():
+            sep = REL_FIELD
+            raise r.err(col, f"'{item}' is not a movement",
+                        f"write each movement as ib_link_id{sep}ib_lane{sep}ob_link_id{sep}ob_lane, "
+                        f"separated by '{REL_ITEM}' ('{REL_NONE}': none)")
+        out.append((parts[0].strip(), int(parts[1]), parts[2].strip(), int(parts[3])))
+    return tuple(out)
+
+
+def _format_relation(rel: tuple[tuple[str, int, str, int], ...] | None) -> str:
+    if rel is None:
+        return ""
+    if not rel:
+        return REL_NONE
+    return REL_ITEM.join(REL_FIELD.join(str(x) for x in item) for item in rel)
 
 
 def _read_movements(folder: Path, net: Network) -> list[Movement] | None:
@@ -405,6 +442,14 @@ def _read_movements(folder: Path, net: Network) -> list[Movement] | None:
                         "delete one of the rows")
         seen[key] = r.line
         movements.append(m)
+    at_node = {(m.node, m.from_link, m.from_lane, m.to_link, m.to_lane) for m in movements}
+    for r, m in zip(rows, movements, strict=True):
+        for col, rel in (("yields_to", m.yields_to), ("waits_for", m.waits_for)):
+            for item in rel or ():
+                if (m.node, *item) not in at_node:
+                    raise r.err(col, f"movement {item[0]}[{item[1]}] -> {item[2]}[{item[3]}] is not a "
+                                f"movement of node '{m.node}' in {MOVEMENT_FILE}",
+                                "list movements of the same node")
     return movements
 
 
@@ -548,11 +593,20 @@ def write_network(net: Network, folder: str | Path) -> None:
                 "geometry"),
                [(k.id, k.from_node, k.to_node, _num(k.length), _num(k.speed), k.lanes, k.priority,
                  _wkt(k.shape)) for k in net.links])
+    for m in net.movements:
+        for item in (*(m.yields_to or ()), *(m.waits_for or ())):
+            if any(c in str(x) for x in (item[0], item[2]) for c in (REL_FIELD, REL_ITEM)):
+                raise InputError(f"link id '{item[0]}' or '{item[2]}' contains '{REL_FIELD}' or "
+                                 f"'{REL_ITEM}', which the yields_to and waits_for columns use",
+                                 source=str(folder / MOVEMENT_FILE),
+                                 element=f"movement {m.from_link}[{m.from_lane}] -> {m.to_link}[{m.to_lane}]",
+                                 fix="rename the link")
     _write_csv(folder / MOVEMENT_FILE,
                ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane", "kind", "signal_index", "turn",
-                "length", "speed", "wait"),
+                "length", "speed", "wait", "yields_to", "waits_for"),
                [(m.node, m.from_link, m.from_lane, m.to_link, m.to_lane, m.kind, m.signal_index, m.turn,
-                 _num(m.length), "" if m.speed is None else _num(m.speed), _num(m.wait))
+                 _num(m.length), "" if m.speed is None else _num(m.speed), _num(m.wait),
+                 _format_relation(m.yields_to), _format_relation(m.waits_for))
                 for m in net.movements])
     def opt(x: float | None) -> str:
         return "" if x is None else _num(x)

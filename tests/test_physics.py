@@ -218,14 +218,15 @@ def test_time_to_cover_by_hand() -> None:
 def test_foe_blocks_is_sumos_time_window() -> None:
     """SUMO's blockedByFoe: a crossing foe blocks unless it arrives more than the time gap after
     the yielding vehicle has left, or has left before it arrives; impatience moves the foe's
-    arrival towards when it would arrive braking (30 s later if it can stop); a merging foe
+    arrival towards when it would arrive braking from the yielder's arrival on at its
+    deceleration times the impatience (30 s later if it could stop that way); a merging foe
     (same target lane) also blocks when the one behind could not stay behind by braking."""
-    from mobsim.kernels.blocked import BRAKING_DELAY, arrival_braking, foe_blocks, unsafe_merge
+    from mobsim.kernels.blocked import BRAKING_DELAY, foe_arrival_braking, foe_blocks, unsafe_merge
 
     def blocks(t_arr, t_leave, a_f, l_f, d_f, v_f, imp=0.0, same=False, v_arr=0.0, v_leave=5.0,
                v_leave_f=20.0):
         return foe_blocks(t_arr, t_leave, a_f, l_f, d_f, v_f, 4.5, imp, 1.0, same, v_arr, v_leave, 4.5,
-                          v_leave_f)
+                          v_leave_f, 0.5)
 
     # yielder standing at the line: arrives now, leaves after 4 s; a foe arriving after 5 s
     # blocks (5 <= 4 + 1), one arriving after 5.5 s does not
@@ -241,14 +242,50 @@ def test_foe_blocks_is_sumos_time_window() -> None:
     assert unsafe_merge(5.0, 10.0, 4.5, 4.5) and not unsafe_merge(10.0, 5.0, 4.5, 4.5)
     assert blocks(0.0, 2.0, 4.0, 5.0, 5.0, 14.0, same=True, v_leave=3.0)  # 14 m/s, 5 m out: cannot stop
     assert not blocks(0.0, 2.0, 4.0, 5.0, 55.0, 14.0, same=True, v_leave=3.0)  # can stop: no conflict
-    # fully impatient: a foe that can still stop before the line does not block (it arrives
-    # BRAKING_DELAY later) ...
-    assert arrival_braking(50.0, 10.0, 4.5, 5.0) == 5.0 + BRAKING_DELAY
+    # Impatience: the foe brakes at 4.5 m/s² times the impatience. Fully impatient, a foe 50 m
+    # out at 10 m/s can stop: it counts as arriving BRAKING_DELAY later and does not block ...
+    t_b, v_b = foe_arrival_braking(0.0, 5.0, 1.0, 50.0, 4.5, 0.5)
+    assert t_b == 5.0 + BRAKING_DELAY and v_b == 0.0
     assert not blocks(0.0, 4.0, 5.0, 6.0, 50.0, 10.0, imp=1.0)
-    # ... one that cannot stop does; a barely impatient vehicle still yields to both
-    assert 0.5 < arrival_braking(5.0, 10.0, 4.5, 0.5) < 1.0
-    assert blocks(0.0, 4.0, 0.5, 2.0, 5.0, 10.0, imp=1.0)
+    # ... while after 18 s of waiting (impatience 0.1, 0.45 m/s²) a car 29 m out at 13.9 m/s
+    # cannot: it still arrives about 2 s out, and blocks (SUMO's minor-road driver waits; with
+    # the foe's full deceleration it counted as arriving 30 s later and the driver went)
+    t_b, v_b = foe_arrival_braking(0.25, 2.07, 0.1, 28.8, 4.5, 0.5)
+    assert 2.07 < t_b < 2.6 and 10.0 < v_b < 13.9
+    assert blocks(0.25, 3.6, 2.07, 3.5, 28.8, 13.9, imp=0.1)
+    # arriving in the same step as the foe: no braking
+    assert foe_arrival_braking(0.6, 0.9, 0.5, 12.0, 4.5, 0.5)[0] == 0.9
+    assert blocks(0.0, 4.0, 0.4, 2.0, 5.0, 12.0, imp=1.0)
+    # SUMO takes the foe's speed as its mean speed to the line, distance / (arrival + one step):
+    # fully impatient, even a foe 5 m out at 10 m/s "can stop" (5 m/s, 2.8 m)
+    assert not blocks(0.0, 4.0, 0.5, 2.0, 5.0, 10.0, imp=1.0)
     assert blocks(0.0, 4.0, 4.5, 5.5, 45.0, 10.0, imp=0.01)
+
+
+def test_minor_link_approach_is_sumos() -> None:
+    """SUMO's approach to a link without right of way: able to stop at the line until the foe
+    visibility distance (4.5 m), so the arrival speed is at most 8.92 m/s for its passenger car
+    (maximumSafeStopSpeedEuler over 4.5 m with no reaction time: 7.5 m/s, then 4.5 m at 2.6
+    m/s²); Krauss stops at a line with a reaction time of one step (a SUMO car approaching a
+    minor link: 10.4 m/s 9.7 m before the line -> 8.2 m/s), and may ignore a link once its
+    Euler braking distance is longer than the distance left."""
+    from mobsim.kernels.blocked import minimal_arrival_time, visibility_speed
+    from mobsim.kernels.carfollow import brake_gap_euler, cf_can_stop, cf_stop, krauss_stop_speed
+    from mobsim.kernels.layout import CF_IDM, CF_KRAUSS
+
+    assert visibility_speed(2.6, 4.5, 0.5, True) == pytest.approx(math.sqrt(7.5**2 + 2 * 2.6 * 4.5))
+    assert visibility_speed(2.6, 4.5, 0.5, False) == pytest.approx(math.sqrt(2 * 4.5 * 4.5 + 2 * 2.6 * 4.5))
+    assert krauss_stop_speed(4.5, 4.5, 0.0, 0.5) == pytest.approx(7.5, abs=1e-3)
+    # SUMO's trace (step 0.5 s, the line 0.1 m ahead of the stop point: 9.6 m to stop in)
+    v_next = 10.4 + 0.5 * cf_stop(CF_KRAUSS, 10.4, 13.89, 9.6 + 1.0, 2.6, 4.5, 2.5, 1.0, 4.0, 0.5)
+    assert v_next == pytest.approx(8.2, abs=0.05)
+    # decelerate from 13.89 to 8.92 m/s, the rest at 13.89 m/s
+    t = minimal_arrival_time(40.0, 13.89, 8.92, 2.6, 4.5)
+    dec = (13.89 - 8.92) / 4.5
+    assert t == pytest.approx(dec + (40.0 - dec * (13.89 + 8.92) / 2) / 13.89)
+    # Euler braking distance at 13.89 m/s: 6 steps of 2.25 m/s, 18.05 m (v^2 / 2b: 21.4 m)
+    assert brake_gap_euler(13.89, 4.5, 0.5) == pytest.approx(18.05, abs=0.01)
+    assert cf_can_stop(CF_KRAUSS, 13.89, 19.0, 4.5, 0.5) and not cf_can_stop(CF_IDM, 13.89, 19.0, 4.5, 0.5)
 
 
 # ------------------------------------------------------------------------------ RNG

@@ -14,16 +14,16 @@ from mobsim.trips import Trip
 from mobsim.vtypes import VehicleType
 
 
-def _jam_scenario(**settings):
+def _jam_scenario(crawler_speed: float = 0.5, **settings):
     """A 3 x 3 grid where every trip goes west to east along the middle row behind a crawler
-    (max_speed 0.5 m/s) that enters first: the shortest path jams, the parallel rows are free."""
+    (``crawler_speed`` m/s) that enters first: the shortest path jams, the parallel rows are free."""
     net = generators.grid(3, 3, block_length=150.0, lanes=1, signalised=False)
     entries, exits = boundary_links(net)
     o = next(e for e in entries if e.startswith("W1"))
     d = next(e for e in exits if e.endswith("E1"))
     trips = [Trip("crawler", o, d, 0.0, vtype="crawler")]
     trips += [Trip(f"t{k:03d}", o, d, 20.0 + 3.0 * k) for k in range(200)]
-    vtypes = [VehicleType(), VehicleType(id="crawler", max_speed=0.5)]
+    vtypes = [VehicleType(), VehicleType(id="crawler", max_speed=crawler_speed)]
     return make_sim(net, trips, vtypes=vtypes, **settings)
 
 
@@ -63,13 +63,18 @@ def test_reroute_moves_vehicles_off_a_jammed_path() -> None:
 def test_rerouted_run_completes_and_is_deterministic(tmp_path: Path) -> None:
     outs = []
     for k in range(2):
-        sim = _jam_scenario(sim__end=1500.0, routing__reroute_period=120.0)
+        sim = _jam_scenario(0.3, sim__end=1500.0, routing__reroute_period=120.0)
         outs.append(mobsim.open(sim.run(out=tmp_path / f"r{k}.h5", progress="none")))
     t0, t1 = outs[0].trips, outs[1].trips
     assert t0["arrival"].equals(t1["arrival"])
-    base = mobsim.open(_jam_scenario(sim__end=1500.0).run(out=tmp_path / "b.h5", progress="none"))
-    # The margin depends on which of the equal-cost detours (upper or lower row) the tie-break picks:
-    # 0.75 of the baseline with forward trees, 0.92 with backward trees per destination (measured).
-    assert t0["duration"].mean() < 0.95 * base.trips["duration"].mean(), "detours beat the crawler"
+    base = mobsim.open(_jam_scenario(0.3, sim__end=1500.0).run(out=tmp_path / "b.h5", progress="none"))
+    # Behind a crawler at 0.3 m/s nobody gets through in 1500 s; over the parallel rows (four
+    # turns without right of way at priority junctions each) nearly everyone does (196 of 201,
+    # measured). With a 0.5 m/s crawler the detours no longer pay on mean travel time: the
+    # turns' approach, able to stop at each line until 4.5 m before it as in SUMO, costs the
+    # default IDM car more than the crawler's delay (1.07 of the baseline; 0.91 before that
+    # approach).
+    done, done_base = int(t0["arrival"].notna().sum()), int(base.trips["arrival"].notna().sum())
+    assert done >= 150 and done_base <= 10, f"detours beat the crawler: {done} against {done_base} arrived"
     # Distances still add up with rerouted vehicles.
     assert np.isclose(outs[0].edgedata["distance"].sum(), t0["route_length"].sum(), rtol=1e-9)

@@ -48,7 +48,8 @@ ASSERTED = ["queue_discharge", "jam_discharge", "arterial_300_sync", "arterial_3
             "arterial_700_wave", "ring", "queue_discharge_krauss", "jam_discharge_krauss",
             "arterial_300_sync_krauss", "arterial_700_sync_krauss", "dawdle_krauss", "actuated_600_150",
             "delay_600_150", "zipper_merge", "left_turns", "left_turns_500_150",
-            "arterial_600_sync_1lane", "arterial_600_sync_1lane_krauss"]
+            "arterial_600_sync_1lane", "arterial_600_sync_1lane_krauss", "priority_yield_500_150",
+            "priority_stop_500_150"]
 
 
 @pytest.mark.parametrize("name", ASSERTED)
