@@ -31,7 +31,7 @@ import math
 
 from numba.extending import register_jitable
 
-from .idm import STOP_LINE_CLEARANCE, ballistic, idm_accel, idm_free, idm_stop, safe_insert_speed
+from .idm import STOP_LINE_CLEARANCE, ballistic, can_stop, idm_accel, idm_free, idm_stop, safe_insert_speed
 from .layout import CF_KRAUSS
 
 #: SUMO's NUMERICAL_EPS (m): a stop is computed this far before the obstacle.
@@ -156,7 +156,7 @@ def cf_can_stop(model, v, dist, b, dt):
     still obey a link it approaches), IDM continuously."""
     if model == CF_KRAUSS:
         return brake_gap_euler(v, b, dt) <= dist
-    return v * v <= 2.0 * b * dist
+    return can_stop(v, dist, b)
 
 
 @register_jitable
