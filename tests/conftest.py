@@ -9,11 +9,17 @@ cache), so what costs time is simulated vehicle-steps, not set-up.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from mobsim.engine import Simulation
 from mobsim.scenario import Scenario, scenario_from_objects
@@ -36,6 +42,106 @@ def cudasim_env(**extra: str) -> dict[str, str]:
     base = Path(os.environ.get("NUMBA_CACHE_DIR") or _kernel_cache_dir())
     return dict(os.environ, NUMBA_ENABLE_CUDASIM="1", NUMBA_BOUNDSCHECK="1",
                 NUMBA_CACHE_DIR=str(base / "boundscheck"), **extra)
+
+
+class SimulatorRuns:
+    """The backend cases' CUDA runs under the simulator, started in the background when the
+    session begins (:func:`pytest_collection_modifyitems`), one after the other in one
+    subprocess each.
+
+    Under the simulator every per-item function is compiled anew (bounds checks on: a cache
+    folder of its own) and each CUDA thread is a Python thread: the first of these runs takes
+    minutes on a cold cache, nearly all of it compilation on one core. Started at once, they
+    compile on the second core while the CPU tests run on the first; the tests that need them,
+    and the other simulator tests (which then find a warm cache), run last."""
+
+    def __init__(self, cases: Sequence[str]) -> None:
+        self.cases = tuple(cases)
+        self.dir = Path(tempfile.mkdtemp(prefix="mobsim-simulator-runs-"))
+        self.done: dict[str, tuple[int, str, Path]] = {}
+        self._proc: subprocess.Popen | None = None
+        self._stopped = False
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._work, args=(list(cases),), daemon=True,
+                                        name="simulator-runs")
+        self._thread.start()
+
+    def _work(self, cases: list[str]) -> None:
+        here = Path(__file__).resolve().parent
+        for case in cases:
+            out = self.dir / f"{case}-cuda.h5"
+            if self._stopped:
+                self.done[case] = (-1, "the session ended first", out)
+                continue
+            cmd = [sys.executable, str(here / "backend_cases.py"), case, "cuda", str(out)]
+            with self._lock:
+                if self._stopped:
+                    self.done[case] = (-1, "the session ended first", out)
+                    continue
+                self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                              text=True, env=cudasim_env())
+            try:
+                _, err = self._proc.communicate(timeout=1800)
+                self.done[case] = (self._proc.returncode, err[-3000:], out)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.communicate()
+                self.done[case] = (-1, "timed out after 1800 s", out)
+
+    def stop(self) -> None:
+        """End the runs (the session is over: nothing is left running after it)."""
+        with self._lock:
+            self._stopped = True
+            if self._proc is not None and self._proc.poll() is None:
+                self._proc.kill()
+        self._thread.join()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def result(self, case: str) -> tuple[int, str, Path]:
+        """(exit status, end of stderr, result path) of ``case``'s run, once it has finished."""
+        self._thread.join()
+        return self.done[case]
+
+
+#: The background simulator runs of this session (None: not started; the tests run them).
+SIMULATOR_RUNS: SimulatorRuns | None = None
+
+
+def _simulator_mode() -> bool:
+    """True where the CUDA tests run under numba's simulator: numba-cuda installed, no GPU."""
+    import importlib.util
+
+    if importlib.util.find_spec("numba_cuda") is None:
+        return False
+    from mobsim.cuda_backend import gpu_status
+
+    return not gpu_status()[0]
+
+
+def _uses_simulator(item: pytest.Item) -> bool:
+    name = Path(str(item.fspath)).name
+    return "cuda" in item.nodeid.split("::", 1)[-1] or name.startswith(("test_cuda", "test_gpu"))
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """Run the CUDA tests last and, under the simulator, start the backend cases' CUDA runs in
+    the background now (:class:`SimulatorRuns`)."""
+    global SIMULATOR_RUNS
+    late = [it for it in items if _uses_simulator(it)]
+    if not late:
+        return
+    items[:] = [it for it in items if not _uses_simulator(it)] + late
+    cases = sorted({it.callspec.params["case"] for it in late
+                    if it.originalname == "test_case_runs_correctly" and hasattr(it, "callspec")
+                    and it.callspec.params.get("backend") == "cuda"})
+    if cases and SIMULATOR_RUNS is None and _simulator_mode():
+        SIMULATOR_RUNS = SimulatorRuns(cases)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if SIMULATOR_RUNS is not None:
+        SIMULATOR_RUNS.stop()
 
 
 def make_scenario(network: Any, trips: Iterable[Trip], vtypes: Sequence[VehicleType] | None = None,
