@@ -594,3 +594,43 @@ def test_additional_file_with_vtypes_is_demand(tmp_path):
     commented.write_text('<additional><!-- <vType id="t"/> --><poi id="p" x="0" y="0"/></additional>')
     assert file_has_demand(add) and file_has_demand(gz) and not file_has_demand(tls)
     assert not file_has_demand(commented) and not file_has_demand(tmp_path / "missing.xml")
+
+
+def _sumolib_elements(path: Path) -> list:
+    """What ``sumolib.xml.parse`` gives for ``path`` with the attributes mobsim reads (its
+    element_attrs), as (tag, attributes, children) trees."""
+    import sumolib
+
+    from mobsim.sumo_demand import _READ_ATTRS
+
+    def conv(obj):  # noqa: ANN001, ANN202
+        values = [v for _, v in obj.getAttributes()]
+        attrs = {k: v for k, v in zip(obj._original_fields, values, strict=True) if v is not None}
+        if obj.name not in _READ_ATTRS:
+            attrs = {k: v for k, v in attrs.items() if k == "id"}
+        return (obj.name, attrs, [conv(c) for c in obj.getChildList()])
+
+    return [conv(o) for o in sumolib.xml.parse(str(path), None, element_attrs=_READ_ATTRS,
+                                                heterogeneous=False, ignoreXmlns=True, outputLevel=1)]
+
+
+def _shipped_route_files() -> list[Path]:
+    sumo = pytest.importorskip("sumo")
+    root = Path(sumo.SUMO_HOME)
+    files = sorted((root / "tools" / "game").rglob("*.rou.xml")) + sorted((root / "data").rglob("*.rou.xml"))
+    return [p for p in files if p.stat().st_size < 20_000_000]
+
+
+def test_route_files_read_as_sumolib_reads_them() -> None:
+    """The one-pass expat reader gives, for every route file shipped with SUMO, the elements,
+    attributes and nesting that ``sumolib.xml.parse`` gives with the same attribute lists."""
+    from mobsim.sumo_demand import _read_file
+
+    def tree(el):  # noqa: ANN001, ANN202
+        return (el.tag, el.attrs, [tree(c) for c in el.children])
+
+    files = _shipped_route_files()
+    assert len(files) >= 15
+    for path in files:
+        mine = [tree(e) for e in _read_file(path)]
+        assert mine == _sumolib_elements(path), path
