@@ -155,15 +155,28 @@ def _shipped(rel: str) -> Path:
     return p
 
 
-def test_real_osm_network_imports_and_runs_without_gridlock(tmp_path: Path) -> None:
+#: SUMO 1.28 on the DRT city with the trips of ``random_trips(net, 1000, 900.0, seed=k)``, Krauss
+#: with sigma 0, static signals: mean trip duration (s), every trip arrives in each (2 teleports
+#: with seed 2, none with the others).
+SUMO_CITY = {1: 128.3, 2: 175.2, 4: 127.8, 5: 132.9}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4, 5, pytest.param(3, marks=pytest.mark.xfail(
+    reason="935 of 1,000 trips, 37 teleports (SUMO: all, none, 128.1 s): a queue backs up into a "
+           "35 m cluster junction, and a left turner waiting inside waits for the queue's tail there",
+    strict=True))])
+def test_real_osm_network_imports_and_runs_without_gridlock(tmp_path: Path, seed: int) -> None:
     """An OpenStreetMap-derived city network shipped with SUMO (740 car links, 17 signals) with
     the benchmark's dense demand (``bench.vs_sumo`` case ``city``: 1,000 random trips in 15
-    minutes) and SUMO's default driver (Krauss, sigma 0): every trip completes, nothing is
-    teleported or removed, and the mean travel time is within 25 % of SUMO's on the same trips
-    and network (SUMO 1.28: 128.3 s, all arrive; mobsim 142.3 s, 161.5 s before the approach
-    to links without right of way, 204.9 s before SUMO's impatience and Krauss stopping).
-    Before the junction fixes of ``tests/test_junction_cases.py`` a gridlock loop next to the
-    big cluster junction left 8 trips unfinished and teleported 14 vehicles."""
+    minutes, seed 1, and other seeds of the same draw) and SUMO's default driver (Krauss, sigma
+    0): every trip completes, nothing is teleported or removed, and the mean travel time is
+    within 25 % of SUMO's on the same trips and network (:data:`SUMO_CITY`; seed 1: mobsim
+    143.3 s, 161.5 s before the approach to links without right of way, 204.9 s before SUMO's
+    impatience and Krauss stopping). Before the junction fixes of
+    ``tests/test_junction_cases.py`` a gridlock loop next to the big cluster junction left 8
+    trips unfinished and teleported 14 vehicles; until a standing foe before a full exit stopped
+    holding its foes (``kernels.lanes.yield_blocked_at``), seeds 2, 4 and 5 locked (882, 1,000
+    and 937 trips, 27, 15 and 11 teleports)."""
     import dataclasses
 
     from mobsim.convert import random_trips
@@ -174,7 +187,7 @@ def test_real_osm_network_imports_and_runs_without_gridlock(tmp_path: Path) -> N
     w: list[str] = []
     net = read_sumo_network(_shipped("DRT/osm.net.xml"), warnings=w)
     assert len(net.links) > 500 and len(net.signals) > 10
-    trips = random_trips(net, 1000, 900.0, seed=1)
+    trips = random_trips(net, 1000, 900.0, seed=seed)
     assert len(trips) == 1000
     sc = scenario_from_objects(net, trips, settings={"sim.end": 1800.0})
     sc = dataclasses.replace(sc, vtypes=[VehicleType(cf_model="Krauss", sigma=0.0)])
@@ -184,7 +197,7 @@ def test_real_osm_network_imports_and_runs_without_gridlock(tmp_path: Path) -> N
     k = mobsim.open(out).kpis()
     assert k["trips_completed"] == len(trips)
     assert k["teleports"] == 0 and k["removed"] == 0 and k["collisions"] == 0
-    assert k["mean_travel_time_s"] < 1.25 * 128.3
+    assert k["mean_travel_time_s"] < 1.25 * SUMO_CITY.get(seed, 128.1)
 
 
 def _osm_grid(path: Path) -> Path:
