@@ -123,6 +123,7 @@ def _uses_simulator(item: pytest.Item) -> bool:
     return "cuda" in item.nodeid.split("::", 1)[-1] or name.startswith(("test_cuda", "test_gpu"))
 
 
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection: only the cases that will run
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     """Run the CUDA tests last and, under the simulator, start the backend cases' CUDA runs in
