@@ -418,10 +418,11 @@ def yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, m_len, foe_start, f
     before the foe arrives, or arrive after the foe has left; the longer it waits
     (``V.standstill`` steps of ``dt`` s), the more impatient it is.
 
-    A foe standing still (below 0.5 m/s) that has stood for less time than ``i`` does not block:
-    the longer waiting vehicle goes first, as drivers take turns in a jam. At a signal showing
-    green that holds only where the foe's exit is full (it is held up itself); the head of an
-    opposing queue starting up at green blocks: it arrives within a second or two. Without this, a
+    A foe standing still (below 0.5 m/s) before a full exit does not block, nor do those behind
+    it (it is held up itself). Away from a green signal, a standing foe that has stood for less
+    time than ``i`` does not block either: the longer waiting vehicle goes first, as drivers take
+    turns in a jam; at a green the head of an opposing queue starting up blocks: it arrives
+    within a second or two. Without this, a
     yielding vehicle whose exit is shared with a queued major stream never gets in (each space
     that opens goes to the major stream), and its queue can close a gridlock loop.
     """
@@ -528,9 +529,8 @@ def yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, m_len, foe_start, f
                 # DRT city with other seeds of its random trips: 839 of 1,000 trips, 43
                 # teleports, where SUMO completed all).
                 break
-            if V_speed[j] < 0.5 and V_standstill[j] < V_standstill[i] and (
-                    not at_green or exit_full(V, N, L, W, vt, j, f)):
-                break  # standing, waiting less: drivers take turns (at a green, only if its exit is full)
+            if V_speed[j] < 0.5 and V_standstill[j] < V_standstill[i] and not at_green:
+                break  # standing, waiting less: drivers take turns (its exit is not full here)
             if foe_in(V, N, vt, j, fl, d_f, f, t_arr, t_leave, imp, timegap, same, v_arr, v_leave, b, dt):
                 return True
     return False

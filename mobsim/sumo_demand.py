@@ -210,7 +210,7 @@ def _read_file(path: Path) -> list[_Elem]:
     Read in one expat pass, keeping per element name only the attributes mobsim reads
     (:data:`_READ_ATTRS`; other elements keep their ``id``): what ``sumolib.xml.parse`` gives
     with those ``element_attrs`` (``tests/test_sumo_demand.py`` compares the two on SUMO's
-    shipped route files) in a fifth of the time (10,000 trips: 0.69 s against 0.12 s), as the
+    shipped route files) in an eighth of the time (10,000 trips: 0.69 s against 0.08 s), as the
     network scan does (:mod:`mobsim.sumo_net`)."""
     import gzip
     import xml.parsers.expat
