@@ -85,4 +85,26 @@ def _configure_cache() -> None:
     numba.config.CACHE_DIR = str(d)
 
 
+
+def _load_numba_without_scipy_blas() -> None:
+    """Load numba's array implementations with ``scipy.linalg`` hidden, where SciPy is installed
+    but ``scipy.linalg`` is not imported yet.
+
+    At its first compilation (or cache load) numba imports ``numba.np.arraymath``, which imports
+    ``scipy.linalg`` to learn whether a BLAS is there for ``np.correlate``/``np.convolve``: 0.27 s
+    of every run's start-up on a machine with SciPy, for functions no kernel calls (without a
+    BLAS they run numba's own loop). ``np.dot`` and ``np.linalg`` look for SciPy again when they
+    are compiled, so they are unaffected."""
+    import sys
+
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  # importing it now fails at once
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg"]
+
+
 _configure_cache()
+_load_numba_without_scipy_blas()

@@ -118,6 +118,10 @@ class Simulation:
             air = scenario.airspace
             self.drones = DroneSim(air, plan_flights(air, s), s, self.backend.name,
                                    getattr(self.backend, "threads", 1))
+        if s.get("routing.departure", "setup") == "current":
+            # The trips due in the first routing period, on free-flow times (nothing measured yet).
+            every = max(1, round(float(s.get("routing.update_period", 10.0)) / self.dt))
+            self.route_departures(self.begin + every * self.dt, measure=False)
 
     # ------------------------------------------------------------------ set-up
     def _build_trips(self) -> None:
@@ -134,9 +138,11 @@ class Simulation:
                     raise InputError(f"trip '{tr.id}' refers to unknown link '{lk}'",
                                      source=str(getattr(sc, "path", "demand")), element=f"trip '{tr.id}'",
                                      fix="use link ids of the network")
+        # Routed when due (routing.departure = "current"): here only checked for reachability.
+        defer = self.settings.get("routing.departure", "setup") == "current"
         route_links, rs, re_, dropped = route_trips(
             self.cn, trips, unreachable=self.settings.get("demand.unreachable", "error"),
-            source=str(getattr(sc, "path", "demand")))
+            source=str(getattr(sc, "path", "demand")), defer=defer)
         if dropped:
             keep = np.ones(len(trips), bool)
             keep[dropped] = False
@@ -151,6 +157,10 @@ class Simulation:
         self.route_end = re_
         self._route_heads = np.zeros(len(route_links), bool)
         self._route_heads[rs] = True
+        if defer:
+            # A placeholder [origin, destination] is no route: neither entry is a turn code.
+            unrouted = np.array([not t.route for t in trips], bool)
+            self._route_heads[re_[unrouted] - 1] = True
         self.trip_vtype = np.array([vidx[t.vtype] for t in trips], np.int32)
 
     def _encode_routes(self) -> np.ndarray:
@@ -453,7 +463,7 @@ class Simulation:
         flat, starts, lengths = shortest_routes(self.cn, cur, dest, cost)
         return self._replace_routes(cand, flat, starts, lengths)
 
-    def route_departures(self, until: float) -> int:
+    def route_departures(self, until: float, measure: bool = True) -> int:
         """Route the trips without a given route that are due by ``until`` (s) and not inserted
         yet, on the travel times the vehicles measure now (``routing.departure = "current"``, as
         SUMO routes trips when they are inserted); each trip is routed once. Returns how many
@@ -462,9 +472,10 @@ class Simulation:
         Every call samples the mean speed of the vehicles on each link (its speed limit where it
         is empty); the travel time of a link is its length over the mean of the samples of the
         last ``routing.average_window`` s (SUMO's moving average of ``adaptation-steps``, which
-        also starts from free flow), and never below its free-flow time.
+        also starts from free flow), and never below its free-flow time. ``measure=False``
+        routes on the current averages without taking a sample (the call before the first step).
         """
-        from .routing import shortest_routes
+        from .routing import free_flow_cost, shortest_routes
 
         a = self.cn.arrays
         be = self.backend
@@ -475,17 +486,24 @@ class Simulation:
             self._dep_free = np.array([not t.route for t in self.trips], bool)  # routed when due
             self._dep_ring = np.tile(a.link_speed.astype(np.float64), (max(1, round(window / period)), 1))
             self._dep_k = 0
-        be.pull("L", ("lane_vsum", "lane_start"))
-        n_links = self.cn.n_links
-        cnt = np.bincount(a.lane_link, weights=np.diff(self.L.lane_start), minlength=n_links)
-        vsum = np.bincount(a.lane_link, weights=self.L.lane_vsum.astype(np.float64), minlength=n_links)
-        speed = np.where(cnt > 0, vsum / np.maximum(cnt, 1), a.link_speed)
         ring = self._dep_ring
-        ring[self._dep_k % ring.shape[0]] = speed
-        self._dep_k += 1
-        mean = ring.mean(axis=0)
-        with np.errstate(divide="ignore"):
-            cost = np.maximum(a.link_len / np.maximum(mean, 1e-3), a.link_len / a.link_speed)
+        if measure:
+            be.pull("L", ("lane_vsum", "lane_start"))
+            n_links = self.cn.n_links
+            cnt = np.bincount(a.lane_link, weights=np.diff(self.L.lane_start), minlength=n_links)
+            vsum = np.bincount(a.lane_link, weights=self.L.lane_vsum.astype(np.float64), minlength=n_links)
+            speed = np.where(cnt > 0, vsum / np.maximum(cnt, 1), a.link_speed)
+            ring[self._dep_k % ring.shape[0]] = speed
+            self._dep_k += 1
+        if self._dep_k == 0:
+            # Nothing measured yet: the free-flow times, to the bit those of routing at set-up
+            # (the mean of a ring of equal speeds may differ in the last bit, and a grid has
+            # routes of equal cost).
+            cost = free_flow_cost(self.cn)
+        else:
+            mean = ring.mean(axis=0)
+            with np.errstate(divide="ignore"):
+                cost = np.maximum(a.link_len / np.maximum(mean, 1e-3), a.link_len / a.link_speed)
         be.pull("V", ("trip", "status", "route_pos", "route_end"))
         V = self.V
         trip = V.trip
@@ -498,13 +516,16 @@ class Simulation:
         origin = self.route_links[self.route_start[trip[cand]]]
         dest = self.route_links[V.route_end[cand] - 1]
         flat, starts, lengths = shortest_routes(self.cn, origin, dest, cost)
-        return self._replace_routes(cand, flat, starts, lengths)
+        # Every one of them holds the set-up's placeholder [origin, destination], which is no
+        # route even where the route is just those two links (its second entry is no turn code).
+        return self._replace_routes(cand, flat, starts, lengths, force=True)
 
     def _replace_routes(self, cand: np.ndarray, flat: np.ndarray, starts: np.ndarray,
-                        lengths: np.ndarray) -> int:
+                        lengths: np.ndarray, force: bool = False) -> int:
         """Give the vehicles in slots ``cand`` the routes ``flat[starts[k]:starts[k] + lengths[k]]``
-        from their current (or first) link on, where they differ; returns how many changed. The
-        new routes are appended to the route pool (the old entries stay: a pool is append-only)."""
+        from their current (or first) link on, where they differ (every one with ``force``);
+        returns how many changed. The new routes are appended to the route pool (the old entries
+        stay: a pool is append-only)."""
         V = self.V
         rl = self.route_links
         # The appended part starts on a whole byte of the packed pool (8 entries hold a whole
@@ -518,8 +539,8 @@ class Simulation:
         old_len = (V.route_end[cand] - V.route_pos[cand]).astype(np.int64)
         # Which routes differ, vectorised (a Python loop over 10,000 due trips cost 0.17 s of
         # the hour-grid run): a different length, or any entry that differs.
-        differ = (lengths > 0) & (lengths != old_len)
-        same_len = np.nonzero((lengths > 0) & (lengths == old_len))[0]
+        differ = (lengths > 0) & ((lengths != old_len) | force)
+        same_len = np.nonzero((lengths > 0) & (lengths == old_len) & (not force))[0]
         if len(same_len):
             m = lengths[same_len]
             old_e = _runs(rl, V.route_pos[cand[same_len]], m)
@@ -734,17 +755,28 @@ class Simulation:
     def step(self, n: int = 1) -> int:
         """Advance ``n`` steps without recording (for notebooks and tests); returns steps run."""
         from .kernels import air_layout as DK
-        from .kernels.layout import C_NEV, C_NSUM
+        from .kernels.layout import C_NEV, C_NSUM, C_STEP
 
         done = 0
         be = self.backend
+        dr_every = 0
+        if self.settings.get("routing.departure", "setup") == "current":
+            dr_every = max(1, round(float(self.settings.get("routing.update_period", 10.0)) / self.dt))
         while done < n:
-            k = be.run_steps(n - done)
+            want = n - done
+            if dr_every:
+                # stop where run() routes the trips that are due next
+                be.pull("W", ("cnt",))
+                want = min(want, dr_every - int(self.W.cnt[C_STEP]) % dr_every)
+            k = be.run_steps(want)
             done += k
             be.pull("W", ("cnt",))
             self.W.cnt[C_NSUM] = 0
             self.W.cnt[C_NEV] = 0
             be.push("W", ("cnt",))
+            at = int(self.W.cnt[C_STEP])
+            if dr_every and k and at % dr_every == 0:
+                self.route_departures(self.begin + (at + dr_every) * self.dt)
             left = k
             while self.drones is not None and left > 0:
                 left -= self.drones.run_steps(left)

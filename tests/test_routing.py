@@ -52,14 +52,69 @@ def test_routes_are_shortest_either_way(few: str) -> None:
         assert route_links[re_[k] - 1] == cn.link_index[tr.destination]
 
 
-def test_unreachable_is_an_error_or_dropped() -> None:
+@pytest.mark.parametrize("defer", [False, True])
+def test_unreachable_is_an_error_or_dropped(defer: bool) -> None:
+    """Routed now or only checked (``defer``: routed later, when due), a trip whose destination
+    cannot be reached is an error, or dropped."""
     net = generators.single_link()
     cn = compile_network(net)
     trips = [Trip("ok", "o-a", "b-d", 0.0), Trip("back", "b-d", "o-a", 0.0)]
-    with pytest.raises(InputError, match="cannot be reached"):
-        route_trips(cn, trips)
-    _, rs, re_, dropped = route_trips(cn, trips, unreachable="drop")
+    with pytest.raises(InputError, match="trip 'back'.*cannot be reached"):
+        route_trips(cn, trips, defer=defer)
+    route_links, rs, re_, dropped = route_trips(cn, trips, unreachable="drop", defer=defer)
     assert dropped == [1] and re_[1] == rs[1]
+    if defer:  # the placeholder: origin and destination
+        assert [cn.link_ids[x] for x in route_links[rs[0]:re_[0]]] == ["o-a", "b-d"]
+
+
+def test_reachability_is_the_transitive_closure() -> None:
+    """:func:`reachable` (strongly connected components, then a search over the graph of
+    components) against the transitive closure of random directed graphs: sparse ones with many
+    components, dense ones with few, self-loops and repeated movements included."""
+    from types import SimpleNamespace
+
+    from mobsim.routing import reachable
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        m = int(rng.integers(0, 3 * n))
+        src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+        order = np.argsort(src, kind="stable")
+        nxt = dst[order].astype(np.int64)
+        start = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(src, minlength=n), out=start[1:])
+        closure = np.eye(n, dtype=bool)
+        closure[src, dst] = True
+        for k in range(n):
+            closure |= closure[:, [k]] & closure[[k], :]
+        o, d = rng.integers(0, n, 60), rng.integers(0, n, 60)
+        cn = SimpleNamespace(arrays=SimpleNamespace(link_next_start=start, link_next=nxt))
+        assert np.array_equal(reachable(cn, o, d), closure[o, d])
+
+
+def test_reachability_agrees_with_routing_on_a_real_network() -> None:
+    """On SUMO's OpenStreetMap network of the DRT demo (fringe links that lead nowhere, or that
+    nothing leads to), every link pair that routing connects is reachable, and no other."""
+    pytest.importorskip("sumolib")
+    sumo = pytest.importorskip("sumo")
+    from pathlib import Path
+
+    from mobsim.routing import reachable, shortest_routes
+    from mobsim.sumo_net import read_sumo_network
+
+    path = Path(sumo.SUMO_HOME) / "tools" / "game" / "DRT" / "osm.net.xml"
+    if not path.is_file():
+        pytest.skip("DRT/osm.net.xml is not shipped with this eclipse-sumo wheel")
+    net = read_sumo_network(path)
+    cn = compile_network(net)
+    rng = np.random.default_rng(1)
+    o = rng.integers(0, cn.n_links, 4000)
+    d = rng.integers(0, cn.n_links, 4000)
+    _, _, length = shortest_routes(cn, o, d, free_flow_cost(cn))
+    ok = reachable(cn, o, d)
+    assert np.array_equal(ok, length > 0)
+    assert 0 < ok.sum() < len(ok)
 
 
 @pytest.mark.parametrize("few", ["destinations", "origins"])

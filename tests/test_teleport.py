@@ -128,6 +128,41 @@ def test_trips_routed_when_due_avoid_a_jam_that_formed_later(tmp_path, departure
     assert np.array_equal(sim.W.route_codes, whole)
 
 
+def test_trips_are_routed_when_due_by_step_as_by_run(tmp_path) -> None:
+    """The set-up only checks that trips routed when due can reach their destinations; the trips
+    of the first routing period get their routes before the first step, the others when due.
+    Stepping (``sim.step``) routes them where ``run`` does: the same state after 150 s."""
+    trips = [Trip(f"v{k:02d}", "A", "B", 4.0 * k) for k in range(50)]
+    kw = dict(sim__end=300.0, sim__gridlock="none", routing__departure="current",
+              routing__update_period=5.0, routing__average_window=30.0)
+    by_step = make_sim(diamond(), trips, **kw)
+    by_run = make_sim(diamond(), trips, **kw)
+    V = by_step.V  # slot = trip before the first step
+    ids = by_step.cn.link_ids
+    routes = [[ids[x] for x in by_step.route_links[V.route_pos[k]:V.route_end[k]]] for k in range(50)]
+    # due by 5 s: v00 and v01, routed the short way; the others hold [origin, destination]
+    assert routes[:2] == [["A", "S1", "S2", "B"]] * 2
+    assert all(r == ["A", "B"] for r in routes[2:])
+    n = round(150.0 / by_step.dt)
+    assert by_step.step(n) == n
+    by_run.run(tmp_path / "r.h5", end=150.0, progress="none", stop_when_empty=False)
+    a, b = by_step.vehicles(), by_run.vehicles()
+    for name in ("status", "lane", "pos", "speed"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    inserted = np.nonzero(a.status > 0)[0]
+    # (step() has also routed the trips due in the next period, which run() had no need to)
+    assert np.array_equal(a.route_end[inserted], b.route_end[inserted])
+    assert len(inserted) >= 30
+    assert not by_step._dep_free[inserted].any()
+    # the rest of every inserted vehicle's route: links that follow one another
+    nxt = by_step.cn.arrays
+    for k in inserted:
+        r = by_step.route_links[a.route_pos[k]:a.route_end[k]]
+        for x, y in zip(r[:-1], r[1:], strict=True):
+            assert y in nxt.link_next[nxt.link_next_start[x]:nxt.link_next_start[x + 1]]
+    assert {ids[by_step.route_links[a.route_end[k] - 1]] for k in inserted} == {"B"}
+
+
 def test_depart_pos_last_inserts_behind_the_last_vehicle_or_at_the_lane_end(tmp_path) -> None:
     """SUMO's departPos="last": on an empty lane at its end, else behind the lane's last vehicle
     with the gap it needs at its desired speed, and only where the whole vehicle fits (else it
