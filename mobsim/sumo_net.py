@@ -157,6 +157,7 @@ class _Conn:
     via_chain: tuple[str, ...] = ()       # its internal lanes, in driving order
     wait: float = 0.0                     # m from the line to its internal junction (0: none)
     wait_lanes: tuple[str, ...] = ()      # the internal junction's foe internal lanes (intLanes)
+    wait_inc: tuple[str, ...] = ()        # the lanes whose approaching vehicles it checks (incLanes[1:])
 
 
 @dataclass
@@ -189,6 +190,8 @@ class _Scan:
     internal_speed: dict[str, float] = field(default_factory=dict)  # internal lane id -> speed limit (m/s)
     #: internal junction id (= the id of the internal lane that starts there) -> its intLanes
     internal_junctions: dict[str, list[str]] = field(default_factory=dict)
+    #: internal junction id -> its incLanes (the first is the waiting vehicle's own internal lane)
+    internal_inc: dict[str, list[str]] = field(default_factory=dict)
 
 
 #: Elements sumolib's NetReader interprets in the one-pass scan (everything mobsim uses but the
@@ -224,6 +227,7 @@ def _scan(path: Path, source: str) -> _Scan:
     requests: dict[str, dict[int, str]] = {}
     junction: str | None = None  # the (non-internal) junction whose request table is being read
     internal_junctions: dict[str, list[str]] = {}
+    internal_inc: dict[str, list[str]] = {}
 
     def start(name: str, attrs: dict[str, str]) -> None:
         nonlocal in_internal, tl, junction
@@ -271,6 +275,7 @@ def _scan(path: Path, source: str) -> _Scan:
                 junction = None
                 if attrs.get("type") == "internal":
                     internal_junctions[attrs["id"]] = attrs.get("intLanes", "").split()
+                    internal_inc[attrs["id"]] = attrs.get("incLanes", "").split()
                 return
             junction = attrs["id"]
             inc_lanes[junction] = attrs.get("incLanes", "").split()
@@ -304,7 +309,7 @@ def _scan(path: Path, source: str) -> _Scan:
         raise InputError(f"cannot read the SUMO network{where}: {type(exc).__name__}: {exc}", source=source,
                          fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
     return _Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params, inc_lanes, requests,
-                 speeds, internal_junctions)
+                 speeds, internal_junctions, internal_inc)
 
 
 def _junction_indices(scan: _Scan) -> dict[tuple[str, str, str, str], int]:
@@ -401,7 +406,8 @@ def _via_chain(via_id: str, after: dict[str, str]) -> list[str]:
 
 
 def _internal_junction(via_id: str, lengths: dict[str, float], after: dict[str, str],
-                       internal_junctions: dict[str, list[str]]) -> dict[str, Any]:
+                       internal_junctions: dict[str, list[str]],
+                       internal_inc: dict[str, list[str]]) -> dict[str, Any]:
     """A connection's internal lanes and, where its internal lanes are split by an internal
     junction (SUMO's ``cont`` links: a left turn that waits inside the junction for the opposing
     stream), the distance (m) from the line to that junction and its foe internal lanes."""
@@ -411,7 +417,8 @@ def _internal_junction(via_id: str, lengths: dict[str, float], after: dict[str, 
     for k in range(1, len(chain)):
         if chain[k] in internal_junctions:
             return {"via_chain": tuple(chain), "wait": sum(lengths.get(q, 0.0) for q in chain[:k]),
-                    "wait_lanes": tuple(internal_junctions[chain[k]])}
+                    "wait_lanes": tuple(internal_junctions[chain[k]]),
+                    "wait_inc": tuple(internal_inc.get(chain[k], [])[1:])}
     return {"via_chain": tuple(chain)}
 
 
@@ -576,7 +583,7 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
             internal_length=_via_length(via, lengths, after) if via else 0.0,
             internal_speed=_via_speed(via, scan.internal_speed, after) if via else math.inf,
             jindex=jindex.get((frm, from_lane, to, to_lane), -1),
-            **_internal_junction(via, lengths, after, scan.internal_junctions)))
+            **_internal_junction(via, lengths, after, scan.internal_junctions, scan.internal_inc)))
 
     if closed:
         warn.append(f"{source}: {closed} connection(s) between '{vclass}' lanes that their own permissions "
@@ -694,9 +701,11 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
         table = (requests or {}).get(nid) if control != "none" else None
         key_of: dict[int, tuple[str, int, str, int]] = {}
         by_lane: dict[str, tuple[str, int, str, int]] = {}  # internal lane -> its connection
+        from_lane_id: dict[tuple[str, int, str, int], str] = {}  # connection -> its SUMO from-lane
         for c in conns:
             key = (c.from_edge, edges[c.from_edge].lanes.index(c.from_sumo_lane),
                    c.to_edge, edges[c.to_edge].lanes.index(c.to_sumo_lane))
+            from_lane_id[key] = f"{c.from_edge}_{c.from_sumo_lane}"
             if c.jindex >= 0:
                 key_of[c.jindex] = key
             for q in c.via_chain:
@@ -726,7 +735,13 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
             if c.wait > 0.0 and control != "none":
                 me = (c.from_edge, from_lane, c.to_edge, to_lane)
                 wait = min(c.wait, c.internal_length)
-                waits_for = tuple(sorted({by_lane[q] for q in c.wait_lanes if q in by_lane} - {me}))
+                # The movements whose approaching vehicles SUMO's internal-junction link checks:
+                # internal lanes among intLanes, entered from lanes among incLanes (after its own
+                # internal lane). The other intLanes (e.g. minor roads that cross the turn's way)
+                # hold it only with a vehicle on them, which mobsim's point junctions do not have;
+                # waited for at their lines, they and the turn waited for one another in a ring.
+                waits_for = tuple(sorted({by_lane[q] for q in c.wait_lanes
+                                          if q in by_lane and from_lane_id[by_lane[q]] in c.wait_inc} - {me}))
             movements.append(Movement(node=nid, from_link=c.from_edge, from_lane=from_lane, to_link=c.to_edge,
                                       length=c.internal_length,
                                       speed=c.internal_speed if math.isfinite(c.internal_speed) else None,
