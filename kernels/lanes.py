@@ -516,6 +516,10 @@ def yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, m_len, foe_start, f
                 # and must stop itself, does not hold i (SUMO's blockedByFoe at an all-way stop:
                 # the longer waiting time goes first).
                 continue
+            if V_speed[j] < 0.5 and k < e - 1 and V.flags[j] & FLAG_INSIDE != 0:
+                # Waiting inside behind the one at the line (kernels.move.join_inside), it goes
+                # only after that one, which has not held i: nor does it, nor those behind it.
+                break
             if V_speed[j] < 0.5 and V.flags[i] & FLAG_INSIDE != 0 and V.flags[j] & FLAG_INSIDE != 0 and (
                     V_standstill[j] < V_standstill[i]
                     or (V_standstill[j] == V_standstill[i] and V.trip[j] > V.trip[i])):
