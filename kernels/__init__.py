@@ -85,7 +85,6 @@ def _configure_cache() -> None:
     numba.config.CACHE_DIR = str(d)
 
 
-
 def _load_numba_without_scipy_blas() -> None:
     """Load numba's array implementations with ``scipy.linalg`` hidden, where SciPy is installed
     but ``scipy.linalg`` is not imported yet.

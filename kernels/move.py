@@ -11,7 +11,7 @@ from numba import njit, prange
 
 from .atomics import atomic_add_mt
 from .carfollow import cf_advance
-from .lanes import add_event_mt, choose_movement_a, movement_state_a, v0_of
+from .lanes import add_event_mt, choose_movement, movement_state_a, next_link, v0_of
 from .layout import (
     C_COLL,
     C_EMERG,
@@ -32,21 +32,17 @@ from .layout import (
 from .order import lane_split
 from .precision import f32_down
 from .record import clock
-from .routes import route_step
+from .routes import route_link
 from .signals import detect
 
 
 @njit(cache=True)
-def next_movement(V, N, W, i, l):
-    """The movement vehicle ``i`` takes at the end of lane ``l`` (-1: none, or its last link)."""
-    rp = V.route_pos[i] + 1
-    if rp >= V.route_end[i]:
+def next_movement(V, N, W, i):
+    """The movement vehicle ``i`` takes at the end of its lane (-1: none, or its last link)."""
+    nl = next_link(V, N, W, i, 1)
+    if nl < 0:
         return -1
-    nl = route_step(N.link_next_start, N.link_next, W.route_codes, N.lane_link[l], rp)
-    after = -1
-    if rp + 1 < V.route_end[i]:
-        after = route_step(N.link_next_start, N.link_next, W.route_codes, nl, rp + 1)
-    return choose_movement_a(N.lane_mv_start, N.mv_to_link, N.mv_to_lane, l, nl, after)
+    return choose_movement(N, V.lane[i], nl, route_link(N, W, nl, V.route_pos[i] + 2, V.route_end[i]))
 
 
 @njit(cache=True)
@@ -63,8 +59,8 @@ def join_inside(V, N, L, W, vt, l, k, b):
     W_order = W.order
     i = W_order[k]
     j = W_order[k + 1]
-    m = next_movement(V, N, W, i, l)
-    if m < 0 or N.mv_wait[m] <= 0.0 or next_movement(V, N, W, j, l) != m:
+    m = next_movement(V, N, W, i)
+    if m < 0 or N.mv_wait[m] <= 0.0 or next_movement(V, N, W, j) != m:
         return
     if movement_state_a(N.mv_sig, N.mv_kind, W.sig_state, m) == M_RED:
         return

@@ -118,10 +118,9 @@ class Simulation:
             air = scenario.airspace
             self.drones = DroneSim(air, plan_flights(air, s), s, self.backend.name,
                                    getattr(self.backend, "threads", 1))
-        if s.get("routing.departure", "setup") == "current":
+        if self._departure_every():
             # The trips due in the first routing period, on free-flow times (nothing measured yet).
-            every = max(1, round(float(s.get("routing.update_period", 10.0)) / self.dt))
-            self.route_departures(self.begin + every * self.dt, measure=False)
+            self.route_departures(self.begin + self._departure_every() * self.dt, measure=False)
 
     # ------------------------------------------------------------------ set-up
     def _build_trips(self) -> None:
@@ -139,7 +138,7 @@ class Simulation:
                                      source=str(getattr(sc, "path", "demand")), element=f"trip '{tr.id}'",
                                      fix="use link ids of the network")
         # Routed when due (routing.departure = "current"): here only checked for reachability.
-        defer = self.settings.get("routing.departure", "setup") == "current"
+        defer = self._departure_every() > 0
         route_links, rs, re_, dropped = route_trips(
             self.cn, trips, unreachable=self.settings.get("demand.unreachable", "error"),
             source=str(getattr(sc, "path", "demand")), defer=defer)
@@ -330,9 +329,7 @@ class Simulation:
         log_every = max(1, round(float(s.get("output.log_period", 300.0)) / dt))
         rr_period = float(s.get("routing.reroute_period", 0.0))
         rr_every = max(1, round(rr_period / dt)) if rr_period > 0 else 0
-        dr_every = 0
-        if s.get("routing.departure", "setup") == "current":
-            dr_every = max(1, round(float(s.get("routing.update_period", 10.0)) / dt))
+        dr_every = self._departure_every()
         drones = self.drones
         ds_every = max(1, round(float(s.get("drones.summary_period", 10.0)) / dt))
         tp = float(s.get("drones.track_period", 5.0))
@@ -463,6 +460,14 @@ class Simulation:
         flat, starts, lengths = shortest_routes(self.cn, cur, dest, cost)
         return self._replace_routes(cand, flat, starts, lengths)
 
+    def _departure_every(self) -> int:
+        """Steps between the routings of due trips (``routing.update_period``); 0 unless trips are
+        routed when due (``routing.departure = "current"``)."""
+        s = self.settings
+        if s.get("routing.departure", "setup") != "current":
+            return 0
+        return max(1, round(float(s.get("routing.update_period", 10.0)) / self.dt))
+
     def route_departures(self, until: float, measure: bool = True) -> int:
         """Route the trips without a given route that are due by ``until`` (s) and not inserted
         yet, on the travel times the vehicles measure now (``routing.departure = "current"``, as
@@ -480,8 +485,7 @@ class Simulation:
         a = self.cn.arrays
         be = self.backend
         if not hasattr(self, "_dep_ring"):
-            every = max(1, round(float(self.settings.get("routing.update_period", 10.0)) / self.dt))
-            period = every * self.dt
+            period = self._departure_every() * self.dt
             window = float(self.settings.get("routing.average_window", 180.0))
             self._dep_free = np.array([not t.route for t in self.trips], bool)  # routed when due
             self._dep_ring = np.tile(a.link_speed.astype(np.float64), (max(1, round(window / period)), 1))
@@ -759,9 +763,7 @@ class Simulation:
 
         done = 0
         be = self.backend
-        dr_every = 0
-        if self.settings.get("routing.departure", "setup") == "current":
-            dr_every = max(1, round(float(self.settings.get("routing.update_period", 10.0)) / self.dt))
+        dr_every = self._departure_every()
         while done < n:
             want = n - done
             if dr_every:

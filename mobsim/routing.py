@@ -254,41 +254,39 @@ def _reach_pairs(next_start, nxt, origins, dests):
     for root in range(n):
         if index[root] >= 0:
             continue
-        top = 0
-        call_node[0] = root
-        call_edge[0] = next_start[root]
-        index[root] = idx
-        low[root] = idx
-        idx += 1
-        stack[sp] = root
-        sp += 1
-        on_stack[root] = True
-        while top >= 0:
+        top = -1
+        w = root  # the next link to visit (-1: none)
+        while True:
+            if w >= 0:
+                index[w] = idx
+                low[w] = idx
+                idx += 1
+                stack[sp] = w
+                sp += 1
+                on_stack[w] = True
+                top += 1
+                call_node[top] = w
+                call_edge[top] = next_start[w]
+                w = -1
+            if top < 0:
+                break
             v = call_node[top]
             e = call_edge[top]
             if e < next_start[v + 1]:
                 call_edge[top] = e + 1
-                w = nxt[e]
-                if index[w] < 0:
-                    index[w] = idx
-                    low[w] = idx
-                    idx += 1
-                    stack[sp] = w
-                    sp += 1
-                    on_stack[w] = True
-                    top += 1
-                    call_node[top] = w
-                    call_edge[top] = next_start[w]
-                elif on_stack[w] and index[w] < low[v]:
-                    low[v] = index[w]
+                x = nxt[e]
+                if index[x] < 0:
+                    w = x
+                elif on_stack[x] and index[x] < low[v]:
+                    low[v] = index[x]
             else:
                 if low[v] == index[v]:
                     while True:
                         sp -= 1
-                        w = stack[sp]
-                        on_stack[w] = False
-                        comp[w] = nc
-                        if w == v:
+                        x = stack[sp]
+                        on_stack[x] = False
+                        comp[x] = nc
+                        if x == v:
                             break
                     nc += 1
                 top -= 1
