@@ -40,7 +40,8 @@ ALIGN = 128  # bytes: every field starts on a boundary that keeps a warp's loads
 
 _NET_F8 = {"lane_len", "lane_speed", "link_len", "link_speed", "ctrl_offset", "ctrl_cycle", "phase_end",
            "node_x", "node_y", "ctrl_max_gap", "ctrl_det_gap", "phase_min", "phase_max", "det_pos",
-           "ctrl_min_tloss", "lane_dz", "mv_len", "mv_speed", "mv_wait"}
+           "ctrl_min_tloss", "lane_dz", "mv_len", "mv_speed", "mv_wait",
+           "lane_in_len"}
 _NET_I1 = {"mv_kind", "mv_resp", "phase_states", "node_control", "ctrl_kind", "phase_green",
            "ctrl_extend_max"}
 _NET_U1 = {"mv_foes", "mv_foes2"}

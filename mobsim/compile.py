@@ -33,7 +33,7 @@ NetArrays = namedtuple("NetArrays", [
     # movements
     "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_resp", "mv_len",
     "mv_speed", "mv_foe_start", "mv_foes", "mv_wait", "mv_foe2_start", "mv_foes2", "node_mv_start", "node_mv",
-    "lane_in_start", "lane_in_mv",
+    "lane_in_start", "lane_in_mv", "lane_in_len",
     # links
     "link_first_lane", "link_nlanes", "link_len", "link_speed", "link_from_node", "link_to_node",
     "link_next_start", "link_next",
@@ -212,6 +212,12 @@ def compile_network(net: Network) -> CompiledNetwork:
     # Movements by to-lane (stable: by from-lane within one to-lane), for the crossing pass.
     lane_in_mv = np.argsort(mv_to_lane, kind="stable").astype(np.int32)
     lane_in_start = np.searchsorted(mv_to_lane[lane_in_mv], np.arange(n_lanes + 1)).astype(np.int32)
+    # The mean length (m) of the movements into each lane: an imported link's first metres stand
+    # for the junction before it (kernels.follow's keep-clear rule). Summed in lane_in_mv order.
+    lane_in_len = np.zeros(n_lanes, np.float64)
+    np.add.at(lane_in_len, mv_to_lane[lane_in_mv], mv_len[lane_in_mv])
+    n_in = np.diff(lane_in_start)
+    lane_in_len[n_in > 0] /= n_in[n_in > 0]
 
     # Conflicts between movements of one node, from node geometry: chords of a circle around the
     # node (incoming approaches slightly counter-clockwise of their road, outgoing slightly
@@ -313,7 +319,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         mv_foe_start=mv_foe_start,
         mv_foes=mv_foes, mv_wait=mv_wait, mv_foe2_start=mv_foe2_start, mv_foes2=mv_foes2,
         node_mv_start=node_mv_start, node_mv=node_mv,
-        lane_in_start=lane_in_start, lane_in_mv=lane_in_mv,
+        lane_in_start=lane_in_start, lane_in_mv=lane_in_mv, lane_in_len=lane_in_len,
         link_first_lane=link_first_lane, link_nlanes=link_nlanes, link_len=link_len,
         link_speed=link_speed,
         link_from_node=np.array([nidx[lk.from_node] for lk in net.links], np.int32),
