@@ -9,7 +9,7 @@ Set-up (issue 5; identical draw in :func:`bench.bluesky_ref.make_drones`): N dro
 random positions in a square box at 4,000 drones per 10 km x 10 km (side 10 km x sqrt(N / 4000)),
 uniform random headings, level at one of 4 altitude layers (30, 60, 90, 120 m), 15 m/s; protected
 zone 50 m horizontally and 15 m vertically; detection every 1 s with a 20 s look-ahead; MVP
-resolution on; step 0.5 s. mobsim flies them with :func:`mobsim.drones.free_flight` (already in
+resolution on; step 0.5 s. mobsim flies them with :func:`mobsim.modes.drones.sim.free_flight` (already in
 cruise, each towards a waypoint 1,000 km ahead).
 
 Reported per size: drone-updates per second (drones x steps / wall s of the step loop), the
@@ -41,9 +41,9 @@ def run_mobsim(n: int, seconds: float, backend: str = "cpu", detect: bool = True
     """Fly the benchmark's ``n`` drones for ``seconds`` simulated seconds; returns the figures."""
     import numba
 
-    from mobsim.airspace import DroneType
-    from mobsim.drones import free_flight
     from mobsim.kernels import air_layout as K
+    from mobsim.modes.drones.airspace import DroneType
+    from mobsim.modes.drones.sim import free_flight
 
     from .bluesky_ref import box_side_m, make_drones
 

@@ -68,7 +68,7 @@ BYTES_MODEL: dict[str, tuple[str, int]] = {
     # it, on average) first lane, lane count, maximum queue read and write (~12)
     "summary": ("lanes", 20),
     "end": ("one", 16 * 1024),  # the summary row: kernels.layout.SUM_PARTS partial sums of 16 B
-    # "renumber" (mobsim.slots, every REORDER_STEPS steps) has no entry: it is timed, but its bytes
+    # "renumber" (mobsim.state.slots, every REORDER_STEPS steps) has no entry: it is timed, but its bytes
     # are not per step, so it stays out of the bandwidth estimate.
 }
 
@@ -191,7 +191,7 @@ def memory_size(size: int, seed: int) -> dict[str, Any]:
     """Device memory of the grid scenario of ``size`` vehicles, by part, without running it: the
     arrays the CUDA backend allocates (under NUMBA_ENABLE_CUDASIM=1 they are numpy arrays of the
     same dtypes and shapes, so the figures hold for a GPU)."""
-    from mobsim.cuda_backend import PARTS
+    from mobsim.backends.cuda import PARTS
     from mobsim.engine import Simulation
 
     from .scenarios import grid_scenario
@@ -205,7 +205,7 @@ def memory_size(size: int, seed: int) -> dict[str, Any]:
     parts["pad"] = be.device_bytes() - sum(parts.values())
     routes = int(sim.W.route_codes.nbytes)
     total = be.device_bytes()
-    from mobsim.compile import HOST_ONLY
+    from mobsim.net.compile import HOST_ONLY
 
     host_only = int(sum(getattr(be.dev["N"], f).nbytes for f in HOST_ONLY))
     return {"size": size_label(size), "n_vehicles": n, "n_lanes": sim.cn.n_lanes,
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     graph_modes = [x.strip() for x in a.graphs.split(",") if x.strip()]
     if not graph_modes or set(graph_modes) - {"auto", "on", "off"}:
         p.error(f"--graphs {a.graphs!r}: give auto, on and/or off (comma-separated)")
-    from mobsim.cuda_backend import gpu_status, simulator_enabled
+    from mobsim.backends.cuda import gpu_status, simulator_enabled
 
     ok, why = gpu_status()
     if not ok and not simulator_enabled():

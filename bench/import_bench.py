@@ -8,7 +8,7 @@ Each network is made by SUMO's ``netgenerate`` (``--grid --grid.number N --grid.
 netgenerate guesses so, with every internal lane and connection a netconvert-written city file
 has. For each, in fresh processes so that one measurement's heap does not slow the next:
 
-* ``mobsim``: :func:`mobsim.sumo_net.read_sumo_network` without the cache (the first import);
+* ``mobsim``: :func:`mobsim.interop.sumo_net.read_sumo_network` without the cache (the first import);
 * ``cached``: the same call the second time (the pickled network from ``~/.cache/mobsim``);
 * ``sumo``: ``sumo -n FILE --end 0`` (SUMO's C++ loader and a zero-length run; the wall time of the
   process);
@@ -37,7 +37,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 _MOBSIM = """
 import json, sys, time, resource
-from mobsim.sumo_net import read_sumo_network
+from mobsim.interop.sumo_net import read_sumo_network
 t = time.perf_counter()
 net = read_sumo_network(sys.argv[1], cache=sys.argv[2] == "cache")
 wall = time.perf_counter() - t

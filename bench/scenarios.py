@@ -1,6 +1,6 @@
 """Benchmark scenarios: signalised grids loaded with a target number of concurrent vehicles.
 
-:func:`grid_scenario` sizes a :func:`mobsim.generators.grid` so that ``n_vehicles`` fill it at a
+:func:`grid_scenario` sizes a :func:`mobsim.net.generators.grid` so that ``n_vehicles`` fill it at a
 moderate density (default 25 veh/lane-km when all of them are running) and gives it
 ``n_vehicles`` long trips that all depart in the first ``depart_window`` seconds, so that most of
 them drive at the same time during the measured window.
@@ -32,10 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.generators import grid
-from mobsim.network import Network
+from mobsim.demand.trips import Trip
+from mobsim.net.generators import grid
+from mobsim.net.network import Network
 from mobsim.scenario import Scenario, scenario_from_objects
-from mobsim.trips import Trip
 
 DENSITY = 25.0          # veh per lane-km when every trip is running
 MIN_CROSSING = 3000.0   # m, target length of a crossing of the grid

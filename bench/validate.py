@@ -3,7 +3,7 @@
     python -m bench.validate                 # every case, a table, JSON in bench/results/
     python -m bench.validate --case ring     # one case
 
-Each case is built as a mobsim scenario, exported for SUMO with :mod:`mobsim.sumo_export` (the
+Each case is built as a mobsim scenario, exported for SUMO with :mod:`mobsim.interop.sumo_export` (the
 same network, signal programs, routes and vehicle types with their model: IDM with ``sigma = 0``
 and the ballistic update, or Krauss with the Euler update, as mobsim), and run in both. SUMO's
 network is built without internal junction lanes (``--no-internal-links``): mobsim's junctions
@@ -156,8 +156,8 @@ KRAUSS_CAR = {"cf_model": "Krauss", "sigma": 0.0, "accel": 2.6, "decel": 4.5, "e
 
 
 def _scenario(net: Any, trips: list, end: float, name: str, krauss: bool = False) -> Any:
+    from mobsim.demand.vtypes import VehicleType
     from mobsim.scenario import scenario_from_objects
-    from mobsim.vtypes import VehicleType
 
     vtypes = [VehicleType(**KRAUSS_CAR)] if krauss else None
     return scenario_from_objects(net, trips, vtypes=vtypes,
@@ -167,8 +167,8 @@ def _scenario(net: Any, trips: list, end: float, name: str, krauss: bool = False
 
 
 def build_queue_discharge(krauss: bool = False) -> Any:
-    from mobsim import generators as gen
-    from mobsim.trips import Trip
+    from mobsim.demand.trips import Trip
+    from mobsim.net import generators as gen
 
     net = gen.signal_approach(length=300.0, cycle=120.0, green=40.0, yellow=3.0)
     return _scenario(net, [Trip(f"c{k:02d}", "o-j", "j-d", 2.0 * k) for k in range(16)], 200.0,
@@ -186,8 +186,8 @@ def measure_queue_discharge(tr: dict, sc: Any) -> dict[str, float]:
 
 
 def build_jam_discharge(krauss: bool = False) -> Any:
-    from mobsim import generators as gen
-    from mobsim.trips import Trip
+    from mobsim.demand.trips import Trip
+    from mobsim.net import generators as gen
 
     net = gen.signal_approach(length=600.0, cycle=300.0, green=200.0, yellow=3.0, exit_length=400.0)
     return _scenario(net, [Trip(f"c{k:02d}", "o-j", "j-d", 2.0 * k) for k in range(40)], 300.0,
@@ -201,8 +201,8 @@ def measure_jam_discharge(tr: dict, sc: Any) -> dict[str, float]:
 
 
 def _arterial(q_main: float, wave: bool, krauss: bool = False, lanes: int = 2, side_flow: bool = True) -> Any:
-    from mobsim import generators as gen
-    from mobsim.trips import Trip
+    from mobsim.demand.trips import Trip
+    from mobsim.net import generators as gen
 
     spacing, speed = 400.0, 13.89
     offsets = [i * spacing / speed for i in range(3)] if wave else None
@@ -233,7 +233,7 @@ def build_left_turns(q_through: float = 400.0, q_left: float = 100.0) -> Any:
     ``q_left`` veh/h turning left (north) on the same lane against a westbound ``q_through``
     veh/h, Poisson arrivals for 1800 s (seed 3), Krauss with ``sigma = 0``; the left turns are
     permitted (``g``: they yield to the opposing stream)."""
-    from mobsim import generators as gen
+    from mobsim.net import generators as gen
 
     net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
     trips = poisson_trips((("w", "W-j0", "j0-E", q_through), ("e", "E-j0", "j0-W", q_through),
@@ -258,7 +258,7 @@ def build_priority(kind: str = "minor", q_major: float = 500.0, q_minor: float =
     Poisson arrivals for 1800 s (seed 11), Krauss with ``sigma = 0``."""
     import dataclasses
 
-    from mobsim import generators as gen
+    from mobsim.net import generators as gen
 
     net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
     minor_links = ("N0-j0", "S0-j0")
@@ -298,7 +298,7 @@ ZIPPER_END = 1500.0
 def build_zipper(q: float = 800.0) -> Any:
     """Two one-lane roads ``a-z`` (404.5 m) and ``b-z`` (355.1 m) merge at the zipper node ``z`` into ``z-e``
     (one lane, 500 m); ``q`` veh/h of Poisson arrivals on each road for 900 s (seed 7)."""
-    from mobsim.network import Link, Movement, Network, Node
+    from mobsim.net.network import Link, Movement, Network, Node
 
     # The roads differ in length: on mirror-image roads a pair of vehicles arrives at the same
     # time at the same distance, and SUMO's zipper has no tie-break for two lanes with the same
@@ -335,15 +335,15 @@ def measure_zipper(tr: dict, sc: Any, trips: dict[str, dict[str, float]]) -> dic
 
 def build_dawdle() -> Any:
     """40 Krauss drivers with SUMO's default dawdling (sigma 0.5), 30 s apart on a free 2 km link."""
-    from mobsim import generators as gen
-    from mobsim.trips import Trip
+    from mobsim.demand.trips import Trip
+    from mobsim.net import generators as gen
 
     net = gen.single_link(length=2000.0, speed=13.89, lanes=1)
     sc = _scenario(net, [Trip(f"c{k:02d}", "a-b", "a-b", 30.0 * k, depart_speed="0") for k in range(40)],
                    1500.0, "dawdle", True)
     import dataclasses
 
-    from mobsim.vtypes import VehicleType
+    from mobsim.demand.vtypes import VehicleType
 
     return dataclasses.replace(sc, vtypes=[VehicleType(**{**KRAUSS_CAR, "sigma": 0.5})])
 
@@ -361,7 +361,7 @@ def poisson_trips(streams: tuple[tuple[str, str, str, float], ...], horizon: flo
     """Trips of Poisson arrivals for ``horizon`` s: per stream ``(prefix, origin, destination,
     veh/h)``, ids ``prefix`` + a running number over all streams, departures rounded to 0.1 s,
     sorted by (departure, id); ``seed`` of numpy's generator."""
-    from mobsim.trips import Trip
+    from mobsim.demand.trips import Trip
 
     rng = np.random.default_rng(seed)
     trips = []
@@ -382,7 +382,7 @@ def build_actuated(q_main: float = 600.0, q_side: float = 150.0, kind: str = "ac
     600 veh/h west to east and 150 veh/h north to south (seed 5), Krauss drivers with sigma 0."""
     import dataclasses
 
-    from mobsim import generators as gen
+    from mobsim.net import generators as gen
 
     net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
     prog = net.signals[0]
@@ -409,8 +409,8 @@ def measure_actuated(trips: dict[str, dict[str, float]],
 
 
 def build_ring() -> Any:
-    from mobsim import generators as gen
-    from mobsim.trips import Trip
+    from mobsim.demand.trips import Trip
+    from mobsim.net import generators as gen
 
     net = gen.ring(length=230.0, n_links=4)
     loop = [f"r{i}-r{(i + 1) % 4}" for i in range(4)]
@@ -536,7 +536,7 @@ def run_case(case: Case, workdir: Path) -> dict[str, Any]:
     """Run ``case`` in mobsim and in SUMO (files under ``workdir``); metrics of both."""
     import mobsim
     from mobsim.engine import Simulation
-    from mobsim.sumo_export import export_scenario
+    from mobsim.interop.sumo_export import export_scenario
 
     sc = case.build()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -590,8 +590,8 @@ def run_case(case: Case, workdir: Path) -> dict[str, Any]:
 
 
 def _sumo_binary() -> str:
-    from mobsim.convert import sumo_tool
     from mobsim.errors import InputError
+    from mobsim.interop.convert import sumo_tool
 
     try:
         return sumo_tool("sumo")

@@ -5,7 +5,7 @@
     python -m bench.vs_sumo --cases hour_grid,grid_10k --repeat 2 --threads 1
 
 Each case is one mobsim scenario, written as a native scenario folder and exported for SUMO
-(:mod:`mobsim.sumo_export`: the same network, signal programs, IDM parameters with ``sigma = 0``
+(:mod:`mobsim.interop.sumo_export`: the same network, signal programs, IDM parameters with ``sigma = 0``
 and ``stepping`` = the step, ballistic update, and mobsim's routes). Both simulators run as
 separate processes, alternating (mobsim, SUMO, mobsim, SUMO, ... for ``--repeat``; where a usable
 GPU is present, or with ``--cuda yes``, mobsim's CUDA backend runs too, as ``mobsim_cuda``, after
@@ -76,9 +76,9 @@ def _corridor() -> Any:
 
 
 def _city() -> Any:
-    from mobsim.convert import random_trips
+    from mobsim.interop.convert import random_trips
+    from mobsim.interop.sumo_net import read_sumo_network
     from mobsim.scenario import scenario_from_objects
-    from mobsim.sumo_net import read_sumo_network
 
     net = read_sumo_network(_city_net())
     trips = random_trips(net, 1000, 900.0, seed=1)
@@ -196,7 +196,7 @@ def _run(cmd: list[str], cwd: Path | None = None) -> tuple[str, float, float]:
 def cuda_usable() -> tuple[bool, str]:
     """(True, "") when numba-cuda, cupy and a GPU are usable here, else (False, why not)."""
     try:
-        from mobsim.cuda_backend import gpu_status
+        from mobsim.backends.cuda import gpu_status
 
         return gpu_status()
     except Exception as exc:  # noqa: BLE001 - any failure to probe means no CUDA run
@@ -256,7 +256,7 @@ def run_sumo_files_case(name: str, repeat: int, workdir: Path, cuda: bool = Fals
     start, network import, routing of every trip, the loop, the result file)."""
     import shutil
 
-    from mobsim.sumo_net import read_sumo_network
+    from mobsim.interop.sumo_net import read_sumo_network
 
     t0 = time.perf_counter()
     cfg = SUMO_FILES[name](workdir / "sumo")
@@ -301,8 +301,8 @@ def run_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[
     (with ``cuda``, mobsim's CUDA backend too, as ``mobsim_cuda``)."""
     if name in SUMO_FILES:
         return run_sumo_files_case(name, repeat, workdir, cuda)
-    from mobsim.convert import write_native
-    from mobsim.sumo_export import export_scenario
+    from mobsim.interop.convert import write_native
+    from mobsim.interop.sumo_export import export_scenario
 
     t0 = time.perf_counter()
     sc = CASES[name]()

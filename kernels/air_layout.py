@@ -21,7 +21,7 @@ PH_DEPLETED = 11  # battery ran out in flight; made an emergency landing where i
 AIRBORNE_FIRST = PH_CLIMB
 AIRBORNE_LAST = PH_HOLD
 
-# Drone-type table columns (mobsim.airspace.DRONE_TYPE_PARAMS).
+# Drone-type table columns (mobsim.modes.drones.airspace.DRONE_TYPE_PARAMS).
 DT_CRUISE = 0  # cruise airspeed (m/s)
 DT_VMAX = 1  # max airspeed (m/s)
 DT_CLIMB = 2  # climb rate (m/s)
@@ -73,7 +73,7 @@ AC_CONF_NOW = 9  # drones with a conflict at the last detection
 AC_LOS_NOW = 10  # pairs in loss of separation at the last detection (counted by the lower id)
 N_ACNT = 11
 
-# Event kinds (mobsim.schema.DRONE_EVENT_KINDS).
+# Event kinds (mobsim.output.schema.DRONE_EVENT_KINDS).
 DE_CONFLICT = 0
 DE_LOS = 1
 DE_GEOFENCE = 2

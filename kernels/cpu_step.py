@@ -129,7 +129,7 @@ def step_once(V, N, L, W, vt, par):
 def run_steps(V, N, L, W, vt, par, n_steps, reorder_every, reorder_min):
     """Run up to ``n_steps`` steps; stops early when the summary or event buffer is nearly full,
     and after a step that ends a ``reorder_every`` period with at least ``reorder_min`` running
-    vehicles (the host then renumbers the slots, :mod:`mobsim.slots`; 0: never).
+    vehicles (the host then renumbers the slots, :mod:`mobsim.state.slots`; 0: never).
 
     Returns the number of steps run.
     """

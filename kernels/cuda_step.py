@@ -7,7 +7,7 @@ numba-cuda compiles those ``njit`` functions as device functions. Integer counte
 step gives the same events as a CPU step. The default step ("lanes" order) is kernels only, the
 scan of the lane counts included (:func:`k_scan_tiles`), so that it can be captured as a CUDA graph;
 the other orders sort with array primitives of the backend (cupy on a GPU, numpy under the CUDA
-simulator; see :mod:`mobsim.cuda_backend`).
+simulator; see :mod:`mobsim.backends.cuda`).
 
 The state arrives packed: one device buffer and its layout table (``K``, see
 :mod:`.cuda_args`; a launch then prepares two arrays instead of some 130), unpacked on the device

@@ -209,7 +209,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     acc_out = W.acc_k
     stop_line = W.stop_k
     next_mv = W.mv_k
-    lc_req = V.lane_aux  # the lane-change request of this step (mobsim.fields)
+    lc_req = V.lane_aux  # the lane-change request of this step (mobsim.state.fields)
     flags = V.flags
     lane_start = L.lane_start
     lane_req = L.lane_req

@@ -205,7 +205,7 @@ def admit(V, N, L, W, vt, tl, t, dt):
             if c < 0 or L.lane_cand_mv[fl] != m:
                 continue
             key = crossing_key(V, N, c, fl)
-            tc = V.trip[c]  # ties by trip, never by slot (see mobsim.slots)
+            tc = V.trip[c]  # ties by trip, never by slot (see mobsim.state.slots)
             after_last = key > last_key or (key == last_key and tc > last_id)
             if after_last and (key < bkey or (key == bkey and tc < best_trip)):
                 best = c

@@ -1,7 +1,7 @@
 """Layout of the kernels' flat parameter, counter and type tables, and their tunables.
 
 Indices into ``par`` (float64 parameters), ``W.cnt`` (int64 counters) and ``vt`` (vehicle-type table,
-columns of :data:`mobsim.vtypes.VTYPE_PARAMS`), event and right-of-way codes. Plain constants:
+columns of :data:`mobsim.demand.vtypes.VTYPE_PARAMS`), event and right-of-way codes. Plain constants:
 numba freezes them into the compiled kernels.
 """
 
@@ -61,7 +61,7 @@ P_PAR_MIN = 11    # run the parallel loops from this many running vehicles on (s
 P_HAS_DPOS = 12   # 1 if some trip has a departPos inside its first lane (a second insertion pass)
 N_PARAMS = 13
 
-# Vehicle-type table columns (mobsim.vtypes.VTYPE_PARAMS).
+# Vehicle-type table columns (mobsim.demand.vtypes.VTYPE_PARAMS).
 T_LEN = 0
 T_S0 = 1
 T_TAU = 2
@@ -78,11 +78,11 @@ T_LCSAFE = 12
 T_CF = 13         # car-following model code (CF_IDM, CF_KRAUSS)
 T_SIGMA = 14      # Krauss dawdling sigma
 
-# Car-following model codes (index in mobsim.vtypes.CF_MODELS).
+# Car-following model codes (index in mobsim.demand.vtypes.CF_MODELS).
 CF_IDM = 0
 CF_KRAUSS = 1
 
-# Event kinds (mobsim.schema.EVENT_KINDS).
+# Event kinds (mobsim.output.schema.EVENT_KINDS).
 E_COLLISION = 0
 E_TELEPORT = 1
 E_REMOVAL = 2
@@ -91,7 +91,7 @@ E_INSDELAY = 4
 E_BLOCKED = 5
 E_SIGNAL = 6
 
-#: Signal slot state of an 'o' (off: a priority junction) signal (mobsim.compile.STATE_CODES).
+#: Signal slot state of an 'o' (off: a priority junction) signal (mobsim.net.compile.STATE_CODES).
 SIG_OFF = 4
 
 # Movement right of way this step.
@@ -112,7 +112,7 @@ N_CHUNKS = 64
 #: 8.8; 8.2k: 9.9 vs 12.1).
 PARALLEL_MIN = 6000
 #: Renumber the vehicle slots to follow the sorted order every this many steps (see
-#: :mod:`mobsim.slots`; 0 never). Results do not depend on it, only the speed does.
+#: :mod:`mobsim.state.slots`; 0 never). Results do not depend on it, only the speed does.
 REORDER_STEPS = 20
 #: ... but only from this many running vehicles on: a smaller state stays in the caches anyway, and
 #: the host round trip would cost more than it saves (250-vehicle corridor: 2.7 -> 0.9 million

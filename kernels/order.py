@@ -1,7 +1,7 @@
 """Sorting the running vehicles by (lane, position): a stable counting sort by lane that keeps the
 previous order within each lane, then an insertion sort per lane (nearly sorted, so linear).
 
-The GPU's ``lanes`` order (:mod:`mobsim.cuda_backend`) is the same idea in three parallel passes
+The GPU's ``lanes`` order (:mod:`mobsim.backends.cuda`) is the same idea in three parallel passes
 (:func:`bucket_count_range`, a scan of the counts, :func:`bucket_scatter_range`,
 :func:`bucket_sort_range`): the atomics fill each lane's segment in any order, and the sort by
 (position, trip) makes the result independent of it. It needs no per-vehicle temporary memory.
@@ -118,7 +118,7 @@ def build_order(V, L, W):
 @njit(cache=True, _nrt=False)
 def move_slots(a, src, dst, tmp):
     """``a[dst] = a[src]`` for a 1-D array, through ``tmp`` (twice as fast as numpy's fancy
-    indexing here; used by :func:`mobsim.slots.renumber`)."""
+    indexing here; used by :func:`mobsim.state.slots.renumber`)."""
     for j in range(src.shape[0]):
         tmp[j] = a[src[j]]
     for j in range(src.shape[0]):

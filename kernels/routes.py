@@ -11,7 +11,7 @@ vehicle at one million vehicles crossing a grid, 130 links each). A vehicle need
 only relative to one it knows: its current link (from its lane), the link it is about to enter,
 or the first link of its route (the departure queue it waits in), so no entry is ever decoded
 without the link before it. The host keeps the int32 pool (``Simulation.route_links``) for
-output and re-routing; :mod:`mobsim.route_codes` encodes it.
+output and re-routing; :mod:`mobsim.demand.route_codes` encodes it.
 """
 
 from __future__ import annotations

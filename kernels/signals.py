@@ -38,10 +38,10 @@ from numba import njit
 from .lanes import add_event
 from .layout import E_SIGNAL, SIG_OFF
 
-#: ``N.ctrl_kind`` of an actuated and of a delay-based controller (mobsim.compile.PROGRAM_CODES).
+#: ``N.ctrl_kind`` of an actuated and of a delay-based controller (mobsim.net.compile.PROGRAM_CODES).
 ACTUATED = 1
 DELAY_BASED = 2
-#: Signal state codes of green (mobsim.compile.STATE_CODES: g, G and o, off, from GREEN_MINOR up
+#: Signal state codes of green (mobsim.net.compile.STATE_CODES: g, G and o, off, from GREEN_MINOR up
 #: to SIG_OFF; s, a stop then go on red, is not green).
 GREEN_MINOR = 2
 

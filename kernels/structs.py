@@ -55,19 +55,19 @@ class AirStructType(types.StructRef):
 
 
 class DroneStruct(structref.StructRefProxy):
-    """Per-flight drone arrays (fields of :data:`mobsim.drone_fields.DroneState`)."""
+    """Per-flight drone arrays (fields of :data:`mobsim.modes.drones.fields.DroneState`)."""
 
 
 class AirStruct(structref.StructRefProxy):
-    """Airspace, work and buffer arrays of the drone step (:data:`mobsim.drone_fields.AirArrays`)."""
+    """Airspace, work and buffer arrays of the drone step (:data:`mobsim.modes.drones.fields.AirArrays`)."""
 
 
 class VehicleStruct(structref.StructRefProxy):
-    """Per-vehicle arrays (fields of :data:`mobsim.fields.VEHICLE_FIELDS`)."""
+    """Per-vehicle arrays (fields of :data:`mobsim.state.fields.VEHICLE_FIELDS`)."""
 
 
 class LaneStruct(structref.StructRefProxy):
-    """Per-lane arrays (fields of :data:`mobsim.fields.LANE_FIELDS`)."""
+    """Per-lane arrays (fields of :data:`mobsim.state.fields.LANE_FIELDS`)."""
 
 
 class WorkStruct(structref.StructRefProxy):
@@ -75,7 +75,7 @@ class WorkStruct(structref.StructRefProxy):
 
 
 class NetStruct(structref.StructRefProxy):
-    """Compiled network arrays (fields of :class:`mobsim.compile.NetArrays`)."""
+    """Compiled network arrays (fields of :class:`mobsim.net.compile.NetArrays`)."""
 
 
 _NEW: dict[type, Any] = {}  # host namedtuple type -> its cached StructRef constructor
@@ -115,10 +115,10 @@ def _new_air(h):
 
 
 def _setup() -> None:
-    from ..compile import NetArrays
-    from ..drone_fields import AirArrays, DroneState
-    from ..engine_work import Work
-    from ..fields import LaneState, VehicleState
+    from mobsim.modes.drones.fields import AirArrays, DroneState
+    from mobsim.net.compile import NetArrays
+    from mobsim.state.fields import LaneState, VehicleState
+    from mobsim.state.work import Work
 
     structref.define_proxy(VehicleStruct, VehicleStructType, list(VehicleState._fields))
     structref.define_proxy(LaneStruct, LaneStructType, list(LaneState._fields))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import InputError
+from mobsim.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -43,7 +43,7 @@ class _SettingsHelp(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
-        from .settings import describe
+        from mobsim.settings import describe
 
         print(describe(), end="")
         parser.exit(0)
@@ -176,7 +176,7 @@ def _print_warnings(warnings: Sequence[str], limit: int = 20) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario
+    from mobsim.scenario import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
     s = sc.summary()
@@ -193,7 +193,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if air is not None:
         from collections import Counter
 
-        from .flights import REFUSE_REASONS, plan_flights
+        from mobsim.modes.drones.flights import REFUSE_REASONS, plan_flights
 
         plans = plan_flights(air, st)
         why = Counter(REFUSE_REASONS[int(c)] for c in plans.refused if c)
@@ -210,11 +210,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario
+    from mobsim.scenario import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
     _print_warnings(sc.warnings)
-    from .engine import Simulation
+    from mobsim.engine import Simulation
 
     st = sc.settings
     sim = Simulation(sc, backend=st["sim.backend"], seed=st["sim.seed"], threads=st["sim.threads"])
@@ -231,11 +231,12 @@ def cmd_convert(args: argparse.Namespace) -> int:
     import dataclasses
     import tempfile
 
-    from .convert import convert_osm, load_sumo_inputs, random_trips, write_native
+    from mobsim.interop.convert import convert_osm, random_trips, write_native
+    from mobsim.scenario import load_sumo_inputs
 
     if args.source == "to-sumo":
-        from .scenario import load_scenario
-        from .sumo_export import export_scenario
+        from mobsim.interop.sumo_export import export_scenario
+        from mobsim.scenario import load_scenario
 
         if len(args.inputs) != 1:
             raise UsageError("convert to-sumo takes one scenario", "mobsim convert")
@@ -297,8 +298,8 @@ def _kpi_line(path: Path) -> str:
         line = "kpi: " + ", ".join(parts)
         if not has_drones:
             return line
-        from . import results
-        from .drone_kpi import drone_kpis
+        from mobsim.analysis import results
+        from mobsim.modes.drones.kpi import drone_kpis
 
         d = drone_kpis(results.open(path))
         if d:
@@ -323,7 +324,7 @@ def _result_path(text: str) -> Path:
 def cmd_kpi(args: argparse.Namespace) -> int:
     """KPIs of a result file, with the kpi.* settings the run was made with."""
     path = _result_path(args.result)
-    from . import kpi, results
+    from mobsim.analysis import kpi, results
 
     res = results.open(path, allow_partial=args.allow_partial)
     values = res.kpis(group_by=args.by)  # with the run's own kpi.* settings
@@ -347,7 +348,7 @@ def _json_default(x: Any) -> Any:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     path = _result_path(args.result)
-    from . import plot, results
+    from mobsim.analysis import plot, results
 
     res = results.open(path, allow_partial=args.allow_partial)
     out_dir = Path(args.out)
@@ -358,7 +359,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from .settings import describe
+    from mobsim.settings import describe
 
     print(describe(), end="")
     return EXIT_OK

@@ -18,16 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .backend import select_backend
-from .compile import compile_network, signal_start
-from .engine_work import Work
-from .errors import InputError
-from .fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
-from .kernels.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
-from .routing import route_trips
-from .schema import SUMMARY
-from .vtypes import VTYPE_PARAMS, VehicleType, vtype_table
+from mobsim.backends.cpu import select_backend
+from mobsim.demand.routing import route_trips
+from mobsim.demand.vtypes import VTYPE_PARAMS, VehicleType, vtype_table
+from mobsim.errors import InputError
+from mobsim.kernels.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
+from mobsim.net.compile import compile_network, signal_start
+from mobsim.output.schema import SUMMARY
+from mobsim.state.fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
+from mobsim.state.work import Work
+from mobsim.version import __version__
 
 log = logging.getLogger("mobsim")
 
@@ -80,7 +80,7 @@ class Simulation:
         kernels' ``PARALLEL_MIN``; 0 forces them, for tests). Results do not depend on it.
     reorder_every: renumber the vehicle slots to follow the sorted order every this many steps
         (default: the kernels' ``REORDER_STEPS`` once ``REORDER_MIN`` vehicles run; given
-        explicitly: at any number of vehicles; 0 never; see :mod:`mobsim.slots`). Results do not
+        explicitly: at any number of vehicles; 0 never; see :mod:`mobsim.state.slots`). Results do not
         depend on it.
 
     The per-vehicle arrays ``sim.V`` are indexed by *slot*, not by trip: ``sim.V.trip`` maps a
@@ -112,8 +112,8 @@ class Simulation:
         self._allocate()
         self.drones = None
         if getattr(scenario, "airspace", None) is not None:
-            from .drones import DroneSim
-            from .flights import plan_flights
+            from mobsim.modes.drones.flights import plan_flights
+            from mobsim.modes.drones.sim import DroneSim
 
             air = scenario.airspace
             self.drones = DroneSim(air, plan_flights(air, s), s, self.backend.name,
@@ -164,7 +164,7 @@ class Simulation:
 
     def _encode_routes(self) -> np.ndarray:
         """The route pool packed into turn codes for the kernels (:mod:`mobsim.kernels.routes`)."""
-        from .route_codes import encode
+        from mobsim.demand.route_codes import encode
 
         a = self.cn.arrays
         return encode(a.link_next_start, a.link_next, self.route_links, self._route_heads)
@@ -225,7 +225,7 @@ class Simulation:
             det_last=np.full(cn.arrays.det_pos.shape[0], self.begin, np.float64),
             tp_list=np.full(max(n, 1), -1, np.int32),
         )
-        from .kernels import layout as K
+        from mobsim.kernels import layout as K
 
         par = np.zeros(K.N_PARAMS, np.float64)
         s = self.settings
@@ -271,7 +271,7 @@ class Simulation:
         ``stop_when_empty`` the run ends early once every trip has arrived or was removed.
         Returns the path of the complete result file.
         """
-        from .recorder import HDF5Recorder
+        from mobsim.output.recorder import HDF5Recorder
 
         s = self.settings
         end_t = self.end if end is None else float(end)
@@ -353,7 +353,7 @@ class Simulation:
         compute = 0.0
         n_total = len(self.trips)
         cnt = self.W.cnt
-        from .kernels.layout import C_ARRIVED, C_NEV, C_NSUM, C_REMOVED, C_VSTEPS
+        from mobsim.kernels.layout import C_ARRIVED, C_NEV, C_NSUM, C_REMOVED, C_VSTEPS
 
         if fcd_on:
             self._record_fcd(rec, self.begin)
@@ -437,7 +437,7 @@ class Simulation:
         (at least 0.5 m/s), or the free-flow time when it is empty, smoothed over successive calls
         by an exponential average (weight 0.5), as SUMO's rerouting device smooths edge speeds.
         """
-        from .routing import shortest_routes
+        from mobsim.demand.routing import shortest_routes
 
         self.backend.pull("V")
         V, a = self.V, self.cn.arrays
@@ -480,7 +480,7 @@ class Simulation:
         also starts from free flow), and never below its free-flow time. ``measure=False``
         routes on the current averages without taking a sample (the call before the first step).
         """
-        from .routing import free_flow_cost, shortest_routes
+        from mobsim.demand.routing import free_flow_cost, shortest_routes
 
         a = self.cn.arrays
         be = self.backend
@@ -558,7 +558,7 @@ class Simulation:
         moved_slots = cand[ch].tolist()
         moved_from = V.route_pos[cand[ch]].astype(np.int64).tolist()
         if len(ch):
-            from .route_codes import encode
+            from mobsim.demand.route_codes import encode
 
             m = lengths[ch]
             tail = _runs(flat, starts[ch], m).astype(np.int32)
@@ -599,7 +599,7 @@ class Simulation:
         return len(moved_slots)
 
     def _flush_events(self, rec: Any) -> None:
-        from .kernels.layout import C_NEV, E_INSDELAY
+        from mobsim.kernels.layout import C_NEV, E_INSDELAY
 
         W = self.W
         self.backend.pull("W", ("ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val"))
@@ -666,7 +666,7 @@ class Simulation:
         self._ed_begin = t_end
 
     def _record_fcd(self, rec: Any, t: float) -> None:
-        from .kernels.rng import u01_many
+        from mobsim.kernels.rng import u01_many
 
         self.backend.pull("V", ("trip", "status", "lane", "pos", "speed", "acc"))
         V, a = self.V, self.cn.arrays
@@ -692,7 +692,7 @@ class Simulation:
                            "x": x.astype(np.float32), "y": y.astype(np.float32)})
 
     def trip_table(self) -> dict[str, np.ndarray]:
-        """The trip output columns (``/trips`` of the result file, :data:`mobsim.schema`), in trip
+        """The trip output columns (``/trips`` of the result file, :data:`mobsim.output.schema`), in trip
         order, from the current state: times in s, distances in m. The state stores some of them
         compactly (distance as ``dist0 + pos``, float32 accumulators); this is where they are
         turned back into the schema's units and dtypes."""
@@ -720,7 +720,7 @@ class Simulation:
         rec.write_trips(self.trip_table())
 
     def _health(self, steps: int, wall: float) -> dict:
-        from .kernels import layout as K
+        from mobsim.kernels import layout as K
 
         self.backend.pull("W", ("cnt",))
         c = self.W.cnt
@@ -750,16 +750,16 @@ class Simulation:
 
     def vehicles(self) -> VehicleState:
         """The per-vehicle state in trip order (row ``k`` = trip ``k`` of ``sim.trips``): a copy,
-        pulled from the device first. ``sim.V`` itself is in slot order (see :mod:`mobsim.slots`)."""
-        from .slots import by_trip
+        pulled from the device first. ``sim.V`` itself is in slot order (see :mod:`mobsim.state.slots`)."""
+        from mobsim.state.slots import by_trip
 
         self.backend.pull("V")
         return by_trip(self.V)
 
     def step(self, n: int = 1) -> int:
         """Advance ``n`` steps without recording (for notebooks and tests); returns steps run."""
-        from .kernels import air_layout as DK
-        from .kernels.layout import C_NEV, C_NSUM, C_STEP
+        from mobsim.kernels import air_layout as DK
+        from mobsim.kernels.layout import C_NEV, C_NSUM, C_STEP
 
         done = 0
         be = self.backend

@@ -8,22 +8,22 @@ Layout (every section optional except a network; relative paths are relative to 
 
     [network]
     dir = "net"                    # GMNS CSV folder (node.csv, link.csv, ...) ...
-    # generator = "grid"           # ... or one of mobsim.generators: grid, corridor, ring,
+    # generator = "grid"           # ... or one of mobsim.net.generators: grid, corridor, ring,
     # [network.params]             #     district, single_link, with its keyword arguments
     # rows = 3
     # sumo = "city.net.xml"        # ... or a SUMO network (.net.xml, .net.xml.gz; needs sumolib)
     # sumo_tls = ["tls.add.xml"]   #     with traffic-light programs of SUMO additional files
     # vclass = "passenger"         #     whose lanes for this SUMO vehicle class are kept
 
-    [[vtypes]]                     # mobsim.vtypes.VehicleType fields; default: one type "car"
+    [[vtypes]]                     # mobsim.demand.vtypes.VehicleType fields; default: one type "car"
     id = "car"
     tau = 1.2
     # cf_model = "Krauss"          # SUMO's default model (with sigma dawdling); default "IDM"
     # sigma = 0.5
 
     [demand]
-    trips = "trips.csv"            # trip table(s); see mobsim.demand for every source
-    sumo = ["city.rou.xml"]        # SUMO routes, trips, flows and vTypes (mobsim.sumo_demand)
+    trips = "trips.csv"            # trip table(s); see mobsim.demand.sources for every source
+    sumo = ["city.rou.xml"]        # SUMO routes, trips, flows and vTypes (mobsim.interop.sumo_demand)
     unreachable = "error"          # settings of the [demand] section (see mobsim.settings)
     [[demand.od]]
     file = "od.csv"
@@ -41,7 +41,7 @@ Layout (every section optional except a network; relative paths are relative to 
 
 The vTypes of SUMO demand files are vehicle types of the scenario: they replace the built-in
 default type "car"; one also given in [[vtypes]] must have the same values there (else an error
-naming both). A ``.sumocfg`` file loads as the configuration :mod:`mobsim.sumocfg` derives from it.
+naming both). A ``.sumocfg`` file loads as the configuration :mod:`mobsim.interop.sumocfg` derives from it.
 
 Unknown sections and keys are errors (with the closest known name). ``load_scenario`` applies
 ``--set key=value`` overrides after the file, validates everything, reads the network and
@@ -57,18 +57,20 @@ import importlib
 import inspect
 import math
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import settings as st
-from .airspace import DRONE_INPUT_KEYS
-from .demand import DEMAND_INPUT_KEYS, TripChecker, load_demand, normalize_config
-from .errors import InputError
-from .network import Network
-from .trips import Trip
-from .vtypes import VehicleType
+from mobsim import settings as st
+from mobsim.demand.sources import DEMAND_INPUT_KEYS, TripChecker, load_demand, normalize_config
+from mobsim.demand.trips import Trip
+from mobsim.demand.vtypes import VehicleType
+from mobsim.errors import InputError
+from mobsim.interop.convert import toml_value
+from mobsim.modes.drones.airspace import DRONE_INPUT_KEYS
+from mobsim.net.network import Network
 
 try:
     import tomllib
@@ -77,7 +79,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 #: The table of every setting (re-exported from :mod:`mobsim.settings`).
 SETTINGS = st.SETTINGS
-#: Network generators a scenario may name (functions of :mod:`mobsim.generators`).
+#: Network generators a scenario may name (functions of :mod:`mobsim.net.generators`).
 GENERATORS = ("grid", "corridor", "ring", "district", "single_link")
 #: Sections of a scenario file (settings sections come from :data:`mobsim.settings.SECTIONS`).
 SECTIONS = tuple(dict.fromkeys(("scenario", "network", "vtypes", "demand") + st.SECTIONS))
@@ -105,7 +107,7 @@ class Scenario:
     input_files: ``(absolute path, sha256 hex)`` of every file read.
     description: free text from ``[scenario] description``.
     config: the resolved non-setting sections (scenario, network, vtypes, demand inputs).
-    airspace: the drones' :class:`mobsim.airspace.Airspace` (from ``[drones]``), or None.
+    airspace: the drones' :class:`mobsim.modes.drones.airspace.Airspace` (from ``[drones]``), or None.
     """
 
     name: str
@@ -192,7 +194,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     warnings: list[str] = []
     sumo_meta: dict[str, Any] = {}
     if path.suffix == ".sumocfg":
-        from .sumocfg import META_KEY, sumocfg_config
+        from mobsim.interop.sumocfg import META_KEY, sumocfg_config
 
         cfg = sumocfg_config(path, warnings)
         sumo_meta = cfg.pop(META_KEY)
@@ -233,7 +235,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     warnings += list(_check_network(network))
     sumo_trips: list[Trip] = []
     if config["demand"].get("sumo"):
-        from .sumo_demand import read_sumo_demand
+        from mobsim.interop.sumo_demand import read_sumo_demand
 
         routes = [base_dir / f for f in config["demand"]["sumo"]]
         # SUMO checks a route by its connections: link -> the links a movement leads to.
@@ -264,7 +266,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                              source=source, element="[demand]", fix="make trip ids unique across sources")
         trips = sorted(trips + sumo_trips, key=lambda t: (t.depart, t.id))
     if until_empty:
-        from .sumocfg import UNTIL_EMPTY_MARGIN
+        from mobsim.interop.sumocfg import UNTIL_EMPTY_MARGIN
 
         last = max((t.depart for t in trips), default=settings["sim.begin"])
         settings["sim.end"] = max(last, settings["sim.begin"]) + UNTIL_EMPTY_MARGIN
@@ -274,7 +276,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                         f"departure + {UNTIL_EMPTY_MARGIN:g} s; --end or --set sim.end=... to change it)")
     airspace = None
     if config["drones"]:
-        from .airspace import load_airspace
+        from mobsim.modes.drones.airspace import load_airspace
 
         airspace = load_airspace(config["drones"], network, settings, base_dir, source, files)
         trips_or_flights = bool(trips) or bool(airspace.requests)
@@ -296,7 +298,7 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
 
     ``settings`` maps dotted keys to values (the rest are defaults); ``vtypes`` defaults to one
     ``VehicleType()`` (id ``"car"``). Trips are checked against the network and vehicle types and
-    sorted by ``(depart, id)``; the network goes through :func:`mobsim.netcheck.check_network`.
+    sorted by ``(depart, id)``; the network goes through :func:`mobsim.net.netcheck.check_network`.
     """
     source = f"scenario '{name}'"
     resolved = st.resolve(dict(settings or {}), source)
@@ -464,7 +466,7 @@ def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path],
         if not isinstance(f, str) or not f:
             raise InputError(f"must be a file name, got {f!r}", source=source, element="network.sumo",
                              fix='write sumo = "city.net.xml"')
-        from .sumo_net import read_sumo_network
+        from mobsim.interop.sumo_net import read_sumo_network
 
         net_path = base_dir / f
         tls = cfg.get("sumo_tls", [])
@@ -489,7 +491,7 @@ def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path],
             raise InputError(f"network folder not found: {folder}", source=source, element="network.dir",
                              fix="give the folder holding node.csv and link.csv, relative to the "
                                  "scenario file")
-        netio = importlib.import_module("mobsim.netio")
+        netio = importlib.import_module("mobsim.net.netio")
         network = netio.read_network(folder)
         files.extend(sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".csv"))
         return network
@@ -502,7 +504,7 @@ def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path],
     if not isinstance(params, dict):
         raise InputError("network.params must be a table", source=source, element="network.params",
                          fix="write the generator's arguments under [network.params]")
-    generators = importlib.import_module("mobsim.generators")
+    generators = importlib.import_module("mobsim.net.generators")
     fn = getattr(generators, name)
     sig = inspect.signature(fn)
     accepted = [p.name for p in sig.parameters.values()
@@ -522,7 +524,7 @@ def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path],
 
 
 def _check_network(network: Network) -> list[str]:
-    netcheck = importlib.import_module("mobsim.netcheck")
+    netcheck = importlib.import_module("mobsim.net.netcheck")
     return list(netcheck.check_network(network))
 
 
@@ -630,3 +632,27 @@ def _write_table(lines: list[str], path: tuple[str, ...], table: dict[str, Any],
             lines.append("")
             lines.append(f"[[{'.'.join(_key(p) for p in path + (k,))}]]")
             _write_table(lines, path + (k,), item, header=False)
+
+
+def load_sumo_inputs(inputs: list[str | Path], overrides: list[str] | None = None) -> Any:
+    """A :class:`~mobsim.scenario.Scenario` from a ``.sumocfg`` file, or from a network file
+    followed by route files."""
+    paths = [Path(p) for p in inputs]
+    if not paths:
+        raise InputError("no input given", source="mobsim convert sumo",
+                         fix="give a .sumocfg file, or a .net.xml file and route files")
+    if paths[0].suffix == ".sumocfg":
+        if len(paths) > 1:
+            raise InputError("a .sumocfg file names its own network and routes", source=str(paths[0]),
+                             fix="give the .sumocfg alone, or the network and route files without it")
+        return load_scenario(paths[0], overrides or [])
+    for p in paths:
+        if not p.is_file():
+            raise InputError("file not found", source=str(p), fix="check the path")
+    with tempfile.TemporaryDirectory() as tmp:
+        toml = Path(tmp) / f"{paths[0].name.split('.')[0]}.toml"
+        lines = ["[network]", f"sumo = {toml_value(str(paths[0].resolve()))}", "", "[demand]"]
+        if len(paths) > 1:
+            lines.append("sumo = [" + ", ".join(toml_value(str(p.resolve())) for p in paths[1:]) + "]")
+        toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return load_scenario(toml, overrides or [])

@@ -20,7 +20,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InputError
+from mobsim.errors import InputError
 
 try:
     import tomllib

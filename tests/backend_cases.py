@@ -22,9 +22,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import make_scenario, random_grid_trips  # noqa: E402
-from mobsim import generators as gen  # noqa: E402
+from mobsim.demand.vtypes import VehicleType  # noqa: E402
 from mobsim.engine import Simulation  # noqa: E402
-from mobsim.vtypes import VehicleType  # noqa: E402
+from mobsim.net import generators as gen  # noqa: E402
 
 #: Mixed drivers in the backend cases: every third trip of a case drives SUMO's Krauss model with
 #: dawdling (the per-type model dispatch and the dawdling draws on every backend).
@@ -81,7 +81,7 @@ def case_drones() -> Any:
     (violations)."""
     from pathlib import Path as _P
 
-    from mobsim.airspace import load_airspace
+    from mobsim.modes.drones.airspace import load_airspace
 
     net = gen.grid(rows=2, cols=2, block_length=400.0, lanes=1, signalised=False)
     trips = random_grid_trips(net, 6, 20.0, np.random.default_rng(3))
@@ -104,7 +104,7 @@ def case_drones() -> Any:
 def left_wait_net(prefix: str = "c") -> Any:
     """One signalised junction of one-lane roads (``generators.corridor``, ids prefixed) whose
     permitted left turns wait 4 m inside the junction, as SUMO's internal junctions make them."""
-    from mobsim import generators as gen
+    from mobsim.net import generators as gen
 
     net = gen.corridor(n_signals=1, spacing=100.0, lanes=1, cycle=60.0)
 
@@ -132,8 +132,8 @@ def case_osm_junctions() -> Any:
     from test_junction_cases import RED_LIGHT_TRIP, merge_net, red_light_net, short_link_net
     from test_zipper import merge_net as zipper_net
 
-    from mobsim.network import Network
-    from mobsim.trips import Trip
+    from mobsim.demand.trips import Trip
+    from mobsim.net.network import Network
 
     nets = (short_link_net(), merge_net(minor_length=5.2), red_light_net(), zipper_net(prefix="z"),
             left_wait_net())
@@ -154,7 +154,7 @@ def case_osm_junctions() -> Any:
 CASES = {"grid": case_grid, "jam": case_jam, "drones": case_drones, "osm_junctions": case_osm_junctions}
 
 
-#: Cases whose vehicle slots are renumbered every few steps (mobsim.slots): on the CUDA backend the
+#: Cases whose vehicle slots are renumbered every few steps (mobsim.state.slots): on the CUDA backend the
 #: renumbering runs the array-module code that cupy runs on a GPU.
 RENUMBERED = {"grid": 7, "jam": 5}
 #: The CUDA backend's (lane, position) order per case (cuda_backend.CUDABackend.order_mode; every

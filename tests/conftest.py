@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from mobsim.demand.trips import Trip
+from mobsim.demand.vtypes import VehicleType
 from mobsim.engine import Simulation
 from mobsim.scenario import Scenario, scenario_from_objects
-from mobsim.trips import Trip
-from mobsim.vtypes import VehicleType
 
 
 def cudasim_env(**extra: str) -> dict[str, str]:
@@ -113,7 +113,7 @@ def _simulator_mode() -> bool:
 
     if importlib.util.find_spec("numba_cuda") is None:
         return False
-    from mobsim.cuda_backend import gpu_status
+    from mobsim.backends.cuda import gpu_status
 
     return not gpu_status()[0]
 
@@ -154,7 +154,7 @@ def make_scenario(network: Any, trips: Iterable[Trip], vtypes: Sequence[VehicleT
 
 #: Engine tests renumber the vehicle slots every 7 steps whatever the number of vehicles (by
 #: default only runs with 4,096+ vehicles do, every 20 steps), so every test also checks that no
-#: code confuses a slot with a trip (mobsim.slots).
+#: code confuses a slot with a trip (mobsim.state.slots).
 TEST_REORDER_EVERY = 7
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mobsim import schema
-from mobsim.recorder import HDF5Recorder
+from mobsim.output import schema
+from mobsim.output.recorder import HDF5Recorder
 
 LINK_LENGTH = 100.0  # m
 SPEED_LIMIT = 10.0  # m/s, also every vehicle's desired speed

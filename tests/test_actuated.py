@@ -14,14 +14,14 @@ import pytest
 
 import mobsim
 from conftest import make_sim
-from mobsim import generators as gen
-from mobsim.compile import compile_network, signal_start
+from mobsim.demand.trips import Trip
 from mobsim.errors import InputError
-from mobsim.netcheck import check_network
-from mobsim.trips import Trip
+from mobsim.net import generators as gen
+from mobsim.net.compile import compile_network, signal_start
+from mobsim.net.netcheck import check_network
 
 
-def _actuated_junction(min_dur: float = 5.0, max_dur: float = 50.0) -> mobsim.network.Network:
+def _actuated_junction(min_dur: float = 5.0, max_dur: float = 50.0) -> mobsim.net.network.Network:
     net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
     prog = net.signals[0]
     phases = tuple(dataclasses.replace(ph, min_dur=min_dur, max_dur=max_dur)
@@ -115,8 +115,8 @@ def test_bad_actuated_programs_are_errors(change: dict, message: str) -> None:
 def test_actuated_programs_go_to_sumo_and_come_back(tmp_path: Path) -> None:
     """Exported with minDur, maxDur and the gap parameters, built by netconvert, imported again:
     the same program."""
-    from mobsim.sumo_export import build_net, export_network
-    from mobsim.sumo_net import read_sumo_network
+    from mobsim.interop.sumo_export import build_net, export_network
+    from mobsim.interop.sumo_net import read_sumo_network
 
     net = _actuated_junction(min_dur=6.0, max_dur=40.0)
     net = dataclasses.replace(net, signals=[dataclasses.replace(net.signals[0], max_gap=2.5, detector_gap=1.5,
@@ -135,7 +135,7 @@ def test_actuated_programs_go_to_sumo_and_come_back(tmp_path: Path) -> None:
 def test_native_files_keep_actuated_programs(tmp_path: Path) -> None:
     """signal.csv carries type, min_dur, max_dur, next and the gap parameters: written and read
     back, the same program (a static one stays static)."""
-    from mobsim.netio import read_network, write_network
+    from mobsim.net.netio import read_network, write_network
 
     net = _actuated_junction(min_dur=6.0, max_dur=40.0)
     net = dataclasses.replace(net, signals=[dataclasses.replace(net.signals[0], max_gap=2.5)])
@@ -193,7 +193,7 @@ def test_signal_events_without_any_trip(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ delay-based control
 
 def _delay_junction(min_dur: float = 5.0, max_dur: float = 50.0, detector_range: float = 100.0,
-                    min_time_loss: float = 1.0, extend_max_dur: bool = False) -> mobsim.network.Network:
+                    min_time_loss: float = 1.0, extend_max_dur: bool = False) -> mobsim.net.network.Network:
     net = _actuated_junction(min_dur, max_dur)
     prog = dataclasses.replace(net.signals[0], kind="delay_based", detector_range=detector_range,
                                min_time_loss=min_time_loss, extend_max_dur=extend_max_dur)
@@ -255,8 +255,8 @@ def test_delay_based_programs_come_from_sumo_and_go_back(tmp_path: Path) -> None
     as a delay-based program with its parameters and min/max durations, exported with them, and
     written to and read from signal.csv unchanged; extendMaxDur is off unless the file sets it,
     and a value SUMO cannot read as a boolean is an error naming the traffic light."""
-    from mobsim.netio import read_network, write_network
-    from mobsim.sumo_export import export_network
+    from mobsim.interop.sumo_export import export_network
+    from mobsim.net.netio import read_network, write_network
 
     for extend in (False, True):
         net = _delay_junction(min_dur=6.0, max_dur=40.0, detector_range=80.0, extend_max_dur=extend)
@@ -272,8 +272,8 @@ def test_delay_based_programs_come_from_sumo_and_go_back(tmp_path: Path) -> None
         assert read_network(out / "native").signals == net.signals
         if shutil.which("netconvert") is None:
             continue
-        from mobsim.sumo_export import build_net
-        from mobsim.sumo_net import read_sumo_network
+        from mobsim.interop.sumo_export import build_net
+        from mobsim.interop.sumo_net import read_sumo_network
 
         built = build_net(files, out / "dl.net.xml")
         back = read_sumo_network(built, cache=False)
@@ -293,7 +293,7 @@ def test_delay_based_programs_come_from_sumo_and_go_back(tmp_path: Path) -> None
 def test_signal_csv_extend_max_dur_is_0_or_1(tmp_path: Path) -> None:
     """signal.csv's extend_max_dur column takes 0 or 1; anything else is an error naming the
     file, row and column."""
-    from mobsim.netio import read_network, write_network
+    from mobsim.net.netio import read_network, write_network
 
     write_network(_delay_junction(), tmp_path)
     f = tmp_path / "signal.csv"

@@ -32,7 +32,7 @@ import conftest
 import mobsim
 from backend_cases import CASES, run_case
 from conftest import cudasim_env
-from mobsim.cuda_backend import gpu_status
+from mobsim.backends.cuda import gpu_status
 
 HERE = Path(__file__).resolve().parent
 FLOAT_RTOL = 1e-6
@@ -99,7 +99,7 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
     s = res.summary
     assert (s["inserted"] - s["arrived"] - s["removed"] == s["running"]).all()
     if case == "drones":
-        from mobsim.drone_kpi import drone_tables
+        from mobsim.modes.drones.kpi import drone_tables
 
         d = drone_tables(res)
         ev = d["events"]
@@ -129,7 +129,7 @@ def _frames(path: Path) -> dict[str, pd.DataFrame]:
               "edgedata": r.edgedata}
     if r.has("fcd"):
         frames["fcd"] = r.fcd
-    from mobsim import schema
+    from mobsim.output import schema
 
     for group, cols in schema.DRONE_GROUPS.items():
         if r.has(group):
@@ -165,7 +165,7 @@ def test_cpu_and_cuda_agree(case: str, out_dir: Path) -> None:
 
 
 def test_auto_picks_cpu_without_gpu(caplog: Any) -> None:
-    from mobsim.backend import CPUBackend, select_backend
+    from mobsim.backends.cpu import CPUBackend, select_backend
 
     if CUDA_MODE == "gpu":
         pytest.skip("a GPU is present: auto picks CUDA")

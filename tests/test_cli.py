@@ -36,9 +36,9 @@ end = 120
 
 @pytest.fixture
 def scenario(tmp_path: Path) -> Path:
-    generators = pytest.importorskip("mobsim.generators")
+    generators = pytest.importorskip("mobsim.net.generators")
     if not hasattr(generators, "single_link"):
-        pytest.skip("mobsim.generators.single_link does not exist yet")
+        pytest.skip("mobsim.net.generators.single_link does not exist yet")
     path = tmp_path / "s.toml"
     path.write_text(SCENARIO)
     return path

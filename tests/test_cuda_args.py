@@ -13,9 +13,9 @@ import pytest
 @pytest.fixture(scope="module")
 def state() -> dict[str, Any]:
     from conftest import make_scenario, random_grid_trips
-    from mobsim import generators as gen
     from mobsim.engine import Simulation
     from mobsim.kernels.cuda_args import Params
+    from mobsim.net import generators as gen
 
     net = gen.grid(rows=2, cols=3, block_length=150.0, lanes=2, signalised=True)
     sim = Simulation(make_scenario(net, random_grid_trips(net, 30, 20.0, np.random.default_rng(1))),
@@ -80,7 +80,7 @@ def test_no_kernel_reads_a_host_only_network_array() -> None:
     import re
     from pathlib import Path
 
-    from mobsim.compile import HOST_ONLY, NetArrays
+    from mobsim.net.compile import HOST_ONLY, NetArrays
 
     assert HOST_ONLY < set(NetArrays._fields)
     src = {p.name: p.read_text() for p in (Path(__file__).resolve().parents[1] / "kernels").glob("*.py")}

@@ -36,9 +36,9 @@ CAPABILITIES = [(int(c) // 10, int(c) % 10)
 @pytest.fixture(scope="module")
 def example_state() -> tuple[Any, ...]:
     from conftest import make_scenario, random_grid_trips
-    from mobsim import generators as gen
     from mobsim.engine import Simulation
     from mobsim.kernels.cuda_args import Params
+    from mobsim.net import generators as gen
 
     net = gen.grid(rows=2, cols=2, block_length=150.0, lanes=2, signalised=True)
     sim = Simulation(make_scenario(net, random_grid_trips(net, 4, 10.0, np.random.default_rng(0))),
@@ -92,7 +92,7 @@ def test_kernels_compile_to_ptx(cc: tuple[int, int], example_state: tuple[Any, .
 
 @pytest.fixture(scope="module")
 def drone_state() -> tuple[Any, ...]:
-    from mobsim.drones import free_flight
+    from mobsim.modes.drones.sim import free_flight
 
     sim = free_flight(np.array([0.0, 500.0]), np.array([0.0, 0.0]), np.array([60.0, 60.0]),
                       np.array([90.0, 270.0]), 10.0)

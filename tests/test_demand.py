@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from mobsim.demand import flow_departures, largest_remainder, load_demand, normalize_config, write_trips
+from mobsim.demand.sources import (
+    flow_departures,
+    largest_remainder,
+    load_demand,
+    normalize_config,
+    write_trips,
+)
 from mobsim.errors import InputError
-from mobsim.network import Link, Movement, Network, Node
+from mobsim.net.network import Link, Movement, Network, Node
 
 
 def chain_network() -> Network:

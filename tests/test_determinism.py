@@ -1,4 +1,4 @@
-"""Determinism (DESIGN.md §3.4): same scenario + seed → byte-identical results, for any thread count.
+"""Determinism: same scenario + seed → byte-identical results, for any thread count.
 
 The scenario has everything that could make a run order-dependent: two lanes (parallel lane-change
 decisions), signals and priority junctions (junction arbitration), a vehicle type with a spread of
@@ -17,10 +17,10 @@ import pytest
 
 import mobsim
 from conftest import make_scenario, random_grid_trips
-from mobsim import generators
+from mobsim.demand.trips import Trip
+from mobsim.demand.vtypes import VehicleType
 from mobsim.engine import Simulation
-from mobsim.trips import Trip
-from mobsim.vtypes import VehicleType
+from mobsim.net import generators
 
 GROUPS = ("trips", "summary", "edgedata", "events")
 VTYPES = [VehicleType(speed_dev=0.1),
@@ -108,7 +108,7 @@ def test_parallel_loops_give_the_serial_results(scenario, first_run: Path, tmp_p
 @pytest.mark.parametrize("every", [0, 1, 7])
 def test_slot_renumbering_does_not_change_results(scenario, first_run: Path, tmp_path: Path,
                                                   every: int) -> None:
-    """The vehicle slots (mobsim.slots) renumbered never, every step, or every 7 steps (the first
+    """The vehicle slots (mobsim.state.slots) renumbered never, every step, or every 7 steps (the first
     run: every REORDER_STEPS) give byte-identical files: ties and random draws go by trip number,
     and every stored slot reference is remapped."""
     other = run(scenario, tmp_path / f"r{every}.h5", seed=5, reorder_every=every)

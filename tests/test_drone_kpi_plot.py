@@ -1,4 +1,5 @@
-"""Drone KPIs (mobsim.drone_kpi) and drone figures (mobsim.drone_plot) on a hand-made result file.
+"""Drone KPIs (mobsim.modes.drones.kpi) and drone figures (mobsim.modes.drones.plot) on a hand-made
+result file.
 
 The file is written through the real HDF5Recorder: the minimal road network of fakerun plus four
 flights whose KPIs are computed by hand below:
@@ -27,8 +28,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from mobsim import drone_kpi, drone_plot, kpi, results
-from mobsim.recorder import HDF5Recorder
+from mobsim.analysis import kpi, results
+from mobsim.modes.drones import kpi as drone_kpi
+from mobsim.modes.drones import plot as drone_plot
+from mobsim.output.recorder import HDF5Recorder
 
 try:
     from tests.fakerun import make_fake_run, minimal_static

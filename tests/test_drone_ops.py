@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import mobsim
-from mobsim.drones import free_flight
 from mobsim.engine import Simulation
 from mobsim.kernels import air_layout as K
+from mobsim.modes.drones.sim import free_flight
 from mobsim.scenario import load_scenario
 
 HEAD = """
@@ -85,7 +85,7 @@ file = "flights.csv"
 def test_wind_triangle_keeps_the_track_and_sets_the_ground_speed() -> None:
     # Track east at 15 m/s airspeed. Tailwind 5 m/s: ground speed 20 m/s. Crosswind 5 m/s from
     # the south: heading into the wind, ground speed sqrt(15^2 - 5^2) = 14.142 m/s along the track.
-    from mobsim.airspace import DroneType
+    from mobsim.modes.drones.airspace import DroneType
 
     dtype = DroneType(cruise_speed=15.0, max_speed=25.0, accel=2.0, battery_wh=1e9)
     for wind, vg in (([5.0, 0.0], 20.0), ([0.0, 5.0], math.sqrt(200.0))):

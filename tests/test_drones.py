@@ -19,23 +19,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mobsim
-from mobsim import generators
 from mobsim import settings as mst
-from mobsim.airspace import DroneType, Geofence, load_airspace
-from mobsim.drone_kpi import drone_kpis
-from mobsim.drones import DroneSim, free_flight
 from mobsim.engine import Simulation
 from mobsim.errors import InputError
-from mobsim.flights import (
-    REFUSE_REASONS,
-    fences_on_route,
-    plan_flights,
-    points_in_polygon,
-    segments_cross_polygon,
-)
 from mobsim.kernels import air_layout as K
 from mobsim.kernels.air_flight import F_RESOLVING, F_TERMINAL
 from mobsim.kernels.air_geometry import cpa, in_conflict, in_los, mvp, zone_interval
+from mobsim.modes.drones.airspace import DroneType, Geofence, load_airspace
+from mobsim.modes.drones.flights import REFUSE_REASONS, fences_on_route, plan_flights
+from mobsim.modes.drones.geometry import points_in_polygon, segments_cross_polygon
+from mobsim.modes.drones.kpi import drone_kpis
+from mobsim.modes.drones.sim import DroneSim, free_flight
+from mobsim.net import generators
 from mobsim.scenario import load_scenario
 
 R = 50.0   # DroneType default rpz (m)
@@ -902,7 +897,7 @@ def test_threads_do_not_change_results(monkeypatch):
 def test_every_drone_dataset_has_schema_dtype_and_units(two_runs):
     import h5py
 
-    from mobsim import schema
+    from mobsim.output import schema
 
     with h5py.File(two_runs[0].path, "r") as h5:
         for group, cols in schema.DRONE_GROUPS.items():

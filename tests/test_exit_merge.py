@@ -14,9 +14,9 @@ import numpy as np
 
 import mobsim
 from conftest import make_sim
+from mobsim.demand.trips import Trip
 from mobsim.kernels import layout as K
-from mobsim.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
-from mobsim.trips import Trip
+from mobsim.net.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
 
 #: A red that lasts longer than any run here (s).
 FOREVER = 100_000.0

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from mobsim import generators
 from mobsim.errors import InputError
-from mobsim.movements import (
+from mobsim.net import generators
+from mobsim.net.movements import (
     classify_turn,
     default_movements,
     default_signal_program,
@@ -17,8 +17,8 @@ from mobsim.movements import (
     signal_groups,
     signal_index,
 )
-from mobsim.netcheck import check_network
-from mobsim.network import Link, Network, Node
+from mobsim.net.netcheck import check_network
+from mobsim.net.network import Link, Network, Node
 
 ALL = [generators.grid, generators.district, generators.corridor, generators.ring,
        generators.single_link, generators.signal_approach]
@@ -108,7 +108,7 @@ def test_single_link_and_signal_approach() -> None:
 def test_bad_generator_arguments(call) -> None:
     with pytest.raises(InputError) as info:
         call()
-    assert "mobsim.generators" in str(info.value) and info.value.fix
+    assert "mobsim.net.generators" in str(info.value) and info.value.fix
 
 
 # ---------------------------------------------------------------------------------------------

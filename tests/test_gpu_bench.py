@@ -55,7 +55,7 @@ def test_gpu_memory_per_vehicle_without_a_gpu(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-2000:]
     assert "| 2k |" in r.stdout and "without routes" in r.stdout
     (m,) = json.loads(out.read_text())["memory"]
-    from mobsim.fields import VEHICLE_FIELDS, bytes_per
+    from mobsim.state.fields import VEHICLE_FIELDS, bytes_per
 
     assert m["n_vehicles"] == 2000 and m["bytes_per_vehicle"]["V"] == bytes_per(VEHICLE_FIELDS)
     assert m["host_only_network_bytes_on_device"] == 0, "compile.HOST_ONLY arrays stay on the host"
@@ -68,7 +68,7 @@ def test_gpu_memory_per_vehicle_without_a_gpu(tmp_path: Path) -> None:
 
 
 def test_gpu_bench_without_gpu_says_what_to_do() -> None:
-    from mobsim.cuda_backend import gpu_status
+    from mobsim.backends.cuda import gpu_status
 
     if gpu_status()[0]:
         pytest.skip("a GPU is present")

@@ -19,13 +19,13 @@ sumo = pytest.importorskip("sumo")
 
 import mobsim  # noqa: E402
 from kernels.blocked import leave_time  # noqa: E402
-from mobsim import generators as gen  # noqa: E402
+from mobsim.demand.trips import Trip  # noqa: E402
+from mobsim.demand.vtypes import VehicleType  # noqa: E402
 from mobsim.engine import Simulation  # noqa: E402
+from mobsim.interop.sumo_export import export_scenario  # noqa: E402
+from mobsim.interop.sumo_net import read_sumo_network  # noqa: E402
+from mobsim.net import generators as gen  # noqa: E402
 from mobsim.scenario import scenario_from_objects  # noqa: E402
-from mobsim.sumo_export import export_scenario  # noqa: E402
-from mobsim.sumo_net import read_sumo_network  # noqa: E402
-from mobsim.trips import Trip  # noqa: E402
-from mobsim.vtypes import VehicleType  # noqa: E402
 
 KRAUSS = {"cf_model": "Krauss", "sigma": 0.0, "accel": 2.6, "decel": 4.5, "emergency_decel": 9.0, "tau": 1.0,
           "min_gap": 2.5, "length": 5.0}
@@ -60,7 +60,7 @@ def test_import_gives_left_turns_a_waiting_position(tmp_path: Path) -> None:
     assert mvs[("W-j0", "j0-E")].wait == 0.0 and mvs[("W-j0", "j0-E")].waits_for is None
     assert mvs[("W-j0", "j0-S0")].wait == 0.0
     # Compiled: the waiting distance and its foes, by rank at the node.
-    from mobsim.compile import compile_network
+    from mobsim.net.compile import compile_network
 
     a = compile_network(net).arrays
     waits = a.mv_wait[a.mv_wait > 0]

@@ -1,4 +1,4 @@
-"""Property-based tests of the engine invariants (DESIGN.md §6) on random small networks and demands.
+"""Property-based tests of the engine invariants on random small networks and demands.
 
 Hypothesis draws a grid (2-3 x 2-3 junctions, 1-2 lanes, signalised or priority junctions, blocks of
 80-300 m), a random demand between its boundary stubs (10-80 trips of two vehicle types, one with a
@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 
 import mobsim
 from conftest import lane_orders, make_scenario, make_sim, random_grid_trips
-from mobsim import generators
+from mobsim.demand.trips import Trip
+from mobsim.demand.vtypes import VehicleType
 from mobsim.engine import Simulation, due_steps
 from mobsim.kernels import layout as K
-from mobsim.trips import Trip
-from mobsim.vtypes import VehicleType
+from mobsim.net import generators
 
 VTYPES = [
     VehicleType(),

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import make_sim
+from mobsim.demand.trips import Trip
 from mobsim.engine import Simulation
 from mobsim.kernels import layout as K
-from mobsim.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
-from mobsim.trips import Trip
+from mobsim.net.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
 
 
 def no_teleports_nor_collisions(sim: Simulation) -> bool:
@@ -46,7 +46,7 @@ def test_lane_change_on_a_link_shorter_than_the_vehicle(short: float, model: str
     trips on Ingolstadt and on the DRT city)."""
     trips = [Trip("v", "S", "B", 0.0, depart_lane="1", depart_speed="0"),
              Trip("w", "A", "B", 0.0, depart_lane="0", depart_speed="0")]
-    from mobsim.vtypes import VehicleType
+    from mobsim.demand.vtypes import VehicleType
 
     vt = VehicleType(cf_model=model, sigma=0.0)
     sim = make_sim(short_link_net(short), trips, vtypes=[vt], sim__end=400.0)
@@ -194,7 +194,7 @@ def test_a_permitted_left_turn_waits_for_the_opposing_queue_starting_at_green() 
     opposing queue go first (the former 4 s critical gap at the foe's current speed, floored at
     0.1 m/s, made the standing head arrive only after 10 s per metre, and the left turner went
     in front of the queue)."""
-    from mobsim import generators as gen
+    from mobsim.net import generators as gen
 
     net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0)
     # The opposing queue forms on E-j0 during the side street's green (45-88 s); the left turner

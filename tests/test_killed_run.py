@@ -1,4 +1,4 @@
-"""A run killed with SIGKILL never leaves a file that looks complete (DESIGN.md §5, §6).
+"""A run killed with SIGKILL never leaves a file that looks complete.
 
 The recorder writes ``<out>.partial`` and renames it only after marking it complete, so a run killed
 mid-way leaves no file at the final name, and the ``.partial`` is refused by ``mobsim.open`` unless
@@ -30,7 +30,7 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     sys.path.insert(0, {tests!r})
     from conftest import make_sim, random_grid_trips
-    from mobsim import generators
+    from mobsim.net import generators
 
     net = generators.grid(rows=3, cols=3, block_length=200.0, lanes=2)
     trips = random_grid_trips(net, 6000, 7200.0, np.random.default_rng(0))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mobsim import kpi, results
+from mobsim.analysis import kpi, results
 
 try:
     from tests.fakerun import make_fake_run
@@ -198,7 +198,7 @@ def test_empty_run_is_nan_safe(tmp_path: Path) -> None:
 
 
 def test_bare_file_without_any_rows(tmp_path: Path) -> None:
-    from mobsim.recorder import HDF5Recorder
+    from mobsim.output.recorder import HDF5Recorder
     try:
         from tests.fakerun import minimal_static
     except ImportError:

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import make_sim
-from mobsim import generators as gen
+from mobsim.demand.trips import Trip
+from mobsim.demand.vtypes import VehicleType
 from mobsim.kernels import carfollow as cf
 from mobsim.kernels.layout import CF_IDM, CF_KRAUSS
-from mobsim.trips import Trip
-from mobsim.vtypes import VehicleType
+from mobsim.net import generators as gen
 
 A, B, S0, TAU = 2.6, 4.5, 2.5, 1.0
 
@@ -188,8 +188,8 @@ def test_a_follower_sees_the_queue_on_its_next_lane(model: str) -> None:
     first vehicle looked past the line, so the follower kept its leader's speed and ran into
     the queue (SUMO's ramp scenario, at an off-ramp)."""
     import mobsim
-    from mobsim.movements import default_movements
-    from mobsim.network import Link, Network, Node, SignalPhase, SignalProgram
+    from mobsim.net.movements import default_movements
+    from mobsim.net.network import Link, Network, Node, SignalPhase, SignalProgram
 
     nodes = [Node("o", -400.0, 0.0), Node("b", 0.0, 0.0), Node("c", 15.0, 0.0, "signal"),
              Node("e", 300.0, 0.0), Node("d", 0.0, -300.0)]

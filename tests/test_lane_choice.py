@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import make_sim
-from mobsim.network import Link, Movement, Network, Node
-from mobsim.trips import Trip
+from mobsim.demand.trips import Trip
+from mobsim.net.network import Link, Movement, Network, Node
 
 
 def chain_net(short: float = 30.0, far: float = 30.0) -> Network:

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from mobsim import generators
 from mobsim.errors import InputError
-from mobsim.netcheck import check_network, strongly_connected_components
-from mobsim.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
+from mobsim.net import generators
+from mobsim.net.netcheck import check_network, strongly_connected_components
+from mobsim.net.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
 
 
 def corridor() -> Network:
@@ -197,7 +197,7 @@ def test_strongly_connected_components() -> None:
 def test_too_many_movements_at_one_node() -> None:
     """Foes are stored as a byte (their rank among the node's movements): a node has at most
     MAX_NODE_MOVEMENTS lane-to-lane connections; the busiest node of SUMO's OSM city has 18."""
-    from mobsim.netcheck import MAX_NODE_MOVEMENTS
+    from mobsim.net.netcheck import MAX_NODE_MOVEMENTS
 
     nodes = [Node("a", 0.0, 0.0), Node("j", 100.0, 0.0, "priority"), Node("b", 200.0, 0.0)]
     links = [Link("a-j", "a", "j", 100.0, 13.9, lanes=17), Link("j-b", "j", "b", 100.0, 13.9, lanes=16)]
@@ -217,7 +217,7 @@ def test_foes_decode_to_conflicting_movements_of_the_same_node() -> None:
     are symmetric; crossing movements of a 4-leg junction conflict, and one approach's never do."""
     import numpy as np
 
-    from mobsim.compile import compile_network
+    from mobsim.net.compile import compile_network
 
     net = generators.grid(rows=3, cols=3, block_length=150.0, lanes=2, signalised=False)
     a = compile_network(net).arrays

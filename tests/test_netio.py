@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mobsim import generators
 from mobsim.errors import InputError
-from mobsim.movements import default_movements
-from mobsim.netcheck import check_network
-from mobsim.netio import read_network, write_network
-from mobsim.network import Network
+from mobsim.net import generators
+from mobsim.net.movements import default_movements
+from mobsim.net.netcheck import check_network
+from mobsim.net.netio import read_network, write_network
+from mobsim.net.network import Network
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -109,7 +109,7 @@ def test_sumo_right_of_way_survives_the_round_trip(tmp_path: Path) -> None:
     it, ``bench.vs_sumo``'s city case ran mobsim's native copy with another right of way than
     SUMO's (mean travel time 133 s against 255 s on the very network)."""
     sumo = pytest.importorskip("sumo")
-    from mobsim.sumo_net import read_sumo_network
+    from mobsim.interop.sumo_net import read_sumo_network
 
     net = read_sumo_network(Path(sumo.SUMO_HOME) / "tools" / "game" / "fkk_in" / "ingolstadt.net.xml.gz")
     assert any(m.waits_for for m in net.movements) and any(m.yields_to == () for m in net.movements)

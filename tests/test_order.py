@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import make_sim, random_grid_trips
-from mobsim import generators
 from mobsim.kernels import cpu_step as cs
 from mobsim.kernels import layout as K
 from mobsim.kernels.order import build_order, resort_after_lane_changes
+from mobsim.net import generators
 
 
 def test_incremental_resort_equals_a_full_sort() -> None:

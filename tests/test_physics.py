@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mobsim.demand.vtypes import VehicleType
 from mobsim.kernels import idm, mobil, rng
-from mobsim.vtypes import VehicleType
 
 CAR = VehicleType()
 A, B, S0, T, DELTA, LEN = CAR.accel, CAR.decel, CAR.min_gap, CAR.tau, CAR.delta, CAR.length
@@ -342,8 +342,8 @@ def test_depart_pos_inserts_inside_the_lane_when_safe() -> None:
     braking allow it; otherwise the vehicle waits (and is inserted later). As at the lane start,
     one vehicle enters a lane per step."""
     from conftest import make_sim
-    from mobsim import generators
-    from mobsim.trips import Trip
+    from mobsim.demand.trips import Trip
+    from mobsim.net import generators
 
     net = generators.single_link(length=500.0)
     trips = [Trip("a", "a-b", "b-d", 0.0, depart_pos="200", depart_speed="0"),

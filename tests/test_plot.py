@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from mobsim import plot, results
+from mobsim.analysis import plot, results
 
 try:
     from tests.fakerun import make_fake_run

@@ -13,9 +13,10 @@ import h5py
 import numpy as np
 import pytest
 
-from mobsim import recorder, results, schema
+from mobsim.analysis import results
 from mobsim.errors import InputError, RunError
-from mobsim.recorder import HDF5Recorder
+from mobsim.output import recorder, schema
+from mobsim.output.recorder import HDF5Recorder
 
 try:
     from tests.fakerun import make_fake_run, minimal_static, summary_rows
@@ -301,8 +302,8 @@ _WRITER = textwrap.dedent("""
     import os, signal, sys
     import numpy as np
     sys.path.insert(0, {repo!r})
-    from mobsim import schema
-    from mobsim.recorder import HDF5Recorder
+    from mobsim.output import schema
+    from mobsim.output.recorder import HDF5Recorder
     from tests.fakerun import minimal_static, summary_rows
     mode = sys.argv[2]
     if mode == "fsize":

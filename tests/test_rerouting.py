@@ -8,10 +8,10 @@ import numpy as np
 
 import mobsim
 from conftest import boundary_links, make_sim
-from mobsim import generators
-from mobsim.route_codes import decode
-from mobsim.trips import Trip
-from mobsim.vtypes import VehicleType
+from mobsim.demand.route_codes import decode
+from mobsim.demand.trips import Trip
+from mobsim.demand.vtypes import VehicleType
+from mobsim.net import generators
 
 
 def _jam_scenario(crawler_speed: float = 0.5, **settings):

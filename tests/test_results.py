@@ -1,4 +1,4 @@
-"""mobsim.results: refusing what it must refuse, and the pandas views of a result file."""
+"""mobsim.analysis.results: refusing what it must refuse, and the pandas views of a result file."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import h5py
 import numpy as np
 import pytest
 
-from mobsim import results, schema
+from mobsim.analysis import results
 from mobsim.errors import InputError
+from mobsim.output import schema
 
 try:
     from tests.fakerun import make_fake_run

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mobsim import generators
-from mobsim.compile import compile_network
+from mobsim.demand.routing import free_flow_cost, route_trips, shortest_path_tree
+from mobsim.demand.trips import Trip
 from mobsim.errors import InputError
-from mobsim.routing import free_flow_cost, route_trips, shortest_path_tree
-from mobsim.trips import Trip
+from mobsim.net import generators
+from mobsim.net.compile import compile_network
 
 
 def _route_costs(cn, trips, route_links, rs, re_):
@@ -73,7 +73,7 @@ def test_reachability_is_the_transitive_closure() -> None:
     components, dense ones with few, self-loops and repeated movements included."""
     from types import SimpleNamespace
 
-    from mobsim.routing import reachable
+    from mobsim.demand.routing import reachable
 
     rng = np.random.default_rng(7)
     for _ in range(200):
@@ -100,8 +100,8 @@ def test_reachability_agrees_with_routing_on_a_real_network() -> None:
     sumo = pytest.importorskip("sumo")
     from pathlib import Path
 
-    from mobsim.routing import reachable, shortest_routes
-    from mobsim.sumo_net import read_sumo_network
+    from mobsim.demand.routing import reachable, shortest_routes
+    from mobsim.interop.sumo_net import read_sumo_network
 
     path = Path(sumo.SUMO_HOME) / "tools" / "game" / "DRT" / "osm.net.xml"
     if not path.is_file():
@@ -124,7 +124,7 @@ def test_early_stop_and_threads_give_the_full_trees_routes(few: str) -> None:
     the tie-breaking is exercised), with 1 or 2 threads."""
     import numba
 
-    from mobsim.routing import _extract, reverse_tree, shortest_routes
+    from mobsim.demand.routing import _extract, reverse_tree, shortest_routes
 
     net = generators.grid(6, 6, block_length=100.0, lanes=1, signalised=False)
     cn = compile_network(net)
@@ -138,7 +138,7 @@ def test_early_stop_and_threads_give_the_full_trees_routes(few: str) -> None:
     dist = np.empty(n)
     tree = np.empty(n, np.int64)
     buf = np.empty(n + 1, np.int64)
-    from mobsim.routing import reverse_graph
+    from mobsim.demand.routing import reverse_graph
 
     prev_start, prv = reverse_graph(a.link_next_start, a.link_next)
     expected = []

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from mobsim import settings as st
+from mobsim.demand.trips import Trip
+from mobsim.demand.vtypes import VehicleType
 from mobsim.errors import InputError
-from mobsim.network import Link, Movement, Network, Node
+from mobsim.net.network import Link, Movement, Network, Node
 from mobsim.scenario import dumps_toml, load_scenario, scenario_from_objects
-from mobsim.trips import Trip
-from mobsim.vtypes import VehicleType
 
 try:
     import tomllib
@@ -39,7 +39,7 @@ def chain_network(source: str = "chain") -> Network:
 
 @pytest.fixture
 def stub_generators(monkeypatch):
-    """A stand-in ``mobsim.generators`` whose ``single_link`` returns the chain network.
+    """A stand-in ``mobsim.net.generators`` whose ``single_link`` returns the chain network.
 
     Tests of the scenario's generator plumbing (parameter checks, kwargs passing) use it so they do
     not depend on the real generators' parameters; ``test_real_generator`` uses the real module.
@@ -50,11 +50,11 @@ def stub_generators(monkeypatch):
         calls.append({"length": length, "lanes": lanes, "speed": speed})
         return chain_network("generator single_link")
 
-    module = types.ModuleType("mobsim.generators")
+    module = types.ModuleType("mobsim.net.generators")
     for name in ("grid", "corridor", "ring", "district"):
         setattr(module, name, single_link)
     module.single_link = single_link
-    monkeypatch.setitem(sys.modules, "mobsim.generators", module)
+    monkeypatch.setitem(sys.modules, "mobsim.net.generators", module)
     return calls
 
 
@@ -178,7 +178,7 @@ def test_load_generator_scenario(tmp_path, stub_generators):
 
 
 def test_load_network_folder_and_demand_files(tmp_path):
-    netio = pytest.importorskip("mobsim.netio")
+    netio = pytest.importorskip("mobsim.net.netio")
     netio.write_network(chain_network(), tmp_path / "net")
     (tmp_path / "trips.csv").write_text("id,origin,destination,depart\nt1,ab,cd,3\nt2,dc,ba,1\n")
     path = scenario_file(tmp_path, '[network]\ndir = "net"\n[demand]\ntrips = "trips.csv"\n'
@@ -329,9 +329,9 @@ def test_scenario_from_objects():
 
 
 def test_real_generator(tmp_path):
-    generators = pytest.importorskip("mobsim.generators")
+    generators = pytest.importorskip("mobsim.net.generators")
     if not hasattr(generators, "grid"):
-        pytest.skip("mobsim.generators.grid does not exist yet")
+        pytest.skip("mobsim.net.generators.grid does not exist yet")
     sc = load_scenario(scenario_file(tmp_path, '[network]\ngenerator = "grid"\n'))
     assert len(sc.network.links) > 0
     assert any("no trips" in w for w in sc.warnings)
@@ -341,7 +341,7 @@ def test_default_scenario_loads():
     path = REPO / "networks" / "default" / "scenario.toml"
     if not (path.parent / "net" / "link.csv").is_file():
         pytest.skip("networks/default/net (the district network) has not been generated yet")
-    pytest.importorskip("mobsim.netio")
+    pytest.importorskip("mobsim.net.netio")
     sc = load_scenario(path)
     assert sc.name == "default"
     assert 3000 <= len(sc.trips) <= 4000

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from conftest import make_sim, random_grid_trips
-from mobsim import generators
 from mobsim.kernels import layout as K
 from mobsim.kernels.record import end_step, summary_parts
 from mobsim.kernels.structs import to_struct
+from mobsim.net import generators
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""SUMO demand import (mobsim.sumo_demand): vTypes, routes, vehicles, trips, flows, errors."""
+"""SUMO demand import (mobsim.interop.sumo_demand): vTypes, routes, vehicles, trips, flows, errors."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ import pytest
 
 pytest.importorskip("sumolib")
 
+from mobsim.demand.vtypes import VehicleType  # noqa: E402
 from mobsim.errors import InputError  # noqa: E402
-from mobsim.sumo_demand import (  # noqa: E402
+from mobsim.interop.sumo_demand import (  # noqa: E402
     SUMO_DEFAULT_VTYPE,
     parse_time,
     read_sumo_demand,
     sumo_default_vtype,
 )
-from mobsim.vtypes import VehicleType  # noqa: E402
 
 # a -> b -> c in a row, d a side road into b's end node; lanes as given.
 LINKS = {
@@ -581,7 +581,7 @@ def test_ignore_route_errors_drops_vehicles_with_broken_routes(tmp_path):
 
 
 def test_additional_file_with_vtypes_is_demand(tmp_path):
-    from mobsim.sumo_demand import file_has_demand
+    from mobsim.interop.sumo_demand import file_has_demand
 
     add = tmp_path / "types.add.xml"
     add.write_text('<additional><vType id="t" accel="1"/></additional>')
@@ -601,7 +601,7 @@ def _sumolib_elements(path: Path) -> list:
     element_attrs), as (tag, attributes, children) trees."""
     import sumolib
 
-    from mobsim.sumo_demand import _READ_ATTRS
+    from mobsim.interop.sumo_demand import _READ_ATTRS
 
     def conv(obj):  # noqa: ANN001, ANN202
         values = [v for _, v in obj.getAttributes()]
@@ -624,7 +624,7 @@ def _shipped_route_files() -> list[Path]:
 def test_route_files_read_as_sumolib_reads_them() -> None:
     """The one-pass expat reader gives, for every route file shipped with SUMO, the elements,
     attributes and nesting that ``sumolib.xml.parse`` gives with the same attribute lists."""
-    from mobsim.sumo_demand import _read_file
+    from mobsim.interop.sumo_demand import _read_file
 
     def tree(el):  # noqa: ANN001, ANN202
         return (el.tag, el.attrs, [tree(c) for c in el.children])

@@ -15,12 +15,12 @@ pytest.importorskip("sumolib", reason="sumolib not installed (pip install -e '.[
 sumo = pytest.importorskip("sumo", reason="eclipse-sumo not installed (pip install -e '.[sumo]')")
 
 import mobsim  # noqa: E402
-from mobsim import generators as gen  # noqa: E402
+from mobsim.demand.trips import Trip  # noqa: E402
 from mobsim.engine import Simulation  # noqa: E402
+from mobsim.interop.sumo_export import export_scenario  # noqa: E402
+from mobsim.interop.sumo_net import read_sumo_network  # noqa: E402
+from mobsim.net import generators as gen  # noqa: E402
 from mobsim.scenario import scenario_from_objects  # noqa: E402
-from mobsim.sumo_export import export_scenario  # noqa: E402
-from mobsim.sumo_net import read_sumo_network  # noqa: E402
-from mobsim.trips import Trip  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_sumo_reads_back_the_same_network(exported: tuple) -> None:
     for lid in a:
         assert b[lid].lanes == a[lid].lanes
         assert b[lid].speed == pytest.approx(a[lid].speed)
-        # SUMO's junction internal lanes come on top of the link (see mobsim.sumo_net).
+        # SUMO's junction internal lanes come on top of the link (see mobsim.interop.sumo_net).
         assert a[lid].length - 1e-6 <= b[lid].length <= a[lid].length + 40.0
     pa = {p.node: p for p in sc.network.signals}
     pb = {p.node: p for p in back.signals}

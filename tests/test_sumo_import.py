@@ -19,8 +19,8 @@ sumolib = pytest.importorskip("sumolib", reason="sumolib not installed (pip inst
 sumo = pytest.importorskip("sumo", reason="eclipse-sumo not installed (pip install -e '.[sumo]')")
 
 from mobsim.errors import InputError  # noqa: E402
-from mobsim.netcheck import check_network  # noqa: E402
-from mobsim.sumo_net import read_sumo_network  # noqa: E402
+from mobsim.interop.sumo_net import read_sumo_network  # noqa: E402
+from mobsim.net.netcheck import check_network  # noqa: E402
 
 NODES = """<nodes>
   <node id="A" x="0" y="0" type="priority"/>
@@ -184,10 +184,10 @@ def test_real_osm_network_imports_and_runs_without_gridlock(tmp_path: Path, seed
     and 937 trips, 27, 15 and 11 teleports)."""
     import dataclasses
 
-    from mobsim.convert import random_trips
+    from mobsim.demand.vtypes import VehicleType
     from mobsim.engine import Simulation
+    from mobsim.interop.convert import random_trips
     from mobsim.scenario import scenario_from_objects
-    from mobsim.vtypes import VehicleType
 
     w: list[str] = []
     net = read_sumo_network(_shipped("DRT/osm.net.xml"), warnings=w)
@@ -225,8 +225,8 @@ def test_real_osm_network_with_idm_drivers(tmp_path: Path, seed: int) -> None:
     waiting for vehicles standing at lines SUMO does not check from there, could wait there two
     or three at a time, and cars kept the junction clear: 224.2, 289.5 (20 teleports), 288.8
     (8 teleports) s."""
-    from mobsim.convert import random_trips
     from mobsim.engine import Simulation
+    from mobsim.interop.convert import random_trips
     from mobsim.scenario import scenario_from_objects
 
     net = read_sumo_network(_shipped("DRT/osm.net.xml"))
@@ -353,7 +353,7 @@ def test_sumocfg_errors(tmp_path: Path) -> None:
 
 def test_depart_lane_uses_sumo_lane_indices(tmp_path: Path, net_file: Path) -> None:
     """CF has a bus lane (SUMO index 0) and a car lane (SUMO index 1), imported as lane 0."""
-    from mobsim.sumo_demand import read_sumo_demand
+    from mobsim.interop.sumo_demand import read_sumo_demand
 
     net = read_sumo_network(net_file)
     assert net.sumo_lanes["CF"] == (1,)
@@ -380,7 +380,7 @@ def test_imported_network_is_cached(tmp_path: Path, net_file: Path, monkeypatch:
     def no_parse(*a: object, **k: object) -> None:
         raise RuntimeError("parsed again")
 
-    from mobsim import sumo_net
+    from mobsim.interop import sumo_net
 
     monkeypatch.setattr(sumo_net, "_scan", no_parse)
     w2: list[str] = []
@@ -392,8 +392,8 @@ def test_imported_network_is_cached(tmp_path: Path, net_file: Path, monkeypatch:
 
 
 def _readnet_scan(path: Path, source: str) -> object:
-    """What ``mobsim.sumo_net._scan`` reads, taken from sumolib's full ``readNet`` parse instead."""
-    from mobsim.sumo_net import _Scan
+    """What ``mobsim.interop.sumo_net._scan`` reads, taken from sumolib's full ``readNet`` parse instead."""
+    from mobsim.interop.sumo_net import _Scan
 
     net = sumolib.net.readNet(str(path), withInternal=True, withPrograms=True, withConnections=True,
                               withPedestrianConnections=False, withFoes=True)
@@ -447,7 +447,7 @@ def test_one_pass_scan_gives_what_readnet_gives(which: str, net_file: Path,
     before sumolib sees them; connections kept as tuples) gives the very network that sumolib's
     full ``readNet`` parse gives: same links and lengths (with the internal lanes' distance), the
     same movements in the same order, nodes, signals and warnings."""
-    from mobsim import sumo_net
+    from mobsim.interop import sumo_net
 
     path = net_file if which == "built" else _shipped(which)
     scan = sumo_net._scan(path, str(path))
@@ -521,7 +521,7 @@ def test_bad_junction_type_and_lane_length_are_errors(tmp_path: Path, net_file: 
 def test_permissions_follow_sumo() -> None:
     """SUMO's rule, where sumolib's ``Lane.allows`` differs: ``allow`` wins over ``disallow``,
     ``allow="all"`` admits every class, empty attributes are absent ones."""
-    from mobsim.sumo_net import permits
+    from mobsim.interop.sumo_net import permits
 
     assert permits(None, None, "passenger") and permits("", "", "passenger")
     assert permits("bus passenger", None, "passenger") and not permits("bus", None, "passenger")

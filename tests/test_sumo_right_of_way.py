@@ -11,7 +11,7 @@ import pytest
 sumolib = pytest.importorskip("sumolib")
 sumo = pytest.importorskip("sumo")
 
-from mobsim.sumo_net import read_sumo_network  # noqa: E402
+from mobsim.interop.sumo_net import read_sumo_network  # noqa: E402
 
 GAME = Path(sumo.SUMO_HOME) / "tools" / "game"
 NETS = ["cross/cross.net.xml", "bs3d/bs.net.xml", "fkk_in/ingolstadt.net.xml.gz", "DRT/osm.net.xml"]

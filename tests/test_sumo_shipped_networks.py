@@ -32,9 +32,9 @@ sumolib = pytest.importorskip("sumolib", reason="sumolib not installed (pip inst
 sumo = pytest.importorskip("sumo", reason="eclipse-sumo not installed (pip install -e '.[sumo]')")
 
 from mobsim.errors import InputError  # noqa: E402
-from mobsim.netcheck import check_network, strongly_connected_components, unreachable_links  # noqa: E402
-from mobsim.network import Network  # noqa: E402
-from mobsim.sumo_net import read_sumo_network  # noqa: E402
+from mobsim.interop.sumo_net import read_sumo_network  # noqa: E402
+from mobsim.net.netcheck import check_network, strongly_connected_components, unreachable_links  # noqa: E402
+from mobsim.net.network import Network  # noqa: E402
 
 GAME = Path(sumo.SUMO_HOME) / "tools" / "game"
 

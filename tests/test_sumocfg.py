@@ -1,5 +1,5 @@
 """SUMO configurations (.sumocfg) run as SUMO runs them: options, additional files, vType precedence,
-and the scenarios shipped with the eclipse-sumo wheel (mobsim.sumocfg, mobsim.scenario)."""
+and the scenarios shipped with the eclipse-sumo wheel (mobsim.interop.sumocfg, mobsim.scenario)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("sumolib")
 
 from mobsim.errors import InputError  # noqa: E402
+from mobsim.interop.sumocfg import UNTIL_EMPTY_MARGIN  # noqa: E402
 from mobsim.scenario import load_scenario  # noqa: E402
-from mobsim.sumocfg import UNTIL_EMPTY_MARGIN  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import pytest
 
 import mobsim
 from conftest import make_sim
-from mobsim.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
-from mobsim.trips import Trip
+from mobsim.demand.trips import Trip
+from mobsim.net.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
 
 #: A red that lasts longer than any run here (s).
 FOREVER = 100_000.0
@@ -120,7 +120,7 @@ def test_trips_routed_when_due_avoid_a_jam_that_formed_later(tmp_path, departure
     first = t.sort_values("depart_planned").iloc[0]
     assert first["status"] == 1  # the first trips, routed before the jam, stand at the red
     # The kernels' packed pool, extended by each call, is the packing of the whole pool.
-    from mobsim.route_codes import encode
+    from mobsim.demand.route_codes import encode
 
     a = sim.cn.arrays
     sim.backend.pull("W")
@@ -210,7 +210,7 @@ def test_depart_lane_free_takes_the_lane_with_most_room_best_only_lanes_that_lea
     """departLane="free" (SUMO's free and allowed): the lane with the most room of all, here the
     left lane of A, which does not lead on to B (the vehicle then changes lanes); "best" only
     lanes that lead on (lane 0, behind the standing queue)."""
-    from mobsim.network import Link, Movement, Network, Node
+    from mobsim.net.network import Link, Movement, Network, Node
 
     nodes = [Node("o", 0.0, 0.0), Node("a", 200.0, 0.0), Node("b", 300.0, 0.0)]
     links = [Link("A", "o", "a", 200.0, 13.89, 2), Link("B", "a", "b", 100.0, 13.89, 1)]

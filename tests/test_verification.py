@@ -22,11 +22,11 @@ import pytest
 
 import mobsim
 from conftest import make_sim, random_grid_trips
-from mobsim import generators
+from mobsim.demand.trips import Trip
+from mobsim.demand.vtypes import VehicleType
 from mobsim.engine import Simulation
 from mobsim.kernels.idm import equilibrium_gap
-from mobsim.trips import Trip
-from mobsim.vtypes import VehicleType
+from mobsim.net import generators
 
 CAR = VehicleType()
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from conftest import make_sim
+from mobsim.demand.trips import Trip
+from mobsim.demand.vtypes import VehicleType
 from mobsim.kernels import layout as K
-from mobsim.network import Link, Movement, Network, Node
-from mobsim.trips import Trip
-from mobsim.vtypes import VehicleType
+from mobsim.net.network import Link, Movement, Network, Node
 
 KRAUSS = VehicleType(cf_model="Krauss", sigma=0.0)
 
@@ -123,8 +123,8 @@ def test_zipper_connections_come_from_sumo_and_go_back(tmp_path: Path) -> None:
     netconvert makes the same connections ``Z`` again."""
     if shutil.which("netconvert") is None:
         pytest.skip("netconvert not installed")
-    from mobsim.sumo_export import build_net, export_network
-    from mobsim.sumo_net import read_sumo_network
+    from mobsim.interop.sumo_export import build_net, export_network
+    from mobsim.interop.sumo_net import read_sumo_network
 
     net = merge_net()
     files = export_network(net, tmp_path, "zm")

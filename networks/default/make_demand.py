@@ -11,7 +11,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROWS = COLS = 6
-ARTERIALS = (1, 4)  # arterial rows and columns of mobsim.generators.district()
+ARTERIALS = (1, 4)  # arterial rows and columns of mobsim.net.generators.district()
 
 # -- zones ---------------------------------------------------------------------------------------
 # Boundary gates: every stub node X has an entry link "X-n.." (origin) and an exit link "n..-X"

@@ -1,0 +1,37 @@
+"""The trip: one vehicle's planned journey (SUMO: a ``<trip>`` or ``<vehicle>`` with a route).
+
+Readers of trip tables, OD matrices and flows (:mod:`mobsim.demand.sources`) all produce lists of
+:class:`Trip`; the engine compiles them into arrays. Units: s, m, m/s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Trip:
+    """One planned trip.
+
+    ``origin`` and ``destination`` are link ids: the vehicle is inserted at the start of
+    ``origin`` and arrives at the end of ``destination``. ``route`` optionally fixes the link
+    sequence (it must start at ``origin`` and end at ``destination``); empty means "route by
+    shortest free-flow travel time". ``depart_lane`` is ``"best"`` (the free lane with the most room
+    among those that serve the next movement), ``"free"`` (the lane with the most room of all),
+    ``"first"`` (rightmost), or a lane index as a string. ``depart_speed`` is ``"max"`` (the highest
+    safe speed, capped by the desired speed), ``"0"``, or a number in m/s as a string.
+    ``depart_pos`` is ``"base"`` (the vehicle's rear at the start of the lane), ``"last"`` (behind
+    the lane's last vehicle with a safe gap, or at the lane's end when it is empty: SUMO's
+    ``departPos="last"``) or the position of its front in m along the origin link, as a string
+    (SUMO's ``departPos``; at least the vehicle length).
+    """
+
+    id: str
+    origin: str
+    destination: str
+    depart: float
+    vtype: str = "car"
+    route: tuple[str, ...] = ()
+    depart_lane: str = "best"
+    depart_speed: str = "max"
+    depart_pos: str = "base"

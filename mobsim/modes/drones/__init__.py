@@ -1,0 +1,9 @@
+"""Drones: airspace, vertiports and geofences (:mod:`.airspace`), flight requests and plans
+(:mod:`.flights`), their state arrays (:mod:`.fields`), the simulation that advances them on the
+engine's clock (:mod:`.sim`), and their KPIs (:mod:`.kpi`) and plots (:mod:`.plot`).
+"""
+
+from mobsim.analysis.extensions import register_mode
+
+register_mode("drones", kpis="mobsim.modes.drones.kpi:drone_kpis",
+              units="mobsim.modes.drones.kpi:DRONE_UNITS", plots="mobsim.modes.drones.plot:plot_drones_all")

@@ -1,0 +1,5 @@
+"""The road network: its description (:mod:`.network`), CSV files (:mod:`.netio`), checks
+(:mod:`.netcheck`), default movements and signal programs (:mod:`.movements`), generated networks
+(:mod:`.generators`), the flat arrays the kernels read (:mod:`.compile`) and the binary heap of
+the shortest-path searches (:mod:`.heap`).
+"""
