@@ -1,7 +1,7 @@
 """CPU drivers of the simulation step (numba ``njit``, ``parallel=True`` where it pays, ``cache=True``).
 
 One call of :func:`run_steps` advances the state by up to ``n_steps`` steps of ``dt`` s. A step is,
-in order (DESIGN.md §4, with insertion moved to the end of the step as in SUMO):
+in order (insertion at the end of the step, as in SUMO):
 
 1. signals: the actuated controllers' decisions, then the state of every signal slot at the
    step's start time (detectors are updated by the move, step 5);

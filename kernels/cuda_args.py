@@ -27,9 +27,7 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
-from mobsim.net.compile import NetArrays
-from mobsim.state.fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState
-from mobsim.state.work import Work
+from .state_fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, NetArrays, VehicleState, Work
 
 #: Vehicle-type table (``vt``, 2-D) and parameter vector (``par``) of the kernels.
 Params = namedtuple("Params", ["vt", "par"])

@@ -115,10 +115,7 @@ def _new_air(h):
 
 
 def _setup() -> None:
-    from mobsim.modes.drones.fields import AirArrays, DroneState
-    from mobsim.net.compile import NetArrays
-    from mobsim.state.fields import LaneState, VehicleState
-    from mobsim.state.work import Work
+    from .state_fields import AirArrays, DroneState, LaneState, NetArrays, VehicleState, Work
 
     structref.define_proxy(VehicleStruct, VehicleStructType, list(VehicleState._fields))
     structref.define_proxy(LaneStruct, LaneStructType, list(LaneState._fields))

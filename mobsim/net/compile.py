@@ -8,13 +8,13 @@ by their from-lane, so ``lane_mv_start[l]:lane_mv_start[l + 1]`` are the movemen
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from mobsim.errors import InputError
+from mobsim.kernels.state_fields import NetArrays
 from mobsim.net.network import Movement, Network
 
 #: Movement kinds as integers (``mv_kind``).
@@ -26,33 +26,6 @@ CONTROL_CODES = {"none": 0, "priority": 1, "signal": 2}
 PROGRAM_CODES = {"static": 0, "actuated": 1, "delay_based": 2}
 #: SUMO's DEFAULT_LENGTH_WITH_GAP (m): a vehicle and its gap in a queue, for detector placement.
 QUEUED_VEHICLE_LENGTH = 7.5
-
-NetArrays = namedtuple("NetArrays", [
-    # lanes
-    "lane_link", "lane_index", "lane_len", "lane_speed", "lane_left", "lane_right", "lane_mv_start",
-    # movements
-    "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_resp", "mv_len",
-    "mv_speed", "mv_foe_start", "mv_foes", "mv_wait", "mv_foe2_start", "mv_foes2", "node_mv_start", "node_mv",
-    "lane_in_start", "lane_in_mv", "lane_in_len",
-    # links
-    "link_first_lane", "link_nlanes", "link_len", "link_speed", "link_from_node", "link_to_node",
-    "link_next_start", "link_next",
-    # signals: controllers, phases, slots
-    "ctrl_offset", "ctrl_cycle", "ctrl_phase_start", "phase_end", "phase_state_start",
-    "phase_states", "slot_ctrl", "slot_index",
-    # actuated control (kernels.signals.controllers): kind per controller (PROGRAM_CODES), its
-    # max-gap and detector-gap (s); per phase minDur/maxDur (s), next phase (global index, -1 the
-    # next in order), green flag and detectors (CSR into det_pos); per lane its detector (-1 none)
-    "ctrl_kind", "ctrl_link", "ctrl_max_gap", "ctrl_det_gap", "phase_min", "phase_max", "phase_next",
-    "phase_green", "phase_det_start", "phase_det", "det_pos", "lane_det",
-    # delay-based control (kernels.signals.delay_controllers): per controller minTimeloss (s),
-    # extendMaxDur (1: a green may outlast maxDur while no one waits on red) and its (signal
-    # slot, incoming lane) pairs (CSR); per lane where its detector zone starts (m, +inf without one)
-    "ctrl_min_tloss", "ctrl_extend_max", "ctrl_lane_start", "ctrl_lane", "ctrl_lane_slot", "lane_dz",
-    # nodes
-    "node_x", "node_y", "node_control",
-])
-NetArrays.__doc__ = "Flat arrays of a compiled network (see the module docstring for layout)."
 
 #: Arrays only the host reads (geometry, routing costs, output tables): the CUDA backend uploads
 #: them empty, which saves 4 B per vehicle at one million vehicles on the benchmark grid. The
