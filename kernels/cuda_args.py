@@ -11,8 +11,9 @@ per dtype, then a pointer offset per field (:func:`_part`), a few integer instru
 (fields a kernel does not read are optimised away). The shared per-item functions see the same
 ``V.pos[i]`` as before.
 
-The dtypes are declared here (:data:`SPEC`) because the device code is compiled from them;
-:func:`layout` checks the host arrays against them and names any field that differs.
+The device code is compiled from the declared dtypes and dimensions of every field
+(:mod:`.state_fields`, gathered in :data:`SPEC`); :func:`layout` checks the host arrays against them
+and names any field that differs.
 """
 
 from __future__ import annotations
@@ -27,7 +28,16 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
-from .state_fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, NetArrays, VehicleState, Work
+from .state_fields import (
+    LANE_FIELDS,
+    NET_FIELDS,
+    VEHICLE_FIELDS,
+    WORK_FIELDS,
+    LaneState,
+    NetArrays,
+    VehicleState,
+    Work,
+)
 
 #: Vehicle-type table (``vt``, 2-D) and parameter vector (``par``) of the kernels.
 Params = namedtuple("Params", ["vt", "par"])
@@ -36,26 +46,12 @@ Packed = namedtuple("Packed", ["buf", "lay"])
 
 ALIGN = 128  # bytes: every field starts on a boundary that keeps a warp's loads coalesced
 
-_NET_F8 = {"lane_len", "lane_speed", "link_len", "link_speed", "ctrl_offset", "ctrl_cycle", "phase_end",
-           "node_x", "node_y", "ctrl_max_gap", "ctrl_det_gap", "phase_min", "phase_max", "det_pos",
-           "ctrl_min_tloss", "lane_dz", "mv_len", "mv_speed", "mv_wait",
-           "lane_in_len"}
-_NET_I1 = {"mv_kind", "mv_resp", "phase_states", "node_control", "ctrl_kind", "phase_green",
-           "ctrl_extend_max"}
-_NET_U1 = {"mv_foes", "mv_foes2"}
-_WORK = {"sig_state": "i1", "ev_kind": "i1", "stop_k": "i1", "dir_k": "i1", "cnt": "i8", "ev_time": "f8",
-         "ev_val": "f8", "acc_k": "f4", "dep_speed": "f8", "dep_pos": "f8", "route_codes": "u1",
-         "ctrl_since": "f8", "ctrl_try": "f8", "det_last": "f8"}
-_WORK_2D = {"sum_buf", "sum_part"}
-
 #: (part name, namedtuple class, ((field, dtype, ndim), ...)), in buffer order.
 SPEC: tuple[tuple[str, Any, tuple[tuple[str, str, int], ...]], ...] = (
-    ("V", VehicleState, tuple((f.name, np.dtype(f.dtype).str[1:], 1) for f in VEHICLE_FIELDS)),
-    ("N", NetArrays, tuple((f, "f8" if f in _NET_F8 else "i1" if f in _NET_I1 else "u1" if f in _NET_U1
-                            else "i4", 1) for f in NetArrays._fields)),
-    ("L", LaneState, tuple((f.name, np.dtype(f.dtype).str[1:], 1) for f in LANE_FIELDS)),
-    ("W", Work, tuple((f, "f8" if f in _WORK_2D else _WORK.get(f, "i4"), 2 if f in _WORK_2D else 1)
-                      for f in Work._fields)),
+    ("V", VehicleState, tuple((f.name, np.dtype(f.dtype).str[1:], f.ndim) for f in VEHICLE_FIELDS)),
+    ("N", NetArrays, tuple((f.name, np.dtype(f.dtype).str[1:], f.ndim) for f in NET_FIELDS)),
+    ("L", LaneState, tuple((f.name, np.dtype(f.dtype).str[1:], f.ndim) for f in LANE_FIELDS)),
+    ("W", Work, tuple((f.name, np.dtype(f.dtype).str[1:], f.ndim) for f in WORK_FIELDS)),
     ("P", Params, (("vt", "f8", 2), ("par", "f8", 1))),
 )
 
@@ -74,7 +70,7 @@ def layout(parts: dict[str, Any]) -> tuple[np.ndarray, int]:
             if np.dtype(a.dtype) != np.dtype(dt) or a.ndim != nd:
                 raise ValueError(f"state array {part}.{name} is {a.dtype} with {a.ndim} dimension(s); the "
                                  f"CUDA kernels are compiled for {np.dtype(dt)} with {nd} "
-                                 "(mobsim/kernels/cuda_args.py SPEC)")
+                                 "(the declarations of mobsim/kernels/state_fields.py)")
             n = int(a.nbytes)
             r, c = (a.shape[0], a.shape[1]) if nd == 2 else (a.shape[0], 1)
             size = np.dtype(dt).itemsize

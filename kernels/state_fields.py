@@ -18,7 +18,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Field:
-    """One state array: name, numpy dtype, units, meaning, initial value, scratch or persistent."""
+    """One state array: name, numpy dtype, units, meaning, initial value, scratch or persistent,
+    number of dimensions."""
 
     name: str
     dtype: str
@@ -26,6 +27,7 @@ class Field:
     description: str
     init: float = 0
     scratch: bool = False
+    ndim: int = 1
 
 
 VEHICLE_FIELDS: tuple[Field, ...] = (
@@ -101,59 +103,119 @@ VehicleState = namedtuple("VehicleState", [f.name for f in VEHICLE_FIELDS])
 LaneState = namedtuple("LaneState", [f.name for f in LANE_FIELDS])
 
 
-Work = namedtuple("Work", [
-    "order", "order_tmp", "sig_state", "link_maxq", "cnt", "sum_buf",
-    # Partial sums of the summary row being built (halting vehicles, speed sum in m/s) by part
-    # (lanes l % SUM_PARTS, kernels.record.summary_parts).
-    "sum_part",
-    "ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val", "route_codes",
-    # Departures by first link: link_dep[link_dep_start[e]:link_dep_start[e + 1]] in (planned
-    # departure, trip id) order; link_dep_next[e] is the first of them not inserted yet.
-    "link_dep_start", "link_dep", "link_dep_next",
-    # Per-step decisions indexed by sorted position k (not vehicle id), so that parallel chunks
-    # write disjoint, contiguous memory: acceleration, must-stop flag, movement, lane change.
-    "acc_k", "stop_k", "mv_k", "dir_k",
-    # Departure lane (-1 best, -2 first, -3 free, k lane k), speed (m/s, -1 max safe) and front position
-    # (m, -1 base, -2 last: kernels.layout DP_*): the distinct combinations of the trips, which
-    # point here by V.dspec.
-    "dep_lane", "dep_speed", "dep_pos",
-    # Actuated signal controllers (kernels.signals.controllers): current phase (global index),
-    # when it started and when the controller decides next (s); per detector the last time (s)
-    # a vehicle was over it.
-    "ctrl_phase", "ctrl_since", "ctrl_try", "det_last",
-    # Vehicles in transit after a teleport (kernels.transfer): tp_list[:cnt[C_NTP]], -1 after.
-    "tp_list",
-])
-Work.__doc__ = """Sorted order, departure queues, signal states, counters, summary and event buffers,
-route pool (packed turn codes, :mod:`mobsim.kernels.routes`)."""
+#: The step's work arrays (``W``), in order: sorted order, departure queues, signal states,
+#: counters, summary and event buffers, the route pool and the per-step decisions.
+WORK_FIELDS: tuple[Field, ...] = (
+    Field("order", "int32", "1", "vehicle slots sorted by (lane, position): the k-th visited vehicle"),
+    Field("order_tmp", "int32", "1", "scratch of the sort"),
+    Field("sig_state", "int8", "1", "state code of every signal slot this step "
+          "(mobsim.net.compile.STATE_CODES)"),
+    Field("link_maxq", "int32", "1", "per link: most halting vehicles in the current edge-data interval"),
+    Field("cnt", "int64", "1", "counters (kernels.layout C_*)"),
+    Field("sum_buf", "float64", "1", "summary rows not yet written (rows x SUMMARY columns)", ndim=2),
+    Field("sum_part", "float64", "1", "partial sums of the summary row being built: halting vehicles, speed "
+          "sum (m/s), by part (lanes l % SUM_PARTS, kernels.record.summary_parts)", ndim=2),
+    Field("ev_time", "float64", "s", "event buffer: time"),
+    Field("ev_kind", "int8", "1", "event buffer: kind (kernels.layout E_*)"),
+    Field("ev_veh", "int32", "1", "event buffer: vehicle slot"),
+    Field("ev_link", "int32", "1", "event buffer: link"),
+    Field("ev_val", "float64", "1", "event buffer: a value whose meaning and unit depend on the kind"),
+    Field("route_codes", "uint8", "1", "route pool packed as turn codes (kernels.routes)"),
+    Field("link_dep_start", "int32", "1", "departures by first link: CSR starts into link_dep"),
+    Field("link_dep", "int32", "1", "departures by first link, each in (planned departure, trip id) order"),
+    Field("link_dep_next", "int32", "1", "per link: the first of its departures not inserted yet"),
+    Field("acc_k", "float32", "m/s^2", "planned acceleration, by sorted index k"),
+    Field("stop_k", "int8", "1", "1: must stop at the end of its lane, by sorted index k"),
+    Field("mv_k", "int32", "1", "planned movement at the end of the lane (-1 none), by sorted index k"),
+    Field("dir_k", "int8", "1", "lane-change decision (-1 right, 0 none, 1 left), by sorted index k"),
+    Field("dep_lane", "int32", "1", "distinct departure lanes: -1 best, -2 first, -3 free, k lane k"),
+    Field("dep_speed", "float64", "m/s", "distinct departure speeds (-1: the maximum safe speed)"),
+    Field("dep_pos", "float64", "m", "distinct departure positions (kernels.layout DP_* codes below 0)"),
+    Field("ctrl_phase", "int32", "1", "per actuated controller: its current phase (global phase index)"),
+    Field("ctrl_since", "float64", "s", "per actuated controller: when the current phase started"),
+    Field("ctrl_try", "float64", "s", "per actuated controller: when it decides next"),
+    Field("det_last", "float64", "s", "per detector: the last time a vehicle was over it"),
+    Field("tp_list", "int32", "1", "vehicles in transit after a teleport (kernels.transfer), -1 after "
+          "the last"),
+)
+Work = namedtuple("Work", [f.name for f in WORK_FIELDS])
+Work.__doc__ = "The step's work arrays (:data:`WORK_FIELDS`)."
 
-
-NetArrays = namedtuple("NetArrays", [
-    # lanes
-    "lane_link", "lane_index", "lane_len", "lane_speed", "lane_left", "lane_right", "lane_mv_start",
-    # movements
-    "mv_from_lane", "mv_to_lane", "mv_to_link", "mv_node", "mv_kind", "mv_sig", "mv_resp", "mv_len",
-    "mv_speed", "mv_foe_start", "mv_foes", "mv_wait", "mv_foe2_start", "mv_foes2", "node_mv_start", "node_mv",
-    "lane_in_start", "lane_in_mv", "lane_in_len",
-    # links
-    "link_first_lane", "link_nlanes", "link_len", "link_speed", "link_from_node", "link_to_node",
-    "link_next_start", "link_next",
-    # signals: controllers, phases, slots
-    "ctrl_offset", "ctrl_cycle", "ctrl_phase_start", "phase_end", "phase_state_start",
-    "phase_states", "slot_ctrl", "slot_index",
-    # actuated control (kernels.signals.controllers): kind per controller (PROGRAM_CODES), its
-    # max-gap and detector-gap (s); per phase minDur/maxDur (s), next phase (global index, -1 the
-    # next in order), green flag and detectors (CSR into det_pos); per lane its detector (-1 none)
-    "ctrl_kind", "ctrl_link", "ctrl_max_gap", "ctrl_det_gap", "phase_min", "phase_max", "phase_next",
-    "phase_green", "phase_det_start", "phase_det", "det_pos", "lane_det",
-    # delay-based control (kernels.signals.delay_controllers): per controller minTimeloss (s),
-    # extendMaxDur (1: a green may outlast maxDur while no one waits on red) and its (signal
-    # slot, incoming lane) pairs (CSR); per lane where its detector zone starts (m, +inf without one)
-    "ctrl_min_tloss", "ctrl_extend_max", "ctrl_lane_start", "ctrl_lane", "ctrl_lane_slot", "lane_dz",
-    # nodes
-    "node_x", "node_y", "node_control",
-])
-NetArrays.__doc__ = "Flat arrays of a compiled network (layout: :mod:`mobsim.net.compile`)."
+#: The compiled network's arrays (``N``, :mod:`mobsim.net.compile`), in order. Lanes of a link are
+#: contiguous; movements are sorted by from-lane; CSR pairs are ``*_start`` (n + 1 entries) and
+#: the array they index.
+NET_FIELDS: tuple[Field, ...] = (
+    Field("lane_link", "int32", "1", "per lane: its link"),
+    Field("lane_index", "int32", "1", "per lane: its index on the link (0 = rightmost)"),
+    Field("lane_len", "float64", "m", "per lane: length"),
+    Field("lane_speed", "float64", "m/s", "per lane: speed limit"),
+    Field("lane_left", "int32", "1", "per lane: the lane to its left (-1 none)"),
+    Field("lane_right", "int32", "1", "per lane: the lane to its right (-1 none)"),
+    Field("lane_mv_start", "int32", "1", "per lane: CSR start of the movements leaving it"),
+    Field("mv_from_lane", "int32", "1", "per movement: the lane it leaves"),
+    Field("mv_to_lane", "int32", "1", "per movement: the lane it enters"),
+    Field("mv_to_link", "int32", "1", "per movement: the link it enters"),
+    Field("mv_node", "int32", "1", "per movement: its junction"),
+    Field("mv_kind", "int8", "1", "per movement: right of way (mobsim.net.compile.KIND_CODES)"),
+    Field("mv_sig", "int32", "1", "per movement: its signal slot (-1 unsignalised)"),
+    Field("mv_resp", "int8", "1", "per movement: how it yields (kernels.layout right-of-way codes)"),
+    Field("mv_len", "float64", "m", "per movement: length of its way through the junction"),
+    Field("mv_speed", "float64", "m/s", "per movement: speed limit through the junction (inf: none)"),
+    Field("mv_foe_start", "int32", "1", "per movement: CSR start of the foes it yields to at its line"),
+    Field("mv_foes", "uint8", "1", "foes at the line, as indices among the junction's movements"),
+    Field("mv_wait", "float64", "m", "per movement: distance past the line of its waiting position inside "
+          "the junction (0: none)"),
+    Field("mv_foe2_start", "int32", "1", "per movement: CSR start of the foes of its waiting position"),
+    Field("mv_foes2", "uint8", "1", "foes of the waiting position, as indices among the junction's "
+          "movements"),
+    Field("node_mv_start", "int32", "1", "per junction: CSR start of its movements"),
+    Field("node_mv", "int32", "1", "the movements of each junction"),
+    Field("lane_in_start", "int32", "1", "per lane: CSR start of the movements entering it"),
+    Field("lane_in_mv", "int32", "1", "the movements entering each lane (by from-lane)"),
+    Field("lane_in_len", "float64", "m", "per lane: mean length of the movements entering it (the part of "
+          "an imported link that stands for the junction before it)"),
+    Field("link_first_lane", "int32", "1", "per link: its first (rightmost) lane"),
+    Field("link_nlanes", "int32", "1", "per link: number of lanes"),
+    Field("link_len", "float64", "m", "per link: length (host only)"),
+    Field("link_speed", "float64", "m/s", "per link: speed limit (host only)"),
+    Field("link_from_node", "int32", "1", "per link: upstream node (host only)"),
+    Field("link_to_node", "int32", "1", "per link: downstream node"),
+    Field("link_next_start", "int32", "1", "per link: CSR start of the links reachable by a movement"),
+    Field("link_next", "int32", "1", "the successor links of each link (sorted)"),
+    Field("ctrl_offset", "float64", "s", "per signal controller: program offset"),
+    Field("ctrl_cycle", "float64", "s", "per signal controller: cycle time"),
+    Field("ctrl_phase_start", "int32", "1", "per controller: CSR start of its phases"),
+    Field("phase_end", "float64", "s", "per phase: end time within the cycle"),
+    Field("phase_state_start", "int32", "1", "per phase: CSR start of its slot states"),
+    Field("phase_states", "int8", "1", "state code of every slot in every phase "
+          "(mobsim.net.compile.STATE_CODES)"),
+    Field("slot_ctrl", "int32", "1", "per signal slot: its controller"),
+    Field("slot_index", "int32", "1", "per signal slot: its index in the controller's state string"),
+    Field("ctrl_kind", "int8", "1", "per controller: program kind (mobsim.net.compile.PROGRAM_CODES)"),
+    Field("ctrl_link", "int32", "1", "per controller: a link into its junction (-1 none)"),
+    Field("ctrl_max_gap", "float64", "s", "per actuated controller: max-gap"),
+    Field("ctrl_det_gap", "float64", "s", "per actuated controller: detector-gap"),
+    Field("phase_min", "float64", "s", "per phase: minDur"),
+    Field("phase_max", "float64", "s", "per phase: maxDur"),
+    Field("phase_next", "int32", "1", "per phase: the next phase (global index; -1 the next in order)"),
+    Field("phase_green", "int8", "1", "per phase: 1 if it is a green phase"),
+    Field("phase_det_start", "int32", "1", "per phase: CSR start of its detectors"),
+    Field("phase_det", "int32", "1", "the detectors of each phase (indices into det_pos)"),
+    Field("det_pos", "float64", "m", "per detector: position on its lane"),
+    Field("lane_det", "int32", "1", "per lane: its detector (-1 none)"),
+    Field("ctrl_min_tloss", "float64", "s", "per delay-based controller: minTimeloss"),
+    Field("ctrl_extend_max", "int8", "1", "per delay-based controller: 1 if a green may outlast maxDur while "
+          "no one waits on red"),
+    Field("ctrl_lane_start", "int32", "1", "per delay-based controller: CSR start of its (slot, lane) pairs"),
+    Field("ctrl_lane", "int32", "1", "the incoming lanes of each delay-based controller"),
+    Field("ctrl_lane_slot", "int32", "1", "the signal slot of each such lane"),
+    Field("lane_dz", "float64", "m", "per lane: where its delay-based detector zone starts (+inf: none)"),
+    Field("node_x", "float64", "m", "per node: x (host only)"),
+    Field("node_y", "float64", "m", "per node: y (host only)"),
+    Field("node_control", "int8", "1", "per node: control (mobsim.net.compile.CONTROL_CODES; host only)"),
+)
+NetArrays = namedtuple("NetArrays", [f.name for f in NET_FIELDS])
+NetArrays.__doc__ = "Flat arrays of a compiled network (:data:`NET_FIELDS`; see :mod:`mobsim.net.compile`)."
 
 
 DRONE_FIELDS: tuple[Field, ...] = (
