@@ -23,6 +23,7 @@ from mobsim.demand.routing import route_trips
 from mobsim.demand.vtypes import VTYPE_PARAMS, VehicleType, vtype_table
 from mobsim.errors import InputError
 from mobsim.kernels.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
+from mobsim.modes.registry import attach as attach_modes
 from mobsim.net.compile import compile_network, signal_start
 from mobsim.output.schema import SUMMARY
 from mobsim.state.fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
@@ -110,14 +111,8 @@ class Simulation:
         self.vt = vtype_table(self.vtypes)
         self._build_trips()
         self._allocate()
-        self.drones = None
-        if getattr(scenario, "airspace", None) is not None:
-            from mobsim.modes.drones.flights import plan_flights
-            from mobsim.modes.drones.sim import DroneSim
-
-            air = scenario.airspace
-            self.drones = DroneSim(air, plan_flights(air, s), s, self.backend.name,
-                                   getattr(self.backend, "threads", 1))
+        # The other modes the scenario uses (mobsim.modes.registry), on this clock and backend.
+        self.modes = attach_modes(scenario, s, self.backend)
         if self._departure_every():
             # The trips due in the first routing period, on free-flow times (nothing measured yet).
             self.route_departures(self.begin + self._departure_every() * self.dt, measure=False)
@@ -297,18 +292,18 @@ class Simulation:
                       "files": list(getattr(self.scenario, "input_files", []))}
         try:
             rec.open(attrs, static, provenance)
-            if self.drones is not None:
-                for group, cols in self.drones.static_tables().items():
+            for m in self.modes:
+                for group, cols in m.static_tables().items():
                     rec.append(group, cols)
             # Compile (or load from the numba cache) before the clock starts: a zero-step call.
             t_c = time.perf_counter()
             self.backend.run_steps(0)
-            if self.drones is not None:
-                self.drones.run_steps(0)
+            for m in self.modes:
+                m.compile()
             self._compile_s = time.perf_counter() - t_c
             steps_done, wall = self._loop(rec, n_steps, progress, stop_when_empty)
-            if self.drones is not None:
-                self.drones.finish(rec, self.begin + steps_done * self.dt)
+            for m in self.modes:
+                m.finish(rec, self.begin + steps_done * self.dt)
             self._write_trips(rec)
             rec.set_health(self._health(steps_done, wall))
             rec.close(completed_steps=steps_done)
@@ -330,10 +325,6 @@ class Simulation:
         rr_period = float(s.get("routing.reroute_period", 0.0))
         rr_every = max(1, round(rr_period / dt)) if rr_period > 0 else 0
         dr_every = self._departure_every()
-        drones = self.drones
-        ds_every = max(1, round(float(s.get("drones.summary_period", 10.0)) / dt))
-        tp = float(s.get("drones.track_period", 5.0))
-        tr_every = max(1, round(tp / dt)) if (tp > 0 and drones is not None) else 0
         mode = progress
         if mode == "auto":
             mode = "bar" if sys.stderr.isatty() else "log"
@@ -357,8 +348,8 @@ class Simulation:
 
         if fcd_on:
             self._record_fcd(rec, self.begin)
-        if drones is not None:
-            drones.record_summary(rec, self.begin)
+        for m in self.modes:
+            m.start(rec, self.begin)
         while step < n_steps:
             nxt = min(n_steps, (step // ed_every + 1) * ed_every, (step // log_every + 1) * log_every)
             if fcd_on:
@@ -367,19 +358,12 @@ class Simulation:
                 nxt = min(nxt, (step // rr_every + 1) * rr_every)
             if dr_every:
                 nxt = min(nxt, (step // dr_every + 1) * dr_every)
-            if drones is not None:
-                nxt = min(nxt, (step // ds_every + 1) * ds_every)
-                if tr_every:
-                    nxt = min(nxt, (step // tr_every + 1) * tr_every)
+            for m in self.modes:
+                nxt = min(nxt, m.next_stop(step))
             t0 = time.perf_counter()
             done = be.run_steps(nxt - step)
-            if drones is not None:
-                # the drones advance over the same steps (they do not interact with road traffic)
-                left = done
-                while left > 0:
-                    k = drones.run_steps(left)
-                    left -= k
-                    drones.flush_events(rec)
+            for m in self.modes:
+                m.advance(done, rec)  # the same steps as the road vehicles
             t1 = time.perf_counter()
             compute += t1 - t0
             be.pull("W", ("cnt",))
@@ -399,12 +383,9 @@ class Simulation:
             step += done
             t_now = self.begin + step * dt
             finished = stop_when_empty and int(cnt[C_ARRIVED] + cnt[C_REMOVED]) >= n_total
-            if drones is not None:
-                if step % ds_every == 0 or step >= n_steps:
-                    drones.record_summary(rec, t_now)
-                if tr_every and step % tr_every == 0:
-                    drones.record_tracks(rec, t_now)
-                finished = finished and drones.finished()
+            for m in self.modes:
+                m.record(rec, step, t_now, step >= n_steps)
+                finished = finished and m.finished()
             if ed_on and (step % ed_every == 0 or step >= n_steps or finished):
                 self._record_edgedata(rec, t_now)
             if fcd_on and step % fcd_every == 0:
@@ -739,7 +720,7 @@ class Simulation:
             "threads": getattr(self.backend, "threads", 1),
             "bytes_per_vehicle": self.memory_bytes()["per_vehicle"],
             "events_lost": int(getattr(self, "_events_lost", 0)),
-            **(self.drones.health() if self.drones is not None else {}),
+            **{k: v for m in self.modes for k, v in m.health().items()},
         }
 
     # ------------------------------------------------------------------ notebook helpers
@@ -758,7 +739,6 @@ class Simulation:
 
     def step(self, n: int = 1) -> int:
         """Advance ``n`` steps without recording (for notebooks and tests); returns steps run."""
-        from mobsim.kernels import air_layout as DK
         from mobsim.kernels.layout import C_NEV, C_NSUM, C_STEP
 
         done = 0
@@ -779,12 +759,8 @@ class Simulation:
             at = int(self.W.cnt[C_STEP])
             if dr_every and k and at % dr_every == 0:
                 self.route_departures(self.begin + (at + dr_every) * self.dt)
-            left = k
-            while self.drones is not None and left > 0:
-                left -= self.drones.run_steps(left)
-                self.drones.pull("A", ("cnt",))
-                self.drones.A.cnt[DK.AC_NEV] = 0
-                self.drones.push("A", ("cnt",))
+            for m in self.modes:
+                m.advance(k, None)
         return done
 
     @property

@@ -4,6 +4,8 @@ engine's clock (:mod:`.sim`), and their KPIs (:mod:`.kpi`) and plots (:mod:`.plo
 """
 
 from mobsim.analysis.extensions import register_mode
+from mobsim.modes.registry import register_factory
 
 register_mode("drones", kpis="mobsim.modes.drones.kpi:drone_kpis",
               units="mobsim.modes.drones.kpi:DRONE_UNITS", plots="mobsim.modes.drones.plot:plot_drones_all")
+register_factory("drones", "mobsim.modes.drones.sim:attach")

@@ -570,6 +570,65 @@ class DroneSim:
         self.pull("D", ("phase",))
         return bool(np.all(self.D.phase >= K.PH_DONE))
 
+    # ------------------------------------------------------------------ the engine's mode protocol
+    name = "drones"
+
+    def compile(self) -> None:
+        """Load (or compile) the drone kernels: a zero-step call."""
+        self.run_steps(0)
+
+    def _periods(self) -> tuple[int, int]:
+        """Steps between summary rows, and between track rows (0: no tracks)."""
+        s, dt = self.settings, self.dt
+        ds_every = max(1, round(float(s.get("drones.summary_period", 10.0)) / dt))
+        tp = float(s.get("drones.track_period", 5.0))
+        return ds_every, (max(1, round(tp / dt)) if tp > 0 else 0)
+
+    def start(self, rec: Any, t: float) -> None:
+        """The summary row of the first step's start."""
+        self.record_summary(rec, t)
+
+    def next_stop(self, step: int) -> int:
+        """The next step that ends a summary or track period."""
+        ds_every, tr_every = self._periods()
+        nxt = (step // ds_every + 1) * ds_every
+        if tr_every:
+            nxt = min(nxt, (step // tr_every + 1) * tr_every)
+        return nxt
+
+    def advance(self, n_steps: int, rec: Any | None) -> None:
+        """The drones advance over the road's steps (they do not interact with road traffic); the
+        event buffer is emptied into ``rec`` whenever the kernel stops at half full."""
+        left = n_steps
+        while left > 0:
+            left -= self.run_steps(left)
+            if rec is not None:
+                self.flush_events(rec)
+            else:
+                self.pull("A", ("cnt",))
+                self.A.cnt[K.AC_NEV] = 0
+                self.push("A", ("cnt",))
+
+    def record(self, rec: Any, step: int, t: float, last: bool) -> None:
+        """A summary row at the end of every summary period and of the run; track rows at the end
+        of every track period."""
+        ds_every, tr_every = self._periods()
+        if step % ds_every == 0 or last:
+            self.record_summary(rec, t)
+        if tr_every and step % tr_every == 0:
+            self.record_tracks(rec, t)
+
+
+def attach(scenario: Any, settings: dict, backend: Any) -> DroneSim | None:
+    """The drone mode of ``scenario`` (its flights planned), or None without an airspace: the
+    factory :mod:`mobsim.modes.registry` calls."""
+    air = getattr(scenario, "airspace", None)
+    if air is None:
+        return None
+    from mobsim.modes.drones.flights import plan_flights
+
+    return DroneSim(air, plan_flights(air, settings), settings, backend.name, getattr(backend, "threads", 1))
+
 
 __all__ = ["DroneSim", "DroneState", "grid_geometry"]
 

@@ -1,0 +1,83 @@
+"""Modes beside the road vehicles, and how the engine finds them.
+
+A mode is a class of agents with state, kernels and output of its own that advances on the
+engine's clock (drones today; transit shuttles and on-demand fleets next). The engine knows no
+mode by name: each mode registers a factory here when its package is imported, and
+:class:`~mobsim.engine.Simulation` asks every registered factory whether the scenario uses it.
+The engine then drives each attached mode through :class:`Mode`: its static tables when the
+result file opens, one zero-step call to load its kernels before the clock starts, every chunk
+of steps the road vehicles run, its records at the steps it asks for, and its closing tables.
+
+A factory is named ``"package.module:function"`` and called as ``function(scenario, settings,
+backend)`` (the scenario, its resolved settings and the engine's backend); it returns the mode, or
+None when the scenario does not use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from mobsim.analysis.extensions import resolve
+
+_FACTORIES: dict[str, str] = {}
+
+
+class Mode(Protocol):
+    """What the engine asks of a mode (times in s, steps counted from ``sim.begin``)."""
+
+    name: str
+
+    def static_tables(self) -> dict[str, dict[str, Any]]:
+        """Tables written once, when the result file opens (group -> column -> array)."""
+
+    def compile(self) -> None:
+        """Load (or compile) the mode's kernels, before the engine's clock starts."""
+
+    def start(self, rec: Any, t: float) -> None:
+        """Records at the first step's start (time ``t``)."""
+
+    def next_stop(self, step: int) -> int:
+        """The first step after ``step`` at whose end the mode records something; the engine
+        returns to the host there."""
+
+    def advance(self, n_steps: int, rec: Any | None) -> None:
+        """Run exactly ``n_steps`` steps; events go to ``rec`` (None: dropped, as ``sim.step``
+        does)."""
+
+    def record(self, rec: Any, step: int, t: float, last: bool) -> None:
+        """Records due at the end of step ``step`` (time ``t``; ``last``: the run's last step)."""
+
+    def finished(self) -> bool:
+        """Nothing of the mode is left to happen (the run may stop when the roads are empty)."""
+
+    def finish(self, rec: Any, t_end: float) -> None:
+        """Closing tables at the end of the run (time ``t_end``)."""
+
+    def health(self) -> dict[str, Any]:
+        """The mode's totals for ``/health``."""
+
+
+def register_factory(name: str, factory: str) -> None:
+    """Register the factory of mode ``name`` (``"module:function"``, see the module docstring); a
+    second registration of the same name replaces the first."""
+    _FACTORIES[name] = factory
+
+
+def unregister(name: str) -> None:
+    """Forget the factory of mode ``name`` (no error if there is none)."""
+    _FACTORIES.pop(name, None)
+
+
+def registered() -> tuple[str, ...]:
+    """Names of the registered modes, in registration order."""
+    return tuple(_FACTORIES)
+
+
+def attach(scenario: Any, settings: dict[str, Any], backend: Any) -> list[Mode]:
+    """The modes ``scenario`` uses, in registration order."""
+    modes = []
+    for spec in _FACTORIES.values():
+        mode = resolve(spec)(scenario, settings, backend)
+        if mode is not None:
+            modes.append(mode)
+    return modes
