@@ -1,4 +1,5 @@
-"""Agent classes beside the road vehicles of the engine: drones (:mod:`.drones`).
+"""Modes: the road vehicles' parts of the engine (:mod:`.road`), the modes beside them (drones,
+:mod:`.drones`) and how the engine finds those (:mod:`.registry`).
 """
 
-from mobsim.modes import drones  # noqa: F401, E402 - registers the drones' KPIs and figures
+from mobsim.modes import drones  # noqa: F401, E402 - registers the drones' factory, KPIs and figures
