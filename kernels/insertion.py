@@ -27,6 +27,7 @@ from .layout import (
     CF_KRAUSS,
     DP_LAST,
     E_INSDELAY,
+    FLAG_DELAY_EVENT,
     M_GO,
     M_RED,
     P_BEGIN,
@@ -403,7 +404,7 @@ def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
                 if first_wait < 0:
                     first_wait = p
                 waited = (s - V.dep_step[i]) * par[P_DT]
-                if waited >= delay_ev - 1e-9 and V.flags[i] & 2 == 0:
+                if waited >= delay_ev - 1e-9 and V.flags[i] & FLAG_DELAY_EVENT == 0:
                     # the host replaces the value by t - planned departure (it keeps the exact time)
                     V.flags[i] |= 2
                     add_event(W, t, E_INSDELAY, i, e, waited)

@@ -17,6 +17,7 @@ from .layout import (
     C_EMERG,
     E_COLLISION,
     E_EMERGENCY,
+    FLAG_HALTING,
     FLAG_INSIDE,
     HALT_SPEED,
     M_RED,
@@ -197,7 +198,7 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
                 halt += 1
                 V_wait_steps[i] += 1
                 V_standstill[i] += 1
-                if V_flags[i] & 1 == 0:
+                if V_flags[i] & FLAG_HALTING == 0:
                     if V_stops[i] < STOPS_MAX:
                         V_stops[i] += 1
                     V_flags[i] |= 1

@@ -339,7 +339,7 @@ class Simulation(RouteUpdates, RoadRecording):
         compute = 0.0
         n_total = len(self.trips)
         cnt = self.W.cnt
-        from mobsim.kernels.layout import C_ARRIVED, C_NEV, C_NSUM, C_REMOVED, C_VSTEPS
+        from mobsim.kernels.layout import C_ARRIVED, C_INSERTED, C_NEV, C_NSUM, C_REMOVED, C_VSTEPS
 
         if fcd_on:
             self._record_fcd(rec, self.begin)
@@ -393,7 +393,7 @@ class Simulation(RouteUpdates, RoadRecording):
                 bar.update(done)
             if mode == "log" and (step % log_every == 0 or step >= n_steps or finished):
                 el = time.perf_counter() - t_wall0
-                running = int(self.W.cnt[2] - cnt[C_ARRIVED] - cnt[C_REMOVED])
+                running = int(cnt[C_INSERTED] - cnt[C_ARRIVED] - cnt[C_REMOVED])
                 log.info("t=%8.0f s  running=%7d  arrived=%7d  RTF=%8.1f  veh-updates/s=%.3g",
                          t_now, running, int(cnt[C_ARRIVED]), (t_now - self.begin) / max(el, 1e-9),
                          cnt[C_VSTEPS] / max(compute, 1e-9))
@@ -448,5 +448,7 @@ class Simulation(RouteUpdates, RoadRecording):
     @property
     def time(self) -> float:
         """Simulation time (s) at the start of the next step."""
+        from mobsim.kernels.layout import C_STEP
+
         self.backend.pull("W", ("cnt",))
-        return self.begin + int(self.W.cnt[12]) * self.dt
+        return self.begin + int(self.W.cnt[C_STEP]) * self.dt

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from mobsim.kernels.air_flight import ground_speed
+from mobsim.kernels.air_flight import F_DEST_VP, F_RETURNS, ground_speed
 from mobsim.modes.drones.airspace import MISSIONS, Airspace, Geofence
 from mobsim.modes.drones.geometry import points_in_polygon, segments_cross_polygon
 from mobsim.net.heap import heap_pop, heap_push
@@ -248,7 +248,7 @@ def plan_flights(air: Airspace, settings: dict) -> FlightPlans:
         out["dest_vp"][k] = vpi[r.dest_vp] if r.dest_vp is not None else -1
         out["dtype"][k] = tyi[r.dtype]
         out["prio"][k] = MISSIONS[r.mission]
-        out["flags"][k] = (1 if r.returns else 0) | (2 if r.dest_vp is not None else 0)
+        out["flags"][k] = (F_RETURNS if r.returns else 0) | (F_DEST_VP if r.dest_vp is not None else 0)
         out["pfac"][k] = pf
         out["t_req"][k] = r.depart
         direct = float(np.hypot(*(q - p)))

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from mobsim.kernels import air_layout as K
+from mobsim.kernels.air_flight import F_RETURNS
 from mobsim.modes.drones.airspace import Airspace
 from mobsim.modes.drones.fields import AirArrays, DroneState, allocate_drones, drone_bytes
 from mobsim.modes.drones.flights import REFUSE_REASONS, FlightPlans
@@ -189,7 +190,7 @@ class DroneSim:
         nvp = len(vps)
         ids = np.arange(n)
         dep = _groups(plans.origin, ids, nvp)  # request order is (depart, id): stable keeps it
-        ret = np.nonzero(plans.flags & 1)[0]
+        ret = np.nonzero(plans.flags & F_RETURNS)[0]
         tovp = np.nonzero(plans.dest_vp >= 0)[0]
         lk = np.concatenate([plans.origin[ret], plans.dest_vp[tovp]])
         li = np.concatenate([ret, tovp])
@@ -544,7 +545,7 @@ class DroneSim:
         D, A = self.D, self.A
         if not len(A.vp_charge):
             return np.full(self.n, np.nan)
-        land = np.where(D.flags & 1, D.origin, np.maximum(D.dest_vp, 0))
+        land = np.where(D.flags & F_RETURNS, D.origin, np.maximum(D.dest_vp, 0))
         power = A.vp_charge[land]
         ok = (D.phase == K.PH_DONE) & (power > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
