@@ -26,9 +26,12 @@ mobsim moves Krauss types) when every type is Krauss, else ballistic (as mobsim 
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
+
+import numpy as np
 
 from mobsim.errors import InputError
 
@@ -129,14 +132,50 @@ def build_net(files: dict[str, Path], out: Path, internal_links: bool = True) ->
     return out
 
 
-def export_routes(sim: Any, path: Path, stepping: float | None = None) -> Path:
-    """vTypes and vehicles with the routes mobsim computed (``sim``: a set-up Simulation).
+@dataclass(frozen=True)
+class RoutedDemand:
+    """The vehicle types and trips of a scenario with the routes mobsim computes for them (the
+    route service, :func:`mobsim.demand.routing.route_trips`): route ``k`` is
+    ``route_links[route_start[k]:route_end[k]]``, link indices of ``link_ids``."""
 
-    ``stepping`` (s): SUMO's internal IDM integration step; default ``sim.dt``, one step per
+    vtypes: list[Any]
+    trips: list[Any]
+    link_ids: list[str]
+    route_links: np.ndarray
+    route_start: np.ndarray
+    route_end: np.ndarray
+    dt: float
+
+
+def routed_demand(sc: Any) -> RoutedDemand:
+    """Every trip of scenario ``sc`` routed as a run routes it at set-up (free-flow travel times;
+    trips without a route get their shortest route now, also those a run would route when due);
+    trips whose destination is unreachable are left out where ``demand.unreachable = "drop"``."""
+    from mobsim.demand.routing import route_trips
+    from mobsim.demand.vtypes import VehicleType
+    from mobsim.net.compile import compile_network
+
+    cn = compile_network(sc.network)
+    trips = list(sc.trips)
+    rl, rs, re_, dropped = route_trips(cn, trips, unreachable=sc.settings.get("demand.unreachable", "error"),
+                                       source=str(getattr(sc, "path", "demand")))
+    if dropped:
+        keep = np.ones(len(trips), bool)
+        keep[dropped] = False
+        trips = [t for t, k in zip(trips, keep, strict=True) if k]
+        rs, re_ = rs[keep], re_[keep]
+    return RoutedDemand(list(sc.vtypes) or [VehicleType()], trips, list(cn.link_ids), rl, rs, re_,
+                        float(sc.settings["sim.dt"]))
+
+
+def export_routes(demand: RoutedDemand, path: Path, stepping: float | None = None) -> Path:
+    """vTypes and vehicles with the routes mobsim computed (:func:`routed_demand`).
+
+    ``stepping`` (s): SUMO's internal IDM integration step; default ``demand.dt``, one step per
     simulation step as in mobsim."""
     lines = []
-    step = float(sim.dt if stepping is None else stepping)
-    for v in sim.vtypes:
+    step = float(demand.dt if stepping is None else stepping)
+    for v in demand.vtypes:
         attrs = _a(id=v.id, carFollowModel=v.cf_model, accel=float(v.accel), decel=float(v.decel),
                    emergencyDecel=float(v.emergency_decel), tau=float(v.tau), minGap=float(v.min_gap),
                    length=float(v.length), maxSpeed=float(v.max_speed), speedFactor=float(v.speed_factor),
@@ -146,10 +185,10 @@ def export_routes(sim: Any, path: Path, stepping: float | None = None) -> Path:
         else:
             attrs += " " + _a(sigma=float(v.sigma))
         lines.append(f"  <vType {attrs}/>")
-    ids = sim.cn.link_ids
-    rl = sim.route_links
-    for k, t in enumerate(sim.trips):
-        route = " ".join(ids[int(x)] for x in rl[sim.route_start[k]:sim.route_end[k]])
+    ids = demand.link_ids
+    rl = demand.route_links
+    for k, t in enumerate(demand.trips):
+        route = " ".join(ids[int(x)] for x in rl[demand.route_start[k]:demand.route_end[k]])
         lane = {"best": "best", "first": "first"}.get(t.depart_lane, t.depart_lane)
         speed = "max" if t.depart_speed == "max" else t.depart_speed
         attrs = _a(id=t.id, depart=float(t.depart), type=t.vtype, departLane=lane, departSpeed=speed)
@@ -163,17 +202,15 @@ def export_routes(sim: Any, path: Path, stepping: float | None = None) -> Path:
 
 def export_scenario(sc: Any, out: str | Path, internal_links: bool = True) -> Path:
     """Write scenario ``sc`` as SUMO files into folder ``out``; returns the ``.sumocfg`` path."""
-    from mobsim.engine import Simulation
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     name = sc.name
     files = export_network(sc.network, out, name)
     net = build_net(files, out / f"{name}.net.xml", internal_links)
-    sim = Simulation(sc, backend="cpu")
-    rou = export_routes(sim, out / f"{name}.rou.xml")
+    demand = routed_demand(sc)
+    rou = export_routes(demand, out / f"{name}.rou.xml")
     s = sc.settings
-    euler = all(v.cf_model == "Krauss" for v in sim.vtypes)
+    euler = all(v.cf_model == "Krauss" for v in demand.vtypes)
     cfg = out / f"{name}.sumocfg"
     cfg.write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
 <configuration>
