@@ -382,7 +382,7 @@ def test_imported_network_is_cached(tmp_path: Path, net_file: Path, monkeypatch:
 
     from mobsim.interop import sumo_net
 
-    monkeypatch.setattr(sumo_net, "_scan", no_parse)
+    monkeypatch.setattr(sumo_net, "scan_network", no_parse)
     w2: list[str] = []
     again = read_sumo_network(local, warnings=w2)
     assert again == first and w2 == w1
@@ -392,8 +392,9 @@ def test_imported_network_is_cached(tmp_path: Path, net_file: Path, monkeypatch:
 
 
 def _readnet_scan(path: Path, source: str) -> object:
-    """What ``mobsim.interop.sumo_net._scan`` reads, taken from sumolib's full ``readNet`` parse instead."""
-    from mobsim.interop.sumo_net import _Scan
+    """What ``mobsim.interop.sumo_scan.scan_network`` reads, taken from sumolib's full ``readNet`` parse
+    instead."""
+    from mobsim.interop.sumo_scan import Scan as _Scan
 
     net = sumolib.net.readNet(str(path), withInternal=True, withPrograms=True, withConnections=True,
                               withPedestrianConnections=False, withFoes=True)
@@ -447,14 +448,14 @@ def test_one_pass_scan_gives_what_readnet_gives(which: str, net_file: Path,
     before sumolib sees them; connections kept as tuples) gives the very network that sumolib's
     full ``readNet`` parse gives: same links and lengths (with the internal lanes' distance), the
     same movements in the same order, nodes, signals and warnings."""
-    from mobsim.interop import sumo_net
+    from mobsim.interop import sumo_net, sumo_scan
 
     path = net_file if which == "built" else _shipped(which)
-    scan = sumo_net._scan(path, str(path))
+    scan = sumo_scan.scan_network(path, str(path))
     assert len(scan.internal_length) > 10 and scan.internal_next is not None
     w_fast: list[str] = []
     fast = read_sumo_network(path, cache=False, warnings=w_fast)
-    monkeypatch.setattr(sumo_net, "_scan", _readnet_scan)
+    monkeypatch.setattr(sumo_net, "scan_network", _readnet_scan)
     w_full: list[str] = []
     full = read_sumo_network(path, cache=False, warnings=w_full)
     assert any(lk.length > 0 for lk in full.links)

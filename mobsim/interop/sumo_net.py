@@ -1,7 +1,7 @@
 """Import a SUMO network (``.net.xml`` or ``.net.xml.gz``) into a mobsim :class:`~mobsim.net.network.Network`.
 
 sumolib (the ``sumo`` extra) interprets the file; this module maps SUMO's model onto mobsim's.
-The file is read in one expat pass (:func:`_scan`): internal lanes (only their lengths are
+The file is read in one expat pass (:func:`scan`): internal lanes (only their lengths are
 needed), internal connections and junction request tables, which are most of a city network's
 elements, are dropped before any sumolib code runs; connections are kept as plain tuples, and the
 lanes' ``allow``/``disallow`` as written (sumolib keeps only its own reading of them); edges,
@@ -82,7 +82,16 @@ from pathlib import Path
 from typing import Any
 
 from mobsim.errors import InputError
-from mobsim.net.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
+from mobsim.interop.sumo_scan import (
+    SKIPPED_FUNCTIONS,
+    internal_junction,
+    junction_indices,
+    scan_network,
+    via_length,
+    via_speed,
+)
+from mobsim.interop.sumo_signals import program, read_tls_file
+from mobsim.net.network import Link, Movement, Network, Node, SignalProgram
 
 SIGNAL_TYPES = ("traffic_light", "traffic_light_unregulated", "traffic_light_right_on_red")
 PRIORITY_TYPES = ("priority", "priority_stop", "right_before_left", "left_before_right", "allway_stop",
@@ -90,10 +99,7 @@ PRIORITY_TYPES = ("priority", "priority_stop", "right_before_left", "left_before
 #: SUMO connection state -> mobsim movement kind at priority junctions.
 KIND_OF_STATE = {"M": "major", "O": "major", "m": "minor", "o": "minor", "s": "stop", "w": "stop",
                  "=": "minor", "Z": "zipper"}
-#: SUMO signal state -> mobsim signal state (``Ggyros``).
-SIGNAL_STATE = {"G": "G", "g": "g", "y": "y", "Y": "y", "r": "r", "u": "r", "o": "o", "O": "G", "s": "s"}
 TURN = {"s": "s", "l": "l", "L": "l", "r": "r", "R": "r", "t": "t"}
-SKIPPED_FUNCTIONS = ("internal", "crossing", "walkingarea", "connector")
 #: Every junction type SUMO reads (``SUMOXMLDefinitions::sumoNodeTypeValues``); SUMO refuses a
 #: network with any other type, and so does the import.
 JUNCTION_TYPES = frozenset(SIGNAL_TYPES + PRIORITY_TYPES + (
@@ -114,15 +120,6 @@ def permits(allow: str | None, disallow: str | None, vclass: str) -> bool:
         return "all" in allowed or vclass in allowed
     deny = (disallow or "").split()
     return not ("all" in deny or vclass in deny)
-
-
-def _require_sumolib() -> Any:
-    try:
-        import sumolib
-    except ImportError as exc:
-        raise InputError("reading SUMO files needs sumolib, which is not installed", source="sumolib",
-                         fix="pip install -e '.[sumo]' (sumolib and eclipse-sumo)") from exc
-    return sumolib
 
 
 def _check_connection(frm: str, fl: int, to: str, tl: int, all_lanes: dict[str, int], special: set[str],
@@ -174,274 +171,16 @@ class _Edge:
     out: list[_Conn] = field(default_factory=list)
 
 
-@dataclass
-class _Scan:
-    """What one pass over a SUMO network file yields."""
-
-    net: Any                                      # sumolib Net: edges, lanes, junctions, programs
-    conns: list[tuple[str, ...]]  # (from, fromLane, to, toLane, via, tl, linkIndex, dir, state)
-    internal_length: dict[str, float]             # internal lane id -> length (m)
-    internal_next: dict[str, str]                 # internal lane id -> the internal lane that follows it
-    special: set[str]                             # crossings, walking areas and macro connectors
-    perms: dict[str, tuple[str, str]]             # lane id -> (allow, disallow), lanes that set either
-    tl_params: dict[tuple[str, str], dict[str, str]]  # (tlLogic id, programID) -> its <param>s
-    inc_lanes: dict[str, list[str]] = field(default_factory=dict)  # junction -> incLanes, in order
-    requests: dict[str, dict[int, str]] = field(default_factory=dict)  # junction -> index -> response
-    internal_speed: dict[str, float] = field(default_factory=dict)  # internal lane id -> speed limit (m/s)
-    #: internal junction id (= the id of the internal lane that starts there) -> its intLanes
-    internal_junctions: dict[str, list[str]] = field(default_factory=dict)
-    #: internal junction id -> its incLanes (the first is the waiting vehicle's own internal lane)
-    internal_inc: dict[str, list[str]] = field(default_factory=dict)
-
-
-#: Elements sumolib's NetReader interprets in the one-pass scan (everything mobsim uses but the
-#: connections); all others (requests, params, internal edges, ...) are skipped there.
-_FORWARDED = frozenset(("net", "location", "type", "edge", "lane", "junction", "tlLogic", "phase"))
-
-
-def _scan(path: Path, source: str) -> _Scan:
-    """Read ``path`` in one expat pass, with sumolib's :class:`NetReader` interpreting the edges,
-    lanes, junctions and traffic-light programs.
-
-    ``sumolib.net.readNet`` runs Python code for each of the file's elements through ``xml.sax``,
-    and builds an object per connection; on a city network, internal lanes, internal connections
-    and junction request tables are most of the elements and mobsim needs only the internal lanes'
-    lengths. Here the expat callback drops those elements before any sumolib code runs, keeps the
-    connections as plain tuples, and hands the rest to sumolib's own reader."""
-    sumolib = _require_sumolib()
-    import xml.parsers.expat
-
-    reader = sumolib.net.NetReader(withInternal=False, withPrograms=True, withConnections=False,
-                                   withFoes=False)
-    fwd_start, fwd_end = reader.startElement, reader.endElement
-    conns: list[tuple[str, ...]] = []
-    lengths: dict[str, float] = {}
-    speeds: dict[str, float] = {}
-    after: dict[str, str] = {}
-    special: set[str] = set()
-    perms: dict[str, tuple[str, str]] = {}
-    tl_params: dict[tuple[str, str], dict[str, str]] = {}
-    in_internal = False  # inside an internal (or crossing, walking area) edge
-    tl: tuple[str, str] | None = None  # the tlLogic whose phases and params are being read
-    inc_lanes: dict[str, list[str]] = {}
-    requests: dict[str, dict[int, str]] = {}
-    junction: str | None = None  # the (non-internal) junction whose request table is being read
-    internal_junctions: dict[str, list[str]] = {}
-    internal_inc: dict[str, list[str]] = {}
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal in_internal, tl, junction
-        if name == "request":
-            # right of way: response[-1 - k] == "1" means link k has priority over this link
-            if junction is not None:
-                requests.setdefault(junction, {})[int(attrs["index"])] = attrs.get("response", "")
-            return
-        if name == "param":
-            # actuated parameters (max-gap, detector-gap, passing-time) of the current tlLogic
-            if tl is not None:
-                tl_params.setdefault(tl, {})[attrs.get("key", "")] = attrs.get("value", "")
-            return
-        if name == "tlLogic":
-            tl = (attrs.get("id", ""), attrs.get("programID", ""))
-        elif name not in ("phase", "condition", "assignment", "function"):
-            tl = None
-        if name == "connection":
-            frm = attrs["from"]
-            if frm[0] == ":":
-                via = attrs.get("via")
-                if via:
-                    after.setdefault(f"{frm}_{attrs['fromLane']}", via)
-            else:
-                conns.append((frm, attrs["fromLane"], attrs["to"], attrs["toLane"], attrs.get("via", ""),
-                              attrs.get("tl", ""), attrs.get("linkIndex", "-1"), attrs.get("dir", "s"),
-                              attrs.get("state", "M")))
-            return
-        if name == "lane":
-            if "allow" in attrs or "disallow" in attrs:
-                perms[attrs["id"]] = (attrs.get("allow", ""), attrs.get("disallow", ""))
-            if in_internal:
-                lengths[attrs["id"]] = float(attrs["length"])
-                speeds[attrs["id"]] = float(attrs.get("speed", "inf"))
-                return
-        elif name == "edge":
-            function = attrs.get("function", "")
-            in_internal = function in SKIPPED_FUNCTIONS
-            if in_internal:
-                if function != "internal":
-                    special.add(attrs["id"])
-                return
-        elif name == "junction":
-            if attrs["id"][:1] == ":":
-                junction = None
-                if attrs.get("type") == "internal":
-                    internal_junctions[attrs["id"]] = attrs.get("intLanes", "").split()
-                    internal_inc[attrs["id"]] = attrs.get("incLanes", "").split()
-                return
-            junction = attrs["id"]
-            inc_lanes[junction] = attrs.get("incLanes", "").split()
-        elif name not in _FORWARDED:
-            return
-        fwd_start(name, attrs)
-
-    parser = xml.parsers.expat.ParserCreate()
-    parser.buffer_text = True
-    # No end-element callback: NetReader's only uses it to forget the current edge, lane,
-    # junction or program, and a forwarded element always sits inside the one started last; the
-    # end of ``net`` (bidirectional edges) is forwarded once the file is read.
-    parser.StartElementHandler = start
-    try:
-        with path.open("rb") as raw:
-            gz = raw.read(2) == b"\x1f\x8b"
-        if gz:
-            import gzip
-            with gzip.open(path, "rb") as f:
-                parser.ParseFile(f)
-        else:
-            with path.open("rb") as f:
-                parser.ParseFile(f)
-        fwd_end("net")
-        reader.endDocument()
-    except xml.parsers.expat.ExpatError as exc:
-        raise InputError(f"cannot read the SUMO network: not well-formed XML ({exc})", source=source,
-                         fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
-    except (KeyError, ValueError, IndexError, TypeError, AttributeError, OSError, EOFError) as exc:
-        where = f" (line {parser.CurrentLineNumber})" if parser.CurrentLineNumber else ""
-        raise InputError(f"cannot read the SUMO network{where}: {type(exc).__name__}: {exc}", source=source,
-                         fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
-    return _Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params, inc_lanes, requests,
-                 speeds, internal_junctions, internal_inc)
-
-
-def _junction_indices(scan: _Scan) -> dict[tuple[str, str, str, str], int]:
-    """Each vehicle connection's link index in its junction's request table, keyed by ``(from
-    edge, from lane, to edge, to lane)`` as written in the file: the junction's ``incLanes`` in
-    order, each lane's connections in file order (as SUMO numbers them; ``sumolib`` does the same
-    in ``Node.getLinkIndex``). Pedestrian links come after the vehicles' and are not needed."""
-    by_lane: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
-    for frm, from_lane, to, to_lane, *_ in scan.conns:
-        if to[:1] != ":":  # a sidewalk's link into a walking area has no number among them
-            by_lane[f"{frm}_{from_lane}"].append((frm, from_lane, to, to_lane))
-    out: dict[tuple[str, str, str, str], int] = {}
-    for lanes in scan.inc_lanes.values():
-        k = 0
-        for lane in lanes:
-            if lane.startswith(":"):
-                continue  # walking areas: their links are not numbered among the vehicles'
-            for key in by_lane.get(lane, ()):
-                out[key] = k
-                k += 1
-    return out
-
-
-def _read_tls_file(path: Path, net: Any, tl_params: dict[tuple[str, str], dict[str, str]],
-                   active: dict[str, str]) -> None:
-    """Add the ``<tlLogic>`` programs of a SUMO additional file to ``net``'s traffic lights; each
-    becomes its traffic light's ``active`` program (SUMO switches to the program loaded last)."""
-    import xml.parsers.expat
-
-    source = str(path)
-    program: Any = None
-    key: tuple[str, str] | None = None
-    known = {t.getID() for t in net.getTrafficLights()}
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal program, key
-        try:
-            if name == "tlLogic":
-                tid, pid = attrs["id"], attrs.get("programID", "0")
-                if tid not in known:
-                    raise InputError(f"traffic light '{tid}' is not in the network", source=source,
-                                     element=f"tlLogic '{tid}'",
-                                     fix="give the id of a traffic light of the net-file")
-                program = net.addTLSProgram(tid, pid, float(attrs.get("offset", 0)),
-                                            attrs.get("type", "static"), False)
-                key = (tid, pid)
-                active[tid] = pid
-            elif name == "phase" and program is not None:
-                program.addPhase(attrs["state"], float(attrs["duration"]),
-                                 float(attrs["minDur"]) if "minDur" in attrs else -1,
-                                 float(attrs["maxDur"]) if "maxDur" in attrs else -1,
-                                 [int(x) for x in attrs["next"].split()] if "next" in attrs else [])
-            elif name == "param" and key is not None:
-                tl_params.setdefault(key, {})[attrs["key"]] = attrs.get("value", "")
-            elif name not in ("condition", "assignment", "function"):
-                program, key = None, None
-        except (KeyError, ValueError) as exc:
-            raise InputError(f"bad traffic-light program element <{name}> ({type(exc).__name__}: {exc})",
-                             source=source, element=f"tlLogic '{attrs.get('id', key[0] if key else '?')}'",
-                             fix="give id, programID, offset and phases with state and duration, for a "
-                                 "traffic light of the network") from None
-
-    parser = xml.parsers.expat.ParserCreate()
-    parser.StartElementHandler = start
-    try:
-        with path.open("rb") as f:
-            parser.ParseFile(f)
-    except xml.parsers.expat.ExpatError as exc:
-        raise InputError(f"not well-formed XML ({exc})", source=source,
-                         fix="give a SUMO additional file") from None
-
-
-def _via_speed(via_id: str, speeds: dict[str, float], after: dict[str, str]) -> float:
-    """Lowest speed limit (m/s) of the chain of internal lanes that starts at ``via_id`` (inf if
-    none is known)."""
-    low = math.inf
-    seen: set[str] = set()
-    lane_id = via_id
-    while lane_id and lane_id not in seen and lane_id in speeds:
-        seen.add(lane_id)
-        low = min(low, speeds[lane_id])
-        lane_id = after.get(lane_id, "")
-    return low
-
-
-def _via_chain(via_id: str, after: dict[str, str]) -> list[str]:
-    """The internal lanes of a connection, in driving order, from its first (``via``) lane."""
-    chain: list[str] = []
-    lane_id = via_id
-    while lane_id and lane_id not in chain:
-        chain.append(lane_id)
-        lane_id = after.get(lane_id, "")
-    return chain
-
-
-def _internal_junction(via_id: str, lengths: dict[str, float], after: dict[str, str],
-                       internal_junctions: dict[str, list[str]],
-                       internal_inc: dict[str, list[str]]) -> dict[str, Any]:
-    """A connection's internal lanes and, where its internal lanes are split by an internal
-    junction (SUMO's ``cont`` links: a left turn that waits inside the junction for the opposing
-    stream), the distance (m) from the line to that junction and its foe internal lanes."""
-    if not via_id:
-        return {}
-    chain = _via_chain(via_id, after)
-    for k in range(1, len(chain)):
-        if chain[k] in internal_junctions:
-            return {"via_chain": tuple(chain), "wait": sum(lengths.get(q, 0.0) for q in chain[:k]),
-                    "wait_lanes": tuple(internal_junctions[chain[k]]),
-                    "wait_inc": tuple(internal_inc.get(chain[k], [])[1:])}
-    return {"via_chain": tuple(chain)}
-
-
-def _via_length(via_id: str, lengths: dict[str, float], after: dict[str, str]) -> float:
-    """Length (m) of the chain of internal lanes that starts at ``via_id``."""
-    total = 0.0
-    seen: set[str] = set()
-    lane_id = via_id
-    while lane_id and lane_id not in seen and lane_id in lengths:
-        seen.add(lane_id)
-        total += lengths[lane_id]
-        lane_id = after.get(lane_id, "")
-    return total
-
-
 def _cache_file(path: Path, vclass: str, tls_files: tuple[Path, ...] = ()) -> Path | None:
     """Where the import of ``path`` is cached: keyed by the file's path and content (and those of
-    the additional traffic-light files), the vehicle class, and the source of this importer and of
-    the network model (an edit means a re-import)."""
+    the additional traffic-light files), the vehicle class, and the source of this importer (with
+    its scan and signal modules) and of the network model (an edit means a re-import)."""
     h = hashlib.sha256()
     for part in (str(path.resolve()), vclass):
         h.update(part.encode() + b"\0")
-    for src in (Path(__file__), Path(__file__).parent.parent / "net" / "network.py"):
+    here = Path(__file__).parent
+    for src in (here / "sumo_net.py", here / "sumo_scan.py", here / "sumo_signals.py",
+                here.parent / "net" / "network.py"):
         h.update(src.read_bytes())
     for p in (path, *tls_files):
         h.update(str(p.resolve()).encode() + b"\0")
@@ -508,11 +247,11 @@ def read_sumo_network(path: str | Path, *, vclass: str = "passenger",
 def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...] = ()) -> Network:
     """The import itself (see :func:`read_sumo_network`)."""
     source = str(path)
-    scan = _scan(path, source)
+    scan = scan_network(path, source)
     net = scan.net
     active: dict[str, str] = {}
     for f in tls_files:
-        _read_tls_file(f, net, scan.tl_params, active)
+        read_tls_file(f, net, scan.tl_params, active)
     perms = scan.perms
     for node in net.getNodes():
         jtype = str(node.getType())
@@ -559,7 +298,7 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
         warn.append(f"{source}: {skipped_edges} edge(s) without a lane for '{vclass}' were skipped")
 
     lengths, after = scan.internal_length, scan.internal_next
-    jindex = _junction_indices(scan)
+    jindex = junction_indices(scan)
     closed = 0
     for frm, from_lane, to, to_lane, via, tl, link_index, direction, state in scan.conns:
         try:
@@ -580,10 +319,10 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
         e.out.append(_Conn(
             from_edge=frm, from_sumo_lane=fl, to_edge=to, to_sumo_lane=tl_, node=e.to_node,
             state=state or "M", turn=TURN.get(direction, "s"), tls=tl, link_index=ix,
-            internal_length=_via_length(via, lengths, after) if via else 0.0,
-            internal_speed=_via_speed(via, scan.internal_speed, after) if via else math.inf,
+            internal_length=via_length(via, lengths, after) if via else 0.0,
+            internal_speed=via_speed(via, scan.internal_speed, after) if via else math.inf,
             jindex=jindex.get((frm, from_lane, to, to_lane), -1),
-            **_internal_junction(via, lengths, after, scan.internal_junctions, scan.internal_inc)))
+            **internal_junction(via, lengths, after, scan.internal_junctions, scan.internal_inc)))
 
     if closed:
         warn.append(f"{source}: {closed} connection(s) between '{vclass}' lanes that their own permissions "
@@ -692,7 +431,7 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
             indices = sorted({c.link_index for c in conns if c.tls == tls_id and c.link_index >= 0})
             local = {ix: k for k, ix in enumerate(indices)}
             unsignalled = [c for c in conns if c.tls != tls_id or c.link_index < 0]
-            prog = _program(net, tls_id, nid, indices, len(unsignalled), source, approx, tl_params or {},
+            prog = program(net, tls_id, nid, indices, len(unsignalled), source, approx, tl_params or {},
                             (active or {}).get(tls_id))
             signals.append(prog)
             extra = len(indices)
@@ -755,104 +494,3 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
         warn.append(f"{source}: approximated: {what}: {n}")
     return nodes, movements, signals
 
-
-#: SUMO's actuated parameters (``<param key=...>`` of a tlLogic) -> SignalProgram field, default (s).
-ACTUATED_PARAMS = {"max-gap": ("max_gap", 3.0), "detector-gap": ("detector_gap", 2.0),
-                   "passing-time": ("passing_time", 1.9)}
-#: SUMO's delay-based parameters -> SignalProgram field, default (m, s; SUMO's
-#: ``tls.delay_based.detector-range`` option is 100 m).
-DELAY_PARAMS = {"detectorRange": ("detector_range", 100.0), "minTimeloss": ("min_time_loss", 1.0)}
-#: SUMO's spellings of a boolean parameter (``StringUtils::toBool``).
-BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "x": True, "t": True,
-            "false": False, "0": False, "no": False, "off": False, "-": False, "f": False}
-#: Per program type, its parameters.
-PROGRAM_PARAMS = {"actuated": ACTUATED_PARAMS, "delay_based": DELAY_PARAMS}
-
-
-def _program(net: Any, tls_id: str, node: str, indices: list[int], n_extra: int, source: str,
-             approx: dict[str, int], tl_params: dict[tuple[str, str], dict[str, str]],
-             active: str | None = None) -> SignalProgram:
-    """The node's program: the traffic light's program loaded last, restricted to ``indices``.
-
-    ``static``, ``actuated`` and ``delay_based`` programs run as SUMO runs them (actuated:
-    ``minDur``, ``maxDur``, a single ``next``, and the ``max-gap``, ``detector-gap`` and
-    ``passing-time`` parameters; delay-based: ``minDur``, ``maxDur``, ``detectorRange`` and
-    ``minTimeloss``); other types (``NEMA``, ...) run fixed-time with their phase durations, and
-    several ``next`` phases (SUMO's priority-based phase choice) run as the first of them, each
-    counted in a warning."""
-    try:
-        tls = net.getTLS(tls_id)
-    except KeyError:
-        raise InputError(f"connections refer to traffic light '{tls_id}', which has no tlLogic",
-                         source=source, element=f"junction '{node}'",
-                         fix="rebuild the network with netconvert") from None
-    programs = tls.getPrograms()
-    if not programs:
-        raise InputError(f"traffic light '{tls_id}' has no program", source=source,
-                         element=f"tlLogic '{tls_id}'", fix="add a static program (netconvert writes one)")
-    # SUMO runs the program loaded last: one from an additional file, else the network's own last
-    # (sumolib keeps the programs in file order; bs3d's game light has four, and SUMO runs "3").
-    pid = active if active in programs else list(programs)[-1]
-    prog = programs[pid]
-    kind = str(prog.getType())
-    if kind in ("None", ""):
-        kind = "static"
-    if kind not in ("static", "actuated", "delay_based"):
-        approx[f"'{kind}' traffic lights (run fixed-time with their phase durations)"] += 1
-        kind = "static"
-    params = tl_params.get((tls_id, pid), {})
-    extra: dict[str, float | bool] = {}
-    known: dict[str, Any] = dict(PROGRAM_PARAMS.get(kind, {}))
-    if kind == "delay_based":
-        known["extendMaxDur"] = None
-        raw = params.get("extendMaxDur", "false").strip().lower()
-        if raw not in BOOLEANS:
-            raise InputError(f"parameter extendMaxDur={params['extendMaxDur']!r} is not a boolean",
-                             source=source, element=f"tlLogic '{tls_id}'",
-                             fix="give extendMaxDur true or false")
-        extra["extend_max_dur"] = BOOLEANS[raw]
-    for key, spec in known.items():
-        if spec is None:
-            continue
-        name, default = spec
-        try:
-            extra[name] = float(params.get(key, default))
-        except ValueError:
-            raise InputError(f"parameter {key}={params[key]!r} is not a number", source=source,
-                             element=f"tlLogic '{tls_id}'",
-                             fix=f"give {key} in {'m' if key == 'detectorRange' else 's'}") from None
-        if not extra[name] > 0.0:
-            raise InputError(f"parameter {key}={params.get(key)!r} is not positive", source=source,
-                             element=f"tlLogic '{tls_id}'", fix=f"give {key} > 0")
-    if kind != "static":
-        unknown = sorted(k for k in params if k not in known and not k.startswith("show-"))
-        if unknown:
-            approx[f"{kind} parameters not honoured ({', '.join(unknown)})"] += 1
-    phases = []
-    for k, ph in enumerate(prog.getPhases()):
-        state = str(ph.state)
-        if indices and max(indices) >= len(state):
-            raise InputError(f"phase {k} has {len(state)} states but a connection uses link index "
-                             f"{max(indices)}", source=source, element=f"tlLogic '{tls_id}'",
-                             fix="rebuild the network with netconvert")
-        chars = []
-        for ix in indices:
-            ch = state[ix]
-            if ch not in SIGNAL_STATE:
-                raise InputError(f"phase {k} has state '{ch}', which mobsim does not know", source=source,
-                                 element=f"tlLogic '{tls_id}'", fix="use the SUMO states G g y r u o O s")
-            if ch in "Ous":
-                approx[f"signal state '{ch}'"] += 1
-            chars.append(SIGNAL_STATE[ch])
-        act: dict[str, Any] = {}
-        if kind in ("actuated", "delay_based"):
-            lo, hi = float(ph.minDur), float(ph.maxDur)
-            act["min_dur"] = float(ph.duration) if lo < 0 else lo
-            act["max_dur"] = float(ph.duration) if hi < 0 else hi
-            nxt = list(ph.next or ())
-            if len(nxt) > 1:
-                approx["actuated phases with several next phases (the first is used)"] += 1
-            act["next"] = int(nxt[0]) if nxt and kind == "actuated" else -1  # delay-based: in order
-        phases.append(SignalPhase(duration=float(ph.duration), state="".join(chars) + "G" * n_extra, **act))
-    return SignalProgram(node=node, phases=tuple(phases), offset=float(prog.getOffset() or 0.0),
-                         program_id=pid, kind=kind, **extra)
