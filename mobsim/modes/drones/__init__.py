@@ -1,6 +1,8 @@
-"""Drones: airspace, vertiports and geofences (:mod:`.airspace`), flight requests and plans
-(:mod:`.flights`), their state arrays (:mod:`.fields`), the simulation that advances them on the
-engine's clock (:mod:`.sim`), and their KPIs (:mod:`.kpi`) and plots (:mod:`.plot`).
+"""Drones: the airspace as data (:mod:`.model`), read from a scenario's tables (:mod:`.airspace`,
+:mod:`.tables`, :mod:`.requests`); flight plans (:mod:`.flights`, on :mod:`.geometry`); their
+state arrays (:mod:`.fields`); the simulation that advances them on the engine's clock
+(:mod:`.sim`, a :class:`~mobsim.modes.registry.Mode`); their KPIs (:mod:`.kpi`) and plots
+(:mod:`.plot`).
 """
 
 from mobsim.analysis.extensions import register_mode
