@@ -1,7 +1,8 @@
 """Drones: the airspace as data (:mod:`.model`), read from a scenario's tables (:mod:`.airspace`,
 :mod:`.tables`, :mod:`.requests`); flight plans (:mod:`.flights`, on :mod:`.geometry`); their
-state arrays (:mod:`.fields`); the simulation that advances them on the engine's clock
-(:mod:`.sim`, a :class:`~mobsim.modes.registry.Mode`); their KPIs (:mod:`.kpi`) and plots
+state arrays (:mod:`.fields`, :mod:`.arrays`); the simulation that advances them on the engine's
+clock (:mod:`.sim`, a :class:`~mobsim.modes.registry.Mode`) and writes their tables
+(:mod:`.recording`); their KPIs (:mod:`.kpi`) and plots
 (:mod:`.plot`).
 """
 

@@ -22,91 +22,20 @@ import numpy as np
 from mobsim.kernels import air_layout as K
 from mobsim.kernels.air_flight import F_RETURNS
 from mobsim.modes.drones.airspace import Airspace
-from mobsim.modes.drones.fields import AirArrays, DroneState, allocate_drones, drone_bytes
-from mobsim.modes.drones.flights import REFUSE_REASONS, FlightPlans
-
-RESO_MODES = {"off": 0, "mvp": 1, "mvp3d": 2}
-#: Most grid cells (the cell size grows when the area would need more).
-MAX_CELLS = 1 << 22
-EVENT_CAP_MIN = 1 << 14
-EVENT_CAP_MAX = 1 << 20
-
-
-def grid_geometry(
-    xmin: float, ymin: float, xmax: float, ymax: float, reach: float
-) -> tuple[float, float, float, int, int]:
-    """(x0, y0, cell, nx, ny) of a grid over the box with cells of at least ``reach`` m."""
-    w = max(xmax - xmin, 1.0)
-    h = max(ymax - ymin, 1.0)
-    cell = max(reach, 1.0)
-    while (math.ceil(w / cell) + 1) * (math.ceil(h / cell) + 1) > MAX_CELLS:
-        cell *= 1.25
-    return xmin, ymin, cell, int(math.ceil(w / cell)) + 1, int(math.ceil(h / cell)) + 1
+from mobsim.modes.drones.arrays import (
+    EVENT_CAP_MAX,
+    EVENT_CAP_MIN,
+    RESO_MODES,
+    build_air_arrays,
+    grid_geometry,
+    groups,
+)
+from mobsim.modes.drones.fields import DroneState, allocate_drones, drone_bytes
+from mobsim.modes.drones.flights import FlightPlans
+from mobsim.modes.drones.recording import DroneRecording
 
 
-def build_air_arrays(
-    n: int,
-    tab: np.ndarray,
-    par: np.ndarray,
-    vp: dict[str, np.ndarray],
-    dep: tuple[np.ndarray, np.ndarray],
-    land: tuple[np.ndarray, np.ndarray],
-    wx: np.ndarray,
-    wy: np.ndarray,
-    gf: dict[str, np.ndarray],
-    ev_cap: int,
-) -> AirArrays:
-    """The :data:`AirArrays` of a drone run (host numpy arrays)."""
-    ncell = int(par[K.AP_NX]) * int(par[K.AP_NY])
-    return AirArrays(
-        tab=np.ascontiguousarray(tab, np.float64),
-        par=par,
-        cnt=np.zeros(K.N_ACNT, np.int64),
-        vp_x=vp["x"],
-        vp_y=vp["y"],
-        vp_pad0=vp["pad0"],
-        pad_free=vp["pad_free"],
-        vp_turn=vp["turn"],
-        vp_charge=vp["charge"],
-        vp_dep_int=vp["dep_int"],
-        vp_next_off=np.full(len(vp["x"]), -1e30),
-        dep0=dep[0],
-        dep=dep[1] if len(dep[1]) else np.zeros(1, np.int32),
-        dep_next=dep[0][:-1].copy(),
-        land0=land[0],
-        land=land[1] if len(land[1]) else np.zeros(1, np.int32),
-        vp_nhold=np.zeros(len(vp["x"]), np.int32),
-        wx=wx,
-        wy=wy,
-        gf_v0=gf["v0"],
-        gf_x=gf["x"],
-        gf_y=gf["y"],
-        gf_zlo=gf["zlo"],
-        gf_zhi=gf["zhi"],
-        gf_t0=gf["t0"],
-        gf_t1=gf["t1"],
-        gf_bb=gf["bb"],
-        cell_start=np.zeros(ncell + 1, np.int32),
-        cell_items=np.zeros(max(n, 1), np.int32),
-        cell_cnt=np.zeros(ncell, np.int32),
-        **{f"g_{k}": np.zeros(max(n, 1)) for k in ("x", "y", "z", "vx", "vy", "vz", "r", "h")},
-        ev_kind=np.zeros(ev_cap, np.int8),
-        ev_a=np.zeros(ev_cap, np.int32),
-        ev_b=np.zeros(ev_cap, np.int32),
-        ev_t0=np.zeros(ev_cap),
-        ev_t1=np.zeros(ev_cap),
-        ev_val=np.zeros(ev_cap),
-    )
-
-
-def _groups(keys: np.ndarray, items: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """(start offsets, items grouped by key, stable)."""
-    order = np.argsort(keys, kind="stable")
-    start = np.searchsorted(keys[order], np.arange(n_groups + 1)).astype(np.int32)
-    return start, items[order].astype(np.int32)
-
-
-class DroneSim:
+class DroneSim(DroneRecording):
     """The drone part of a run: state, stepping on a backend, and output.
 
     Parameters
@@ -189,13 +118,13 @@ class DroneSim:
         }
         nvp = len(vps)
         ids = np.arange(n)
-        dep = _groups(plans.origin, ids, nvp)  # request order is (depart, id): stable keeps it
+        dep = groups(plans.origin, ids, nvp)  # request order is (depart, id): stable keeps it
         ret = np.nonzero(plans.flags & F_RETURNS)[0]
         tovp = np.nonzero(plans.dest_vp >= 0)[0]
         lk = np.concatenate([plans.origin[ret], plans.dest_vp[tovp]])
         li = np.concatenate([ret, tovp])
         o = np.lexsort((li, lk))
-        land = _groups(lk[o], li[o], nvp)
+        land = groups(lk[o], li[o], nvp)
         # geofences
         verts = [g.polygon for g in fences]
         gf = {
@@ -337,220 +266,6 @@ class DroneSim:
         return cnt.copy() if self._cb.simulated else cnt.get()
 
     # ------------------------------------------------------------------ output
-    def static_tables(self) -> dict[str, dict[str, Any]]:
-        """Rows of the static drone tables (vertiports, types, geofences and their vertices)."""
-        air = self.air
-        vps = air.vertiports if air is not None else []
-        fences = air.geofences if air is not None else []
-        types = air.types if air is not None else []
-        verts = [(k, p) for k, g in enumerate(fences) for p in g.polygon]
-        return {
-            "drones/vertiports": {
-                "id": np.array([v.id for v in vps], dtype=object),
-                "x": np.array([v.x for v in vps]),
-                "y": np.array([v.y for v in vps]),
-                "pads": np.array([v.pads for v in vps], np.int32),
-            },
-            "drones/types": {
-                "id": np.array([t.id for t in types], dtype=object),
-                "cruise_speed": np.array([t.cruise_speed for t in types]),
-                "rpz": np.array([t.rpz for t in types]),
-                "hpz": np.array([t.hpz for t in types]),
-                "battery_wh": np.array([t.battery_wh for t in types]),
-            },
-            "drones/geofences": {
-                "id": np.array([g.id for g in fences], dtype=object),
-                "bottom": np.array([g.bottom for g in fences]),
-                "top": np.array([g.top for g in fences]),
-                "begin": np.array([g.begin for g in fences]),
-                "end": np.array([g.end for g in fences]),
-            },
-            "drones/geofence_vertices": {
-                "geofence": np.array([k for k, _ in verts], np.int32),
-                "x": np.array([p[0] for _, p in verts]),
-                "y": np.array([p[1] for _, p in verts]),
-            },
-        }
-
-    def flush_events(self, rec: Any) -> None:
-        """Write the buffered drone events (sorted, so every backend and thread count writes the same
-        table) and empty the buffer."""
-        self.pull("A", ("cnt",))
-        A = self.A
-        n = int(A.cnt[K.AC_NEV])
-        if n == 0:
-            return
-        self.pull("A", ("ev_kind", "ev_a", "ev_b", "ev_t0", "ev_t1", "ev_val"))
-        cap = len(A.ev_kind)
-        if n > cap:
-            self.events_lost += n - cap
-            n = cap
-        srt = np.lexsort((A.ev_val[:n], A.ev_t1[:n], A.ev_b[:n], A.ev_a[:n], A.ev_kind[:n], A.ev_t0[:n]))
-        rec.append(
-            "drones/events",
-            {
-                "kind": A.ev_kind[:n][srt],
-                "drone": A.ev_a[:n][srt],
-                "other": A.ev_b[:n][srt],
-                "start": A.ev_t0[:n][srt],
-                "end": A.ev_t1[:n][srt],
-                "value": A.ev_val[:n][srt],
-            },
-        )
-        A.cnt[K.AC_NEV] = 0
-        self.push("A", ("cnt",))
-
-    def record_summary(self, rec: Any, t: float) -> None:
-        """One ``/drones/summary`` row and one ``/drones/pad_queue`` row per vertiport at time ``t``."""
-        self.pull("D", ("phase", "energy", "leg", "origin", "dest_vp"))
-        self.pull("A", ("cnt",))
-        D, A = self.D, self.A
-        ph = D.phase
-        air = (ph >= K.AIRBORNE_FIRST) & (ph <= K.AIRBORNE_LAST)
-        rec.append(
-            "drones/summary",
-            {
-                "time": [t],
-                "queued": [int(np.count_nonzero(ph == K.PH_QUEUE))],
-                "airborne": [int(np.count_nonzero(air))],
-                "done": [int(np.count_nonzero((ph == K.PH_DONE) | (ph == K.PH_DEPLETED)))],
-                "conflicts": [int(A.cnt[K.AC_CONF_NOW])],
-                "los": [int(A.cnt[K.AC_LOS_NOW])],
-                "energy": [float(D.energy.sum())],
-            },
-        )
-        nvp = len(A.vp_x)
-        if nvp:
-            q = np.bincount(D.origin[ph == K.PH_QUEUE], minlength=nvp)
-            hold_at = np.where(D.leg == 1, D.origin, D.dest_vp)[ph == K.PH_HOLD]
-            hold_at = hold_at[hold_at >= 0]
-            h = np.bincount(hold_at, minlength=nvp)
-            rec.append(
-                "drones/pad_queue",
-                {
-                    "time": np.full(nvp, t),
-                    "vertiport": np.arange(nvp, dtype=np.int32),
-                    "queue": q.astype(np.int32),
-                    "holding": h.astype(np.int32),
-                },
-            )
-
-    def record_tracks(self, rec: Any, t: float) -> None:
-        """Positions of the airborne drones at time ``t`` to ``/drones/tracks``."""
-        self.pull("D", ("phase", "x", "y", "z", "vx", "vy"))
-        D = self.D
-        idx = np.nonzero((D.phase >= K.AIRBORNE_FIRST) & (D.phase <= K.AIRBORNE_LAST))[0]
-        rec.append(
-            "drones/tracks",
-            {
-                "time": np.full(len(idx), t),
-                "drone": idx.astype(np.int32),
-                "x": D.x[idx].astype(np.float32),
-                "y": D.y[idx].astype(np.float32),
-                "z": D.z[idx].astype(np.float32),
-                "speed": np.hypot(D.vx[idx], D.vy[idx]).astype(np.float32),
-                "phase": D.phase[idx].astype(np.int8),
-            },
-        )
-
-    def finish(self, rec: Any, t_end: float) -> None:
-        """Close open episodes at ``t_end`` (as events without an end: NaN), flush events, write flights."""
-        self.pull("D")
-        D = self.D
-        open_rows: dict[str, list] = {
-            "kind": [],
-            "drone": [],
-            "other": [],
-            "start": [],
-            "end": [],
-            "value": [],
-        }
-        ids = D.sl_id.reshape(self.n, K.N_SLOTS) if self.n else np.zeros((0, K.N_SLOTS), np.int32)
-        for _name, t0f, vf, kind in (
-            ("conflict", D.sl_t0, D.sl_dmin, K.DE_CONFLICT),
-            ("los", D.sl_los0, D.sl_losmin, K.DE_LOS),
-        ):
-            t0 = t0f.reshape(ids.shape)
-            v = vf.reshape(ids.shape)
-            own = (ids >= 0) & (np.arange(self.n)[:, None] < ids) & (t0 >= 0)
-            a, s = np.nonzero(own)
-            open_rows["kind"] += [kind] * len(a)
-            open_rows["drone"] += a.tolist()
-            open_rows["other"] += ids[a, s].tolist()
-            open_rows["start"] += t0[a, s].tolist()
-            open_rows["end"] += [np.nan] * len(a)
-            open_rows["value"] += v[a, s].tolist()
-        gi = np.nonzero(D.gf_in)[0]
-        for i in gi:
-            for g in range(int(self.par[K.AP_NGF])):
-                if int(D.gf_in[i]) & (1 << g):
-                    for key, val in (
-                        ("kind", K.DE_GEOFENCE),
-                        ("drone", int(i)),
-                        ("other", g),
-                        ("start", float(D.gf_t0[i])),
-                        ("end", np.nan),
-                        ("value", 0.0),
-                    ):
-                        open_rows[key].append(val)
-        self.flush_events(rec)
-        if open_rows["kind"]:
-            rec.append("drones/events", {k: np.array(v) for k, v in open_rows.items()})
-        rec.append("drones/flights", self.flight_table())
-
-    def flight_table(self) -> dict[str, np.ndarray]:
-        """Columns of ``/drones/flights`` from the current state."""
-        D, P = self.D, self.plans
-        air = self.air
-        reqs = air.requests if air is not None else []
-        turn = self.A.vp_turn[D.origin] if len(self.A.vp_turn) else np.zeros(self.n)
-        ph = D.phase
-        status = np.select(
-            [ph == K.PH_REFUSED, ph == K.PH_DEPLETED, ph == K.PH_DONE, ph <= K.PH_PREP], [3, 4, 2, 0], 1
-        ).astype(np.int8)
-        return {
-            "id": np.array([r.id for r in reqs] if reqs else [str(i) for i in range(self.n)], dtype=object),
-            "type": D.dtype.astype(np.int16),
-            "mission": np.array([r.mission for r in reqs] if reqs else ["delivery"] * self.n, dtype=object),
-            "origin": D.origin.copy(),
-            "dest_vertiport": D.dest_vp.copy(),
-            "dest_x": np.array([r.dest_x for r in reqs]) if reqs else np.full(self.n, np.nan),
-            "dest_y": np.array([r.dest_y for r in reqs]) if reqs else np.full(self.n, np.nan),
-            "payload": np.array([r.payload for r in reqs]) if reqs else np.zeros(self.n),
-            "t_request": D.t_req.copy(),
-            "t_takeoff": D.t_off.copy(),
-            "t_delivery": D.t_deliv.copy(),
-            "t_done": D.t_done.copy(),
-            "departure_delay": D.t_off - D.t_req - turn,
-            "status": status,
-            "refused": np.array([REFUSE_REASONS[int(c)] for c in P.refused], dtype=object),
-            "energy": D.energy.copy(),
-            "energy_climb": D.e_climb.copy(),
-            "energy_cruise": D.e_cruise.copy(),
-            "energy_descent": D.e_desc.copy(),
-            "energy_hover": D.e_hover.copy(),
-            "time_climb": D.tm_climb.copy(),
-            "time_cruise": D.tm_cruise.copy(),
-            "time_descent": D.tm_desc.copy(),
-            "time_hover": D.tm_hover.copy(),
-            "distance": D.dist.copy(),
-            "direct_distance": P.direct.copy(),
-            "energy_planned": P.est_energy.copy(),
-            "min_separation": np.where(D.min_sep >= 1e29, np.nan, D.min_sep),
-            "recharge_time": self._recharge_time(),
-            "battery_left": 1.0 - D.energy / self.tab[D.dtype, K.DT_BAT] if self.n else np.zeros(0),
-        }
-
-    def _recharge_time(self) -> np.ndarray:
-        D, A = self.D, self.A
-        if not len(A.vp_charge):
-            return np.full(self.n, np.nan)
-        land = np.where(D.flags & F_RETURNS, D.origin, np.maximum(D.dest_vp, 0))
-        power = A.vp_charge[land]
-        ok = (D.phase == K.PH_DONE) & (power > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(ok, D.energy / power * 3600.0, np.nan)
-
     def health(self) -> dict[str, Any]:
         """Drone totals for ``/health``."""
         self.pull("A", ("cnt",))
