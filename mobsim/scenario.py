@@ -53,8 +53,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
-import inspect
 import math
 import re
 import tempfile
@@ -66,11 +64,14 @@ from typing import Any
 from mobsim import settings as st
 from mobsim.demand.sources import DEMAND_INPUT_KEYS, TripChecker, load_demand, normalize_config
 from mobsim.demand.trips import Trip
+from mobsim.demand.vtype_tables import build_vtypes, check_vtypes, merge_vtypes
 from mobsim.demand.vtypes import VehicleType
 from mobsim.errors import InputError
 from mobsim.interop.convert import toml_value
 from mobsim.modes.drones.airspace import DRONE_INPUT_KEYS
 from mobsim.net.network import Network
+from mobsim.scenario_network import build_network, check_network
+from mobsim.toml_text import dumps_toml
 
 try:
     import tomllib
@@ -80,12 +81,9 @@ except ModuleNotFoundError:  # Python 3.10
 #: The table of every setting (re-exported from :mod:`mobsim.settings`).
 SETTINGS = st.SETTINGS
 #: Network generators a scenario may name (functions of :mod:`mobsim.net.generators`).
-GENERATORS = ("grid", "corridor", "ring", "district", "single_link")
 #: Sections of a scenario file (settings sections come from :data:`mobsim.settings.SECTIONS`).
 SECTIONS = tuple(dict.fromkeys(("scenario", "network", "vtypes", "demand") + st.SECTIONS))
 SCENARIO_KEYS = ("name", "description")
-NETWORK_KEYS = ("dir", "generator", "params", "sumo", "vclass", "sumo_tls")
-NETWORK_SOURCES = ("dir", "generator", "sumo")
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
@@ -138,7 +136,7 @@ class Scenario:
             key = raw.replace("__", ".")
             new[key] = st.validate(key, value, source)
         st.check_consistency(new, source)
-        _check_vtypes(self.vtypes, new["sim.dt"], source)
+        check_vtypes(self.vtypes, new["sim.dt"], source)
         out = dataclasses.replace(self, settings=new, warnings=list(self.warnings),
                                   input_files=list(self.input_files))
         out.resolved_toml = _resolved_toml(self.config, new, self.path)
@@ -227,12 +225,12 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                                               else path.stem)
     config["scenario"]["name"] = _check_name(name, source)
     explicit_vtypes = bool(config["vtypes"])
-    vtypes = _build_vtypes(config["vtypes"], settings["sim.dt"], source)
+    vtypes = build_vtypes(config["vtypes"], settings["sim.dt"], source)
     config["vtypes"] = [v.as_dict() for v in vtypes]
     config["demand"] = normalize_config(config["demand"], source)
 
-    network = _build_network(config["network"], base_dir, source, files, warnings)
-    warnings += list(_check_network(network))
+    network = build_network(config["network"], base_dir, source, files, warnings)
+    warnings += list(check_network(network))
     sumo_trips: list[Trip] = []
     if config["demand"].get("sumo"):
         from mobsim.interop.sumo_demand import read_sumo_demand
@@ -253,8 +251,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                                                options=sumo_meta.get("options"))
         files.extend(routes)
         other_demand = any(config["demand"].get(k) for k in ("trips", "od", "flows"))
-        vtypes = _merge_vtypes(vtypes, svtypes, explicit_vtypes, other_demand, vtype_files, source)
-        _check_vtypes(vtypes, settings["sim.dt"], source)
+        vtypes = merge_vtypes(vtypes, svtypes, explicit_vtypes, other_demand, vtype_files, source)
+        check_vtypes(vtypes, settings["sim.dt"], source)
         config["vtypes"] = [v.as_dict() for v in vtypes]
     trips = load_demand(config["demand"], base_dir, network, settings["sim.seed"], source,
                         vtypes=[v.id for v in vtypes], warnings=warnings, files=files)
@@ -303,8 +301,8 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
     source = f"scenario '{name}'"
     resolved = st.resolve(dict(settings or {}), source)
     vtypes = list(vtypes) if vtypes else [VehicleType()]
-    _check_vtypes(vtypes, resolved["sim.dt"], source)
-    warnings = list(_check_network(network))
+    check_vtypes(vtypes, resolved["sim.dt"], source)
+    warnings = list(check_network(network))
     checker = TripChecker(network, [v.id for v in vtypes])
     seen: set[str] = set()
     checked = []
@@ -383,151 +381,6 @@ def _check_name(name: Any, source: str) -> str:
     return name
 
 
-def _check_vtypes(vtypes: Sequence[VehicleType], dt: float, source: str) -> None:
-    seen: set[str] = set()
-    for v in vtypes:
-        if v.id in seen:
-            raise InputError(f"vehicle type id '{v.id}' is defined twice", source=source,
-                             element=f"vtype '{v.id}'", fix="give each [[vtypes]] table its own id")
-        seen.add(v.id)
-        v.validate(dt, source)
-
-
-def _build_vtypes(tables: list[dict], dt: float, source: str) -> list[VehicleType]:
-    if not tables:
-        vtypes = [VehicleType()]
-    else:
-        vtypes = []
-        float_fields = {f.name for f in dataclasses.fields(VehicleType) if f.name != "id"}
-        for i, table in enumerate(tables):
-            vid = table.get("id")
-            if not isinstance(vid, str) or not vid:
-                raise InputError("missing or empty id", source=source, element=f"[[vtypes]] #{i + 1}",
-                                 fix='give every vehicle type an id, e.g. id = "car"')
-            d = {k: (float(v) if k in float_fields and isinstance(v, int) and not isinstance(v, bool)
-                     else v) for k, v in table.items()}
-            vtypes.append(VehicleType.from_dict(d, source))
-    _check_vtypes(vtypes, dt, source)
-    return vtypes
-
-
-def _merge_vtypes(vtypes: list[VehicleType], sumo_vtypes: list[VehicleType], explicit: bool,
-                  other_demand: bool, sumo_sources: dict[str, str], source: str) -> list[VehicleType]:
-    """The scenario's vehicle types with those of its SUMO demand files.
-
-    The types a SUMO file defines always win over mobsim's built-in default type ``car`` (which is
-    kept only when the file does not define ``car`` and other demand sources may use it). A type
-    defined both in ``[[vtypes]]`` and in a SUMO file must have the same values there: otherwise
-    it is an :class:`InputError` naming both places (mobsim does not guess which one is meant).
-    """
-    sumo_ids = {v.id for v in sumo_vtypes}
-    if not explicit:
-        builtin = [v for v in vtypes if v.id not in sumo_ids and other_demand]
-        return builtin + list(sumo_vtypes)
-    mine = {v.id: v for v in vtypes}
-    for sv in sumo_vtypes:
-        v = mine.get(sv.id)
-        if v is not None and v != sv:
-            diff = ", ".join(f"{f.name} {getattr(v, f.name)!r} vs {getattr(sv, f.name)!r}"
-                             for f in dataclasses.fields(VehicleType)
-                             if getattr(v, f.name) != getattr(sv, f.name))
-            raise InputError(f"vehicle type '{sv.id}' is defined in [[vtypes]] and in the SUMO file "
-                             f"{sumo_sources.get(sv.id, '?')} with different values ({diff})",
-                             source=source, element=f"vtype '{sv.id}'",
-                             fix="remove one of the two definitions, or give them the same values")
-    return list(vtypes) + [sv for sv in sumo_vtypes if sv.id not in mine]
-
-
-def _build_network(cfg: dict, base_dir: Path, source: str, files: list[Path],
-                   warnings: list[str]) -> Network:
-    for key in cfg:
-        if key not in NETWORK_KEYS:
-            raise InputError(f"unknown key{st.suggest(key, NETWORK_KEYS)}", source=source,
-                             element=f"network.{key}", fix=f"use only: {', '.join(NETWORK_KEYS)}")
-    given = [k for k in NETWORK_SOURCES if k in cfg]
-    if len(given) != 1:
-        raise InputError("the [network] section needs exactly one of 'dir', 'generator' and 'sumo'"
-                         + (f" (found {', '.join(given)})" if given else ""),
-                         source=source, element="[network]",
-                         fix='write dir = "net" (a GMNS CSV folder), generator = "grid", or '
-                             'sumo = "city.net.xml"')
-    has_dir = "dir" in cfg
-    if "sumo_tls" in cfg and "sumo" not in cfg:
-        raise InputError("network.sumo_tls only applies to a SUMO network", source=source,
-                         element="network.sumo_tls", fix="remove sumo_tls or use sumo = \"...net.xml\"")
-    if "vclass" in cfg and "sumo" not in cfg:
-        raise InputError("network.vclass only applies to a SUMO network", source=source,
-                         element="network.vclass", fix="remove vclass or use sumo = \"...net.xml\"")
-    if "sumo" in cfg:
-        if "params" in cfg:
-            raise InputError("network.params only applies to a generator", source=source,
-                             element="network.params", fix="remove [network.params]")
-        f = cfg["sumo"]
-        if not isinstance(f, str) or not f:
-            raise InputError(f"must be a file name, got {f!r}", source=source, element="network.sumo",
-                             fix='write sumo = "city.net.xml"')
-        from mobsim.interop.sumo_net import read_sumo_network
-
-        net_path = base_dir / f
-        tls = cfg.get("sumo_tls", [])
-        if not isinstance(tls, list) or not all(isinstance(x, str) and x for x in tls):
-            raise InputError(f"must be a list of file names, got {tls!r}", source=source,
-                             element="network.sumo_tls", fix='write sumo_tls = ["city.tll.add.xml"]')
-        tls_paths = [base_dir / x for x in tls]
-        network = read_sumo_network(net_path, vclass=str(cfg.get("vclass", "passenger")),
-                                    warnings=warnings, tls_files=tls_paths)
-        files.append(net_path)
-        files.extend(tls_paths)
-        return network
-    if has_dir:
-        if "params" in cfg:
-            raise InputError("network.params only applies to a generator", source=source,
-                             element="network.params", fix="remove [network.params] or use a generator")
-        if not isinstance(cfg["dir"], str) or not cfg["dir"]:
-            raise InputError(f"must be a folder name, got {cfg['dir']!r}", source=source,
-                             element="network.dir", fix='write dir = "net"')
-        folder = base_dir / cfg["dir"]
-        if not folder.is_dir():
-            raise InputError(f"network folder not found: {folder}", source=source, element="network.dir",
-                             fix="give the folder holding node.csv and link.csv, relative to the "
-                                 "scenario file")
-        netio = importlib.import_module("mobsim.net.netio")
-        network = netio.read_network(folder)
-        files.extend(sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".csv"))
-        return network
-
-    name = cfg["generator"]
-    if name not in GENERATORS:
-        raise InputError(f"unknown generator {name!r}{st.suggest(str(name), GENERATORS)}", source=source,
-                         element="network.generator", fix=f"use one of {', '.join(GENERATORS)}")
-    params = cfg.get("params", {})
-    if not isinstance(params, dict):
-        raise InputError("network.params must be a table", source=source, element="network.params",
-                         fix="write the generator's arguments under [network.params]")
-    generators = importlib.import_module("mobsim.net.generators")
-    fn = getattr(generators, name)
-    sig = inspect.signature(fn)
-    accepted = [p.name for p in sig.parameters.values()
-                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    takes_any = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
-    for key in params:
-        if key not in accepted and not takes_any:
-            raise InputError(f"generator {name} has no parameter '{key}'{st.suggest(key, accepted)}",
-                             source=source, element=f"network.params.{key}",
-                             fix=f"{name}() takes: {', '.join(accepted) or 'no parameters'}")
-    try:
-        sig.bind(**params)
-    except TypeError as exc:
-        raise InputError(f"bad parameters for generator {name}: {exc}", source=source,
-                         element="network.params", fix=f"{name}() takes: {', '.join(accepted)}") from None
-    return fn(**params)
-
-
-def _check_network(network: Network) -> list[str]:
-    netcheck = importlib.import_module("mobsim.net.netcheck")
-    return list(netcheck.check_network(network))
-
-
 def _window_warnings(trips: list[Trip], settings: dict[str, Any], source: str) -> list[str]:
     out = []
     begin, end = settings["sim.begin"], settings["sim.end"]
@@ -584,54 +437,6 @@ def _resolved_toml(config: dict[str, Any], settings: dict[str, Any], path: Path 
     if config.get("inline"):
         head.append(f"# {config['inline']}")
     return "\n".join(head) + "\n\n" + dumps_toml(_resolved_doc(config, settings))
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _key(k: str) -> str:
-    return k if _BARE_KEY.fullmatch(k) else st.format_value(k)
-
-
-def _is_table_array(v: Any) -> bool:
-    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
-
-
-def _inline(v: Any) -> str:
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_inline(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_inline(x) for x in v) + "]"
-    return st.format_value(v)
-
-
-def dumps_toml(doc: dict[str, Any]) -> str:
-    """Write a dict as TOML: strings, booleans, numbers, arrays, tables and arrays of tables.
-
-    A tiny writer for mobsim's own resolved configurations (no extra dependency); values must
-    not be None or dates. ``tomllib.loads(dumps_toml(d)) == d`` for such dicts.
-    """
-    lines: list[str] = []
-    _write_table(lines, (), doc, header=False)
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def _write_table(lines: list[str], path: tuple[str, ...], table: dict[str, Any], header: bool) -> None:
-    scalars = [(k, v) for k, v in table.items() if not isinstance(v, dict) and not _is_table_array(v)]
-    subtables = [(k, v) for k, v in table.items() if isinstance(v, dict)]
-    arrays = [(k, v) for k, v in table.items() if _is_table_array(v)]
-    if header and path:
-        lines.append("")
-        lines.append(f"[{'.'.join(_key(p) for p in path)}]")
-    for k, v in scalars:
-        lines.append(f"{_key(k)} = {_inline(v)}")
-    for k, v in subtables:
-        _write_table(lines, path + (k,), v, header=True)
-    for k, items in arrays:
-        for item in items:
-            lines.append("")
-            lines.append(f"[[{'.'.join(_key(p) for p in path + (k,))}]]")
-            _write_table(lines, path + (k,), item, header=False)
 
 
 def load_sumo_inputs(inputs: list[str | Path], overrides: list[str] | None = None) -> Any:
