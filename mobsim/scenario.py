@@ -62,7 +62,8 @@ from pathlib import Path
 from typing import Any
 
 from mobsim import settings as st
-from mobsim.demand.sources import DEMAND_INPUT_KEYS, TripChecker, load_demand, normalize_config
+from mobsim.demand.sources import DEMAND_INPUT_KEYS, load_demand, normalize_config
+from mobsim.demand.trip_tables import TripChecker
 from mobsim.demand.trips import Trip
 from mobsim.demand.vtype_tables import build_vtypes, check_vtypes, merge_vtypes
 from mobsim.demand.vtypes import VehicleType

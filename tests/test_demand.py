@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mobsim.demand.sources import (
-    flow_departures,
-    largest_remainder,
-    load_demand,
-    normalize_config,
-    write_trips,
-)
+from mobsim.demand.od import largest_remainder
+from mobsim.demand.sources import flow_departures, load_demand, normalize_config, write_trips
 from mobsim.errors import InputError
 from mobsim.net.network import Link, Movement, Network, Node
 

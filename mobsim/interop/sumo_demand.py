@@ -34,7 +34,7 @@ m/s², veh/h.
   name a distribution (``DEFAULT_VEHTYPE`` too: then vehicles without ``type`` draw from it) or a
   comma-separated list of types/distributions (mobsim picks an entry with equal weights, then
   draws within a distribution). Every vehicle draws its own type from
-  :func:`mobsim.demand.sources.rng_for` ``(seed, "vtype:<element id>")``: deterministic for a seed, and
+  :func:`mobsim.demand.streams.rng_for` ``(seed, "vtype:<element id>")``: deterministic for a seed, and
   independent of file order. Probabilities need not sum to 1 (they are normalised).
 * ``<route id edges>``: named routes (``repeat`` is not supported). ``<routeDistribution>`` at the
   top level (named; vehicles and flows name it in ``route``) or nested in a vehicle/flow, with
@@ -84,7 +84,7 @@ from xml.etree.ElementTree import ParseError
 
 import numpy as np
 
-from mobsim.demand.sources import rng_for
+from mobsim.demand.streams import rng_for
 from mobsim.demand.trips import Trip
 from mobsim.demand.vtypes import VehicleType
 from mobsim.errors import InputError

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.demand.sources import flow_departures, rng_for
+from mobsim.demand.sources import flow_departures
+from mobsim.demand.streams import rng_for
 from mobsim.errors import InputError
 from mobsim.interop.sumo_xml import Elem, number, parse_time
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.demand.sources import rng_for
+from mobsim.demand.streams import rng_for
 from mobsim.demand.vtypes import VehicleType
 from mobsim.errors import InputError
 from mobsim.interop.sumo_xml import Elem, draw_members, listed, number, probabilities
