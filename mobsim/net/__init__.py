@@ -1,4 +1,4 @@
-"""The road network: its description (:mod:`.network`), CSV files (:mod:`.netio`), checks
+"""The road network: its description (:mod:`.network`), CSV files (:mod:`.netio`, on :mod:`.csv_tables`), checks
 (:mod:`.netcheck`), default movements and signal programs (:mod:`.movements`), generated networks
 (:mod:`.generators`), the flat arrays the kernels read (:mod:`.compile`) and the binary heap of
 the shortest-path searches (:mod:`.heap`).

@@ -48,13 +48,27 @@ how to fix it. :func:`write_network` followed by :func:`read_network` gives an e
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mobsim.errors import InputError
+from mobsim.net.csv_tables import (
+    LINK_FILE,
+    LINK_SPEC,
+    MOVEMENT_FILE,
+    MOVEMENT_SPEC,
+    NODE_FILE,
+    NODE_SPEC,
+    PROGRAM_COLUMNS,
+    SIGNAL_FILE,
+    SIGNAL_SPEC,
+    Row,
+    file_error,
+    read_table,
+    unique,
+)
 from mobsim.net.movements import classify_turn, default_movements, default_signal_programs, turn_angle
 from mobsim.net.netcheck import check_network, signal_counts
 from mobsim.net.network import (
@@ -69,211 +83,15 @@ from mobsim.net.network import (
     SignalProgram,
 )
 
-NODE_FILE, LINK_FILE, MOVEMENT_FILE, SIGNAL_FILE = "node.csv", "link.csv", "movement.csv", "signal.csv"
-
-
-@dataclass(frozen=True)
-class _Spec:
-    """The columns of one file."""
-
-    file: str
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    ignored: tuple[str, ...] = ()
-    hints: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def known(self) -> tuple[str, ...]:
-        return self.required + self.optional
-
-
-NODE_SPEC = _Spec(
-    NODE_FILE, ("node_id", "x_coord", "y_coord"), ("control",),
-    ignored=("name", "z_coord", "node_type", "zone_id", "parent_node_id", "osm_node_id", "notes"),
-    hints={"ctrl_type": "rename it to 'control' with values signal, priority or none"},
-)
-LINK_SPEC = _Spec(
-    LINK_FILE, ("link_id", "from_node_id", "to_node_id", "length", "lanes"),
-    ("free_speed", "free_speed_kmh", "priority", "geometry"),
-    ignored=("name", "facility_type", "link_type", "capacity", "grade", "toll", "jurisdiction",
-             "row_width", "notes", "allowed_uses", "bike_facility", "ped_facility", "parking",
-             "parent_link_id", "geometry_id", "osm_way_id"),
-    hints={"directed": "remove it: mobsim links are one-way; write one row per direction",
-           "dir_flag": "remove it: mobsim links are one-way; write one row per direction"},
-)
-MOVEMENT_SPEC = _Spec(
-    MOVEMENT_FILE, ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane"),
-    ("kind", "signal_index", "turn", "length", "speed", "wait", "yields_to", "waits_for"),
-    ignored=("mvmt_id", "name", "mvmt_code", "penalty", "capacity", "notes", "geometry"),
-    hints={**{c: "write one row per lane pair with ib_lane and ob_lane (0 = rightmost lane)"
-              for c in ("start_ib_lane", "end_ib_lane", "start_ob_lane", "end_ob_lane")},
-           "type": "rename it to 'turn' with values s, l, r or t",
-           "ctrl_type": "rename it to 'kind' with values major, minor, stop or zipper"},
-)
-#: Program-level columns of signal.csv beside ``offset``: the same on every row of a program.
-PROGRAM_COLUMNS = (("max_gap", 3.0), ("detector_gap", 2.0), ("passing_time", 1.9), ("detector_range", 100.0),
-                   ("min_time_loss", 1.0))
-SIGNAL_SPEC = _Spec(SIGNAL_FILE, ("node_id", "duration", "state"),
-                    ("program_id", "offset", "phase", "type", "min_dur", "max_dur", "next",
-                     *(c for c, _ in PROGRAM_COLUMNS), "extend_max_dur"),
-                    ignored=("notes",))
-
-#: Standard GMNS columns that are accepted and ignored, per file.
-IGNORED_COLUMNS = {s.file: s.ignored for s in (NODE_SPEC, LINK_SPEC, MOVEMENT_SPEC, SIGNAL_SPEC)}
-
-
-# --------------------------------------------------------------------------------------------
-# reading rows
-
-
-@dataclass
-class _Row:
-    """One data row of a CSV file, with helpers that raise row-and-column errors."""
-
-    path: Path
-    line: int
-    values: dict[str, str]
-
-    def err(self, col: str | None, what: str, fix: str) -> InputError:
-        where = f"row {self.line}" + (f", column '{col}'" if col else "")
-        return InputError(what, source=str(self.path), element=where, fix=fix)
-
-    def has(self, col: str) -> bool:
-        """True if the column is present and the value not empty."""
-        return bool(self.values.get(col, ""))
-
-    def text(self, col: str, default: str | None = None) -> str:
-        value = self.values.get(col, "")
-        if value:
-            return value
-        if default is not None:
-            return default
-        raise self.err(col, "value is missing", f"fill in {col}")
-
-    def number(self, col: str, *, positive: bool = False, default: float | None = None) -> float:
-        if not self.has(col) and default is not None:
-            return default
-        raw = self.text(col)
-        try:
-            x = float(raw)
-        except ValueError:
-            raise self.err(col, f"'{raw}' is not a number", f"write {col} as a number, e.g. 12.5") from None
-        if not math.isfinite(x):
-            raise self.err(col, f"'{raw}' is not a finite number", f"write {col} as a finite number")
-        if positive and x <= 0:
-            raise self.err(col, f"{col} is {raw}, it must be > 0", f"give a positive {col}")
-        return x
-
-    def integer(self, col: str, *, minimum: int | None = None, default: int | None = None) -> int:
-        if not self.has(col) and default is not None:
-            return default
-        raw = self.text(col)
-        try:
-            x = float(raw)
-        except ValueError:
-            x = math.nan
-        if not (math.isfinite(x) and x == int(x)):
-            raise self.err(col, f"'{raw}' is not an integer", f"write {col} as a whole number, e.g. 2")
-        if minimum is not None and x < minimum:
-            raise self.err(col, f"{col} is {raw}, it must be >= {minimum}", f"give {col} >= {minimum}")
-        return int(x)
-
-
-def _file_error(path: Path, what: str, fix: str, element: str | None = None) -> InputError:
-    return InputError(what, source=str(path), element=element, fix=fix)
-
-
-def _check_header(path: Path, header: list[str], spec: _Spec) -> None:
-    def err(what: str, fix: str) -> InputError:
-        return _file_error(path, what, fix, element="row 1 (header)")
-
-    for col in header:
-        if header.count(col) > 1:
-            raise err(f"column '{col}' appears {header.count(col)} times", "keep one column of each name")
-        if col in spec.known or col in spec.ignored:
-            continue
-        if col in spec.hints:
-            raise err(f"column '{col}' is not supported", spec.hints[col])
-        raise err(f"unknown column '{col}'",
-                  f"remove or rename it; allowed columns: {', '.join(spec.known + spec.ignored)}")
-    for col in spec.required:
-        if col not in header:
-            raise err(f"required column '{col}' is missing",
-                      f"add a column '{col}' (required: {', '.join(spec.required)})")
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise _file_error(path, f"is not UTF-8 text ({e.reason} at byte {e.start})",
-                          "save the file as UTF-8 CSV") from None
-    except OSError as e:
-        raise _file_error(path, f"cannot be read: {e.strerror}", "check the path and permissions") from None
-
-
-def _blank(record: list[str]) -> bool:
-    return all(not c.strip() for c in record)
-
-
-def _read_table(folder: Path, spec: _Spec, required: bool) -> list[_Row] | None:
-    """Rows of ``folder/spec.file``; ``None`` if an optional file is absent."""
-    path = folder / spec.file
-    if not path.is_file():
-        if not required:
-            return None
-        raise _file_error(path, "file is missing",
-                          f"create {spec.file} with the columns {', '.join(spec.required)}")
-    reader = csv.reader(io.StringIO(_read_text(path)), strict=True)
-    header: list[str] | None = None
-    rows: list[_Row] = []
-    try:
-        for record in reader:
-            if _blank(record):
-                continue
-            if header is None:
-                header = [c.strip() for c in record]
-                _check_header(path, header, spec)
-                continue
-            if len(record) != len(header):
-                missing = len(record) < len(header)
-                raise _file_error(
-                    path, f"row has {len(record)} values but the header has {len(header)} columns"
-                    + ("; the file may be truncated" if missing else ""),
-                    "complete the row or delete it" if missing
-                    else "remove the extra values, or quote values that contain commas",
-                    element=f"row {reader.line_num}")
-            values = {h: c.strip() for h, c in zip(header, record, strict=True)}
-            rows.append(_Row(path, reader.line_num, values))
-    except csv.Error as e:
-        raise _file_error(path, f"is not valid CSV ({e}); the file may be truncated",
-                          "close the open quote or repair the row",
-                          element=f"row {reader.line_num}") from None
-    if header is None:
-        raise _file_error(path, "file is empty (no header row)",
-                          f"write the header {','.join(spec.required)} and one row per element")
-    return rows
-
-
-# --------------------------------------------------------------------------------------------
-# elements
-
-
-def _unique(row: _Row, col: str, ident: str, seen: dict[str, int], kind: str) -> None:
-    if ident in seen:
-        raise row.err(col, f"{kind} id '{ident}' is already used on row {seen[ident]}",
-                      f"give each {kind} a unique id")
-    seen[ident] = row.line
-
 
 def _read_nodes(folder: Path) -> list[Node]:
-    rows = _read_table(folder, NODE_SPEC, required=True) or []
+    rows = read_table(folder, NODE_SPEC, required=True) or []
     if not rows:
-        raise _file_error(folder / NODE_FILE, "has no nodes", "add one row per node below the header")
+        raise file_error(folder / NODE_FILE, "has no nodes", "add one row per node below the header")
     nodes, seen = [], {}
     for r in rows:
         nid = r.text("node_id")
-        _unique(r, "node_id", nid, seen, "node")
+        unique(r, "node_id", nid, seen, "node")
         control = r.text("control", default="none")
         if control not in NODE_CONTROLS:
             raise r.err("control", f"'{control}' is not a node control",
@@ -285,7 +103,7 @@ def _read_nodes(folder: Path) -> list[Node]:
 _WKT = re.compile(r"^LINESTRING\s*\((.*)\)$", re.IGNORECASE | re.DOTALL)
 
 
-def _parse_geometry(r: _Row) -> tuple[tuple[float, float], ...]:
+def _parse_geometry(r: Row) -> tuple[tuple[float, float], ...]:
     raw = r.values.get("geometry", "")
     if not raw:
         return ()
@@ -308,7 +126,7 @@ def _parse_geometry(r: _Row) -> tuple[tuple[float, float], ...]:
     return tuple(points)
 
 
-def _speed(r: _Row) -> float:
+def _speed(r: Row) -> float:
     if "free_speed" in r.values:
         return r.number("free_speed", positive=True)
     return r.number("free_speed_kmh", positive=True) / 3.6
@@ -316,18 +134,18 @@ def _speed(r: _Row) -> float:
 
 def _read_links(folder: Path, nodes: list[Node]) -> list[Link]:
     path = folder / LINK_FILE
-    rows = _read_table(folder, LINK_SPEC, required=True) or []
+    rows = read_table(folder, LINK_SPEC, required=True) or []
     header = set(rows[0].values) if rows else set()
     if rows and ("free_speed" in header) == ("free_speed_kmh" in header):
-        raise _file_error(path, "give exactly one of the columns free_speed (m/s) and free_speed_kmh "
+        raise file_error(path, "give exactly one of the columns free_speed (m/s) and free_speed_kmh "
                           "(km/h)", "keep one speed column", element="row 1 (header)")
     if not rows:
-        raise _file_error(path, "has no links", "add one row per link below the header")
+        raise file_error(path, "has no links", "add one row per link below the header")
     node_ids = {n.id for n in nodes}
     links, seen = [], {}
     for r in rows:
         lid = r.text("link_id")
-        _unique(r, "link_id", lid, seen, "link")
+        unique(r, "link_id", lid, seen, "link")
         ends = []
         for col in ("from_node_id", "to_node_id"):
             ref = r.text(col)
@@ -344,7 +162,7 @@ def _read_links(folder: Path, nodes: list[Node]) -> list[Link]:
     return links
 
 
-def _lane(r: _Row, col: str, link: Link) -> int:
+def _lane(r: Row, col: str, link: Link) -> int:
     lane = r.integer(col, minimum=0)
     if lane >= link.lanes:
         raise r.err(col, f"lane {lane} does not exist: link '{link.id}' has {link.lanes} lane(s), "
@@ -352,7 +170,7 @@ def _lane(r: _Row, col: str, link: Link) -> int:
     return lane
 
 
-def _movement(r: _Row, links: dict[str, Link], nodes: dict[str, Node]) -> Movement:
+def _movement(r: Row, links: dict[str, Link], nodes: dict[str, Node]) -> Movement:
     node = r.text("node_id")
     if node not in nodes:
         raise r.err("node_id", f"node '{node}' is not in {NODE_FILE}", "correct the node id")
@@ -400,7 +218,7 @@ def _movement(r: _Row, links: dict[str, Link], nodes: dict[str, Node]) -> Moveme
 REL_FIELD, REL_ITEM, REL_NONE = "|", ";", "-"
 
 
-def _relation(r: _Row, col: str) -> tuple[tuple[str, int, str, int], ...] | None:
+def _relation(r: Row, col: str) -> tuple[tuple[str, int, str, int], ...] | None:
     """The movements listed in column ``col`` (None when the cell is empty: derive them)."""
     text = r.text(col, default="").strip()
     if not text:
@@ -428,7 +246,7 @@ def _format_relation(rel: tuple[tuple[str, int, str, int], ...] | None) -> str:
 
 
 def _read_movements(folder: Path, net: Network) -> list[Movement] | None:
-    rows = _read_table(folder, MOVEMENT_SPEC, required=False)
+    rows = read_table(folder, MOVEMENT_SPEC, required=False)
     if rows is None:
         return None
     links = {link.id: link for link in net.links}
@@ -464,7 +282,7 @@ class _Program:
     params: dict[str, float] = field(default_factory=dict)
 
 
-def _signal_state(r: _Row, node: str, n_idx: int) -> str:
+def _signal_state(r: Row, node: str, n_idx: int) -> str:
     state = r.values.get("state", "")
     bad = sorted(set(state) - set(SIGNAL_STATES))
     if bad:
@@ -477,7 +295,7 @@ def _signal_state(r: _Row, node: str, n_idx: int) -> str:
     return state
 
 
-def _signal_row(r: _Row, net: Network, programs: dict[str, _Program], counts: dict[str, int]) -> None:
+def _signal_row(r: Row, net: Network, programs: dict[str, _Program], counts: dict[str, int]) -> None:
     control = {n.id: n.control for n in net.nodes}
     node = r.text("node_id")
     if node not in control:
@@ -517,7 +335,7 @@ def _signal_row(r: _Row, net: Network, programs: dict[str, _Program], counts: di
 
 
 def _read_signals(folder: Path, net: Network) -> list[SignalProgram]:
-    rows = _read_table(folder, SIGNAL_SPEC, required=False) or []
+    rows = read_table(folder, SIGNAL_SPEC, required=False) or []
     counts = signal_counts(net)
     programs: dict[str, _Program] = {}
     for r in rows:
