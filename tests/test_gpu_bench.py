@@ -80,7 +80,7 @@ def test_gpu_bench_without_gpu_says_what_to_do() -> None:
 
 
 def test_gpu_session_script_names_real_tests_and_refuses_unknown_parts() -> None:
-    """bench/gpu_session.sh is what a session with a GPU runs: its test files must exist, and a
+    """bench/gpu_session.sh is what is run on a GPU machine: its test files must exist, and a
     wrong part must stop before anything is installed."""
     import re
 

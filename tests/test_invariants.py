@@ -230,7 +230,7 @@ def test_speed_never_exceeds_a_low_desired_speed(speed: float) -> None:
 
 def test_no_overlap_across_the_stop_line_with_lane_changes() -> None:
     """Two-lane grids: the first vehicle of every lane stays behind the rear of the vehicle that just
-    left the lane (reproduces on seed 13 of this loop, t = 151.5 s, with the engine of 2025-11-24)."""
+    left the lane (an overlap reproduced on seed 13 of this loop, t = 151.5 s, before the check was added)."""
     for seed in range(10, 16):
         rng = np.random.default_rng(seed)
         net = generators.grid(rows=3, cols=3, block_length=float(rng.uniform(80, 300)), lanes=2,

@@ -1,5 +1,5 @@
 """A mobsim scenario exported for SUMO: SUMO reads it back as the same network, runs it, and gives
-travel times in the same range as mobsim (the validation suite of issue 4 tightens that)."""
+travel times in the same range as mobsim (the validation suite, ``tests/validation``, tightens that)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""Validation against SUMO (issue 4): the cases of :mod:`bench.validate`, run in both simulators.
+"""Validation against SUMO: the cases of :mod:`bench.validate`, run in both simulators.
 
 Every case's parameters are in ``bench/validate.py`` (rerun by hand: ``python -m bench.validate
 --keep DIR`` keeps each case's ``.sumocfg``). SUMO gets the same vehicle types (IDM with ``sigma =
 0``, the ballistic update and ``stepping`` = the step: SUMO's IDM otherwise integrates in 0.25 s
 sub-steps, with which the saturation headway differed by 2.3 %; Krauss with the Euler update),
 and a network without internal junction lanes, so that distances are the same in both.
-Accepted tolerances, measured 2026-12-06 with SUMO 1.28 from the ``eclipse-sumo`` wheel
+Accepted tolerances, measured with SUMO 1.28 from the ``eclipse-sumo`` wheel
 (``python -m bench.validate``, ``bench/results/validation_vm_2026-12-06T073705Z.json``;
 mobsim / SUMO - 1):
 

@@ -42,14 +42,14 @@ SUBSET = ["cross", "corridor", "grid6", "ramp", "square", "highway_green"]
 TT_TOLERANCE = 0.15
 MAX_SUMO_TELEPORT_SHARE = 0.02
 
-#: (case, check) -> why it fails today (checked 2026-12-06: cross and grid6 pass since the signal
+#: (case, check) -> why it fails today (cross and grid6 pass since the signal
 #: programs of additional files are read, square since SUMO's unfinished trips are no longer
 #: counted as completed: 38 against mobsim's 40; ramp's completions since urgent lane changes
 #: fall in behind or let a neighbour pass: 385 against SUMO's 378; its travel time since a
 #: yielding vehicle sees the foe on the link before a short major link, and closer since SUMO's
 #: gap acceptance and turn speeds: 75.6 against 83.8 s).
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("ramp", "completed"): "356 trips against SUMO's 378 (2026-12-07; 354.6 against 366.8 over seeds 1-5 "
+    ("ramp", "completed"): "356 trips against SUMO's 378 (354.6 against 366.8 over seeds 1-5 "
                            "before cars kept junctions clear): "
                            "the off-ramp traffic now yields at its merge as SUMO's does (20 of its trips "
                            "done at 143 s, SUMO 26 at 166 s; 55 at 50 s before), the rest is the "
