@@ -61,7 +61,7 @@ def test_case_within_tolerance(name: str, tmp_path: Path) -> None:
         m = res["metrics"][metric]
         assert abs(m["rel_diff"]) <= tol, f"{name}.{metric}: mobsim {m['mobsim']:.3f}, SUMO {m['sumo']:.3f}"
     for metric, m in res["metrics"].items():
-        # The issue asks that a difference above 10 % says why: every such metric needs a reason.
+        # A difference above 10 % must say why: every such metric needs a reason.
         if np.isfinite(m["rel_diff"]) and abs(m["rel_diff"]) > 0.10:
             assert m["why"], f"{name}.{metric} differs by {m['rel_diff']:+.1%} without an explanation"
     if name.startswith("arterial"):

@@ -2,7 +2,7 @@
 
 The full report is ``python -m bench.real_scenarios`` (every ``tools/game/*.sumocfg`` and random
 trips on the real networks; table in ``bench/README.md``, "Real scenarios"). Here a
-small subset whose runs take seconds is held to the issue's tolerances:
+small subset whose runs take seconds is held to the project's tolerances:
 
 * mobsim completes at least as many trips as SUMO, with no more teleports;
 * the mean travel time (duration) of completed trips is within 15 % of SUMO's, where SUMO
