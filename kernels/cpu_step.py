@@ -55,6 +55,18 @@ from .record import clock, end_step, summary_parts
 from .signals import controllers, delay_controllers, signal_slots
 from .transfer import transfer_pass
 
+#: Which phases of :data:`mobsim.kernels.phases.ROAD_PHASES` each call of :func:`step_once` runs
+#: (``tests/test_phases.py`` holds the order of the calls to that list).
+PHASE_OF: dict[str, tuple[str, ...]] = {
+    "update_signals": ("controllers", "signals"), "insert_departures": ("insert",),
+    "insert_links": ("insert",), "build_order": ("order",), "resort_after_lane_changes": ("order",),
+    "decide_lane_changes": ("lane_change_decide",), "decide_lane_changes_serial": ("lane_change_decide",),
+    "apply_lane_changes_serial": ("lane_change_apply",), "plan": ("plan",), "plan_serial": ("plan",),
+    "advance": ("advance",), "advance_serial": ("advance",),
+    "cross_junctions": ("junction_sources", "junction_targets"), "handle_flags": ("flags", "gridlock"),
+    "transfer_pass": ("transfer",), "summary_parts": ("summary",), "end_step": ("end_step",),
+}
+
 
 @njit(cache=True)
 def update_signals(V, N, L, W, t, dt):

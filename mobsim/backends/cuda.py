@@ -459,6 +459,16 @@ class CUDABackend:
             with self._timed("order"):
                 self._order()
 
+    #: Which phases of :data:`mobsim.kernels.phases.ROAD_PHASES` each launch of :meth:`_step` runs
+    #: (``tests/test_phases.py`` holds the order of the launches to that list).
+    PHASE_OF: dict[str, tuple[str, ...]] = {
+        "k_controllers": ("controllers",), "k_signals": ("signals",), "k_insert": ("insert",),
+        "_order_timed": ("order",), "k_decide": ("lane_change_decide",), "k_apply": ("lane_change_apply",),
+        "k_plan": ("plan",), "k_advance": ("advance",), "k_junction_source": ("junction_sources",),
+        "k_junction_target": ("junction_targets",), "k_flags": ("flags",), "k_gridlock": ("gridlock",),
+        "k_transfer": ("transfer",), "k_summary": ("summary",), "k_end": ("end_step",),
+    }
+
     def _step(self, step: int) -> None:
         from mobsim.kernels import cuda_step as C
         from mobsim.kernels import layout as Y
