@@ -26,7 +26,7 @@ MOVED = {
     "drone_plot": "modes.drones.plot", "drones": "modes.drones.sim", "airspace": "modes.drones.airspace",
     "flights": "modes.drones.flights", "drone_fields": "modes.drones.fields",
 }
-# ``mobsim.demand`` is a package now; its trip tables, OD matrices and flows are mobsim.demand.sources.
+# ``mobsim.demand`` is a package now: the old module's names resolve through its ``__getattr__``.
 
 
 class _Alias(importlib.abc.Loader):

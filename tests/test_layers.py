@@ -56,3 +56,16 @@ def test_old_module_paths_import_the_moved_modules_with_a_warning() -> None:
         with pytest.warns(DeprecationWarning, match=f"mobsim.{old} is now mobsim.{new}"):
             mod = importlib.import_module(f"mobsim.{old}")
         assert mod is importlib.import_module(f"mobsim.{new}")
+
+
+def test_the_flat_demand_modules_names_still_import_with_a_warning() -> None:
+    import mobsim.demand as demand
+    from mobsim.demand import od, sources, streams, trip_tables
+
+    for name, where in demand._MOVED.items():
+        with pytest.warns(DeprecationWarning, match=f"mobsim.demand.{name} is now"):
+            obj = getattr(demand, name)
+        assert obj is getattr({"od": od, "sources": sources, "streams": streams,
+                               "trip_tables": trip_tables}[where], name)
+    with pytest.raises(AttributeError):
+        demand.no_such_name  # noqa: B018
