@@ -73,7 +73,7 @@ def test_reachability_is_the_transitive_closure() -> None:
     components, dense ones with few, self-loops and repeated movements included."""
     from types import SimpleNamespace
 
-    from mobsim.demand.routing import reachable
+    from mobsim.net.reachability import reachable
 
     rng = np.random.default_rng(7)
     for _ in range(200):
@@ -100,8 +100,9 @@ def test_reachability_agrees_with_routing_on_a_real_network() -> None:
     sumo = pytest.importorskip("sumo")
     from pathlib import Path
 
-    from mobsim.demand.routing import reachable, shortest_routes
+    from mobsim.demand.routing import shortest_routes
     from mobsim.interop.sumo_net import read_sumo_network
+    from mobsim.net.reachability import reachable
 
     path = Path(sumo.SUMO_HOME) / "tools" / "game" / "DRT" / "osm.net.xml"
     if not path.is_file():
