@@ -20,8 +20,6 @@ from .lanes import (
     movement_state_a,
     straddler_a,
     v0_of,
-    yield_blocked,
-    yield_blocked_inside,
 )
 from .layout import (
     CF_KRAUSS,
@@ -52,6 +50,7 @@ from .layout import (
 from .record import clock
 from .rng import STREAM_DAWDLE, u01
 from .routes import route_step
+from .yielding import yield_blocked, yield_blocked_inside
 from .zipper import zipper_accel
 
 #: How far short of the point where it may have to yield (m) a vehicle without right of way

@@ -180,7 +180,7 @@ def test_real_osm_network_imports_and_runs_without_gridlock(tmp_path: Path, seed
     teleports), 152.3, 163.7 s before. Before the junction fixes of
     ``tests/test_junction_cases.py`` a gridlock loop next to the big cluster junction left 8
     trips unfinished and teleported 14 vehicles; until a standing foe before a full exit stopped
-    holding its foes (``kernels.lanes.yield_blocked_at``), seeds 2, 4 and 5 locked (882, 1,000
+    holding its foes (``kernels.yielding.yield_blocked_at``), seeds 2, 4 and 5 locked (882, 1,000
     and 937 trips, 27, 15 and 11 teleports)."""
     import dataclasses
 
