@@ -68,7 +68,6 @@ from mobsim.demand.trips import Trip
 from mobsim.demand.vtype_tables import build_vtypes, check_vtypes, merge_vtypes
 from mobsim.demand.vtypes import VehicleType
 from mobsim.errors import InputError
-from mobsim.interop.convert import toml_value
 from mobsim.modes.drones.airspace import DRONE_INPUT_KEYS
 from mobsim.net.network import Network
 from mobsim.scenario_network import build_network, check_network
@@ -457,8 +456,8 @@ def load_sumo_inputs(inputs: list[str | Path], overrides: list[str] | None = Non
             raise InputError("file not found", source=str(p), fix="check the path")
     with tempfile.TemporaryDirectory() as tmp:
         toml = Path(tmp) / f"{paths[0].name.split('.')[0]}.toml"
-        lines = ["[network]", f"sumo = {toml_value(str(paths[0].resolve()))}", "", "[demand]"]
+        lines = ["[network]", f"sumo = {st.format_value(str(paths[0].resolve()))}", "", "[demand]"]
         if len(paths) > 1:
-            lines.append("sumo = [" + ", ".join(toml_value(str(p.resolve())) for p in paths[1:]) + "]")
+            lines.append("sumo = [" + ", ".join(st.format_value(str(p.resolve())) for p in paths[1:]) + "]")
         toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return load_scenario(toml, overrides or [])

@@ -17,18 +17,13 @@ paths (none for a run without that mode).
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Any
 
+from mobsim.named import resolve
+
 _MODES: dict[str, dict[str, str]] = {}
-
-
-def resolve(spec: str) -> Any:
-    """The object named ``"package.module:attribute"``."""
-    module, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module), attr)
 
 
 def register_mode(name: str, *, kpis: str, units: str, plots: str) -> None:

@@ -20,8 +20,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from mobsim.analysis.extensions import resolve
 from mobsim.errors import InputError
+from mobsim.named import resolve
 from mobsim.output import schema
 
 __all__ = ["Results", "open"]

@@ -17,15 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mobsim.errors import InputError
-
-
-def toml_value(v: Any) -> str:
-    """``v`` (bool, number or text) as a TOML value."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+from mobsim.settings import format_value
 
 
 def write_native(sc: Any, out: str | Path) -> Path:
@@ -42,14 +34,14 @@ def write_native(sc: Any, out: str | Path) -> Path:
     write_trips(sc.trips, tmp / "trips.csv")
     s = sc.settings
     lines = ["# Converted by mobsim convert sumo from: " + sc.network.source, "",
-             "[scenario]", f"name = {toml_value(sc.name)}", "", "[network]", 'dir = "net"', ""]
+             "[scenario]", f"name = {format_value(sc.name)}", "", "[network]", 'dir = "net"', ""]
     for v in sc.vtypes:
         lines.append("[[vtypes]]")
-        lines += [f"{k} = {toml_value(val)}" for k, val in v.as_dict().items()]
+        lines += [f"{k} = {format_value(val)}" for k, val in v.as_dict().items()]
         lines.append("")
     lines += ["[demand]", 'trips = "trips.csv"', "", "[sim]"]
     for key in ("sim.begin", "sim.end", "sim.dt", "sim.seed"):
-        lines.append(f"{key.split('.', 1)[1]} = {toml_value(s[key])}")
+        lines.append(f"{key.split('.', 1)[1]} = {format_value(s[key])}")
     (tmp / "scenario.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     if out.exists():
         shutil.rmtree(out)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from mobsim.analysis.extensions import resolve
+from mobsim.named import resolve
 
 _FACTORIES: dict[str, str] = {}
 
