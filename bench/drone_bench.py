@@ -39,16 +39,12 @@ TARGETS = {"cpu_rtf_min_at_100k": 1.0, "gpu_rtf_min_at_1m": 1.0}
 def run_mobsim(n: int, seconds: float, backend: str = "cpu", detect: bool = True, seed: int = 1,
                threads: int = 0) -> dict[str, Any]:
     """Fly the benchmark's ``n`` drones for ``seconds`` simulated seconds; returns the figures."""
-    import numba
-
-    from mobsim.kernels import air_layout as K
+    from mobsim.kernels.air import layout as K
     from mobsim.modes.drones.airspace import DroneType
     from mobsim.modes.drones.sim import free_flight
 
     from .bluesky_ref import box_side_m, make_drones
 
-    if backend == "cpu":
-        numba.set_num_threads(threads or numba.config.NUMBA_NUM_THREADS)
     d = make_drones(n, seed)
     side = box_side_m(n)
     dtype = DroneType(cruise_speed=15.0, max_speed=18.0, battery_wh=1e12, rpz=50.0, hpz=15.0)
@@ -57,7 +53,7 @@ def run_mobsim(n: int, seconds: float, backend: str = "cpu", detect: bool = True
     t0 = time.perf_counter()
     box = (-side / 2, -side / 2, side / 2, side / 2)
     sim = free_flight(d["x"], d["y"], d["alt"], d["hdg"], d["speed"], settings=settings, dtype=dtype,
-                      backend=backend, threads=threads or 2, extent=box)
+                      backend=backend, threads=threads, extent=box)
     sim.run_steps(2)  # compile (or load from the cache) and warm up
     setup = time.perf_counter() - t0
     steps = int(round(seconds / sim.dt))
@@ -80,10 +76,8 @@ def run_mobsim(n: int, seconds: float, backend: str = "cpu", detect: bool = True
            "detections": dets, "pair_checks_per_detection": int(c[K.AC_CHECKS]) // max(dets, 1),
            "conflicts_now": int(sim.A.cnt[K.AC_CONF_NOW]), "los_now": int(sim.A.cnt[K.AC_LOS_NOW]),
            "grid_cell_m": float(sim.par[K.AP_CELL]), "bytes_per_drone": int(_bytes(sim))}
-    if backend == "cpu":
-        out["threads"] = numba.get_num_threads()
-    else:
-        out["device"] = sim._cb.describe()
+    out["threads"] = sim.backend.threads
+    out["device"] = sim.backend.describe()
     return out
 
 

@@ -37,7 +37,7 @@ from .run_bench import RESULTS, git_info, parse_size, size_label, source_digest
 TARGETS = {"veh_updates_per_s_min": 1e9, "at_running": 1_000_000, "gpu_bytes_per_vehicle_max": 200,
            "rtf_min_at_1m": 1000}
 
-#: order "lanes" (kernels.order): tickets (status 1 + lane 4 + atomic 8 + ticket 4), scatter (status 1
+#: order "lanes" (kernels.road.order): tickets (status 1 + lane 4 + atomic 8 + ticket 4), scatter (status 1
 #: + lane 4 + lane_start 4 + ticket 4 + order 4), per-lane sort (order 8 + pos 8 + trip 4).
 LANES_ORDER_BYTES = 54
 
@@ -67,7 +67,7 @@ BYTES_MODEL: dict[str, tuple[str, int]] = {
     # the summary row's partial sums: per lane halting count and speed sum (8); per link (a lane of
     # it, on average) first lane, lane count, maximum queue read and write (~12)
     "summary": ("lanes", 20),
-    "end": ("one", 16 * 1024),  # the summary row: kernels.layout.SUM_PARTS partial sums of 16 B
+    "end": ("one", 16 * 1024),  # the summary row: kernels.runtime.layout.SUM_PARTS partial sums of 16 B
     # "renumber" (mobsim.state.slots, every REORDER_STEPS steps) has no entry: it is timed, but its bytes
     # are not per step, so it stays out of the bandwidth estimate.
 }
@@ -89,7 +89,7 @@ def peak_bandwidth_gbs() -> float | None:
 def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: int,
              order: str = "lanes", graphs: str = "auto") -> dict[str, Any]:
     from mobsim.engine import Simulation
-    from mobsim.kernels.layout import C_VSTEPS
+    from mobsim.kernels.runtime.layout import C_VSTEPS
 
     from .scenarios import grid_scenario
 
@@ -201,7 +201,7 @@ def memory_size(size: int, seed: int) -> dict[str, Any]:
     be = sim.backend
     n = len(sim.trips)
     parts = {p: int(sum(a.nbytes for a in be.dev.get(p, ()) if hasattr(a, "nbytes"))) for p in (*PARTS, "P")}
-    # the one state buffer's alignment padding (kernels.cuda_args.ALIGN per field)
+    # the one state buffer's alignment padding (kernels.runtime.cuda_args.ALIGN per field)
     parts["pad"] = be.device_bytes() - sum(parts.values())
     routes = int(sim.W.route_codes.nbytes)
     total = be.device_bytes()

@@ -227,7 +227,7 @@ def timed_loop(sim: Any, n_steps: int, chunk_steps: int) -> dict[str, Any]:
     """Time ``sim.step(chunk_steps)`` calls until ``n_steps`` steps have run (no output written)."""
     import numpy as np
 
-    from mobsim.kernels.layout import C_VSTEPS
+    from mobsim.kernels.runtime.layout import C_VSTEPS
 
     cnt = sim.W.cnt
     timeline = []
@@ -268,7 +268,7 @@ def run_case(size: int, threads: str, seed: int, window: float, chunk: float, de
     import numba
 
     from mobsim.engine import Simulation
-    from mobsim.kernels.layout import C_ARRIVED, C_COLL, C_INSERTED, C_REMOVED, C_TELE
+    from mobsim.kernels.runtime.layout import C_ARRIVED, C_COLL, C_INSERTED, C_REMOVED, C_TELE
 
     from .scenarios import grid_scenario, tiny_scenario
 

@@ -1,22 +1,35 @@
-"""JIT kernels of mobsim, importable as ``mobsim.kernels``.
+"""JIT kernels of mobsim, importable as ``mobsim.kernels``. Folders by concept:
 
-Physics lives in modules of pure scalar functions (:mod:`.idm`, :mod:`.mobil`, :mod:`.rng`) that
-use only ``math``: scalars in, scalars out, no array indexing, no exceptions. They are decorated
-with :func:`numba.extending.register_jitable`, the one place where they become compilable for
-every numba target: the CPU drivers (``numba.njit``) and the CUDA drivers (``numba.cuda.jit``) call
-the very same source. Without numba's JIT (plain Python, or the CUDA simulator) they are ordinary
-Python functions, which is what the unit tests call.
+* :mod:`.runtime`: declarations every kernel shares: the state registry (``state_fields``), the
+  constant layouts (``layout``), the packed device buffer (``cuda_args``), StructRefs
+  (``structs``), the two target-specific primitives (``atomics``: integer atomic add and minimum),
+  float32 rounding (``precision``) and each mode's phase list (``phases``).
+* :mod:`.physics`: pure scalar functions (``idm``, ``carfollow``, ``mobil``, ``rng``) that use only
+  ``math``: scalars in, scalars out, no array indexing, no exceptions. They are decorated with
+  :func:`numba.extending.register_jitable`, the one place where they become compilable for every
+  numba target, so the CPU drivers (``numba.njit``) and the CUDA drivers (``numba.cuda.jit``) call
+  the very same source. Without numba's JIT (plain Python, or the CUDA simulator) they are
+  ordinary Python functions, which is what the unit tests call.
+* :mod:`.road` and :mod:`.air`: the phases of the road and the drone step, each a range function
+  over its items (vehicles, lanes, links; flights, vertiports) in a module named for its behaviour.
+* :mod:`.drivers`: ``cpu_step`` and ``air_cpu`` call the phases for chunks on the CPU;
+  ``cuda_step`` and ``air_cuda`` once per GPU thread with a grid-stride range.
 
-Every phase of the step is a range function over its items (vehicles, lanes, links) in a module
-named for its behaviour; :mod:`.cpu_step` calls them for chunks on the CPU, :mod:`.cuda_step`
-once per GPU thread with a grid-stride range. :mod:`.atomics` holds the two target-specific
-primitives (integer atomic add and minimum).
+Layers (``pyproject.toml``'s import-linter contracts): drivers above road and air, which sit above
+physics, above runtime; nothing here imports the host package.
 """
-
 import hashlib as _hashlib
 import os as _os
 from pathlib import Path as _Path
 from typing import Any as _Any
+
+
+def _hash_sources(h: _Any) -> None:
+    """Feed every kernel source file (by its path below this folder, and its bytes) to ``h``."""
+    here = _Path(__file__).parent
+    for p in sorted(here.rglob("*.py")):
+        h.update(p.relative_to(here).as_posix().encode())
+        h.update(p.read_bytes())
 
 
 def _kernel_cache_dir() -> _Path:
@@ -27,16 +40,9 @@ def _kernel_cache_dir() -> _Path:
     kernel sources makes every edit a clean recompile (about a minute) instead of a stale kernel.
     """
     h = _hashlib.sha256()
-    for p in sorted(_Path(__file__).parent.glob("*.py")):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
+    _hash_sources(h)
     base = _Path(_os.environ.get("XDG_CACHE_HOME") or _Path.home() / ".cache")
     return base / "mobsim" / f"numba-{h.hexdigest()[:16]}"
-
-
-#: Cache compiled CUDA kernels on disk (see :func:`cuda_kernel`); ``MOBSIM_CUDA_CACHE=0`` compiles
-#: them in every process instead.
-CUDA_CACHE = _os.environ.get("MOBSIM_CUDA_CACHE", "1") != "0"
 
 
 def cuda_kernel(layout_key: str = "") -> _Any:
@@ -52,12 +58,10 @@ def cuda_kernel(layout_key: str = "") -> _Any:
     import numba
     from numba import cuda
 
-    if not CUDA_CACHE:
+    if _os.environ.get("MOBSIM_CUDA_CACHE", "1") == "0":  # compile in every process instead
         return cuda.jit
     h = _hashlib.sha256(layout_key.encode())
-    for p in sorted(_Path(__file__).parent.glob("*.py")):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
+    _hash_sources(h)
     base = _Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else _kernel_cache_dir()
     folder = str(base / f"cuda-{h.hexdigest()[:16]}")
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.backends.cpu import select_backend
+from mobsim.backends.select import select_backend
 from mobsim.demand.routing import route_trips
 from mobsim.demand.vtypes import VTYPE_PARAMS, VehicleType, vtype_table
 from mobsim.errors import InputError
-from mobsim.kernels.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
+from mobsim.kernels.runtime.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
 from mobsim.modes.registry import attach as attach_modes
 from mobsim.modes.road.recording import RoadRecording
 from mobsim.modes.road.rerouting import RouteUpdates
@@ -99,6 +99,11 @@ class Simulation(RouteUpdates, RoadRecording):
         self.end = float(s["sim.end"])
         self.backend = select_backend(backend or s.get("sim.backend", "auto"),
                                       threads if threads is not None else s.get("sim.threads", 0))
+        self._user_callbacks: list[Any] = []
+        with self.backend.parallel():  # routing uses the run's threads
+            self._setup(scenario, s)
+
+    def _setup(self, scenario: Any, s: dict[str, Any]) -> None:
         self.cn = compile_network(scenario.network)
         self.vtypes: list[VehicleType] = list(scenario.vtypes) or [VehicleType()]
         for v in self.vtypes:
@@ -153,7 +158,7 @@ class Simulation(RouteUpdates, RoadRecording):
         self.trip_vtype = np.array([vidx[t.vtype] for t in trips], np.int32)
 
     def _encode_routes(self) -> np.ndarray:
-        """The route pool packed into turn codes for the kernels (:mod:`mobsim.kernels.routes`)."""
+        """The route pool packed into turn codes for the kernels (:mod:`mobsim.kernels.road.routes`)."""
         from mobsim.demand.route_codes import encode
 
         a = self.cn.arrays
@@ -196,7 +201,7 @@ class Simulation(RouteUpdates, RoadRecording):
         W = Work(
             # order_tmp: the CPU counting sort's buffer; a GPU sorts with cupy and needs none.
             order=np.zeros(n + 1, np.int32),
-            order_tmp=np.zeros(n + 1 if self.backend.name == "cpu" else 1, np.int32),
+            order_tmp=self.backend.order_scratch(n),
             link_dep_start=link_dep_start, link_dep=link_dep if n else np.zeros(1, np.int32),
             link_dep_next=link_dep_start[:-1].copy(),
             sig_state=np.zeros(max(cn.n_slots, 1), np.int8),
@@ -215,7 +220,7 @@ class Simulation(RouteUpdates, RoadRecording):
             det_last=np.full(cn.arrays.det_pos.shape[0], self.begin, np.float64),
             tp_list=np.full(max(n, 1), -1, np.int32),
         )
-        from mobsim.kernels import layout as K
+        from mobsim.kernels.runtime import layout as K
 
         par = np.zeros(K.N_PARAMS, np.float64)
         s = self.settings
@@ -239,8 +244,7 @@ class Simulation(RouteUpdates, RoadRecording):
         self.backend.reorder_every = max(0, ro)
         # An explicit interval renumbers whatever the number of vehicles (tests use it on small runs).
         self.backend.reorder_min = K.REORDER_MIN if self._reorder_every is None else 0
-        if hasattr(self.backend, "graphs"):
-            self.backend.graphs = str(s.get("sim.cuda_graphs", "auto"))
+        self.backend.configure(s)
         self.V, self.L, self.W, self.par = V, L, W, par
         self.backend.attach(V, cn.arrays, L, W, self.vt, par)
 
@@ -296,7 +300,8 @@ class Simulation(RouteUpdates, RoadRecording):
             for m in self.modes:
                 m.compile()
             self._compile_s = time.perf_counter() - t_c
-            steps_done, wall = self._loop(rec, n_steps, progress, stop_when_empty)
+            with self.backend.parallel():  # re-routing on the run's threads
+                steps_done, wall = self._loop(rec, n_steps, progress, stop_when_empty)
             for m in self.modes:
                 m.finish(rec, self.begin + steps_done * self.dt)
             self._write_trips(rec)
@@ -307,19 +312,61 @@ class Simulation(RouteUpdates, RoadRecording):
             raise
         return out
 
-    def _loop(self, rec: Any, n_steps: int, progress: str, stop_when_empty: bool) -> tuple[int, float]:
-        s = self.settings
-        be = self.backend
-        dt = self.dt
+    def add_callback(self, fn: Any, schedule: Any, name: str | None = None, final: bool = False) -> None:
+        """Call ``fn(sim, step, t)`` during :meth:`run` at the end of every step ``schedule``
+        (:mod:`mobsim.schedules`: ``StepInterval``, ``TimeInterval``, ``WallTimeInterval``) is
+        due; ``final``: also at the run's last step. ``t`` is the time at the step's end (s);
+        the run's chunks of steps end where the schedule asks."""
+        from mobsim.schedules import Callback
+
+        self._user_callbacks.append(Callback(name or getattr(fn, "__name__", "callback"), schedule,
+                                             lambda rec, step, t: fn(self, step, t), final=final))
+
+    def _callbacks(self, mode: str, t_wall0: float, clock: dict[str, float]) -> list[Any]:
+        """The run's scheduled work, in the order it happens at a step's end: edge data,
+        trajectories, re-routing, routing of trips due next, the log line, the user's callbacks."""
+        from mobsim.schedules import Callback, StepInterval, TimeInterval
+
+        s, dt = self.settings, self.dt
+        cbs = []
         ed_period = float(s.get("output.edgedata_period", 300.0))
-        ed_on = ed_period > 0
-        ed_every = max(1, round(ed_period / dt)) if ed_on else n_steps + 1
-        fcd_on = bool(s.get("output.fcd", False))
-        fcd_every = max(1, round(float(s.get("output.fcd_period", 1.0)) / dt))
-        log_every = max(1, round(float(s.get("output.log_period", 300.0)) / dt))
+        if ed_period > 0:
+            cbs.append(Callback("edgedata", TimeInterval(ed_period, dt),
+                                lambda rec, step, t: self._record_edgedata(rec, t), final=True))
+        if bool(s.get("output.fcd", False)):
+            cbs.append(Callback("fcd", TimeInterval(float(s.get("output.fcd_period", 1.0)), dt),
+                                lambda rec, step, t: self._record_fcd(rec, t)))
         rr_period = float(s.get("routing.reroute_period", 0.0))
-        rr_every = max(1, round(rr_period / dt)) if rr_period > 0 else 0
+        if rr_period > 0:
+            cbs.append(Callback("reroute", TimeInterval(rr_period, dt), lambda rec, step, t: self.reroute(),
+                                before_end=True))
         dr_every = self._departure_every()
+        if dr_every:
+            cbs.append(Callback("route_departures", StepInterval(dr_every),
+                                lambda rec, step, t: self.route_departures(t + dr_every * dt),
+                                before_end=True))
+
+        def log_line(rec: Any, step: int, t: float) -> None:
+            from mobsim.kernels.runtime.layout import C_ARRIVED, C_INSERTED, C_REMOVED, C_VSTEPS
+
+            if mode != "log":
+                return  # the interval still ends chunks, so chunking does not depend on the display
+            cnt = self.W.cnt
+            el = time.perf_counter() - t_wall0
+            running = int(cnt[C_INSERTED] - cnt[C_ARRIVED] - cnt[C_REMOVED])
+            log.info("t=%8.0f s  running=%7d  arrived=%7d  RTF=%8.1f  veh-updates/s=%.3g",
+                     t, running, int(cnt[C_ARRIVED]), (t - self.begin) / max(el, 1e-9),
+                     cnt[C_VSTEPS] / max(clock["compute"], 1e-9))
+
+        cbs.append(Callback("log", TimeInterval(float(s.get("output.log_period", 300.0)), dt), log_line,
+                            final=True))
+        return cbs + self._user_callbacks
+
+    def _loop(self, rec: Any, n_steps: int, progress: str, stop_when_empty: bool) -> tuple[int, float]:
+        from mobsim.kernels.runtime.layout import C_ARRIVED, C_NEV, C_NSUM, C_REMOVED
+        from mobsim.schedules import next_stop
+
+        be = self.backend
         mode = progress
         if mode == "auto":
             mode = "bar" if sys.stderr.isatty() else "log"
@@ -336,31 +383,22 @@ class Simulation(RouteUpdates, RoadRecording):
         self._ed_begin = self.begin
         step = 0
         t_wall0 = time.perf_counter()
-        compute = 0.0
+        clock = {"compute": 0.0}
+        callbacks = self._callbacks(mode, t_wall0, clock)
         n_total = len(self.trips)
         cnt = self.W.cnt
-        from mobsim.kernels.layout import C_ARRIVED, C_INSERTED, C_NEV, C_NSUM, C_REMOVED, C_VSTEPS
-
-        if fcd_on:
+        if any(cb.name == "fcd" for cb in callbacks):
             self._record_fcd(rec, self.begin)
         for m in self.modes:
             m.start(rec, self.begin)
         while step < n_steps:
-            nxt = min(n_steps, (step // ed_every + 1) * ed_every, (step // log_every + 1) * log_every)
-            if fcd_on:
-                nxt = min(nxt, (step // fcd_every + 1) * fcd_every)
-            if rr_every:
-                nxt = min(nxt, (step // rr_every + 1) * rr_every)
-            if dr_every:
-                nxt = min(nxt, (step // dr_every + 1) * dr_every)
-            for m in self.modes:
-                nxt = min(nxt, m.next_stop(step))
+            nxt = min([next_stop(callbacks, step, n_steps), *(m.next_stop(step) for m in self.modes)])
             t0 = time.perf_counter()
             done = be.run_steps(nxt - step)
             for m in self.modes:
                 m.advance(done, rec)  # the same steps as the road vehicles
             t1 = time.perf_counter()
-            compute += t1 - t0
+            clock["compute"] += t1 - t0
             be.pull("W", ("cnt",))
             # Summary rows: wall time interpolated over the chunk.
             nrow = int(cnt[C_NSUM])
@@ -376,33 +414,23 @@ class Simulation(RouteUpdates, RoadRecording):
                 self._flush_events(rec)
             be.push("W", ("cnt",))
             step += done
-            t_now = self.begin + step * dt
+            t_now = self.begin + step * self.dt
+            end = step >= n_steps
             finished = stop_when_empty and int(cnt[C_ARRIVED] + cnt[C_REMOVED]) >= n_total
             for m in self.modes:
-                m.record(rec, step, t_now, step >= n_steps)
+                m.record(rec, step, t_now, end)
                 finished = finished and m.finished()
-            if ed_on and (step % ed_every == 0 or step >= n_steps or finished):
-                self._record_edgedata(rec, t_now)
-            if fcd_on and step % fcd_every == 0:
-                self._record_fcd(rec, t_now)
-            if rr_every and step % rr_every == 0 and step < n_steps:
-                self.reroute()
-            if dr_every and step % dr_every == 0 and step < n_steps:
-                self.route_departures(t_now + dr_every * dt)
+            for cb in callbacks:
+                if cb.due(step, end, finished):
+                    cb.fn(rec, step, t_now)
             if bar is not None:
                 bar.update(done)
-            if mode == "log" and (step % log_every == 0 or step >= n_steps or finished):
-                el = time.perf_counter() - t_wall0
-                running = int(cnt[C_INSERTED] - cnt[C_ARRIVED] - cnt[C_REMOVED])
-                log.info("t=%8.0f s  running=%7d  arrived=%7d  RTF=%8.1f  veh-updates/s=%.3g",
-                         t_now, running, int(cnt[C_ARRIVED]), (t_now - self.begin) / max(el, 1e-9),
-                         cnt[C_VSTEPS] / max(compute, 1e-9))
             if finished:
                 break
         if bar is not None:
             bar.close()
         self._steps = step
-        self._compute = compute
+        self._compute = clock["compute"]
         return step, time.perf_counter() - t_wall0
 
     # ------------------------------------------------------------------ notebook helpers
@@ -421,7 +449,11 @@ class Simulation(RouteUpdates, RoadRecording):
 
     def step(self, n: int = 1) -> int:
         """Advance ``n`` steps without recording (for notebooks and tests); returns steps run."""
-        from mobsim.kernels.layout import C_NEV, C_NSUM, C_STEP
+        with self.backend.parallel():  # re-routing on the run's threads
+            return self._step(n)
+
+    def _step(self, n: int) -> int:
+        from mobsim.kernels.runtime.layout import C_NEV, C_NSUM, C_STEP
 
         done = 0
         be = self.backend
@@ -448,7 +480,7 @@ class Simulation(RouteUpdates, RoadRecording):
     @property
     def time(self) -> float:
         """Simulation time (s) at the start of the next step."""
-        from mobsim.kernels.layout import C_STEP
+        from mobsim.kernels.runtime.layout import C_STEP
 
         self.backend.pull("W", ("cnt",))
         return self.begin + int(self.W.cnt[C_STEP]) * self.dt

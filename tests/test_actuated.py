@@ -1,4 +1,4 @@
-"""Actuated signals (SUMO's gap-based control, kernels/signals.py): decisions, detector placement,
+"""Actuated signals (SUMO's gap-based control, kernels/road/signals.py): decisions, detector placement,
 import from and export to SUMO. The comparison with SUMO itself is the ``actuated_600_150`` case
 of ``tests/validation/test_against_sumo.py``.
 """

@@ -129,9 +129,9 @@ def _frames(path: Path) -> dict[str, pd.DataFrame]:
               "edgedata": r.edgedata}
     if r.has("fcd"):
         frames["fcd"] = r.fcd
-    from mobsim.output import schema
+    from mobsim.modes.drones.schema import DRONE_GROUPS
 
-    for group, cols in schema.DRONE_GROUPS.items():
+    for group, cols in DRONE_GROUPS.items():
         if r.has(group):
             frames[group] = r._frame(group, cols)
     return frames

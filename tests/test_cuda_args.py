@@ -1,4 +1,4 @@
-"""The packed CUDA state (:mod:`mobsim.kernels.cuda_args`): one buffer, views at aligned offsets,
+"""The packed CUDA state (:mod:`mobsim.kernels.runtime.cuda_args`): one buffer, views at aligned offsets,
 and the device-side ``unpack`` giving the same arrays (compiled here for the CPU; the PTX test
 compiles it inside every kernel)."""
 
@@ -14,7 +14,7 @@ import pytest
 def state() -> dict[str, Any]:
     from conftest import make_scenario, random_grid_trips
     from mobsim.engine import Simulation
-    from mobsim.kernels.cuda_args import Params
+    from mobsim.kernels.runtime.cuda_args import Params
     from mobsim.net import generators as gen
 
     net = gen.grid(rows=2, cols=3, block_length=150.0, lanes=2, signalised=True)
@@ -25,7 +25,7 @@ def state() -> dict[str, Any]:
 
 
 def _pack(state: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    from mobsim.kernels.cuda_args import layout, views
+    from mobsim.kernels.runtime.cuda_args import layout, views
 
     lay, size = layout(state)
     buf = np.zeros(size, np.uint8)
@@ -37,7 +37,7 @@ def _pack(state: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]
 
 
 def test_views_hold_every_array_at_aligned_offsets(state: dict[str, Any]) -> None:
-    from mobsim.kernels.cuda_args import ALIGN, SPEC
+    from mobsim.kernels.runtime.cuda_args import ALIGN, SPEC
 
     buf, lay, v = _pack(state)
     assert len(lay) == sum(len(f) for _, _, f in SPEC)
@@ -53,7 +53,7 @@ def test_views_hold_every_array_at_aligned_offsets(state: dict[str, Any]) -> Non
 
 
 def test_device_unpack_gives_the_same_views(state: dict[str, Any]) -> None:
-    from mobsim.kernels.cuda_args import Packed, unpack
+    from mobsim.kernels.runtime.cuda_args import Packed, unpack
 
     buf, lay, v = _pack(state)
     got = unpack(Packed(buf, lay))
@@ -66,7 +66,7 @@ def test_device_unpack_gives_the_same_views(state: dict[str, Any]) -> None:
 
 
 def test_a_state_array_of_another_dtype_is_named(state: dict[str, Any]) -> None:
-    from mobsim.kernels.cuda_args import layout
+    from mobsim.kernels.runtime.cuda_args import layout
 
     bad = dict(state, V=state["V"]._replace(pos=state["V"].pos.astype(np.float32)))
     with pytest.raises(ValueError, match=r"V\.pos is float32.*float64"):

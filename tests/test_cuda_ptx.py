@@ -37,7 +37,7 @@ CAPABILITIES = [(int(c) // 10, int(c) % 10)
 def example_state() -> tuple[Any, ...]:
     from conftest import make_scenario, random_grid_trips
     from mobsim.engine import Simulation
-    from mobsim.kernels.cuda_args import Params
+    from mobsim.kernels.runtime.cuda_args import Params
     from mobsim.net import generators as gen
 
     net = gen.grid(rows=2, cols=2, block_length=150.0, lanes=2, signalised=True)
@@ -58,7 +58,7 @@ def compute_capability(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def test_every_kernel_is_listed() -> None:
-    from mobsim.kernels import cuda_step
+    from mobsim.kernels.drivers import cuda_step
 
     kernel_type = type(cuda_step.k_end)
     # Device functions (the scan's block-wide step) are compiled inside the kernels that call them.
@@ -73,7 +73,7 @@ def test_kernels_compile_to_ptx(cc: tuple[int, int], example_state: tuple[Any, .
                                 compute_capability: Any) -> None:
     from numba import cuda
 
-    from mobsim.kernels import cuda_step
+    from mobsim.kernels.drivers import cuda_step
 
     compute_capability(cc)
     sigs = cuda_step.signatures(*example_state)
@@ -100,7 +100,7 @@ def drone_state() -> tuple[Any, ...]:
 
 
 def test_every_drone_kernel_is_listed() -> None:
-    from mobsim.kernels import air_cuda
+    from mobsim.kernels.drivers import air_cuda
 
     kernel_type = type(air_cuda.k_move)
     found = {name for name, obj in inspect.getmembers(air_cuda) if isinstance(obj, kernel_type)}
@@ -113,7 +113,7 @@ def test_drone_kernels_compile_to_ptx(cc: tuple[int, int], drone_state: tuple[An
                                       compute_capability: Any) -> None:
     from numba import cuda
 
-    from mobsim.kernels import air_cuda
+    from mobsim.kernels.drivers import air_cuda
 
     compute_capability(cc)
     sigs = air_cuda.signatures(*drone_state)

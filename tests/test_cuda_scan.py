@@ -1,4 +1,4 @@
-"""The CUDA step's scan of the lane counts (kernels.cuda_step: k_scan_tiles, k_scan_totals,
+"""The CUDA step's scan of the lane counts (kernels.drivers.cuda_step: k_scan_tiles, k_scan_totals,
 k_scan_add) against numpy's cumsum, under numba's CUDA simulator.
 
 The scan replaced cupy's cumsum so that the step is kernels only (a CUDA graph replays it). It runs
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r"""
 from collections import namedtuple
 import numpy as np
-from mobsim.kernels import cuda_step as C
-from mobsim.kernels.cuda_step import SimPacked
+from mobsim.kernels.drivers import cuda_step as C
+from mobsim.kernels.drivers.cuda_step import SimPacked
 
 Lane = namedtuple("Lane", ["lane_cnt", "lane_start"])
 rng = np.random.default_rng(7)

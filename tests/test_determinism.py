@@ -134,7 +134,7 @@ def test_slot_renumbering_keeps_trajectories_and_reroutes(scenario, tmp_path: Pa
 def test_slots_follow_the_sorted_order_after_renumbering(scenario) -> None:
     """After a renumbering step the vehicles of the sorted order sit in slots 0..n-1 in that
     order, and V.trip stays a permutation of the trips."""
-    from mobsim.kernels.layout import C_NRUN
+    from mobsim.kernels.runtime.layout import C_NRUN
 
     sim = Simulation(scenario, backend="cpu", seed=5, reorder_every=10)
     sim.step(200)

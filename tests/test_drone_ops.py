@@ -15,7 +15,7 @@ import pytest
 
 import mobsim
 from mobsim.engine import Simulation
-from mobsim.kernels import air_layout as K
+from mobsim.kernels.air import layout as K
 from mobsim.modes.drones.sim import free_flight
 from mobsim.scenario import load_scenario
 

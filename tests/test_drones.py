@@ -22,9 +22,9 @@ import mobsim
 from mobsim import settings as mst
 from mobsim.engine import Simulation
 from mobsim.errors import InputError
-from mobsim.kernels import air_layout as K
-from mobsim.kernels.air_flight import F_RESOLVING, F_TERMINAL
-from mobsim.kernels.air_geometry import cpa, in_conflict, in_los, mvp, zone_interval
+from mobsim.kernels.air import layout as K
+from mobsim.kernels.air.flight import F_RESOLVING, F_TERMINAL
+from mobsim.kernels.air.geometry import cpa, in_conflict, in_los, mvp, zone_interval
 from mobsim.modes.drones.airspace import DroneType, Geofence, load_airspace
 from mobsim.modes.drones.flights import REFUSE_REASONS, fences_on_route, plan_flights
 from mobsim.modes.drones.geometry import points_in_polygon, segments_cross_polygon
@@ -874,7 +874,7 @@ def test_scenario_run_accounts(two_runs):
 
 
 def test_threads_do_not_change_results(monkeypatch):
-    import mobsim.kernels.air_cpu as air_cpu
+    import mobsim.kernels.drivers.air_cpu as air_cpu
 
     monkeypatch.setattr(air_cpu, "PARALLEL_MIN", 1)
     rng = np.random.default_rng(21)
@@ -883,7 +883,7 @@ def test_threads_do_not_change_results(monkeypatch):
     sims = []
     for threads in (1, 2):
         sim = free_flight(x, y, z, h, sp, threads=threads)
-        assert sim._parallel == (threads > 1)
+        assert sim._driver.parallel == (threads > 1)
         sim.run_steps(120)
         sims.append(sim)
     a, b = sims
@@ -897,10 +897,10 @@ def test_threads_do_not_change_results(monkeypatch):
 def test_every_drone_dataset_has_schema_dtype_and_units(two_runs):
     import h5py
 
-    from mobsim.output import schema
+    from mobsim.modes.drones.schema import DRONE_GROUPS
 
     with h5py.File(two_runs[0].path, "r") as h5:
-        for group, cols in schema.DRONE_GROUPS.items():
+        for group, cols in DRONE_GROUPS.items():
             for col in cols:
                 ds = h5[f"{group}/{col.name}"]
                 assert ds.attrs["units"] == col.units, (group, col.name)

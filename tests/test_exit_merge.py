@@ -15,7 +15,7 @@ import numpy as np
 import mobsim
 from conftest import make_sim
 from mobsim.demand.trips import Trip
-from mobsim.kernels import layout as K
+from mobsim.kernels.runtime import layout as K
 from mobsim.net.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
 
 #: A red that lasts longer than any run here (s).

@@ -18,7 +18,7 @@ import pytest
 sumo = pytest.importorskip("sumo")
 
 import mobsim  # noqa: E402
-from kernels.blocked import leave_time  # noqa: E402
+from kernels.road.blocked import leave_time  # noqa: E402
 from mobsim.demand.trips import Trip  # noqa: E402
 from mobsim.demand.vtypes import VehicleType  # noqa: E402
 from mobsim.engine import Simulation  # noqa: E402

@@ -11,7 +11,7 @@ spread of desired speeds) and steps the simulation. After every step:
   it (from a junction, by insertion or teleport) enter behind them;
 * conservation of counts: loaded = waiting + running + arrived + removed, and the statuses agree;
 * Σ distance driven = Σ lane distance accumulators (the edge data before aggregation);
-* the step's summary row (summed in 1,024 interleaved parts, kernels.record) holds the lanes'
+* the step's summary row (summed in 1,024 interleaved parts, kernels.road.record) holds the lanes'
   halting count exactly and their speed sum to float precision, and every link's running maximum
   queue is at least its halting vehicles now.
 
@@ -30,7 +30,7 @@ from conftest import lane_orders, make_scenario, make_sim, random_grid_trips
 from mobsim.demand.trips import Trip
 from mobsim.demand.vtypes import VehicleType
 from mobsim.engine import Simulation, due_steps
-from mobsim.kernels import layout as K
+from mobsim.kernels.runtime import layout as K
 from mobsim.net import generators
 
 VTYPES = [

@@ -12,7 +12,7 @@ import pytest
 from conftest import make_sim
 from mobsim.demand.trips import Trip
 from mobsim.engine import Simulation
-from mobsim.kernels import layout as K
+from mobsim.kernels.runtime import layout as K
 from mobsim.net.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
 
 

@@ -16,9 +16,11 @@ def test_cache_folder_is_keyed_by_every_kernel_source() -> None:
     if os.environ.get("NUMBA_CACHE_DIR"):
         pytest.skip("NUMBA_CACHE_DIR is set by the user: mobsim leaves the cache folder alone")
     h = hashlib.sha256()
-    for p in sorted(Path(kernels.__file__).parent.glob("*.py")):
-        h.update(p.name.encode())
+    here = Path(kernels.__file__).parent
+    for p in sorted(here.rglob("*.py")):
+        h.update(p.relative_to(here).as_posix().encode())
         h.update(p.read_bytes())
+    assert any(p.parent != here for p in here.rglob("*.py")), "the kernels live in subfolders too"
     expected = kernels._kernel_cache_dir()
     assert expected.name == f"numba-{h.hexdigest()[:16]}"
     if numba.config.CACHE_DIR:
@@ -27,7 +29,7 @@ def test_cache_folder_is_keyed_by_every_kernel_source() -> None:
 
 _CUDA_CHECK = """
 import json, os
-from mobsim.kernels import air_cuda, cuda_step
+from mobsim.kernels.drivers import air_cuda, cuda_step
 out = {}
 air = [(n, getattr(air_cuda, n)) for n in dir(air_cuda) if n.startswith("k_")]
 for name, k in [*cuda_step.KERNELS.items(), *air]:

@@ -1,4 +1,4 @@
-"""SUMO's Krauss model beside IDM (kernels/carfollow.py): the scalar functions as plain Python,
+"""SUMO's Krauss model beside IDM (kernels/physics/carfollow.py): the scalar functions as plain Python,
 and whole runs against theory. The comparison with SUMO itself on the same files is in
 ``tests/validation/test_against_sumo.py`` (the ``*_krauss`` cases of ``bench.validate``).
 """
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from conftest import make_sim
 from mobsim.demand.trips import Trip
 from mobsim.demand.vtypes import VehicleType
-from mobsim.kernels import carfollow as cf
-from mobsim.kernels.layout import CF_IDM, CF_KRAUSS
+from mobsim.kernels.physics import carfollow as cf
+from mobsim.kernels.runtime.layout import CF_IDM, CF_KRAUSS
 from mobsim.net import generators as gen
 
 A, B, S0, TAU = 2.6, 4.5, 2.5, 1.0

@@ -6,101 +6,58 @@ mode-specific code."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import json
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
 
-import h5py
-import numpy as np
-from numba import njit
+import pytest
 
-from conftest import make_scenario, random_grid_trips
+from conftest import cudasim_env
 from mobsim.engine import Simulation
 from mobsim.modes import registry
-from mobsim.net import generators
+from toy_mode import AGENTS, run_toy, toy_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@njit(cache=True)
-def _increment(count, n_steps):
-    """The toy mode's one phase: count every step."""
-    for _ in range(n_steps):
-        count[0] += 1
-
-
-class ToyMode:
-    """One field (a step counter) and one phase that increments it; records every 4 steps."""
-
-    name = "toy"
-
-    def __init__(self, settings: dict) -> None:
-        self.count = np.zeros(1, np.int64)
-        self.compiled = False
-        self.records: list[tuple[int, float, bool]] = []
-        self.closed_at: float | None = None
-
-    def static_tables(self) -> dict[str, dict[str, Any]]:
-        return {}
-
-    def compile(self) -> None:
-        _increment(self.count, 0)
-        self.compiled = True
-
-    def start(self, rec: Any, t: float) -> None:
-        self.records.append((0, t, False))
-
-    def next_stop(self, step: int) -> int:
-        return (step // 4 + 1) * 4
-
-    def advance(self, n_steps: int, rec: Any | None) -> None:
-        _increment(self.count, n_steps)
-
-    def record(self, rec: Any, step: int, t: float, last: bool) -> None:
-        assert step == int(self.count[0]), "the mode has run exactly the road's steps"
-        if step % 4 == 0 or last:
-            self.records.append((step, t, last))
-
-    def finished(self) -> bool:
-        return True
-
-    def finish(self, rec: Any, t_end: float) -> None:
-        self.closed_at = t_end
-
-    def health(self) -> dict[str, Any]:
-        return {"toy_steps": int(self.count[0])}
-
-
-def toy_factory(scenario: Any, settings: dict, backend: Any) -> ToyMode | None:
-    return ToyMode(settings) if getattr(scenario, "name", "") == "toy" else None
-
-
-def _scenario(end: float) -> Any:
-    net = generators.grid(rows=2, cols=2, block_length=100.0, lanes=1, signalised=False)
-    trips = random_grid_trips(net, 10, 10.0, np.random.default_rng(2))
-    return dataclasses.replace(make_scenario(net, trips, sim__end=end), name="toy")
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
 
 def test_a_mode_registered_from_outside_runs_on_the_engines_clock(tmp_path: Path) -> None:
-    registry.register_factory("toy", f"{__name__}:toy_factory")
+    got = run_toy("cpu", tmp_path / "toy.h5")
+    assert got["compiled"] and got["counts"] == [18] * AGENTS
+    assert [r[0] for r in got["records"]] == [0, 4, 8, 12, 16, 18]
+    assert tuple(got["records"][-1]) == (18, 9.0, True) and got["closed_at"] == 9.0
+    assert got["health"] == 18
+    assert "toy" not in registry.registered()
+    registry.register_factory("toy", "toy_mode:toy_factory")
     try:
-        sim = Simulation(_scenario(end=9.0), backend="cpu")  # 18 steps of 0.5 s
-        (toy,) = [m for m in sim.modes if m.name == "toy"]
-        out = sim.run(out=tmp_path / "toy.h5", progress="none", stop_when_empty=False)
-        assert toy.compiled and int(toy.count[0]) == 18
-        assert [r[0] for r in toy.records] == [0, 4, 8, 12, 16, 18]
-        assert toy.records[-1] == (18, 9.0, True) and toy.closed_at == 9.0
-        with h5py.File(out) as f:
-            assert int(f["health"].attrs["toy_steps"]) == 18
         # Simulation.step advances the mode over the same steps, without records.
-        sim2 = Simulation(_scenario(end=9.0), backend="cpu")
+        sim2 = Simulation(toy_scenario(end=9.0), backend="cpu")
         (toy2,) = sim2.modes
-        assert sim2.step(7) == 7 and int(toy2.count[0]) == 7 and toy2.records == []
+        assert sim2.step(7) == 7 and toy2.counts() == [7] * AGENTS and toy2.records == []
         # A scenario that does not use the mode gets none of it.
-        other = dataclasses.replace(_scenario(end=9.0), name="other")
+        other = dataclasses.replace(toy_scenario(end=9.0), name="other")
         assert Simulation(other, backend="cpu").modes == []
     finally:
         registry.unregister("toy")
-    assert "toy" not in registry.registered()
+
+
+@pytest.mark.cuda
+def test_the_toy_mode_runs_on_the_cuda_simulator_as_on_the_cpu(tmp_path: Path) -> None:
+    """The same mode, unchanged, on the CUDA backend: its field lives in device memory (numpy
+    copies under the simulator), its phase runs as a kernel, and it sees what it sees on the CPU."""
+    if importlib.util.find_spec("numba_cuda") is None:
+        pytest.skip("numba-cuda is not installed (pip install -e '.[dev]' brings it)")
+    cpu = run_toy("cpu", tmp_path / "cpu.h5")
+    out = tmp_path / "cuda.json"
+    r = subprocess.run([sys.executable, str(HERE / "toy_mode.py"), "cuda", str(out)], capture_output=True,
+                       text=True, env=cudasim_env(), timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    cuda = json.loads(out.read_text())
+    assert cuda["backend"].startswith("cuda"), cuda["backend"]
+    assert cuda.pop("backend") != cpu.pop("backend")
+    assert cuda == json.loads(json.dumps(cpu))
 
 
 def test_the_engine_names_no_mode() -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import make_sim, random_grid_trips
-from mobsim.kernels import cpu_step as cs
-from mobsim.kernels import layout as K
-from mobsim.kernels.order import build_order, resort_after_lane_changes
+from mobsim.kernels.drivers import cpu_step as cs
+from mobsim.kernels.road.order import build_order, resort_after_lane_changes
+from mobsim.kernels.runtime import layout as K
 from mobsim.net import generators
 
 
@@ -53,8 +53,8 @@ def test_gpu_lane_order_is_the_full_sort_whatever_the_ticket_order() -> None:
     with the CPU build of the same functions on the state of a loaded grid, gives the
     (lane, position) order of a full sort, also when each lane's segment arrives reversed (the
     GPU's atomics hand out tickets in any order)."""
-    from mobsim.kernels.order import bucket_count_range, bucket_scatter_range, bucket_sort_range
-    from mobsim.kernels.structs import to_struct
+    from mobsim.kernels.road.order import bucket_count_range, bucket_scatter_range, bucket_sort_range
+    from mobsim.kernels.runtime.structs import to_struct
 
     net = generators.grid(rows=3, cols=3, block_length=150.0, lanes=3, signalised=True, cycle=60.0)
     sim = make_sim(net, random_grid_trips(net, 400, 120.0, np.random.default_rng(5)), sim__end=400.0)

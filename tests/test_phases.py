@@ -1,6 +1,8 @@
-"""The road step's phases are declared once (``kernels/phases.py``) and both drivers run them in
-that order: the CPU driver's calls (``kernels/cpu_step.step_once``) and the CUDA driver's launches
-(``CUDABackend._step``), read from their sources with each driver's ``PHASE_OF`` table."""
+"""Each mode's phases are declared once (``kernels/runtime/phases.py``) and both of its drivers run
+them in that order, read from their sources with each driver's ``PHASE_OF`` table. The road: the
+CPU driver's calls (``kernels/drivers/cpu_step.step_once``) and the CUDA driver's launches
+(``CUDABackend._step``). The drones: ``kernels/drivers/air_cpu.drone_steps`` and the launches of
+``CUDADriver.run`` (``mobsim/modes/drones/drivers.py``)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from mobsim.kernels import cpu_step
-from mobsim.kernels.phases import ROAD_PHASES
+from mobsim.kernels.drivers import air_cpu, cpu_step
+from mobsim.kernels.runtime.phases import AIR_PHASES, ROAD_PHASES
 
 
 def _called(node: ast.AST) -> str | None:
@@ -20,7 +22,7 @@ def _called(node: ast.AST) -> str | None:
     if isinstance(f, ast.Name):
         return f.id
     if isinstance(f, ast.Attribute):
-        if f.attr == "_launch" and isinstance(node, ast.Call) and node.args:
+        if f.attr in ("_launch", "launch") and isinstance(node, ast.Call) and node.args:
             a = node.args[0]  # self._launch(C.k_plan, ...): the kernel launched
             return a.attr if isinstance(a, ast.Attribute) else None
         return f.attr
@@ -79,6 +81,18 @@ def test_the_cuda_driver_runs_the_declared_phases_in_order() -> None:
 
     got = _merged(_phases(_body(CUDABackend._step), CUDABackend.PHASE_OF))
     assert got == _merged(list(ROAD_PHASES))
+
+
+def test_the_cpu_drone_driver_runs_the_declared_phases_in_order() -> None:
+    got = _merged(_phases(_body(air_cpu.drone_steps.py_func), air_cpu.PHASE_OF))
+    assert got == _merged(list(AIR_PHASES))
+
+
+def test_the_cuda_drone_driver_runs_the_declared_phases_in_order() -> None:
+    from mobsim.modes.drones.drivers import CUDADriver
+
+    got = _merged(_phases(_body(CUDADriver.run), CUDADriver.PHASE_OF))
+    assert got == _merged(list(AIR_PHASES))
 
 
 def test_a_moved_phase_is_caught() -> None:

@@ -1,4 +1,5 @@
-"""Unit tests of the pure physics functions (kernels/idm.py, mobil.py, rng.py), called as plain Python.
+"""Unit tests of the pure physics functions (kernels/physics/idm.py, mobil.py, rng.py), called as
+plain Python.
 
 The functions are ``register_jitable``: without numba's JIT they are ordinary Python, which is what
 these tests exercise (the engine compiles the very same source).
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mobsim.demand.vtypes import VehicleType
-from mobsim.kernels import idm, mobil, rng
+from mobsim.kernels.physics import idm, mobil, rng
 
 CAR = VehicleType()
 A, B, S0, T, DELTA, LEN = CAR.accel, CAR.decel, CAR.min_gap, CAR.tau, CAR.delta, CAR.length
@@ -204,7 +205,7 @@ def test_mobil_safety() -> None:
 
 
 def test_time_to_cover_by_hand() -> None:
-    from mobsim.kernels.blocked import time_to_cover
+    from mobsim.kernels.road.blocked import time_to_cover
 
     assert time_to_cover(0.0, 0.0, 2.6, 13.89) == 0.0
     # from standstill at 2.6 m/s²: 20 m take sqrt(2 * 20 / 2.6) s
@@ -221,7 +222,7 @@ def test_foe_blocks_is_sumos_time_window() -> None:
     arrival towards when it would arrive braking from the yielder's arrival on at its
     deceleration times the impatience (30 s later if it could stop that way); a merging foe
     (same target lane) also blocks when the one behind could not stay behind by braking."""
-    from mobsim.kernels.blocked import BRAKING_DELAY, foe_arrival_braking, foe_blocks, unsafe_merge
+    from mobsim.kernels.road.blocked import BRAKING_DELAY, foe_arrival_braking, foe_blocks, unsafe_merge
 
     def blocks(t_arr, t_leave, a_f, l_f, d_f, v_f, imp=0.0, same=False, v_arr=0.0, v_leave=5.0,
                v_leave_f=20.0):
@@ -269,9 +270,9 @@ def test_minor_link_approach_is_sumos() -> None:
     m/s²); Krauss stops at a line with a reaction time of one step (a SUMO car approaching a
     minor link: 10.4 m/s 9.7 m before the line -> 8.2 m/s), and may ignore a link once its
     Euler braking distance is longer than the distance left."""
-    from mobsim.kernels.blocked import minimal_arrival_time, visibility_speed
-    from mobsim.kernels.carfollow import brake_gap_euler, cf_can_stop, cf_stop, krauss_stop_speed
-    from mobsim.kernels.layout import CF_IDM, CF_KRAUSS
+    from mobsim.kernels.physics.carfollow import brake_gap_euler, cf_can_stop, cf_stop, krauss_stop_speed
+    from mobsim.kernels.road.blocked import minimal_arrival_time, visibility_speed
+    from mobsim.kernels.runtime.layout import CF_IDM, CF_KRAUSS
 
     assert visibility_speed(2.6, 4.5, 0.5, True) == pytest.approx(math.sqrt(7.5**2 + 2 * 2.6 * 4.5))
     assert visibility_speed(2.6, 4.5, 0.5, False) == pytest.approx(math.sqrt(2 * 4.5 * 4.5 + 2 * 2.6 * 4.5))
@@ -365,11 +366,11 @@ def test_depart_pos_inserts_inside_the_lane_when_safe() -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.floats(min_value=0.0, max_value=1e4, allow_nan=False))
 def test_speeds_are_stored_rounded_down_to_float32(x: float) -> None:
-    """kernels.precision.f32_down: the largest float32 not above x (a stored speed never exceeds
+    """kernels.runtime.precision.f32_down: the largest float32 not above x (a stored speed never exceeds
     the bound it was clamped to), in Python (the CUDA simulator) and compiled."""
     from numba import njit
 
-    from mobsim.kernels.precision import f32_down
+    from mobsim.kernels.runtime.precision import f32_down
 
     jitted = njit(lambda y: f32_down(y))
     for f in (f32_down(x), jitted(x)):
@@ -381,7 +382,7 @@ def test_speeds_are_stored_rounded_down_to_float32(x: float) -> None:
 def test_desired_speed_is_a_float32_and_free_flow_reaches_it_exactly() -> None:
     """The desired speed is rounded down to float32 as speeds are stored, so a free vehicle's
     speed converges on it exactly (no time loss accrues from rounding)."""
-    from mobsim.kernels.lanes import v0_of
+    from mobsim.kernels.road.lanes import v0_of
 
     vt = np.full((1, 32), 50.0)
     v0 = v0_of(np.array([13.89]), np.array([1.07], np.float32), vt, 0, 0, 0)

@@ -46,7 +46,7 @@ def fake(tmp_path_factory) -> Path:
 def test_every_schema_dataset_written_with_dtype_units_description(fake: Path) -> None:
     with h5py.File(fake, "r") as h5:
         # drone tables exist only in runs with drones (tests/test_drones.py checks them there)
-        groups = [(g, c) for g, c in schema.GROUPS.items() if g not in schema.DRONE_GROUPS]
+        groups = [(g, c) for g, c in schema.GROUPS.items() if g not in schema.MODE_GROUPS]
         for group, cols in [*groups, *schema.STATIC.items()]:
             for col in cols:
                 ds = h5[f"{group}/{col.name}"]
@@ -400,9 +400,22 @@ def test_writer_error_is_reraised_until_close(tmp_path: Path) -> None:
 
 
 def test_recorder_module_has_no_unlisted_tables() -> None:
-    """Every table the recorder writes is a schema table (plus provenance)."""
-    groups = {spec.group for spec in recorder.SPECS.values()}
+    """Every table the recorder writes is a schema table (plus provenance); the modes' tables are
+    the ones they registered, laid out on demand."""
+    from mobsim.output.hdf5_tables import spec
+
+    assert schema.MODE_GROUPS, "the built-in modes register their tables when mobsim is imported"
+    groups = {spec(k).group for k in (*recorder.SPECS, *schema.MODE_GROUPS)}
     assert groups == set(schema.GROUPS) | set(schema.STATIC) | {"provenance/files"}
+    assert spec("drones/tracks").chunk_rows == 16384
+
+
+def test_a_mode_cannot_register_a_table_over_another() -> None:
+    with pytest.raises(ValueError, match="already a table"):
+        schema.register_groups({"trips": schema.SUMMARY})
+    with pytest.raises(ValueError, match="dimension"):
+        schema.register_groups({"toy/rows": (schema.Column("row", "int32", "1", "clash"),)})
+    assert "toy/rows" not in schema.GROUPS
 
 
 def test_attr_values_are_storable(tmp_path: Path) -> None:

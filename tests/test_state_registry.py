@@ -1,4 +1,4 @@
-"""The state registry (``kernels/state_fields.py``): every array the host allocates for the road
+"""The state registry (``kernels/runtime/state_fields.py``): every array the host allocates for the road
 vehicles, lanes, work arrays and compiled network has the dtype and number of dimensions its
 declaration gives, and every declaration says its unit and meaning."""
 
@@ -9,7 +9,7 @@ import pytest
 
 from backend_cases import CASES
 from mobsim.engine import Simulation
-from mobsim.kernels import state_fields as sf
+from mobsim.kernels.runtime import state_fields as sf
 
 PARTS = {"V": sf.VEHICLE_FIELDS, "L": sf.LANE_FIELDS, "W": sf.WORK_FIELDS, "N": sf.NET_FIELDS}
 

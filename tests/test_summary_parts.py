@@ -1,10 +1,10 @@
-"""The summary row's sums in parallel pieces (kernels.record.summary_parts, then end_step).
+"""The summary row's sums in parallel pieces (kernels.road.record.summary_parts, then end_step).
 
 A GPU computes the parts with a grid-stride range and the CPU with stride 1; both must give the
 same bits, and the row must hold the exact halting count and the mean speed of the running
 vehicles, and every link's maximum queue.
 
-The functions are called with the engine's own state containers (kernels.structs.to_struct):
+The functions are called with the engine's own state containers (kernels.runtime.structs.to_struct):
 numba's disk cache pickles every signature a cached function was compiled for, so a call with a
 namedtuple defined here would make every later process that loads the cache import this module.
 """
@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from conftest import make_sim, random_grid_trips
-from mobsim.kernels import layout as K
-from mobsim.kernels.record import end_step, summary_parts
-from mobsim.kernels.structs import to_struct
+from mobsim.kernels.road.record import end_step, summary_parts
+from mobsim.kernels.runtime import layout as K
+from mobsim.kernels.runtime.structs import to_struct
 from mobsim.net import generators
 
 

@@ -174,13 +174,13 @@ def test_real_osm_network_imports_and_runs_without_gridlock(tmp_path: Path, seed
     movement whose internal lanes cross its way (the internal junction's ``intLanes``),
     vehicles still standing at their lines included, and they for it (SUMO's checks only the
     approaches it lists, its ``incLanes``); and only one left turner at a time waited inside,
-    where SUMO's internal lanes hold two or three (``kernels.move.join_inside``); and a car
+    where SUMO's internal lanes hold two or three (``kernels.road.move.join_inside``); and a car
     crossing into a queue stood in the exit's first metres, which stand for the junction (SUMO's
     cars keep the junction clear): seeds 1 to 5 took 143.3, 142.2, 282.3 (935 trips, 37
     teleports), 152.3, 163.7 s before. Before the junction fixes of
     ``tests/test_junction_cases.py`` a gridlock loop next to the big cluster junction left 8
     trips unfinished and teleported 14 vehicles; until a standing foe before a full exit stopped
-    holding its foes (``kernels.yielding.yield_blocked_at``), seeds 2, 4 and 5 locked (882, 1,000
+    holding its foes (``kernels.road.yielding.yield_blocked_at``), seeds 2, 4 and 5 locked (882, 1,000
     and 937 trips, 27, 15 and 11 teleports)."""
     import dataclasses
 

@@ -3,7 +3,7 @@ insertions as SUMO checks them (departPos last, the lanes before and after).
 
 A vehicle at the head of a lane that has stood for ``sim.gridlock_time`` leaves the network at
 once (its lane moves up), travels on along its route out of the network and re-enters where a
-lane has room, or arrives past its last link (:mod:`mobsim.kernels.transfer`). With
+lane has room, or arrives past its last link (:mod:`mobsim.kernels.road.transfer`). With
 ``routing.departure = "current"`` trips are routed when they are due on the travel times the
 vehicles measure, so later trips avoid a jam that formed after the run began.
 """

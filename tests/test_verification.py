@@ -25,7 +25,7 @@ from conftest import make_sim, random_grid_trips
 from mobsim.demand.trips import Trip
 from mobsim.demand.vtypes import VehicleType
 from mobsim.engine import Simulation
-from mobsim.kernels.idm import equilibrium_gap
+from mobsim.kernels.physics.idm import equilibrium_gap
 from mobsim.net import generators
 
 CAR = VehicleType()

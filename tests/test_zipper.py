@@ -18,7 +18,7 @@ import pytest
 from conftest import make_sim
 from mobsim.demand.trips import Trip
 from mobsim.demand.vtypes import VehicleType
-from mobsim.kernels import layout as K
+from mobsim.kernels.runtime import layout as K
 from mobsim.net.network import Link, Movement, Network, Node
 
 KRAUSS = VehicleType(cf_model="Krauss", sigma=0.0)

@@ -1,25 +1,20 @@
-"""Backends: where the state lives and which drivers advance it. Chosen once per Simulation.
-
-The CPU backend keeps numpy arrays and runs the numba ``njit`` drivers of
-:mod:`mobsim.kernels.cpu_step`; the CUDA backend (:mod:`mobsim.backends.cuda`) keeps cupy arrays
-and runs the ``numba.cuda`` drivers of :mod:`mobsim.kernels.cuda_step` over the same per-item
-functions. Both have one interface: ``attach`` the host state, ``run_steps``, ``pull`` device
-arrays to the host before recording and ``push`` host changes back (no-ops on the CPU, where host
-and device are the same arrays), ``update`` one part after the host replaced it.
+"""The CPU backend: state in host memory (numpy), the step as numba ``njit`` drivers
+(:mod:`mobsim.kernels.drivers.cpu_step`) parallel over threads. Host and device are the same memory, so
+``pull`` and ``push`` copy nothing (the interface is :class:`mobsim.backends.protocol.Backend`).
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
 import platform
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from mobsim.backends.items import cpu_items
 from mobsim.errors import InputError
-
-log = logging.getLogger("mobsim")
 
 
 class CPUBackend:
@@ -41,20 +36,82 @@ class CPUBackend:
         if n < 1 or n > self.max_threads:
             raise InputError(f"threads={n} is outside 1..{self.max_threads}", source="--threads",
                              fix=f"use a thread count between 1 and {self.max_threads} (0 = all)")
-        numba.set_num_threads(n)
         self.threads = n
+        self._host: dict[str, Any] = {}
+        self._k: dict[str, Any] = {}
+
+    @contextlib.contextmanager
+    def parallel(self) -> Iterator[None]:
+        """numba's parallel loops use this backend's thread count inside the block, and the
+        caller's count again after it (numba's count is per calling thread, and a process may
+        run several simulations)."""
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(self.threads)
+        try:
+            yield
+        finally:
+            numba.set_num_threads(before)
 
     def attach(self, V: Any, N: Any, L: Any, W: Any, vt: np.ndarray, par: np.ndarray) -> None:
         """Hand the state to the kernels: StructRefs over the very same arrays (no copies)."""
-        from mobsim.kernels.structs import to_struct
+        from mobsim.kernels.runtime.structs import to_struct
 
-        self._k = {"V": to_struct(V), "N": to_struct(N), "L": to_struct(L), "W": to_struct(W)}
-        self._host = {"V": V, "L": L, "W": W}
+        self._k.update(V=to_struct(V), N=to_struct(N), L=to_struct(L), W=to_struct(W))
+        self._host.update(V=V, N=N, L=L, W=W)
         self.vt, self.par = vt, par
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """The CPU backend reads no settings of its own (threads come with the constructor)."""
+
+    def add_part(self, name: str, host: Any) -> Any:
+        """A mode's state (a namedtuple of host arrays) as part ``name``; returns what its kernels
+        take as argument: a StructRef over the very same arrays where the type has one, else the
+        namedtuple itself."""
+        from mobsim.kernels.runtime.structs import has_struct, to_struct
+
+        self._host[name] = host
+        self._k[name] = to_struct(host) if has_struct(host) else host
+        return self._k[name]
+
+    def driver(self, drivers: dict[str, Any]) -> Any:
+        """The CPU entry of a mode's ``drivers`` table."""
+        return drivers[self.name]
+
+    def device(self, name: str) -> Any:
+        """The arrays of part ``name`` (the host's own)."""
+        return self._host[name]
+
+    def to_host(self, a: np.ndarray) -> np.ndarray:
+        """A copy of array ``a``."""
+        return np.array(a, copy=True)
+
+    def argsort(self, a: np.ndarray) -> np.ndarray:
+        """Stable argsort."""
+        return np.argsort(a, kind="stable")
+
+    def synchronize(self) -> None:
+        """Every driver call has finished when it returns."""
+
+    def run_items(self, fn: Any, n: int, *args: Any) -> None:
+        """Run the per-item function ``fn(i, *args)`` for ``i`` in ``0..n-1`` on this backend's
+        threads (a phase of a mode, :mod:`.items`)."""
+        if n > 0:
+            with self.parallel():
+                cpu_items(fn, len(args))(n, *args)
+
+    def order_scratch(self, n: int) -> np.ndarray:
+        """Scratch of the CPU driver's (lane, position) sort: ``n + 1`` slots."""
+        return np.zeros(n + 1, np.int32)
+
+    def device_bytes(self) -> int:
+        """No device memory: the state is the host's."""
+        return 0
 
     def update(self, name: str, host: Any) -> None:
         """Replace one part of the state (e.g. ``W`` after re-routing grew the route pool)."""
-        from mobsim.kernels.structs import to_struct
+        from mobsim.kernels.runtime.structs import to_struct
 
         self._k[name] = to_struct(host)
         self._host[name] = host
@@ -65,21 +122,29 @@ class CPUBackend:
     def push(self, name: str, fields: tuple[str, ...] | None = None) -> None:
         """Host and device are the same memory: nothing to copy."""
 
-    def run_steps(self, n: int) -> int:
-        """Advance up to ``n`` steps; returns how many were run (fewer when a buffer filled up).
+    def run_steps(self, n_steps: int) -> int:
+        """Advance up to ``n_steps`` steps; returns how many were run (fewer when a buffer filled up).
 
         Every ``reorder_every`` steps (counted from the first step, whatever the chunking) the
         vehicle slots are renumbered to follow the sorted order (:mod:`mobsim.state.slots`).
         """
-        from mobsim.kernels.cpu_step import run_steps
-        from mobsim.kernels.layout import C_NEV, C_NRUN, C_STEP
+        from mobsim.kernels.drivers.cpu_step import run_steps
+
+        k = self._k
+        every, least = self.reorder_every, self.reorder_min
+        if n_steps <= 0:
+            # Still call the kernel: Simulation.run compiles it (or loads it) this way before its clock.
+            return int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, 0, every, least))
+        with self.parallel():
+            return self._run(n_steps)
+
+    def _run(self, n: int) -> int:
+        from mobsim.kernels.drivers.cpu_step import run_steps
+        from mobsim.kernels.runtime.layout import C_NEV, C_NRUN, C_STEP
 
         k = self._k
         W = self._host["W"]
         every, least = self.reorder_every, self.reorder_min
-        if n <= 0:
-            # Still call the kernel: Simulation.run compiles it (or loads it) this way before its clock.
-            return int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, 0, every, least))
         done = 0
         while done < n:
             # The kernel returns after a step that ends a renumbering period (with enough vehicles),
@@ -106,28 +171,3 @@ class CPUBackend:
         except OSError:
             pass
         return f"cpu: {cpu} ({self.threads} of {os.cpu_count()} threads)"
-
-
-def select_backend(name: str = "auto", threads: int | None = None) -> Any:
-    """The backend called ``name``: ``cpu``, ``cuda`` (a GPU, or numba's CUDA simulator when
-    ``NUMBA_ENABLE_CUDASIM=1``), or ``auto`` (CUDA when a usable GPU is present, else the CPU; the
-    choice is logged)."""
-    if name == "cpu":
-        return CPUBackend(threads)
-    if name == "cuda":
-        from mobsim.backends.cuda import CUDABackend
-
-        return CUDABackend()
-    if name == "auto":
-        from mobsim.backends.cuda import CUDABackend, gpu_status
-
-        ok, why = gpu_status()
-        if ok:
-            be: Any = CUDABackend()
-            be.choice = "auto: a usable GPU"
-        else:
-            be = CPUBackend(threads)
-            be.choice = f"auto: {why}"
-        log.info("backend %s (%s)", be.name, be.choice)
-        return be
-    raise InputError(f"unknown backend {name!r}", source="--backend", fix="use auto, cpu or cuda")

@@ -1,4 +1,4 @@
-"""Packing routes into turn codes for the kernels (see :mod:`mobsim.kernels.routes`).
+"""Packing routes into turn codes for the kernels (see :mod:`mobsim.kernels.road.routes`).
 
 The host keeps routes as int32 link indices (one pool, routes as ``[start, end)`` ranges); the
 kernels read a copy packed at 1-8 bits per link. :func:`encode` packs, :func:`decode` unpacks

@@ -16,7 +16,7 @@ import numpy as np
 
 from mobsim.errors import InputError
 
-#: Car-following models, in the order of their codes in the kernels (``kernels.layout.CF_*``).
+#: Car-following models, in the order of their codes in the kernels (``kernels.runtime.layout.CF_*``).
 CF_MODELS = ("IDM", "Krauss")
 
 

@@ -21,7 +21,7 @@ m/s², veh/h.
   ``norm(mean,dev)`` / ``normc(mean,dev,min,max)``. SUMO's deviation is absolute, mobsim's
   ``speed_dev`` is relative to the mean (the kernels draw ``mean·(1 + speed_dev·z)``), so
   ``speed_dev = dev / mean``. SUMO's ``min``/``max`` bounds are **not** carried over: mobsim keeps
-  the factor within SUMO's default bounds [0.2, 2] (``kernels/insertion.py``, ``SF_MIN``/``SF_MAX``)
+  the factor within SUMO's default bounds [0.2, 2] (``kernels/road/insertion.py``, ``SF_MIN``/``SF_MAX``)
   whatever the file says.
 * ``vClass``: vehicles of every class that may use car lanes are kept with their own dimensions
   and dynamics (:data:`DRIVEN_VCLASSES`: passenger, truck, bus, delivery, motorcycle, emergency,

@@ -33,7 +33,7 @@ one ``sumolib.net.readNet`` gives (``tests/test_sumo_import.py`` checks that) in
   ``left_before_right``, ``allway_stop`` and ``zipper`` become priority nodes, each connection's
   SUMO ``state`` giving the movement kind (``M``/``O`` major, ``m``/``o`` minor, ``s``/``w``
   stop; ``=`` right-before-left yields like minor ones; ``Z`` zipper takes turns with the
-  other streams merging into its lane, :mod:`mobsim.kernels.zipper`); the
+  other streams merging into its lane, :mod:`mobsim.kernels.road.zipper`); the
   other types SUMO knows (:data:`JUNCTION_TYPES`: ``dead_end``, ``unregulated``,
   ``rail_crossing``, ...) become uncontrolled nodes (with a warning where such a node has
   connections and is not ``dead_end`` or ``unregulated``). A type SUMO does not know (say

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mobsim.errors import InputError
-from mobsim.kernels.state_fields import NetArrays
+from mobsim.kernels.runtime.state_fields import NetArrays
 from mobsim.net.network import Movement, Network
 
 #: Movement kinds as integers (``mv_kind``).
@@ -186,7 +186,7 @@ def compile_network(net: Network) -> CompiledNetwork:
     lane_in_mv = np.argsort(mv_to_lane, kind="stable").astype(np.int32)
     lane_in_start = np.searchsorted(mv_to_lane[lane_in_mv], np.arange(n_lanes + 1)).astype(np.int32)
     # The mean length (m) of the movements into each lane: an imported link's first metres stand
-    # for the junction before it (kernels.follow's keep-clear rule). Summed in lane_in_mv order.
+    # for the junction before it (kernels.road.follow's keep-clear rule). Summed in lane_in_mv order.
     lane_in_len = np.zeros(n_lanes, np.float64)
     np.add.at(lane_in_len, mv_to_lane[lane_in_mv], mv_len[lane_in_mv])
     n_in = np.diff(lane_in_start)

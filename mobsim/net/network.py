@@ -128,7 +128,7 @@ class SignalProgram:
     one of its lanes' detectors less than ``max_gap`` s ago; detectors sit ``detector_gap`` s of
     travel at the speed limit before the stop line, but no farther than the queue that
     ``min_dur`` can clear at one vehicle per ``passing_time`` s (SUMO's parameters and placement,
-    :mod:`mobsim.kernels.signals`). ``kind = "delay_based"`` (SUMO's ``type="delay_based"``):
+    :mod:`mobsim.kernels.road.signals`). ``kind = "delay_based"`` (SUMO's ``type="delay_based"``):
     a green phase runs at least ``min_dur`` and is extended while a vehicle within
     ``detector_range`` m of a green lane's stop line has lost more than ``min_time_loss`` s
     there (for the time it needs to reach the line at the speed limit, up to ``max_dur``), and

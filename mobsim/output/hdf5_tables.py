@@ -81,16 +81,23 @@ SPECS: dict[str, Spec] = {
 }
 for _path, _cols in schema.STATIC.items():
     SPECS[_path] = Spec(_path, with_dims(_cols, ("row",)), 4096)
-for _path, _cols in schema.DRONE_GROUPS.items():
-    SPECS[_path] = Spec(_path, with_dims(_cols, ("row",)), 16384 if _path == "drones/tracks" else 4096)
+
+
+def spec(key: str) -> Spec:
+    """The layout of table ``key``: one of :data:`SPECS`, or a mode's table registered with
+    :func:`mobsim.output.schema.register_groups` (rows as the one dimension)."""
+    if key not in SPECS and key in schema.MODE_GROUPS:
+        rows = schema.MODE_CHUNK_ROWS.get(key, 4096)
+        SPECS[key] = Spec(key, with_dims(schema.MODE_GROUPS[key], ("row",)), rows)
+    return SPECS[key]
 
 
 def check_specs() -> None:
     """Dimension names must not clash with a column of the same group (a schema edit could do it)."""
     by_group: dict[str, tuple[set[str], set[str]]] = {}
-    for spec in SPECS.values():
-        names, dims = by_group.setdefault(spec.group, (set(), set()))
-        for col, cdims in spec.columns:
+    for sp in SPECS.values():
+        names, dims = by_group.setdefault(sp.group, (set(), set()))
+        for col, cdims in sp.columns:
             names.add(col.name)
             dims.update(cdims)
     for group, (names, dims) in by_group.items():
@@ -335,7 +342,7 @@ class Writer:
             self.h5.attrs[key] = value
         self.n_links = static["network/links"][1]
         for path, (cols, n) in static.items():
-            self.tables[path] = Table(self.h5, SPECS[path], {}, self.filters, exact_rows=n)
+            self.tables[path] = Table(self.h5, spec(path), {}, self.filters, exact_rows=n)
             self.rows(path, cols, n)
             self.tables[path].flush()
         config, files, n_files = provenance
@@ -343,7 +350,7 @@ class Writer:
         ds = grp.create_dataset("config", data=config, dtype=h5py.string_dtype())
         ds.attrs["units"] = CONFIG_COLUMN.units
         ds.attrs["description"] = CONFIG_COLUMN.description
-        self.tables["provenance/files"] = Table(self.h5, SPECS["provenance/files"], {}, self.filters,
+        self.tables["provenance/files"] = Table(self.h5, spec("provenance/files"), {}, self.filters,
                                                  exact_rows=n_files)
         self.rows("provenance/files", files, n_files)
         self.tables["provenance/files"].flush()
@@ -353,7 +360,7 @@ class Writer:
         tab = self.tables.get(key)
         if tab is None:
             inner = {"link": self.n_links} if key == "edgedata" else {}
-            tab = self.tables[key] = Table(self.h5, SPECS[key], inner, self.filters, first_rows)
+            tab = self.tables[key] = Table(self.h5, spec(key), inner, self.filters, first_rows)
         return tab
 
     def rows(self, key: str, cols: dict[str, np.ndarray], n: int) -> None:

@@ -55,6 +55,7 @@ from mobsim.output.hdf5_tables import (
     mobsim_version,
     now,
     prepare,
+    spec,
 )
 
 __all__ = ["COMPRESSIONS", "HDF5Recorder", "RESERVED_ATTRS", "SPECS", "compression_options"]
@@ -183,14 +184,14 @@ class HDF5Recorder:
         if unknown or missing:
             raise ValueError(f"open(static): unknown table(s) {unknown}, missing table(s) {missing}; "
                              f"expected {sorted(schema.STATIC)}")
-        tables = {p: prepare(f"/{p}", SPECS[p], static[p]) for p in schema.STATIC}
+        tables = {p: prepare(f"/{p}", spec(p), static[p]) for p in schema.STATIC}
         self._n_links = tables["network/links"][1]
         prov = dict(provenance or {})
         extra = sorted(set(prov) - {"config", "files"})
         if extra:
             raise ValueError(f"open(provenance): unknown key(s) {extra}; expected 'config' and 'files'")
         files = [(str(p), str(h)) for p, h in prov.get("files", [])]
-        file_cols, n_files = prepare("/provenance/files", SPECS["provenance/files"],
+        file_cols, n_files = prepare("/provenance/files", spec("provenance/files"),
                                       {"path": [p for p, _ in files], "sha256": [h for _, h in files]})
         # a result of an earlier run at the same path must not survive a failed re-run looking
         # like this run's result
@@ -203,20 +204,20 @@ class HDF5Recorder:
         self._check()
 
     def append(self, group: str, cols: Mapping[str, Any]) -> None:
-        """Append a batch of rows to ``/summary``, ``/events`` or a drone table
-        (:data:`schema.DRONE_GROUPS`), one 1-D array per schema column."""
-        if group not in ("summary", "events") and group not in schema.DRONE_GROUPS:
-            raise ValueError(f"append(): group must be 'summary', 'events' or a drone table, got {group!r} "
+        """Append a batch of rows to ``/summary``, ``/events`` or a mode's table
+        (:data:`schema.MODE_GROUPS`), one 1-D array per schema column."""
+        if group not in ("summary", "events") and group not in schema.MODE_GROUPS:
+            raise ValueError(f"append(): group must be 'summary', 'events' or a mode's table, got {group!r} "
                              "(use write_trips, append_edgedata or append_fcd for the others)")
         self._require_open("append")
-        arrays, n = prepare(f"/{group}", SPECS[group], cols)
+        arrays, n = prepare(f"/{group}", spec(group), cols)
         self._put_rows(group, arrays, n)
 
     def write_trips(self, cols: Mapping[str, Any]) -> None:
         """Write rows of ``/trips`` (one row per loaded trip; repeated calls append, in trip-row order
         as referenced by ``vehicle`` columns elsewhere). ``id`` is a string column."""
         self._require_open("write_trips")
-        arrays, n = prepare("/trips", SPECS["trips"], cols)
+        arrays, n = prepare("/trips", spec("trips"), cols)
         self._put_rows("trips", arrays, n)
 
     def append_edgedata(self, begin: float, end: float, cols: Mapping[str, Any]) -> None:
@@ -229,7 +230,7 @@ class HDF5Recorder:
         if begin < self._last_edge_end - 1e-9:
             raise ValueError(f"append_edgedata(): interval [{begin}, {end}) overlaps the previous one "
                              f"ending at {self._last_edge_end}; intervals must be in time order")
-        arrays, _ = prepare("/edgedata", SPECS["edgedata"], {**cols, "begin": begin, "end": end},
+        arrays, _ = prepare("/edgedata", spec("edgedata"), {**cols, "begin": begin, "end": end},
                              inner={"link": self._n_links})
         self._last_edge_end = end
         self._put_rows("edgedata", arrays, 1)
@@ -238,8 +239,8 @@ class HDF5Recorder:
         """Append one FCD sample at ``time`` (s): rows (one per sampled vehicle, any number including
         zero) go to ``/fcd/<col>``; ``/fcd/time`` and ``/fcd/offset`` (first row) index the sample."""
         self._require_open("append_fcd")
-        arrays, n = prepare("/fcd", SPECS["fcd"], cols)
-        index, _ = prepare("/fcd", SPECS["fcd_index"], {"time": [float(time)], "offset": [self._fcd_rows]})
+        arrays, n = prepare("/fcd", spec("fcd"), cols)
+        index, _ = prepare("/fcd", spec("fcd_index"), {"time": [float(time)], "offset": [self._fcd_rows]})
         self._fcd_rows += n
         self._put_rows("fcd", arrays, n)
         self._put_rows("fcd_index", index, 1)

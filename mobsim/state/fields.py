@@ -1,7 +1,7 @@
 """The field registry of the road vehicles and lanes: allocation from the declarations.
 
 Every per-vehicle and per-lane array is declared once, with dtype, units, meaning and initial
-value, in :mod:`mobsim.kernels.state_fields` (re-exported here); allocation (numpy or cupy), device
+value, in :mod:`mobsim.kernels.runtime.state_fields` (re-exported here); allocation (numpy or cupy), device
 transfer, checkpoints and trip output are driven from those tables, so adding a per-vehicle field
 is one line there. ``scratch`` fields are recomputed every step and never checkpointed.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.kernels.state_fields import LANE_FIELDS, VEHICLE_FIELDS, Field, LaneState, VehicleState
+from mobsim.kernels.runtime.state_fields import LANE_FIELDS, VEHICLE_FIELDS, Field, LaneState, VehicleState
 
 __all__ = ["Field", "VEHICLE_FIELDS", "LANE_FIELDS", "VehicleState", "LaneState", "allocate", "bytes_per"]
 

@@ -7,7 +7,7 @@ their fields. With the vehicles stored by trip number, each visit is a random ac
 both threads landed on the same cache lines. After a renumbering, sorted index ``k`` and slot
 ``k`` coincide, so the passes stream through memory and each thread writes its own block. The
 order drifts slowly (lane changes, junction crossings, insertions, arrivals), so renumbering
-every :data:`mobsim.kernels.layout.REORDER_STEPS` steps keeps most accesses local at a cost of a
+every :data:`mobsim.kernels.runtime.layout.REORDER_STEPS` steps keeps most accesses local at a cost of a
 few percent of the step.
 
 A slot is not a trip: ``V.trip[s]`` is the trip (row of the trip table) of the vehicle in slot
@@ -57,7 +57,7 @@ def renumber(V: Any, L: Any, W: Any, xp: Any, n_run: int, n_events: int, fast: b
     src = xp.concatenate([front, displaced])
     dst = xp.concatenate([ar, freed])
     if fast and xp is np:
-        from mobsim.kernels.order import move_slots
+        from mobsim.kernels.road.order import move_slots
 
         tmp: dict[Any, np.ndarray] = {}
         for name in V._fields:

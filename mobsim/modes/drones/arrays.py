@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from mobsim.kernels import air_layout as K
+from mobsim.kernels.air import layout as K
 from mobsim.modes.drones.fields import AirArrays
 
 RESO_MODES = {"off": 0, "mvp": 1, "mvp3d": 2}

@@ -1,4 +1,4 @@
-"""The drone state: allocation from the declarations of :mod:`mobsim.kernels.state_fields`.
+"""The drone state: allocation from the declarations of :mod:`mobsim.kernels.runtime.state_fields`.
 
 A flight is one drone from its request to its landing. ``D`` (:data:`DroneState`) holds the
 per-flight arrays, including :data:`N_SLOTS` conflict-tracking slots per flight (flattened,
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.kernels.air_layout import N_SLOTS
-from mobsim.kernels.state_fields import DRONE_FIELDS, SLOT_FIELDS, AirArrays, DroneState
+from mobsim.kernels.air.layout import N_SLOTS
+from mobsim.kernels.runtime.state_fields import DRONE_FIELDS, SLOT_FIELDS, AirArrays, DroneState
 
 __all__ = ["DRONE_FIELDS", "SLOT_FIELDS", "DroneState", "AirArrays", "allocate_drones", "drone_bytes"]
 

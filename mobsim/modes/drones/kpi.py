@@ -1,7 +1,7 @@
 """Key performance indicators of the drone part of a run, from its result file (``/drones/*``).
 
 Definitions (units in the key names; :data:`DRONE_UNITS` has them all). "Completed" means
-``status`` 2 (done) in ``/drones/flights`` (:data:`mobsim.output.schema.DRONE_STATUS`).
+``status`` 2 (done) in ``/drones/flights`` (:data:`mobsim.modes.drones.schema.DRONE_STATUS`).
 
 * ``drone_flights_requested``: rows of ``/drones/flights`` (one per request), flights.
 * ``drone_flights_completed``, ``drone_flights_refused``, ``drone_battery_depleted``: flights
@@ -37,12 +37,12 @@ import numpy as np
 import pandas as pd
 
 from mobsim.analysis.results import as_results
-from mobsim.output import schema
+from mobsim.modes.drones.schema import DRONE_EVENT_KINDS, DRONE_STATUS
 
 __all__ = ["DRONE_UNITS", "drone_kpis", "drone_tables"]
 
-_STATUS = {v: k for k, v in schema.DRONE_STATUS.items()}
-_KIND = {v: k for k, v in schema.DRONE_EVENT_KINDS.items()}
+_STATUS = {v: k for k, v in DRONE_STATUS.items()}
+_KIND = {v: k for k, v in DRONE_EVENT_KINDS.items()}
 _DONE, _REFUSED, _DEPLETED = _STATUS["done"], _STATUS["refused"], _STATUS["battery_depleted"]
 _CONFLICT, _LOS, _GEOFENCE = _KIND["conflict"], _KIND["los"], _KIND["geofence"]
 _TIME_COLUMNS = ("time_climb", "time_cruise", "time_descent", "time_hover")
@@ -155,8 +155,8 @@ def drone_tables(results: Any) -> dict[str, pd.DataFrame]:
     columns for tables the file lacks). The index of ``flights`` is the flight row that
     ``drone`` columns refer to; units are the schema's (s, m, Wh).
 
-    * ``flights`` plus ``status_name`` (:data:`~mobsim.output.schema.DRONE_STATUS`);
-    * ``events`` plus ``kind_name`` (:data:`~mobsim.output.schema.DRONE_EVENT_KINDS`) and ``flight_id``;
+    * ``flights`` plus ``status_name`` (:data:`~mobsim.modes.drones.schema.DRONE_STATUS`);
+    * ``events`` plus ``kind_name`` (:data:`~mobsim.modes.drones.schema.DRONE_EVENT_KINDS`) and ``flight_id``;
     * ``summary``; ``pad_queue`` plus ``vertiport_id``; ``tracks`` plus ``flight_id``;
     * ``vertiports``, ``types``, ``geofences`` and ``geofence_vertices`` as written.
     """
@@ -166,8 +166,8 @@ def drone_tables(results: Any) -> dict[str, pd.DataFrame]:
           "geofence_vertices")}
     flight_ids = t["flights"]["id"].to_numpy(dtype=object)
     vp_ids = t["vertiports"]["id"].to_numpy(dtype=object)
-    t["flights"]["status_name"] = _names(t["flights"]["status"].to_numpy(), schema.DRONE_STATUS)
-    t["events"]["kind_name"] = _names(t["events"]["kind"].to_numpy(), schema.DRONE_EVENT_KINDS)
+    t["flights"]["status_name"] = _names(t["flights"]["status"].to_numpy(), DRONE_STATUS)
+    t["events"]["kind_name"] = _names(t["events"]["kind"].to_numpy(), DRONE_EVENT_KINDS)
     t["events"]["flight_id"] = _ids(t["events"]["drone"].to_numpy(), flight_ids)
     t["pad_queue"]["vertiport_id"] = _ids(t["pad_queue"]["vertiport"].to_numpy(), vp_ids)
     t["tracks"]["flight_id"] = _ids(t["tracks"]["drone"].to_numpy(), flight_ids)

@@ -43,7 +43,7 @@ class DroneType:
     power_descent: float = 600.0  # W
 
     def row(self) -> list[float]:
-        """The kernels' type-table row (:mod:`mobsim.kernels.air_layout` ``DT_*`` order)."""
+        """The kernels' type-table row (:mod:`mobsim.kernels.air.layout` ``DT_*`` order)."""
         return [
             self.cruise_speed,
             self.max_speed,

@@ -28,13 +28,13 @@ from matplotlib.patches import Polygon
 
 from mobsim.analysis.figures import axes, clock, no_data, segments
 from mobsim.analysis.results import as_results
-from mobsim.output import schema
+from mobsim.modes.drones.schema import DRONE_EVENT_KINDS
 
 __all__ = ["plot_drone_conflicts", "plot_drone_tracks", "plot_drones_airborne", "plot_drones_all",
            "plot_pad_queue"]
 
 _ALT_CMAP = "viridis"
-_KIND = {v: k for k, v in schema.DRONE_EVENT_KINDS.items()}
+_KIND = {v: k for k, v in DRONE_EVENT_KINDS.items()}
 #: At most this many vertiports get their own lines in :func:`plot_pad_queue` (the busiest).
 MAX_PAD_LINES = 8
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.kernels import air_layout as K
-from mobsim.kernels.air_flight import F_RETURNS
+from mobsim.kernels.air import layout as K
+from mobsim.kernels.air.flight import F_RETURNS
 from mobsim.modes.drones.flights import REFUSE_REASONS
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.kernels import air_layout as K
-from mobsim.kernels.air_flight import F_RETURNS
+from mobsim.kernels.air import layout as K
+from mobsim.kernels.air.flight import F_RETURNS
 from mobsim.modes.drones.airspace import Airspace
 from mobsim.modes.drones.arrays import (
     EVENT_CAP_MAX,
@@ -30,6 +30,7 @@ from mobsim.modes.drones.arrays import (
     grid_geometry,
     groups,
 )
+from mobsim.modes.drones.drivers import DRIVERS
 from mobsim.modes.drones.fields import DroneState, allocate_drones, drone_bytes
 from mobsim.modes.drones.flights import FlightPlans
 from mobsim.modes.drones.recording import DroneRecording
@@ -42,9 +43,10 @@ class DroneSim(DroneRecording):
     ----------
     air, plans: the airspace and its planned flights.
     settings: the scenario settings (``drones.*``, ``sim.dt``, ``sim.begin``).
-    backend: ``"cpu"`` or ``"cuda"`` (the road traffic's backend).
-    threads: CPU threads (the CPU backend runs its loops in parallel from
-        :data:`mobsim.kernels.air_cpu.PARALLEL_MIN` flights on).
+    backend: the run's backend (:mod:`mobsim.backends`), shared with the road traffic; or its name
+        (``"cpu"``, ``"cuda"``) for a drone-only set-up, with ``threads`` CPU threads (the CPU
+        driver runs detection in parallel from
+        :data:`mobsim.kernels.drivers.air_cpu.PARALLEL_MIN` flights on).
     """
 
     def __init__(
@@ -52,7 +54,7 @@ class DroneSim(DroneRecording):
         air: Airspace | None,
         plans: FlightPlans,
         settings: dict,
-        backend: str = "cpu",
+        backend: Any = "cpu",
         threads: int = 1,
         extent: tuple[float, float, float, float] | None = None,
     ) -> None:
@@ -164,106 +166,32 @@ class DroneSim(DroneRecording):
         D.t_req[:] = plans.t_req
         D.pfac[:] = plans.pfac
         self.D = D
-        self.backend_name = backend
         self.events_lost = 0
-        self._attach(backend, threads)
+        if isinstance(backend, str):
+            from mobsim.backends.select import select_backend
+
+            backend = select_backend(backend, threads)
+        self.backend = backend
+        # the drone state becomes two more parts of the backend (its pull and push serve them)
+        self._driver = backend.driver(DRIVERS)(backend, self.D, self.A)
 
     # ------------------------------------------------------------------ backends
-    def _attach(self, backend: str, threads: int) -> None:
-        if backend == "cuda":
-            from mobsim.backends.cuda import CUDABackend
-
-            cb = CUDABackend.__new__(CUDABackend)
-            CUDABackend.__init__(cb)
-            self._cb = cb
-            # the drone state is two more parts of a CUDA backend: its pull and push serve them
-            cb.host = {"D": self.D, "A": self.A}
-            for name, host in cb.host.items():
-                cb.dev[name], cb.karg[name] = cb._to_device(host)
-            self._dev, self._karg = cb.dev, cb.karg
-        else:
-            from mobsim.kernels.air_cpu import PARALLEL_MIN
-            from mobsim.kernels.structs import to_struct
-
-            self._k = (to_struct(self.D), to_struct(self.A))
-            self._parallel = threads > 1 and self.n >= PARALLEL_MIN
-
     def pull(self, name: str, fields: tuple[str, ...] | None = None) -> None:
-        """Copy device arrays of ``D`` or ``A`` to the host (no-op on the CPU)."""
-        if self.backend_name == "cuda":
-            self._cb.pull(name, fields)
+        """Copy device arrays of ``D`` or ``A`` to the host (nothing to copy on the CPU)."""
+        self.backend.pull(name, fields)
 
     def push(self, name: str, fields: tuple[str, ...]) -> None:
-        """Copy host arrays of ``D`` or ``A`` to the device (no-op on the CPU)."""
-        if self.backend_name == "cuda":
-            self._cb.push(name, fields)
+        """Copy host arrays of ``D`` or ``A`` to the device (nothing to copy on the CPU)."""
+        self.backend.push(name, fields)
 
     def run_steps(self, n_steps: int) -> int:
         """Advance up to ``n_steps`` drone steps; stops early when the event buffer is half full.
-        Returns the number of steps run."""
-        if n_steps <= 0 or self.n == 0:
-            if self.n == 0:
-                self.A.cnt[K.AC_STEP] += max(n_steps, 0)
-                return max(n_steps, 0)
-            if self.backend_name != "cuda":
-                # Zero steps: compiles (or loads) the kernels, so Simulation.run can do it before its clock.
-                from mobsim.kernels.air_cpu import drone_steps
-
-                drone_steps(self._k[0], self._k[1], 0, 0, self._parallel)
-            return 0
-        cap = self.A.ev_kind.shape[0]
-        margin = cap // 2
-        if self.backend_name != "cuda":
-            from mobsim.kernels.air_cpu import drone_steps
-
-            return int(drone_steps(self._k[0], self._k[1], n_steps, margin, self._parallel))
-        return self._run_cuda(n_steps, margin)
-
-    def _run_cuda(self, n_steps: int, margin: int) -> int:
-        from mobsim.kernels import air_cuda as C
-
-        cb = self._cb
-        Dk, Ak = self._karg["D"], self._karg["A"]
-        Ad = self._dev["A"]
-        n, nvp = self.n, len(self.A.vp_x)
-        every = int(self.par[K.AP_DET_EVERY])
-        ncell = int(self.par[K.AP_NX]) * int(self.par[K.AP_NY])
-        xp = cb.xp
-        cnt = self._counters()
-        step = int(cnt[K.AC_STEP])
-        nev = int(cnt[K.AC_NEV])
-        cap = self.A.ev_kind.shape[0]
-        done = 0
-        while done < n_steps:
-            if done and done % 16 == 0:
-                nev = int(self._counters()[K.AC_NEV])
-            if nev + margin > cap:
-                break
-            t = self.begin + step * self.dt
-            cb._launch(C.k_pads, nvp, Dk, Ak, t)
-            cb._launch(C.k_move, n, Dk, Ak, t)
-            if (step + 1) % every == 0:
-                cb._launch(C.k_keys, n, Dk, Ak)
-                key = self._dev["D"].cell
-                key = xp.where(key < 0, ncell, key)
-                order = cb._argsort(key)
-                skey = key[order]
-                Ad.cell_items[:] = order.astype(np.int32)
-                Ad.cell_start[:] = xp.searchsorted(skey, xp.arange(ncell + 1)).astype(np.int32)
-                m = int(Ad.cell_start[ncell])
-                cb._launch(C.k_gather, m, Dk, Ak, m)
-                cb._launch(C.k_detect_begin, 1, Ak)
-                cb._launch(C.k_detect, n, Dk, Ak, t + self.dt)
-            cb._launch(C.k_step_end, 1, Ak)
-            step += 1
-            done += 1
-        if not cb.simulated:
-            cb._cuda.synchronize()
-        return done
-
-    def _counters(self) -> np.ndarray:
-        cnt = self._dev["A"].cnt
-        return cnt.copy() if self._cb.simulated else cnt.get()
+        Returns the number of steps run. Zero steps compiles (or loads) the CPU driver, so
+        Simulation.run can do it before its clock."""
+        if self.n == 0:
+            self.A.cnt[K.AC_STEP] += max(n_steps, 0)
+            return max(n_steps, 0)
+        return self._driver.run(max(n_steps, 0), self.A.ev_kind.shape[0] // 2)
 
     # ------------------------------------------------------------------ output
     def health(self) -> dict[str, Any]:
@@ -343,7 +271,7 @@ def attach(scenario: Any, settings: dict, backend: Any) -> DroneSim | None:
         return None
     from mobsim.modes.drones.flights import plan_flights
 
-    return DroneSim(air, plan_flights(air, settings), settings, backend.name, getattr(backend, "threads", 1))
+    return DroneSim(air, plan_flights(air, settings), settings, backend)
 
 
 __all__ = ["DroneSim", "DroneState", "grid_geometry"]
@@ -428,6 +356,5 @@ def free_flight(
     D.vx[:] = sp * np.sin(h)
     D.vy[:] = sp * np.cos(h)
     D.t_off[:] = float(s["sim.begin"])
-    if backend == "cuda":
-        sim.push("D", ("phase", "x", "y", "z", "lx", "ly", "hdg", "vx", "vy", "t_off"))
+    sim.push("D", ("phase", "x", "y", "z", "lx", "ly", "hdg", "vx", "vy", "t_off"))
     return sim

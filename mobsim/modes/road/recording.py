@@ -16,7 +16,7 @@ class RoadRecording:
     """The road vehicles' output, for :class:`~mobsim.engine.Simulation`."""
 
     def _flush_events(self, rec: Any) -> None:
-        from mobsim.kernels.layout import C_NEV, E_INSDELAY
+        from mobsim.kernels.runtime.layout import C_NEV, E_INSDELAY
 
         W = self.W
         self.backend.pull("W", ("ev_time", "ev_kind", "ev_veh", "ev_link", "ev_val"))
@@ -83,7 +83,7 @@ class RoadRecording:
         self._ed_begin = t_end
 
     def _record_fcd(self, rec: Any, t: float) -> None:
-        from mobsim.kernels.rng import u01_many
+        from mobsim.kernels.physics.rng import u01_many
 
         self.backend.pull("V", ("trip", "status", "lane", "pos", "speed", "acc"))
         V, a = self.V, self.cn.arrays
@@ -137,7 +137,7 @@ class RoadRecording:
         rec.write_trips(self.trip_table())
 
     def _health(self, steps: int, wall: float) -> dict:
-        from mobsim.kernels import layout as K
+        from mobsim.kernels.runtime import layout as K
 
         self.backend.pull("W", ("cnt",))
         c = self.W.cnt

@@ -169,7 +169,7 @@ class RouteUpdates:
                 [old, np.zeros(keep - len(old), np.uint8)])
             codes = np.concatenate([base, packed[1:]])
             # A vehicle whose rear still reaches back over a stop line is known there by the route
-            # entry it took on leaving (kernels.lanes.straddler_a): that entry moved.
+            # entry it took on leaving (kernels.road.lanes.straddler_a): that entry moved.
             self.backend.pull("L", ("lane_last_exit", "lane_exit_rp"))
             Lh = self.L
             sl = np.array(moved_slots, np.int64)

@@ -1,0 +1,2 @@
+"""The drone step's phases: flight, pads, detection and resolution, geometry, and the drone constants.
+"""

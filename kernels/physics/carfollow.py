@@ -1,0 +1,197 @@
+"""Car-following models per vehicle type: IDM and SUMO's Krauss, behind one dispatch.
+
+Every planner call goes through these functions with the type's model code
+(``vt[ty, T_CF]``: :data:`~mobsim.kernels.runtime.layout.CF_IDM` or ``CF_KRAUSS``), so one plan, one move
+and one insertion serve both models on CPU and CUDA (``register_jitable``, as :mod:`.idm`).
+Each returns the *acceleration* of the coming step (m/s²); the planner takes the minimum over all
+constraints (leader, stop lines, junction room), as SUMO's ``finalizeSpeed`` takes the minimum of
+its speeds.
+
+Krauss (Krauss 1998; SUMO's ``MSCFModel_Krauss`` with SUMO's default Euler position update):
+
+* safe speed behind a leader: the largest speed from which the follower stops behind the point
+  where the leader, braking at ``decel`` from now, would stop, keeping ``minGap`` and reacting
+  within ``tau`` (SUMO's ``maximumSafeFollowSpeed`` = ``maximumSafeStopSpeedEuler(gap - minGap +
+  brakeGap(v_leader))``, stepwise braking of ``decel · dt`` per step);
+* next speed: ``min(v + accel · dt, v_safe, v_desired)``, then *dawdling*: minus
+  ``sigma · accel · dt · u`` (``sigma · v · dt · u`` below ``v = accel``, so a starting driver
+  always starts), ``u`` uniform in [0, 1) from the counter-based RNG, never below the speed that
+  braking at ``decel`` would leave (SUMO's ``vMin``);
+* position: Euler, ``x += v_next · dt`` (SUMO's default ``--step-method.ballistic false``); IDM
+  types keep the ballistic update.
+
+Where SUMO's formula needs the leader's own deceleration (``MAX2(myDecel, predMaxDecel)``), the
+follower's is used: identical for one type, slightly optimistic behind a harder-braking leader.
+Units: m, s, m/s, m/s².
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba.extending import register_jitable
+
+from ..runtime.layout import CF_KRAUSS
+from .idm import STOP_LINE_CLEARANCE, ballistic, can_stop, idm_accel, idm_free, idm_stop, safe_insert_speed
+
+#: SUMO's NUMERICAL_EPS (m): a stop is computed this far before the obstacle.
+KRAUSS_EPS = 0.001
+
+
+@register_jitable
+def brake_gap_euler(v, decel, dt):
+    """Distance (m) a vehicle at ``v`` m/s covers while braking by ``decel · dt`` each step (Euler
+    positions: SUMO's ``brakeGap`` with headway 0)."""
+    dv = decel * dt
+    if dv <= 0.0:
+        return 0.0
+    n = math.floor(v / dv)
+    return dt * (n * v - dv * n * (n + 1.0) * 0.5)
+
+
+@register_jitable
+def krauss_stop_speed(gap, decel, tau, dt):
+    """Largest speed (m/s) from which a vehicle stops within ``gap`` m, braking by ``decel · dt``
+    per step after a reaction of ``tau`` s (SUMO's ``maximumSafeStopSpeedEuler``)."""
+    g = gap - KRAUSS_EPS
+    if g < 0.0:
+        return 0.0
+    b = decel * dt
+    s = dt
+    t = tau
+    n = math.floor(0.5 - (t + math.sqrt(s * s + 4.0 * (s * (2.0 * g / b - t) + t * t)) * -0.5) / s)
+    h = 0.5 * n * (n - 1.0) * b * s + n * b * t
+    r = (g - h) / (n * s + t)
+    x = n * b + r
+    return x if x > 0.0 else 0.0
+
+
+@register_jitable
+def krauss_safe_speed(gap, vl, decel, tau, dt):
+    """Krauss safe speed (m/s) ``gap`` m (net of the minimum gap) behind a leader at ``vl`` m/s."""
+    return krauss_stop_speed(gap + brake_gap_euler(vl, decel, dt), decel, tau, dt)
+
+
+@register_jitable
+def krauss_max_speed(v, v0, a, b, dt):
+    """Krauss's next speed (m/s) on a free road: up by ``a · dt`` to the desired speed ``v0``; above
+    it (a lower limit ahead) down to it, by at most ``b · dt`` a step (SUMO's ``vMin``)."""
+    vn = v + a * dt
+    if vn > v0:
+        vn = v0
+        if vn < v - b * dt:
+            vn = v - b * dt
+    return vn
+
+
+@register_jitable
+def cf_free(model, v, v0, a, b, delta, dt):
+    """Acceleration (m/s²) with no leader in sight."""
+    if model == CF_KRAUSS:
+        return (krauss_max_speed(v, v0, a, b, dt) - v) / dt
+    return idm_free(v, v0, a, delta)
+
+
+@register_jitable
+def cf_follow(model, v, v0, gap, vl, a, b, s0, T, delta, dt):
+    """Acceleration (m/s²) behind a leader ``gap`` m ahead (bumper to bumper) at ``vl`` m/s."""
+    if model == CF_KRAUSS:
+        vs = krauss_safe_speed(gap - s0, vl, b, T, dt)
+        vn = krauss_max_speed(v, v0, a, b, dt)
+        if vs < vn:
+            vn = vs
+        return (vn - v) / dt
+    return idm_accel(v, v0, gap, vl, a, b, s0, T, delta)
+
+
+@register_jitable
+def cf_stop(model, v, v0, dist, a, b, s0, T, delta, dt):
+    """Acceleration (m/s²) towards a stop line ``dist`` m ahead; both models come to rest
+    ``STOP_LINE_CLEARANCE`` before it (SUMO's stop offset). Krauss stops with a reaction time
+    of one step, not ``T``: SUMO's ``MSCFModel_Krauss::stopSpeed`` passes the action step
+    length, so that the line is approached at a uniform deceleration (with ``T`` = 1 s a car
+    slowed down 4 m/s too early and crept the last metres for 3 s)."""
+    if model == CF_KRAUSS:
+        vs = krauss_stop_speed(dist - STOP_LINE_CLEARANCE, b, dt, dt)
+        vn = krauss_max_speed(v, v0, a, b, dt)
+        if vs < vn:
+            vn = vs
+        return (vn - v) / dt
+    return idm_stop(v, v0, dist, a, b, s0, T, delta)
+
+
+@register_jitable
+def krauss_dawdle(v, acc, a, b, sigma, u, dt):
+    """Acceleration (m/s²) after Krauss dawdling of the planned ``acc`` with the uniform draw ``u``.
+
+    SUMO's ``dawdle2`` on the planned next speed, bounded below by ``vMin`` (the speed braking at
+    ``b`` would leave, or the planned speed if that is lower: dawdling never brakes harder than
+    the plan or than comfortable)."""
+    vmax = v + acc * dt
+    if vmax <= 0.0 or sigma <= 0.0:
+        return acc
+    if vmax < a:
+        vd = vmax - sigma * vmax * dt * u
+    else:
+        vd = vmax - sigma * a * dt * u
+    vmin = v - b * dt
+    if vmin < 0.0:
+        vmin = 0.0
+    if vmin > vmax:
+        vmin = vmax
+    if vd < vmin:
+        vd = vmin
+    return (vd - v) / dt
+
+
+#: SUMO's ``--tls.yellow.min-decel`` default (m/s²): at yellow a driver brakes at least this hard
+#: (up to its emergency deceleration) if that stops it before the line.
+YELLOW_MIN_DECEL = 3.0
+
+
+@register_jitable
+def cf_can_stop(model, v, dist, b, dt):
+    """True if a vehicle at ``v`` m/s can stop within ``dist`` m braking at ``b`` m/s²: Krauss
+    by ``b · dt`` each step (SUMO's Euler ``brakeGap``, which decides whether a vehicle must
+    still obey a link it approaches), IDM continuously."""
+    if model == CF_KRAUSS:
+        return brake_gap_euler(v, b, dt) <= dist
+    return can_stop(v, dist, b)
+
+
+@register_jitable
+def cf_can_stop_at_yellow(model, v, dist, b, eb, dt):
+    """True if a vehicle at ``v`` m/s stops within ``dist`` m of a line that just turned yellow.
+
+    Krauss: SUMO's rule, braking by ``max(b, min(YELLOW_MIN_DECEL, eb))`` each step (Euler
+    brake gap); IDM: continuous braking at ``b`` (m/s²)."""
+    if model == CF_KRAUSS:
+        d = YELLOW_MIN_DECEL if YELLOW_MIN_DECEL < eb else eb
+        if d < b:
+            d = b
+        return brake_gap_euler(v, d, dt) <= dist
+    return v * v <= 2.0 * b * dist
+
+
+@register_jitable
+def cf_advance(model, v, acc, dt):
+    """One step: ``(dx, v_new)`` (m, m/s): Euler positions for Krauss, ballistic for IDM."""
+    if model == CF_KRAUSS:
+        vn = v + acc * dt
+        if vn < 0.0:
+            vn = 0.0
+        return vn * dt, vn
+    return ballistic(v, acc, dt)
+
+
+@register_jitable
+def cf_insert_speed(model, gap, v0, vl, a, b, s0, T, dt):
+    """Highest speed (m/s, at most ``v0``) at which a vehicle fits ``gap`` m behind a leader at
+    ``vl`` m/s; -1 when even standing does not fit (``gap < s0``). Krauss: its safe speed (SUMO's
+    insertion check); IDM: its desired gap (:func:`~mobsim.kernels.physics.idm.safe_insert_speed`)."""
+    if model == CF_KRAUSS:
+        if gap < s0:
+            return -1.0
+        v = krauss_safe_speed(gap - s0, vl, b, T, dt)
+        return v if v < v0 else v0
+    return safe_insert_speed(gap, v0, vl, a, b, s0, T)

@@ -1,0 +1,2 @@
+"""The road step's phases: per-item range functions (vehicles, lanes, links) named for their behaviour.
+"""
