@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from mobsim.backends.select import select_backend
+from mobsim.demand.route_service import RouteService
 from mobsim.demand.routing import route_trips
 from mobsim.demand.vtypes import VTYPE_PARAMS, VehicleType, vtype_table
 from mobsim.errors import InputError
 from mobsim.kernels.runtime.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
+from mobsim.modes.registry import Services
 from mobsim.modes.registry import attach as attach_modes
 from mobsim.modes.road.recording import RoadRecording
 from mobsim.modes.road.rerouting import RouteUpdates
@@ -105,6 +107,8 @@ class Simulation(RouteUpdates, RoadRecording):
 
     def _setup(self, scenario: Any, s: dict[str, Any]) -> None:
         self.cn = compile_network(scenario.network)
+        #: Shortest routes and travel times for every mode (the road's re-routing among them).
+        self.route_service = RouteService(self.cn)
         self.vtypes: list[VehicleType] = list(scenario.vtypes) or [VehicleType()]
         for v in self.vtypes:
             v.validate(self.dt, source=str(getattr(scenario, "path", "scenario")))
@@ -112,7 +116,8 @@ class Simulation(RouteUpdates, RoadRecording):
         self._build_trips()
         self._allocate()
         # The other modes the scenario uses (mobsim.modes.registry), on this clock and backend.
-        self.modes = attach_modes(scenario, s, self.backend)
+        services = Services(routes=self.route_service, begin=self.begin, dt=self.dt)
+        self.modes = attach_modes(scenario, s, self.backend, services)
         if self._departure_every():
             # The trips due in the first routing period, on free-flow times (nothing measured yet).
             self.route_departures(self.begin + self._departure_every() * self.dt, measure=False)

@@ -81,7 +81,7 @@ class ToyMode:
         return {"toy_steps": self.counts()[0]}
 
 
-def toy_factory(scenario: Any, settings: dict, backend: Any) -> ToyMode | None:
+def toy_factory(scenario: Any, settings: dict, backend: Any, services: Any) -> ToyMode | None:
     return ToyMode(settings, backend) if getattr(scenario, "name", "") == "toy" else None
 
 

@@ -97,9 +97,8 @@ def drone_steps(D, A, n_steps, ev_margin, parallel):
         step = A.cnt[AC_STEP]
         t = A.par[AP_BEGIN] + step * dt
         pads_range(D, A, 0, n_vp, 1, t)
-        # serial on purpose: move_range reads ~45 StructRef fields per flight, and each read is an
-        # atomic reference-count pair that two threads contend for (measured at 100k drones: 0.9 s
-        # on one thread, 2.4 s on two, per 30 simulated s); detection, the bulk, is parallel
+        # serial on purpose: a parallel motion pass was measured slower (100k drones, 60 s: real-time
+        # factor 6.80 serial, 6.16 parallel); detection, the bulk, is parallel
         move_range(D, A, 0, n, 1, t)
         if (step + 1) % every == 0:
             detect_all(D, A, n, t + dt, parallel)

@@ -9,17 +9,30 @@ result file opens, one zero-step call to load its kernels before the clock start
 of steps the road vehicles run, its records at the steps it asks for, and its closing tables.
 
 A factory is named ``"package.module:function"`` and called as ``function(scenario, settings,
-backend)`` (the scenario, its resolved settings and the engine's backend); it returns the mode, or
-None when the scenario does not use it.
+backend, services)`` (the scenario, its resolved settings, the run's backend, which the mode
+shares with the road vehicles, and the engine's :class:`Services`); it returns the mode, or None
+when the scenario does not use it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mobsim.named import resolve
 
 _FACTORIES: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the engine offers every mode besides the backend."""
+
+    #: Shortest routes and travel times on the road network (:mod:`mobsim.demand.route_service`).
+    routes: Any
+    #: The clock: the run's begin time and step (s).
+    begin: float
+    dt: float
 
 
 class Mode(Protocol):
@@ -73,11 +86,11 @@ def registered() -> tuple[str, ...]:
     return tuple(_FACTORIES)
 
 
-def attach(scenario: Any, settings: dict[str, Any], backend: Any) -> list[Mode]:
+def attach(scenario: Any, settings: dict[str, Any], backend: Any, services: Services) -> list[Mode]:
     """The modes ``scenario`` uses, in registration order."""
     modes = []
     for spec in _FACTORIES.values():
-        mode = resolve(spec)(scenario, settings, backend)
+        mode = resolve(spec)(scenario, settings, backend, services)
         if mode is not None:
             modes.append(mode)
     return modes

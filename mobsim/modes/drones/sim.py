@@ -263,7 +263,7 @@ class DroneSim(DroneRecording):
             self.record_tracks(rec, t)
 
 
-def attach(scenario: Any, settings: dict, backend: Any) -> DroneSim | None:
+def attach(scenario: Any, settings: dict, backend: Any, services: Any) -> DroneSim | None:
     """The drone mode of ``scenario`` (its flights planned), or None without an airspace: the
     factory :mod:`mobsim.modes.registry` calls."""
     air = getattr(scenario, "airspace", None)

@@ -26,8 +26,6 @@ class RouteUpdates:
         (at least 0.5 m/s), or the free-flow time when it is empty, smoothed over successive calls
         by an exponential average (weight 0.5), as SUMO's rerouting device smooths edge speeds.
         """
-        from mobsim.demand.routing import shortest_routes
-
         self.backend.pull("V")
         V, a = self.V, self.cn.arrays
         n_links = self.cn.n_links
@@ -46,7 +44,7 @@ class RouteUpdates:
         origin = self.route_links[self.route_start[V.trip[cand]]]
         cur = np.where(V.status[cand] == 1, a.lane_link[np.maximum(V.lane[cand], 0)], origin)
         dest = self.route_links[V.route_end[cand] - 1]
-        flat, starts, lengths = shortest_routes(self.cn, cur, dest, cost)
+        flat, starts, lengths = self.route_service.routes(cur, dest, cost)
         return self._replace_routes(cand, flat, starts, lengths)
 
     def _departure_every(self) -> int:
@@ -69,8 +67,6 @@ class RouteUpdates:
         also starts from free flow), and never below its free-flow time. ``measure=False``
         routes on the current averages without taking a sample (the call before the first step).
         """
-        from mobsim.demand.routing import free_flow_cost, shortest_routes
-
         a = self.cn.arrays
         be = self.backend
         if not hasattr(self, "_dep_ring"):
@@ -92,7 +88,7 @@ class RouteUpdates:
             # Nothing measured yet: the free-flow times, to the bit those of routing at set-up
             # (the mean of a ring of equal speeds may differ in the last bit, and a grid has
             # routes of equal cost).
-            cost = free_flow_cost(self.cn)
+            cost = self.route_service.free_flow_cost()
         else:
             mean = ring.mean(axis=0)
             with np.errstate(divide="ignore"):
@@ -108,7 +104,7 @@ class RouteUpdates:
         self._dep_free[trip[cand]] = False  # routed once
         origin = self.route_links[self.route_start[trip[cand]]]
         dest = self.route_links[V.route_end[cand] - 1]
-        flat, starts, lengths = shortest_routes(self.cn, origin, dest, cost)
+        flat, starts, lengths = self.route_service.routes(origin, dest, cost)
         # Every one of them holds the set-up's placeholder [origin, destination], which is no
         # route even where the route is just those two links (its second entry is no turn code).
         return self._replace_routes(cand, flat, starts, lengths, force=True)
