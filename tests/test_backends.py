@@ -165,7 +165,8 @@ def test_cpu_and_cuda_agree(case: str, out_dir: Path) -> None:
 
 
 def test_auto_picks_cpu_without_gpu(caplog: Any) -> None:
-    from mobsim.backends.cpu import CPUBackend, select_backend
+    from mobsim.backends.cpu import CPUBackend
+    from mobsim.backends.select import select_backend
 
     if CUDA_MODE == "gpu":
         pytest.skip("a GPU is present: auto picks CUDA")

@@ -1,4 +1,4 @@
-"""Shortest-path routing on the compiled link graph (numba Dijkstra with a binary heap).
+"""Shortest-path routing on the compiled link graph (the numba Dijkstra of :mod:`mobsim.net.graph`).
 
 A route is a sequence of link indices in which each link can be entered from the previous one by a
 movement (turn restrictions are honoured). The cost of a route is the sum of the traversal times
@@ -16,7 +16,7 @@ from numba import njit
 from mobsim.demand.trips import Trip
 from mobsim.errors import InputError
 from mobsim.net.compile import CompiledNetwork
-from mobsim.net.heap import heap_pop, heap_push
+from mobsim.net.graph import dijkstra
 from mobsim.net.reachability import reachable
 
 
@@ -26,42 +26,15 @@ def shortest_path_tree(src, next_start, nxt, cost, dist, pred):
 
     Ties are broken by the lower link index, so the tree is deterministic.
     """
-    target = np.zeros(0, np.bool_)
-    _forward(src, next_start, nxt, cost, dist, pred, target, 0)
+    _forward(src, next_start, nxt, cost, dist, pred, np.zeros(0, np.bool_), 0)
 
 
 @njit(cache=True, nogil=True)
 def _forward(src, next_start, nxt, cost, dist, pred, target, n_targets):
-    """Dijkstra from ``src``; with ``n_targets`` > 0 it stops once the links flagged in ``target``
-    are all settled (and clears their flags). Link costs are positive, so every link that could
-    be a settled link's predecessor, at equal cost too, is settled before it: the routes to the
-    targets are those of the full tree, ties included."""
-    n = dist.shape[0]
-    for e in range(n):
-        dist[e] = np.inf
-        pred[e] = -1
-    cap = nxt.shape[0] + 2
-    hk = np.empty(cap, np.float64)
-    hv = np.empty(cap, np.int64)
-    dist[src] = 0.0
-    hn = heap_push(hk, hv, 0, 0.0, src)
-    while hn > 0:
-        d, u, hn = heap_pop(hk, hv, hn)
-        if d > dist[u]:
-            continue
-        if n_targets > 0 and target[u]:
-            target[u] = False
-            n_targets -= 1
-            if n_targets == 0:
-                return
-        for q in range(next_start[u], next_start[u + 1]):
-            w = nxt[q]
-            nd = d + cost[w]
-            if nd < dist[w] or (nd == dist[w] and pred[w] > u):
-                if nd < dist[w]:
-                    hn = heap_push(hk, hv, hn, nd, w)
-                dist[w] = nd
-                pred[w] = u
+    """:func:`mobsim.net.graph.dijkstra` from link ``src``, where an edge costs the traversal time
+    of the link it enters; with ``n_targets`` > 0 it stops once the links flagged in ``target``
+    are all settled (the routes to them are those of the full tree, ties included)."""
+    dijkstra(src, next_start, nxt, cost, None, False, None, None, target, n_targets, True, dist, pred)
 
 
 @njit(cache=True)
@@ -90,40 +63,15 @@ def reverse_tree(dst, prev_start, prv, cost, dist, succ):
     """Backward Dijkstra to link ``dst``: ``dist[e]`` is the time (s) from the end of link ``e``
     to the end of ``dst``, ``succ[e]`` the next link on that shortest route (-1: none).
     Ties are broken by the lower successor index."""
-    target = np.zeros(0, np.bool_)
-    _backward(dst, prev_start, prv, cost, dist, succ, target, 0)
+    _backward(dst, prev_start, prv, cost, dist, succ, np.zeros(0, np.bool_), 0)
 
 
 @njit(cache=True, nogil=True)
 def _backward(dst, prev_start, prv, cost, dist, succ, target, n_targets):
     """:func:`reverse_tree`, stopping once the ``n_targets`` links flagged in ``target`` are
-    settled (see :func:`_forward`)."""
-    n = dist.shape[0]
-    for e in range(n):
-        dist[e] = np.inf
-        succ[e] = -1
-    cap = prv.shape[0] + 2
-    hk = np.empty(cap, np.float64)
-    hv = np.empty(cap, np.int64)
-    dist[dst] = 0.0
-    hn = heap_push(hk, hv, 0, 0.0, dst)
-    while hn > 0:
-        d, u, hn = heap_pop(hk, hv, hn)
-        if d > dist[u]:
-            continue
-        if n_targets > 0 and target[u]:
-            target[u] = False
-            n_targets -= 1
-            if n_targets == 0:
-                return
-        nd = d + cost[u]
-        for q in range(prev_start[u], prev_start[u + 1]):
-            p = prv[q]
-            if nd < dist[p] or (nd == dist[p] and succ[p] > u):
-                if nd < dist[p]:
-                    hn = heap_push(hk, hv, hn, nd, p)
-                dist[p] = nd
-                succ[p] = u
+    settled (see :func:`_forward`): the forward search on the predecessor graph, where an edge
+    from link ``e`` to a predecessor costs the traversal time of ``e``, the link it leaves."""
+    dijkstra(dst, prev_start, prv, cost, None, True, None, None, target, n_targets, True, dist, succ)
 
 
 @njit(cache=True, nogil=True)

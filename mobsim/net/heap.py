@@ -1,6 +1,5 @@
-"""A binary min-heap on two flat arrays (keys, values) for numba code: the shortest-path searches of
-the road router (:mod:`mobsim.demand.routing`) and of the drone planner
-(:mod:`mobsim.modes.drones.flights`) share it."""
+"""A binary min-heap on two flat arrays (keys, values) for numba code: the queue of the shortest-path
+search of :mod:`mobsim.net.graph` (the road router and the drone planner)."""
 
 from __future__ import annotations
 

@@ -4,12 +4,12 @@ For each leg (outbound, and the return when the flight comes back):
 
 1. the cruise layer is the first cruise layer whose heading range takes the leg's direct track
    (origin to destination, degrees clockwise from north), at the middle of its band;
-2. the route is the shortest path on the corridor graph (Dijkstra on edge lengths) from the
-   corridor node nearest the start to the one nearest the end, on edges that cross no geofence
-   whose altitude band reaches the cruise altitude (or the heights the drone climbs and descends
-   through) and whose time window meets the flight's planned window; the connectors from the
-   start to the graph and from the graph to the end must not cross one either (the next-nearest
-   nodes are tried);
+2. the route is the shortest path on the corridor graph (Dijkstra on edge lengths,
+   :mod:`mobsim.net.graph`) from the corridor node nearest the start to the one nearest the end,
+   on edges that cross no geofence whose altitude band reaches the cruise altitude (or the heights
+   the drone climbs and descends through) and whose time window meets the flight's planned
+   window; the connectors from the start to the graph and from the graph to the end must not
+   cross one either (the next-nearest nodes are tried);
 3. the energy estimate is the sum over phases of power times time: climb, cruise along the
    route at the ground speed of the wind triangle, descent, and the drop hover, for both legs.
 
@@ -25,43 +25,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
-from mobsim.kernels.air_flight import F_DEST_VP, F_RETURNS, ground_speed
+from mobsim.kernels.air.flight import F_DEST_VP, F_RETURNS, ground_speed
 from mobsim.modes.drones.airspace import MISSIONS, Airspace, Geofence
 from mobsim.modes.drones.geometry import points_in_polygon, segments_cross_polygon
-from mobsim.net.heap import heap_pop, heap_push
+from mobsim.net.graph import shortest_paths
 
 REFUSE_REASONS = {0: "", 1: "battery", 2: "no_route", 3: "geofence"}
 #: Nearest corridor nodes tried for a geofence-free connector.
 CONNECT_TRIES = 8
-
-
-@njit(cache=True)
-def _dijkstra(indptr, nbr, w, eid, blocked, src):
-    """Shortest paths from ``src`` on a CSR graph with edge lengths, skipping blocked edges;
-    (dist, pred). The heap is the road router's (ties by the lower node index)."""
-    n = indptr.shape[0] - 1
-    dist = np.full(n, np.inf)
-    pred = np.full(n, -1, np.int64)
-    hk = np.empty(nbr.shape[0] + 2)
-    hv = np.empty(nbr.shape[0] + 2, np.int64)
-    dist[src] = 0.0
-    hn = heap_push(hk, hv, 0, 0.0, src)
-    while hn > 0:
-        d, u, hn = heap_pop(hk, hv, hn)
-        if d > dist[u]:
-            continue
-        for e in range(indptr[u], indptr[u + 1]):
-            if blocked[eid[e]]:
-                continue
-            v = nbr[e]
-            nd = d + w[e]
-            if nd < dist[v]:
-                dist[v] = nd
-                pred[v] = u
-                hn = heap_push(hk, hv, hn, nd, v)
-    return dist, pred
 
 
 @dataclass
@@ -101,10 +73,11 @@ class Planner:
         length = np.hypot(xy[a, 0] - xy[b, 0], xy[a, 1] - xy[b, 1])
         src = np.concatenate([a, b])
         dst = np.concatenate([b, a])
-        ww = np.concatenate([length, length])
         eid = np.concatenate([np.arange(len(a)), np.arange(len(a))])
         order = np.lexsort((dst, src))
-        self.nbr, self.w, self.eid = dst[order], ww[order], eid[order]
+        # Each corridor is an edge both ways; eid (the corridor of an edge) indexes both its
+        # length and its geofence blocking.
+        self.nbr, self.eid, self.length = dst[order], eid[order], length
         self.indptr = np.searchsorted(src[order], np.arange(n + 1)).astype(np.int64)
         self.edges = edges
         self._cross: dict[int, np.ndarray] = {}
@@ -131,7 +104,10 @@ class Planner:
             blocked = np.zeros(len(self.edges), np.bool_)
             for g in fences:
                 blocked |= self._edge_cross(g)
-            self._paths[key] = _dijkstra(self.indptr, self.nbr, self.w, self.eid, blocked, src)
+            # lowest_pred=False: at equal length the first predecessor settled stays, the rule
+            # the flight plans have always been made with.
+            self._paths[key] = shortest_paths(self.indptr, self.nbr, self.length, src, cidx=self.eid,
+                                              blocked=blocked, bidx=self.eid, lowest_pred=False)
         return self._paths[key]
 
     def _clear(self, p: np.ndarray, q: np.ndarray, fences: tuple[int, ...]) -> bool:
