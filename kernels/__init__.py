@@ -23,13 +23,32 @@ import os as _os
 from pathlib import Path as _Path
 from typing import Any as _Any
 
+#: Modules of the host package with numba functions that call each other across files (the
+#: route searches): numba checks only a cached function's own file for changes, so their sources
+#: key the cache folder too (read as files; nothing is imported).
+HOST_NUMBA_SOURCES = ("net/heap.py", "net/graph.py", "net/reachability.py", "demand/routing.py")
+
+
+def _host_package() -> _Path | None:
+    """The host package's folder: beside this one in an install, ``mobsim/`` in a checkout."""
+    root = _Path(__file__).resolve().parent.parent
+    for cand in (root / "mobsim", root):
+        if (cand / HOST_NUMBA_SOURCES[0]).is_file():
+            return cand
+    return None
+
 
 def _hash_sources(h: _Any) -> None:
-    """Feed every kernel source file (by its path below this folder, and its bytes) to ``h``."""
+    """Feed every kernel source file (by its path below this folder, and its bytes), then the
+    host's numba sources (:data:`HOST_NUMBA_SOURCES`), to ``h``."""
     here = _Path(__file__).parent
     for p in sorted(here.rglob("*.py")):
         h.update(p.relative_to(here).as_posix().encode())
         h.update(p.read_bytes())
+    host = _host_package()
+    for name in HOST_NUMBA_SOURCES if host is not None else ():
+        h.update(name.encode())
+        h.update((host / name).read_bytes())
 
 
 def _kernel_cache_dir() -> _Path:

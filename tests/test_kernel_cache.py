@@ -9,6 +9,7 @@ from pathlib import Path
 import numba
 import pytest
 
+import mobsim
 import mobsim.kernels as kernels
 
 
@@ -21,6 +22,10 @@ def test_cache_folder_is_keyed_by_every_kernel_source() -> None:
         h.update(p.relative_to(here).as_posix().encode())
         h.update(p.read_bytes())
     assert any(p.parent != here for p in here.rglob("*.py")), "the kernels live in subfolders too"
+    host = Path(mobsim.__file__).parent
+    for name in kernels.HOST_NUMBA_SOURCES:  # the route searches' numba code, across files
+        h.update(name.encode())
+        h.update((host / name).read_bytes())
     expected = kernels._kernel_cache_dir()
     assert expected.name == f"numba-{h.hexdigest()[:16]}"
     if numba.config.CACHE_DIR:
