@@ -99,11 +99,11 @@ def run_size(size: int, window: float, chunk: float, profile_steps: int, seed: i
     sim = Simulation(sc, backend="cuda")
     t2 = time.perf_counter()
     be = sim.backend
-    be.order_mode = order  # "lanes", "full" sort or "merge" into the previous order (cuda_backend._order)
+    be.order_mode = order  # "lanes", "full" sort or "merge" into the previous order (backends.cuda_order)
     # "auto": steady steps replay one captured CUDA graph (the "lanes" order only); "off": launch by launch
     be.graphs = graphs
     xp = be.xp
-    pool = None if be.simulated else xp.get_default_memory_pool()
+    pool = xp.get_default_memory_pool() if hasattr(xp, "get_default_memory_pool") else None  # cupy only
     sim.step(1)  # compiles every kernel
     t3 = time.perf_counter()
     n_steps = int(round(window / sim.dt))

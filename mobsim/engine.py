@@ -1,10 +1,13 @@
-"""The Simulation: compiles a scenario into arrays, runs the step loop on a backend, records results.
+"""The Simulation: the clock of a run over its modes, its scheduled work and its result file.
 
 >>> sim = Simulation(load_scenario("networks/default/scenario.toml"))   # doctest: +SKIP
 >>> path = sim.run(out="results/default.h5")                             # doctest: +SKIP
 
-The step loop runs in chunks inside the kernels (no Python per step); between chunks the host
-flushes the summary and event buffers and, at their schedules, edge data and trajectories.
+A run has one backend (:mod:`mobsim.backends`) and its modes: the road vehicles
+(:class:`~mobsim.modes.road.mode.RoadMode`, always; they set the pace) and every mode the scenario
+uses (:mod:`mobsim.modes.registry`). The steps run in chunks inside the kernels (no Python per
+step); a chunk ends at the first step a mode or a scheduled callback (:mod:`mobsim.schedules`)
+asks for, where the engine lets each mode record and calls the callbacks that are due.
 """
 
 from __future__ import annotations
@@ -16,33 +19,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mobsim.backends.select import select_backend
-from mobsim.demand.route_service import RouteService
-from mobsim.demand.routing import route_trips
-from mobsim.demand.vtypes import VTYPE_PARAMS, VehicleType, vtype_table
 from mobsim.errors import InputError
-from mobsim.kernels.runtime.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
 from mobsim.modes.registry import Services
 from mobsim.modes.registry import attach as attach_modes
-from mobsim.modes.road.recording import RoadRecording
-from mobsim.modes.road.rerouting import RouteUpdates
-from mobsim.net.compile import compile_network, signal_start
-from mobsim.output.schema import SUMMARY
-from mobsim.state.fields import LANE_FIELDS, VEHICLE_FIELDS, LaneState, VehicleState, allocate, bytes_per
-from mobsim.state.work import Work
+from mobsim.modes.road.mode import RoadMode, due_steps
+from mobsim.output.schema import STATIC
+from mobsim.schedules import Callback, TimeInterval, next_stop
 from mobsim.version import __version__
 
 log = logging.getLogger("mobsim")
 
-
-SUMMARY_CAPACITY = 512   # rows buffered between host flushes (a chunk ends when full)
-EVENT_CAPACITY_MIN = 8192  # the kernels stop a chunk when fewer than 4096 event slots are left
-EVENT_CAPACITY_MAX = 1 << 16
-GRIDLOCK_MODES = {"none": 0, "teleport": 1, "remove": 2}
-#: Trip.depart_pos words as W.dep_pos codes (a number is a position in m).
-DEPART_POS_CODES = {"base": DP_BASE, "last": DP_LAST}
+__all__ = ["Simulation", "due_steps"]
 
 
 def _git_sha() -> str:
@@ -55,17 +43,7 @@ def _git_sha() -> str:
         return ""
 
 
-def due_steps(planned: np.ndarray, begin: float, dt: float) -> np.ndarray:
-    """For planned departures (s), the first step ``s >= 0`` whose start time ``begin + s * dt``
-    reaches them (within 1e-9 s, as the kernels compare times): what ``V.dep_step`` holds until insertion."""
-    s = np.maximum(np.ceil((planned - 1e-9 - begin) / dt), 0).astype(np.int64)
-    # the division may land one step off: settle it with the kernels' own comparison
-    s = np.where((s > 0) & (planned <= begin + (s - 1) * dt + 1e-9), s - 1, s)
-    s = np.where(planned > begin + s * dt + 1e-9, s + 1, s)
-    return s.astype(np.int32)
-
-
-class Simulation(RouteUpdates, RoadRecording):
+class Simulation:
     """One run of a scenario on one backend.
 
     Parameters
@@ -81,16 +59,15 @@ class Simulation(RouteUpdates, RoadRecording):
         explicitly: at any number of vehicles; 0 never; see :mod:`mobsim.state.slots`). Results do not
         depend on it.
 
-    The per-vehicle arrays ``sim.V`` are indexed by *slot*, not by trip: ``sim.V.trip`` maps a
-    slot to its trip. :meth:`vehicles` returns them in trip order.
+    ``sim.road`` is the road vehicles' mode; its state and helpers read through the simulation
+    too (``sim.V``, ``sim.trips``, ``sim.vehicles()``, ``sim.reroute()``, ...). ``sim.modes`` are
+    the other modes the scenario uses.
     """
 
     def __init__(self, scenario: Any, backend: str | None = None, seed: int | None = None,
                  threads: int | None = None, parallel_min: int | None = None,
                  reorder_every: int | None = None) -> None:
         self.scenario = scenario
-        self._parallel_min = parallel_min
-        self._reorder_every = reorder_every
         s = dict(scenario.settings)
         if seed is not None:
             s["sim.seed"] = int(seed)
@@ -101,164 +78,27 @@ class Simulation(RouteUpdates, RoadRecording):
         self.end = float(s["sim.end"])
         self.backend = select_backend(backend or s.get("sim.backend", "auto"),
                                       threads if threads is not None else s.get("sim.threads", 0))
-        self._user_callbacks: list[Any] = []
-        with self.backend.parallel():  # routing uses the run's threads
-            self._setup(scenario, s)
+        self._user_callbacks: list[Callback] = []
+        self._compute = 0.0
+        self._compile_s = 0.0
+        self._steps = 0
+        with self.backend.parallel():  # routing on the run's threads
+            self.road = RoadMode(scenario, s, self.backend, parallel_min, reorder_every)
+            # The other modes the scenario uses (mobsim.modes.registry), on this clock and backend.
+            services = Services(routes=self.road.route_service, begin=self.begin, dt=self.dt)
+            self.modes = attach_modes(scenario, s, self.backend, services)
 
-    def _setup(self, scenario: Any, s: dict[str, Any]) -> None:
-        self.cn = compile_network(scenario.network)
-        #: Shortest routes and travel times for every mode (the road's re-routing among them).
-        self.route_service = RouteService(self.cn)
-        self.vtypes: list[VehicleType] = list(scenario.vtypes) or [VehicleType()]
-        for v in self.vtypes:
-            v.validate(self.dt, source=str(getattr(scenario, "path", "scenario")))
-        self.vt = vtype_table(self.vtypes)
-        self._build_trips()
-        self._allocate()
-        # The other modes the scenario uses (mobsim.modes.registry), on this clock and backend.
-        services = Services(routes=self.route_service, begin=self.begin, dt=self.dt)
-        self.modes = attach_modes(scenario, s, self.backend, services)
-        if self._departure_every():
-            # The trips due in the first routing period, on free-flow times (nothing measured yet).
-            self.route_departures(self.begin + self._departure_every() * self.dt, measure=False)
+    def __getattr__(self, name: str) -> Any:
+        """The road's state and helpers, read through the simulation (``sim.V``, ``sim.trips``)."""
+        road = self.__dict__.get("road")
+        if road is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(road, name)
 
-    # ------------------------------------------------------------------ set-up
-    def _build_trips(self) -> None:
-        sc = self.scenario
-        vidx = {v.id: k for k, v in enumerate(self.vtypes)}
-        trips = list(sc.trips)
-        for tr in trips:
-            if tr.vtype not in vidx:
-                raise InputError(f"trip '{tr.id}' uses unknown vehicle type '{tr.vtype}'",
-                                 source=str(getattr(sc, "path", "demand")), element=f"trip '{tr.id}'",
-                                 fix=f"define [[vtypes]] id = \"{tr.vtype}\" or use one of {sorted(vidx)}")
-            for lk in (tr.origin, tr.destination):
-                if lk not in self.cn.link_index:
-                    raise InputError(f"trip '{tr.id}' refers to unknown link '{lk}'",
-                                     source=str(getattr(sc, "path", "demand")), element=f"trip '{tr.id}'",
-                                     fix="use link ids of the network")
-        # Routed when due (routing.departure = "current"): here only checked for reachability.
-        defer = self._departure_every() > 0
-        route_links, rs, re_, dropped = route_trips(
-            self.cn, trips, unreachable=self.settings.get("demand.unreachable", "error"),
-            source=str(getattr(sc, "path", "demand")), defer=defer)
-        if dropped:
-            keep = np.ones(len(trips), bool)
-            keep[dropped] = False
-            log.warning("%d trip(s) dropped: destination unreachable (demand.unreachable = drop)",
-                        len(dropped))
-            trips = [t for t, k in zip(trips, keep, strict=True) if k]
-            rs, re_ = rs[keep], re_[keep]
-        self.dropped = len(dropped)
-        self.trips = trips
-        self.route_links = route_links  # host pool, int32; the kernels read it packed (route_codes)
-        self.route_start = rs
-        self.route_end = re_
-        self._route_heads = np.zeros(len(route_links), bool)
-        self._route_heads[rs] = True
-        if defer:
-            # A placeholder [origin, destination] is no route: neither entry is a turn code.
-            unrouted = np.array([not t.route for t in trips], bool)
-            self._route_heads[re_[unrouted] - 1] = True
-        self.trip_vtype = np.array([vidx[t.vtype] for t in trips], np.int32)
-
-    def _encode_routes(self) -> np.ndarray:
-        """The route pool packed into turn codes for the kernels (:mod:`mobsim.kernels.road.routes`)."""
-        from mobsim.demand.route_codes import encode
-
-        a = self.cn.arrays
-        return encode(a.link_next_start, a.link_next, self.route_links, self._route_heads)
-
-    def _allocate(self) -> None:
-        xp = np  # host arrays; a GPU backend copies them to the device in attach()
-        n = len(self.trips)
-        cn = self.cn
-        ev_cap = int(min(EVENT_CAPACITY_MAX, max(EVENT_CAPACITY_MIN, 8 * n)))
-        V = allocate(VEHICLE_FIELDS, n, VehicleState, xp)
-        V.trip[:] = np.arange(n, dtype=np.int32)  # slot = trip until the first renumbering
-        V.vtype[:] = self.trip_vtype
-        V.route_end[:] = self.route_end
-        V.route_pos[:] = self.route_start
-        dep = np.array([t.depart for t in self.trips], np.float64)
-        #: planned departure times (s), by trip: the device holds them as due steps (V.dep_step)
-        self.depart_planned = dep
-        self._planned_sorted = np.sort(dep)
-        V.dep_step[:] = due_steps(dep, self.begin, self.dt)
-        # Departure lane, speed and position: most trips share a few combinations (often just
-        # best/max/base), so the vehicles hold a row number instead of 20 bytes each.
-        lanes = {"best": -1, "first": -2, "free": -3}
-        spec = np.array([(lanes[t.depart_lane] if t.depart_lane in lanes else int(t.depart_lane),
-                          -1.0 if t.depart_speed == "max" else float(t.depart_speed),
-                          DEPART_POS_CODES.get(t.depart_pos, None) or float(t.depart_pos))
-                         for t in self.trips],
-                        np.float64).reshape(-1, 3)
-        rows, dspec = np.unique(spec, axis=0, return_inverse=True) if n else (np.array([[-1.0, -1.0, -1.0]]),
-                                                                           np.zeros(0, np.int64))
-        V.dspec[:] = dspec.reshape(-1)
-        L = allocate(LANE_FIELDS, cn.n_lanes, LaneState, xp, extra={"lane_start": cn.n_lanes + 1})
-        ids = np.array([t.id for t in self.trips], dtype=object)
-        dep_order = np.lexsort((ids.astype(str), dep)).astype(np.int32) if n else np.zeros(0, np.int32)
-        # Departures grouped by first link, each group in the global (departure, id) order.
-        first_link = (self.route_links[self.route_start[dep_order]] if n else np.zeros(0, np.int32))
-        link_dep = dep_order[np.argsort(first_link, kind="stable")].astype(np.int32)
-        link_dep_start = np.searchsorted(np.sort(first_link), np.arange(cn.n_links + 1)).astype(np.int32)
-        ctrl_phase, ctrl_since, ctrl_try = signal_start(cn, self.begin, self.dt)
-        W = Work(
-            # order_tmp: the CPU counting sort's buffer; a GPU sorts with cupy and needs none.
-            order=np.zeros(n + 1, np.int32),
-            order_tmp=self.backend.order_scratch(n),
-            link_dep_start=link_dep_start, link_dep=link_dep if n else np.zeros(1, np.int32),
-            link_dep_next=link_dep_start[:-1].copy(),
-            sig_state=np.zeros(max(cn.n_slots, 1), np.int8),
-            link_maxq=np.zeros(cn.n_links, np.int32), cnt=np.zeros(N_COUNTERS, np.int64),
-            sum_buf=np.zeros((SUMMARY_CAPACITY, len(SUMMARY)), np.float64),
-            sum_part=np.zeros((SUM_PARTS, 2), np.float64),
-            ev_time=np.zeros(ev_cap), ev_kind=np.zeros(ev_cap, np.int8),
-            ev_veh=np.zeros(ev_cap, np.int32), ev_link=np.zeros(ev_cap, np.int32),
-            ev_val=np.zeros(ev_cap),
-            route_codes=self._encode_routes(),
-            acc_k=np.zeros(n + 1, np.float32), stop_k=np.zeros(n + 1, np.int8),
-            mv_k=np.full(n + 1, -1, np.int32),
-            dir_k=np.zeros(n + 1, np.int8),
-            dep_lane=rows[:, 0].astype(np.int32), dep_speed=rows[:, 1].copy(), dep_pos=rows[:, 2].copy(),
-            ctrl_phase=ctrl_phase, ctrl_since=ctrl_since, ctrl_try=ctrl_try,
-            det_last=np.full(cn.arrays.det_pos.shape[0], self.begin, np.float64),
-            tp_list=np.full(max(n, 1), -1, np.int32),
-        )
-        from mobsim.kernels.runtime import layout as K
-
-        par = np.zeros(K.N_PARAMS, np.float64)
-        s = self.settings
-        par[K.P_DT] = self.dt
-        par[K.P_BEGIN] = self.begin
-        par[K.P_TIMEGAP_MINOR] = float(s.get("junction.timegap_minor", 1.0))
-        par[K.P_STOP_TIME] = float(s.get("junction.stop_time", 1.0))
-        par[K.P_GRID_MODE] = GRIDLOCK_MODES[s.get("sim.gridlock", "teleport")]
-        par[K.P_GRID_TIME] = float(s.get("sim.gridlock_time", 300.0))
-        par[K.P_INS_DELAY] = float(s.get("demand.insertion_delay_event", 120.0))
-        par[K.P_LC_COOLDOWN] = 3.0
-        sp = float(s.get("output.summary_period", 0.0))
-        par[K.P_SUMMARY_EVERY] = max(1, round(sp / self.dt)) if sp > 0 else 1
-        par[K.P_SEED] = float(self.seed)
-        par[K.P_HORIZON] = 250.0
-        par[K.P_HAS_DPOS] = 1.0 if n and float(rows[:, 2].max()) >= 0.0 else 0.0
-        pm = K.PARALLEL_MIN if self._parallel_min is None else int(self._parallel_min)
-        par[K.P_PAR_MIN] = pm if self.backend.threads > 1 else 2**62
-        W.cnt[K.C_PARMIN] = int(par[K.P_PAR_MIN])
-        ro = K.REORDER_STEPS if self._reorder_every is None else int(self._reorder_every)
-        self.backend.reorder_every = max(0, ro)
-        # An explicit interval renumbers whatever the number of vehicles (tests use it on small runs).
-        self.backend.reorder_min = K.REORDER_MIN if self._reorder_every is None else 0
-        self.backend.configure(s)
-        self.V, self.L, self.W, self.par = V, L, W, par
-        self.backend.attach(V, cn.arrays, L, W, self.vt, par)
-
-    def memory_bytes(self) -> dict[str, int]:
-        """Engine memory (bytes): per-vehicle state, per-lane state, routes and work arrays."""
-        n = len(self.trips)
-        work = sum(a.nbytes for a in self.W if isinstance(a, np.ndarray))
-        return {"vehicles": bytes_per(VEHICLE_FIELDS) * n, "lanes": bytes_per(LANE_FIELDS) * self.cn.n_lanes,
-                "work": int(work), "per_vehicle": bytes_per(VEHICLE_FIELDS)}
+    @property
+    def all_modes(self) -> list[Any]:
+        """The road first (it sets the pace), then the other modes in registration order."""
+        return [self.road, *self.modes]
 
     # ------------------------------------------------------------------ run
     def run(self, out: str | Path | None = None, end: float | None = None, progress: str = "auto",
@@ -267,8 +107,8 @@ class Simulation(RouteUpdates, RoadRecording):
 
         ``progress``: ``"bar"`` (tqdm), ``"log"`` (a line every ``output.log_period`` simulated
         seconds), ``"none"``, or ``"auto"`` (a bar on a terminal, else log lines). With
-        ``stop_when_empty`` the run ends early once every trip has arrived or was removed.
-        Returns the path of the complete result file.
+        ``stop_when_empty`` the run ends early once every mode has finished (every trip has
+        arrived or was removed). Returns the path of the complete result file.
         """
         from mobsim.output.recorder import HDF5Recorder
 
@@ -283,33 +123,30 @@ class Simulation(RouteUpdates, RoadRecording):
         attrs = {
             "seed": self.seed, "dt": self.dt, "begin": self.begin, "end": end_t,
             "backend": self.backend.name, "device": self.backend.describe(),
-            "threads": getattr(self.backend, "threads", 1), "git_sha": _git_sha(),
+            "threads": self.backend.threads, "git_sha": _git_sha(),
             "scenario": str(self.scenario.name), "mobsim_version": __version__,
-            "n_trips": len(self.trips),
         }
-        static = self.cn.static_tables()
-        static["vtypes"] = {"id": np.array([v.id for v in self.vtypes], dtype=object)}
-        for k, name in enumerate(VTYPE_PARAMS):
-            static["vtypes"][name] = (np.array([v.cf_model for v in self.vtypes], dtype=object)
-                                      if name == "cf_model" else self.vt[:, k].copy())
+        tables = [m.static_tables() for m in self.all_modes]
+        for m in self.all_modes:
+            attrs.update(m.attrs())
         provenance = {"config": getattr(self.scenario, "resolved_toml", ""),
                       "files": list(getattr(self.scenario, "input_files", []))}
         try:
-            rec.open(attrs, static, provenance)
-            for m in self.modes:
-                for group, cols in m.static_tables().items():
-                    rec.append(group, cols)
-            # Compile (or load from the numba cache) before the clock starts: a zero-step call.
+            # The static tables of the schema go in as the file opens, the modes' own after it.
+            rec.open(attrs, {g: c for t in tables for g, c in t.items() if g in STATIC}, provenance)
+            for t in tables:
+                for group, cols in t.items():
+                    if group not in STATIC:
+                        rec.append(group, cols)
+            # Compile (or load from the numba cache) before the clock starts.
             t_c = time.perf_counter()
-            self.backend.run_steps(0)
-            for m in self.modes:
+            for m in self.all_modes:
                 m.compile()
             self._compile_s = time.perf_counter() - t_c
             with self.backend.parallel():  # re-routing on the run's threads
                 steps_done, wall = self._loop(rec, n_steps, progress, stop_when_empty)
-            for m in self.modes:
+            for m in self.all_modes:
                 m.finish(rec, self.begin + steps_done * self.dt)
-            self._write_trips(rec)
             rec.set_health(self._health(steps_done, wall))
             rec.close(completed_steps=steps_done)
         except BaseException as exc:
@@ -322,56 +159,26 @@ class Simulation(RouteUpdates, RoadRecording):
         (:mod:`mobsim.schedules`: ``StepInterval``, ``TimeInterval``, ``WallTimeInterval``) is
         due; ``final``: also at the run's last step. ``t`` is the time at the step's end (s);
         the run's chunks of steps end where the schedule asks."""
-        from mobsim.schedules import Callback
-
         self._user_callbacks.append(Callback(name or getattr(fn, "__name__", "callback"), schedule,
                                              lambda rec, step, t: fn(self, step, t), final=final))
 
-    def _callbacks(self, mode: str, t_wall0: float, clock: dict[str, float]) -> list[Any]:
-        """The run's scheduled work, in the order it happens at a step's end: edge data,
-        trajectories, re-routing, routing of trips due next, the log line, the user's callbacks."""
-        from mobsim.schedules import Callback, StepInterval, TimeInterval
-
-        s, dt = self.settings, self.dt
-        cbs = []
-        ed_period = float(s.get("output.edgedata_period", 300.0))
-        if ed_period > 0:
-            cbs.append(Callback("edgedata", TimeInterval(ed_period, dt),
-                                lambda rec, step, t: self._record_edgedata(rec, t), final=True))
-        if bool(s.get("output.fcd", False)):
-            cbs.append(Callback("fcd", TimeInterval(float(s.get("output.fcd_period", 1.0)), dt),
-                                lambda rec, step, t: self._record_fcd(rec, t)))
-        rr_period = float(s.get("routing.reroute_period", 0.0))
-        if rr_period > 0:
-            cbs.append(Callback("reroute", TimeInterval(rr_period, dt), lambda rec, step, t: self.reroute(),
-                                before_end=True))
-        dr_every = self._departure_every()
-        if dr_every:
-            cbs.append(Callback("route_departures", StepInterval(dr_every),
-                                lambda rec, step, t: self.route_departures(t + dr_every * dt),
-                                before_end=True))
+    def _callbacks(self, mode: str, t_wall0: float) -> list[Callback]:
+        """The run's scheduled work, in the order it happens at a step's end: every mode's own
+        (the road's writers and route updates first), the log line, the user's callbacks."""
 
         def log_line(rec: Any, step: int, t: float) -> None:
-            from mobsim.kernels.runtime.layout import C_ARRIVED, C_INSERTED, C_REMOVED, C_VSTEPS
-
             if mode != "log":
                 return  # the interval still ends chunks, so chunking does not depend on the display
-            cnt = self.W.cnt
             el = time.perf_counter() - t_wall0
-            running = int(cnt[C_INSERTED] - cnt[C_ARRIVED] - cnt[C_REMOVED])
-            log.info("t=%8.0f s  running=%7d  arrived=%7d  RTF=%8.1f  veh-updates/s=%.3g",
-                     t, running, int(cnt[C_ARRIVED]), (t - self.begin) / max(el, 1e-9),
-                     cnt[C_VSTEPS] / max(clock["compute"], 1e-9))
+            parts = "  ".join(p for p in (getattr(m, "progress", lambda: "")() for m in self.all_modes) if p)
+            log.info("t=%8.0f s  RTF=%8.1f  %s", t, (t - self.begin) / max(el, 1e-9), parts)
 
-        cbs.append(Callback("log", TimeInterval(float(s.get("output.log_period", 300.0)), dt), log_line,
-                            final=True))
-        return cbs + self._user_callbacks
+        own = [cb for m in self.all_modes for cb in m.callbacks()]
+        period = float(self.settings.get("output.log_period", 300.0))
+        return [*own, Callback("log", TimeInterval(period, self.dt), log_line, final=True),
+                *self._user_callbacks]
 
     def _loop(self, rec: Any, n_steps: int, progress: str, stop_when_empty: bool) -> tuple[int, float]:
-        from mobsim.kernels.runtime.layout import C_ARRIVED, C_NEV, C_NSUM, C_REMOVED
-        from mobsim.schedules import next_stop
-
-        be = self.backend
         mode = progress
         if mode == "auto":
             mode = "bar" if sys.stderr.isatty() else "log"
@@ -385,44 +192,24 @@ class Simulation(RouteUpdates, RoadRecording):
             from tqdm import tqdm
 
             bar = tqdm(total=n_steps, unit="step", desc="simulating", leave=False)
-        self._ed_begin = self.begin
         step = 0
         t_wall0 = time.perf_counter()
-        clock = {"compute": 0.0}
-        callbacks = self._callbacks(mode, t_wall0, clock)
-        n_total = len(self.trips)
-        cnt = self.W.cnt
-        if any(cb.name == "fcd" for cb in callbacks):
-            self._record_fcd(rec, self.begin)
-        for m in self.modes:
+        callbacks = self._callbacks(mode, t_wall0)
+        lead, *others = self.all_modes
+        for m in self.all_modes:
             m.start(rec, self.begin)
         while step < n_steps:
-            nxt = min([next_stop(callbacks, step, n_steps), *(m.next_stop(step) for m in self.modes)])
+            nxt = min([next_stop(callbacks, step, n_steps), *(m.next_stop(step) for m in self.all_modes)])
             t0 = time.perf_counter()
-            done = be.run_steps(nxt - step)
-            for m in self.modes:
-                m.advance(done, rec)  # the same steps as the road vehicles
-            t1 = time.perf_counter()
-            clock["compute"] += t1 - t0
-            be.pull("W", ("cnt",))
-            # Summary rows: wall time interpolated over the chunk.
-            nrow = int(cnt[C_NSUM])
-            if nrow:
-                be.pull("W", ("sum_buf",))
-                rows = self.W.sum_buf[:nrow].copy()
-                rows[:, 1] = self.loaded(rows[:, 0])
-                rows[:, 4] = rows[:, 1] - rows[:, 2]
-                rows[:, -1] = np.linspace(t0 - t_wall0, t1 - t_wall0, nrow + 1)[1:]
-                rec.append("summary", {c.name: rows[:, k].astype(c.dtype) for k, c in enumerate(SUMMARY)})
-                cnt[C_NSUM] = 0
-            if int(cnt[C_NEV]):
-                self._flush_events(rec)
-            be.push("W", ("cnt",))
+            done = lead.advance(nxt - step, rec)
+            for m in others:
+                m.advance(done, rec)  # the same steps as the lead
+            self._compute += time.perf_counter() - t0
             step += done
             t_now = self.begin + step * self.dt
             end = step >= n_steps
-            finished = stop_when_empty and int(cnt[C_ARRIVED] + cnt[C_REMOVED]) >= n_total
-            for m in self.modes:
+            finished = stop_when_empty
+            for m in self.all_modes:
                 m.record(rec, step, t_now, end)
                 finished = finished and m.finished()
             for cb in callbacks:
@@ -435,57 +222,45 @@ class Simulation(RouteUpdates, RoadRecording):
         if bar is not None:
             bar.close()
         self._steps = step
-        self._compute = clock["compute"]
         return step, time.perf_counter() - t_wall0
 
-    # ------------------------------------------------------------------ notebook helpers
-    def loaded(self, t: Any) -> Any:
-        """Trips whose planned departure is due by ``t`` (s; a number or an array): SUMO's
-        loaded count. Counted here, not on the device, from the sorted planned departures."""
-        return np.searchsorted(self._planned_sorted, np.asarray(t, np.float64) + 1e-9, side="right")
+    def _health(self, steps: int, wall: float) -> dict[str, Any]:
+        """``/health``: the run's steps and times, then every mode's totals."""
+        sim_time = steps * self.dt
+        out: dict[str, Any] = {
+            "steps": steps, "wall_time_s": wall, "loop_time_s": self._compute,
+            "compile_time_s": self._compile_s,
+            "real_time_factor": sim_time / wall if wall > 0 else 0.0,
+            "threads": self.backend.threads,
+        }
+        for m in self.all_modes:
+            out.update(m.health())
+        return out
 
-    def vehicles(self) -> VehicleState:
-        """The per-vehicle state in trip order (row ``k`` = trip ``k`` of ``sim.trips``): a copy,
-        pulled from the device first. ``sim.V`` itself is in slot order (see :mod:`mobsim.state.slots`)."""
-        from mobsim.state.slots import by_trip
-
-        self.backend.pull("V")
-        return by_trip(self.V)
-
+    # ------------------------------------------------------------------ notebooks and tests
     def step(self, n: int = 1) -> int:
         """Advance ``n`` steps without recording (for notebooks and tests); returns steps run."""
         with self.backend.parallel():  # re-routing on the run's threads
             return self._step(n)
 
     def _step(self, n: int) -> int:
-        from mobsim.kernels.runtime.layout import C_NEV, C_NSUM, C_STEP
-
+        cbs = [cb for m in self.all_modes for cb in m.callbacks() if cb.in_step]
+        lead, *others = self.all_modes
         done = 0
-        be = self.backend
-        dr_every = self._departure_every()
+        at = self.road.step_count
         while done < n:
-            want = n - done
-            if dr_every:
-                # stop where run() routes the trips that are due next
-                be.pull("W", ("cnt",))
-                want = min(want, dr_every - int(self.W.cnt[C_STEP]) % dr_every)
-            k = be.run_steps(want)
-            done += k
-            be.pull("W", ("cnt",))
-            self.W.cnt[C_NSUM] = 0
-            self.W.cnt[C_NEV] = 0
-            be.push("W", ("cnt",))
-            at = int(self.W.cnt[C_STEP])
-            if dr_every and k and at % dr_every == 0:
-                self.route_departures(self.begin + (at + dr_every) * self.dt)
-            for m in self.modes:
+            want = next_stop(cbs, at, at + n - done) - at
+            k = lead.advance(want, None)
+            for m in others:
                 m.advance(k, None)
+            done += k
+            at += k
+            for cb in cbs if k else ():
+                if cb.due(at, end=False):
+                    cb.fn(None, at, self.begin + at * self.dt)
         return done
 
     @property
     def time(self) -> float:
         """Simulation time (s) at the start of the next step."""
-        from mobsim.kernels.runtime.layout import C_STEP
-
-        self.backend.pull("W", ("cnt",))
-        return self.begin + int(self.W.cnt[C_STEP]) * self.dt
+        return self.begin + self.road.step_count * self.dt

@@ -77,13 +77,15 @@ class Callback:
     """``fn(rec, step, t)`` at the end of every step ``schedule`` is due (``rec``: the recorder,
     ``t``: the time at the step's end, s). ``final``: also at the run's last step, or where it
     ends early because everything has finished; ``before_end``: never at the run's last step (an
-    update that only matters for steps still to come)."""
+    update that only matters for steps still to come); ``in_step``: also in
+    ``Simulation.step``, which records nothing (with ``rec`` None)."""
 
     name: str
     schedule: Any
     fn: Callable[[Any, int, float], None]
     final: bool = False
     before_end: bool = False
+    in_step: bool = False
 
     def due(self, step: int, end: bool, finished: bool = False) -> bool:
         """Due at the end of step ``step``; ``end``: the run's last step; ``finished``: the run

@@ -83,8 +83,9 @@ def test_no_kernel_reads_a_host_only_network_array() -> None:
     from mobsim.net.compile import HOST_ONLY, NetArrays
 
     assert HOST_ONLY < set(NetArrays._fields)
-    src = {p.name: p.read_text() for p in (Path(__file__).resolve().parents[1] / "kernels").glob("*.py")}
-    assert "lanes.py" in src
+    here = Path(__file__).resolve().parents[1] / "kernels"
+    src = {p.relative_to(here).as_posix(): p.read_text() for p in here.rglob("*.py")}
+    assert "road/lanes.py" in src
     for name, text in src.items():
         for f in HOST_ONLY:
             hits = re.findall(rf"\bN\.{f}\b|\bN_{f}\b", text)

@@ -36,14 +36,14 @@ def test_a_broken_contract_is_reported(tmp_path: Path) -> None:
 root_packages = ["mobsim", "kernels"]
 
 [[tool.importlinter.contracts]]
-name = "the engine may not compile networks (it does)"
+name = "the road mode may not compile networks (it does)"
 type = "forbidden"
-source_modules = ["mobsim.engine"]
+source_modules = ["mobsim.modes.road.mode"]
 forbidden_modules = ["mobsim.net.compile"]
 """)
     r = _lint("--config", str(cfg))
     assert r.returncode != 0
-    assert "mobsim.engine -> mobsim.net.compile" in r.stdout
+    assert "mobsim.modes.road.mode -> mobsim.net.compile" in r.stdout
 
 
 def test_old_module_paths_import_the_moved_modules_with_a_warning() -> None:

@@ -49,6 +49,12 @@ class ToyMode:
     def static_tables(self) -> dict[str, dict[str, Any]]:
         return {}
 
+    def attrs(self) -> dict[str, Any]:
+        return {"toy_agents": AGENTS}
+
+    def callbacks(self) -> list[Any]:
+        return []
+
     def compile(self) -> None:
         self.compiled = True  # the phase compiles at its first run
 

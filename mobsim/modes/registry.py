@@ -43,6 +43,13 @@ class Mode(Protocol):
     def static_tables(self) -> dict[str, dict[str, Any]]:
         """Tables written once, when the result file opens (group -> column -> array)."""
 
+    def attrs(self) -> dict[str, Any]:
+        """Root attributes of the result file the mode adds (may be empty)."""
+
+    def callbacks(self) -> list[Any]:
+        """The mode's scheduled work (:class:`mobsim.schedules.Callback`; may be empty): the
+        engine ends chunks where they ask and calls them, in order, at the steps they are due."""
+
     def compile(self) -> None:
         """Load (or compile) the mode's kernels, before the engine's clock starts."""
 
@@ -53,9 +60,10 @@ class Mode(Protocol):
         """The first step after ``step`` at whose end the mode records something; the engine
         returns to the host there."""
 
-    def advance(self, n_steps: int, rec: Any | None) -> None:
-        """Run exactly ``n_steps`` steps; events go to ``rec`` (None: dropped, as ``sim.step``
-        does)."""
+    def advance(self, n_steps: int, rec: Any | None) -> int | None:
+        """Run ``n_steps`` steps; events go to ``rec`` (None: dropped, as ``sim.step`` does). The
+        road (the first mode) may run fewer and returns how many; every other mode then runs
+        exactly those (and may return None)."""
 
     def record(self, rec: Any, step: int, t: float, last: bool) -> None:
         """Records due at the end of step ``step`` (time ``t``; ``last``: the run's last step)."""

@@ -1,9 +1,10 @@
 """The field registry of the road vehicles and lanes: allocation from the declarations.
 
 Every per-vehicle and per-lane array is declared once, with dtype, units, meaning and initial
-value, in :mod:`mobsim.kernels.runtime.state_fields` (re-exported here); allocation (numpy or cupy), device
-transfer, checkpoints and trip output are driven from those tables, so adding a per-vehicle field
-is one line there. ``scratch`` fields are recomputed every step and never checkpointed.
+value, in :mod:`mobsim.kernels.runtime.state_fields` (re-exported here); allocation (numpy or
+cupy) and the device buffer layout are driven from those tables, so adding a per-vehicle field is
+one line there. ``scratch`` fields are recomputed every step: the persistent ones are the state a
+checkpoint must hold.
 """
 
 from __future__ import annotations

@@ -217,6 +217,14 @@ class DroneSim(DroneRecording):
     # ------------------------------------------------------------------ the engine's mode protocol
     name = "drones"
 
+    def attrs(self) -> dict[str, Any]:
+        """No root attributes of its own."""
+        return {}
+
+    def callbacks(self) -> list[Any]:
+        """Its records are scheduled by :meth:`next_stop` and :meth:`record`."""
+        return []
+
     def compile(self) -> None:
         """Load (or compile) the drone kernels: a zero-step call."""
         self.run_steps(0)

@@ -1,6 +1,6 @@
 """What the road vehicles write while a run goes on and when it ends: events, edge data,
-trajectories, the trip table and the run's health totals. A part of
-:class:`~mobsim.engine.Simulation` (it reads the simulation's state)."""
+trajectories, the trip table and the road's health totals. A part of
+:class:`~mobsim.modes.road.mode.RoadMode` (it reads the road's state)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ log = logging.getLogger("mobsim")
 
 
 class RoadRecording:
-    """The road vehicles' output, for :class:`~mobsim.engine.Simulation`."""
+    """The road vehicles' output, for :class:`~mobsim.modes.road.mode.RoadMode`."""
 
     def _flush_events(self, rec: Any) -> None:
         from mobsim.kernels.runtime.layout import C_NEV, E_INSDELAY
@@ -136,26 +136,22 @@ class RoadRecording:
     def _write_trips(self, rec: Any) -> None:
         rec.write_trips(self.trip_table())
 
-    def _health(self, steps: int, wall: float) -> dict:
+    def health(self) -> dict[str, Any]:
+        """The road's totals for ``/health``: vehicle steps and updates per second of the road's
+        kernels, collisions, teleports, removals, trips loaded, inserted and arrived."""
         from mobsim.kernels.runtime import layout as K
 
         self.backend.pull("W", ("cnt",))
         c = self.W.cnt
         vsteps = int(c[K.C_VSTEPS])
-        sim_time = steps * self.dt
         return {
-            "steps": steps, "vehicle_steps": vsteps, "wall_time_s": wall, "loop_time_s": self._compute,
-            "compile_time_s": getattr(self, "_compile_s", 0.0),
+            "vehicle_steps": vsteps,
             "vehicle_updates_per_s": vsteps / self._compute if self._compute > 0 else 0.0,
-            "real_time_factor": sim_time / wall if wall > 0 else 0.0,
             "collisions": int(c[K.C_COLL]), "teleports": int(c[K.C_TELE]), "removed": int(c[K.C_REMOVED]),
             "emergency_braking": int(c[K.C_EMERG]), "junction_blocked": int(c[K.C_BLOCKED]),
-            "trips_loaded": int(self.loaded(self.begin + steps * self.dt)),
+            "trips_loaded": int(self.loaded(self.begin + int(c[K.C_STEP]) * self.dt)),
             "trips_inserted": int(c[K.C_INSERTED]),
             "trips_arrived": int(c[K.C_ARRIVED]), "trips_dropped_unreachable": int(self.dropped),
-            "threads": getattr(self.backend, "threads", 1),
             "bytes_per_vehicle": self.memory_bytes()["per_vehicle"],
             "events_lost": int(getattr(self, "_events_lost", 0)),
-            **{k: v for m in self.modes for k, v in m.health().items()},
         }
-

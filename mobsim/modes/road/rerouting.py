@@ -1,7 +1,7 @@
 """Routes that change during a run: re-routing of every vehicle on measured travel times
 (``routing.reroute_period``) and routing of trips when they are due (``routing.departure =
 "current"``), both replacing routes in the pool the kernels read. A part of
-:class:`~mobsim.engine.Simulation` (it works on the simulation's state)."""
+:class:`~mobsim.modes.road.mode.RoadMode` (it works on the road's state)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _runs(src: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarra
 
 
 class RouteUpdates:
-    """Re-routing and routing when due, for :class:`~mobsim.engine.Simulation`."""
+    """Re-routing and routing when due, for :class:`~mobsim.modes.road.mode.RoadMode`."""
 
     def reroute(self) -> int:
         """Re-route every running and waiting vehicle on current link travel times; returns how many
