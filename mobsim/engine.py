@@ -79,6 +79,7 @@ class Simulation:
         self.backend = select_backend(backend or s.get("sim.backend", "auto"),
                                       threads if threads is not None else s.get("sim.threads", 0))
         self._user_callbacks: list[Callback] = []
+        self._step_callbacks: list[Callback] | None = None
         self._compute = 0.0
         self._compile_s = 0.0
         self._steps = 0
@@ -244,12 +245,14 @@ class Simulation:
             return self._step(n)
 
     def _step(self, n: int) -> int:
-        cbs = [cb for m in self.all_modes for cb in m.callbacks() if cb.in_step]
+        if self._step_callbacks is None:  # built once: notebooks call step(1) in loops
+            self._step_callbacks = [cb for m in self.all_modes for cb in m.callbacks() if cb.in_step]
+        cbs = self._step_callbacks
         lead, *others = self.all_modes
         done = 0
-        at = self.road.step_count
+        at = self.road.step_count if cbs else 0
         while done < n:
-            want = next_stop(cbs, at, at + n - done) - at
+            want = next_stop(cbs, at, at + n - done) - at if cbs else n - done
             k = lead.advance(want, None)
             for m in others:
                 m.advance(k, None)

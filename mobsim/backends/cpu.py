@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,9 @@ import numpy as np
 
 from mobsim.backends.items import cpu_items
 from mobsim.errors import InputError
+
+#: The thread count of the innermost :meth:`CPUBackend.parallel` block, per calling thread.
+_ACTIVE = threading.local()
 
 
 class CPUBackend:
@@ -44,15 +48,23 @@ class CPUBackend:
     def parallel(self) -> Iterator[None]:
         """numba's parallel loops use this backend's thread count inside the block, and the
         caller's count again after it (numba's count is per calling thread, and a process may
-        run several simulations)."""
+        run several simulations). A block inside a block of the same count costs nothing (a
+        notebook's ``sim.step(1)`` enters two)."""
+        if getattr(_ACTIVE, "threads", None) == self.threads:
+            yield
+            return
         import numba
 
-        before = numba.get_num_threads()
-        numba.set_num_threads(self.threads)
+        before, outer = numba.get_num_threads(), getattr(_ACTIVE, "threads", None)
+        if before != self.threads:
+            numba.set_num_threads(self.threads)
+        _ACTIVE.threads = self.threads
         try:
             yield
         finally:
-            numba.set_num_threads(before)
+            if before != self.threads:
+                numba.set_num_threads(before)
+            _ACTIVE.threads = outer
 
     def attach(self, V: Any, N: Any, L: Any, W: Any, vt: np.ndarray, par: np.ndarray) -> None:
         """Hand the state to the kernels: StructRefs over the very same arrays (no copies)."""
@@ -135,6 +147,8 @@ class CPUBackend:
         if n_steps <= 0:
             # Still call the kernel: Simulation.run compiles it (or loads it) this way before its clock.
             return int(run_steps(k["V"], k["N"], k["L"], k["W"], self.vt, self.par, 0, every, least))
+        if getattr(_ACTIVE, "threads", None) == self.threads:
+            return self._run(n_steps)  # inside the engine's block already (no context to enter)
         with self.parallel():
             return self._run(n_steps)
 
