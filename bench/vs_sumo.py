@@ -22,6 +22,13 @@ For a case imported from a SUMO file (:data:`ORIGINAL_NET`) SUMO also runs that 
 as a reference row ``sumo_shipped`` (not in the ratios; it differs from the ``sumo`` row only
 where the file has NEMA signals, which mobsim runs fixed-time).
 
+A generated case (``grid_<n>``, ``corridor``) reaches SUMO through netconvert, which gives every
+junction SUMO's own geometry: internal lanes of 9-21 m, turn speeds from the corner radii and
+waiting positions inside the junction for left turns, where mobsim's generated network has
+junctions of no length. ``--same-files`` adds a reference row ``mobsim_sumo_net``: mobsim running
+the very files SUMO runs (``mobsim run x.sumocfg``), so that the junction model is the same on both
+sides (not in the ratios, which compare the native scenario's loop).
+
 Cases: ``grid_<n>`` (:func:`bench.scenarios.grid_scenario`: a signalised grid loaded with n
 trips in 90 s, 300 s simulated; sizes 1k, 10k, 100k, 1m), ``corridor`` (three signals, 2 lanes,
 700 veh/h eastbound, 900 s), ``city`` (SUMO's shipped OpenStreetMap network of the DRT demo,
@@ -296,9 +303,16 @@ def _record(name: str, vehicles: int, links: int, lanes: int, simulated_s: float
     return rec
 
 
+#: Rows shown for reference, outside the ratios.
+REFERENCE_ROWS = ("mobsim_sumo_net", "sumo_shipped")
+#: Add the ``mobsim_sumo_net`` row (mobsim on the files SUMO runs); set by ``--same-files``.
+SAME_FILES = False
+
+
 def run_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[str, Any]:
     """Build case ``name``, write it for both simulators, run them alternately ``repeat`` times
-    (with ``cuda``, mobsim's CUDA backend too, as ``mobsim_cuda``)."""
+    (with ``cuda``, mobsim's CUDA backend too, as ``mobsim_cuda``; with :data:`SAME_FILES`,
+    mobsim on SUMO's files too, as ``mobsim_sumo_net``)."""
     if name in SUMO_FILES:
         return run_sumo_files_case(name, repeat, workdir, cuda)
     from mobsim.interop.convert import write_native
@@ -324,6 +338,8 @@ def run_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[
         runs["mobsim_cuda"] = []
     if shipped is not None:
         runs["sumo_shipped"] = []
+    if SAME_FILES:
+        runs["mobsim_sumo_net"] = []
     for r in range(repeat):
         runs["mobsim"].append(run_mobsim(folder, workdir / f"mobsim_{r}.h5"))
         runs["sumo"].append(run_sumo(cfg))
@@ -331,6 +347,8 @@ def run_case(name: str, repeat: int, workdir: Path, cuda: bool = False) -> dict[
             runs["mobsim_cuda"].append(run_mobsim(folder, workdir / f"mobsim_cuda_{r}.h5", "cuda"))
         if shipped is not None:
             runs["sumo_shipped"].append(run_sumo(shipped))
+        if SAME_FILES:
+            runs["mobsim_sumo_net"].append(run_mobsim(cfg, workdir / f"mobsim_sumo_net_{r}.h5"))
     return _record(name, len(sc.trips), len(sc.network.links), sum(lk.lanes for lk in sc.network.links),
                    sc.settings["sim.end"], prep, runs, cuda)
 
@@ -340,12 +358,12 @@ def format_table(results: list[dict[str, Any]]) -> str:
             "completed", "mean travel time s", "mobsim/SUMO updates", "SUMO/mobsim wall"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for r in results:
-        for sim in ("mobsim", "mobsim_cuda", "sumo", "sumo_shipped"):
+        for sim in ("mobsim", "mobsim_cuda", "mobsim_sumo_net", "sumo", "sumo_shipped"):
             if sim not in r["best"]:
                 continue
             b = r["best"][sim]
             suffix = "_cuda" if sim == "mobsim_cuda" else ""
-            extra = (["", ""] if sim.startswith("sumo") else
+            extra = (["", ""] if sim in REFERENCE_ROWS or sim.startswith("sumo") else
                      [f"{r['speed_ratio' + suffix]:.1f}x", f"{r['wall_ratio' + suffix]:.1f}x"])
             lines.append(f"| {r['case']} | {r['vehicles']:,} | {r['lanes']:,} | {sim} | {b['wall_s']:.1f} | "
                          f"{b.get('loop_s', float('nan')):.1f} | "
@@ -407,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0,
                    help="CPU threads of mobsim's CPU backend (0 = mobsim's default, all cores); 1 on a "
                         "machine shared with other work, where a parallel step waits for a busy core")
+    p.add_argument("--same-files", action="store_true",
+                   help="also run mobsim on the files SUMO runs (reference row mobsim_sumo_net: SUMO's "
+                        "junction geometry on both sides)")
     p.add_argument("--keep", type=Path, help="keep the scenario files and outputs here")
     p.add_argument("--out", type=Path, help="JSON file (default bench/results/vs_sumo_<host>_<time>.json)")
     a = p.parse_args(argv)
@@ -420,8 +441,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--cuda yes: mobsim's CUDA backend cannot run here ({why})", file=sys.stderr)
         return 2
     cuda = usable
-    global THREADS
+    global THREADS, SAME_FILES
     THREADS = a.threads or None
+    SAME_FILES = bool(a.same_files)
     print(f"mobsim CUDA backend: {'runs too' if cuda else 'not run (' + why + ')'}", file=sys.stderr)
     results = []
     with tempfile.TemporaryDirectory() as tmp:

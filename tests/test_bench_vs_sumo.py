@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_vs_sumo_grid_1k(tmp_path: Path) -> None:
     out = tmp_path / "vs.json"
-    r = subprocess.run([sys.executable, "-m", "bench.vs_sumo", "--cases", "grid_1k", "--out", str(out)],
-                       cwd=ROOT, capture_output=True, text=True, timeout=900)
+    r = subprocess.run([sys.executable, "-m", "bench.vs_sumo", "--cases", "grid_1k", "--same-files",
+                        "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "| grid_1k |" in r.stdout
+    assert "| grid_1k |" in r.stdout and "| mobsim_sumo_net |" in r.stdout
     data = json.loads(out.read_text())
     (case,) = data["results"]
     for sim in ("mobsim", "sumo"):
@@ -31,6 +31,10 @@ def test_vs_sumo_grid_1k(tmp_path: Path) -> None:
     tt = case["best"]["mobsim"]["mean_travel_time_s"] / case["best"]["sumo"]["mean_travel_time_s"]
     assert 0.7 < tt < 1.3
     assert case["speed_ratio"] > 0
+    # mobsim on SUMO's own files (netconvert's junction geometry): a reference row, same trips.
+    ref = case["best"]["mobsim_sumo_net"]
+    assert ref["trips_completed"] > 0.2 * case["vehicles"]
+    assert 0.7 < ref["mean_travel_time_s"] / case["best"]["sumo"]["mean_travel_time_s"] < 1.3
     assert out.with_suffix(".png").is_file()
     assert data["meta"]["machine"]["cores_logical"] >= 1
 
