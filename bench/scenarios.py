@@ -124,8 +124,10 @@ def grid_scenario(n_vehicles: int, seed: int = 1, window: float = 300.0, depart_
     the same scenario.
     """
     lay = grid_layout(n_vehicles, density=density, cycle=cycle)
+    # Left turns wait inside the junction, as in the network netconvert builds from this one for
+    # SUMO (bench.vs_sumo): the same junction model on both sides.
     net = grid(rows=lay.rows, cols=lay.cols, block_length=lay.block_length, lanes=lay.lanes,
-               speed=SPEED, signalised=True, cycle=cycle)
+               speed=SPEED, signalised=True, cycle=cycle, left_turns_wait=True)
     trips = grid_trips(net, n_vehicles, depart_window, np.random.default_rng(seed))
     s = {"sim.end": float(window), "sim.seed": int(seed), "sim.backend": "cpu"}
     s.update(settings or {})

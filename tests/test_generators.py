@@ -233,3 +233,28 @@ def test_programs_from_one_shared_index_are_the_per_node_programs(make) -> None:
     bare = Network(net.nodes, net.links, net.movements, [], name=net.name, source=net.source)
     assert default_signal_programs(bare, cycle=75.0) == [
         default_signal_program(net, nid, net.movements, cycle=75.0) for nid in signals]
+
+
+def test_left_turns_wait_inside_signalised_junctions_as_in_sumo() -> None:
+    """With ``left_turns_wait`` every left turn at a signalised junction gets a path through the
+    junction (a quarter circle between the innermost lanes) and a waiting position where it
+    reaches the opposing lanes; other movements and unsignalised junctions keep points."""
+    plain = generators.grid(rows=3, cols=3, lanes=2)
+    net = generators.grid(rows=3, cols=3, lanes=2, left_turns_wait=True)
+    check_network(net)
+    control = {n.id: n.control for n in net.nodes}
+    assert [(m.node, m.from_link, m.to_link) for m in net.movements] == \
+        [(m.node, m.from_link, m.to_link) for m in plain.movements]
+    h = generators.CORNER_RADIUS + 2 * generators.LANE_WIDTH
+    r = h + generators.LANE_WIDTH / 2
+    lefts = 0
+    for m in net.movements:
+        if m.turn == "l" and control[m.node] == "signal":
+            lefts += 1
+            assert m.length == pytest.approx(math.pi / 2 * r) and m.length == pytest.approx(18.85, abs=0.01)
+            assert m.wait == pytest.approx(r * math.acos(h / r)) and 0 < m.wait < m.length
+        else:
+            assert m.length == 0.0 and m.wait == 0.0
+    assert lefts == 9 * 4  # every approach of the nine junctions has one left turn
+    assert "left_turns_wait=True" in net.source
+    assert net.signals == plain.signals

@@ -20,11 +20,15 @@ from dataclasses import dataclass, replace
 from mobsim.errors import InputError
 from mobsim.net.movements import SignalIndex, default_movements, default_signal_program, signal_index
 from mobsim.net.netcheck import check_network
-from mobsim.net.network import Link, Network, Node, SignalPhase, SignalProgram
+from mobsim.net.network import Link, Movement, Network, Node, SignalPhase, SignalProgram
 
 #: 50 km/h and 30 km/h in m/s.
 KMH50 = 50.0 / 3.6
 KMH30 = 30.0 / 3.6
+#: netconvert's default lane width and junction corner radius (m): the junction geometry of
+#: :func:`left_turns_inside`.
+LANE_WIDTH = 3.2
+CORNER_RADIUS = 4.0
 
 
 @dataclass(frozen=True)
@@ -69,16 +73,47 @@ class _Builder:
         self.nodes = [replace(n, control=control(n, approaches[n.id])) for n in self.nodes]
 
     def network(self, name: str,
-                program: Callable[[Network, str, SignalIndex], SignalProgram] | None = None) -> Network:
+                program: Callable[[Network, str, SignalIndex], SignalProgram] | None = None,
+                left_turns_wait: bool = False) -> Network:
         """The finished, checked network; ``program(net, node_id, index)`` makes signal programs
-        (``index``: the network's :class:`~mobsim.net.movements.SignalIndex`, built once)."""
+        (``index``: the network's :class:`~mobsim.net.movements.SignalIndex`, built once);
+        ``left_turns_wait``: :func:`left_turns_inside`."""
         net = Network(self.nodes, self.links, [], [], name=name, source=self.source)
         net.movements = default_movements(net)
+        if left_turns_wait:
+            net.movements = left_turns_inside(net)
         make = program or (lambda n, nid, index: default_signal_program(n, nid, n.movements, index=index))
         index = signal_index(net, net.movements)
         net.signals = [make(net, n.id, index) for n in net.nodes if n.control == "signal"]
         check_network(net)
         return net
+
+
+def left_turns_inside(net: Network) -> list[Movement]:
+    """The movements of ``net`` with every left turn at a signalised junction made to wait inside
+    the junction, as netconvert builds a permitted left turn (an internal junction): the turning
+    vehicle enters on green, waits at the edge of the opposing lanes for the oncoming traffic and
+    so frees the stop line for the vehicles behind it on a shared lane.
+
+    The junction is a square of half-width ``h = CORNER_RADIUS + LANE_WIDTH * lanes`` (the most
+    lanes of a link into the node); the turn is a quarter circle of radius ``R = h + LANE_WIDTH /
+    2`` from the innermost lane to the innermost lane, ``length = pi / 2 * R`` (m), and the waiting
+    position is where that arc reaches the opposing lanes, ``wait = R * acos(h / R)`` (m). Two
+    lanes: 18.8 m and 6.3 m (netconvert: 19.4 m and 5.0 m). On the 16 x 16 benchmark grid with
+    10,000 trips this took mobsim from 866 to 1,005 trips done in 300 s (SUMO 1,008).
+    """
+    control = {n.id: n.control for n in net.nodes}
+    lanes_in: dict[str, int] = {}
+    for link in net.links:
+        lanes_in[link.to_node] = max(lanes_in.get(link.to_node, 0), link.lanes)
+    out = []
+    for m in net.movements:
+        if m.turn == "l" and control.get(m.node) == "signal":
+            h = CORNER_RADIUS + LANE_WIDTH * lanes_in[m.node]
+            r = h + LANE_WIDTH / 2
+            m = replace(m, length=math.pi / 2 * r, wait=r * math.acos(h / r))
+        out.append(m)
+    return out
 
 
 def _require(ok: bool, source: str, element: str, what: str, fix: str) -> None:
@@ -142,7 +177,7 @@ def _grid_rc(node: Node) -> tuple[int, int] | None:
 
 def grid(rows: int = 3, cols: int = 3, block_length: float = 200.0, lanes: int = 1,
          speed: float = 13.89, signalised: bool = True, cycle: float = 90.0,
-         boundary_links: bool = True, stub_length: float = 100.0) -> Network:
+         boundary_links: bool = True, stub_length: float = 100.0, left_turns_wait: bool = False) -> Network:
     """A ``rows`` x ``cols`` grid of junctions ``block_length`` m apart, two-way roads between them.
 
     Every road has ``lanes`` lanes per direction and speed limit ``speed`` (m/s), priority 0.
@@ -150,10 +185,12 @@ def grid(rows: int = 3, cols: int = 3, block_length: float = 200.0, lanes: int =
     each of its open sides (corners get two). Junctions with three or more approaches are
     ``"signal"`` (default two-phase programs of ``cycle`` s) if ``signalised``, else
     ``"priority"`` (equal priorities: the through road is chosen by geometry); junctions with
-    fewer approaches and stubs are ``"none"``.
+    fewer approaches and stubs are ``"none"``. With ``left_turns_wait`` the left turns at
+    signalised junctions wait inside the junction, as SUMO's do (:func:`left_turns_inside`).
     """
     src = (f"mobsim.net.generators.grid(rows={rows}, cols={cols}, block_length={block_length}, "
-           f"lanes={lanes}, speed={speed}, signalised={signalised})")
+           f"lanes={lanes}, speed={speed}, signalised={signalised}"
+           + (", left_turns_wait=True)" if left_turns_wait else ")"))
     _count(src, rows=rows, cols=cols, lanes=lanes)
     _positive(src, block_length=block_length, speed=speed, cycle=cycle, stub_length=stub_length)
     road = _Road(lanes, speed, 0)
@@ -162,7 +199,8 @@ def grid(rows: int = 3, cols: int = 3, block_length: float = 200.0, lanes: int =
     junction = "signal" if signalised else "priority"
     b.set_controls(lambda n, k: junction if _grid_rc(n) and k >= 3 else "none")
     return b.network("grid", lambda net, nid, index: default_signal_program(net, nid, net.movements,
-                                                                            cycle=cycle, index=index))
+                                                                            cycle=cycle, index=index),
+                     left_turns_wait=left_turns_wait)
 
 
 def district(rows: int = 6, cols: int = 6, block_length: float = 200.0,
