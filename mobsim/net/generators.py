@@ -206,7 +206,7 @@ def grid(rows: int = 3, cols: int = 3, block_length: float = 200.0, lanes: int =
 def district(rows: int = 6, cols: int = 6, block_length: float = 200.0,
              arterial_rows: Sequence[int] = (1, 4), arterial_cols: Sequence[int] = (1, 4),
              arterial_lanes: int = 2, arterial_speed: float = KMH50, local_speed: float = KMH30,
-             cycle: float = 90.0, stub_length: float = 100.0) -> Network:
+             cycle: float = 90.0, stub_length: float = 100.0, left_turns_wait: bool = False) -> Network:
     """The default demo district: a grid of local streets crossed by signalised arterials.
 
     ``rows`` x ``cols`` junctions ``block_length`` m apart (default 6 x 6, 1 km x 1 km). Rows in
@@ -217,9 +217,10 @@ def district(rows: int = 6, cols: int = 6, block_length: float = 200.0,
     street away from the boundary (default two-phase programs of ``cycle`` s, green in
     proportion to lanes); ``"priority"`` elsewhere (the higher-priority road is major). Every
     boundary junction has entry/exit stubs ``stub_length`` m long with the cross-section of
-    the road they extend.
+    the road they extend. ``left_turns_wait``: as in :func:`grid`.
     """
-    src = f"mobsim.net.generators.district(rows={rows}, cols={cols}, block_length={block_length})"
+    src = (f"mobsim.net.generators.district(rows={rows}, cols={cols}, block_length={block_length}"
+           + (", left_turns_wait=True)" if left_turns_wait else ")"))
     _count(src, minimum=2, rows=rows, cols=cols)
     _count(src, arterial_lanes=arterial_lanes)
     _positive(src, block_length=block_length, arterial_speed=arterial_speed,
@@ -248,7 +249,8 @@ def district(rows: int = 6, cols: int = 6, block_length: float = 200.0,
     b.set_controls(control)
     return b.network("district",
                      lambda net, nid, index: default_signal_program(net, nid, net.movements, cycle=cycle,
-                                                                    index=index))
+                                                                    index=index),
+                     left_turns_wait=left_turns_wait)
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,7 +260,7 @@ def district(rows: int = 6, cols: int = 6, block_length: float = 200.0,
 def corridor(n_signals: int = 3, spacing: float = 400.0, lanes: int = 2, speed: float = 13.89,
              cross_lanes: int = 1, cycle: float = 90.0, offsets: Sequence[float] | None = None,
              green_split: float = 0.5, cross_speed: float | None = None,
-             side_length: float = 200.0) -> Network:
+             side_length: float = 200.0, left_turns_wait: bool = False) -> Network:
     """An east-west arterial through ``n_signals`` signalised junctions ``j0``..``j{n-1}``.
 
     Junctions are ``spacing`` m apart on y = 0; the arterial (``lanes`` lanes, ``speed`` m/s,
@@ -268,8 +270,10 @@ def corridor(n_signals: int = 3, spacing: float = 400.0, lanes: int = 2, speed: 
     of ``cycle`` s: the arterial gets ``green_split`` of the green time, the side streets the
     rest; ``offsets`` (s, one per junction) shift the programs; ``None`` means all 0. A green
     wave eastwards is ``offsets=[i * spacing / speed for i in range(n_signals)]``.
+    ``left_turns_wait``: as in :func:`grid`.
     """
-    src = f"mobsim.net.generators.corridor(n_signals={n_signals}, spacing={spacing}, lanes={lanes})"
+    src = (f"mobsim.net.generators.corridor(n_signals={n_signals}, spacing={spacing}, lanes={lanes}"
+           + (", left_turns_wait=True)" if left_turns_wait else ")"))
     _count(src, n_signals=n_signals, lanes=lanes, cross_lanes=cross_lanes)
     cross_speed = speed if cross_speed is None else cross_speed
     _positive(src, spacing=spacing, speed=speed, cross_speed=cross_speed, cycle=cycle,
@@ -298,7 +302,7 @@ def corridor(n_signals: int = 3, spacing: float = 400.0, lanes: int = 2, speed: 
         return default_signal_program(net, nid, net.movements, cycle=cycle, green_split=green_split,
                                       offset=offs[int(nid[1:])], index=index)
 
-    return b.network("corridor", program)
+    return b.network("corridor", program, left_turns_wait=left_turns_wait)
 
 
 def ring(length: float = 230.0, n_links: int = 4, lanes: int = 1, speed: float = 13.89,
