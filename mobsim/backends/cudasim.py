@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.backends.cuda import CUDABackend
+from mobsim.backends.cuda import PARTS, CUDABackend
 
 #: The simulator runs every thread as a Python thread: small blocks.
 SIM_THREADS_PER_BLOCK = 32
@@ -67,7 +67,6 @@ class CUDASimBackend(CUDABackend):
     def _packed(self, buf: Any, lay: np.ndarray, views: dict[str, Any]) -> Any:
         """The simulator runs kernels as Python, once per thread: the views of the packed state are
         built here, once per (re)pack, and passed in (:func:`mobsim.kernels.drivers.cuda_step.unpack`)."""
-        from mobsim.backends.cuda import PARTS
         from mobsim.kernels.drivers.cuda_step import SimPacked
 
         return SimPacked(buf, lay, tuple(views[p] for p in (*PARTS, "P")))

@@ -77,6 +77,9 @@ class Mode(Protocol):
     def health(self) -> dict[str, Any]:
         """The mode's totals for ``/health``."""
 
+    # Optional: ``progress() -> str``, the mode's part of a log line (the road's: running and
+    # arrived vehicles); a mode without it adds nothing to the line.
+
 
 def register_factory(name: str, factory: str) -> None:
     """Register the factory of mode ``name`` (``"module:function"``, see the module docstring); a

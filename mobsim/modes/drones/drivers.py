@@ -11,10 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from mobsim.backends.cuda import CHECK_EVERY  # steps between reads of the device's event counter
 from mobsim.kernels.air import layout as K
-
-#: Steps between reads of the event counter on a device (a host synchronisation).
-CHECK_EVERY = 16
 
 
 class CPUDriver:
@@ -35,9 +33,6 @@ class CPUDriver:
 
         with self.backend.parallel():
             return int(drone_steps(self.k[0], self.k[1], n_steps, margin, self.parallel))
-
-    def counters(self) -> np.ndarray:
-        return self.backend.device("A").cnt
 
 
 class CUDADriver:
