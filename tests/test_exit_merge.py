@@ -67,8 +67,9 @@ def test_a_vehicle_side_by_side_with_its_target_lane_neighbour_drops_back_and_ta
     on_m = [s for s in seen if s[0] == "M"]
     changed = [s for s in on_m if s[1] == 0]
     assert changed, "never reached lane 0 of M"
-    # The change came more than 100 m before the end of M, and it never stood.
-    assert changed[0][2] < 500.0
+    # The change came well before the end of M, and it never stood. (The change becomes urgent
+    # within the look-ahead of the lane's end, 10 s at 20 m/s plus two car lengths: 385 m into M.)
+    assert 385.0 < changed[0][2] < 580.0
     assert min(s[3] for s in seen[10:]) > 5.0
 
 
@@ -219,3 +220,71 @@ def test_a_vehicle_stuck_at_its_lane_end_gets_in_at_the_first_green_of_the_exit_
     assert tr.loc["s", "status"] == 2 and tr.loc["s", "arrival"] < 80.0, tr.loc["s"]
     assert (tr.loc[[f"t{k}" for k in range(3)], "status"] == 2).all()
     assert res.kpis()["collisions"] == 0
+
+
+def merge_ahead(red: float = 90.0) -> Network:
+    """``U`` (one lane, 150 m) feeds lane 0 and the side road ``Y`` (one lane, 150 m) lane 1 of
+    ``M`` (two lanes, 45 m), which ends at a signal ``d``: lane 0 goes straight on to lane 0 of
+    ``N`` (two lanes, 400 m), green; lane 1 to ``N``'s lane 1, red for ``red`` s. At ``e``, the
+    end of ``N``, lane 0 leads to ``X`` and lane 1 to ``T``."""
+    nodes = [Node("o", 0.0, 0.0), Node("y", 0.0, -150.0), Node("u", 150.0, 0.0),
+             Node("d", 195.0, 0.0, control="signal"), Node("e", 595.0, 0.0),
+             Node("x", 695.0, -50.0), Node("t", 695.0, 50.0)]
+    links = [Link("U", "o", "u", 150.0, 13.89, 1), Link("Y", "y", "u", 150.0, 13.89, 1),
+             Link("M", "u", "d", 45.0, 13.89, 2), Link("N", "d", "e", 400.0, 13.89, 2),
+             Link("X", "e", "x", 112.0, 13.89, 1), Link("T", "e", "t", 112.0, 13.89, 1)]
+    mv = [Movement("u", "U", 0, "M", 0), Movement("u", "Y", 0, "M", 1),
+          Movement("d", "M", 0, "N", 0, signal_index=0), Movement("d", "M", 1, "N", 1, signal_index=1),
+          Movement("e", "N", 0, "X", 0, turn="r"), Movement("e", "N", 1, "T", 0, turn="l")]
+    progs = [SignalProgram("d", (SignalPhase(red, "Gr"), SignalPhase(FOREVER, "GG")))]
+    return Network(nodes=nodes, links=links, movements=mv, signals=progs)
+
+
+def test_a_change_that_can_still_be_made_on_the_next_link_is_not_urgent_yet() -> None:
+    """Lane 1 of ``M`` is queued from its line (red) back to its start, so the car from ``U``,
+    which needs lane 1 only at the end of ``N``, cannot change on ``M``. Its lane goes straight
+    on to ``N`` at green, where the change can still be made: SUMO counts the room for a change
+    along the lane's continuation (``currentDist``, ``MSVehicle::getBestLanes``), so the change
+    is not urgent on ``M``. The car drives on, changes on ``N`` and arrives long before the red
+    ends. Counting only the room left on ``M`` made it fall in behind the queue and wait out the
+    red, 55 m before a green line (a small two-lane grid locked at a corner that way)."""
+    net = merge_ahead(red=90.0)
+    trips = [Trip(f"q{k}", "Y", "T", 2.0 * k, depart_lane="0") for k in range(10)]
+    trips.append(Trip("v", "U", "T", 30.0, depart_lane="0"))
+    sim = make_sim(net, trips, sim__end=90.0)
+    a = sim.cn.arrays
+    m = sim.cn.link_index["M"]
+    seen = []
+    while sim.time < 90.0:
+        sim.step(1)
+        if sim.time >= 30.0:
+            k = [j for j, t in enumerate(sim.trips) if t.id == "v"][0]
+            if sim.vehicles().status[k] != 1:
+                break
+            seen.append(lane_of(sim, "v"))
+    V = sim.vehicles()
+    queued = int(((V.status == 1) & (a.lane_link[V.lane] == m) & (a.lane_index[V.lane] == 1)).sum())
+    assert queued * 7.5 >= 45.0 - 7.5, "lane 1 of M is queued back to its start"
+    on_m = [s for s in seen if s[0] == "M"]
+    assert on_m and all(s[1] == 0 for s in on_m)
+    assert min(s[3] for s in on_m) > 5.0, "it drove on over M"
+    assert any(s[0] == "N" and s[1] == 1 for s in seen), "it changed on N"
+    k = [j for j, t in enumerate(sim.trips) if t.id == "v"][0]
+    assert V.status[k] == 2 and sim.time < 90.0, "it arrived before the red ended"
+
+
+def test_lane_continuation_follows_the_lane_along_the_route() -> None:
+    """:func:`~kernels.road.lanes.lane_continuation` (SUMO's ``currentDist``): lane 0 of ``M``
+    goes on to lane 0 of ``N``, which does not lead to ``T``; lane 1 reaches the route's end."""
+    from mobsim.kernels.road.lanes import lane_continuation
+
+    net = merge_ahead()
+    sim = make_sim(net, [Trip("v", "U", "T", 0.0)], sim__end=10.0)
+    sim.step(1)
+    a = sim.cn.arrays
+    m = int(a.link_first_lane[sim.cn.link_index["M"]])
+    V = sim.vehicles()
+    rp, end = int(V.route_pos[0]) + 1, int(V.route_end[0])  # M is the route's second link
+    assert lane_continuation(a, sim.W, m, rp, end, 3000.0) == 45.0 + 400.0
+    assert lane_continuation(a, sim.W, m + 1, rp, end, 3000.0) == np.inf
+    assert lane_continuation(a, sim.W, m, rp, end, 40.0) == 45.0  # stops past the horizon

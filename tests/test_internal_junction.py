@@ -138,3 +138,36 @@ def test_leave_time_is_sumos_estimate() -> None:
     # At the speed limit the mean speed is the limit.
     t, v = leave_time(2.0, 8.0, 14.2, 5.0, 2.6, 8.0)
     assert v == 8.0 and math.isclose(t, 2.0 + 19.2 / 8.0)
+
+
+def test_a_foe_standing_in_a_queue_short_of_the_crossing_is_not_in_the_way() -> None:
+    """A left turner waiting inside the junction yields to a foe that has left its lane but is
+    still short of the crossing point when it would get there (``foe_crossing``). A foe that
+    stands in the queue of its exit with its front short of the crossing is not in the way (SUMO's
+    ``inTheWay`` needs the foe to have entered the crossing point), and waiting for it closed a
+    ring on the DRT city: the foe's queue reached back into the junction, fed by the left
+    turner's own approach. A standing foe inside the crossing, or a moving one short of it, is in
+    the way."""
+    from conftest import make_sim
+    from kernels.road.yielding import CROSSING_WIDTH, foe_crossing
+
+    net = gen.corridor(n_signals=1, spacing=300.0, lanes=1, cycle=90.0, left_turns_wait=True)
+    sim = make_sim(net, [Trip("L", "W-j0", "j0-N0", 0.0), Trip("e", "E-j0", "j0-W", 0.0)], sim__end=60.0)
+    sim.step(10)
+    a, cn = sim.cn.arrays, sim.cn
+    V, L = sim.V, sim.L
+    i, j = 0, 1
+    lane_w = int(a.link_first_lane[cn.link_index["W-j0"]])
+    m = [k for k in range(a.lane_mv_start[lane_w], a.lane_mv_start[lane_w + 1])
+         if a.mv_to_link[k] == cn.link_index["j0-N0"]][0]
+    lane_e = int(a.link_first_lane[cn.link_index["E-j0"]])
+    f = [k for k in range(a.lane_mv_start[lane_e], a.lane_mv_start[lane_e + 1])
+         if a.mv_to_link[k] == cn.link_index["j0-W"]][0]
+    # ``e`` has just crossed from E-j0 onto j0-W: the last vehicle to leave its lane.
+    V.lane[j] = a.link_first_lane[cn.link_index["j0-W"]]
+    L.lane_last_exit[lane_e] = j
+    short = 0.5 * a.mv_len[f] - CROSSING_WIDTH
+    for front, speed, in_the_way in ((short - 0.5, 0.0, False), (short - 0.5, 3.0, True),
+                                     (short + 1.0, 0.0, True)):
+        V.pos[j], V.speed[j] = front, speed
+        assert foe_crossing(V, a, L, sim.vt, i, m, 0.0) == in_the_way, (front, speed)

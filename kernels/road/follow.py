@@ -43,6 +43,7 @@ from .blocked import FOE_VISIBILITY
 from .lanes import (
     AT_LINE,
     choose_movement_a,
+    lane_continuation,
     lane_slot_a,
     movement_state_a,
     straddler_a,
@@ -117,17 +118,29 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
 HELP_OVERTAKE = 10.0 / 3.6
 
 
+#: How far along the route (m) the room for a needed lane change is looked at (SUMO's best
+#: lanes look 3,000 m ahead). (SUMO's LC2013 also counts the vehicles on the target lane's whole
+#: continuation as taken room, not only those ahead on the link: tried, it traded gridlocks on
+#: the DRT city's random trips, 3 teleports in ten runs became 11, and left the A10's no better.)
+URGENT_HORIZON = 3000.0
+
+
 @njit(cache=True, _nrt=False)
 def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed, lane_right, vt, i, lane,
-                   want, v, v0, model, dt):
+                   want, v, v0, model, dt, cont):
     """Acceleration with which vehicle ``i``, which must change from ``lane`` into the neighbour
     lane ``want`` before the link's end, makes that change possible (SUMO LC2013's
     ``informLeader``/``informFollower`` for an urgent strategic change); +inf when the change is
     not urgent yet or needs no help.
 
-    Urgent, as in LC2013: the room left on the link, less the queue on ``want`` ahead (each
-    vehicle at ``i``'s length plus jam distance), is below the look-ahead distance (10 s at the
-    current speed, twice that to the left, plus two vehicle lengths).
+    Urgent, as in LC2013: the room left along the lane's continuation (``cont``, m from the
+    link's start: :func:`~kernels.road.lanes.lane_continuation`, SUMO's ``currentDist``), less the
+    queue on ``want`` ahead on the link (each vehicle at ``i``'s length plus jam distance), is
+    below the look-ahead distance (10 s at the current speed, twice that to the left, plus two
+    vehicle lengths). Counting only the room left on the link, a car that needed the other lane two
+    links on fell in behind a queue on it and stood 55 m before a green line, although its own
+    lane went straight on to a link where the change could still be made (a small two-lane
+    grid locked at a corner that way).
     * The vehicle ahead on ``want`` is slower and cannot be overtaken in the free room left
       beyond it: fall in behind it (braking at most at ``decel``). Without this, vehicles bound
       for a jammed motorway exit drove on beside the exit queue, stopped at the lane's end and
@@ -144,7 +157,7 @@ def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_sp
     dc = vt[ty, T_DEC]
     j, lo = lane_slot_a(pos, order, lane_start, want, pos[i])
     b = lane_start[want + 1]
-    left = lane_len[lane] - pos[i]
+    left = cont - pos[i]
     la = 10.0 * v * (1.0 if want == lane_right[lane] else 2.0) + 2.0 * lwg
     if left - (b - lo) * lwg >= la:
         return np.inf
@@ -409,8 +422,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     break
         stop_line[k] = 1 if stop else 0
         if lc_req[i] >= 0 and lc_req[i] != lane:
+            cont = lane_continuation(N, W, lane, route_pos[i], route_end[i], URGENT_HORIZON)
             acc = min(acc, urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed,
-                                          lane_right, vt, i, lane, lc_req[i], v, v0, model, dt))
+                                          lane_right, vt, i, lane, lc_req[i], v, v0, model, dt, cont))
         if lane_req[lane] == 1:
             acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
                                        vt, i, k, lane, v0, dt))

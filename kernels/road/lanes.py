@@ -197,6 +197,43 @@ def route_lanes_mask(N, W, link, rp, end):
     return mask
 
 
+@njit(cache=True)
+def lane_continuation(N, W, lane, rp, end, horizon):
+    """Distance (m) from the start of ``lane`` (its link at route position ``rp``; the route
+    ends before ``end``) that a vehicle can drive along its route without changing lanes: the
+    lane's own length plus those of the lanes its movements take it onto, link after link, until
+    a lane has no movement to the route's next link, the route ends (+inf) or ``horizon`` is
+    passed.
+
+    SUMO's ``currentDist`` (``MSVehicle::getBestLanes``, the ``length`` of the current lane's
+    continuation), which LC2013 uses to decide when a change the route needs becomes urgent:
+    a lane that goes straight on to a link where the change can still be made is not a dead end.
+    """
+    codes = W.route_codes
+    lns = N.link_next_start
+    lnx = N.link_next
+    dist = N.lane_len[lane]
+    cur = lane
+    link = N.lane_link[lane]
+    n = 0
+    while dist < horizon:
+        if rp + n + 1 >= end:
+            return np.inf
+        nxt = route_step(lns, lnx, codes, link, rp + n + 1)
+        nl = -1
+        for m in range(N.lane_mv_start[cur], N.lane_mv_start[cur + 1]):
+            if N.mv_to_link[m] == nxt:
+                nl = N.mv_to_lane[m]
+                break
+        if nl < 0:
+            return dist
+        dist += N.lane_len[nl]
+        cur = nl
+        link = nxt
+        n += 1
+    return dist
+
+
 @njit(cache=True, _nrt=False)
 def mask_direction(lane_index, lane, mask):
     """0 if ``lane`` is in ``mask``, else -1/+1 towards the nearest lane that is."""

@@ -142,7 +142,12 @@ def foe_crossing(V, N, L, vt, i, m, d_i):
     vehicle on a foe internal lane until that vehicle's back is past the crossing point
     (``MSLink::getLeaderInfo``); the point is taken at the middle of the foe's way through the
     junction, widened by a lane width (``CROSSING_WIDTH``), as SUMO widens it by the crossing
-    lane's width."""
+    lane's width.
+
+    A foe standing (below 0.1 m/s) with its front short of the crossing point is not in the way:
+    SUMO's ``inTheWay`` needs the foe to have entered it. Waiting for such a foe, which stood in
+    the queue of its exit where that reached back into the junction, closed a ring on the DRT
+    city (the queue was held by the waiting vehicle's own approach)."""
     ty = V.vtype[i]
     vmax = v0_of(N.lane_speed, V.sfac, vt, i, V.lane[i], ty)
     t_arr = time_to_cover(d_i, V.speed[i], vt[ty, T_ACC], vmax)
@@ -154,6 +159,8 @@ def foe_crossing(V, N, L, vt, i, m, d_i):
         j = L.lane_last_exit[N.mv_from_lane[f]]
         if j < 0 or j == i or V.status[j] != 1 or N.lane_link[V.lane[j]] != N.mv_to_link[f]:
             continue
+        if V.speed[j] < 0.1 and V.pos[j] < 0.5 * N.mv_len[f] - CROSSING_WIDTH:
+            continue  # standing in a queue short of the crossing: not in the way
         left = 0.5 * N.mv_len[f] + CROSSING_WIDTH - (V.pos[j] - vt[V.vtype[j], T_LEN])
         if left > 0.0 and left > t_arr * max(V.speed[j], 0.1):
             return True
