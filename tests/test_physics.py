@@ -7,6 +7,7 @@ these tests exercise (the engine compiles the very same source).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -363,17 +364,24 @@ def test_depart_pos_inserts_inside_the_lane_when_safe() -> None:
     assert sim.trip_table()["depart"][idx["b"]] > 0.0
 
 
+@functools.lru_cache(maxsize=1)
+def _f32_down_jitted():
+    """``f32_down`` compiled once (compiling it per example cost 25 s of 500 examples)."""
+    from numba import njit
+
+    from mobsim.kernels.runtime.precision import f32_down
+
+    return njit(lambda y: f32_down(y))
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.floats(min_value=0.0, max_value=1e4, allow_nan=False))
 def test_speeds_are_stored_rounded_down_to_float32(x: float) -> None:
     """kernels.runtime.precision.f32_down: the largest float32 not above x (a stored speed never exceeds
     the bound it was clamped to), in Python (the CUDA simulator) and compiled."""
-    from numba import njit
-
     from mobsim.kernels.runtime.precision import f32_down
 
-    jitted = njit(lambda y: f32_down(y))
-    for f in (f32_down(x), jitted(x)):
+    for f in (f32_down(x), _f32_down_jitted()(x)):
         f = np.float32(f)
         assert float(f) == float(np.float32(float(f)))  # a float32 value
         assert float(f) <= x < float(np.nextafter(f, np.float32(np.inf)))
