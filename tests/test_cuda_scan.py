@@ -29,8 +29,10 @@ from mobsim.kernels.drivers.cuda_step import SimPacked
 Lane = namedtuple("Lane", ["lane_cnt", "lane_start"])
 rng = np.random.default_rng(7)
 cases = 0
+# (1000, 32, 5), 32 tiles of 32 lanes, cost 12 s of the simulator and covered nothing that
+# (130, 8, 3) does not: more tiles (17) than the totals pass has threads, in fewer blocks.
 for n, tpb, blocks in [(1, 4, 1), (3, 4, 1), (4, 4, 1), (5, 4, 2), (37, 4, 3), (100, 4, 2), (100, 8, 13),
-                       (257, 32, 2), (1000, 32, 5)]:
+                       (257, 32, 2), (130, 8, 3)]:
     cnt = rng.integers(0, 9, n).astype(np.int32)
     cnt[rng.random(n) < 0.3] = 0  # empty lanes, as most lanes of a big network are
     want = np.concatenate([[0], np.cumsum(cnt)]).astype(np.int32)
