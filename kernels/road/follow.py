@@ -125,16 +125,17 @@ HELP_OVERTAKE = 10.0 / 3.6
 URGENT_HORIZON = 3000.0
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True)
 def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed, lane_right, vt, i, lane,
-                   want, v, v0, model, dt, cont):
+                   want, v, v0, model, dt, N, W, rp, end):
     """Acceleration with which vehicle ``i``, which must change from ``lane`` into the neighbour
     lane ``want`` before the link's end, makes that change possible (SUMO LC2013's
     ``informLeader``/``informFollower`` for an urgent strategic change); +inf when the change is
     not urgent yet or needs no help.
 
-    Urgent, as in LC2013: the room left along the lane's continuation (``cont``, m from the
-    link's start: :func:`~kernels.road.lanes.lane_continuation`, SUMO's ``currentDist``), less the
+    Urgent, as in LC2013: the room left along the lane's continuation on the route (``i`` is on
+    the link at route position ``rp``; :func:`~kernels.road.lanes.lane_continuation`, SUMO's
+    ``currentDist``; followed only as far as it could matter), less the
     queue on ``want`` ahead on the link (each vehicle at ``i``'s length plus jam distance), is
     below the look-ahead distance (10 s at the current speed, twice that to the left, plus two
     vehicle lengths). Counting only the room left on the link, a car that needed the other lane two
@@ -157,9 +158,13 @@ def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_sp
     dc = vt[ty, T_DEC]
     j, lo = lane_slot_a(pos, order, lane_start, want, pos[i])
     b = lane_start[want + 1]
-    left = cont - pos[i]
     la = 10.0 * v * (1.0 if want == lane_right[lane] else 2.0) + 2.0 * lwg
-    if left - (b - lo) * lwg >= la:
+    need = la + (b - lo) * lwg
+    left = lane_len[lane] - pos[i]
+    if left >= need:
+        return np.inf  # not urgent on this link alone, so not along its continuation either
+    left = lane_continuation(N, W, lane, rp, end, min(pos[i] + need, URGENT_HORIZON)) - pos[i]
+    if left >= need:
         return np.inf
     acc = np.inf
     if j >= 0:
@@ -422,9 +427,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     break
         stop_line[k] = 1 if stop else 0
         if lc_req[i] >= 0 and lc_req[i] != lane:
-            cont = lane_continuation(N, W, lane, route_pos[i], route_end[i], URGENT_HORIZON)
             acc = min(acc, urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed,
-                                          lane_right, vt, i, lane, lc_req[i], v, v0, model, dt, cont))
+                                          lane_right, vt, i, lane, lc_req[i], v, v0, model, dt, N, W,
+                                          route_pos[i], route_end[i]))
         if lane_req[lane] == 1:
             acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
                                        vt, i, k, lane, v0, dt))
