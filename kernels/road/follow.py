@@ -43,7 +43,7 @@ from .blocked import FOE_VISIBILITY
 from .lanes import (
     AT_LINE,
     choose_movement_a,
-    lane_continuation,
+    lane_continuation_a,
     lane_slot_a,
     movement_state_a,
     straddler_a,
@@ -125,9 +125,10 @@ HELP_OVERTAKE = 10.0 / 3.6
 URGENT_HORIZON = 3000.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed, lane_right, vt, i, lane,
-                   want, v, v0, model, dt, N, W, rp, end):
+                   want, v, v0, model, dt, lane_link, lane_mv_start, mv_to_link, mv_to_lane, lns, lnx, codes,
+                   rp, end):
     """Acceleration with which vehicle ``i``, which must change from ``lane`` into the neighbour
     lane ``want`` before the link's end, makes that change possible (SUMO LC2013's
     ``informLeader``/``informFollower`` for an urgent strategic change); +inf when the change is
@@ -163,7 +164,9 @@ def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_sp
     left = lane_len[lane] - pos[i]
     if left >= need:
         return np.inf  # not urgent on this link alone, so not along its continuation either
-    left = lane_continuation(N, W, lane, rp, end, min(pos[i] + need, URGENT_HORIZON)) - pos[i]
+    horizon = min(pos[i] + need, URGENT_HORIZON)
+    left = lane_continuation_a(lane_len, lane_link, lane_mv_start, mv_to_link, mv_to_lane, lns, lnx, codes,
+                               lane, rp, end, horizon) - pos[i]
     if left >= need:
         return np.inf
     acc = np.inf
@@ -428,8 +431,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
         stop_line[k] = 1 if stop else 0
         if lc_req[i] >= 0 and lc_req[i] != lane:
             acc = min(acc, urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed,
-                                          lane_right, vt, i, lane, lc_req[i], v, v0, model, dt, N, W,
-                                          route_pos[i], route_end[i]))
+                                          lane_right, vt, i, lane, lc_req[i], v, v0, model, dt, lane_link,
+                                          lane_mv_start, mv_to_link, mv_to_lane, link_next_start, link_next,
+                                          codes, route_pos[i], route_end[i]))
         if lane_req[lane] == 1:
             acc = min(acc, cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_right,
                                        vt, i, k, lane, v0, dt))

@@ -209,25 +209,31 @@ def lane_continuation(N, W, lane, rp, end, horizon):
     continuation), which LC2013 uses to decide when a change the route needs becomes urgent:
     a lane that goes straight on to a link where the change can still be made is not a dead end.
     """
-    codes = W.route_codes
-    lns = N.link_next_start
-    lnx = N.link_next
-    dist = N.lane_len[lane]
+    return lane_continuation_a(N.lane_len, N.lane_link, N.lane_mv_start, N.mv_to_link, N.mv_to_lane,
+                               N.link_next_start, N.link_next, W.route_codes, lane, rp, end, horizon)
+
+
+@njit(cache=True, _nrt=False)
+def lane_continuation_a(lane_len, lane_link, lane_mv_start, mv_to_link, mv_to_lane, lns, lnx, codes, lane, rp,
+                        end, horizon):
+    """:func:`lane_continuation` on the network's arrays (no state structs: callable from the
+    planning's hot loop without reference counting)."""
+    dist = lane_len[lane]
     cur = lane
-    link = N.lane_link[lane]
+    link = lane_link[lane]
     n = 0
     while dist < horizon:
         if rp + n + 1 >= end:
             return np.inf
         nxt = route_step(lns, lnx, codes, link, rp + n + 1)
         nl = -1
-        for m in range(N.lane_mv_start[cur], N.lane_mv_start[cur + 1]):
-            if N.mv_to_link[m] == nxt:
-                nl = N.mv_to_lane[m]
+        for m in range(lane_mv_start[cur], lane_mv_start[cur + 1]):
+            if mv_to_link[m] == nxt:
+                nl = mv_to_lane[m]
                 break
         if nl < 0:
             return dist
-        dist += N.lane_len[nl]
+        dist += lane_len[nl]
         cur = nl
         link = nxt
         n += 1
