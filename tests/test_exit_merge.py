@@ -274,9 +274,9 @@ def test_a_change_that_can_still_be_made_on_the_next_link_is_not_urgent_yet() ->
 
 
 def test_lane_continuation_follows_the_lane_along_the_route() -> None:
-    """:func:`~kernels.road.lanes.lane_continuation` (SUMO's ``currentDist``): lane 0 of ``M``
+    """:func:`~kernels.road.lanes.lane_continuation_a` (SUMO's ``currentDist``): lane 0 of ``M``
     goes on to lane 0 of ``N``, which does not lead to ``T``; lane 1 reaches the route's end."""
-    from mobsim.kernels.road.lanes import lane_continuation
+    from mobsim.kernels.road.lanes import lane_continuation_a
 
     net = merge_ahead()
     sim = make_sim(net, [Trip("v", "U", "T", 0.0)], sim__end=10.0)
@@ -285,6 +285,11 @@ def test_lane_continuation_follows_the_lane_along_the_route() -> None:
     m = int(a.link_first_lane[sim.cn.link_index["M"]])
     V = sim.vehicles()
     rp, end = int(V.route_pos[0]) + 1, int(V.route_end[0])  # M is the route's second link
-    assert lane_continuation(a, sim.W, m, rp, end, 3000.0) == 45.0 + 400.0
-    assert lane_continuation(a, sim.W, m + 1, rp, end, 3000.0) == np.inf
-    assert lane_continuation(a, sim.W, m, rp, end, 40.0) == 45.0  # stops past the horizon
+
+    def lane_continuation(lane: int, horizon: float) -> float:
+        return lane_continuation_a(a.lane_len, a.lane_link, a.lane_mv_start, a.mv_to_link, a.mv_to_lane,
+                                   a.link_next_start, a.link_next, sim.W.route_codes, lane, rp, end, horizon)
+
+    assert lane_continuation(m, 3000.0) == 45.0 + 400.0
+    assert lane_continuation(m + 1, 3000.0) == np.inf
+    assert lane_continuation(m, 40.0) == 45.0  # stops past the horizon

@@ -135,7 +135,7 @@ def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_sp
     not urgent yet or needs no help.
 
     Urgent, as in LC2013: the room left along the lane's continuation on the route (``i`` is on
-    the link at route position ``rp``; :func:`~kernels.road.lanes.lane_continuation`, SUMO's
+    the link at route position ``rp``; :func:`~kernels.road.lanes.lane_continuation_a`, SUMO's
     ``currentDist``; followed only as far as it could matter), less the
     queue on ``want`` ahead on the link (each vehicle at ``i``'s length plus jam distance), is
     below the look-ahead distance (10 s at the current speed, twice that to the left, plus two

@@ -197,10 +197,12 @@ def route_lanes_mask(N, W, link, rp, end):
     return mask
 
 
-@njit(cache=True)
-def lane_continuation(N, W, lane, rp, end, horizon):
-    """Distance (m) from the start of ``lane`` (its link at route position ``rp``; the route
-    ends before ``end``) that a vehicle can drive along its route without changing lanes: the
+@njit(cache=True, _nrt=False)
+def lane_continuation_a(lane_len, lane_link, lane_mv_start, mv_to_link, mv_to_lane, lns, lnx, codes, lane, rp,
+                        end, horizon):
+    """Distance (m) from the start of ``lane`` (its link at route position ``rp`` of the packed
+    routes ``codes``; the route ends before ``end``) that a vehicle can drive along its route
+    without changing lanes: the
     lane's own length plus those of the lanes its movements take it onto, link after link, until
     a lane has no movement to the route's next link, the route ends (+inf) or ``horizon`` is
     passed.
@@ -208,16 +210,9 @@ def lane_continuation(N, W, lane, rp, end, horizon):
     SUMO's ``currentDist`` (``MSVehicle::getBestLanes``, the ``length`` of the current lane's
     continuation), which LC2013 uses to decide when a change the route needs becomes urgent:
     a lane that goes straight on to a link where the change can still be made is not a dead end.
+    On the network's arrays, without the state structs: callable from the planning's
+    reference-count-free helpers.
     """
-    return lane_continuation_a(N.lane_len, N.lane_link, N.lane_mv_start, N.mv_to_link, N.mv_to_lane,
-                               N.link_next_start, N.link_next, W.route_codes, lane, rp, end, horizon)
-
-
-@njit(cache=True, _nrt=False)
-def lane_continuation_a(lane_len, lane_link, lane_mv_start, mv_to_link, mv_to_lane, lns, lnx, codes, lane, rp,
-                        end, horizon):
-    """:func:`lane_continuation` on the network's arrays (no state structs: callable from the
-    planning's hot loop without reference counting)."""
     dist = lane_len[lane]
     cur = lane
     link = lane_link[lane]

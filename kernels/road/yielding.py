@@ -11,6 +11,7 @@ from ..physics.carfollow import cf_can_stop
 from ..runtime.layout import (
     CF_KRAUSS,
     FLAG_INSIDE,
+    HALT_SPEED,
     M_GO,
     M_RED,
     M_STOP,
@@ -144,7 +145,7 @@ def foe_crossing(V, N, L, vt, i, m, d_i):
     junction, widened by a lane width (``CROSSING_WIDTH``), as SUMO widens it by the crossing
     lane's width.
 
-    A foe standing (below 0.1 m/s) with its front short of the crossing point is not in the way:
+    A foe standing (below ``HALT_SPEED``) with its front short of the crossing point is not in the way:
     SUMO's ``inTheWay`` needs the foe to have entered it. Waiting for such a foe, which stood in
     the queue of its exit where that reached back into the junction, closed a ring on the DRT
     city (the queue was held by the waiting vehicle's own approach)."""
@@ -159,7 +160,7 @@ def foe_crossing(V, N, L, vt, i, m, d_i):
         j = L.lane_last_exit[N.mv_from_lane[f]]
         if j < 0 or j == i or V.status[j] != 1 or N.lane_link[V.lane[j]] != N.mv_to_link[f]:
             continue
-        if V.speed[j] < 0.1 and V.pos[j] < 0.5 * N.mv_len[f] - CROSSING_WIDTH:
+        if V.speed[j] < HALT_SPEED and V.pos[j] < 0.5 * N.mv_len[f] - CROSSING_WIDTH:
             continue  # standing in a queue short of the crossing: not in the way
         left = 0.5 * N.mv_len[f] + CROSSING_WIDTH - (V.pos[j] - vt[V.vtype[j], T_LEN])
         if left > 0.0 and left > t_arr * max(V.speed[j], 0.1):
