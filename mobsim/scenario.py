@@ -65,7 +65,7 @@ from mobsim import settings as st
 from mobsim.demand.sources import DEMAND_INPUT_KEYS, load_demand, normalize_config
 from mobsim.demand.trip_tables import TripChecker
 from mobsim.demand.trips import Trip
-from mobsim.demand.vtype_tables import build_vtypes, check_vtypes, merge_vtypes
+from mobsim.demand.vtype_tables import build_vtypes, check_vtypes, merge_vtypes, step_warnings
 from mobsim.demand.vtypes import VehicleType
 from mobsim.errors import InputError
 from mobsim.modes.drones.airspace import DRONE_INPUT_KEYS
@@ -254,6 +254,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         vtypes = merge_vtypes(vtypes, svtypes, explicit_vtypes, other_demand, vtype_files, source)
         check_vtypes(vtypes, settings["sim.dt"], source)
         config["vtypes"] = [v.as_dict() for v in vtypes]
+    warnings += step_warnings(vtypes, settings["sim.dt"], source)
     trips = load_demand(config["demand"], base_dir, network, settings["sim.seed"], source,
                         vtypes=[v.id for v in vtypes], warnings=warnings, files=files)
     if sumo_trips:
@@ -302,7 +303,7 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
     resolved = st.resolve(dict(settings or {}), source)
     vtypes = list(vtypes) if vtypes else [VehicleType()]
     check_vtypes(vtypes, resolved["sim.dt"], source)
-    warnings = list(check_network(network))
+    warnings = list(check_network(network)) + step_warnings(vtypes, resolved["sim.dt"], source)
     checker = TripChecker(network, [v.id for v in vtypes])
     seen: set[str] = set()
     checked = []

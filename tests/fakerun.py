@@ -124,7 +124,10 @@ def make_fake_run(path: str | Path, n_links: int = 4, n_trips: int = 10, with_fc
               "accel": [2.6, 1.3], "decel": [4.5, 4.0], "emergency_decel": [9.0, 7.0],
               "max_speed": [55.0, 25.0], "speed_factor": [1.0, 1.0], "speed_dev": [0.0, 0.0],
               "delta": [4.0, 4.0], "politeness": [0.3, 0.3], "lc_threshold": [0.2, 0.2],
-              "lc_safe_decel": [4.0, 4.0], "cf_model": ["IDM", "Krauss"], "sigma": [0.0, 0.5]}
+              "lc_safe_decel": [4.0, 4.0], "cf_model": ["IDM", "Krauss"], "sigma": [0.0, 0.5],
+              "sc_gain": [-0.4, -0.4], "gcc_gain_speed": [0.8, 0.8], "gcc_gain_space": [0.04, 0.04],
+              "gc_gain_speed": [0.07, 0.07], "gc_gain_space": [0.23, 0.23], "ca_gain_speed": [0.23, 0.23],
+              "ca_gain_space": [0.8, 0.8], "ca_override": [2.0, 2.0]}
     static = {"network/nodes": nodes, "network/links": links, "network/lanes": lanes,
               "network/movements": movements, "vtypes": vtypes}
     attrs = {"seed": 42, "dt": dt, "device": "cpu (fake)", "backend": "cpu", "git_sha": None,

@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 
 from conftest import make_sim
 from mobsim.demand.trips import Trip
-from mobsim.demand.vtypes import VehicleType
+from mobsim.demand.vtypes import VehicleType, vtype_table
 from mobsim.kernels.physics import carfollow as cf
 from mobsim.kernels.runtime.layout import CF_IDM, CF_KRAUSS
 from mobsim.net import generators as gen
 
 A, B, S0, TAU = 2.6, 4.5, 2.5, 1.0
+#: A type table for the dispatch's ACC arguments (a Krauss follower does not read it).
+VT0 = vtype_table([VehicleType(cf_model="Krauss")])
 
 
 def _brake_gap_sumo(v: float, decel: float, tau: float, dt: float) -> float:
@@ -61,7 +63,7 @@ def test_follower_never_hits_a_leader_that_brakes_hard(v: float, vl: float, gap:
     for _ in range(400):
         vl = max(vl - B * dt, 0.0)
         xl += vl * dt
-        acc = cf.cf_follow(CF_KRAUSS, v, 30.0, xl - 5.0 - xf, vl, A, B, S0, TAU, 4.0, dt)
+        acc = cf.cf_follow(CF_KRAUSS, v, 30.0, xl - 5.0 - xf, vl, A, B, S0, TAU, 4.0, dt, VT0, 0, False)
         acc = max(acc, -9.0)
         dx, v = cf.cf_advance(CF_KRAUSS, v, acc, dt)
         xf += dx

@@ -243,6 +243,25 @@ def test_vtype_parameter_mapping(tmp_path):
     assert "2 vType(s)" in cf and "'eidm' (EIDM as IDM)" in cf and "'ps' (KraussPS as Krauss)" in cf
 
 
+def test_acc_types_keep_their_model_and_gains(tmp_path):
+    """carFollowModel="ACC" runs as ACC with SUMO's gain attributes (defaults where absent, no
+    dawdling); CACC runs as ACC (its ACC fallback), named in the model warning."""
+    vtypes, _, warnings = load(tmp_path, """
+        <vType id="acc" carFollowModel="ACC" speedControlGain="-0.5" gapClosingControlGainSpace="0.05"
+               collisionAvoidanceOverride="1.5" tau="1.2"/>
+        <vType id="nested"><carFollowing-ACC gapControlGainSpeed="0.1"/></vType>
+        <vType id="cacc" carFollowModel="CACC"/>""")
+    acc, nested, cacc = vtypes
+    assert (acc.cf_model, acc.sc_gain, acc.gcc_gain_space, acc.ca_override, acc.tau, acc.sigma) == (
+        "ACC", -0.5, 0.05, 1.5, 1.2, 0.0)
+    gains = (acc.gcc_gain_speed, acc.gc_gain_speed, acc.gc_gain_space, acc.ca_gain_speed, acc.ca_gain_space)
+    assert gains == (0.8, 0.07, 0.23, 0.23, 0.8)  # SUMO's defaults
+    assert (nested.cf_model, nested.gc_gain_speed) == ("ACC", 0.1)
+    assert cacc.cf_model == "ACC"
+    (cf,) = [w for w in warnings if "car-following" in w]
+    assert "1 vType(s)" in cf and "'cacc' (CACC as ACC)" in cf and "'acc'" not in cf
+
+
 def test_road_vclasses_drive_and_the_others_are_skipped(tmp_path):
     vtypes, trips, warnings = load(tmp_path, """
         <vType id="bus" vClass="bus"/>

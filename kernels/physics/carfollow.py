@@ -1,8 +1,8 @@
-"""Car-following models per vehicle type: IDM and SUMO's Krauss, behind one dispatch.
+"""Car-following models per vehicle type: IDM, SUMO's Krauss and ACC, behind one dispatch.
 
-Every planner call goes through these functions with the type's model code
-(``vt[ty, T_CF]``: :data:`~mobsim.kernels.runtime.layout.CF_IDM` or ``CF_KRAUSS``), so one plan, one move
-and one insertion serve both models on CPU and CUDA (``register_jitable``, as :mod:`.idm`).
+Every planner call goes through these functions with the type's model code (``vt[ty, T_CF]``:
+:data:`~mobsim.kernels.runtime.layout.CF_IDM`, ``CF_KRAUSS`` or ``CF_ACC``), so one plan, one move
+and one insertion serve every model on CPU and CUDA (``register_jitable``, as :mod:`.idm`).
 Each returns the *acceleration* of the coming step (m/s²); the planner takes the minimum over all
 constraints (leader, stop lines, junction room), as SUMO's ``finalizeSpeed`` takes the minimum of
 its speeds.
@@ -20,6 +20,11 @@ Krauss (Krauss 1998; SUMO's ``MSCFModel_Krauss`` with SUMO's default Euler posit
 * position: Euler, ``x += v_next · dt`` (SUMO's default ``--step-method.ballistic false``); IDM
   types keep the ballistic update.
 
+ACC (:mod:`.acc`): behind a leader the controller's speed, bounded by Krauss's safe speed plus
+``ca_override``; everything else (free road, stop lines, insertion, Euler positions) as Krauss
+without dawdling, as SUMO's ``MSCFModel_ACC`` inherits it. :func:`euler` tells the two families
+apart.
+
 Where SUMO's formula needs the leader's own deceleration (``MAX2(myDecel, predMaxDecel)``), the
 follower's is used: identical for one type, slightly optimistic behind a harder-braking leader.
 Units: m, s, m/s, m/s².
@@ -31,11 +36,31 @@ import math
 
 from numba.extending import register_jitable
 
-from ..runtime.layout import CF_KRAUSS
+from ..runtime.layout import (
+    CF_ACC,
+    CF_IDM,
+    T_CA_OVR,
+    T_CA_S,
+    T_CA_V,
+    T_EDEC,
+    T_GC_S,
+    T_GC_V,
+    T_GCC_S,
+    T_GCC_V,
+    T_SC_GAIN,
+)
+from .acc import acc_gap_mode, acc_next_speed
 from .idm import STOP_LINE_CLEARANCE, ballistic, can_stop, idm_accel, idm_free, idm_stop, safe_insert_speed
 
 #: SUMO's NUMERICAL_EPS (m): a stop is computed this far before the obstacle.
 KRAUSS_EPS = 0.001
+
+
+@register_jitable
+def euler(model):
+    """True for the models with SUMO's step-wise (Euler) speeds and positions (Krauss, ACC); False
+    for IDM (ballistic, continuous braking)."""
+    return model != CF_IDM
 
 
 @register_jitable
@@ -87,15 +112,34 @@ def krauss_max_speed(v, v0, a, b, dt):
 @register_jitable
 def cf_free(model, v, v0, a, b, delta, dt):
     """Acceleration (m/s²) with no leader in sight."""
-    if model == CF_KRAUSS:
+    if euler(model):
         return (krauss_max_speed(v, v0, a, b, dt) - v) / dt
     return idm_free(v, v0, a, delta)
 
 
 @register_jitable
-def cf_follow(model, v, v0, gap, vl, a, b, s0, T, delta, dt):
-    """Acceleration (m/s²) behind a leader ``gap`` m ahead (bumper to bumper) at ``vl`` m/s."""
-    if model == CF_KRAUSS:
+def cf_follow(model, v, v0, gap, vl, a, b, s0, T, delta, dt, vt, ty, gap_mode):
+    """Acceleration (m/s²) behind a leader ``gap`` m ahead (bumper to bumper) at ``vl`` m/s.
+
+    ``vt``/``ty``: the type table and the follower's type (ACC's gains); ``gap_mode``:
+    whether an ACC follower ran gap control in the last step (:func:`.acc.acc_gap_mode`)."""
+    if model == CF_ACC:
+        g = gap - s0
+        va = acc_next_speed(v, v0, g, vl, T, acc_gap_mode(g, gap_mode), vt[ty, T_SC_GAIN],
+                            vt[ty, T_GC_V], vt[ty, T_GC_S], vt[ty, T_CA_V], vt[ty, T_CA_S], vt[ty, T_GCC_V],
+                            vt[ty, T_GCC_S], dt)
+        # The override: at most ca_override above the speed from which the emergency deceleration
+        # still stops behind the leader's stopping point, without reaction time (see .acc for why
+        # not Krauss's safe speed).
+        ed = vt[ty, T_EDEC]
+        vo = krauss_stop_speed(g + brake_gap_euler(vl, ed, dt), ed, 0.0, dt) + vt[ty, T_CA_OVR]
+        vn = krauss_max_speed(v, v0, a, b, dt)
+        if vo < va:
+            va = vo
+        if va < vn:
+            vn = va
+        return (vn - v) / dt
+    if euler(model):
         vs = krauss_safe_speed(gap - s0, vl, b, T, dt)
         vn = krauss_max_speed(v, v0, a, b, dt)
         if vs < vn:
@@ -111,7 +155,7 @@ def cf_stop(model, v, v0, dist, a, b, s0, T, delta, dt):
     of one step, not ``T``: SUMO's ``MSCFModel_Krauss::stopSpeed`` passes the action step
     length, so that the line is approached at a uniform deceleration (with ``T`` = 1 s a car
     slowed down 4 m/s too early and crept the last metres for 3 s)."""
-    if model == CF_KRAUSS:
+    if euler(model):
         vs = krauss_stop_speed(dist - STOP_LINE_CLEARANCE, b, dt, dt)
         vn = krauss_max_speed(v, v0, a, b, dt)
         if vs < vn:
@@ -154,7 +198,7 @@ def cf_can_stop(model, v, dist, b, dt):
     """True if a vehicle at ``v`` m/s can stop within ``dist`` m braking at ``b`` m/s²: Krauss
     by ``b · dt`` each step (SUMO's Euler ``brakeGap``, which decides whether a vehicle must
     still obey a link it approaches), IDM continuously."""
-    if model == CF_KRAUSS:
+    if euler(model):
         return brake_gap_euler(v, b, dt) <= dist
     return can_stop(v, dist, b)
 
@@ -165,7 +209,7 @@ def cf_can_stop_at_yellow(model, v, dist, b, eb, dt):
 
     Krauss: SUMO's rule, braking by ``max(b, min(YELLOW_MIN_DECEL, eb))`` each step (Euler
     brake gap); IDM: continuous braking at ``b`` (m/s²)."""
-    if model == CF_KRAUSS:
+    if euler(model):
         d = YELLOW_MIN_DECEL if YELLOW_MIN_DECEL < eb else eb
         if d < b:
             d = b
@@ -176,7 +220,7 @@ def cf_can_stop_at_yellow(model, v, dist, b, eb, dt):
 @register_jitable
 def cf_advance(model, v, acc, dt):
     """One step: ``(dx, v_new)`` (m, m/s): Euler positions for Krauss, ballistic for IDM."""
-    if model == CF_KRAUSS:
+    if euler(model):
         vn = v + acc * dt
         if vn < 0.0:
             vn = 0.0
@@ -189,7 +233,7 @@ def cf_insert_speed(model, gap, v0, vl, a, b, s0, T, dt):
     """Highest speed (m/s, at most ``v0``) at which a vehicle fits ``gap`` m behind a leader at
     ``vl`` m/s; -1 when even standing does not fit (``gap < s0``). Krauss: its safe speed (SUMO's
     insertion check); IDM: its desired gap (:func:`~mobsim.kernels.physics.idm.safe_insert_speed`)."""
-    if model == CF_KRAUSS:
+    if euler(model):
         if gap < s0:
             return -1.0
         v = krauss_safe_speed(gap - s0, vl, b, T, dt)

@@ -10,11 +10,14 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ..physics.acc import acc_gap_mode
 from ..physics.carfollow import cf_can_stop, cf_can_stop_at_yellow, cf_follow, cf_free, cf_stop, krauss_dawdle
 from ..physics.idm import STOP_LINE_CLEARANCE, idm_accel
 from ..physics.rng import STREAM_DAWDLE, u01
 from ..runtime.layout import (
+    CF_ACC,
     CF_KRAUSS,
+    FLAG_ACC_GAP,
     FLAG_COMMITTED,
     FLAG_INSIDE,
     M_GO,
@@ -107,7 +110,7 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
                           vt[ty, T_DELTA])
             if a < -dc:
                 a = cf_follow(int(vt[ty, T_CF]), speed[i], v0, gap, speed[j], vt[ty, T_ACC], dc, vt[ty, T_S0],
-                              vt[ty, T_TAU], vt[ty, T_DELTA], dt)
+                              vt[ty, T_TAU], vt[ty, T_DELTA], dt, vt, ty, True)
             if a >= -dc and a < best:
                 best = a
     return best
@@ -181,7 +184,7 @@ def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_sp
             free = left - (b - lo - 1) * lwg - v * v / (2.0 * dc)
             if free < overtake:
                 a = cf_follow(model, v, v0, gap, speed[j], vt[ty, T_ACC], dc, vt[ty, T_S0], vt[ty, T_TAU],
-                              vt[ty, T_DELTA], dt)
+                              vt[ty, T_DELTA], dt, vt, ty, True)
                 acc = max(a, -dc)
     if lo - 1 >= lane_start[want]:
         f = order[lo - 1]
@@ -191,7 +194,7 @@ def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_sp
             gapf = pos[i] - length - pos[f]
             v0f = v0_of(lane_speed, sfac, vt, f, want, tf)
             af = cf_follow(int(vt[tf, T_CF]), vf, v0f, gapf, v, vt[tf, T_ACC], vt[tf, T_DEC], vt[tf, T_S0],
-                           vt[tf, T_TAU], vt[tf, T_DELTA], dt)
+                           vt[tf, T_TAU], vt[tf, T_DELTA], dt, vt, tf, True)
             if gapf <= 0.0 or af < -vt[tf, T_DEC]:
                 a = (vf - HELP_OVERTAKE - v) / dt
                 acc = min(acc, max(a, -0.5 * dc))
@@ -268,10 +271,13 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
         v0 = v0_of(lane_speed, sfac, vt, i, lane, ty)
         v = speed[i]
         stop = False
+        gm = flags[i] & FLAG_ACC_GAP != 0
+        lead_gap = np.inf  # net of minGap, to the leader whose gap sets an ACC's control mode
         if k + 1 < lane_start[lane + 1]:
             j = order[k + 1]
             gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
-            acc = cf_follow(model, v, v0, gap, speed[j], ac, dc, s0, tau, delta, dt)
+            acc = cf_follow(model, v, v0, gap, speed[j], ac, dc, s0, tau, delta, dt, vt, ty, gm)
+            lead_gap = gap - s0
             next_mv[k] = -1
             dist = lane_len[lane] - pos[i]
             if dist < v * v / dc + 2.0 * v and route_pos[i] + 1 < route_end[i]:
@@ -297,7 +303,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     if lane_start[tl + 1] > lane_start[tl]:
                         r = order[lane_start[tl]]
                         acc = min(acc, cf_follow(model, v, v0, dist + pos[r] - vt[vtype[r], T_LEN], speed[r],
-                                                 ac, dc, s0, tau, delta, dt))
+                                                 ac, dc, s0, tau, delta, dt, vt, ty, gm))
         else:
             length = vt[ty, T_LEN]
             acc = cf_free(model, v, v0, ac, dc, delta, dt)
@@ -305,8 +311,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
             next_mv[k] = -1
             x = straddler_a(lane_last_exit, lane_exit_rp, status, route_pos, pos, vtype, vt, lane)
             if x >= 0 and x != i:
-                acc = min(acc, cf_follow(model, v, v0, dist + pos[x] - vt[vtype[x], T_LEN], speed[x], ac, dc,
-                                         s0, tau, delta, dt))
+                gx = dist + pos[x] - vt[vtype[x], T_LEN]
+                acc = min(acc, cf_follow(model, v, v0, gx, speed[x], ac, dc, s0, tau, delta, dt, vt, ty, gm))
+                lead_gap = gx - s0
             cur = lane
             rp = route_pos[i]
             nl = -1
@@ -420,7 +427,10 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     break
                 if r >= 0:
                     room = pos[r] - vt[vtype[r], T_LEN]
-                    acc = min(acc, cf_follow(model, v, v0, dist + room, speed[r], ac, dc, s0, tau, delta, dt))
+                    acc = min(acc, cf_follow(model, v, v0, dist + room, speed[r], ac, dc, s0, tau, delta, dt,
+                                             vt, ty, gm))
+                    if lead_gap == np.inf:
+                        lead_gap = dist + room - s0
                     break
                 dist += lane_len[tl]
                 cur = tl
@@ -429,6 +439,12 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                 if dist > horizon:
                     break
         stop_line[k] = 1 if stop else 0
+        if model == CF_ACC and lead_gap < np.inf:
+            # SUMO keeps the mode a step's first follow computation chose (MSCFModel_ACC::_v)
+            if acc_gap_mode(lead_gap, gm):
+                flags[i] |= FLAG_ACC_GAP
+            else:
+                flags[i] &= ~FLAG_ACC_GAP
         if lc_req[i] >= 0 and lc_req[i] != lane:
             acc = min(acc, urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed,
                                           lane_right, vt, i, lane, lc_req[i], v, v0, model, dt, lane_link,

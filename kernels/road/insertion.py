@@ -8,14 +8,13 @@ import math
 import numpy as np
 from numba import njit
 
-from ..physics.carfollow import brake_gap_euler, cf_insert_speed
+from ..physics.carfollow import brake_gap_euler, cf_insert_speed, euler
 from ..physics.idm import STOP_LINE_CLEARANCE
 from ..physics.rng import STREAM_SPEED_FACTOR, normal01
 from ..runtime.atomics import atomic_add
 from ..runtime.layout import (
     C_INSERTED,
     C_NRUN,
-    CF_KRAUSS,
     DP_LAST,
     E_INSDELAY,
     FLAG_DELAY_EVENT,
@@ -183,7 +182,7 @@ def secure_gap(model, v, vl, dc, dl, tau, dt):
     with the step-wise (Euler) braking distances SUMO uses; IDM with continuous ones. A slower
     follower may thus start closer than ``v · tau``, as in SUMO."""
     d = dc if dc > dl else dl
-    if model == CF_KRAUSS:
+    if euler(model):
         g = v * tau + brake_gap_euler(v, dc, dt) - brake_gap_euler(vl, d, dt)
     else:
         g = v * tau + v * v / (2.0 * dc) - vl * vl / (2.0 * d)

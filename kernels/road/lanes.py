@@ -75,7 +75,7 @@ def lc_accel(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead, dt):
         return cf_free(model, speed[f], v0, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_DELTA], dt)
     gap = pos[lead] - vt[vtype[lead], T_LEN] - pos[f]
     return cf_follow(model, speed[f], v0, gap, speed[lead], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
-                     vt[ty, T_TAU], vt[ty, T_DELTA], dt)
+                     vt[ty, T_TAU], vt[ty, T_DELTA], dt, vt, ty, True)
 
 
 @njit(cache=True, _nrt=False)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from ..physics.carfollow import cf_can_stop
+from ..physics.carfollow import cf_can_stop, euler
 from ..runtime.layout import (
-    CF_KRAUSS,
     FLAG_INSIDE,
     HALT_SPEED,
     M_GO,
@@ -221,7 +220,7 @@ def yield_blocked_at(V, N, W, L, vt, i, m, timegap, dt, d_i, m_len, foe_start, f
         # Still too far to see every foe: it will slow down so as to be able to stop at the line
         # until it is FOE_VISIBILITY from it (plan_range), and arrives no faster than that
         # allows (SUMO's slowedDownForMinor arrival speed).
-        v_cap = visibility_speed(acc, b, dt, int(vt[ty, T_CF]) == CF_KRAUSS)
+        v_cap = visibility_speed(acc, b, dt, euler(int(vt[ty, T_CF])))
         if v_arr > v_cap:
             v_arr = v_cap
             t_arr = minimal_arrival_time(d_i, v_next, v_arr, acc, b)

@@ -75,12 +75,21 @@ T_DELTA = 9
 T_POLITE = 10
 T_LCTHR = 11
 T_LCSAFE = 12
-T_CF = 13         # car-following model code (CF_IDM, CF_KRAUSS)
+T_CF = 13         # car-following model code (CF_IDM, CF_KRAUSS, CF_ACC)
 T_SIGMA = 14      # Krauss dawdling sigma
+T_SC_GAIN = 15    # ACC speed control gain (1/s)
+T_GCC_V = 16      # ACC gap-closing control gain on the speed difference (1/s)
+T_GCC_S = 17      # ACC gap-closing control gain on the spacing error (1/s²)
+T_GC_V = 18       # ACC gap control gain on the speed difference (1/s)
+T_GC_S = 19       # ACC gap control gain on the spacing error (1/s²)
+T_CA_V = 20       # ACC collision avoidance gain on the speed difference (1/s)
+T_CA_S = 21       # ACC collision avoidance gain on the spacing error (1/s²)
+T_CA_OVR = 22     # ACC: by how much (m/s) its speed may exceed the safe speed before that overrides it
 
 # Car-following model codes (index in mobsim.demand.vtypes.CF_MODELS).
 CF_IDM = 0
 CF_KRAUSS = 1
+CF_ACC = 2
 
 # Event kinds (mobsim.output.schema.EVENT_KINDS).
 E_COLLISION = 0
@@ -126,3 +135,4 @@ FLAG_HALTING = 1      # speed below HALT_SPEED (counts stops)
 FLAG_DELAY_EVENT = 2  # the insertion-delay event was emitted
 FLAG_COMMITTED = 4    # went on at yellow because it could not stop comfortably: may clear on red
 FLAG_INSIDE = 8       # entered the junction and waits at its internal junction (N.mv_wait)
+FLAG_ACC_GAP = 16     # ACC: in gap control (else speed control), kept between the two gap thresholds

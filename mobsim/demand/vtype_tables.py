@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from mobsim.demand.vtypes import VehicleType
+from mobsim.demand.vtypes import ACC_MAX_DT, VehicleType
 from mobsim.errors import InputError
 
 
@@ -18,6 +18,17 @@ def check_vtypes(vtypes: Sequence[VehicleType], dt: float, source: str) -> None:
                              element=f"vtype '{v.id}'", fix="give each [[vtypes]] table its own id")
         seen.add(v.id)
         v.validate(dt, source)
+
+
+def step_warnings(vtypes: Sequence[VehicleType], dt: float, source: str) -> list[str]:
+    """Warnings for types whose model is made for a shorter step than ``dt`` (s): ACC's gains
+    assume 0.1 s (:data:`~mobsim.demand.vtypes.ACC_MAX_DT`)."""
+    acc = [v.id for v in vtypes if v.cf_model == "ACC"]
+    if not acc or dt <= ACC_MAX_DT + 1e-12:
+        return []
+    names = ", ".join(f"'{x}'" for x in acc[:5]) + (" ..." if len(acc) > 5 else "")
+    return [f"{source}: vtype(s) {names} use ACC at a step of {dt:g} s; its controller gains are made for "
+            f"{ACC_MAX_DT:g} s and act coarser at longer steps (set sim.dt = {ACC_MAX_DT:g})"]
 
 
 def build_vtypes(tables: list[dict], dt: float, source: str) -> list[VehicleType]:

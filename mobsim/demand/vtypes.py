@@ -1,10 +1,10 @@
-"""Vehicle types: the behaviour parameters of car following (IDM or Krauss, per type) and MOBIL
-lane changing.
+"""Vehicle types: the behaviour parameters of car following (IDM, Krauss or ACC, per type) and
+MOBIL lane changing.
 
 Parameter names follow SUMO's vType attributes where SUMO has one (``accel``, ``decel``,
 ``emergency_decel``, ``tau``, ``min_gap``, ``length``, ``max_speed``, ``speed_factor``,
-``speed_dev``, IDM ``delta``, Krauss ``sigma``; ``cf_model`` is SUMO's ``carFollowModel``).
-Units: m, s, m/s, m/s².
+``speed_dev``, IDM ``delta``, Krauss ``sigma``, ACC's gains; ``cf_model`` is SUMO's
+``carFollowModel``). Units: m, s, m/s, m/s².
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ import numpy as np
 from mobsim.errors import InputError
 
 #: Car-following models, in the order of their codes in the kernels (``kernels.runtime.layout.CF_*``).
-CF_MODELS = ("IDM", "Krauss")
+CF_MODELS = ("IDM", "Krauss", "ACC")
+
+#: The step (s) SUMO's ACC controller gains are made for: a longer step makes its control loop
+#: coarser than the model assumes (a warning, as SUMO's documentation gives 0.1 s).
+ACC_MAX_DT = 0.1
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,16 @@ class VehicleType:
     cf_model: car-following model, one of :data:`CF_MODELS`: ``"IDM"`` (mobsim's default) or
         ``"Krauss"`` (SUMO's default: the safe speed of Krauss 1998 with ``sigma`` dawdling).
     sigma: Krauss driver imperfection in [0, 1] (SUMO's ``sigma``): each step a driver may lose up
-        to ``sigma · accel · dt`` of speed, drawn from the counter-based RNG. Ignored by IDM.
+        to ``sigma · accel · dt`` of speed, drawn from the counter-based RNG. Ignored by IDM and ACC.
+    sc_gain ... ca_override: the gains of ``cf_model = "ACC"`` (SUMO's ``MSCFModel_ACC``, after
+        Milanés & Shladover 2014 and Xiao et al. 2017; SUMO's attribute names and defaults; see
+        :mod:`mobsim.kernels.physics.acc`): ``sc_gain`` speed control (1/s, ``speedControlGain``),
+        ``gcc_gain_speed``/``gcc_gain_space`` gap closing (1/s, 1/s², ``gapClosingControlGain*``),
+        ``gc_gain_speed``/``gc_gain_space`` gap control (``gapControlGain*``),
+        ``ca_gain_speed``/``ca_gain_space`` collision avoidance (``collisionAvoidanceGain*``),
+        ``ca_override`` (m/s, ``collisionAvoidanceOverride``): how far the controller's speed may
+        exceed the safe speed behind the leader before the safe speed takes over. ``tau`` is the
+        controller's desired time gap (s).
     """
 
     id: str = "car"
@@ -64,6 +77,14 @@ class VehicleType:
     lc_safe_decel: float = 4.0
     cf_model: str = "IDM"
     sigma: float = 0.0
+    sc_gain: float = -0.4
+    gcc_gain_speed: float = 0.8
+    gcc_gain_space: float = 0.04
+    gc_gain_speed: float = 0.07
+    gc_gain_space: float = 0.23
+    ca_gain_speed: float = 0.23
+    ca_gain_space: float = 0.8
+    ca_override: float = 2.0
 
     def validate(self, dt: float, source: str = "scenario") -> None:
         """Raise :class:`InputError` for out-of-range values or ones unsafe with step ``dt`` (s)."""
@@ -108,6 +129,12 @@ class VehicleType:
         if not 0.0 <= self.sigma <= 1.0:
             raise InputError(f"sigma must be in [0, 1], got {self.sigma}", source=source, element=el,
                              fix="set sigma between 0 (perfect driver) and 1 (SUMO's default is 0.5)")
+        if self.sc_gain > 0.0:
+            raise InputError(f"sc_gain={self.sc_gain} 1/s would accelerate away from the desired speed",
+                             source=source, element=el, fix="use a negative speed control gain (SUMO: -0.4)")
+        if self.ca_override < 0.0:
+            raise InputError(f"ca_override must be >= 0, got {self.ca_override}", source=source, element=el,
+                             fix="set ca_override to zero or more (SUMO: 2.0 m/s)")
         if self.speed_dev >= 0.5:
             raise InputError(f"speed_dev={self.speed_dev} is implausibly large", source=source,
                              element=el, fix="use a standard deviation below 0.5 (SUMO default 0.1)")
@@ -131,7 +158,8 @@ class VehicleType:
 #: stored as its index in :data:`CF_MODELS`.
 VTYPE_PARAMS = ("length", "min_gap", "tau", "accel", "decel", "emergency_decel", "max_speed",
                 "speed_factor", "speed_dev", "delta", "politeness", "lc_threshold", "lc_safe_decel",
-                "cf_model", "sigma")
+                "cf_model", "sigma", "sc_gain", "gcc_gain_speed", "gcc_gain_space", "gc_gain_speed",
+                "gc_gain_space", "ca_gain_speed", "ca_gain_space", "ca_override")
 
 
 def vtype_table(vtypes: list[VehicleType]) -> np.ndarray:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Bump when a dataset is renamed, removed or changes meaning; readers check it. 1.1: /vtypes
-#: cf_model and sigma, the signal_switch event (a 1.0 file reads with those columns missing).
-SCHEMA_VERSION = "1.1"
+#: cf_model and sigma, the signal_switch event (a 1.0 file reads with those columns missing); 1.2:
+#: /vtypes ACC gains (a 1.1 file reads without them).
+SCHEMA_VERSION = "1.2"
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,16 @@ VTYPES = _cols(
     ("politeness", "float64", "1", "MOBIL politeness"),
     ("lc_threshold", "float64", "m/s^2", "MOBIL gain threshold"),
     ("lc_safe_decel", "float64", "m/s^2", "MOBIL safe deceleration"),
-    ("cf_model", "str", "1", "car-following model (IDM, Krauss)"),
+    ("cf_model", "str", "1", "car-following model (IDM, Krauss, ACC)"),
     ("sigma", "float64", "1", "Krauss driver imperfection (dawdling)"),
+    ("sc_gain", "float64", "1/s", "ACC speed control gain"),
+    ("gcc_gain_speed", "float64", "1/s", "ACC gap-closing gain on the speed difference"),
+    ("gcc_gain_space", "float64", "1/s^2", "ACC gap-closing gain on the spacing error"),
+    ("gc_gain_speed", "float64", "1/s", "ACC gap control gain on the speed difference"),
+    ("gc_gain_space", "float64", "1/s^2", "ACC gap control gain on the spacing error"),
+    ("ca_gain_speed", "float64", "1/s", "ACC collision avoidance gain on the speed difference"),
+    ("ca_gain_space", "float64", "1/s^2", "ACC collision avoidance gain on the spacing error"),
+    ("ca_override", "float64", "m/s", "ACC: margin over the safe speed before the safe speed overrides"),
 )
 
 #: The static tables written once per run: HDF5 path -> columns.
