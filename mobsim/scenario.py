@@ -18,8 +18,9 @@ Layout (every section optional except a network; relative paths are relative to 
     [[vtypes]]                     # mobsim.demand.vtypes.VehicleType fields; default: one type "car"
     id = "car"
     tau = 1.2
-    # cf_model = "Krauss"          # SUMO's default model (with sigma dawdling); default "IDM"
-    # sigma = 0.5
+    # cf_model = "Krauss"          # SUMO's default model (with sigma dawdling); default "IDM";
+    # sigma = 0.5                  # "ACC": adaptive cruise control (gains sc_gain ... ca_override,
+                                   # made for sim.dt = 0.1)
 
     [demand]
     trips = "trips.csv"            # trip table(s); see mobsim.demand.sources for every source

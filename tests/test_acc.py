@@ -142,3 +142,28 @@ def test_platoon_settles_behind_a_slow_leader_without_collision(tmp_path: Path) 
 def test_a_long_step_warns() -> None:
     sc = _platoon(0.5)
     assert any("ACC" in w and "0.1" in w for w in sc.warnings)
+
+
+def test_acc_types_round_trip_through_the_sumo_export(tmp_path: Path) -> None:
+    """`mobsim convert to-sumo` writes an ACC type with its gains and the Euler update, and the
+    SUMO importer reads the same type back."""
+    import xml.etree.ElementTree as ET
+
+    pytest.importorskip("sumolib")
+    pytest.importorskip("sumo")
+    from mobsim.interop.sumo_demand import read_sumo_demand
+    from mobsim.interop.sumo_export import export_scenario
+
+    tuned = dataclasses.replace(ACC, sc_gain=-0.5, gc_gain_space=0.3, ca_override=1.0, tau=1.2)
+    net = gen.single_link(length=500.0, lanes=1, speed=20.0)
+    road = max(net.links, key=lambda lk: lk.length).id
+    sc = make_scenario(net, [Trip(id="a", origin=road, destination=road, depart=0.0, vtype="acc")],
+                       vtypes=[tuned], sim__dt=0.1, sim__end=60.0)
+    cfg = export_scenario(sc, tmp_path / "out")
+    rou = next(cfg.parent.glob("*.rou.xml"))
+    (vt,) = [e for e in ET.parse(rou).getroot() if e.tag == "vType"]
+    assert vt.get("carFollowModel") == "ACC" and float(vt.get("speedControlGain")) == -0.5
+    assert "step-method.ballistic" in cfg.read_text() and '"false"' in cfg.read_text()
+    links = {lk.id: lk for lk in net.links}
+    back, _ = read_sumo_demand([rou], links, warnings=[])
+    assert dataclasses.replace(back[0], speed_dev=tuned.speed_dev) == tuned
