@@ -19,8 +19,8 @@ Layout (every section optional except a network; relative paths are relative to 
     id = "car"
     tau = 1.2
     # cf_model = "Krauss"          # SUMO's default model (with sigma dawdling); default "IDM";
-    # sigma = 0.5                  # "ACC": adaptive cruise control (gains sc_gain ... ca_override,
-                                   # made for sim.dt = 0.1)
+    # sigma = 0.5                  # "ACC" / "CACC": (cooperative) adaptive cruise control (gains
+                                   # sc_gain ... sc_min_gap, made for sim.dt = 0.1)
 
     [demand]
     trips = "trips.csv"            # trip table(s); see mobsim.demand.sources for every source

@@ -28,9 +28,10 @@ from mobsim.net import generators as gen  # noqa: E402
 
 #: Mixed drivers in the backend cases: every third trip of a case drives SUMO's Krauss model with
 #: dawdling (the per-type model dispatch and the dawdling draws on every backend), and in the grid
-#: case every sixth an ACC controller (its control modes, kept in the vehicle's flags).
+#: case every sixth an ACC or a CACC controller (their control modes, kept in the vehicle's flags).
 KRAUSS = VehicleType(id="krauss", cf_model="Krauss", sigma=0.5)
 ACC = VehicleType(id="acc", cf_model="ACC")
+CACC = VehicleType(id="cacc", cf_model="CACC")
 
 
 def _actuated(prog: Any, kind: str = "actuated") -> Any:
@@ -45,7 +46,9 @@ def _mixed(trips: list, acc: bool = False) -> list:
     def kind(k: int) -> str | None:
         if k % 3 == 1:
             return "krauss"
-        return "acc" if acc and k % 6 == 5 else None
+        if acc and k % 6 == 5:
+            return "acc" if k % 12 == 5 else "cacc"
+        return None
 
     return [dataclasses.replace(t, vtype=kind(k)) if kind(k) else t for k, t in enumerate(trips)]
 
@@ -63,7 +66,8 @@ def case_grid() -> Any:
     # detectors and the time lost in detector zones on every backend).
     net = dataclasses.replace(net, signals=[_actuated(p, "delay_based" if k % 2 else "actuated")
                                             for k, p in enumerate(net.signals)])
-    return make_scenario(net, _mixed(trips, acc=True), vtypes=[VehicleType(), KRAUSS, ACC], sim__end=70.0,
+    return make_scenario(net, _mixed(trips, acc=True), vtypes=[VehicleType(), KRAUSS, ACC, CACC],
+                         sim__end=70.0,
                          output__edgedata_period=20.0, output__fcd=True,
                          output__fcd_period=5.0, routing__reroute_period=20.0)
 

@@ -127,7 +127,11 @@ def make_fake_run(path: str | Path, n_links: int = 4, n_trips: int = 10, with_fc
               "lc_safe_decel": [4.0, 4.0], "cf_model": ["IDM", "Krauss"], "sigma": [0.0, 0.5],
               "sc_gain": [-0.4, -0.4], "gcc_gain_speed": [0.8, 0.8], "gcc_gain_space": [0.04, 0.04],
               "gc_gain_speed": [0.07, 0.07], "gc_gain_space": [0.23, 0.23], "ca_gain_speed": [0.23, 0.23],
-              "ca_gain_space": [0.8, 0.8], "ca_override": [2.0, 2.0]}
+              "ca_gain_space": [0.8, 0.8], "ca_override": [2.0, 2.0], "sc_gain_cacc": [-0.4, -0.4],
+              "gcc_gain_gap": [0.005, 0.005], "gcc_gain_gap_dot": [0.05, 0.05],
+              "gc_gain_gap": [0.45, 0.45], "gc_gain_gap_dot": [0.0125, 0.0125],
+              "ca_gain_gap": [0.45, 0.45], "ca_gain_gap_dot": [0.05, 0.05],
+              "tau_cacc_to_acc": [1.0, 1.0], "sc_min_gap": [1.66, 1.66]}
     static = {"network/nodes": nodes, "network/links": links, "network/lanes": lanes,
               "network/movements": movements, "vtypes": vtypes}
     attrs = {"seed": 42, "dt": dt, "device": "cpu (fake)", "backend": "cpu", "git_sha": None,

@@ -1,5 +1,6 @@
-"""ACC car following (SUMO's MSCFModel_ACC): the control laws and modes, the import of SUMO's ACC
-types, the step warning, and a platoon in the engine (modes kept between steps, no collision)."""
+"""ACC and CACC car following (SUMO's MSCFModel_ACC and MSCFModel_CACC): the control laws and
+modes, CACC's ACC fallback and string stability, the import and export of SUMO's types, the step
+warning, and a platoon in the engine (modes kept between steps, no collision)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from mobsim.engine import Simulation
 from mobsim.errors import InputError
 from mobsim.kernels.physics import acc as A
 from mobsim.kernels.physics import carfollow as cf
-from mobsim.kernels.runtime.layout import CF_ACC
+from mobsim.kernels.runtime.layout import CF_ACC, CF_CACC
 from mobsim.net import generators as gen
 
 ACC = VehicleType(id="acc", cf_model="ACC")
@@ -27,7 +28,7 @@ DT = 0.1
 def follow(v: float, gap: float, vl: float, mode: bool = True, v0: float = 30.0) -> float:
     """Next speed of a default ACC car ``gap`` m bumper to bumper behind a leader."""
     a = cf.cf_follow(CF_ACC, v, v0, gap, vl, ACC.accel, ACC.decel, ACC.min_gap, ACC.tau, ACC.delta, DT, VT, 0,
-                     mode)
+                     cf.MODE_ACC_GAP if mode else 0, 0.0)
     return v + a * DT
 
 
@@ -72,7 +73,7 @@ def test_collision_avoidance_and_gap_mode_gains() -> None:
 def test_braking_is_bounded_by_the_emergency_deceleration() -> None:
     # a standing leader 30 m ahead at 30 m/s: the law asks for far more than 9 m/s²
     a = cf.cf_follow(CF_ACC, 30.0, 30.0, 32.5, 0.0, ACC.accel, ACC.decel, ACC.min_gap, ACC.tau, 4.0, DT, VT,
-                     0, True)
+                     0, cf.MODE_ACC_GAP, 0.0)
     assert a < -ACC.emergency_decel  # the planner clamps it to -emergency_decel
 
 
@@ -84,7 +85,7 @@ def test_override_caps_the_controller_where_even_emergency_braking_could_not_sto
     vt = vtype_table([eager])
     gap = 20.0
     a = cf.cf_follow(CF_ACC, 10.0, 60.0, gap + eager.min_gap, 0.0, eager.accel, eager.decel, eager.min_gap,
-                     eager.tau, 4.0, DT, vt, 0, True)
+                     eager.tau, 4.0, DT, vt, 0, cf.MODE_ACC_GAP, 0.0)
     cap = cf.krauss_stop_speed(gap, eager.emergency_decel, 0.0, DT) + eager.ca_override
     assert 10.0 + a * DT == pytest.approx(cap)
 
@@ -94,8 +95,10 @@ def test_bad_gains_are_refused() -> None:
         dataclasses.replace(ACC, sc_gain=0.4).validate(0.1)
     with pytest.raises(InputError, match="ca_override"):
         dataclasses.replace(ACC, ca_override=-1.0).validate(0.1)
-    with pytest.raises(InputError, match="cf_model"):
-        VehicleType(cf_model="CACC").validate(0.1)
+    with pytest.raises(InputError, match="sc_gain_cacc"):
+        VehicleType(cf_model="CACC", sc_gain_cacc=0.1).validate(0.1)
+    with pytest.raises(InputError, match="tau_cacc_to_acc"):
+        VehicleType(cf_model="CACC", tau_cacc_to_acc=0.0).validate(0.1)
 
 
 def _platoon(dt: float, lead_speed: float = 6.0) -> object:
@@ -145,8 +148,8 @@ def test_a_long_step_warns() -> None:
 
 
 def test_acc_types_round_trip_through_the_sumo_export(tmp_path: Path) -> None:
-    """`mobsim convert to-sumo` writes an ACC type with its gains and the Euler update, and the
-    SUMO importer reads the same type back."""
+    """`mobsim convert to-sumo` writes ACC and CACC types with their gains and the Euler update,
+    and the SUMO importer reads the same types back."""
     import xml.etree.ElementTree as ET
 
     pytest.importorskip("sumolib")
@@ -155,15 +158,111 @@ def test_acc_types_round_trip_through_the_sumo_export(tmp_path: Path) -> None:
     from mobsim.interop.sumo_export import export_scenario
 
     tuned = dataclasses.replace(ACC, sc_gain=-0.5, gc_gain_space=0.3, ca_override=1.0, tau=1.2)
+    ctuned = dataclasses.replace(CACC, gc_gain_gap=0.4, tau_cacc_to_acc=1.1, sc_gain=-0.3, tau=0.6)
     net = gen.single_link(length=500.0, lanes=1, speed=20.0)
     road = max(net.links, key=lambda lk: lk.length).id
-    sc = make_scenario(net, [Trip(id="a", origin=road, destination=road, depart=0.0, vtype="acc")],
-                       vtypes=[tuned], sim__dt=0.1, sim__end=60.0)
+    sc = make_scenario(net, [Trip(id="a", origin=road, destination=road, depart=0.0, vtype="acc"),
+                             Trip(id="b", origin=road, destination=road, depart=5.0, vtype="cacc")],
+                       vtypes=[tuned, ctuned], sim__dt=0.1, sim__end=60.0)
     cfg = export_scenario(sc, tmp_path / "out")
     rou = next(cfg.parent.glob("*.rou.xml"))
-    (vt,) = [e for e in ET.parse(rou).getroot() if e.tag == "vType"]
+    vt, cvt = [e for e in ET.parse(rou).getroot() if e.tag == "vType"]
     assert vt.get("carFollowModel") == "ACC" and float(vt.get("speedControlGain")) == -0.5
+    assert cvt.get("carFollowModel") == "CACC" and float(cvt.get("gapControlGainGap")) == 0.4
     assert "step-method.ballistic" in cfg.read_text() and '"false"' in cfg.read_text()
     links = {lk.id: lk for lk in net.links}
     back, _ = read_sumo_demand([rou], links, warnings=[])
     assert dataclasses.replace(back[0], speed_dev=tuned.speed_dev) == tuned
+    assert dataclasses.replace(back[1], speed_dev=ctuned.speed_dev) == ctuned
+
+
+CACC = VehicleType(id="cacc", cf_model="CACC")
+VTC = vtype_table([CACC])
+
+
+def cacc_follow(v: float, gap_net: float, vl: float, a_ego: float = 0.0, mode: bool = True,
+                lead_cacc: bool = True, v0: float = 30.0, dt: float = DT) -> float:
+    modes = (cf.MODE_CACC_GAP if mode else 0) | (cf.MODE_LEAD_CACC if lead_cacc else 0)
+    a = cf.cf_follow(CF_CACC, v, v0, gap_net + CACC.min_gap, vl, CACC.accel, CACC.decel, CACC.min_gap,
+                     CACC.tau, 4.0, dt, VTC, 0, modes, a_ego)
+    return v + a * dt
+
+
+def test_cacc_time_gap_modes() -> None:
+    """Speed control above a 2 s time gap (with the spacing error above 1.66 m), gap control below
+    1.5 s, the last mode in between."""
+    assert not A.cacc_gap_mode(50.0, 20.0, 1.0, 1.66, True)    # 2.5 s
+    assert A.cacc_gap_mode(28.0, 20.0, 1.0, 1.66, False)       # 1.4 s
+    assert A.cacc_gap_mode(35.0, 20.0, 1.0, 1.66, True) and not A.cacc_gap_mode(35.0, 20.0, 1.0, 1.66, False)
+
+
+def test_cacc_laws_behind_a_cacc_leader() -> None:
+    """Speed changes per 0.1 s on the spacing error e = gap - tau v and its rate vl - v - tau a
+    (SUMO 1.28's sign of the acceleration term, fitted to its trajectories): gap closing 0.005 /
+    0.05, collision avoidance 0.45 / 0.05, gap mode 0.45 / 0.0125."""
+    v, vl, a = 20.0, 19.0, -0.5
+    rate = vl - v - CACC.tau * a
+    gap = 30.0  # e = 10: gap closing
+    assert cacc_follow(v, gap, vl, a) == pytest.approx(v + 0.005 * 10.0 + 0.05 * rate)
+    gap = 18.0  # e = -2: collision avoidance
+    assert cacc_follow(v, gap, vl, a) == pytest.approx(v + 0.45 * -2.0 + 0.05 * rate)
+    gap = 20.1  # e = 0.1, at the desired speed: gap mode
+    assert cacc_follow(v, gap, vl, a, v0=20.05) == pytest.approx(v + 0.45 * 0.1 + 0.0125 * rate)
+    # speed control: v + sc (v - v_des) dt
+    assert cacc_follow(28.0, 80.0, vl, a, mode=False) == pytest.approx(28.0 - 0.4 * (28.0 - 30.0) * DT)
+
+
+def test_cacc_falls_back_to_acc_behind_a_leader_that_does_not_communicate() -> None:
+    """Behind a non-CACC leader the ACC law with tau_cacc_to_acc (1 s) and the ACC gains."""
+    v, vl, gap = 20.0, 19.0, 30.0
+    e = gap - 1.0 * v  # ACC gap closing, no margin above 15 m/s
+    assert cacc_follow(v, gap, vl, lead_cacc=False) == pytest.approx(v + (0.8 * (vl - v) + 0.04 * e) * DT)
+
+
+def test_cacc_change_is_scaled_to_steps_below_a_tenth_of_a_second() -> None:
+    v, vl, gap = 20.0, 19.0, 30.0
+    per_tenth = cacc_follow(v, gap, vl) - v
+    assert cacc_follow(v, gap, vl, dt=0.05) - v == pytest.approx(per_tenth * 0.5)
+    assert cacc_follow(v, gap, vl, dt=0.5) - v == pytest.approx(per_tenth)  # per step above 0.1 s, as SUMO
+
+
+def _cacc_platoon_deviation(tau: float, n: int = 6, dt: float = 0.1) -> tuple[np.ndarray, float]:
+    """Largest speed deviation (m/s) of each vehicle of a CACC platoon, in equilibrium at 25 m/s,
+    when the leader dips to 22 m/s and back (2 m/s² for 1.5 s each way); and the smallest gap (m)
+    seen."""
+    vt = vtype_table([dataclasses.replace(CACC, tau=tau)])
+    ve = 25.0
+    x = np.array([-k * (5.0 + CACC.min_gap + tau * ve) for k in range(n + 1)])
+    v = np.full(n + 1, ve)
+    a = np.zeros(n + 1)
+    mode = [True] * (n + 1)
+    dev = np.zeros(n + 1)
+    min_gap = np.inf
+    for step in range(int(60.0 / dt)):
+        t = step * dt
+        nv = v.copy()
+        nv[0] = v[0] + (-2.0 if 10.0 <= t < 11.5 else 2.0 if 11.5 <= t < 13.0 else 0.0) * dt
+        for k in range(1, n + 1):
+            gap = x[k - 1] - 5.0 - x[k]
+            min_gap = min(min_gap, gap)
+            modes = (cf.MODE_CACC_GAP if mode[k] else 0) | cf.MODE_LEAD_CACC
+            acc = cf.cf_follow(CF_CACC, v[k], 30.0, gap, v[k - 1], CACC.accel, CACC.decel, CACC.min_gap, tau,
+                               4.0, dt, vt, 0, modes, a[k])
+            mode[k] = A.cacc_gap_mode(gap - CACC.min_gap, v[k], tau, CACC.sc_min_gap, mode[k])
+            nv[k] = max(v[k] + max(acc, -CACC.emergency_decel) * dt, 0.0)
+        a = (nv - v) / dt
+        v = nv
+        x = x + v * dt
+        dev = np.maximum(dev, np.abs(v - ve))
+    return dev, min_gap
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.6])
+def test_cacc_platoon_is_string_stable(tau: float) -> None:
+    """A 3 m/s speed dip of the leader shrinks down six CACC followers (SUMO's default time gap
+    1 s, and 0.6 s as in Milanés & Shladover's experiments): each follower's largest deviation is
+    below its leader's (1 s: 3.0, 1.92, 1.54, ... 1.10 m/s), and no gap falls below the minimum
+    gap."""
+    dev, min_gap = _cacc_platoon_deviation(tau)
+    assert (np.diff(dev) < 0.0).all() and dev[-1] < 0.8 * dev[0]
+    assert min_gap > CACC.min_gap

@@ -63,7 +63,7 @@ def test_follower_never_hits_a_leader_that_brakes_hard(v: float, vl: float, gap:
     for _ in range(400):
         vl = max(vl - B * dt, 0.0)
         xl += vl * dt
-        acc = cf.cf_follow(CF_KRAUSS, v, 30.0, xl - 5.0 - xf, vl, A, B, S0, TAU, 4.0, dt, VT0, 0, False)
+        acc = cf.cf_follow(CF_KRAUSS, v, 30.0, xl - 5.0 - xf, vl, A, B, S0, TAU, 4.0, dt, VT0, 0, 0, 0.0)
         acc = max(acc, -9.0)
         dx, v = cf.cf_advance(CF_KRAUSS, v, acc, dt)
         xf += dx

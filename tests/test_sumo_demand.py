@@ -244,22 +244,24 @@ def test_vtype_parameter_mapping(tmp_path):
 
 
 def test_acc_types_keep_their_model_and_gains(tmp_path):
-    """carFollowModel="ACC" runs as ACC with SUMO's gain attributes (defaults where absent, no
-    dawdling); CACC runs as ACC (its ACC fallback), named in the model warning."""
+    """carFollowModel="ACC" and "CACC" run as themselves with SUMO's gain attributes (defaults where
+    absent, no dawdling); a CACC type reads the ACC gains too (its ACC fallback)."""
     vtypes, _, warnings = load(tmp_path, """
         <vType id="acc" carFollowModel="ACC" speedControlGain="-0.5" gapClosingControlGainSpace="0.05"
                collisionAvoidanceOverride="1.5" tau="1.2"/>
         <vType id="nested"><carFollowing-ACC gapControlGainSpeed="0.1"/></vType>
-        <vType id="cacc" carFollowModel="CACC"/>""")
+        <vType id="cacc" carFollowModel="CACC" gapControlGainGap="0.4" tauCACCToACC="1.1"
+               speedControlGain="-0.3" speedControlMinGap="2"/>""")
     acc, nested, cacc = vtypes
     assert (acc.cf_model, acc.sc_gain, acc.gcc_gain_space, acc.ca_override, acc.tau, acc.sigma) == (
         "ACC", -0.5, 0.05, 1.5, 1.2, 0.0)
     gains = (acc.gcc_gain_speed, acc.gc_gain_speed, acc.gc_gain_space, acc.ca_gain_speed, acc.ca_gain_space)
     assert gains == (0.8, 0.07, 0.23, 0.23, 0.8)  # SUMO's defaults
     assert (nested.cf_model, nested.gc_gain_speed) == ("ACC", 0.1)
-    assert cacc.cf_model == "ACC"
-    (cf,) = [w for w in warnings if "car-following" in w]
-    assert "1 vType(s)" in cf and "'cacc' (CACC as ACC)" in cf and "'acc'" not in cf
+    assert (cacc.cf_model, cacc.gc_gain_gap, cacc.tau_cacc_to_acc, cacc.sc_gain, cacc.sc_min_gap) == (
+        "CACC", 0.4, 1.1, -0.3, 2.0)
+    assert (cacc.gcc_gain_gap, cacc.gcc_gain_gap_dot, cacc.ca_gain_gap) == (0.005, 0.05, 0.45)  # defaults
+    assert not [w for w in warnings if "car-following" in w]
 
 
 def test_road_vclasses_drive_and_the_others_are_skipped(tmp_path):

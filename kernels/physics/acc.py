@@ -1,4 +1,13 @@
-"""Adaptive cruise control (ACC) as SUMO's ``MSCFModel_ACC`` models it.
+"""Adaptive cruise control (ACC) and cooperative ACC (CACC) as SUMO's ``MSCFModel_ACC`` and
+``MSCFModel_CACC`` model them.
+
+CACC (:func:`cacc_gap_mode`, :func:`cacc_next_speed`): speed control while the time gap exceeds
+2 s, the CACC law below 1.5 s (the last mode in between); behind a leader that is not CACC it
+falls back to the ACC law below. Its speeds match SUMO 1.28's to the output rounding once the
+spacing error's rate is ``vl − v − tau · a`` (SUMO's 2022 source adds ``tau · a``; with that
+sign the replay was off by up to 0.25 m/s).
+
+ACC:
 
 The controller of Milanés & Shladover (2014), with the dynamic gap margin of Xiao, Wang &
 van Arem (2017, 2018), in SUMO's form. Every step the controller picks one law by the gap to
@@ -89,4 +98,57 @@ def acc_next_speed(v, v_des, gap_net, vl, tau, gap_mode, sc, gc_v, gc_s, ca_v, c
     else:
         a = sc * (v - v_des)
     vn = v + a * dt
+    return vn if vn > 0.0 else 0.0
+
+
+#: CACC: above this time gap (s), with the spacing error above ``sc_min_gap``, speed control.
+CACC_TIME_GAP_SPEED = 2.0
+#: CACC: below this time gap (s), gap control; in between the last mode is kept.
+CACC_TIME_GAP_GAP = 1.5
+
+
+@register_jitable
+def cacc_gap_mode(gap_net, v, tau, sc_min_gap, mode):
+    """True if a CACC vehicle at ``v`` m/s runs gap control ``gap_net`` m (net of minGap) behind
+    its leader, given whether it did in the last step (``mode``): speed control while the time gap
+    exceeds 2 s and the spacing error ``gap − tau · v`` exceeds ``sc_min_gap`` m, gap control
+    below 1.5 s, the last mode in between (SUMO's ``CACC_ControlMode``)."""
+    tg = gap_net / max(v, 1e-3)
+    if tg > CACC_TIME_GAP_SPEED and gap_net - tau * v > sc_min_gap:
+        return False
+    if tg < CACC_TIME_GAP_GAP:
+        return True
+    return mode
+
+
+@register_jitable
+def cacc_next_speed(v, v_des, gap_net, vl, a_ego, tau, gap_mode, lead_cacc, sc, gcc_g, gcc_gd, gc_g,
+                    gc_gd, ca_g, ca_gd, tau_acc, acc_sc, acc_gc_v, acc_gc_s, acc_ca_v, acc_ca_s, acc_gcc_v,
+                    acc_gcc_s, dt):
+    """The CACC controller's next speed (m/s, at least 0), as SUMO's ``MSCFModel_CACC::_v``.
+
+    Speed control: ``v + sc · (v − v_des) · dt``. Gap control behind a CACC leader: on the spacing
+    error ``e = gap − tau · v`` and its rate ``vl − v − tau · a_ego`` (``a_ego`` the vehicle's own
+    acceleration of the last step, m/s²), a speed change per 0.1 s of ``k · e + k_dot · rate``:
+    gap mode (``0 < e < 0.2`` m and ``v − v_des < 0.1`` m/s), collision avoidance (``e < 0``) or
+    gap closing. Behind any other leader: the ACC law with the time gap ``tau_acc`` and the ACC
+    gains, in ACC's gap control below 100 m (its mode is never stored there: SUMO updates it only
+    at a step's first call, which the CACC law has taken). Below a step of 0.1 s the change is
+    scaled to the step, as SUMO scales it; at longer steps it is taken per step."""
+    if not gap_mode:
+        vn = v + sc * (v - v_des) * dt
+    elif not lead_cacc:
+        vn = acc_next_speed(v, v_des, gap_net, vl, tau_acc, acc_gap_mode(gap_net, False), acc_sc, acc_gc_v,
+                            acc_gc_s, acc_ca_v, acc_ca_s, acc_gcc_v, acc_gcc_s, dt)
+    else:
+        e = gap_net - tau * v
+        rate = vl - v - tau * a_ego
+        if 0.0 < e < 0.2 and v - v_des < 0.1:
+            vn = v + gc_g * e + gc_gd * rate
+        elif e < 0.0:
+            vn = v + ca_g * e + ca_gd * rate
+        else:
+            vn = v + gcc_g * e + gcc_gd * rate
+    if dt < 0.1 - 1e-9:
+        vn = v + (vn - v) * 10.0 * dt
     return vn if vn > 0.0 else 0.0

@@ -1,8 +1,8 @@
-"""Car-following models per vehicle type: IDM, SUMO's Krauss and ACC, behind one dispatch.
+"""Car-following models per vehicle type: IDM, SUMO's Krauss, ACC and CACC, behind one dispatch.
 
 Every planner call goes through these functions with the type's model code (``vt[ty, T_CF]``:
-:data:`~mobsim.kernels.runtime.layout.CF_IDM`, ``CF_KRAUSS`` or ``CF_ACC``), so one plan, one move
-and one insertion serve every model on CPU and CUDA (``register_jitable``, as :mod:`.idm`).
+:data:`~mobsim.kernels.runtime.layout.CF_IDM`, ``CF_KRAUSS``, ``CF_ACC`` or ``CF_CACC``), so one
+plan, one move and one insertion serve every model on CPU and CUDA (``register_jitable``, as :mod:`.idm`).
 Each returns the *acceleration* of the coming step (m/s²); the planner takes the minimum over all
 constraints (leader, stop lines, junction room), as SUMO's ``finalizeSpeed`` takes the minimum of
 its speeds.
@@ -20,8 +20,8 @@ Krauss (Krauss 1998; SUMO's ``MSCFModel_Krauss`` with SUMO's default Euler posit
 * position: Euler, ``x += v_next · dt`` (SUMO's default ``--step-method.ballistic false``); IDM
   types keep the ballistic update.
 
-ACC (:mod:`.acc`): behind a leader the controller's speed, bounded by Krauss's safe speed plus
-``ca_override``; everything else (free road, stop lines, insertion, Euler positions) as Krauss
+ACC and CACC (:mod:`.acc`): behind a leader the controller's speed, bounded as SUMO bounds it;
+everything else (free road, stop lines, insertion, Euler positions) as Krauss
 without dawdling, as SUMO's ``MSCFModel_ACC`` inherits it. :func:`euler` tells the two families
 apart.
 
@@ -38,18 +38,30 @@ from numba.extending import register_jitable
 
 from ..runtime.layout import (
     CF_ACC,
+    CF_CACC,
     CF_IDM,
+    FLAG_ACC_GAP,
+    FLAG_CACC_GAP,
+    T_CA_G,
+    T_CA_GD,
     T_CA_OVR,
     T_CA_S,
     T_CA_V,
     T_EDEC,
+    T_GC_G,
+    T_GC_GD,
     T_GC_S,
     T_GC_V,
+    T_GCC_G,
+    T_GCC_GD,
     T_GCC_S,
     T_GCC_V,
+    T_SC_CACC,
     T_SC_GAIN,
+    T_SC_MINGAP,
+    T_TAU_ACC,
 )
-from .acc import acc_gap_mode, acc_next_speed
+from .acc import acc_gap_mode, acc_next_speed, cacc_gap_mode, cacc_next_speed
 from .idm import STOP_LINE_CLEARANCE, ballistic, can_stop, idm_accel, idm_free, idm_stop, safe_insert_speed
 
 #: SUMO's NUMERICAL_EPS (m): a stop is computed this far before the obstacle.
@@ -117,15 +129,37 @@ def cf_free(model, v, v0, a, b, delta, dt):
     return idm_free(v, v0, a, delta)
 
 
+#: ``modes`` bits of :func:`cf_follow`: the ACC and CACC control modes kept by the vehicle, and
+#: whether its leader is a CACC vehicle (which it then follows with the CACC law).
+MODE_ACC_GAP = 1
+MODE_CACC_GAP = 2
+MODE_LEAD_CACC = 4
+
+
 @register_jitable
-def cf_follow(model, v, v0, gap, vl, a, b, s0, T, delta, dt, vt, ty, gap_mode):
+def cf_modes(flags_i, lead_model):
+    """The ``modes`` argument of :func:`cf_follow` for a vehicle with flags ``flags_i`` (``V.flags``)
+    behind a leader of model ``lead_model``."""
+    m = 0
+    if flags_i & FLAG_ACC_GAP != 0:
+        m |= MODE_ACC_GAP
+    if flags_i & FLAG_CACC_GAP != 0:
+        m |= MODE_CACC_GAP
+    if lead_model == CF_CACC:
+        m |= MODE_LEAD_CACC
+    return m
+
+
+@register_jitable
+def cf_follow(model, v, v0, gap, vl, a, b, s0, T, delta, dt, vt, ty, modes, a_ego):
     """Acceleration (m/s²) behind a leader ``gap`` m ahead (bumper to bumper) at ``vl`` m/s.
 
-    ``vt``/``ty``: the type table and the follower's type (ACC's gains); ``gap_mode``:
-    whether an ACC follower ran gap control in the last step (:func:`.acc.acc_gap_mode`)."""
+    ``vt``/``ty``: the type table and the follower's type (the ACC and CACC gains); ``modes``:
+    the control modes it kept from the last step and whether the leader is CACC
+    (:func:`cf_modes`); ``a_ego``: its acceleration in the last step (m/s², CACC)."""
     if model == CF_ACC:
         g = gap - s0
-        va = acc_next_speed(v, v0, g, vl, T, acc_gap_mode(g, gap_mode), vt[ty, T_SC_GAIN],
+        va = acc_next_speed(v, v0, g, vl, T, acc_gap_mode(g, modes & MODE_ACC_GAP != 0), vt[ty, T_SC_GAIN],
                             vt[ty, T_GC_V], vt[ty, T_GC_S], vt[ty, T_CA_V], vt[ty, T_CA_S], vt[ty, T_GCC_V],
                             vt[ty, T_GCC_S], dt)
         # The override: at most ca_override above the speed from which the emergency deceleration
@@ -138,6 +172,23 @@ def cf_follow(model, v, v0, gap, vl, a, b, s0, T, delta, dt, vt, ty, gap_mode):
             va = vo
         if va < vn:
             vn = va
+        return (vn - v) / dt
+    if model == CF_CACC:
+        g = gap - s0
+        vc = cacc_next_speed(v, v0, g, vl, a_ego, T,
+                             cacc_gap_mode(g, v, T, vt[ty, T_SC_MINGAP], modes & MODE_CACC_GAP != 0),
+                             modes & MODE_LEAD_CACC != 0, vt[ty, T_SC_CACC], vt[ty, T_GCC_G],
+                             vt[ty, T_GCC_GD], vt[ty, T_GC_G], vt[ty, T_GC_GD], vt[ty, T_CA_G],
+                             vt[ty, T_CA_GD],
+                             vt[ty, T_TAU_ACC], vt[ty, T_SC_GAIN], vt[ty, T_GC_V], vt[ty, T_GC_S],
+                             vt[ty, T_CA_V], vt[ty, T_CA_S], vt[ty, T_GCC_V], vt[ty, T_GCC_S], dt)
+        # SUMO's CACC override: at most min(ca_override, gap) above Krauss's safe speed
+        vs = krauss_safe_speed(g, vl, b, T, dt) + min(vt[ty, T_CA_OVR], g)
+        if vs < vc:
+            vc = vs if vs > 0.0 else 0.0
+        vn = krauss_max_speed(v, v0, a, b, dt)
+        if vc < vn:
+            vn = vc
         return (vn - v) / dt
     if euler(model):
         vs = krauss_safe_speed(gap - s0, vl, b, T, dt)

@@ -10,14 +10,24 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..physics.acc import acc_gap_mode
-from ..physics.carfollow import cf_can_stop, cf_can_stop_at_yellow, cf_follow, cf_free, cf_stop, krauss_dawdle
+from ..physics.acc import acc_gap_mode, cacc_gap_mode
+from ..physics.carfollow import (
+    cf_can_stop,
+    cf_can_stop_at_yellow,
+    cf_follow,
+    cf_free,
+    cf_modes,
+    cf_stop,
+    krauss_dawdle,
+)
 from ..physics.idm import STOP_LINE_CLEARANCE, idm_accel
 from ..physics.rng import STREAM_DAWDLE, u01
 from ..runtime.layout import (
     CF_ACC,
+    CF_CACC,
     CF_KRAUSS,
     FLAG_ACC_GAP,
+    FLAG_CACC_GAP,
     FLAG_COMMITTED,
     FLAG_INSIDE,
     M_GO,
@@ -39,6 +49,7 @@ from ..runtime.layout import (
     T_EDEC,
     T_LEN,
     T_S0,
+    T_SC_MINGAP,
     T_SIGMA,
     T_TAU,
 )
@@ -110,11 +121,16 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
                           vt[ty, T_DELTA])
             if a < -dc:
                 a = cf_follow(int(vt[ty, T_CF]), speed[i], v0, gap, speed[j], vt[ty, T_ACC], dc, vt[ty, T_S0],
-                              vt[ty, T_TAU], vt[ty, T_DELTA], dt, vt, ty, True)
+                              vt[ty, T_TAU], vt[ty, T_DELTA], dt, vt, ty,
+                              cf_modes(ANY_GAP, int(vt[vtype[j], T_CF])), 0.0)
             if a >= -dc and a < best:
                 best = a
     return best
 
+
+#: The control modes assumed in the look-aside computations (cooperation, urgent merges), which do
+#: not keep a vehicle's mode: gap control for ACC and CACC (a neighbour is close by there).
+ANY_GAP = FLAG_ACC_GAP | FLAG_CACC_GAP
 
 #: Speed (m/s) by which a vehicle that must change lanes drops below a neighbour behind it that
 #: cannot make room, so that it passes (SUMO LC2013's ``HELP_OVERTAKE``, 10 km/h).
@@ -184,7 +200,7 @@ def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_sp
             free = left - (b - lo - 1) * lwg - v * v / (2.0 * dc)
             if free < overtake:
                 a = cf_follow(model, v, v0, gap, speed[j], vt[ty, T_ACC], dc, vt[ty, T_S0], vt[ty, T_TAU],
-                              vt[ty, T_DELTA], dt, vt, ty, True)
+                              vt[ty, T_DELTA], dt, vt, ty, cf_modes(ANY_GAP, int(vt[vtype[j], T_CF])), 0.0)
                 acc = max(a, -dc)
     if lo - 1 >= lane_start[want]:
         f = order[lo - 1]
@@ -194,11 +210,21 @@ def urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_sp
             gapf = pos[i] - length - pos[f]
             v0f = v0_of(lane_speed, sfac, vt, f, want, tf)
             af = cf_follow(int(vt[tf, T_CF]), vf, v0f, gapf, v, vt[tf, T_ACC], vt[tf, T_DEC], vt[tf, T_S0],
-                           vt[tf, T_TAU], vt[tf, T_DELTA], dt, vt, tf, True)
+                           vt[tf, T_TAU], vt[tf, T_DELTA], dt, vt, tf, cf_modes(ANY_GAP, int(vt[ty, T_CF])),
+                           0.0)
             if gapf <= 0.0 or af < -vt[tf, T_DEC]:
                 a = (vf - HELP_OVERTAKE - v) / dt
                 acc = min(acc, max(a, -0.5 * dc))
     return acc
+
+
+@njit(cache=True, _nrt=False)
+def lead_modes(model, fl, vt, vtype, j):
+    """``cf_follow``'s ``modes`` for a vehicle of ``model`` with flags ``fl`` behind vehicle ``j``
+    (0 for IDM and Krauss, which keep none: no look-up of the leader's type)."""
+    if model < CF_ACC:
+        return 0
+    return cf_modes(fl, int(vt[vtype[j], T_CF]))
 
 
 @njit(cache=True)
@@ -258,6 +284,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     seed = np.uint64(par[P_SEED])
     step, _ = clock(W, par)
     trip = V.trip
+    acc_last = V.acc  # each vehicle's acceleration in the last step (CACC's spacing-error rate)
     for k in range(a, b, stride):
         i = order[k]
         lane = lane_of[i]
@@ -271,12 +298,14 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
         v0 = v0_of(lane_speed, sfac, vt, i, lane, ty)
         v = speed[i]
         stop = False
-        gm = flags[i] & FLAG_ACC_GAP != 0
+        fl = flags[i]
+        a_ego = acc_last[i]
         lead_gap = np.inf  # net of minGap, to the leader whose gap sets an ACC's control mode
         if k + 1 < lane_start[lane + 1]:
             j = order[k + 1]
             gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]
-            acc = cf_follow(model, v, v0, gap, speed[j], ac, dc, s0, tau, delta, dt, vt, ty, gm)
+            acc = cf_follow(model, v, v0, gap, speed[j], ac, dc, s0, tau, delta, dt, vt, ty,
+                            lead_modes(model, fl, vt, vtype, j), a_ego)
             lead_gap = gap - s0
             next_mv[k] = -1
             dist = lane_len[lane] - pos[i]
@@ -303,7 +332,8 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     if lane_start[tl + 1] > lane_start[tl]:
                         r = order[lane_start[tl]]
                         acc = min(acc, cf_follow(model, v, v0, dist + pos[r] - vt[vtype[r], T_LEN], speed[r],
-                                                 ac, dc, s0, tau, delta, dt, vt, ty, gm))
+                                                 ac, dc, s0, tau, delta, dt, vt, ty,
+                                                 lead_modes(model, fl, vt, vtype, r), a_ego))
         else:
             length = vt[ty, T_LEN]
             acc = cf_free(model, v, v0, ac, dc, delta, dt)
@@ -312,7 +342,8 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
             x = straddler_a(lane_last_exit, lane_exit_rp, status, route_pos, pos, vtype, vt, lane)
             if x >= 0 and x != i:
                 gx = dist + pos[x] - vt[vtype[x], T_LEN]
-                acc = min(acc, cf_follow(model, v, v0, gx, speed[x], ac, dc, s0, tau, delta, dt, vt, ty, gm))
+                acc = min(acc, cf_follow(model, v, v0, gx, speed[x], ac, dc, s0, tau, delta, dt, vt, ty,
+                                         lead_modes(model, fl, vt, vtype, x), a_ego))
                 lead_gap = gx - s0
             cur = lane
             rp = route_pos[i]
@@ -428,7 +459,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                 if r >= 0:
                     room = pos[r] - vt[vtype[r], T_LEN]
                     acc = min(acc, cf_follow(model, v, v0, dist + room, speed[r], ac, dc, s0, tau, delta, dt,
-                                             vt, ty, gm))
+                                             vt, ty, lead_modes(model, fl, vt, vtype, r), a_ego))
                     if lead_gap == np.inf:
                         lead_gap = dist + room - s0
                     break
@@ -441,10 +472,15 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
         stop_line[k] = 1 if stop else 0
         if model == CF_ACC and lead_gap < np.inf:
             # SUMO keeps the mode a step's first follow computation chose (MSCFModel_ACC::_v)
-            if acc_gap_mode(lead_gap, gm):
+            if acc_gap_mode(lead_gap, fl & FLAG_ACC_GAP != 0):
                 flags[i] |= FLAG_ACC_GAP
             else:
                 flags[i] &= ~FLAG_ACC_GAP
+        elif model == CF_CACC and lead_gap < np.inf:
+            if cacc_gap_mode(lead_gap, v, tau, vt[ty, T_SC_MINGAP], fl & FLAG_CACC_GAP != 0):
+                flags[i] |= FLAG_CACC_GAP
+            else:
+                flags[i] &= ~FLAG_CACC_GAP
         if lc_req[i] >= 0 and lc_req[i] != lane:
             acc = min(acc, urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed,
                                           lane_right, vt, i, lane, lc_req[i], v, v0, model, dt, lane_link,

@@ -24,8 +24,8 @@ import math
 
 from numba import njit
 
-from ..physics.carfollow import cf_follow
-from ..runtime.layout import FLAG_ACC_GAP, T_ACC, T_DEC, T_EDEC, T_LEN
+from ..physics.carfollow import cf_follow, cf_modes
+from ..runtime.layout import T_ACC, T_CF, T_DEC, T_EDEC, T_LEN
 from .blocked import arrival_speed_braking, speed_after
 from .lanes import v0_of
 from .routes import route_step
@@ -90,7 +90,7 @@ def zipper_accel(V, N, W, L, vt, i, m, dist, v, v0, model, ac, dc, s0, tau, delt
     u = V.speed[j]
     gap = dist - fd - vt[tj, T_LEN]
     v_follow = v + cf_follow(model, v, v0, gap, u, ac, dc, s0, tau, delta, dt, vt, V.vtype[i],
-                             V.flags[i] & FLAG_ACC_GAP != 0) * dt
+                             cf_modes(V.flags[i], int(vt[tj, T_CF])), V.acc[i]) * dt
     # the foe's and i's time to the line (s), on their mean speeds until then (at least one step)
     u_max = v0_of(N.lane_speed, V.sfac, vt, j, V.lane[j], tj)
     u_end = speed_after(fd, u, vt[tj, T_ACC], u_max)

@@ -75,7 +75,7 @@ T_DELTA = 9
 T_POLITE = 10
 T_LCTHR = 11
 T_LCSAFE = 12
-T_CF = 13         # car-following model code (CF_IDM, CF_KRAUSS, CF_ACC)
+T_CF = 13         # car-following model code (CF_IDM, CF_KRAUSS, CF_ACC, CF_CACC)
 T_SIGMA = 14      # Krauss dawdling sigma
 T_SC_GAIN = 15    # ACC speed control gain (1/s)
 T_GCC_V = 16      # ACC gap-closing control gain on the speed difference (1/s)
@@ -85,11 +85,21 @@ T_GC_S = 19       # ACC gap control gain on the spacing error (1/s²)
 T_CA_V = 20       # ACC collision avoidance gain on the speed difference (1/s)
 T_CA_S = 21       # ACC collision avoidance gain on the spacing error (1/s²)
 T_CA_OVR = 22     # ACC: by how much (m/s) its speed may exceed the safe speed before that overrides it
+T_SC_CACC = 23    # CACC speed control gain (1/s)
+T_GCC_G = 24      # CACC gap-closing gain on the spacing error (1/s per 0.1 s step)
+T_GCC_GD = 25     # CACC gap-closing gain on the spacing error's rate
+T_GC_G = 26       # CACC gap control gain on the spacing error
+T_GC_GD = 27      # CACC gap control gain on the spacing error's rate
+T_CA_G = 28       # CACC collision avoidance gain on the spacing error
+T_CA_GD = 29      # CACC collision avoidance gain on the spacing error's rate
+T_TAU_ACC = 30    # CACC: the ACC time gap (s) behind a leader that is not CACC
+T_SC_MINGAP = 31  # CACC: spacing error (m) above which speed control may take over
 
 # Car-following model codes (index in mobsim.demand.vtypes.CF_MODELS).
 CF_IDM = 0
 CF_KRAUSS = 1
 CF_ACC = 2
+CF_CACC = 3
 
 # Event kinds (mobsim.output.schema.EVENT_KINDS).
 E_COLLISION = 0
@@ -136,3 +146,4 @@ FLAG_DELAY_EVENT = 2  # the insertion-delay event was emitted
 FLAG_COMMITTED = 4    # went on at yellow because it could not stop comfortably: may clear on red
 FLAG_INSIDE = 8       # entered the junction and waits at its internal junction (N.mv_wait)
 FLAG_ACC_GAP = 16     # ACC: in gap control (else speed control), kept between the two gap thresholds
+FLAG_CACC_GAP = 32    # CACC: in gap control (else speed control), kept between the two time gaps

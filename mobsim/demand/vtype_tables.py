@@ -21,13 +21,13 @@ def check_vtypes(vtypes: Sequence[VehicleType], dt: float, source: str) -> None:
 
 
 def step_warnings(vtypes: Sequence[VehicleType], dt: float, source: str) -> list[str]:
-    """Warnings for types whose model is made for a shorter step than ``dt`` (s): ACC's gains
-    assume 0.1 s (:data:`~mobsim.demand.vtypes.ACC_MAX_DT`)."""
-    acc = [v.id for v in vtypes if v.cf_model == "ACC"]
+    """Warnings for types whose model is made for a shorter step than ``dt`` (s): ACC's and CACC's
+    gains assume 0.1 s (:data:`~mobsim.demand.vtypes.ACC_MAX_DT`)."""
+    acc = [v.id for v in vtypes if v.cf_model in ("ACC", "CACC")]
     if not acc or dt <= ACC_MAX_DT + 1e-12:
         return []
     names = ", ".join(f"'{x}'" for x in acc[:5]) + (" ..." if len(acc) > 5 else "")
-    return [f"{source}: vtype(s) {names} use ACC at a step of {dt:g} s; its controller gains are made for "
+    return [f"{source}: vtype(s) {names} use ACC or CACC at a step of {dt:g} s; their gains are made for "
             f"{ACC_MAX_DT:g} s and act coarser at longer steps (set sim.dt = {ACC_MAX_DT:g})"]
 
 

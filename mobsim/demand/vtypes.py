@@ -17,9 +17,9 @@ import numpy as np
 from mobsim.errors import InputError
 
 #: Car-following models, in the order of their codes in the kernels (``kernels.runtime.layout.CF_*``).
-CF_MODELS = ("IDM", "Krauss", "ACC")
+CF_MODELS = ("IDM", "Krauss", "ACC", "CACC")
 
-#: The step (s) SUMO's ACC controller gains are made for: a longer step makes its control loop
+#: The step (s) SUMO's ACC and CACC controller gains are made for: a longer step makes its control loop
 #: coarser than the model assumes (a warning, as SUMO's documentation gives 0.1 s).
 ACC_MAX_DT = 0.1
 
@@ -59,6 +59,15 @@ class VehicleType:
         ``ca_override`` (m/s, ``collisionAvoidanceOverride``): how far the controller's speed may
         exceed the safe speed behind the leader before the safe speed takes over. ``tau`` is the
         controller's desired time gap (s).
+    sc_gain_cacc ... sc_min_gap: the gains of ``cf_model = "CACC"`` (SUMO's ``MSCFModel_CACC``,
+        :mod:`mobsim.kernels.physics.acc`; SUMO's attribute names in brackets): speed control
+        (1/s, ``speedControlGainCACC``), and on the spacing error and its rate per 0.1 s step:
+        gap closing ``gcc_gain_gap``/``gcc_gain_gap_dot`` (``gapClosingControlGainGap[Dot]``), gap
+        control ``gc_gain_gap``/``gc_gain_gap_dot``, collision avoidance
+        ``ca_gain_gap``/``ca_gain_gap_dot``; ``tau_cacc_to_acc`` (s, ``tauCACCToACC``): the time
+        gap of the ACC law it falls back to behind a leader that is not CACC (with the ACC gains
+        above); ``sc_min_gap`` (m, ``speedControlMinGap``): the spacing error above which speed
+        control may take over. ``tau`` is the CACC time gap (s).
     """
 
     id: str = "car"
@@ -85,6 +94,15 @@ class VehicleType:
     ca_gain_speed: float = 0.23
     ca_gain_space: float = 0.8
     ca_override: float = 2.0
+    sc_gain_cacc: float = -0.4
+    gcc_gain_gap: float = 0.005
+    gcc_gain_gap_dot: float = 0.05
+    gc_gain_gap: float = 0.45
+    gc_gain_gap_dot: float = 0.0125
+    ca_gain_gap: float = 0.45
+    ca_gain_gap_dot: float = 0.05
+    tau_cacc_to_acc: float = 1.0
+    sc_min_gap: float = 1.66
 
     def validate(self, dt: float, source: str = "scenario") -> None:
         """Raise :class:`InputError` for out-of-range values or ones unsafe with step ``dt`` (s)."""
@@ -132,6 +150,13 @@ class VehicleType:
         if self.sc_gain > 0.0:
             raise InputError(f"sc_gain={self.sc_gain} 1/s would accelerate away from the desired speed",
                              source=source, element=el, fix="use a negative speed control gain (SUMO: -0.4)")
+        if self.sc_gain_cacc > 0.0:
+            raise InputError(f"sc_gain_cacc={self.sc_gain_cacc} 1/s would accelerate away from the desired "
+                             "speed",
+                             source=source, element=el, fix="use a negative speed control gain (SUMO: -0.4)")
+        if self.tau_cacc_to_acc <= 0.0:
+            raise InputError(f"tau_cacc_to_acc must be > 0, got {self.tau_cacc_to_acc}", source=source,
+                             element=el, fix="set the ACC fallback's time gap in s (SUMO: 1.0)")
         if self.ca_override < 0.0:
             raise InputError(f"ca_override must be >= 0, got {self.ca_override}", source=source, element=el,
                              fix="set ca_override to zero or more (SUMO: 2.0 m/s)")
@@ -159,7 +184,9 @@ class VehicleType:
 VTYPE_PARAMS = ("length", "min_gap", "tau", "accel", "decel", "emergency_decel", "max_speed",
                 "speed_factor", "speed_dev", "delta", "politeness", "lc_threshold", "lc_safe_decel",
                 "cf_model", "sigma", "sc_gain", "gcc_gain_speed", "gcc_gain_space", "gc_gain_speed",
-                "gc_gain_space", "ca_gain_speed", "ca_gain_space", "ca_override")
+                "gc_gain_space", "ca_gain_speed", "ca_gain_space", "ca_override", "sc_gain_cacc",
+                "gcc_gain_gap", "gcc_gain_gap_dot", "gc_gain_gap", "gc_gain_gap_dot", "ca_gain_gap",
+                "ca_gain_gap_dot", "tau_cacc_to_acc", "sc_min_gap")
 
 
 def vtype_table(vtypes: list[VehicleType]) -> np.ndarray:

@@ -13,10 +13,11 @@ m/s², veh/h.
   ``Imperfection`` and ``getDefaultVehicleLength``; absent ``vClass`` is ``passenger``), never
   mobsim's own defaults. ``emergencyDecel`` defaults to ``max(decel, class default)`` as in SUMO.
 * ``carFollowModel`` (or the nested element's name) -> ``cf_model``: ``Krauss`` (also when absent:
-  SUMO's default), ``IDM`` and ``ACC`` (with SUMO's gain attributes, ``speedControlGain`` ...
-  ``collisionAvoidanceOverride``) map 1:1; the other SUMO models run as the closest mobsim model
-  (:data:`CF_MODEL_MAP`: ``IDMM``/``EIDM`` as IDM, ``CACC`` as ACC, the Krauss variants and all
-  others as Krauss), named in one warning. ``sigma`` (Krauss dawdling, in [0, 1]) defaults to
+  SUMO's default), ``IDM``, ``ACC`` and ``CACC`` (with SUMO's gain attributes,
+  ``speedControlGain`` ... ``collisionAvoidanceOverride``, ``speedControlGainCACC`` ...
+  ``speedControlMinGap``) map 1:1; the other SUMO models run as the closest mobsim model
+  (:data:`CF_MODEL_MAP`: ``IDMM``/``EIDM`` as IDM, the Krauss variants and all others as
+  Krauss), named in one warning. ``sigma`` (Krauss dawdling, in [0, 1]) defaults to
   SUMO's 0.5 (0 for rail and ships) for Krauss types; IDM and ACC ignore it (0 when absent).
 * ``speedFactor``: a number (the mean; the deviation is then ``speedDev`` or the vClass default), or
   ``norm(mean,dev)`` / ``normc(mean,dev,min,max)``. SUMO's deviation is absolute, mobsim's
@@ -93,6 +94,7 @@ from mobsim.interop.sumo_departures import FLOW_RATES, DepartureReader
 from mobsim.interop.sumo_routes import RouteChoice, RouteError, RouteReader
 from mobsim.interop.sumo_vtypes import (
     ACC_ATTRS,
+    CACC_ATTRS,
     CAR_CLASSES,
     CF_MODEL_MAP,
     CF_MODELS,
@@ -125,9 +127,10 @@ _READ_ATTRS: dict[str, tuple[str, ...]] = {
     **{tag: _VEHICLE_ATTRS for tag in DEMAND_TAGS},
     "route": ("id", "edges", "repeat", "probability", "refId"),
     "routeDistribution": ("id", "routes", "probabilities"),
-    "vType": ("id", "vClass", "carFollowModel", "probability", "refId", *VTYPE_ATTRS, *ACC_ATTRS),
+    "vType": ("id", "vClass", "carFollowModel", "probability", "refId", *VTYPE_ATTRS, *ACC_ATTRS,
+              *CACC_ATTRS),
     "vTypeDistribution": ("id", "vTypes", "probabilities"),
-    **{f"carFollowing-{m}": (*VTYPE_ATTRS, *ACC_ATTRS) for m in CF_MODELS},
+    **{f"carFollowing-{m}": (*VTYPE_ATTRS, *ACC_ATTRS, *CACC_ATTRS) for m in CF_MODELS},
     **{tag: ("id",) for tag in SKIPPED_TAGS},
 }
 def _read_file(path: Path) -> list[Elem]:
@@ -208,7 +211,7 @@ class _Warn:
 
 _WARNINGS = {
     "cfmodel": "{n} vType(s) use a car-following model mobsim does not have; each runs as the closest "
-               "mobsim model (IDM for the IDM variants, ACC for CACC, Krauss for the others) with its "
+               "mobsim model (IDM for the IDM variants, Krauss for the others) with its "
                "accel, decel, tau, minGap, sigma and speed parameters",
     "vclass": "{n} vType(s) of a vClass mobsim does not drive (pedestrians, bicycles, rail, ships) were "
               "skipped with their vehicles",

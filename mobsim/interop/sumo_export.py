@@ -34,7 +34,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from mobsim.errors import InputError
-from mobsim.interop.sumo_vtypes import ACC_ATTRS
+from mobsim.interop.sumo_vtypes import ACC_ATTRS, CACC_ATTRS
 
 
 def _a(**kw: Any) -> str:
@@ -183,8 +183,9 @@ def export_routes(demand: RoutedDemand, path: Path, stepping: float | None = Non
                    speedDev=float(v.speed_dev))
         if v.cf_model == "IDM":
             attrs += " " + _a(delta=float(v.delta), sigma=0.0, stepping=step)
-        elif v.cf_model == "ACC":
-            attrs += " " + _a(**{sumo: float(getattr(v, name)) for sumo, name in ACC_ATTRS.items()})
+        elif v.cf_model in ("ACC", "CACC"):
+            names = ACC_ATTRS | CACC_ATTRS if v.cf_model == "CACC" else ACC_ATTRS
+            attrs += " " + _a(**{sumo: float(getattr(v, name)) for sumo, name in names.items()})
         else:
             attrs += " " + _a(sigma=float(v.sigma))
         lines.append(f"  <vType {attrs}/>")
@@ -213,7 +214,7 @@ def export_scenario(sc: Any, out: str | Path, internal_links: bool = True) -> Pa
     demand = routed_demand(sc)
     rou = export_routes(demand, out / f"{name}.rou.xml")
     s = sc.settings
-    euler = all(v.cf_model in ("Krauss", "ACC") for v in demand.vtypes)
+    euler = all(v.cf_model in ("Krauss", "ACC", "CACC") for v in demand.vtypes)
     cfg = out / f"{name}.sumocfg"
     cfg.write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
 <configuration>

@@ -54,25 +54,30 @@ VCLASS_DEFAULTS: dict[str, dict[str, float]] = {
 }
 
 #: SUMO car-following model -> the mobsim model (:data:`mobsim.demand.vtypes.CF_MODELS`) that is closest:
-#: the IDM variants run as IDM, CACC as ACC (its fallback when the leader does not communicate), the
-#: safe-speed (Krauss-like) models and all others as Krauss.
+#: the IDM variants run as IDM, the safe-speed (Krauss-like) models and all others as Krauss.
 CF_MODEL_MAP = {"Krauss": "Krauss", "IDM": "IDM", "IDMM": "IDM", "EIDM": "IDM", "KraussOrig1": "Krauss",
                 "KraussPS": "Krauss", "KraussX": "Krauss", "SmartSK": "Krauss", "Daniel1": "Krauss",
                 "PWagner2009": "Krauss", "PWagner2013": "Krauss", "BKerner": "Krauss",
                 "Wiedemann": "Krauss", "W99": "Krauss", "Rail": "Krauss", "ACC": "ACC",
-                "CACC": "ACC", "CC": "Krauss"}
+                "CACC": "CACC", "CC": "Krauss"}
 #: SUMO's car-following models (nested ``<carFollowing-MODEL>`` elements of a vType).
 CF_MODELS = tuple(CF_MODEL_MAP)
 #: SUMO vType attribute -> :class:`VehicleType` field.
 VTYPE_ATTRS = {"accel": "accel", "decel": "decel", "emergencyDecel": "emergency_decel", "tau": "tau",
                "minGap": "min_gap", "length": "length", "maxSpeed": "max_speed",
                "speedFactor": "speed_factor", "speedDev": "speed_dev", "delta": "delta", "sigma": "sigma"}
-#: SUMO's ACC attributes -> :class:`VehicleType` fields (read for ``carFollowModel="ACC"``; CACC's
-#: own ``sc_gain_cacc``-style gains are not, as CACC runs as ACC).
+#: SUMO's ACC attributes -> :class:`VehicleType` fields (read for ``carFollowModel="ACC"`` and
+#: ``"CACC"``, whose ACC fallback uses them).
 ACC_ATTRS = {"speedControlGain": "sc_gain", "gapClosingControlGainSpeed": "gcc_gain_speed",
              "gapClosingControlGainSpace": "gcc_gain_space", "gapControlGainSpeed": "gc_gain_speed",
              "gapControlGainSpace": "gc_gain_space", "collisionAvoidanceGainSpeed": "ca_gain_speed",
              "collisionAvoidanceGainSpace": "ca_gain_space", "collisionAvoidanceOverride": "ca_override"}
+#: SUMO's CACC attributes -> :class:`VehicleType` fields (read for ``carFollowModel="CACC"``).
+CACC_ATTRS = {"speedControlGainCACC": "sc_gain_cacc", "gapClosingControlGainGap": "gcc_gain_gap",
+              "gapClosingControlGainGapDot": "gcc_gain_gap_dot", "gapControlGainGap": "gc_gain_gap",
+              "gapControlGainGapDot": "gc_gain_gap_dot", "collisionAvoidanceGainGap": "ca_gain_gap",
+              "collisionAvoidanceGainGapDot": "ca_gain_gap_dot", "tauCACCToACC": "tau_cacc_to_acc",
+              "speedControlMinGap": "sc_min_gap"}
 
 _DISTRIBUTION = re.compile(r"^\s*normc?\(([^)]*)\)\s*$")
 
@@ -160,8 +165,8 @@ class VTypeReader:
                 # else: the distribution's own deviation wins, as in SUMO
             else:
                 kw[name] = number(attrs[sumo_name], sumo_name, source, label)
-        if model == "ACC":
-            for sumo_name, name in ACC_ATTRS.items():
+        if model in ("ACC", "CACC"):
+            for sumo_name, name in (ACC_ATTRS | CACC_ATTRS if model == "CACC" else ACC_ATTRS).items():
                 if sumo_name in attrs:
                     kw[name] = number(attrs[sumo_name], sumo_name, source, label)
         if kw["speed_factor"] > 0:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 #: Bump when a dataset is renamed, removed or changes meaning; readers check it. 1.1: /vtypes
 #: cf_model and sigma, the signal_switch event (a 1.0 file reads with those columns missing); 1.2:
-#: /vtypes ACC gains (a 1.1 file reads without them).
+#: /vtypes ACC and CACC gains (a 1.1 file reads without them).
 SCHEMA_VERSION = "1.2"
 
 
@@ -182,6 +182,15 @@ VTYPES = _cols(
     ("ca_gain_speed", "float64", "1/s", "ACC collision avoidance gain on the speed difference"),
     ("ca_gain_space", "float64", "1/s^2", "ACC collision avoidance gain on the spacing error"),
     ("ca_override", "float64", "m/s", "ACC: margin over the safe speed before the safe speed overrides"),
+    ("sc_gain_cacc", "float64", "1/s", "CACC speed control gain"),
+    ("gcc_gain_gap", "float64", "1", "CACC gap-closing gain on the spacing error (per 0.1 s step)"),
+    ("gcc_gain_gap_dot", "float64", "1", "CACC gap-closing gain on the spacing error's rate"),
+    ("gc_gain_gap", "float64", "1", "CACC gap control gain on the spacing error"),
+    ("gc_gain_gap_dot", "float64", "1", "CACC gap control gain on the spacing error's rate"),
+    ("ca_gain_gap", "float64", "1", "CACC collision avoidance gain on the spacing error"),
+    ("ca_gain_gap_dot", "float64", "1", "CACC collision avoidance gain on the spacing error's rate"),
+    ("tau_cacc_to_acc", "float64", "s", "CACC: the ACC time gap behind a leader that is not CACC"),
+    ("sc_min_gap", "float64", "m", "CACC: spacing error above which speed control may take over"),
 )
 
 #: The static tables written once per run: HDF5 path -> columns.

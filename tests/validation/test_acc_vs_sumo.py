@@ -1,10 +1,14 @@
-"""ACC platoons against SUMO's own trajectories (``carFollowModel="ACC"``, step 0.1 s).
+"""ACC and CACC platoons against SUMO's own trajectories (``carFollowModel="ACC"``/``"CACC"``,
+step 0.1 s).
 
-Four ACC cars with SUMO's default gains leave one after another and close on a slower Krauss
-leader: speed control while the gap is above 120 m (and in the 100-120 m band, where the mode is
-kept), gap closing with the emergency deceleration below 100 m, and gap control at the end. The
-same SUMO files run in SUMO and in mobsim (``mobsim run X.sumocfg``); every follower's speed must
-agree step by step within 0.02 m/s (SUMO writes speeds to 0.01 m/s).
+Four ACC (or CACC) cars with SUMO's default gains leave one after another and close on a slower
+Krauss leader. ACC: speed control while the gap is above 120 m (and in the 100-120 m band, where
+the mode is kept), gap closing with the emergency deceleration below 100 m, and gap control at
+the end. CACC: the first car follows the Krauss leader with its ACC fallback, the others their
+CACC leaders with the CACC law (speed control above a 2 s time gap, gap closing, collision
+avoidance and gap mode below 1.5 s). The same SUMO files run in SUMO and in mobsim (``mobsim run
+X.sumocfg``); every follower's speed must agree step by step within 0.02 m/s (SUMO writes speeds
+to 0.01 m/s).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ def _netconvert() -> str:
     return str(Path(sumo_binary()).with_name("netconvert"))
 
 
-def _case(folder: Path, lane_speed: float, lead_speed: float, length: float) -> Path:
+def _case(folder: Path, lane_speed: float, lead_speed: float, length: float, model: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "n.nod.xml").write_text(
         '<nodes><node id="a" x="0" y="0"/><node id="b" x="4000" y="0"/></nodes>')
@@ -44,8 +48,8 @@ def _case(folder: Path, lane_speed: float, lead_speed: float, length: float) -> 
     (folder / "r.rou.xml").write_text(f"""<routes>
   <vType id="slow" carFollowModel="Krauss" sigma="0" maxSpeed="{lead_speed:g}" speedDev="0" length="5"
          minGap="2.5" accel="2.6" decel="4.5"/>
-  <vType id="acc" carFollowModel="ACC" speedDev="0" length="{length:g}" minGap="2.5" accel="2.6" decel="4.5"
-         tau="1.0"/>
+  <vType id="acc" carFollowModel="{model}" speedDev="0" length="{length:g}" minGap="2.5" accel="2.6"
+         decel="4.5" tau="1.0"/>
   <route id="r" edges="ab"/>
   <vehicle id="lead" type="slow" route="r" depart="0" departPos="400" departSpeed="{lead_speed:g}"/>
 {followers}
@@ -84,12 +88,14 @@ def _mobsim_speeds(cfg: Path) -> dict[tuple[str, float], float]:
     return {(str(i), round(float(t), 3)): float(v) for i, t, v in rows}
 
 
-@pytest.mark.parametrize(("lane_speed", "lead_speed", "length"), [(30.0, 15.0, 5.0), (30.0, 6.0, 8.0),
-                                                                  (40.0, 1.0, 5.0)],
-                         ids=["lead15", "lead6-long", "lead1-fast-road"])
-def test_acc_platoon_speeds_match_sumo(tmp_path: Path, lane_speed: float, lead_speed: float,
+@pytest.mark.parametrize(("model", "lane_speed", "lead_speed", "length"),
+                         [("ACC", 30.0, 15.0, 5.0), ("ACC", 30.0, 6.0, 8.0), ("ACC", 40.0, 1.0, 5.0),
+                          ("CACC", 30.0, 15.0, 5.0), ("CACC", 30.0, 6.0, 5.0)],
+                         ids=["acc-lead15", "acc-lead6-long", "acc-lead1-fast-road", "cacc-lead15",
+                              "cacc-lead6"])
+def test_acc_platoon_speeds_match_sumo(tmp_path: Path, model: str, lane_speed: float, lead_speed: float,
                                        length: float) -> None:
-    cfg = _case(tmp_path, lane_speed, lead_speed, length)
+    cfg = _case(tmp_path, lane_speed, lead_speed, length, model)
     s, m = _sumo_speeds(cfg), _mobsim_speeds(cfg)
     for k in range(4):
         keys = [key for key in s if key[0] == f"f{k}" and key in m]
