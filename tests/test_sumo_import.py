@@ -215,8 +215,9 @@ SUMO_CITY_IDM = {1: (173.4, 3), 2: (150.1, 0), 3: (153.5, 0), 4: (150.6, 0), 5: 
 
 @pytest.mark.parametrize("seed", [1, 2, 4, 5, pytest.param(3, marks=pytest.mark.xfail(
     reason="1,000 of 1,000 trips and 153.1 s (-0.3 %) but 3 teleports, where SUMO has none: a "
-           "left turner waiting inside, drawn on the end of its approach, holds the one car "
-           "bound for that approach, whose queue holds the foe it waits for", strict=True))])
+           "left turner waiting inside yields to a car whose rear stayed in the junction area "
+           "of a full exit, and that exit's queue waits for the approach the left turner's "
+           "queue fills (letting cars pass the waiter, tried, leaves the lock)", strict=True))])
 def test_real_osm_network_with_idm_drivers(tmp_path: Path, seed: int) -> None:
     """The DRT city of :func:`test_real_osm_network_imports_and_runs_without_gridlock` with
     mobsim's default IDM driver, in both simulators: every trip completes, with no more

@@ -10,7 +10,7 @@ in order (insertion at the end of the step, as in SUMO):
 3. lane changes: MOBIL and mandatory changes decided in parallel on the sorted state, left on even
    steps and right on odd steps so two vehicles never merge into one gap from both sides; applied,
    then the changed vehicles are merged into their new lanes' order (the full sort's result);
-4. plan: the type's car-following acceleration (IDM or Krauss, :mod:`.carfollow`) against the
+4. plan: the type's car-following acceleration (IDM, Krauss, ACC or CACC, :mod:`.carfollow`) against the
    leader on the lane, or for the first vehicle of a lane a
    look-ahead along the route (stop lines of red, yellow, yield and stop movements, the last vehicle
    of the next lane, room downstream);

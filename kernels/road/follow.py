@@ -1,6 +1,7 @@
-"""Planning: the acceleration of every running vehicle (its type's car-following model, IDM or
-Krauss, :mod:`.carfollow`), behind its leader or, for the first vehicle of a lane, along its
-route over stop lines and into the next lanes; Krauss drivers then dawdle.
+"""Planning: the acceleration of every running vehicle (its type's car-following model, IDM,
+Krauss, ACC or CACC, :mod:`.carfollow`), behind its leader or, for the first vehicle of a lane,
+along its route over stop lines and into the next lanes; Krauss drivers then dawdle, and ACC and
+CACC vehicles keep the control mode their leader's gap set (``V.flags``).
 """
 
 from __future__ import annotations
@@ -229,7 +230,7 @@ def lead_modes(model, fl, vt, vtype, j):
 
 @njit(cache=True)
 def plan_range(V, N, L, W, vt, par, a, b, stride):
-    """Accelerations (IDM or Krauss, by type) of the vehicles at sorted indices
+    """Accelerations (each type's model: IDM, Krauss, ACC or CACC) of the vehicles at sorted indices
     ``a, a + stride, ... < b`` into ``W.acc_k`` (with the must-stop flag in ``W.stop_k`` and the
     planned movement in ``W.mv_k``, all indexed by k).
 
@@ -300,7 +301,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
         stop = False
         fl = flags[i]
         a_ego = acc_last[i]
-        lead_gap = np.inf  # net of minGap, to the leader whose gap sets an ACC's control mode
+        lead_gap = np.inf  # net of minGap, to the leader whose gap sets ACC's and CACC's control modes
         if k + 1 < lane_start[lane + 1]:
             j = order[k + 1]
             gap = pos[j] - vt[vtype[j], T_LEN] - pos[i]

@@ -68,7 +68,7 @@ def follow_accel_a(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead):
 @njit(cache=True, _nrt=False)
 def lc_accel(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead, dt):
     """Acceleration (m/s²) of vehicle ``f`` behind ``lead`` (-1: free road) by ``f``'s own
-    car-following model (IDM or Krauss, step ``dt`` s): the safety test of a mandatory lane
+    car-following model (IDM, Krauss, ACC or CACC, step ``dt`` s): the safety test of a mandatory lane
     change and the measure by which followers open gaps for one."""
     ty = vtype[f]
     v0 = v0_of(lane_speed, sfac, vt, f, lane[f], ty)
