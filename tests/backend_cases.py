@@ -89,14 +89,15 @@ def case_drones() -> Any:
     """Cars and drones: two vertiports 570 m apart with one cruise layer for all headings, taxi
     flights both ways at once (head-on conflicts, MVP resolution), deliveries to points, a pad
     queue, and a pop-up geofence (unknown to planning) that switches on at 40 s across the corridor
-    (violations)."""
+    (violations); 125 s, where the first flight is done at 117 s (the CUDA simulator runs it in
+    about three minutes)."""
     from pathlib import Path as _P
 
     from mobsim.modes.drones.airspace import load_airspace
 
     net = gen.grid(rows=2, cols=2, block_length=400.0, lanes=1, signalised=False)
     trips = random_grid_trips(net, 6, 20.0, np.random.default_rng(3))
-    sc = make_scenario(net, trips, sim__end=150.0, output__edgedata_period=50.0, drones__track_period=5.0,
+    sc = make_scenario(net, trips, sim__end=125.0, output__edgedata_period=50.0, drones__track_period=5.0,
                        drones__summary_period=10.0)
     cfg = {
         "vertiports": [{"id": "a", "node": "n0_0", "pads": 1, "turnaround": 5},
