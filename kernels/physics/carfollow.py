@@ -70,8 +70,8 @@ KRAUSS_EPS = 0.001
 
 @register_jitable
 def euler(model):
-    """True for the models with SUMO's step-wise (Euler) speeds and positions (Krauss, ACC); False
-    for IDM (ballistic, continuous braking)."""
+    """True for the models with SUMO's step-wise (Euler) speeds and positions (Krauss, ACC, CACC);
+    False for IDM (ballistic, continuous braking)."""
     return model != CF_IDM
 
 
@@ -134,6 +134,9 @@ def cf_free(model, v, v0, a, b, delta, dt):
 MODE_ACC_GAP = 1
 MODE_CACC_GAP = 2
 MODE_LEAD_CACC = 4
+#: The kept modes assumed where a vehicle's own are not at hand (a neighbour's cooperation, urgent
+#: merges, lane-change safety): gap control for ACC and CACC (the other vehicle is close by there).
+ANY_GAP = FLAG_ACC_GAP | FLAG_CACC_GAP
 
 
 @register_jitable

@@ -13,6 +13,7 @@ from numba import njit, prange
 
 from ..physics.acc import acc_gap_mode, cacc_gap_mode
 from ..physics.carfollow import (
+    ANY_GAP,
     cf_can_stop,
     cf_can_stop_at_yellow,
     cf_follow,
@@ -128,10 +129,6 @@ def cooperate_a(pos, speed, vtype, lc_req, order, lane_start, lane_left, lane_ri
                 best = a
     return best
 
-
-#: The control modes assumed in the look-aside computations (cooperation, urgent merges), which do
-#: not keep a vehicle's mode: gap control for ACC and CACC (a neighbour is close by there).
-ANY_GAP = FLAG_ACC_GAP | FLAG_CACC_GAP
 
 #: Speed (m/s) by which a vehicle that must change lanes drops below a neighbour behind it that
 #: cannot make room, so that it passes (SUMO LC2013's ``HELP_OVERTAKE``, 10 km/h).

@@ -8,13 +8,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..physics.carfollow import cf_follow, cf_free, cf_modes
+from ..physics.carfollow import ANY_GAP, cf_follow, cf_free, cf_modes
 from ..physics.idm import STOP_LINE_CLEARANCE, idm_accel, idm_free
 from ..runtime.atomics import atomic_add, atomic_add_mt
 from ..runtime.layout import (
     C_NEV,
-    FLAG_ACC_GAP,
-    FLAG_CACC_GAP,
     M_GO,
     M_RED,
     M_STOP,
@@ -78,7 +76,7 @@ def lc_accel(vtype, lane, pos, speed, sfac, lane_speed, vt, f, lead, dt):
     gap = pos[lead] - vt[vtype[lead], T_LEN] - pos[f]
     return cf_follow(model, speed[f], v0, gap, speed[lead], vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
                      vt[ty, T_TAU], vt[ty, T_DELTA], dt, vt, ty,
-                     cf_modes(FLAG_ACC_GAP | FLAG_CACC_GAP, int(vt[vtype[lead], T_CF])), 0.0)
+                     cf_modes(ANY_GAP, int(vt[vtype[lead], T_CF])), 0.0)
 
 
 @njit(cache=True, _nrt=False)
