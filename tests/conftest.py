@@ -52,8 +52,8 @@ class SimulatorRuns:
     Under the simulator every per-item function is compiled anew (bounds checks on: a cache
     folder of its own) and each CUDA thread is a Python thread: the first of these runs takes
     minutes on a cold cache, nearly all of it compilation on one core. Started at once, they
-    compile on the second core while the CPU tests run on the first; the tests that need them,
-    and the other simulator tests (which then find a warm cache), run last."""
+    compile on the second core while the CPU tests run on the first; the other CUDA tests (which
+    then find a warm cache) run last, and the tests that need these runs' results after them."""
 
     def __init__(self, cases: Sequence[str]) -> None:
         self.cases = tuple(cases)
@@ -132,6 +132,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     late = [it for it in items if _uses_simulator(it)]
     if not late:
         return
+    # The tests that read the background runs' results go last of all: the CUDA tests that do
+    # not need them (the PTX compile, the simulator's own tests) fill the time until they end.
+    waits = [it for it in late if Path(str(it.fspath)).name == "test_backends.py"]
+    late = [it for it in late if Path(str(it.fspath)).name != "test_backends.py"] + waits
     items[:] = [it for it in items if not _uses_simulator(it)] + late
     cases = sorted({it.callspec.params["case"] for it in late
                     if it.originalname == "test_case_runs_correctly" and hasattr(it, "callspec")
