@@ -86,7 +86,8 @@ class Simulation:
         with self.backend.parallel():  # routing on the run's threads
             self.road = RoadMode(scenario, s, self.backend, parallel_min, reorder_every)
             # The other modes the scenario uses (mobsim.modes.registry), on this clock and backend.
-            services = Services(routes=self.road.route_service, begin=self.begin, dt=self.dt)
+            services = Services(routes=self.road.route_service, begin=self.begin, dt=self.dt,
+                                road=self.road)
             self.modes = attach_modes(scenario, s, self.backend, services)
 
     def __getattr__(self, name: str) -> Any:

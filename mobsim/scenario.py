@@ -83,7 +83,7 @@ except ModuleNotFoundError:  # Python 3.10
 SETTINGS = st.SETTINGS
 #: Network generators a scenario may name (functions of :mod:`mobsim.net.generators`).
 #: Sections of a scenario file (settings sections come from :data:`mobsim.settings.SECTIONS`).
-SECTIONS = tuple(dict.fromkeys(("scenario", "network", "vtypes", "demand") + st.SECTIONS))
+SECTIONS = tuple(dict.fromkeys(("scenario", "network", "vtypes", "demand") + st.SECTIONS + ("transit",)))
 SCENARIO_KEYS = ("name", "description")
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -107,6 +107,7 @@ class Scenario:
     description: free text from ``[scenario] description``.
     config: the resolved non-setting sections (scenario, network, vtypes, demand inputs).
     airspace: the drones' :class:`mobsim.modes.drones.airspace.Airspace` (from ``[drones]``), or None.
+    transit: the transit lines' :class:`mobsim.demand.transit.TransitPlan` (from ``[transit]``), or None.
     """
 
     name: str
@@ -122,6 +123,7 @@ class Scenario:
     description: str = ""
     config: dict[str, Any] = field(default_factory=dict, repr=False)
     airspace: Any = None
+    transit: Any = None
 
     def with_settings(self, **dotted: Any) -> Scenario:
         """A copy with some settings changed, e.g. ``sc.with_settings(**{"sim.dt": 0.25})`` or
@@ -282,19 +284,34 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         trips_or_flights = bool(trips) or bool(airspace.requests)
     else:
         trips_or_flights = bool(trips)
+    transit = None
+    if config["transit"]:
+        from mobsim.demand.transit import SHUTTLE_VTYPE, load_transit
+
+        transit = load_transit(config["transit"], network, [v.id for v in vtypes], base_dir, source, files)
+        if any(v.vtype == SHUTTLE_VTYPE.id for v in transit.vehicles) and SHUTTLE_VTYPE.id not in {
+                v.id for v in vtypes}:
+            vtypes = [*vtypes, SHUTTLE_VTYPE]
+            config["vtypes"] = [v.as_dict() for v in vtypes]
+        trips_or_flights = True
     warnings.extend(w for w in _window_warnings(trips, settings, source)
                     if trips_or_flights is False or "has no trips" not in w)
     return Scenario(
         name=config["scenario"]["name"], path=path, base_dir=base_dir, network=network,
         vtypes=vtypes, trips=trips, settings=settings, warnings=warnings,
         resolved_toml=_resolved_toml(config, settings, path), input_files=_hash_files(files),
-        description=config["scenario"].get("description", ""), config=config, airspace=airspace)
+        description=config["scenario"].get("description", ""), config=config, airspace=airspace,
+        transit=transit)
 
 
 def scenario_from_objects(network: Network, trips: Iterable[Trip],
                           vtypes: Sequence[VehicleType] | None = None,
-                          settings: dict[str, Any] | None = None, name: str = "inline") -> Scenario:
+                          settings: dict[str, Any] | None = None, name: str = "inline",
+                          transit: dict[str, Any] | None = None) -> Scenario:
     """A scenario from Python objects (notebooks, tests): checked like a loaded one.
+
+    ``transit`` is a ``[transit]`` table as a scenario file gives it (stops, vehicles, lines,
+    passengers; :mod:`mobsim.demand.transit`).
 
     ``settings`` maps dotted keys to values (the rest are defaults); ``vtypes`` defaults to one
     ``VehicleType()`` (id ``"car"``). Trips are checked against the network and vehicle types and
@@ -316,8 +333,9 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
         if not math.isfinite(t.depart) or t.depart < 0:
             raise InputError(f"depart = {t.depart} is not a time >= 0 s", source=source, element=element,
                              fix="give depart in seconds, >= 0")
-        checked.append(checker.trip(t.id, t.origin, t.destination, t.depart, t.vtype, tuple(t.route),
-                                    t.depart_lane, t.depart_speed, source, element, t.depart_pos))
+        ct = checker.trip(t.id, t.origin, t.destination, t.depart, t.vtype, tuple(t.route),
+                          t.depart_lane, t.depart_speed, source, element, t.depart_pos)
+        checked.append(dataclasses.replace(ct, stops=tuple(t.stops)) if t.stops else ct)
     checked.sort(key=lambda t: (t.depart, t.id))
     warnings.extend(_window_warnings(checked, resolved, source))
     config = {"scenario": {"name": _check_name(name, source), "description": ""},
@@ -325,10 +343,20 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
               "demand": {"trips": [], "od": [], "flows": []},
               "inline": f"network {network.name!r} (source {network.source}) and {len(checked)} trips "
                         "given as Python objects; this file alone does not reproduce them"}
+    plan = None
+    if transit:
+        from mobsim.demand.transit import SHUTTLE_VTYPE, load_transit
+
+        plan = load_transit(transit, network, [v.id for v in vtypes], Path.cwd(), source, [])
+        if any(v.vtype == SHUTTLE_VTYPE.id for v in plan.vehicles) and SHUTTLE_VTYPE.id not in {
+                v.id for v in vtypes}:
+            vtypes = [*vtypes, SHUTTLE_VTYPE]
+            config["vtypes"] = [v.as_dict() for v in vtypes]
+        config["transit"] = dict(transit)
     return Scenario(name=name, path=None, base_dir=Path.cwd(), network=network, vtypes=vtypes,
                     trips=checked, settings=resolved, warnings=warnings,
                     resolved_toml=_resolved_toml(config, resolved, None), input_files=[],
-                    config=config)
+                    config=config, transit=plan)
 
 
 def _split_config(cfg: dict, source: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -346,7 +374,8 @@ def _split_config(cfg: dict, source: str) -> tuple[dict[str, Any], dict[str, Any
                              fix=f"write it as a [{sec}] section")
     config: dict[str, Any] = {"scenario": dict(cfg.get("scenario", {})),
                               "network": dict(cfg.get("network", {})),
-                              "vtypes": list(cfg.get("vtypes", [])), "demand": {}, "drones": {}}
+                              "vtypes": list(cfg.get("vtypes", [])), "demand": {}, "drones": {},
+                              "transit": dict(cfg.get("transit", {}))}
     for key, value in config["scenario"].items():
         if key not in SCENARIO_KEYS:
             raise InputError(f"unknown key{st.suggest(key, SCENARIO_KEYS)}", source=source,
@@ -429,6 +458,8 @@ def _resolved_doc(config: dict[str, Any], settings: dict[str, Any]) -> dict[str,
         if sec == "drones":
             table.update(config.get("drones") or {})
         doc[sec] = table
+    if config.get("transit"):
+        doc["transit"] = config["transit"]
     return doc
 
 

@@ -113,6 +113,26 @@ def case_drones() -> Any:
     return dataclasses.replace(sc, airspace=air)
 
 
+def case_transit() -> Any:
+    """A loop line on a one-lane ring with cars: two services 30 s apart (the second holds at a
+    time point), passengers from a Poisson stream at every stop (a vehicle of 4 places leaves some
+    behind), the shuttles' ACC driving, and cars queued behind the dwelling shuttles; 150 s."""
+    from mobsim.demand.trips import Trip
+    from mobsim.scenario import scenario_from_objects
+
+    net = gen.ring(length=800.0, n_links=4)
+    links = [lk.id for lk in net.links]
+    trips = [Trip(f"c{k}", links[k % 4], links[(k + 2) % 4], 4.0 * k) for k in range(8)]
+    transit = {
+        "stops": [{"id": f"s{k}", "link": links[k], "pos": 120.0, "length": 15.0} for k in range(4)],
+        "vehicles": [{"id": "mini", "seats": 3, "standing": 1, "door_time": 3.0}],
+        "lines": [{"id": "L", "stops": ["s0", "s1", "s2", "s3"], "loop": True, "departures": [15.0, 45.0],
+                   "timepoints": {"s2": 60.0}}],
+        "passengers": [{"line": "L", "rate": 600.0, "begin": 0.0, "end": 120.0}],
+    }
+    return scenario_from_objects(net, trips, settings={"sim.end": 150.0}, name="transit", transit=transit)
+
+
 def left_wait_net(prefix: str = "c") -> Any:
     """One signalised junction of one-lane roads (``generators.corridor``, ids prefixed) whose
     permitted left turns wait 4 m inside the junction, as SUMO's internal junctions make them."""
@@ -163,15 +183,17 @@ def case_osm_junctions() -> Any:
     return make_scenario(net, trips, sim__end=90.0)
 
 
-CASES = {"grid": case_grid, "jam": case_jam, "drones": case_drones, "osm_junctions": case_osm_junctions}
+CASES = {"grid": case_grid, "jam": case_jam, "drones": case_drones, "osm_junctions": case_osm_junctions,
+         "transit": case_transit}
 
 
 #: Cases whose vehicle slots are renumbered every few steps (mobsim.state.slots): on the CUDA backend the
 #: renumbering runs the array-module code that cupy runs on a GPU.
-RENUMBERED = {"grid": 7, "jam": 5}
+RENUMBERED = {"grid": 7, "jam": 5, "transit": 5}
 #: The CUDA backend's (lane, position) order per case (cuda_backend.CUDABackend.order_mode; every
 #: order is checked against a full sort at every step): each way runs in some case.
-ORDER_MODES = {"grid": "lanes", "jam": "merge", "drones": "lanes", "osm_junctions": "full"}
+ORDER_MODES = {"grid": "lanes", "jam": "merge", "drones": "lanes", "osm_junctions": "full",
+               "transit": "merge"}
 #: Cases whose steady steps replay one captured step (cuda_backend.CUDABackend.graphs; under the
 #: simulator a recorded list of the step's launches and of the lane scan's numpy stand-in, with
 #: any other array operation in the step an error). Their orders are not checked step by step

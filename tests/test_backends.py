@@ -116,6 +116,16 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
         em = res.events[res.events["kind_name"].astype(str) == "emergency_braking"]
         assert em["trip_id"].astype(str).tolist() == ["e"] and em["link_id"].astype(str).tolist() == ["R"]
         assert em["time"].tolist() == [1.5] and k["emergency_brakings"] == 1
+    if case == "transit":
+        from mobsim.modes.transit.kpi import transit_tables
+
+        t = transit_tables(res)
+        ev, pax = t["stop_events"], t["passengers"]
+        assert np.isfinite(ev["departure"]).sum() >= 6 and ev["boardings"].sum() > 0
+        assert k["transit_denied_boardings"] > 0 and (ev["load"] <= 4).all()
+        assert np.isfinite(pax["alighting"]).any()
+        held = ev[np.isfinite(ev["scheduled"]) & (ev["visit"] == 2)]
+        assert (held["departure"] >= held["scheduled"]).all()
     if case == "jam":
         assert k["teleports"] > 0, "the jam case must exercise the gridlock policy"
         back = (trips["teleports"] > 0) & (trips["status"] == 2)

@@ -3,7 +3,7 @@
 A restructuring (moving modules, splitting classes, new backend or mode plumbing) must not change
 what a run computes. This test runs the default scenario (seeds 1 and 7, the whole hour) and the
 small backend cases of ``backend_cases.py`` on the CPU, hashes every dataset of the trips,
-summary, events, edge-data and drone tables, and compares each hash with
+summary, events, edge-data, drone and transit tables, and compares each hash with
 ``tests/data/behaviour_lock.json``. The CUDA backend (and its simulator) is held to the CPU
 results by ``test_backends.py``, so the CPU hashes lock both.
 
@@ -30,11 +30,11 @@ LOCK = HERE / "data" / "behaviour_lock.json"
 ROOT = HERE.parent
 #: The result groups whose datasets are locked (run metadata, provenance and the network echo are
 #: not behaviour).
-GROUPS = ("trips", "summary", "events", "edgedata", "drones")
+GROUPS = ("trips", "summary", "events", "edgedata", "drones", "transit")
 #: (name, seed) of the default-scenario runs.
 DEFAULT_RUNS = (("default", 1), ("default", 7))
 #: The backend cases (``backend_cases.CASES``), run on the CPU as the backend test runs them.
-CASES = ("grid", "jam", "drones", "osm_junctions")
+CASES = ("grid", "jam", "drones", "osm_junctions", "transit")
 #: Datasets that measure the machine, not the simulation.
 NOT_BEHAVIOUR = frozenset({"summary/wall_time"})
 

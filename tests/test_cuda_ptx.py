@@ -127,3 +127,27 @@ def test_drone_kernels_compile_to_ptx(cc: tuple[int, int], drone_state: tuple[An
             continue
         assert f".target sm_{cc[0]}{cc[1]}" in ptx, name
     assert not failed, failed
+
+
+@pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
+def test_transit_kernel_compiles_to_ptx(cc: tuple[int, int], compute_capability: Any) -> None:
+    """The transit lines' boarding phase, as the CUDA backend launches it (a grid-stride kernel
+    over lines, mobsim.backends.items), with the argument types of a real run."""
+    from numba import cuda, typeof
+
+    from backend_cases import case_transit
+    from mobsim.backends.items import cuda_items
+    from mobsim.engine import Simulation
+    from mobsim.kernels.transit.boarding import serve_line
+
+    sim = Simulation(case_transit(), backend="cpu")
+    mode = next(m for m in sim.modes if m.name == "transit")
+    seen: list[Any] = []
+    mode.backend = pytypes.SimpleNamespace(device=sim.backend.device,
+                                           run_items=lambda fn, n, *args: seen.extend(args))
+    mode._serve(1, True)
+    compute_capability(cc)
+    kern = cuda_items(serve_line, len(seen))
+    sig = (typeof(np.int64(1)), *[typeof(a) for a in seen])
+    ptx, _ = cuda.compile_ptx(kern.py_func, sig, cc=cc)
+    assert f".target sm_{cc[0]}{cc[1]}" in ptx and ".entry" in ptx

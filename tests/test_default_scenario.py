@@ -1,4 +1,5 @@
-"""The bundled default scenario runs clean: no gridlock teleports, no collisions, every trip done.
+"""The bundled default scenario runs clean: no gridlock teleports, no collisions, every trip done,
+every drone flight flown and every shuttle call made.
 
 A regression test of the junction and lane-change logic on a realistic network: before lane swaps
 (two stopped vehicles side by side, each needing the other's lane) the district lost 8 vehicles
@@ -20,7 +21,8 @@ def test_default_scenario_runs_clean(tmp_path: Path) -> None:
     out = Simulation(sc).run(out=tmp_path / "d.h5", progress="none")
     res = mobsim.open(out)
     k = res.kpis()
-    assert k["trips_loaded"] == len(sc.trips)
+    services = sum(len(ln.departures) for ln in sc.transit.lines)
+    assert k["trips_loaded"] == len(sc.trips) + services, "the cars, trucks and shuttles"
     assert k["trips_completed"] == k["trips_loaded"], "the peak hour drains within sim.end"
     assert k["teleports"] == 0
     assert k["collisions"] == 0
@@ -36,6 +38,16 @@ def test_default_scenario_runs_clean(tmp_path: Path) -> None:
     assert k["drone_geofence_violations"] == 0
     assert 100.0 < k["drone_mean_delivery_time_s"] < 600.0
     assert 0.6 < k["drone_route_efficiency"] <= 1.0
+    # An autonomous shuttle loop among the cars: every scheduled call made, on time, the
+    # passengers of the hour carried (those who came after the last service could not be), and
+    # waits of about half the 5-minute headway.
+    assert k["transit_passengers"] > 80 and k["transit_boarded"] > 0.85 * k["transit_passengers"]
+    assert k["transit_on_time_share"] == 1.0 and k["transit_denied_boardings"] == 0
+    assert 90.0 < k["transit_mean_wait_to_departure_s"] < 210.0
+    from mobsim.modes.transit.kpi import transit_tables
+
+    ev = transit_tables(res)["stop_events"]
+    assert ev["arrival"].notna().all() and ev["departure"].notna().all()
 
 
 def test_notebook_kpis_use_the_runs_kpi_settings(tmp_path: Path) -> None:

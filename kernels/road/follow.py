@@ -67,6 +67,7 @@ from .lanes import (
 )
 from .record import clock
 from .routes import route_step
+from .stops import stop_accel
 from .yielding import yield_blocked, yield_blocked_inside
 from .zipper import zipper_accel
 
@@ -280,8 +281,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     horizon = par[P_HORIZON]
     timegap = par[P_TIMEGAP_MINOR]
     seed = np.uint64(par[P_SEED])
-    step, _ = clock(W, par)
+    step, t_now = clock(W, par)
     trip = V.trip
+    stop_next = V.stop_next
     acc_last = V.acc  # each vehicle's acceleration in the last step (CACC's spacing-error rate)
     for k in range(a, b, stride):
         i = order[k]
@@ -479,6 +481,9 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                 flags[i] |= FLAG_CACC_GAP
             else:
                 flags[i] &= ~FLAG_CACC_GAP
+        if stop_next[i] >= 0:
+            # a scheduled stop (:mod:`.stops`): brake for it, hold while dwelling, leave after
+            acc = min(acc, stop_accel(V, N, W, vt, i, lane, v, v0, model, ac, dc, s0, tau, delta, dt, t_now))
         if lc_req[i] >= 0 and lc_req[i] != lane:
             acc = min(acc, urgent_merge_a(pos, speed, vtype, sfac, order, lane_start, lane_len, lane_speed,
                                           lane_right, vt, i, lane, lc_req[i], v, v0, model, dt, lane_link,

@@ -17,6 +17,7 @@ from ..runtime.layout import (
     N_CHUNKS,
     P_DT,
     P_LC_COOLDOWN,
+    STOP_DWELL,
     T_ACC,
     T_DEC,
     T_DELTA,
@@ -234,12 +235,15 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown, dt):
     lane_left = N.lane_left
     lane_right = N.lane_right
     lane_link = N.lane_link
+    stop_state = V.stop_state
     for k in range(a, b, stride):
         i = order[k]
         lane = vlane[i]
         ty = vtype[i]
         length = vt[ty, T_LEN]
         lc_dir[k] = 0
+        if stop_state[i] == STOP_DWELL:
+            continue  # dwelling at a stop: it leaves from the lane it stopped in
         req = -1
         rp = route_pos[i]
         mandatory = False

@@ -24,6 +24,7 @@ from ..runtime.layout import (
     P_DT,
     P_GRID_MODE,
     P_GRID_TIME,
+    STOP_DWELL,
     T_CF,
     T_EDEC,
     T_LEN,
@@ -107,6 +108,7 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
     V_sfac = V.sfac
     V_speed = V.speed
     V_standstill = V.standstill
+    V_stop_state = V.stop_state
     V_stops = V.stops
     V_time_loss = V.time_loss
     V_vtype = V.vtype
@@ -173,8 +175,9 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
             V_moved[i] = dx
             v0 = v0_of(N_lane_speed, V_sfac, vt, i, l, ty)
             tl = dt - dx / v0
-            if tl < 0.0:
-                tl = 0.0
+            dwell = V_stop_state[i] == STOP_DWELL
+            if tl < 0.0 or dwell:
+                tl = 0.0  # SUMO: scheduled stops count as neither time loss nor waiting
             V_time_loss[i] += tl
             if pn >= dz:
                 # In a delay-based controller's detector zone: its time loss there. SUMO's
@@ -194,7 +197,9 @@ def advance_lanes(V, N, L, W, vt, l0, l1, stride, dt, grid_on, grid_time, t_end)
             vsum += vn
             if k < b - 1 and V_flags[i] & FLAG_INSIDE == 0 and V_flags[W_order[k + 1]] & FLAG_INSIDE != 0:
                 join_inside(V, N, L, W, vt, l, k, b)
-            if vn < HALT_SPEED:
+            if dwell:
+                V_standstill[i] = 0  # a dwelling vehicle is not stuck (no teleport)
+            elif vn < HALT_SPEED:
                 halt += 1
                 V_wait_steps[i] += 1
                 V_standstill[i] += 1

@@ -138,6 +138,9 @@ REORDER_STEPS = 20
 #: veh-updates/s when renumbering every 20 steps).
 REORDER_MIN = 4096
 HALT_SPEED = 0.1
+#: ``V.stop_state`` (kernels.road.stops): on the way to the next scheduled stop, or dwelling there.
+STOP_APPROACH = 0
+STOP_DWELL = 1
 MAX_LOOKAHEAD = 4
 
 # Vehicle flag bits (``V.flags``).

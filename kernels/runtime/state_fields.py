@@ -66,6 +66,10 @@ VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("det_lane", "int32", "1", "the lane det_loss belongs to", -1),
     Field("moved", "float32", "m", "distance moved in the step (the position at its start is pos - moved)",
           0, True),
+    Field("stop_next", "int32", "1", "next scheduled stop: a visit of W.visit_* (-1: none left; "
+          "kernels.road.stops)", -1),
+    Field("stop_state", "int8", "1", "0 on the way to stop_next, 1 dwelling there (kernels.road.stops)", 0),
+    Field("stop_end", "float64", "s", "dwelling: when it may leave; after its release: when it left", np.nan),
     Field("need_mask", "int32", "1", "bit k: lane k of the current link suits the next two route links "
           "(links have at most MAX_LANES = 31 lanes); -1: not computed since route_pos last changed", -1),
     Field("lane_aux", "int32", "1", "per-step lane scratch of two passes that never overlap: from the "
@@ -135,6 +139,13 @@ WORK_FIELDS: tuple[Field, ...] = (
     Field("ctrl_since", "float64", "s", "per actuated controller: when the current phase started"),
     Field("ctrl_try", "float64", "s", "per actuated controller: when it decides next"),
     Field("det_last", "float64", "s", "per detector: the last time a vehicle was over it"),
+    Field("visit_rp", "int32", "1", "per stop visit: the route entry of its link (kernels.road.stops)"),
+    Field("visit_pos", "float64", "m", "per stop visit: where the front of the vehicle stops on the link"),
+    Field("visit_len", "float64", "m", "per stop visit: length of the stop area"),
+    Field("visit_dur", "float64", "s", "per stop visit: minimum dwell"),
+    Field("visit_until", "float64", "s", "per stop visit: earliest departure (-inf: none)"),
+    Field("visit_next", "int32", "1", "per stop visit: the trip's next visit (-1: the last)"),
+    Field("trip_slot", "int32", "1", "per trip: the vehicle slot it is in (mobsim.state.slots keeps it)"),
     Field("tp_list", "int32", "1", "vehicles in transit after a teleport (kernels.road.transfer), -1 after "
           "the last"),
 )

@@ -51,3 +51,20 @@ def segments(results: Any) -> np.ndarray:
     if len(x):
         seg[:, 0, 0], seg[:, 0, 1], seg[:, 1, 0], seg[:, 1, 1] = x[fr], y[fr], x[to], y[to]
     return seg
+
+
+def save_figures(results: Any, out_dir: Any, figures: Any, dpi: int = 120) -> list[Any]:
+    """Draw every ``(name, plot function)`` of ``figures`` for ``results`` and write it as
+    ``<name>.png`` into ``out_dir`` (created); returns the paths in order."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, fn in figures:
+        fig = fn(results)
+        path = out / f"{name}.png"
+        fig.savefig(path, dpi=dpi)
+        fig.clear()
+        written.append(path)
+    return written

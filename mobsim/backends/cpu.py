@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.backends.items import cpu_items
+from mobsim.backends.items import PARALLEL_MIN_ITEMS, cpu_items, cpu_items_serial
 from mobsim.errors import InputError
 
 #: The thread count of the innermost :meth:`CPUBackend.parallel` block, per calling thread.
@@ -109,9 +109,11 @@ class CPUBackend:
     def run_items(self, fn: Any, n: int, *args: Any) -> None:
         """Run the per-item function ``fn(i, *args)`` for ``i`` in ``0..n-1`` on this backend's
         threads (a phase of a mode, :mod:`.items`)."""
-        if n > 0:
+        if n >= PARALLEL_MIN_ITEMS and self.threads > 1:
             with self.parallel():
                 cpu_items(fn, len(args))(n, *args)
+        elif n > 0:
+            cpu_items_serial(fn, len(args))(n, *args)
 
     def order_scratch(self, n: int) -> np.ndarray:
         """Scratch of the CPU driver's (lane, position) sort: ``n + 1`` slots."""

@@ -6,7 +6,22 @@ Readers of trip tables, OD matrices and flows (:mod:`mobsim.demand.sources`) all
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A scheduled stop of a trip: the vehicle halts with its front at ``pos`` (m from the start of
+    link ``link``), inside a stop area ``length`` m long that ends there, for at least ``duration``
+    s and not before ``until`` (s; -inf: no earliest departure). The kernels hold it while it
+    dwells (:mod:`mobsim.kernels.road.stops`); a mode may lengthen the dwell (boardings)."""
+
+    link: str
+    pos: float
+    length: float = 0.0
+    duration: float = 0.0
+    until: float = -math.inf
 
 
 @dataclass(frozen=True)
@@ -23,7 +38,8 @@ class Trip:
     ``depart_pos`` is ``"base"`` (the vehicle's rear at the start of the lane), ``"last"`` (behind
     the lane's last vehicle with a safe gap, or at the lane's end when it is empty: SUMO's
     ``departPos="last"``) or the position of its front in m along the origin link, as a string
-    (SUMO's ``departPos``; at least the vehicle length).
+    (SUMO's ``departPos``; at least the vehicle length). ``stops`` are scheduled stops along the
+    route, in order (:class:`Stop`; a transit line's stops, SUMO's ``<stop>``).
     """
 
     id: str
@@ -35,3 +51,4 @@ class Trip:
     depart_lane: str = "best"
     depart_speed: str = "max"
     depart_pos: str = "base"
+    stops: tuple[Stop, ...] = ()

@@ -1,5 +1,8 @@
 """Modes: the road vehicles' parts of the engine (:mod:`.road`), the modes beside them (drones,
-:mod:`.drones`) and how the engine finds those (:mod:`.registry`).
+:mod:`.drones`; transit lines, :mod:`.transit`) and how the engine finds those (:mod:`.registry`).
 """
 
-from mobsim.modes import drones  # noqa: F401, E402 - registers the drones' factory, KPIs and figures
+from mobsim.modes import (
+    drones,  # noqa: F401, E402 - registers the drones' factory, KPIs and figures
+    transit,  # noqa: F401, E402 - registers the transit lines' trips, factory, KPIs, figures
+)

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from mobsim.named import resolve
 
 _FACTORIES: dict[str, str] = {}
+_ROAD_TRIPS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Services:
     #: The clock: the run's begin time and step (s).
     begin: float
     dt: float
+    #: The road vehicles' mode (:class:`mobsim.modes.road.mode.RoadMode`): its trips and state,
+    #: for a mode whose agents ride in road vehicles (transit lines).
+    road: Any = None
 
 
 class Mode(Protocol):
@@ -87,9 +91,26 @@ def register_factory(name: str, factory: str) -> None:
     _FACTORIES[name] = factory
 
 
+def register_road_trips(name: str, source: str) -> None:
+    """Register mode ``name``'s road vehicles: ``source`` (``"module:function"``) is called as
+    ``function(scenario, route_service)`` when the road vehicles are built and returns the
+    :class:`mobsim.demand.trips.Trip` s the mode drives on the roads (a transit line's services),
+    which join the scenario's own trips."""
+    _ROAD_TRIPS[name] = source
+
+
+def road_trips(scenario: Any, routes: Any) -> list[Any]:
+    """The road trips every registered mode adds to ``scenario`` (in registration order)."""
+    out: list[Any] = []
+    for spec in _ROAD_TRIPS.values():
+        out += resolve(spec)(scenario, routes)
+    return out
+
+
 def unregister(name: str) -> None:
-    """Forget the factory of mode ``name`` (no error if there is none)."""
+    """Forget the factory (and road trips) of mode ``name`` (no error if there is none)."""
     _FACTORIES.pop(name, None)
+    _ROAD_TRIPS.pop(name, None)
 
 
 def registered() -> tuple[str, ...]:

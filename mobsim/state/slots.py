@@ -12,7 +12,8 @@ few percent of the step.
 
 A slot is not a trip: ``V.trip[s]`` is the trip (row of the trip table) of the vehicle in slot
 ``s``. Every stored slot reference (the sorted order, the lanes' last-exit and rear vehicles, the
-departure queues, the vehicles in transit, the event buffer) is renumbered with the state. The
+departure queues, the vehicles in transit, the event buffer) is renumbered with the state, and
+``W.trip_slot`` (the slot of every trip) follows. The
 kernels break ties between vehicles by trip number, never by slot, and draw random numbers by
 trip number, so results do not depend on when (or whether) slots are renumbered; a test runs
 the same scenario with different intervals and compares the files byte for byte. Host code reads
@@ -69,6 +70,7 @@ def renumber(V: Any, L: Any, W: Any, xp: Any, n_run: int, n_events: int, fast: b
         for name in V._fields:
             a = getattr(V, name)
             a[dst] = a[src]
+    W.trip_slot[V.trip[dst]] = dst.astype(np.int32)  # the slot of every moved trip
     new_of_old = xp.arange(n_tr, dtype=np.int32)
     new_of_old[src] = dst.astype(np.int32)
     # The whole order stays a permutation of the slots (the CUDA backend merges the next order

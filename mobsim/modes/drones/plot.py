@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 
-from mobsim.analysis.figures import axes, clock, no_data, segments
+from mobsim.analysis.figures import axes, clock, no_data, save_figures, segments
 from mobsim.analysis.results import as_results
 from mobsim.modes.drones.schema import DRONE_EVENT_KINDS
 
@@ -299,14 +299,6 @@ def plot_drones_all(results: Any, out_dir: str | os.PathLike[str], dpi: int = 12
     results = as_results(results)
     if not results.has("drones/flights"):
         return []
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for name, fn in (("drone_tracks", plot_drone_tracks), ("drone_conflicts", plot_drone_conflicts),
-                     ("drone_pad_queue", plot_pad_queue), ("drones_airborne", plot_drones_airborne)):
-        fig = fn(results)
-        path = out / f"{name}.png"
-        fig.savefig(path, dpi=dpi)
-        fig.clear()
-        written.append(path)
-    return written
+    return save_figures(results, out_dir, (
+        ("drone_tracks", plot_drone_tracks), ("drone_conflicts", plot_drone_conflicts),
+        ("drone_pad_queue", plot_pad_queue), ("drones_airborne", plot_drones_airborne)), dpi)

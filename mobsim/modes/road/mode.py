@@ -20,6 +20,7 @@ from mobsim.demand.routing import route_trips
 from mobsim.demand.vtypes import VTYPE_PARAMS, VehicleType, vtype_table
 from mobsim.errors import InputError
 from mobsim.kernels.runtime.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
+from mobsim.modes.registry import road_trips
 from mobsim.modes.road.recording import RoadRecording
 from mobsim.modes.road.rerouting import RouteUpdates
 from mobsim.net.compile import compile_network, signal_start
@@ -83,6 +84,7 @@ class RoadMode(RouteUpdates, RoadRecording):
         self._allocate()
         self._compute = 0.0  # s of wall time in the road's kernels (health: updates per second)
         self._t_wall0 = time.perf_counter()
+        self._held_since: float | None = None  # wall time of the first chunk with buffered rows
         self._ed_begin = self.begin
         if self._departure_every():
             # The trips due in the first routing period, on free-flow times (nothing measured yet).
@@ -93,6 +95,15 @@ class RoadMode(RouteUpdates, RoadRecording):
         sc = self.scenario
         vidx = {v.id: k for k, v in enumerate(self.vtypes)}
         trips = list(sc.trips)
+        extra = road_trips(sc, self.route_service)  # the road vehicles of other modes (transit lines)
+        if extra:
+            ids = {t.id for t in trips}
+            clash = next((t.id for t in extra if t.id in ids), None)
+            if clash is not None:
+                raise InputError(f"trip id '{clash}' is used by a transit service and by the demand",
+                                 source=str(getattr(sc, "path", "demand")), element=f"trip '{clash}'",
+                                 fix="rename the trip or the line (services are named <line>.<k>)")
+            trips += extra
         for tr in trips:
             if tr.vtype not in vidx:
                 raise InputError(f"trip '{tr.id}' uses unknown vehicle type '{tr.vtype}'",
@@ -169,6 +180,10 @@ class RoadMode(RouteUpdates, RoadRecording):
         link_dep = dep_order[np.argsort(first_link, kind="stable")].astype(np.int32)
         link_dep_start = np.searchsorted(np.sort(first_link), np.arange(cn.n_links + 1)).astype(np.int32)
         ctrl_phase, ctrl_since, ctrl_try = signal_start(cn, self.begin, self.dt)
+        visits, first_visit = self._stop_visits()
+        V.stop_next[:] = first_visit
+        #: every trip's first stop visit (-1: none; W.visit_*, kernels.road.stops), by trip
+        self.first_visit = first_visit
         W = Work(
             # order_tmp: the CPU counting sort's buffer; a GPU sorts with cupy and needs none.
             order=np.zeros(n + 1, np.int32),
@@ -190,6 +205,8 @@ class RoadMode(RouteUpdates, RoadRecording):
             ctrl_phase=ctrl_phase, ctrl_since=ctrl_since, ctrl_try=ctrl_try,
             det_last=np.full(cn.arrays.det_pos.shape[0], self.begin, np.float64),
             tp_list=np.full(max(n, 1), -1, np.int32),
+            trip_slot=np.arange(max(n, 1), dtype=np.int32),
+            **visits,
         )
         from mobsim.kernels.runtime import layout as K
 
@@ -218,6 +235,62 @@ class RoadMode(RouteUpdates, RoadRecording):
         self.backend.configure(s)
         self.V, self.L, self.W, self.par = V, L, W, par
         self.backend.attach(V, cn.arrays, L, W, self.vt, par)
+
+    def _stop_visits(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The trips' scheduled stops as the kernels' visit arrays (``W.visit_*``, each trip's
+        visits contiguous and in order) and every trip's first visit (-1: none).
+
+        A stop is matched to the first entry of its link in the route at or after the previous
+        stop's (the same entry again only further along it), as SUMO places the stops of a route
+        that passes a link twice."""
+        trips = self.trips
+        n = len(trips)
+        first = np.full(n, -1, np.int32)
+        rows: list[tuple[int, float, float, float, float]] = []
+        li = self.cn.link_index
+        src = str(getattr(self.scenario, "path", "demand"))
+        for k, tr in enumerate(trips):
+            if not tr.stops:
+                continue
+            first[k] = len(rows)
+            r0, r1 = int(self.route_start[k]), int(self.route_end[k])
+            links = self.route_links[r0:r1]
+            e, last_pos = 0, -np.inf
+            for j, st in enumerate(tr.stops):
+                lk = li.get(st.link, -1)
+                hit = -1
+                for q in range(e, r1 - r0):
+                    if links[q] == lk and (q > e or st.pos >= last_pos):
+                        hit = q
+                        break
+                if hit < 0:
+                    raise InputError(
+                        f"trip '{tr.id}': its stop {j + 1} on link '{st.link}' at {st.pos:g} m is not on its "
+                        "route after the stop before it", source=src, element=f"trip '{tr.id}'",
+                        fix="give the trip a route through the stops' links, in the stops' order")
+                length = float(self.cn.arrays.link_len[lk])
+                if not 0.0 <= st.pos <= length + 1e-6:
+                    raise InputError(
+                        f"trip '{tr.id}': its stop {j + 1} is at {st.pos:g} m on link '{st.link}', which is "
+                        f"{length:g} m long", source=src, element=f"trip '{tr.id}'",
+                        fix="give a stop position between 0 and the link's length")
+                e, last_pos = hit, st.pos
+                rows.append((r0 + hit, st.pos, st.length, st.duration, st.until))
+        m = max(len(rows), 1)
+        a = np.array(rows, np.float64).reshape(-1, 5) if rows else np.zeros((0, 5))
+        nxt = np.arange(1, len(rows) + 1, dtype=np.int32)
+        # the last visit of each trip ends its chain
+        ends = [int(first[k]) + len(trips[k].stops) - 1 for k in range(n) if trips[k].stops]
+        nxt[ends] = -1
+        pad = m - len(rows)
+        return {
+            "visit_rp": np.concatenate([a[:, 0].astype(np.int32), np.full(pad, -1, np.int32)]),
+            "visit_pos": np.concatenate([a[:, 1], np.zeros(pad)]),
+            "visit_len": np.concatenate([a[:, 2], np.zeros(pad)]),
+            "visit_dur": np.concatenate([a[:, 3], np.zeros(pad)]),
+            "visit_until": np.concatenate([a[:, 4], np.full(pad, -np.inf)]),
+            "visit_next": np.concatenate([nxt, np.full(pad, -1, np.int32)]),
+        }, first
 
     def memory_bytes(self) -> dict[str, int]:
         """Engine memory (bytes): per-vehicle state, per-lane state, routes and work arrays."""
@@ -294,24 +367,40 @@ class RoadMode(RouteUpdates, RoadRecording):
         self._compute += t1 - t0
         cnt = self.W.cnt
         be.pull("W", ("cnt",))
+        if self._held_since is None:
+            self._held_since = t0
         if rec is None:
             cnt[C_NSUM] = 0
             cnt[C_NEV] = 0
-        else:
-            # Summary rows: wall time interpolated over the chunk.
-            nrow = int(cnt[C_NSUM])
-            if nrow:
-                be.pull("W", ("sum_buf",))
-                rows = self.W.sum_buf[:nrow].copy()
-                rows[:, 1] = self.loaded(rows[:, 0])
-                rows[:, 4] = rows[:, 1] - rows[:, 2]
-                rows[:, -1] = np.linspace(t0 - self._t_wall0, t1 - self._t_wall0, nrow + 1)[1:]
-                rec.append("summary", {c.name: rows[:, k].astype(c.dtype) for k, c in enumerate(SUMMARY)})
-                cnt[C_NSUM] = 0
-            if int(cnt[C_NEV]):
-                self._flush_events(rec)
+        elif (int(cnt[C_NSUM]) >= SUMMARY_CAPACITY // 2 or int(cnt[C_NEV]) >= len(self.W.ev_time) // 2
+              or done < n_steps):
+            # Rows and events stay in the buffers until they are half full (or the kernels ended
+            # the chunk early because one filled): a mode that comes back after every step (transit
+            # lines) would otherwise append one summary row per step, at 0.2 ms each.
+            self._flush(rec, t1)
         be.push("W", ("cnt",))
         return done
+
+    def _flush(self, rec: Any, t1: float) -> None:
+        """Append the buffered summary rows (wall time interpolated since the first chunk they
+        span) and events to ``rec``; empties both buffers."""
+        from mobsim.kernels.runtime.layout import C_NEV, C_NSUM
+
+        be = self.backend
+        cnt = self.W.cnt
+        nrow = int(cnt[C_NSUM])
+        if nrow:
+            be.pull("W", ("sum_buf",))
+            rows = self.W.sum_buf[:nrow].copy()
+            rows[:, 1] = self.loaded(rows[:, 0])
+            rows[:, 4] = rows[:, 1] - rows[:, 2]
+            t0 = self._held_since if self._held_since is not None else t1
+            rows[:, -1] = np.linspace(t0 - self._t_wall0, t1 - self._t_wall0, nrow + 1)[1:]
+            rec.append("summary", {c.name: rows[:, k].astype(c.dtype) for k, c in enumerate(SUMMARY)})
+            cnt[C_NSUM] = 0
+        if int(cnt[C_NEV]):
+            self._flush_events(rec)
+        self._held_since = None
 
     def record(self, rec: Any, step: int, t: float, last: bool) -> None:
         """Nothing outside :meth:`callbacks`."""
@@ -324,7 +413,10 @@ class RoadMode(RouteUpdates, RoadRecording):
         return int(cnt[C_ARRIVED] + cnt[C_REMOVED]) >= len(self.trips)
 
     def finish(self, rec: Any, t_end: float) -> None:
-        """The trip table."""
+        """The summary rows and events still buffered, and the trip table."""
+        self.backend.pull("W", ("cnt",))
+        self._flush(rec, time.perf_counter())
+        self.backend.push("W", ("cnt",))
         self._write_trips(rec)
 
     def progress(self) -> str:

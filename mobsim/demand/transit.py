@@ -1,0 +1,543 @@
+"""Scheduled transit: stops, transit vehicle types, lines and their services, and passenger demand,
+read from a scenario's ``[transit]`` section, checked on load, and the lines' services expanded
+into road trips (one trip per departure, routed through its stops) with their scheduled stops.
+
+Scenario file (units: m, s, passengers per hour)::
+
+    [[transit.stops]]
+    id = "s1"
+    link = "n1_1-n1_2"
+    pos = 150            # where the front of a vehicle halts, m from the link start (default: end)
+    length = 20          # the stop area, ending at pos (m)
+
+    [[transit.vehicles]]  # a transit vehicle type (its driving: the road vehicle type `vtype`)
+    id = "shuttle"
+    vtype = "shuttle"     # default: the built-in automated shuttle (ACC), added when not defined
+    seats = 10
+    standing = 5
+    doors = 1
+    door_time = 5         # t0: dwell with no one boarding or alighting (s)
+    board_time = 2.0      # a: s per boarding passenger, per door stream
+    alight_time = 1.5     # b: s per alighting passenger, per door stream
+
+    [[transit.lines]]
+    id = "A"
+    stops = ["s1", "s2", "s3"]
+    loop = true           # back to the first stop after the last (a loop line); else one way
+    vehicle = "shuttle"
+    headway = 300         # a departure every 300 s in [begin, end) ...
+    begin = 0
+    end = 3600
+    # departures = [0, 600, 1500]   # ... or a timetable of departures from the first stop
+    rounds = 1            # loops driven per departure (loop lines)
+    timepoints = { s1 = 0, s3 = 420 }   # scheduled departures (s after the service's departure):
+                                        # a vehicle early there holds until then
+    round_time = 900      # s per round, for timepoints of later rounds
+
+    [[transit.passengers]]  # Poisson arrivals at a stop for another stop of a line ...
+    from = "s1"
+    to = "s3"
+    rate = 30             # passengers per hour
+    begin = 0
+    end = 3600
+    [[transit.passengers]]  # ... at every stop of a line, each for a uniformly drawn other stop
+    line = "A"
+    rate = 30             # per stop
+    [[transit.passengers]]  # ... or a table: columns origin, destination, time [, line]
+    file = "passengers.csv"
+
+Dwell at a stop: ``door_time + (board_time * boardings + alight_time * alightings) / doors``,
+counted from the halt; passengers who reach the stop while the doors are open board too and
+lengthen it; a vehicle holds at a time point until its scheduled time. A passenger rides one line
+(the first line that serves its origin and then its destination) and boards the first vehicle of
+that line with room that will still reach the destination (FIFO among the waiting).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mobsim.demand.trips import Stop, Trip
+from mobsim.demand.vtypes import VehicleType
+from mobsim.errors import InputError
+
+#: The keys of ``[transit]`` (all of them tables).
+TRANSIT_INPUT_KEYS = ("stops", "vehicles", "lines", "passengers")
+#: The built-in road vehicle type of transit vehicles that name none: a small automated shuttle
+#: (ACC car following with SUMO's gains), 40 km/h at most.
+SHUTTLE_VTYPE = VehicleType(id="shuttle", length=6.0, min_gap=2.0, tau=1.2, accel=1.0, decel=1.5,
+                            emergency_decel=5.0, max_speed=11.11, cf_model="ACC")
+#: Most passengers a scenario may generate (the arrays of a run hold a few dozen bytes each).
+MAX_PASSENGERS = 50_000_000
+#: Seconds a service's vehicle is inserted before its scheduled departure from the first stop
+#: (beyond the time it needs to drive there at the speed limit).
+LEAD_TIME = 10.0
+
+_STOP_KEYS = ("id", "link", "pos", "length")
+_VEHICLE_KEYS = ("id", "vtype", "seats", "standing", "doors", "door_time", "board_time", "alight_time")
+_LINE_KEYS = ("id", "stops", "loop", "vehicle", "headway", "begin", "end", "departures", "rounds",
+              "timepoints", "round_time")
+_PAX_KEYS = ("from", "to", "line", "rate", "begin", "end", "file")
+
+
+@dataclass(frozen=True)
+class TransitStop:
+    """A stop: vehicles halt with their front at ``pos`` m on link ``link``, in an area ``length`` m
+    long ending there (several vehicles dwell at once where they fit)."""
+
+    id: str
+    link: str
+    pos: float
+    length: float = 20.0
+
+
+@dataclass(frozen=True)
+class TransitVehicle:
+    """A transit vehicle type: capacity (passengers), doors, the dwell law's times (s) and the road
+    vehicle type that drives it."""
+
+    id: str
+    vtype: str = "shuttle"
+    seats: int = 10
+    standing: int = 5
+    doors: int = 1
+    door_time: float = 5.0
+    board_time: float = 2.0
+    alight_time: float = 1.5
+
+    @property
+    def capacity(self) -> int:
+        """Seated plus standing places."""
+        return self.seats + self.standing
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line: its stop sequence, loop or one way, its vehicle type, its departures from the first
+    stop (s), the rounds each departure drives (loops), and its time points (stop id -> scheduled
+    departure in s after the service's departure; later rounds add ``round_time``)."""
+
+    id: str
+    stops: tuple[str, ...]
+    vehicle: str
+    departures: tuple[float, ...]
+    loop: bool = False
+    rounds: int = 1
+    timepoints: dict[str, float] = field(default_factory=dict)
+    round_time: float = 0.0
+
+    @property
+    def pattern(self) -> int:
+        """Stops per round."""
+        return len(self.stops)
+
+    def visits(self) -> int:
+        """Stops one service calls at: every round's stops, and the first stop again at the end of
+        a loop."""
+        return self.rounds * len(self.stops) + (1 if self.loop else 0)
+
+
+@dataclass(frozen=True)
+class PassengerSource:
+    """Passengers: Poisson arrivals (``rate`` per hour) at ``origin`` for ``destination`` on
+    ``[begin, end)``; or at every stop of ``line`` for uniformly drawn other stops; or the rows of
+    a table ``file``."""
+
+    origin: str = ""
+    destination: str = ""
+    line: str = ""
+    rate: float = 0.0
+    begin: float = 0.0
+    end: float = math.inf
+    file: str = ""
+
+
+@dataclass
+class TransitPlan:
+    """Everything ``[transit]`` describes, checked: stops, vehicle types, lines, passenger sources
+    (with the rows of their tables: origin, destination, time, line)."""
+
+    stops: list[TransitStop]
+    vehicles: list[TransitVehicle]
+    lines: list[Line]
+    sources: list[PassengerSource]
+    table_rows: list[tuple[str, str, float, str]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def stop_index(self) -> dict[str, int]:
+        return {s.id: k for k, s in enumerate(self.stops)}
+
+    def vehicle(self, line: Line) -> TransitVehicle:
+        return next(v for v in self.vehicles if v.id == line.vehicle)
+
+
+def _err(msg: str, source: str, element: str, fix: str) -> InputError:
+    return InputError(msg, source=source, element=element, fix=fix)
+
+
+def _table_list(cfg: dict, key: str, source: str) -> list[dict]:
+    rows = cfg.get(key, [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise _err(f"transit.{key} must be an array of tables", source, f"transit.{key}",
+                   f"write each entry as a [[transit.{key}]] table")
+    return rows
+
+
+def _keys(row: dict, known: tuple[str, ...], source: str, element: str) -> None:
+    for k in row:
+        if k not in known:
+            raise _err(f"unknown key '{k}'", source, element, f"known keys: {', '.join(known)}")
+
+
+def _num(row: dict, key: str, default: float, source: str, element: str, lo: float = 0.0,
+         strict: bool = False) -> float:
+    v = row.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)) or (
+            float(v) <= lo if strict else float(v) < lo):
+        raise _err(f"{key} = {v!r} is not a number {'>' if strict else '>='} {lo:g}", source, element,
+                   f"give {key} as a number {'>' if strict else '>='} {lo:g}")
+    return float(v)
+
+
+def _int(row: dict, key: str, default: int, source: str, element: str, lo: int) -> int:
+    v = row.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+        raise _err(f"{key} = {v!r} is not a whole number >= {lo}", source, element,
+                   f"give {key} as a whole number >= {lo}")
+    return int(v)
+
+
+def _id(row: dict, source: str, element: str, seen: set[str]) -> str:
+    i = row.get("id")
+    if not isinstance(i, str) or not i:
+        raise _err("missing id", source, element, 'give it an id = "..."')
+    if i in seen:
+        raise _err(f"duplicate id '{i}'", source, element, "give every entry its own id")
+    seen.add(i)
+    return i
+
+
+def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, source: str,
+                 files: list[Path]) -> TransitPlan:
+    """The checked :class:`TransitPlan` of a scenario's ``[transit]`` tables (``cfg``)."""
+    for k in cfg:
+        if k not in TRANSIT_INPUT_KEYS:
+            raise _err(f"unknown key '{k}'", source, f"transit.{k}",
+                       f"known keys of [transit]: {', '.join(TRANSIT_INPUT_KEYS)}")
+    links = {lk.id: lk for lk in network.links}
+    stops: list[TransitStop] = []
+    seen: set[str] = set()
+    for n, row in enumerate(_table_list(cfg, "stops", source)):
+        el = f"transit.stops[{n}]"
+        _keys(row, _STOP_KEYS, source, el)
+        sid = _id(row, source, el, seen)
+        el = f"transit stop '{sid}'"
+        lk = row.get("link")
+        if lk not in links:
+            raise _err(f"unknown link {lk!r}", source, el, "give link = the id of a network link")
+        length = float(links[lk].length)
+        pos = _num(row, "pos", length, source, el)
+        if pos > length + 1e-6:
+            raise _err(f"pos = {pos:g} m is beyond the end of link '{lk}' ({length:g} m)", source, el,
+                       f"give a position between 0 and {length:g} m")
+        stops.append(TransitStop(sid, lk, pos, _num(row, "length", 20.0, source, el, strict=True)))
+    if not stops:
+        raise _err("no stops", source, "transit.stops", "add [[transit.stops]] tables")
+    vehicles: list[TransitVehicle] = []
+    seen = set()
+    for n, row in enumerate(_table_list(cfg, "vehicles", source) or [{"id": "shuttle"}]):
+        el = f"transit.vehicles[{n}]"
+        _keys(row, _VEHICLE_KEYS, source, el)
+        vid = _id(row, source, el, seen)
+        el = f"transit vehicle '{vid}'"
+        vt = row.get("vtype", "shuttle")
+        if vt not in vtype_ids and vt != SHUTTLE_VTYPE.id:
+            raise _err(f"unknown vehicle type '{vt}'", source, el,
+                       f"define [[vtypes]] id = \"{vt}\", or use one of {sorted(vtype_ids)}")
+        seats = _int(row, "seats", 10, source, el, 0)
+        standing = _int(row, "standing", 5, source, el, 0)
+        if seats + standing < 1:
+            raise _err("no places (seats + standing = 0)", source, el, "give seats or standing places")
+        vehicles.append(TransitVehicle(
+            vid, vt, seats, standing, _int(row, "doors", 1, source, el, 1),
+            _num(row, "door_time", 5.0, source, el), _num(row, "board_time", 2.0, source, el),
+            _num(row, "alight_time", 1.5, source, el)))
+    stop_ids = {s.id for s in stops}
+    lines: list[Line] = []
+    seen = set()
+    for n, row in enumerate(_table_list(cfg, "lines", source)):
+        el = f"transit.lines[{n}]"
+        _keys(row, _LINE_KEYS, source, el)
+        lid = _id(row, source, el, seen)
+        lines.append(_read_line(row, lid, stop_ids, vehicles, source))
+    if not lines:
+        raise _err("no lines", source, "transit.lines", "add [[transit.lines]] tables")
+    sources: list[PassengerSource] = []
+    rows: list[tuple[str, str, float, str]] = []
+    line_ids = {ln.id for ln in lines}
+    for n, row in enumerate(_table_list(cfg, "passengers", source)):
+        el = f"transit.passengers[{n}]"
+        _keys(row, _PAX_KEYS, source, el)
+        if "file" in row:
+            if set(row) != {"file"}:
+                raise _err("a passenger table takes no other key", source, el, "give only file = \"...\"")
+            path = (base_dir / str(row["file"])).resolve()
+            rows += _read_table(path, stop_ids, line_ids, el)
+            files.append(path)
+            sources.append(PassengerSource(file=str(row["file"])))
+            continue
+        rate = _num(row, "rate", 0.0, source, el, strict=True)
+        begin = _num(row, "begin", 0.0, source, el)
+        end = _num(row, "end", math.inf, source, el) if "end" in row else math.inf
+        if end <= begin:
+            raise _err(f"end = {end:g} s is not after begin = {begin:g} s", source, el, "give end > begin")
+        if "line" in row:
+            if "from" in row or "to" in row:
+                raise _err("give either line (every stop of it) or from and to", source, el,
+                           "drop line, or drop from and to")
+            if row["line"] not in line_ids:
+                raise _err(f"unknown line {row['line']!r}", source, el, f"use one of {sorted(line_ids)}")
+            sources.append(PassengerSource(line=row["line"], rate=rate, begin=begin, end=end))
+            continue
+        o, d = row.get("from"), row.get("to")
+        for key, s in (("from", o), ("to", d)):
+            if s not in stop_ids:
+                raise _err(f"{key} = {s!r} is not a stop", source, el, f"use one of {sorted(stop_ids)}")
+        if o == d:
+            raise _err(f"from and to are the same stop '{o}'", source, el, "give two different stops")
+        sources.append(PassengerSource(origin=o, destination=d, rate=rate, begin=begin, end=end))
+    plan = TransitPlan(stops, vehicles, lines, sources, rows, config=dict(cfg))
+    for s in sources:
+        if s.origin and line_for(plan, s.origin, s.destination) is None:
+            raise _err(f"no line serves stop '{s.origin}' and then stop '{s.destination}'", source,
+                       "transit.passengers", "add a line through both stops, in this order")
+    for o, d, _t, ln in rows:
+        if not ln and line_for(plan, o, d) is None:
+            raise _err(f"no line serves stop '{o}' and then stop '{d}'", source, "transit.passengers",
+                       "add a line through both stops, in this order, or name the line")
+    return plan
+
+
+def _read_line(row: dict, lid: str, stop_ids: set[str], vehicles: list[TransitVehicle],
+               source: str) -> Line:
+    el = f"transit line '{lid}'"
+    seq = row.get("stops")
+    if not isinstance(seq, list) or len(seq) < 2 or not all(isinstance(s, str) for s in seq):
+        raise _err("stops must list at least two stop ids", source, el, 'give stops = ["s1", "s2", ...]')
+    for s in seq:
+        if s not in stop_ids:
+            raise _err(f"unknown stop '{s}'", source, el,
+                       f"use stops of [[transit.stops]]: {sorted(stop_ids)}")
+    loop = row.get("loop", False)
+    if not isinstance(loop, bool):
+        raise _err(f"loop = {loop!r} is not true or false", source, el, "give loop = true or false")
+    veh = row.get("vehicle", vehicles[0].id)
+    if veh not in {v.id for v in vehicles}:
+        raise _err(f"unknown transit vehicle '{veh}'", source, el,
+                   f"use one of {sorted(v.id for v in vehicles)} ([[transit.vehicles]])")
+    if ("departures" in row) == ("headway" in row):
+        raise _err("give either departures or headway", source, el,
+                   "departures = [t1, t2, ...] (s), or headway = s with begin and end")
+    if "departures" in row:
+        deps = row["departures"]
+        if not isinstance(deps, list) or not deps or not all(
+                isinstance(t, (int, float)) and not isinstance(t, bool) and t >= 0 for t in deps):
+            raise _err("departures must list times >= 0 s", source, el, "give departures = [0, 600, ...]")
+        departures = tuple(sorted(float(t) for t in deps))
+    else:
+        for k in ("begin", "end"):
+            if k not in row:
+                raise _err(f"headway needs {k}", source, el, f"give {k} (s): departures in [begin, end)")
+        h = _num(row, "headway", 0.0, source, el, strict=True)
+        b = _num(row, "begin", 0.0, source, el)
+        e = _num(row, "end", 0.0, source, el)
+        if e <= b:
+            raise _err(f"end = {e:g} s is not after begin = {b:g} s", source, el, "give end > begin")
+        departures = tuple(float(t) for t in np.arange(b, e - 1e-9, h))
+    rounds = _int(row, "rounds", 1, source, el, 1)
+    if rounds > 1 and not loop:
+        raise _err(f"rounds = {rounds} on a line that is not a loop", source, el,
+                   "give loop = true, or one round (a one-way service ends at its last stop)")
+    tps = row.get("timepoints", {})
+    if not isinstance(tps, dict):
+        raise _err("timepoints must be a table of stop id = s", source, el, "give timepoints = { s1 = 0 }")
+    timepoints: dict[str, float] = {}
+    for s in tps:
+        if s not in seq:
+            raise _err(f"time point '{s}' is not a stop of the line", source, el, f"use one of {seq}")
+        timepoints[s] = _num(tps, s, 0.0, source, f"{el} timepoints")
+    round_time = _num(row, "round_time", 0.0, source, el)
+    if timepoints and rounds > 1 and round_time <= 0.0:
+        raise _err("time points on several rounds need round_time", source, el,
+                   "give round_time = s per round (the schedule's cycle)")
+    return Line(lid, tuple(seq), veh, departures, loop, rounds, timepoints, round_time)
+
+
+def _read_table(path: Path, stop_ids: set[str], line_ids: set[str], el: str
+                ) -> list[tuple[str, str, float, str]]:
+    src = str(path)
+    if not path.is_file():
+        raise _err("file not found", src, el, "give the path of a CSV table, relative to the scenario")
+    out = []
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        need = {"origin", "destination", "time"}
+        if reader.fieldnames is None or not need <= set(reader.fieldnames):
+            raise _err(f"columns {reader.fieldnames} lack {sorted(need - set(reader.fieldnames or []))}", src,
+                       "header", "give the columns origin, destination, time [, line]")
+        for n, r in enumerate(reader, start=2):
+            o, d, ln = r["origin"], r["destination"], (r.get("line") or "")
+            try:
+                t = float(r["time"])
+            except ValueError:
+                t = math.nan
+            if not math.isfinite(t) or t < 0:
+                raise _err(f"time {r['time']!r} is not a time >= 0 s", src, f"line {n}", "give seconds >= 0")
+            if o not in stop_ids or d not in stop_ids or o == d:
+                raise _err(f"origin {o!r} / destination {d!r}: not two different stops", src, f"line {n}",
+                           "use ids of [[transit.stops]]")
+            if ln and ln not in line_ids:
+                raise _err(f"unknown line {ln!r}", src, f"line {n}", f"use one of {sorted(line_ids)}")
+            out.append((o, d, t, ln))
+    return out
+
+
+def line_for(plan: TransitPlan, origin: str, destination: str) -> tuple[int, int, int] | None:
+    """(line, origin's index in its stop pattern, stops ridden) of the first line that serves
+    ``origin`` and then ``destination`` (on a loop, across its end), or None."""
+    for k, ln in enumerate(plan.lines):
+        ride = ride_on(ln, origin, destination)
+        if ride is not None:
+            return (k, *ride)
+    return None
+
+
+def ride_on(line: Line, origin: str, destination: str) -> tuple[int, int] | None:
+    """(origin's index in the stop pattern, stops ridden to the destination) on ``line``, or None."""
+    seq = line.stops
+    if origin not in seq or destination not in seq:
+        return None
+    i = seq.index(origin)
+    p = len(seq)
+    for r in range(1, p):
+        j = i + r
+        if j >= p:
+            if not line.loop:
+                return None
+            j -= p
+        if seq[j] == destination:
+            return i, r
+    return None
+
+
+# ----------------------------------------------------------------------------- services as trips
+def service_trips(plan: TransitPlan, routes: Any, link_speed: dict[str, float],
+                  vtypes: dict[str, VehicleType]) -> list[Trip]:
+    """One road trip per departure of every line, routed through its stops (``routes``: the
+    :class:`mobsim.demand.route_service.RouteService`), with its scheduled stops. Trip ids are
+    ``"<line>.<k>"`` (k: the departure's number on the line). A service's vehicle enters at the
+    start of the first stop's link early enough to reach the stop (at the speed limit, or its
+    type's top speed, after accelerating) ``LEAD_TIME`` before its departure."""
+    stops = {s.id: s for s in plan.stops}
+    out: list[Trip] = []
+    for ln in plan.lines:
+        veh = plan.vehicle(ln)
+        seq = list(ln.stops) * ln.rounds + ([ln.stops[0]] if ln.loop else [])
+        route = _route_through(routes, [stops[s] for s in seq], ln.id)
+        first = stops[seq[0]]
+        vt = vtypes.get(veh.vtype, SHUTTLE_VTYPE)
+        v = max(min(link_speed.get(first.link, 10.0), vt.max_speed), 1.0)
+        lead = first.pos / v + v / (2.0 * vt.accel) + v / (2.0 * vt.decel) + LEAD_TIME
+        for k, dep in enumerate(ln.departures):
+            visits = []
+            for j, sid in enumerate(seq):
+                st = stops[sid]
+                until = -math.inf
+                rnd = j // ln.pattern
+                if j == 0:
+                    until = dep
+                elif sid in ln.timepoints and j < ln.rounds * ln.pattern:
+                    until = dep + ln.timepoints[sid] + rnd * ln.round_time
+                visits.append(Stop(st.link, st.pos, st.length, veh.door_time, until))
+            out.append(Trip(f"{ln.id}.{k}", route[0], route[-1], max(0.0, round(dep - lead, 1)),
+                            vtype=veh.vtype, route=tuple(route), depart_lane="first", stops=tuple(visits)))
+    return out
+
+
+def _route_through(routes: Any, seq: list[TransitStop], line: str) -> list[str]:
+    """The link sequence through the stops ``seq`` in order (the shortest way between each pair;
+    a stop behind the previous one on the same link goes once round)."""
+    cn = routes.cn
+    ids = cn.link_ids
+    out = [seq[0].link]
+    for a, b in zip(seq, seq[1:], strict=False):
+        la, lb = routes.link(a.link), routes.link(b.link)
+        if la == lb and b.pos > a.pos:
+            continue
+        nxt = cn.arrays.link_next[cn.arrays.link_next_start[la]:cn.arrays.link_next_start[la + 1]]
+        best: list[int] | None = None
+        best_t = math.inf
+        cost = routes.free_flow_cost()
+        for s in nxt:
+            flat, start, length = routes.routes(np.array([s]), np.array([lb]), cost)
+            if length[0] > 0:
+                seg = flat[start[0]:start[0] + length[0]].tolist()
+                t = float(cost[seg].sum())
+                if t < best_t:
+                    best, best_t = seg, t
+        if best is None:
+            raise InputError(f"line '{line}': stop '{b.id}' cannot be reached from stop '{a.id}' by road",
+                             source="transit", element=f"transit line '{line}'",
+                             fix="check the stops' links and their connections (and the line's order)")
+        out += [ids[k] for k in best]
+    return out
+
+
+def passenger_rows(plan: TransitPlan, seed: int, end: float) -> list[tuple[int, int, float, int]]:
+    """Every passenger as (origin stop, destination stop, arrival time at the origin in s, line),
+    by stop and line index: the tables' rows, and the Poisson sources drawn from ``seed`` (a
+    source without an end stops at ``end``, the run's end)."""
+    from mobsim.demand.streams import rng_for
+
+    sidx = plan.stop_index()
+    lidx = {ln.id: k for k, ln in enumerate(plan.lines)}
+    out: list[tuple[int, int, float, int]] = []
+    for o, d, t, ln in plan.table_rows:
+        k = lidx[ln] if ln else line_for(plan, o, d)[0]  # type: ignore[index]
+        out.append((sidx[o], sidx[d], t, k))
+    for n, s in enumerate(plan.sources):
+        if s.file:
+            continue
+        rng = rng_for(seed, f"transit-passengers-{n}")
+        e = min(s.end, end)
+        if s.line:
+            ln = plan.lines[lidx[s.line]]
+            stops = list(dict.fromkeys(ln.stops))
+            for o in stops:
+                dests = [d for d in stops if d != o and ride_on(ln, o, d) is not None]
+                if not dests:
+                    continue
+                for t in _poisson(rng, s.rate, s.begin, e):
+                    d = dests[int(rng.integers(len(dests)))]
+                    out.append((sidx[o], sidx[d], t, lidx[s.line]))
+        else:
+            k = line_for(plan, s.origin, s.destination)[0]  # type: ignore[index]
+            out += [(sidx[s.origin], sidx[s.destination], t, k) for t in _poisson(rng, s.rate, s.begin, e)]
+    if len(out) > MAX_PASSENGERS:
+        raise InputError(f"{len(out):,} passengers: more than {MAX_PASSENGERS:,}", source="transit",
+                         element="transit.passengers", fix="lower the rates or shorten the windows")
+    return out
+
+
+def _poisson(rng: np.random.Generator, rate_h: float, begin: float, end: float) -> list[float]:
+    """Arrival times (s, rounded to 0.1 s) of a Poisson stream of ``rate_h`` per hour on [begin, end)."""
+    if not math.isfinite(end) or end <= begin:
+        return []
+    n = int(rng.poisson(rate_h * (end - begin) / 3600.0))
+    return sorted(round(float(t), 1) for t in rng.uniform(begin, end, n))

@@ -1,0 +1,305 @@
+"""Transit lines: scheduled stops of road vehicles, passengers, boarding, dwell, and their tables.
+
+The lines run on a one-way ring road (no junction control, no other traffic unless a test adds
+it), so that every figure has a theory to meet: waits against headways, Little's law, the load of
+a loop with uniform demand, the dwell law, conservation of passengers and capacity.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import mobsim
+from conftest import make_scenario
+from mobsim.demand.trips import Stop, Trip
+from mobsim.demand.vtypes import VehicleType
+from mobsim.engine import Simulation
+from mobsim.errors import InputError
+from mobsim.modes.transit.kpi import transit_kpis, transit_tables
+from mobsim.net import generators as g
+
+RING = 2400.0
+STOPS = 6
+
+
+def _ring_transit(**line: object) -> tuple[object, dict]:
+    net = g.ring(length=RING, n_links=STOPS)
+    links = [lk.id for lk in net.links]
+    spec = {"id": "A", "stops": [f"s{k}" for k in range(STOPS)], "loop": True}
+    spec.update(line)
+    transit = {
+        "stops": [{"id": f"s{k}", "link": links[k], "pos": 250.0} for k in range(STOPS)],
+        "vehicles": [{"id": "bus", "seats": 40, "standing": 60, "doors": 2, "door_time": 4.0,
+                      "board_time": 1.0, "alight_time": 0.5}],
+        "lines": [spec],
+    }
+    return net, transit
+
+
+def _run(tmp_path, net, transit, end: float, name: str = "t", trips=(), vtypes=None, **settings):
+    from mobsim.scenario import scenario_from_objects
+
+    sc = scenario_from_objects(net, list(trips), vtypes=vtypes or None,
+                               settings={"sim.end": end, "sim.dt": 0.5,
+                                         **{k.replace("__", "."): v for k, v in settings.items()}},
+                               name=name, transit=transit)
+    out = Simulation(sc, backend="cpu", reorder_every=7).run(tmp_path / f"{name}.h5", progress="none")
+    return mobsim.open(out)
+
+
+@pytest.fixture(scope="module")
+def regular(tmp_path_factory):
+    """Two vehicles circulating twelve rounds, 300 s apart, held at every stop (time points
+    100 s apart, 600 s a round): departures exactly 300 s apart at every stop."""
+    tmp = tmp_path_factory.mktemp("transit")
+    net, tr = _ring_transit(headway=300.0, begin=0.0, end=600.0, rounds=12, round_time=600.0,
+                            timepoints={f"s{k}": 100.0 * k for k in range(STOPS)})
+    tr["passengers"] = [{"line": "A", "rate": 240.0, "begin": 0.0, "end": 7200.0}]
+    return _run(tmp, net, tr, 8000.0, "regular")
+
+
+@pytest.fixture(scope="module")
+def unheld(tmp_path_factory):
+    """A one-way line whose timetable alternates 60 s and 240 s between departures, held only at
+    its first stop: irregular headways downstream, spread further by the dwell times."""
+    tmp = tmp_path_factory.mktemp("transit")
+    deps = np.cumsum(np.tile([60.0, 240.0], 34)) - 60.0
+    net, tr = _ring_transit(departures=deps.tolist(), loop=False)
+    tr["vehicles"][0].update(standing=260)  # room for everyone: the wait is the headway's alone
+    tr["passengers"] = [{"line": "A", "rate": 600.0, "begin": 0.0, "end": 10000.0}]
+    return _run(tmp, net, tr, 10400.0, "unheld")
+
+
+#: Arrivals in this window (s) have every next vehicle able to take them to their stop (the
+#: services' last rounds end after it).
+WINDOW = (600.0, 4000.0)
+
+
+def _window(t, window=WINDOW):
+    """Passengers who came in ``window``, by origin stop, with that stop's departures."""
+    pax, ev = t["passengers"], t["stop_events"]
+    out = []
+    for stop, grp in pax.groupby("origin"):
+        dep = np.sort(ev[(ev["stop"] == stop) & np.isfinite(ev["departure"])]["departure"].to_numpy(float))
+        a = grp["arrival"].to_numpy(float)
+        keep = (a >= window[0]) & (a < window[1])
+        out.append((grp[keep], dep))
+    return out
+
+
+def test_wait_is_half_the_headway_with_regular_departures(regular):
+    t = transit_tables(regular)
+    ev = t["stop_events"]
+    dep = ev[np.isfinite(ev["departure"])]
+    for _, grp in dep.groupby("stop"):
+        d = np.sort(grp["departure"].to_numpy(float))
+        h = np.diff(d[(d > WINDOW[0] - 300.0) & (d < WINDOW[1] + 600.0)])
+        assert np.allclose(h, 300.0, atol=0.51), "time points keep the departures 300 s apart"
+    waits = np.concatenate([(p["departure"] - p["arrival"]).to_numpy(float) for p, _ in _window(t)])
+    assert waits.size >= 1000 and np.isfinite(waits).all()
+    assert abs(waits.mean() - 150.0) < 0.03 * 150.0, waits.mean()
+
+
+def test_wait_follows_the_headway_variance_without_holding(unheld):
+    """E[W] = E[H](1 + CV²)/2 = Σh²/(2Σh), with h the simulated headways of the departures at each
+    stop (within 2 %), over whole headways: the passengers who came between the first and the
+    last departure of a stop inside the window; and each of them took the first departure."""
+    t = transit_tables(unheld)
+    got, want, cvs = [], [], []
+    for p, dep in _window(t, (600.0, 9000.0)):
+        d = dep[(dep >= 600.0) & (dep < 9000.0)]
+        a = p["arrival"].to_numpy(float)
+        p = p[(a > d[0]) & (a <= d[-1])]
+        w = (p["departure"] - p["arrival"]).to_numpy(float)
+        nxt = d[np.searchsorted(d, p["arrival"].to_numpy(float), side="left")]
+        assert np.allclose(p["departure"].to_numpy(float), nxt), "every passenger left on the first departure"
+        h = np.diff(d)
+        got.append(w)
+        want.append(np.full(len(p), (h * h).sum() / (2.0 * h.sum())))
+        cvs.append(h.std() / h.mean())
+    got_w, want_w = np.concatenate(got), np.concatenate(want)
+    assert got_w.size >= 5000 and min(cvs) > 0.5, "irregular headways"
+    assert abs(got_w.mean() / want_w.mean() - 1.0) < 0.02, (got_w.mean(), want_w.mean())
+
+
+def test_littles_law_in_the_steady_window(regular):
+    """Passengers waiting (time average) = arrival rate × mean wait, over a steady window."""
+    pax = transit_tables(regular)["passengers"]
+    a, b = pax["arrival"].to_numpy(float), pax["boarding"].to_numpy(float)
+    t0, t1 = WINDOW
+    grid = np.arange(t0, t1, 5.0)
+    waiting = np.array([((a <= x) & ~(b <= x)).sum() for x in grid]).mean()
+    inside = (a >= t0) & (a < t1)
+    lam = inside.sum() / (t1 - t0)
+    w = (b - a)[inside].mean()
+    assert abs(waiting / (lam * w) - 1.0) < 0.05
+
+
+def test_mean_load_of_a_uniform_loop(regular):
+    """Each stop's λ·H boarders ride a mean of P/2 stops of a P-stop loop: mean load λ·H·P/2."""
+    t = transit_tables(regular)
+    ev = t["stop_events"]
+    steady = ev[(ev["departure"] > WINDOW[0]) & (ev["departure"] < WINDOW[1])]
+    lam = 240.0 / 3600.0
+    want = lam * 300.0 * STOPS / 2.0
+    assert abs(steady["load"].mean() / want - 1.0) < 0.1, (steady["load"].mean(), want)
+
+
+def test_passengers_conserved_capacity_kept_fifo(tmp_path):
+    net, tr = _ring_transit(headway=600.0, begin=0.0, end=3000.0)
+    tr["vehicles"][0].update(seats=4, standing=2)
+    tr["passengers"] = [{"line": "A", "rate": 120.0, "begin": 0.0, "end": 3600.0}]
+    res = _run(tmp_path, net, tr, 6000.0, "full")
+    t = transit_tables(res)
+    ev, pax = t["stop_events"], t["passengers"]
+    cap = int(t["lines"]["capacity"].iloc[0])
+    assert (ev["load"] <= cap).all() and ev["load"].max() == cap, "full vehicles, never over capacity"
+    k = transit_kpis(res)
+    assert k["transit_denied_boardings"] > 0
+    boarded = np.isfinite(pax["boarding"]).sum()
+    alighted = np.isfinite(pax["alighting"]).sum()
+    assert boarded == ev["boardings"].sum() and alighted == ev["alightings"].sum()
+    on_board = ev.sort_values(["trip", "visit"]).groupby("trip").apply(
+        lambda g: int(g["boardings"].sum() - g["alightings"].sum()), include_groups=False)
+    assert boarded == alighted + on_board.sum()
+    for _, grp in ev.groupby("trip"):
+        grp = grp.sort_values("visit")
+        load = np.cumsum(grp["boardings"] - grp["alightings"]).to_numpy()
+        left = np.isfinite(grp["departure"].to_numpy(float))
+        assert (load[left] == grp["load"].to_numpy()[left]).all()
+    # FIFO: of two passengers for the same stop, whoever came first boarded no later (a service
+    # that ends before a passenger's stop passes over them, so compare like with like)
+    for _, grp in pax.groupby(["origin", "destination"]):
+        grp = grp.sort_values("arrival", kind="stable")
+        b = grp["boarding"].to_numpy(float)
+        b = np.where(np.isfinite(b), b, np.inf)
+        assert (b[1:] >= b[:-1]).all()
+    # the wait of a denied passenger spans a departure without them
+    denied = pax[pax["denied"] > 0]
+    assert ((denied["boarding"] - denied["arrival"]).dropna() > 0).all()
+
+
+def test_dwell_law(tmp_path):
+    net, tr = _ring_transit(headway=400.0, begin=0.0, end=2000.0)
+    tr["passengers"] = [{"line": "A", "rate": 180.0, "begin": 0.0, "end": 3000.0}]
+    res = _run(tmp_path, net, tr, 3600.0, "dwell")
+    ev = transit_tables(res)["stop_events"]
+    ev = ev[np.isfinite(ev["departure"]) & ~np.isfinite(ev["scheduled"])]
+    law = 4.0 + (1.0 * ev["boardings"] + 0.5 * ev["alightings"]) / 2.0
+    extra = ev["departure"] - ev["arrival"] - law
+    assert len(ev) > 20 and ev["boardings"].max() > 3
+    assert (extra >= -1e-9).all() and (extra < 0.5 + 1e-9).all(), "the law, rounded up to the step"
+
+
+def test_in_lane_stop_holds_the_cars_behind(tmp_path):
+    """A car behind a dwelling shuttle on a one-lane road waits for it; on two lanes it passes."""
+    for lanes, waits in ((1, True), (2, False)):
+        net = g.single_link(length=600.0, lanes=lanes)
+        stop = Stop("a-b", 300.0, 20.0, 30.0)
+        trips = [Trip("bus", "o-a", "b-d", 0.0, vtype="shuttle", route=("o-a", "a-b", "b-d"),
+                      depart_lane="first", stops=(stop,)),
+                 Trip("car", "o-a", "b-d", 8.0, depart_lane="first")]
+        vts = [VehicleType(), VehicleType(id="shuttle", length=6.0, max_speed=11.0)]
+        sc = make_scenario(net, trips, vts, name=f"lanes{lanes}", sim__end=300.0, sim__dt=0.5)
+        out = Simulation(sc, backend="cpu").run(tmp_path / f"l{lanes}.h5", progress="none")
+        tr = mobsim.open(out).trips.set_index("id")
+        assert tr.loc["bus", "waiting_time"] <= 0.5, "a scheduled stop is not waiting (as in SUMO)"
+        assert tr.loc["bus", "duration"] > 30.0
+        if waits:
+            assert tr.loc["car", "waiting_time"] > 20.0
+            assert tr.loc["car", "arrival"] > tr.loc["bus", "arrival"]
+        else:
+            assert tr.loc["car", "waiting_time"] < 5.0
+            assert tr.loc["car", "arrival"] < tr.loc["bus", "arrival"]
+
+
+def test_stop_until_and_duration(tmp_path):
+    """SUMO's <stop duration= until=>: a halt of at least the duration, not left before until."""
+    net = g.single_link(length=800.0)
+    trips = [Trip("v", "o-a", "b-d", 0.0, route=("o-a", "a-b", "b-d"),
+                  stops=(Stop("a-b", 200.0, 10.0, 20.0), Stop("a-b", 600.0, 10.0, 0.0, 200.0))),
+             Trip("late", "o-a", "b-d", 0.0, route=("o-a", "a-b", "b-d"),
+                  stops=(Stop("a-b", 150.0, 0.0, 0.0),))]
+    sc = make_scenario(net, trips, name="until", sim__end=400.0)
+    sim = Simulation(sc, backend="cpu")
+    sim.run(tmp_path / "u.h5", progress="none")
+    tr = mobsim.open(tmp_path / "u.h5").trips.set_index("id")
+    assert tr.loc["v", "arrival"] > 200.0 and tr.loc["v", "waiting_time"] <= 1.0
+    assert tr.loc["late", "arrival"] < 120.0
+
+
+def test_kpis_and_plots(regular, tmp_path):
+    k = transit_kpis(regular)
+    assert k["transit_passengers"] > 1000 and k["transit_boarded"] > 0.9 * k["transit_passengers"]
+    assert 0 < k["transit_mean_wait_s"] < k["transit_mean_wait_to_departure_s"]
+    assert k["transit_on_time_share"] == 1.0 and k["transit_headway_cv"] < 0.05
+    assert 0 < k["transit_occupancy_pkm_per_vkm"] <= 100 and k["transit_vkm"] > 0
+    assert 5 < k["transit_commercial_speed_kmh"] < 40
+    assert set(regular.kpis()) >= set(k), "mobsim kpi includes the transit KPIs"
+    from mobsim.modes.transit.plot import plot_transit_all
+
+    paths = plot_transit_all(regular, tmp_path)
+    assert len(paths) == 4 and all(p.stat().st_size > 1000 for p in paths)
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda tr: tr["lines"][0].update(stops=["s0", "nope"]), "unknown stop 'nope'"),
+    (lambda tr: tr["stops"][0].update(link="zz"), "unknown link"),
+    (lambda tr: tr["stops"][0].update(pos=1e6), "beyond the end"),
+    (lambda tr: tr["lines"][0].update(departures=[0.0]), "either departures or headway"),
+    (lambda tr: tr["lines"][0].update(loop=False, rounds=2), "not a loop"),
+    (lambda tr: tr["vehicles"][0].update(seats=0, standing=0), "no places"),
+    (lambda tr: tr.update(passengers=[{"from": "s0", "to": "s0", "rate": 1.0}]), "the same stop"),
+    (lambda tr: tr.update(lanes=[]), "unknown key 'lanes'"),
+])
+def test_bad_transit_input(change, words):
+    net, tr = _ring_transit(headway=300.0, begin=0.0, end=600.0)
+    change(tr)
+    from mobsim.scenario import scenario_from_objects
+
+    with pytest.raises(InputError, match=words):
+        scenario_from_objects(net, [], transit=tr)
+
+
+def test_toml_scenario_with_transit(tmp_path):
+    """A scenario file's [transit] tables, through the CLI's loader, the default shuttle type."""
+    from mobsim.scenario import load_scenario
+
+    (tmp_path / "pax.csv").write_text("origin,destination,time\ns0,s2,10\ns1,s0,20\n")
+    text = """
+[scenario]
+name = "loop"
+[network]
+generator = "ring"
+params = { length = 1200.0, n_links = 4 }
+[sim]
+end = 900.0
+[[transit.stops]]
+id = "s0"
+link = "r0-r1"
+pos = 100.0
+[[transit.stops]]
+id = "s1"
+link = "r1-r2"
+[[transit.stops]]
+id = "s2"
+link = "r2-r3"
+pos = 150.0
+[[transit.lines]]
+id = "L"
+stops = ["s0", "s1", "s2"]
+loop = true
+departures = [0, 300]
+[[transit.passengers]]
+file = "pax.csv"
+"""
+    (tmp_path / "s.toml").write_text(text)
+    sc = load_scenario(tmp_path / "s.toml")
+    assert [v.id for v in sc.vtypes][-1] == "shuttle" and "[[transit.lines]]" in sc.resolved_toml
+    res = mobsim.open(Simulation(sc, backend="cpu").run(tmp_path / "s.h5", progress="none"))
+    pax = transit_tables(res)["passengers"]
+    assert len(pax) == 2 and np.isfinite(pax["alighting"]).all()
+    assert math.isclose(res.attrs["transit_passengers"], 2)
