@@ -235,6 +235,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     network = build_network(config["network"], base_dir, source, files, warnings)
     warnings += list(check_network(network))
     sumo_trips: list[Trip] = []
+    found_pt: list[Any] = []  # SUMO public transport (mobsim.interop.sumo_pt.PTFound)
     if config["demand"].get("sumo"):
         from mobsim.interop.sumo_demand import read_sumo_demand
 
@@ -251,7 +252,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                                                lane_map=network.sumo_lanes, successors=successors,
                                                route_errors=sumo_meta.get("route_errors", "error"),
                                                vtype_sources=vtype_files,
-                                               options=sumo_meta.get("options"))
+                                               options=sumo_meta.get("options"), transit=found_pt)
         files.extend(routes)
         other_demand = any(config["demand"].get(k) for k in ("trips", "od", "flows"))
         vtypes = merge_vtypes(vtypes, svtypes, explicit_vtypes, other_demand, vtype_files, source)
@@ -285,6 +286,13 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     else:
         trips_or_flights = bool(trips)
     transit = None
+    if found_pt:
+        from mobsim.interop.sumo_pt import transit_plan
+
+        transit = transit_plan(found_pt[0], sumo_trips, warnings, source)
+        if transit is not None and config["transit"]:
+            raise InputError("public transport both in the SUMO demand and in [transit]", source=source,
+                             element="[transit]", fix="keep the lines in one of them")
     if config["transit"]:
         from mobsim.demand.transit import SHUTTLE_VTYPE, load_transit
 

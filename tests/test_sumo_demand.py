@@ -211,7 +211,7 @@ def test_namespaced_file_and_skipped_persons(tmp_path):
     warnings: list[str] = []
     _, trips = read_sumo_demand([path], LINKS, warnings=warnings)
     assert [t.id for t in trips] == ["t"]
-    assert any("1 person/container" in w for w in warnings)
+    assert any("1 person(s) whose plan is not a ride from a bus stop" in w for w in warnings)
 
 
 # ------------------------------------------------------------------ vTypes

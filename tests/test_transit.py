@@ -303,3 +303,84 @@ file = "pax.csv"
     pax = transit_tables(res)["passengers"]
     assert len(pax) == 2 and np.isfinite(pax["alighting"]).all()
     assert math.isclose(res.attrs["transit_passengers"], 2)
+
+
+# ------------------------------------------------------------------ SUMO public transport
+def test_sumo_export_and_import_round_trip(tmp_path):
+    """The line exported as SUMO public transport (bus stops, vehicles with line and stops,
+    persons riding) and read back from the .sumocfg: the same loop (a repeated stop sequence is a
+    loop of that many rounds), the same passengers, the same waits and dwell."""
+    from mobsim.interop.sumo_export import export_scenario
+    from mobsim.scenario import load_scenario, scenario_from_objects
+
+    net, tr = _ring_transit(departures=[0.0, 400.0], rounds=3, round_time=800.0, timepoints={"s0": 0.0})
+    tr["vehicles"][0].update(dwell="max")
+    tr["passengers"] = [{"line": "A", "rate": 60.0, "begin": 0.0, "end": 2000.0}]
+    sc = scenario_from_objects(net, [], settings={"sim.end": 3000.0, "sim.dt": 0.5}, name="rt", transit=tr)
+    cfg = export_scenario(sc, tmp_path / "sumo", internal_links=False)
+    back = load_scenario(cfg)
+    (ln,) = back.transit.lines
+    assert ln.loop and ln.rounds == 3 and ln.closed and ln.stops == tuple(f"s{k}" for k in range(STOPS))
+    assert back.transit.explicit == {"A": ["A.0", "A.1"]} and back.transit.vehicles[0].dwell == "max"
+    a = transit_kpis(Simulation(sc, backend="cpu").run(tmp_path / "a.h5", progress="none"))
+    b = transit_kpis(Simulation(back, backend="cpu").run(tmp_path / "b.h5", progress="none"))
+    assert a["transit_passengers"] == b["transit_passengers"] > 100
+    assert a["transit_boarded"] == b["transit_boarded"]
+    for key in ("transit_mean_wait_to_departure_s", "transit_mean_in_vehicle_s", "transit_mean_load"):
+        assert b[key] == pytest.approx(a[key], rel=0.02), key
+
+
+def test_sumo_bus_file_reads_stops_lines_and_persons(tmp_path):
+    """A hand-written SUMO bus scenario: bus stops (a negative endPos counts from the lane's end),
+    a flow of a line whose stop ``until`` shifts with each bus, persons and a person flow riding
+    it (``lines="ANY"``, a walk to the stop), a car's lane stop, and what is left out."""
+    from mobsim.interop.sumo_export import build_net, export_network
+    from mobsim.scenario import load_scenario
+
+    net = g.single_link(length=1000.0)
+    files = export_network(net, tmp_path, "n")
+    build_net(files, tmp_path / "n.net.xml", internal_links=False)
+    (tmp_path / "stops.add.xml").write_text("""<additional>
+  <busStop id="A" lane="a-b_0" startPos="180" endPos="200"/>
+  <busStop id="B" lane="a-b_0" startPos="-320" endPos="-300"/>
+  <busStop id="C" lane="b-d_0" startPos="40" endPos="60"/>
+</additional>""")
+    (tmp_path / "r.rou.xml").write_text("""<routes>
+  <vType id="bus" vClass="bus" length="12" personCapacity="30" boardingDuration="1.5"/>
+  <flow id="L1" type="bus" line="one" begin="0" end="600" period="300" route="r">
+    <stop busStop="A" duration="10" until="60"/>
+    <stop busStop="B" duration="10"/>
+    <stop busStop="C" duration="5"/>
+  </flow>
+  <route id="r" edges="o-a a-b b-d"/>
+  <vehicle id="car" depart="100" route="r"><stop lane="a-b_0" endPos="500" duration="30"/></vehicle>
+  <person id="p1" depart="10"><stop busStop="A" duration="20"/><ride busStop="C" lines="one"/></person>
+  <person id="p2" depart="20"><walk edges="o-a a-b" busStop="B"/><ride busStop="C" lines="ANY"/></person>
+  <personFlow id="pf" begin="0" end="500" personsPerHour="360">
+    <stop busStop="A" duration="0"/><ride busStop="B" lines="one"/>
+  </personFlow>
+  <person id="walker" depart="0"><walk edges="o-a a-b"/></person>
+</routes>""")
+    (tmp_path / "s.sumocfg").write_text("""<configuration><input><net-file value="n.net.xml"/>
+<route-files value="r.rou.xml"/><additional-files value="stops.add.xml"/></input>
+<time><end value="1200"/></time></configuration>""")
+    sc = load_scenario(tmp_path / "s.sumocfg")
+    plan = sc.transit
+    stops = {s.id: s for s in plan.stops}
+    assert (stops["B"].link, stops["B"].pos, stops["B"].length) == ("a-b", 700.0, 20.0)
+    assert [ln.id for ln in plan.lines] == ["one"] and plan.explicit["one"] == ["L1.0", "L1.1"]
+    assert plan.vehicles[0].capacity == 30 and plan.vehicles[0].board_time == 1.5
+    rows = sorted(plan.table_rows, key=lambda r: r[2])
+    assert ("A", "C", 30.0, "one") in rows and ("B", "C", 20.0, "one") in rows
+    assert sum(1 for r in rows if r[:2] == ("A", "B")) >= 30
+    assert any("walk to their stop" in w for w in sc.warnings)
+    assert any("not a ride from a bus stop" in w for w in sc.warnings)
+    trips = {t.id: t for t in sc.trips}
+    assert [s.until for s in trips["L1.1"].stops][0] == 360.0, "until shifts with the flow's bus"
+    res = mobsim.open(Simulation(sc, backend="cpu").run(tmp_path / "s.h5", progress="none"))
+    ev = transit_tables(res)["stop_events"]
+    first = ev[ev["visit"] == 0].sort_values("service")
+    assert first["departure"].tolist()[0] >= 60.0 and first["departure"].tolist()[1] >= 360.0
+    assert (ev["departure"] - ev["arrival"]).min() >= 5.0
+    tr = res.trips.set_index("id")
+    assert tr.loc["car", "duration"] > 30.0 + 1000.0 / 13.89 and tr.loc["car", "waiting_time"] <= 0.5

@@ -7,7 +7,9 @@ the arrival and lets out the passengers bound there (and those bound to stops it
 it dwells, the passengers waiting at the stop for the line board in the order they came (FIFO),
 as long as there is room and the vehicle will still reach their destination; it sets the dwell's
 end by the dwell law ``door_time + (board_time * boardings + alight_time * alightings) / doors``
-(not before the time point's scheduled departure); and once the road has released it, it records
+(``veh_law`` 0; the door time is the stop's minimum dwell, ``W.visit_dur``), or the larger of
+the two terms (1: SUMO's, passengers board while the doors are open for the stop's duration),
+not before the time point's scheduled departure; and once the road has released it, it records
 the departure, the load, and a denied boarding for every passenger the full vehicle left behind.
 
 One item owns one line: its vehicles, the queues at its stops and their passengers, so items
@@ -25,9 +27,9 @@ from ..runtime.layout import STOP_DWELL
 
 
 @register_jitable
-def serve_line(l, t, dt, status, stop_next, stop_state, stop_end, trip_slot, visit_until,
+def serve_line(l, t, dt, status, stop_next, stop_state, stop_end, trip_slot, visit_until, visit_dur,
                line_veh_start, line_pattern, line_q0,
-               veh_trip, veh_visit0, veh_nvis, veh_cap, veh_t0, veh_a, veh_b, veh_doors,
+               veh_trip, veh_visit0, veh_nvis, veh_cap, veh_a, veh_b, veh_doors, veh_law,
                veh_cur, veh_load, veh_alight,
                ev_arr, ev_dep, ev_board, ev_alight, ev_load, alight_cnt,
                q_start, q_head, p_arr, p_ride, p_board, p_veh, p_visit, p_denied):
@@ -96,7 +98,11 @@ def serve_line(l, t, dt, status, stop_next, stop_state, stop_end, trip_slot, vis
             if moved:
                 h = p + 1
         q_head[q] = h
-        end = ev_arr[cur] + veh_t0[j] + (veh_a[j] * ev_board[cur] + veh_b[j] * ev_alight[cur]) / veh_doors[j]
+        work = (veh_a[j] * ev_board[cur] + veh_b[j] * ev_alight[cur]) / veh_doors[j]
+        if veh_law[j] == 1:
+            end = ev_arr[cur] + max(visit_dur[cur], work)  # SUMO's: they board while the doors are open
+        else:
+            end = ev_arr[cur] + visit_dur[cur] + work
         if visit_until[cur] > end:
             end = visit_until[cur]
         stop_end[s] = end

@@ -19,6 +19,7 @@ Scenario file (units: m, s, passengers per hour)::
     door_time = 5         # t0: dwell with no one boarding or alighting (s)
     board_time = 2.0      # a: s per boarding passenger, per door stream
     alight_time = 1.5     # b: s per alighting passenger, per door stream
+    dwell = "sum"         # "sum": door_time + passenger work; "max": the larger (SUMO's)
 
     [[transit.lines]]
     id = "A"
@@ -47,10 +48,12 @@ Scenario file (units: m, s, passengers per hour)::
     file = "passengers.csv"
 
 Dwell at a stop: ``door_time + (board_time * boardings + alight_time * alightings) / doors``,
-counted from the halt; passengers who reach the stop while the doors are open board too and
-lengthen it; a vehicle holds at a time point until its scheduled time. A passenger rides one line
-(the first line that serves its origin and then its destination) and boards the first vehicle of
-that line with room that will still reach the destination (FIFO among the waiting).
+counted from the halt (``dwell = "max"``: the larger of the two terms, as SUMO, where passengers
+board while the doors are open for the stop's duration); passengers who reach the stop while the
+doors are open board too and lengthen it; a vehicle holds at a time point until its scheduled
+time. A passenger rides one line (the first line that serves its origin and then its
+destination) and boards the first vehicle of that line with room that will still reach the
+destination (FIFO among the waiting).
 """
 
 from __future__ import annotations
@@ -80,7 +83,10 @@ MAX_PASSENGERS = 50_000_000
 LEAD_TIME = 10.0
 
 _STOP_KEYS = ("id", "link", "pos", "length")
-_VEHICLE_KEYS = ("id", "vtype", "seats", "standing", "doors", "door_time", "board_time", "alight_time")
+_VEHICLE_KEYS = ("id", "vtype", "seats", "standing", "doors", "door_time", "board_time", "alight_time",
+                 "dwell")
+#: Dwell laws (the kernels' codes): the door time plus the passengers' work, or the larger of them.
+DWELL_LAWS = {"sum": 0, "max": 1}
 _LINE_KEYS = ("id", "stops", "loop", "vehicle", "headway", "begin", "end", "departures", "rounds",
               "timepoints", "round_time")
 _PAX_KEYS = ("from", "to", "line", "rate", "begin", "end", "file")
@@ -99,8 +105,8 @@ class TransitStop:
 
 @dataclass(frozen=True)
 class TransitVehicle:
-    """A transit vehicle type: capacity (passengers), doors, the dwell law's times (s) and the road
-    vehicle type that drives it."""
+    """A transit vehicle type: capacity (passengers), doors, the dwell law's times (s) and its form
+    (``dwell``: :data:`DWELL_LAWS`) and the road vehicle type that drives it."""
 
     id: str
     vtype: str = "shuttle"
@@ -110,6 +116,7 @@ class TransitVehicle:
     door_time: float = 5.0
     board_time: float = 2.0
     alight_time: float = 1.5
+    dwell: str = "sum"
 
     @property
     def capacity(self) -> int:
@@ -121,7 +128,9 @@ class TransitVehicle:
 class Line:
     """A line: its stop sequence, loop or one way, its vehicle type, its departures from the first
     stop (s), the rounds each departure drives (loops), and its time points (stop id -> scheduled
-    departure in s after the service's departure; later rounds add ``round_time``)."""
+    departure in s after the service's departure; later rounds add ``round_time``). A loop's
+    services call at the first stop again at the end (``closed``; an imported SUMO loop may end
+    at the last stop of its last round instead)."""
 
     id: str
     stops: tuple[str, ...]
@@ -131,6 +140,7 @@ class Line:
     rounds: int = 1
     timepoints: dict[str, float] = field(default_factory=dict)
     round_time: float = 0.0
+    closed: bool = True
 
     @property
     def pattern(self) -> int:
@@ -139,8 +149,8 @@ class Line:
 
     def visits(self) -> int:
         """Stops one service calls at: every round's stops, and the first stop again at the end of
-        a loop."""
-        return self.rounds * len(self.stops) + (1 if self.loop else 0)
+        a (closed) loop."""
+        return self.rounds * len(self.stops) + (1 if self.loop and self.closed else 0)
 
 
 @dataclass(frozen=True)
@@ -169,6 +179,15 @@ class TransitPlan:
     sources: list[PassengerSource]
     table_rows: list[tuple[str, str, float, str]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
+    #: line id -> the ids of trips of the demand that run its services, in departure order (an
+    #: imported SUMO line); the other lines' services are made from their departures.
+    explicit: dict[str, list[str]] = field(default_factory=dict)
+
+    def service_ids(self, line: Line) -> list[str]:
+        """The trip ids of ``line``'s services."""
+        if line.id in self.explicit:
+            return list(self.explicit[line.id])
+        return [f"{line.id}.{k}" for k in range(len(line.departures))]
 
     def stop_index(self) -> dict[str, int]:
         return {s.id: k for k, s in enumerate(self.stops)}
@@ -264,10 +283,14 @@ def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, 
         standing = _int(row, "standing", 5, source, el, 0)
         if seats + standing < 1:
             raise _err("no places (seats + standing = 0)", source, el, "give seats or standing places")
+        law = row.get("dwell", "sum")
+        if law not in DWELL_LAWS:
+            raise _err(f"dwell = {law!r} is not one of {sorted(DWELL_LAWS)}", source, el,
+                       'give dwell = "sum" (door time + passenger work) or "max" (SUMO\'s)')
         vehicles.append(TransitVehicle(
             vid, vt, seats, standing, _int(row, "doors", 1, source, el, 1),
             _num(row, "door_time", 5.0, source, el), _num(row, "board_time", 2.0, source, el),
-            _num(row, "alight_time", 1.5, source, el)))
+            _num(row, "alight_time", 1.5, source, el), law))
     stop_ids = {s.id for s in stops}
     lines: list[Line] = []
     seen = set()
@@ -447,6 +470,8 @@ def service_trips(plan: TransitPlan, routes: Any, link_speed: dict[str, float],
     stops = {s.id: s for s in plan.stops}
     out: list[Trip] = []
     for ln in plan.lines:
+        if ln.id in plan.explicit:
+            continue  # its services are trips of the demand already
         veh = plan.vehicle(ln)
         seq = list(ln.stops) * ln.rounds + ([ln.stops[0]] if ln.loop else [])
         route = _route_through(routes, [stops[s] for s in seq], ln.id)
@@ -541,3 +566,17 @@ def _poisson(rng: np.random.Generator, rate_h: float, begin: float, end: float) 
         return []
     n = int(rng.poisson(rate_h * (end - begin) / 3600.0))
     return sorted(round(float(t), 1) for t in rng.uniform(begin, end, n))
+
+
+def periodic(seq: tuple[str, ...]) -> tuple[tuple[str, ...], int, bool] | None:
+    """``(pattern, rounds, closed)`` when the stop sequence ``seq`` repeats a shorter pattern of at
+    least two stops (a loop driven ``rounds`` times, ``closed``: back at the first stop at the
+    end), else None."""
+    n = len(seq)
+    for p in range(2, n):
+        if all(seq[i] == seq[i % p] for i in range(n)):
+            rounds, extra = divmod(n, p)
+            if extra <= 1 and rounds >= 1 and (rounds > 1 or extra == 1):
+                return tuple(seq[:p]), rounds, extra == 1
+            return None
+    return None

@@ -63,11 +63,12 @@ m/s², veh/h.
   (behind the last vehicle of the lane with a safe gap, at the lane's end when it is empty, as
   SUMO's ``lastInsertion``); ``free`` runs as ``base`` (the edge's start when there is room; SUMO
   also looks for a gap further along), ``random_free`` as ``random``, the others as ``base``
-  (warnings). ``arrival*`` attributes, a vehicle's own ``speedFactor`` and ``<stop>`` elements are
-  ignored (warning); a vehicle whose route is given only by its stops (no route, no from/to: e.g. a
-  DRT taxi) is skipped (warning).
-* Vehicles departing outside ``[begin, end)`` are dropped, counted in a warning. Persons and
-  containers are skipped (warning).
+  (warnings). ``arrival*`` attributes and a vehicle's own ``speedFactor`` are ignored (warning);
+  a vehicle whose route is given only by its stops (no route, no from/to: e.g. a DRT taxi) is
+  skipped (warning). ``<stop>`` elements become the trip's scheduled stops, bus stops, lines and
+  persons riding them a transit plan (:mod:`.sumo_pt`).
+* Vehicles departing outside ``[begin, end)`` are dropped, counted in a warning. Containers are
+  skipped (warning).
 * ``route_errors="drop"`` (SUMO's ``--ignore-route-errors``): a vehicle whose route names an
   unknown edge or route, or has two consecutive edges without a connection, is dropped and counted
   in a warning instead of aborting the import.
@@ -91,6 +92,7 @@ from mobsim.demand.trips import Trip
 from mobsim.demand.vtypes import VehicleType
 from mobsim.errors import InputError
 from mobsim.interop.sumo_departures import FLOW_RATES, DepartureReader
+from mobsim.interop.sumo_pt import STOP_TAGS, PTFound, PTReader
 from mobsim.interop.sumo_routes import RouteChoice, RouteError, RouteReader
 from mobsim.interop.sumo_vtypes import (
     ACC_ATTRS,
@@ -114,13 +116,15 @@ __all__ = ["CAR_CLASSES", "CF_MODEL_MAP", "DRIVEN_VCLASSES", "SKIPPED_VCLASSES",
            "vclass_defaults"]
 
 DEMAND_TAGS = ("vehicle", "trip", "flow")
-SKIPPED_TAGS = ("person", "personFlow", "container", "containerFlow")
+SKIPPED_TAGS = ("container", "containerFlow")
+PERSON_TAGS = ("person", "personFlow")
 #: Top-level elements read as demand (an additional file holding any of them is demand too).
-DEMAND_ELEMENTS = ("vType", "vTypeDistribution", "route", "routeDistribution", *DEMAND_TAGS)
+DEMAND_ELEMENTS = ("vType", "vTypeDistribution", "route", "routeDistribution", *DEMAND_TAGS, "person",
+                   "personFlow", *STOP_TAGS)
 _VEHICLE_ATTRS = ("id", "type", "depart", "route", "from", "to", "via", "departLane", "departSpeed",
                   "departPos", "arrivalLane", "arrivalPos", "arrivalSpeed", "begin", "end", *FLOW_RATES,
                   "fromTaz", "toTaz", "fromJunction", "toJunction", "fromXY", "toXY", "fromLonLat",
-                  "toLonLat", "speedFactor")
+                  "toLonLat", "speedFactor", "line")
 #: The attributes read, per element (:func:`_read_file`); an element name not listed here keeps
 #: only its ``id``.
 _READ_ATTRS: dict[str, tuple[str, ...]] = {
@@ -128,10 +132,17 @@ _READ_ATTRS: dict[str, tuple[str, ...]] = {
     "route": ("id", "edges", "repeat", "probability", "refId"),
     "routeDistribution": ("id", "routes", "probabilities"),
     "vType": ("id", "vClass", "carFollowModel", "probability", "refId", *VTYPE_ATTRS, *ACC_ATTRS,
-              *CACC_ATTRS),
+              *CACC_ATTRS, "personCapacity", "boardingDuration"),
     "vTypeDistribution": ("id", "vTypes", "probabilities"),
     **{f"carFollowing-{m}": (*VTYPE_ATTRS, *ACC_ATTRS, *CACC_ATTRS) for m in CF_MODELS},
     **{tag: ("id",) for tag in SKIPPED_TAGS},
+    **{tag: ("id", "lane", "startPos", "endPos", "friendlyPos") for tag in STOP_TAGS},
+    "stop": ("busStop", "trainStop", "lane", "edge", "endPos", "startPos", "duration", "until", "parking",
+             "triggered", "containerTriggered", "containerStop", "chargingStation", "parkingArea"),
+    **{tag: ("id", "depart", "departPos", "begin", "end", "period", "personsPerHour", "probability", "number",
+             "type") for tag in PERSON_TAGS},
+    "ride": ("from", "to", "busStop", "lines"),
+    "walk": ("from", "to", "edges", "busStop"),
 }
 def _read_file(path: Path) -> list[Elem]:
     """The top-level elements of one SUMO XML file (plain or gzip), each with its subtree.
@@ -230,12 +241,20 @@ _WARNINGS = {
                "the end of their last edge",
     "vspeed": "speedFactor on {n} vehicle/trip/flow element(s) is ignored: the vType's speed factor "
               "distribution applies",
-    "stop": "{n} <stop> element(s) are ignored (mobsim has no stops for cars)",
+    "stop_kind": "{n} stop(s) run as plain stops in the lane (mobsim has no parking, triggered or "
+                 "container stops)",
+    "stop_dropped": "{n} bus stop(s) on lanes of edges the network import left out (no lane for the "
+                    "vehicle class mobsim runs) are left out",
+    "stop_dropped_use": "{n} stop(s) of vehicles or persons at those bus stops are left out",
+    "person_rides": "{n} person(s) ride more than once: only their first ride is simulated",
+    "person_walk": "{n} person(s) walk to their stop: the walk takes no time in mobsim",
+    "person_plan": "{n} person(s) whose plan is not a ride from a bus stop to a bus stop were skipped "
+                   "(mobsim simulates no walking)",
     "stops_only": "{n} vehicle(s) whose route is given only by their <stop> elements (bus stops, "
                   "parking areas, ...) were skipped: mobsim has no stops",
     "via": "via on {n} trip/flow element(s) is ignored: mobsim routes trips by shortest travel time",
     "window": "{n} vehicle(s) departing outside the simulated interval [begin, end) were dropped",
-    "persons": "{n} person/container element(s) were skipped (mobsim simulates vehicles only)",
+    "persons": "{n} container element(s) were skipped (mobsim simulates no containers)",
     "ignored": "{n} element(s) that are not demand were ignored",
     "empty": "the file has no vTypes, routes, vehicles, trips or flows",
     "flow_end": "{n} flow(s) without end, in a run without end, end 24 h after their begin (SUMO's "
@@ -245,7 +264,7 @@ _WARNINGS = {
 }
 
 
-class _Importer(VTypeReader, RouteReader, DepartureReader):
+class _Importer(VTypeReader, RouteReader, DepartureReader, PTReader):
     """State of one import: the network's edges, vTypes, routes, ids seen and warnings."""
 
     def __init__(self, links: Mapping[str, Any], begin: float, end: float | None, seed: int,
@@ -276,6 +295,7 @@ class _Importer(VTypeReader, RouteReader, DepartureReader):
         self.warn = _Warn()
         self.uses_default = False
         self.trips: list[Trip] = []
+        self.pt = PTFound()
 
     # ---------------------------------------------------------------- vehicle types
 
@@ -324,8 +344,9 @@ class _Importer(VTypeReader, RouteReader, DepartureReader):
             self.warn.add(source, "arrival", label)
         if "speedFactor" in a:
             self.warn.add(source, "vspeed", label)
-        if el.kids("stop"):
-            self.warn.add(source, "stop", label, len(el.kids("stop")))
+        flow_begin = float(times[0]) if tag == "flow" and n else 0.0
+        if tag == "flow" and "begin" in a:
+            flow_begin = self.depart(a["begin"], source, label, "begin")
         specs: dict[str, tuple[str, str, str]] = {}  # origin -> (lane, speed, pos)
         rng = None  # the element's stream for departLane/departPos="random" (drawn per vehicle)
         for tid, t, vtype, k in zip(ids, times, types, which, strict=True):
@@ -353,7 +374,12 @@ class _Importer(VTypeReader, RouteReader, DepartureReader):
                     pos = repr(float(rng.uniform(0.0, float(getattr(link, "length", 0.0)))))
             if vtype == SUMO_DEFAULT_VTYPE:
                 self.uses_default = True
-            self.trips.append(Trip(tid, origin, destination, float(t), vtype, route, lane, speed, pos))
+            stops: tuple = ()
+            if el.kids("stop"):
+                stops, at = self.trip_stops(el, float(t) - flow_begin if tag == "flow" else 0.0)
+                if "line" in a and at and len(at) == len(stops):
+                    self.pt.services.append((tid, a["line"], at, vtype))
+            self.trips.append(Trip(tid, origin, destination, float(t), vtype, route, lane, speed, pos, stops))
 
 def file_has_demand(path: str | Path) -> bool:
     """Whether a SUMO XML file (plain or gzip; e.g. an additional file) holds demand elements
@@ -382,7 +408,8 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
                      successors: Mapping[str, Collection[str]] | None = None,
                      route_errors: str = "error",
                      vtype_sources: dict[str, str] | None = None,
-                     options: Mapping[str, str] | None = None) -> tuple[list[VehicleType], list[Trip]]:
+                     options: Mapping[str, str] | None = None,
+                     transit: list[PTFound] | None = None) -> tuple[list[VehicleType], list[Trip]]:
     """Vehicle types and trips of SUMO route files (see the module docstring for the mapping).
 
     Parameters
@@ -406,6 +433,8 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
     route_errors: ``"error"`` (SUMO's default: a broken route aborts the import) or ``"drop"``
         (``--ignore-route-errors``: the vehicle is dropped, counted in a warning).
     vtype_sources: if given, filled with vType id -> the file that defines it.
+    transit: if given, the public transport found (:class:`mobsim.interop.sumo_pt.PTFound`: bus
+        stops, service vehicles, persons) is appended to it.
     options: SUMO options that change the vType defaults: ``carfollow.model`` (the model of types
         without one) and ``default.speeddev`` (the speed factor deviation of types without one;
         < 0: the vClass default), as ``{name: value}`` strings.
@@ -426,7 +455,7 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
                     successors, route_errors, options)
     files = [(Path(p), _read_file(Path(p))) for p in paths]
     by_tag: dict[str, list[Elem]] = {t: [] for t in ("vType", "vTypeDistribution", "route",
-                                                      "routeDistribution", "demand")}
+                                                      "routeDistribution", "demand", "busStop", "person")}
     for path, elems in files:
         source = str(path)
         known = 0
@@ -436,6 +465,10 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
                 by_tag[el.tag].append(el)
             elif el.tag in DEMAND_TAGS:
                 by_tag["demand"].append(el)
+            elif el.tag in STOP_TAGS:
+                by_tag["busStop"].append(el)
+            elif el.tag in PERSON_TAGS:
+                by_tag["person"].append(el)
             elif el.tag in SKIPPED_TAGS:
                 imp.warn.add(source, "persons", el.label)
             else:
@@ -449,8 +482,11 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
     # Definitions first, so that definition order across files does not matter: vTypes (also
     # those nested in distributions, which are types of their own), then the distributions over
     # them; named routes (also those nested in top-level distributions), then route distributions.
+    for el in by_tag["busStop"]:
+        imp.bus_stop(el)
     for el in by_tag["vType"]:
         imp.vtype(el)
+        imp.vtype_capacity(el)
     for el in by_tag["vTypeDistribution"]:
         imp.new_type_id(el)
         for child in el.kids("vType"):
@@ -468,6 +504,10 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
         imp.top_route_dist(el)
     for el in by_tag["demand"]:
         imp.demand(el)
+    for el in by_tag["person"]:
+        imp.person(el)
+    if transit is not None:
+        transit.append(imp.pt)
     if imp.uses_default and SUMO_DEFAULT_VTYPE not in imp.vtypes:
         # SUMO's own default type, with the options' defaults
         imp.vtype(Elem("vType", {"id": SUMO_DEFAULT_VTYPE}, [], "SUMO's defaults"))

@@ -29,22 +29,15 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
 from mobsim.errors import InputError
+from mobsim.interop.sumo_transit import bus_stops, persons, service_elements, vtype_extra
 from mobsim.interop.sumo_vtypes import ACC_ATTRS, CACC_ATTRS
+from mobsim.interop.sumo_xml import xml_attrs
 
-
-def _a(**kw: Any) -> str:
-    return " ".join(f"{k.rstrip('_').replace('__', '-')}={quoteattr(_fmt(v))}" for k, v in kw.items())
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
+_a = xml_attrs
 
 
 def _write(path: Path, root: str, lines: list[str]) -> Path:
@@ -146,6 +139,8 @@ class RoutedDemand:
     route_start: np.ndarray
     route_end: np.ndarray
     dt: float
+    #: The transit plan whose services are among ``trips`` (:mod:`mobsim.demand.transit`), or None.
+    transit: Any = None
 
 
 def routed_demand(sc: Any) -> RoutedDemand:
@@ -158,6 +153,13 @@ def routed_demand(sc: Any) -> RoutedDemand:
 
     cn = compile_network(sc.network)
     trips = list(sc.trips)
+    plan = getattr(sc, "transit", None)
+    if plan is not None:
+        from mobsim.demand.route_service import RouteService
+        from mobsim.demand.transit import service_trips
+
+        speeds = {lk.id: float(lk.speed) for lk in sc.network.links}
+        trips += service_trips(plan, RouteService(cn), speeds, {v.id: v for v in sc.vtypes})
     rl, rs, re_, dropped = route_trips(cn, trips, unreachable=sc.settings.get("demand.unreachable", "error"),
                                        source=str(getattr(sc, "path", "demand")))
     if dropped:
@@ -166,7 +168,7 @@ def routed_demand(sc: Any) -> RoutedDemand:
         trips = [t for t, k in zip(trips, keep, strict=True) if k]
         rs, re_ = rs[keep], re_[keep]
     return RoutedDemand(list(sc.vtypes) or [VehicleType()], trips, list(cn.link_ids), rl, rs, re_,
-                        float(sc.settings["sim.dt"]))
+                        float(sc.settings["sim.dt"]), plan)
 
 
 def export_routes(demand: RoutedDemand, path: Path, stepping: float | None = None) -> Path:
@@ -188,6 +190,8 @@ def export_routes(demand: RoutedDemand, path: Path, stepping: float | None = Non
             attrs += " " + _a(**{sumo: float(getattr(v, name)) for sumo, name in names.items()})
         else:
             attrs += " " + _a(sigma=float(v.sigma))
+        if demand.transit is not None and vtype_extra(demand.transit, v.id):
+            attrs += " " + vtype_extra(demand.transit, v.id)
         lines.append(f"  <vType {attrs}/>")
     ids = demand.link_ids
     rl = demand.route_links
@@ -198,8 +202,13 @@ def export_routes(demand: RoutedDemand, path: Path, stepping: float | None = Non
         attrs = _a(id=t.id, depart=float(t.depart), type=t.vtype, departLane=lane, departSpeed=speed)
         if t.depart_pos != "base":
             attrs += " " + _a(departPos=float(t.depart_pos))
+        stops: list[str] = []
+        if t.stops and demand.transit is not None:
+            line, stops = service_elements(demand.transit, t)
+            attrs += " " + line
         lines.append(f"  <vehicle {attrs}>")
         lines.append(f"    <route {_a(edges=route)}/>")
+        lines += stops
         lines.append("  </vehicle>")
     return _write(path, "routes", lines)
 
@@ -214,13 +223,24 @@ def export_scenario(sc: Any, out: str | Path, internal_links: bool = True) -> Pa
     demand = routed_demand(sc)
     rou = export_routes(demand, out / f"{name}.rou.xml")
     s = sc.settings
+    routes, extra = rou.name, ""
+    if demand.transit is not None:
+        from mobsim.demand.transit import passenger_rows
+
+        add = _write(out / f"{name}.add.xml", "additional", bus_stops(demand.transit))
+        pax = _write(out / f"{name}.pax.rou.xml", "routes",
+                     persons(demand.transit, passenger_rows(demand.transit, int(s["sim.seed"]),
+                                                            float(s["sim.end"]))))
+        routes = f"{rou.name},{pax.name}"
+        extra = f'\n    <additional-files value="{add.name}"/>'
+    s = sc.settings
     euler = all(v.cf_model in ("Krauss", "ACC", "CACC") for v in demand.vtypes)
     cfg = out / f"{name}.sumocfg"
     cfg.write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
 <configuration>
   <input>
     <net-file value="{net.name}"/>
-    <route-files value="{rou.name}"/>
+    <route-files value="{routes}"/>{extra}
   </input>
   <time>
     <begin value="{s['sim.begin']!r}"/>

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
@@ -90,3 +92,11 @@ def listed(attrs: Mapping[str, str], key: str, source: str, element: str) -> tup
         raise InputError(f"{len(names)} {key} but {len(given)} probabilities", source=source,
                          element=element, fix=f"give one probability per {what}")
     return names, given
+
+
+def xml_attrs(**kw: Any) -> str:
+    """XML attributes from keywords (``from_`` -> ``from``, ``a__b`` -> ``a-b``; floats by repr)."""
+    def text(v: Any) -> str:
+        return repr(v) if isinstance(v, float) else str(v)
+
+    return " ".join(f"{k.rstrip('_').replace('__', '-')}={quoteattr(text(v))}" for k, v in kw.items())

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.demand.transit import TransitPlan, passenger_rows, ride_on, service_trips
+from mobsim.demand.transit import DWELL_LAWS, TransitPlan, passenger_rows, ride_on, service_trips
 from mobsim.kernels.transit.boarding import serve_line
 
 #: The mode's arrays on the backend (see :func:`mobsim.kernels.transit.boarding.serve_line`):
@@ -25,7 +25,7 @@ from mobsim.kernels.transit.boarding import serve_line
 #: stop of its pattern) and passengers (sorted by queue, then arrival).
 TransitState = namedtuple("TransitState", [
     "line_veh_start", "line_pattern", "line_q0",
-    "veh_trip", "veh_visit0", "veh_nvis", "veh_cap", "veh_t0", "veh_a", "veh_b", "veh_doors",
+    "veh_trip", "veh_visit0", "veh_nvis", "veh_cap", "veh_a", "veh_b", "veh_doors", "veh_law",
     "veh_cur", "veh_load", "veh_alight",
     "ev_arr", "ev_dep", "ev_board", "ev_alight", "ev_load", "alight_cnt",
     "q_start", "q_head", "p_arr", "p_ride", "p_board", "p_veh", "p_visit", "p_denied",
@@ -60,8 +60,10 @@ class TransitMode:
         lines = plan.lines
         veh_trip, veh_line, veh_service, line_start = [], [], [], [0]
         for li, ln in enumerate(lines):
-            for k in range(len(ln.departures)):
-                veh_trip.append(index[f"{ln.id}.{k}"])
+            for k, tid in enumerate(plan.service_ids(ln)):
+                if tid not in index:
+                    continue  # an imported service dropped with its trip (outside the run)
+                veh_trip.append(index[tid])
                 veh_line.append(li)
                 veh_service.append(k)
             line_start.append(len(veh_trip))
@@ -102,10 +104,10 @@ class TransitMode:
             veh_trip=trips, veh_visit0=road.first_visit[trips].astype(np.int32),
             veh_nvis=np.array([lines[li].visits() for li in veh_line], np.int32),
             veh_cap=np.array([v.capacity for v in per], np.int32),
-            veh_t0=np.array([v.door_time for v in per], np.float64),
             veh_a=np.array([v.board_time for v in per], np.float64),
             veh_b=np.array([v.alight_time for v in per], np.float64),
             veh_doors=np.array([v.doors for v in per], np.float64),
+            veh_law=np.array([DWELL_LAWS[v.dwell] for v in per], np.int8),
             veh_cur=np.full(nveh, -1, np.int32), veh_load=np.zeros(nveh, np.int32),
             veh_alight=road.first_visit[trips].astype(np.int32),
             ev_arr=np.full(n_visits, np.nan), ev_dep=np.full(n_visits, np.nan),
@@ -156,8 +158,9 @@ class TransitMode:
         t = self.begin + self.step_no * self.dt
         self.backend.run_items(
             serve_line, n_lines, t, self.dt, V.status, V.stop_next, V.stop_state, V.stop_end, W.trip_slot,
-            W.visit_until, k.line_veh_start, k.line_pattern, k.line_q0, k.veh_trip, k.veh_visit0, k.veh_nvis,
-            k.veh_cap, k.veh_t0, k.veh_a, k.veh_b, k.veh_doors, k.veh_cur, k.veh_load, k.veh_alight,
+            W.visit_until, W.visit_dur, k.line_veh_start, k.line_pattern, k.line_q0, k.veh_trip,
+            k.veh_visit0, k.veh_nvis, k.veh_cap, k.veh_a, k.veh_b, k.veh_doors, k.veh_law, k.veh_cur,
+            k.veh_load, k.veh_alight,
             k.ev_arr, k.ev_dep, k.ev_board, k.ev_alight, k.ev_load, k.alight_cnt, k.q_start, k.q_head,
             k.p_arr, k.p_ride, k.p_board, k.p_veh, k.p_visit, k.p_denied)
 
