@@ -116,7 +116,8 @@ def case_drones() -> Any:
 def case_transit() -> Any:
     """A loop line on a one-lane ring with cars: two services 30 s apart (the second holds at a
     time point), passengers from a Poisson stream at every stop (a vehicle of 4 places leaves some
-    behind), the shuttles' ACC driving, and cars queued behind the dwelling shuttles; 150 s."""
+    behind), the shuttles' ACC driving, cars queued behind the shuttles dwelling in the lane and
+    passing the one in a bay (which pulls out when the lane leaves room); 150 s."""
     from mobsim.demand.trips import Trip
     from mobsim.scenario import scenario_from_objects
 
@@ -124,7 +125,8 @@ def case_transit() -> Any:
     links = [lk.id for lk in net.links]
     trips = [Trip(f"c{k}", links[k % 4], links[(k + 2) % 4], 4.0 * k) for k in range(8)]
     transit = {
-        "stops": [{"id": f"s{k}", "link": links[k], "pos": 120.0, "length": 15.0} for k in range(4)],
+        "stops": [{"id": f"s{k}", "link": links[k], "pos": 120.0, "length": 15.0, "bay": k == 1}
+                  for k in range(4)],
         "vehicles": [{"id": "mini", "seats": 3, "standing": 1, "door_time": 3.0}],
         "lines": [{"id": "L", "stops": ["s0", "s1", "s2", "s3"], "loop": True, "departures": [15.0, 45.0],
                    "timepoints": {"s2": 60.0}}],

@@ -53,54 +53,82 @@ class SimulatorRuns:
     folder of its own) and each CUDA thread is a Python thread: the first of these runs takes
     minutes on a cold cache, nearly all of it compilation on one core. Started at once, they
     compile on the second core while the CPU tests run on the first; the other CUDA tests (which
-    then find a warm cache) run last, and the tests that need these runs' results after them."""
+    then find a warm cache) run last, and the tests that need these runs' results after them. A
+    test that asks for a case the background has not started yet runs it itself, so that both
+    cores work until the last case is done."""
 
     def __init__(self, cases: Sequence[str]) -> None:
         self.cases = tuple(cases)
         self.dir = Path(tempfile.mkdtemp(prefix="mobsim-simulator-runs-"))
         self.done: dict[str, tuple[int, str, Path]] = {}
-        self._proc: subprocess.Popen | None = None
+        self._todo = list(cases)
+        self._procs: set[subprocess.Popen] = set()
         self._stopped = False
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._work, args=(list(cases),), daemon=True,
-                                        name="simulator-runs")
+        self._lock = threading.Condition()
+        self._thread = threading.Thread(target=self._work, daemon=True, name="simulator-runs")
         self._thread.start()
 
-    def _work(self, cases: list[str]) -> None:
+    def _claim(self, case: str | None = None) -> str | None:
+        """Take ``case`` (or the next case) off the list to run it; None if it is taken or gone."""
+        with self._lock:
+            if self._stopped or not self._todo:
+                return None
+            if case is None:
+                return self._todo.pop(0)
+            if case in self._todo:
+                self._todo.remove(case)
+                return case
+            return None
+
+    def _run(self, case: str) -> None:
         here = Path(__file__).resolve().parent
-        for case in cases:
-            out = self.dir / f"{case}-cuda.h5"
+        out = self.dir / f"{case}-cuda.h5"
+        cmd = [sys.executable, str(here / "backend_cases.py"), case, "cuda", str(out)]
+        with self._lock:
             if self._stopped:
                 self.done[case] = (-1, "the session ended first", out)
-                continue
-            cmd = [sys.executable, str(here / "backend_cases.py"), case, "cuda", str(out)]
-            with self._lock:
-                if self._stopped:
-                    self.done[case] = (-1, "the session ended first", out)
-                    continue
-                self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                              text=True, env=cudasim_env())
-            try:
-                _, err = self._proc.communicate(timeout=1800)
-                self.done[case] = (self._proc.returncode, err[-3000:], out)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.communicate()
-                self.done[case] = (-1, "timed out after 1800 s", out)
+                self._lock.notify_all()
+                return
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                    env=cudasim_env())
+            self._procs.add(proc)
+        try:
+            _, err = proc.communicate(timeout=1800)
+            result = (proc.returncode, err[-3000:], out)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            result = (-1, "timed out after 1800 s", out)
+        with self._lock:
+            self._procs.discard(proc)
+            self.done[case] = result
+            self._lock.notify_all()
+
+    def _work(self) -> None:
+        while (case := self._claim()) is not None:
+            self._run(case)
 
     def stop(self) -> None:
         """End the runs (the session is over: nothing is left running after it)."""
         with self._lock:
             self._stopped = True
-            if self._proc is not None and self._proc.poll() is None:
-                self._proc.kill()
+            for proc in self._procs:
+                if proc.poll() is None:
+                    proc.kill()
         self._thread.join()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def result(self, case: str) -> tuple[int, str, Path]:
-        """(exit status, end of stderr, result path) of ``case``'s run, once it has finished."""
-        self._thread.join()
-        return self.done[case]
+        """(exit status, end of stderr, result path) of ``case``'s run, once it has finished (run
+        here if the background has not started it)."""
+        if self._claim(case) is not None:
+            self._run(case)
+        with self._lock:
+            while case not in self.done:
+                if self._stopped:
+                    return (-1, "the session ended first", self.dir / f"{case}-cuda.h5")
+                self._lock.wait(timeout=5.0)
+            return self.done[case]
 
 
 #: The background simulator runs of this session (None: not started; the tests run them).
@@ -135,6 +163,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # The tests that read the background runs' results go last of all: the CUDA tests that do
     # not need them (the PTX compile, the simulator's own tests) fill the time until they end.
     waits = [it for it in late if Path(str(it.fspath)).name == "test_backends.py"]
+    # ... asking for the cases in the reverse of the background's order, so that they run the
+    # cases it has not reached yet while it works through the rest (SimulatorRuns.result)
+    waits = sorted(waits, key=lambda it: getattr(getattr(it, "callspec", None), "params", {}).get("case", ""),
+                   reverse=True)
     late = [it for it in late if Path(str(it.fspath)).name != "test_backends.py"] + waits
     items[:] = [it for it in items if not _uses_simulator(it)] + late
     cases = sorted({it.callspec.params["case"] for it in late

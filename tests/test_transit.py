@@ -384,3 +384,34 @@ def test_sumo_bus_file_reads_stops_lines_and_persons(tmp_path):
     assert (ev["departure"] - ev["arrival"]).min() >= 5.0
     tr = res.trips.set_index("id")
     assert tr.loc["car", "duration"] > 30.0 + 1000.0 / 13.89 and tr.loc["car", "waiting_time"] <= 0.5
+
+
+@pytest.mark.parametrize("bay", [False, True])
+def test_a_bay_lets_the_traffic_pass(tmp_path, bay):
+    """One lane: behind a shuttle dwelling in the lane the car waits; a shuttle in a bay lets it
+    pass and pulls out behind it, when the lane leaves room."""
+    net = g.single_link(length=600.0, lanes=1)
+    tr = {"stops": [{"id": "s", "link": "a-b", "pos": 300.0, "bay": bay},
+                    {"id": "e", "link": "b-d", "pos": 90.0}],
+          "vehicles": [{"id": "bus", "door_time": 40.0}],
+          "lines": [{"id": "L", "stops": ["s", "e"], "departures": [30.0]}]}
+    trips = [Trip("car", "o-a", "b-d", 35.0, depart_lane="first")]
+    from mobsim.scenario import scenario_from_objects
+
+    sc = scenario_from_objects(net, trips, settings={"sim.end": 400.0, "sim.dt": 0.5}, name=f"bay{bay}",
+                               transit=tr)
+    res = mobsim.open(Simulation(sc, backend="cpu").run(tmp_path / "b.h5", progress="none"))
+    t = res.trips.set_index("id")
+    ev = transit_tables(res)["stop_events"]
+    dwell = float((ev["departure"] - ev["arrival"]).iloc[0])
+    assert dwell >= 40.0 and k_ok(res)
+    if bay:
+        assert t.loc["car", "arrival"] < t.loc["L.0", "arrival"] and t.loc["car", "waiting_time"] < 2.0
+        assert transit_tables(res)["stops"]["bay"].tolist() == [1, 0]
+    else:
+        assert t.loc["car", "arrival"] > t.loc["L.0", "arrival"] and t.loc["car", "waiting_time"] > 20.0
+
+
+def k_ok(res) -> bool:
+    k = res.kpis()
+    return k["collisions"] == 0 and k["trips_completed"] == k["trips_loaded"]

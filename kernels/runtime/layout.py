@@ -40,6 +40,7 @@ S_RUNNING = 1
 S_ARRIVED = 2
 S_REMOVED = 3
 S_TRANSIT = 4     # teleported: off the network, moving along its route (kernels.road.transfer)
+S_BAY = 5         # dwelling in a bay beside its lane: out of the lane's order (kernels.transit.boarding)
 
 # Departure position codes (``W.dep_pos``; a value >= 0 is the front position in m).
 DP_BASE = -1.0    # the rear at the lane start

@@ -33,7 +33,8 @@ class Field:
 VEHICLE_FIELDS: tuple[Field, ...] = (
     Field("trip", "int32", "1", "trip (trip-table row) of the vehicle in this slot (mobsim.state.slots)", -1),
     Field("status", "int8", "1", "0 not inserted, 1 running, 2 arrived, 3 removed, 4 in transit after a "
-          "teleport (off the network, moving along its route: kernels.road.transfer)"),
+          "teleport (off the network, moving along its route: kernels.road.transfer), 5 dwelling in a bay "
+          "beside its lane (kernels.transit.boarding)"),
     Field("vtype", "int16", "1", "vehicle-type index"),
     Field("lane", "int32", "1", "current lane (global lane index)", -1),
     Field("pos", "float64", "m", "front bumper position from the lane start"),

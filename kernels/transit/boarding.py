@@ -12,6 +12,10 @@ the two terms (1: SUMO's, passengers board while the doors are open for the stop
 not before the time point's scheduled departure; and once the road has released it, it records
 the departure, the load, and a denied boarding for every passenger the full vehicle left behind.
 
+A stop with a bay (``visit_bay``) takes the vehicle out of its lane while it dwells: status
+``S_BAY`` keeps it out of the lane's order, so the traffic behind passes; once its dwell is over
+it pulls out when the lane leaves room (:func:`bay_exit_clear`), and the road releases it.
+
 One item owns one line: its vehicles, the queues at its stops and their passengers, so items
 write disjoint memory and the result does not depend on the order of items or threads. Times in
 s; ``t`` is the end of the step just run.
@@ -23,7 +27,8 @@ import math
 
 from numba.extending import register_jitable
 
-from ..runtime.layout import STOP_DWELL
+from ..runtime.atomics import atomic_add_mt
+from ..runtime.layout import C_NRUN, S_BAY, STOP_DWELL, T_DEC, T_LEN, T_S0
 
 
 @register_jitable
@@ -32,7 +37,8 @@ def serve_line(l, t, dt, status, stop_next, stop_state, stop_end, trip_slot, vis
                veh_trip, veh_visit0, veh_nvis, veh_cap, veh_a, veh_b, veh_doors, veh_law,
                veh_cur, veh_load, veh_alight,
                ev_arr, ev_dep, ev_board, ev_alight, ev_load, alight_cnt,
-               q_start, q_head, p_arr, p_ride, p_board, p_veh, p_visit, p_denied):
+               q_start, q_head, p_arr, p_ride, p_board, p_veh, p_visit, p_denied,
+               visit_bay, lane_of, pos, speed, vtype, lane_start, order, cnt, vt):
     """One step of line ``l`` (see the module docstring)."""
     pat = line_pattern[l]
     for j in range(line_veh_start[l], line_veh_start[l + 1]):
@@ -43,7 +49,7 @@ def serve_line(l, t, dt, status, stop_next, stop_state, stop_end, trip_slot, vis
         v0 = veh_visit0[j]
         nv = veh_nvis[j]
         cur = veh_cur[j]
-        here = stop_state[s] == STOP_DWELL and st == 1
+        here = stop_state[s] == STOP_DWELL and (st == 1 or st == S_BAY)
         if cur >= 0 and not (here and stop_next[s] == cur):
             # released by the road (stop_end: the departure time)
             dep = stop_end[s]
@@ -66,6 +72,8 @@ def serve_line(l, t, dt, status, stop_next, stop_state, stop_end, trip_slot, vis
             cur = stop_next[s]
             veh_cur[j] = cur
             ev_arr[cur] = t - dt
+            if visit_bay[cur] == 1:
+                status[s] = S_BAY  # into the bay: out of the lane's order from the next step
             out = 0
             for w in range(veh_alight[j], cur + 1):  # also those bound to stops it skipped
                 out += alight_cnt[w]
@@ -106,3 +114,30 @@ def serve_line(l, t, dt, status, stop_next, stop_state, stop_end, trip_slot, vis
         if visit_until[cur] > end:
             end = visit_until[cur]
         stop_end[s] = end
+        if status[s] == S_BAY and end <= t + 1e-9 and bay_exit_clear(s, lane_of, pos, speed, vtype,
+                                                                      lane_start, order, vt, dt):
+            # back in the lane, and in its order (as a vehicle back from a teleport): the road
+            # releases it at the start of the next step
+            status[s] = 1
+            order[atomic_add_mt(cnt, C_NRUN, 1)] = s
+
+
+@register_jitable
+def bay_exit_clear(s, lane_of, pos, speed, vtype, lane_start, order, vt, dt):
+    """Whether the vehicle in slot ``s``, waiting in a bay, can pull out into its lane: the nearest
+    vehicle ahead leaves it its minimum gap, and the nearest behind can stop short of it (its
+    minimum gap, a step's travel and its comfortable braking distance)."""
+    ln = lane_of[s]
+    p = pos[s]
+    rear = p - vt[vtype[s], T_LEN]
+    for k in range(lane_start[ln], lane_start[ln + 1]):
+        i = order[k]
+        q = pos[i]
+        if q > p:
+            if q - vt[vtype[i], T_LEN] - p < vt[vtype[s], T_S0]:
+                return False
+        else:
+            v = speed[i]
+            if rear - q < vt[vtype[i], T_S0] + v * dt + v * v / (2.0 * vt[vtype[i], T_DEC]):
+                return False
+    return True

@@ -9,6 +9,7 @@ Scenario file (units: m, s, passengers per hour)::
     link = "n1_1-n1_2"
     pos = 150            # where the front of a vehicle halts, m from the link start (default: end)
     length = 20          # the stop area, ending at pos (m)
+    bay = false          # true: vehicles dwell in a bay beside the lane (traffic passes them)
 
     [[transit.vehicles]]  # a transit vehicle type (its driving: the road vehicle type `vtype`)
     id = "shuttle"
@@ -82,7 +83,7 @@ MAX_PASSENGERS = 50_000_000
 #: (beyond the time it needs to drive there at the speed limit).
 LEAD_TIME = 10.0
 
-_STOP_KEYS = ("id", "link", "pos", "length")
+_STOP_KEYS = ("id", "link", "pos", "length", "bay")
 _VEHICLE_KEYS = ("id", "vtype", "seats", "standing", "doors", "door_time", "board_time", "alight_time",
                  "dwell")
 #: Dwell laws (the kernels' codes): the door time plus the passengers' work, or the larger of them.
@@ -95,12 +96,15 @@ _PAX_KEYS = ("from", "to", "line", "rate", "begin", "end", "file")
 @dataclass(frozen=True)
 class TransitStop:
     """A stop: vehicles halt with their front at ``pos`` m on link ``link``, in an area ``length`` m
-    long ending there (several vehicles dwell at once where they fit)."""
+    long ending there (several vehicles dwell at once where they fit); in the lane (traffic behind
+    waits or changes lanes) or, with ``bay``, beside it (they pull in, and out when the lane leaves
+    room)."""
 
     id: str
     link: str
     pos: float
     length: float = 20.0
+    bay: bool = False
 
 
 @dataclass(frozen=True)
@@ -265,7 +269,10 @@ def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, 
         if pos > length + 1e-6:
             raise _err(f"pos = {pos:g} m is beyond the end of link '{lk}' ({length:g} m)", source, el,
                        f"give a position between 0 and {length:g} m")
-        stops.append(TransitStop(sid, lk, pos, _num(row, "length", 20.0, source, el, strict=True)))
+        bay = row.get("bay", False)
+        if not isinstance(bay, bool):
+            raise _err(f"bay = {bay!r} is not true or false", source, el, "give bay = true or false")
+        stops.append(TransitStop(sid, lk, pos, _num(row, "length", 20.0, source, el, strict=True), bay))
     if not stops:
         raise _err("no stops", source, "transit.stops", "add [[transit.stops]] tables")
     vehicles: list[TransitVehicle] = []

@@ -117,6 +117,7 @@ class RoadRecording:
         rl = self.route_links
         st = V.status.copy()
         st[st == 4] = 1  # in transit after a teleport: still on its way (SUMO counts it running)
+        st[st == 5] = 1  # dwelling in a bay beside its lane
         arrived = st == 2
         depart = np.where(st != 0, self.begin + V.dep_step * self.dt, np.nan)
         dur = np.where(arrived, V.travel.astype(np.float64), np.nan)

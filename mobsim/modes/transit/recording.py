@@ -32,7 +32,8 @@ def transit_tables(mode: Any) -> dict[str, dict[str, np.ndarray]]:
     tables["transit/stops"] = {
         "id": np.array([x.id for x in plan.stops], dtype=object),
         "link": np.array([x.link for x in plan.stops], dtype=object),
-        "pos": np.array([x.pos for x in plan.stops]), "length": np.array([x.length for x in plan.stops])}
+        "pos": np.array([x.pos for x in plan.stops]), "length": np.array([x.length for x in plan.stops]),
+        "bay": np.array([int(x.bay) for x in plan.stops], np.int8)}
     tables["transit/lines"] = {
         "id": np.array([ln.id for ln in lines], dtype=object),
         "loop": np.array([int(ln.loop) for ln in lines], np.int8),

@@ -12,6 +12,7 @@ TRANSIT_STOPS = _cols(
     ("link", "str", "1", "the link it is on"),
     ("pos", "float64", "m", "where the front of a vehicle halts, from the link start"),
     ("length", "float64", "m", "length of the stop area (ending at pos)"),
+    ("bay", "int8", "1", "1: vehicles dwell in a bay beside the lane, 0: in the lane"),
 )
 
 TRANSIT_LINES = _cols(

@@ -28,7 +28,7 @@ TransitState = namedtuple("TransitState", [
     "veh_trip", "veh_visit0", "veh_nvis", "veh_cap", "veh_a", "veh_b", "veh_doors", "veh_law",
     "veh_cur", "veh_load", "veh_alight",
     "ev_arr", "ev_dep", "ev_board", "ev_alight", "ev_load", "alight_cnt",
-    "q_start", "q_head", "p_arr", "p_ride", "p_board", "p_veh", "p_visit", "p_denied",
+    "q_start", "q_head", "p_arr", "p_ride", "p_board", "p_veh", "p_visit", "p_denied", "visit_bay", "vt",
 ])
 
 #: Steps between checks (on the host) whether every service has ended.
@@ -115,11 +115,25 @@ class TransitMode:
             ev_load=np.zeros(n_visits, np.int32), alight_cnt=np.zeros(n_visits, np.int32),
             q_start=q_start, q_head=q_start[:-1].copy(),
             p_arr=p_arr, p_ride=p_ride, p_board=np.full(n_p, np.nan), p_veh=np.full(n_p, -1, np.int32),
-            p_visit=np.full(n_p, -1, np.int32), p_denied=np.zeros(n_p, np.int32))
+            p_visit=np.full(n_p, -1, np.int32), p_denied=np.zeros(n_p, np.int32),
+            visit_bay=self._visit_bays(plan, lines, veh_line, road.first_visit[trips], n_visits),
+            vt=np.ascontiguousarray(road.vt, np.float64))
         self.k = backend.add_part("transit", self.state)
         dep = road.depart_planned[trips] if nveh else np.zeros(0)
         self._first_step = int(np.floor((dep.min() - self.begin) / self.dt)) if nveh else 2**62
         self._done = nveh == 0
+
+    @staticmethod
+    def _visit_bays(plan: TransitPlan, lines: list[Any], veh_line: list[int], v0: np.ndarray,
+                    n_visits: int) -> np.ndarray:
+        """1 for every stop visit of a service at a stop with a bay (by the road's visit index)."""
+        bay = {s.id: s.bay for s in plan.stops}
+        out = np.zeros(max(n_visits, 1), np.uint8)
+        for j, li in enumerate(veh_line):
+            ln = lines[li]
+            for q in range(ln.visits()):
+                out[int(v0[j]) + q] = 1 if bay[ln.stops[q % ln.pattern]] else 0
+        return out
 
     # ------------------------------------------------------------------ the Mode protocol
     def static_tables(self) -> dict[str, dict[str, Any]]:
@@ -154,6 +168,7 @@ class TransitMode:
     def _serve(self, n_lines: int, _live: bool) -> None:
         V = self.backend.device("V")
         W = self.backend.device("W")
+        L = self.backend.device("L")
         k = self.k
         t = self.begin + self.step_no * self.dt
         self.backend.run_items(
@@ -162,16 +177,17 @@ class TransitMode:
             k.veh_visit0, k.veh_nvis, k.veh_cap, k.veh_a, k.veh_b, k.veh_doors, k.veh_law, k.veh_cur,
             k.veh_load, k.veh_alight,
             k.ev_arr, k.ev_dep, k.ev_board, k.ev_alight, k.ev_load, k.alight_cnt, k.q_start, k.q_head,
-            k.p_arr, k.p_ride, k.p_board, k.p_veh, k.p_visit, k.p_denied)
+            k.p_arr, k.p_ride, k.p_board, k.p_veh, k.p_visit, k.p_denied, k.visit_bay, V.lane, V.pos, V.speed,
+            V.vtype, L.lane_start, W.order, W.cnt, k.vt)
 
     def _all_ended(self) -> bool:
-        """Every service has left the roads (arrived or removed), and no vehicle is at a stop."""
+        """Every service has left the roads (arrived or removed)."""
         V = self.backend.device("V")
         W = self.backend.device("W")
         xp = self.backend.xp
         slots = W.trip_slot[xp.asarray(self.trips)]
         st = self.backend.to_host(V.status[slots])
-        return bool((st >= 2).all() and (st != 4).all())
+        return bool(((st == 2) | (st == 3)).all())
 
     def record(self, rec: Any, step: int, t: float, last: bool) -> None:
         pass
