@@ -239,6 +239,8 @@ def test_kpis_and_plots(regular, tmp_path):
     assert 0 < k["transit_occupancy_pkm_per_vkm"] <= 100 and k["transit_vkm"] > 0
     assert 5 < k["transit_commercial_speed_kmh"] < 40
     assert set(regular.kpis()) >= set(k), "mobsim kpi includes the transit KPIs"
+    ev = regular.table("transit/stop_events")
+    assert len(ev) == len(transit_tables(regular)["stop_events"]) and "load" in ev.columns
     from mobsim.modes.transit.plot import plot_transit_all
 
     paths = plot_transit_all(regular, tmp_path)

@@ -175,6 +175,14 @@ class Results:
             cols[name] = arr[:n]
         return pd.DataFrame(cols, copy=False)  # fresh arrays: no copy, no block consolidation
 
+    def table(self, group: str) -> pd.DataFrame:
+        """Any table of the file as a DataFrame, by its group (``"transit/stop_events"``,
+        ``"transit/passengers"``, ``"drones/flights"``, ...; units in the schema,
+        ``mobsim.output.schema``); empty, with its columns, when the run has no such table."""
+        if group not in schema.GROUPS and group not in schema.STATIC:
+            raise KeyError(f"no table '{group}' in the schema; known: {', '.join(sorted(schema.GROUPS))}")
+        return self._frame(group)
+
     def has(self, group: str) -> bool:
         """Whether the file has ``group`` (e.g. ``"fcd"``, which is opt-in)."""
         with self._h5() as h5:

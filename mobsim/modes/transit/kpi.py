@@ -71,7 +71,7 @@ def transit_tables(results: Any) -> dict[str, pd.DataFrame]:
     """The ``/transit`` tables of a run as DataFrames, by name (stops, lines, line_stops,
     stop_events, passengers)."""
     results = as_results(results)
-    return {g: results._frame(f"transit/{g}") for g in _GROUPS if results.has(f"transit/{g}")}
+    return {g: results.table(f"transit/{g}") for g in _GROUPS if results.has(f"transit/{g}")}
 
 
 def headway_cv(ev: pd.DataFrame) -> float:
