@@ -296,7 +296,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     if config["transit"]:
         from mobsim.demand.transit import SHUTTLE_VTYPE, load_transit
 
-        transit = load_transit(config["transit"], network, [v.id for v in vtypes], base_dir, source, files)
+        transit = load_transit(config["transit"], network, [v.id for v in vtypes], base_dir, source, files,
+                               warnings)
         if any(v.vtype == SHUTTLE_VTYPE.id for v in transit.vehicles) and SHUTTLE_VTYPE.id not in {
                 v.id for v in vtypes}:
             vtypes = [*vtypes, SHUTTLE_VTYPE]
@@ -355,7 +356,7 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
     if transit:
         from mobsim.demand.transit import SHUTTLE_VTYPE, load_transit
 
-        plan = load_transit(transit, network, [v.id for v in vtypes], Path.cwd(), source, [])
+        plan = load_transit(transit, network, [v.id for v in vtypes], Path.cwd(), source, [], warnings)
         if any(v.vtype == SHUTTLE_VTYPE.id for v in plan.vehicles) and SHUTTLE_VTYPE.id not in {
                 v.id for v in vtypes}:
             vtypes = [*vtypes, SHUTTLE_VTYPE]

@@ -417,3 +417,45 @@ def test_a_bay_lets_the_traffic_pass(tmp_path, bay):
 def k_ok(res) -> bool:
     k = res.kpis()
     return k["collisions"] == 0 and k["trips_completed"] == k["trips_loaded"]
+
+
+def test_od_matrix_between_zones_walks_to_the_best_served_stops(tmp_path):
+    """An OD matrix between zones: each passenger walks to the stops of its zones with the least
+    walking that a line serves in that order, and reaches the stop after the walk; a zone pair
+    that no line serves is left out with a warning."""
+    from mobsim.demand.transit import passenger_rows
+    from mobsim.scenario import load_scenario
+
+    (tmp_path / "zones.csv").write_text("zone,stop,walk_time\nA,s0,300\nA,s1,60\nB,s3,120\nB,s4,30\n"
+                                        "C,s5,10\n")
+    (tmp_path / "od.csv").write_text("origin,destination,per_hour\nA,B,360\nB,A,0\nC,C,50\n")
+    stops = "\n".join(f'[[transit.stops]]\nid = "s{k}"\nlink = "r{k}-r{k + 1 if k < 5 else 0}"\n'
+                      for k in range(6))
+    (tmp_path / "s.toml").write_text(f"""
+[scenario]
+name = "od"
+[network]
+generator = "ring"
+params = {{ length = 2400.0, n_links = 6 }}
+[sim]
+end = 1200.0
+{stops}
+[[transit.lines]]
+id = "L"
+stops = ["s0", "s1", "s2", "s3", "s4", "s5"]
+headway = 120
+begin = 0
+end = 600
+[[transit.passengers]]
+od = "od.csv"
+zone_stops = "zones.csv"
+begin = 0
+end = 600
+""")
+    sc = load_scenario(tmp_path / "s.toml")
+    assert any("zone 'C' and then a stop of zone 'C'" in w for w in sc.warnings)
+    rows = passenger_rows(sc.transit, 1, 1200.0)
+    assert rows and {(r[0], r[1]) for r in rows} == {(1, 4)}, "s1 -> s4: 90 s of walking, the least"
+    assert 45 <= len(rows) <= 75 and min(r[2] for r in rows) >= 60.0, "arrival at the stop after the walk"
+    res = mobsim.open(Simulation(sc, backend="cpu").run(tmp_path / "od.h5", progress="none"))
+    assert transit_kpis(res)["transit_boarded"] > 0

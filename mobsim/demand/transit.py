@@ -47,6 +47,11 @@ Scenario file (units: m, s, passengers per hour)::
     rate = 30             # per stop
     [[transit.passengers]]  # ... or a table: columns origin, destination, time [, line]
     file = "passengers.csv"
+    [[transit.passengers]]  # ... or an OD matrix between zones, walking to the zones' stops
+    od = "od.csv"                 # origin, destination (zones), per_hour
+    zone_stops = "zones.csv"      # zone, stop, walk_time (s)
+    begin = 0
+    end = 3600
 
 Dwell at a stop: ``door_time + (board_time * boardings + alight_time * alightings) / doors``,
 counted from the halt (``dwell = "max"``: the larger of the two terms, as SUMO, where passengers
@@ -90,7 +95,7 @@ _VEHICLE_KEYS = ("id", "vtype", "seats", "standing", "doors", "door_time", "boar
 DWELL_LAWS = {"sum": 0, "max": 1}
 _LINE_KEYS = ("id", "stops", "loop", "vehicle", "headway", "begin", "end", "departures", "rounds",
               "timepoints", "round_time")
-_PAX_KEYS = ("from", "to", "line", "rate", "begin", "end", "file")
+_PAX_KEYS = ("from", "to", "line", "rate", "begin", "end", "file", "od", "zone_stops")
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,10 @@ class Line:
 class PassengerSource:
     """Passengers: Poisson arrivals (``rate`` per hour) at ``origin`` for ``destination`` on
     ``[begin, end)``; or at every stop of ``line`` for uniformly drawn other stops; or the rows of
-    a table ``file``."""
+    a table ``file``; or an OD matrix between zones (``od``: (origin zone, destination zone,
+    passengers per hour)) whose passengers walk to the stops of their zones (``zone_stops``: zone
+    -> ((stop, walking time s), ...)) and ride between the served pair of stops with the least
+    walking, reaching the stop after their walk."""
 
     origin: str = ""
     destination: str = ""
@@ -170,6 +178,8 @@ class PassengerSource:
     begin: float = 0.0
     end: float = math.inf
     file: str = ""
+    od: tuple[tuple[str, str, float], ...] = ()
+    zone_stops: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
 
 
 @dataclass
@@ -247,8 +257,9 @@ def _id(row: dict, source: str, element: str, seen: set[str]) -> str:
 
 
 def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, source: str,
-                 files: list[Path]) -> TransitPlan:
-    """The checked :class:`TransitPlan` of a scenario's ``[transit]`` tables (``cfg``)."""
+                 files: list[Path], warnings: list[str] | None = None) -> TransitPlan:
+    """The checked :class:`TransitPlan` of a scenario's ``[transit]`` tables (``cfg``); findings
+    that are not errors go to ``warnings``."""
     for k in cfg:
         if k not in TRANSIT_INPUT_KEYS:
             raise _err(f"unknown key '{k}'", source, f"transit.{k}",
@@ -322,6 +333,9 @@ def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, 
             files.append(path)
             sources.append(PassengerSource(file=str(row["file"])))
             continue
+        if "od" in row or "zone_stops" in row:
+            sources.append(_read_od(row, base_dir, stop_ids, el, source, files))
+            continue
         rate = _num(row, "rate", 0.0, source, el, strict=True)
         begin = _num(row, "begin", 0.0, source, el)
         end = _num(row, "end", math.inf, source, el) if "end" in row else math.inf
@@ -343,6 +357,14 @@ def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, 
             raise _err(f"from and to are the same stop '{o}'", source, el, "give two different stops")
         sources.append(PassengerSource(origin=o, destination=d, rate=rate, begin=begin, end=end))
     plan = TransitPlan(stops, vehicles, lines, sources, rows, config=dict(cfg))
+    for src in sources:
+        zones = dict(src.zone_stops)
+        for zo, zd, _rate in src.od:
+            if _od_pair(plan, zones[zo], zones[zd]) is None:
+                msg = (f"no line serves a stop of zone '{zo}' and then a stop of zone '{zd}': its "
+                       "passengers are left out")
+                if warnings is not None:
+                    warnings.append(f"{source}: {msg}")
     for s in sources:
         if s.origin and line_for(plan, s.origin, s.destination) is None:
             raise _err(f"no line serves stop '{s.origin}' and then stop '{s.destination}'", source,
@@ -436,6 +458,76 @@ def _read_table(path: Path, stop_ids: set[str], line_ids: set[str], el: str
                 raise _err(f"unknown line {ln!r}", src, f"line {n}", f"use one of {sorted(line_ids)}")
             out.append((o, d, t, ln))
     return out
+
+
+def _csv_rows(path: Path, need: tuple[str, ...], el: str) -> list[tuple[int, dict[str, str]]]:
+    src = str(path)
+    if not path.is_file():
+        raise _err("file not found", src, el, "give the path of a CSV table, relative to the scenario")
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or not set(need) <= set(reader.fieldnames):
+            raise _err(f"columns {reader.fieldnames} lack {sorted(set(need) - set(reader.fieldnames or []))}",
+                       src, "header", f"give the columns {', '.join(need)}")
+        return list(enumerate(reader, start=2))
+
+
+def _read_od(row: dict, base_dir: Path, stop_ids: set[str], el: str, source: str,
+             files: list[Path]) -> PassengerSource:
+    """An OD passenger source: ``od`` (CSV origin,destination,per_hour between zones) and
+    ``zone_stops`` (CSV zone,stop,walk_time in s), with ``begin``/``end``."""
+    for k in ("od", "zone_stops"):
+        if k not in row:
+            raise _err(f"an OD matrix needs {k}", source, el,
+                       'give od = "od.csv" (origin,destination,per_hour) and zone_stops = "zones.csv" '
+                       "(zone,stop,walk_time)")
+    if set(row) - {"od", "zone_stops", "begin", "end"}:
+        extra = sorted(set(row) - {"od", "zone_stops", "begin", "end"})
+        raise _err(f"an OD matrix takes no {extra}", source, el, "give od, zone_stops, begin and end")
+    zpath, opath = (base_dir / str(row["zone_stops"])).resolve(), (base_dir / str(row["od"])).resolve()
+    zones: dict[str, list[tuple[str, float]]] = {}
+    for n, r in _csv_rows(zpath, ("zone", "stop", "walk_time"), el):
+        try:
+            walk = float(r["walk_time"])
+        except ValueError:
+            walk = math.nan
+        if r["stop"] not in stop_ids or not math.isfinite(walk) or walk < 0:
+            raise _err(f"stop {r['stop']!r} / walk_time {r['walk_time']!r}: not a stop and a time >= 0 s",
+                       str(zpath), f"line {n}", "use ids of [[transit.stops]] and seconds")
+        zones.setdefault(r["zone"], []).append((r["stop"], walk))
+    od = []
+    for n, r in _csv_rows(opath, ("origin", "destination", "per_hour"), el):
+        try:
+            rate = float(r["per_hour"])
+        except ValueError:
+            rate = math.nan
+        if r["origin"] not in zones or r["destination"] not in zones or not math.isfinite(rate) or rate < 0:
+            raise _err(f"origin {r['origin']!r} / destination {r['destination']!r} / per_hour "
+                       f"{r['per_hour']!r}: zones of zone_stops and a rate >= 0", str(opath), f"line {n}",
+                       "use the zones of the zone_stops table and passengers per hour")
+        if rate > 0:
+            od.append((r["origin"], r["destination"], rate))
+    files += [zpath, opath]
+    begin = _num(row, "begin", 0.0, source, el)
+    end = _num(row, "end", math.inf, source, el) if "end" in row else math.inf
+    if end <= begin:
+        raise _err(f"end = {end:g} s is not after begin = {begin:g} s", source, el, "give end > begin")
+    return PassengerSource(begin=begin, end=end, od=tuple(od),
+                           zone_stops=tuple((z, tuple(v)) for z, v in zones.items()))
+
+
+def _od_pair(plan: TransitPlan, origins: Any, dests: Any) -> tuple[str, str, float, int] | None:
+    """(origin stop, destination stop, walk to the origin s, line) of the served pair with the least
+    walking (ties: the order of the zone tables), or None."""
+    best = None
+    for o, wo in origins:
+        for d, wd in dests:
+            if o == d:
+                continue
+            hit = line_for(plan, o, d)
+            if hit is not None and (best is None or wo + wd < best[0]):
+                best = (wo + wd, o, d, wo, hit[0])
+    return None if best is None else best[1:]
 
 
 def line_for(plan: TransitPlan, origin: str, destination: str) -> tuple[int, int, int] | None:
@@ -548,7 +640,15 @@ def passenger_rows(plan: TransitPlan, seed: int, end: float) -> list[tuple[int, 
             continue
         rng = rng_for(seed, f"transit-passengers-{n}")
         e = min(s.end, end)
-        if s.line:
+        if s.od:
+            zones = dict(s.zone_stops)
+            for zo, zd, rate in s.od:
+                pair = _od_pair(plan, zones[zo], zones[zd])
+                if pair is None:
+                    continue  # named in a load warning
+                o, d, walk, k = pair
+                out += [(sidx[o], sidx[d], t + walk, k) for t in _poisson(rng, rate, s.begin, e)]
+        elif s.line:
             ln = plan.lines[lidx[s.line]]
             stops = list(dict.fromkeys(ln.stops))
             for o in stops:
