@@ -145,7 +145,7 @@ def test_transit_kernel_compiles_to_ptx(cc: tuple[int, int], compute_capability:
     seen: list[Any] = []
     mode.backend = pytypes.SimpleNamespace(device=sim.backend.device,
                                            run_items=lambda fn, n, *args: seen.extend(args))
-    mode._serve(1, True)
+    mode._serve(1)
     compute_capability(cc)
     kern = cuda_items(serve_line, len(seen))
     sig = (typeof(np.int64(1)), *[typeof(a) for a in seen])

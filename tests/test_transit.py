@@ -255,7 +255,7 @@ def test_kpis_and_plots(regular, tmp_path):
     (lambda tr: tr["lines"][0].update(loop=False, rounds=2), "not a loop"),
     (lambda tr: tr["vehicles"][0].update(seats=0, standing=0), "no places"),
     (lambda tr: tr.update(passengers=[{"from": "s0", "to": "s0", "rate": 1.0}]), "the same stop"),
-    (lambda tr: tr.update(lanes=[]), "unknown key 'lanes'"),
+    (lambda tr: tr.update(lanes=[]), "unknown key .*did you mean 'lines'"),
 ])
 def test_bad_transit_input(change, words):
     net, tr = _ring_transit(headway=300.0, begin=0.0, end=600.0)

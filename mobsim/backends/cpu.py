@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mobsim.backends.items import PARALLEL_MIN_ITEMS, cpu_items, cpu_items_serial
+from mobsim.backends.items import PARALLEL_MIN_ITEMS, cpu_items
 from mobsim.errors import InputError
 
 #: The thread count of the innermost :meth:`CPUBackend.parallel` block, per calling thread.
@@ -113,7 +113,7 @@ class CPUBackend:
             with self.parallel():
                 cpu_items(fn, len(args))(n, *args)
         elif n > 0:
-            cpu_items_serial(fn, len(args))(n, *args)
+            cpu_items(fn, len(args), parallel=False)(n, *args)
 
     def order_scratch(self, n: int) -> np.ndarray:
         """Scratch of the CPU driver's (lane, position) sort: ``n + 1`` slots."""

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_CPU: dict[tuple[Any, int], Any] = {}
-_SERIAL: dict[tuple[Any, int], Any] = {}
+_CPU: dict[tuple[Any, int, bool], Any] = {}
 _CUDA: dict[tuple[Any, int], Any] = {}
 
 #: Below this many items the CPU runs a phase as a plain loop: starting the threads of a parallel
@@ -37,30 +36,19 @@ def _source(name: str, nargs: int, cuda: bool, serial: bool = False) -> str:
             f"        fn(i{args})\n")
 
 
-def cpu_items(fn: Any, nargs: int) -> Any:
-    """A numba ``njit(parallel=True)`` function ``run(n, *args)`` that calls ``fn(i, *args)`` for
-    every ``i`` in ``0..n-1`` (items in any order, on any thread: ``fn`` must not depend on it)."""
-    key = (fn, nargs)
+def cpu_items(fn: Any, nargs: int, parallel: bool = True) -> Any:
+    """A numba function ``run(n, *args)`` that calls ``fn(i, *args)`` for every ``i`` in
+    ``0..n-1``: ``njit(parallel=True)`` over ``prange`` (items in any order, on any thread: ``fn``
+    must not depend on it), or with ``parallel=False`` a plain loop in order on one thread (for
+    few items: :data:`PARALLEL_MIN_ITEMS`)."""
+    key = (fn, nargs, parallel)
     if key not in _CPU:
         from numba import njit, prange
 
         scope: dict[str, Any] = {"fn": fn, "prange": prange}
-        exec(_source("run_items", nargs, cuda=False), scope)  # noqa: S102 - a fixed template
-        _CPU[key] = njit(parallel=True)(scope["run_items"])
+        exec(_source("run_items", nargs, cuda=False, serial=not parallel), scope)  # noqa: S102 - a fixed template
+        _CPU[key] = njit(parallel=parallel)(scope["run_items"])
     return _CPU[key]
-
-
-def cpu_items_serial(fn: Any, nargs: int) -> Any:
-    """A numba ``njit`` function ``run(n, *args)`` that calls ``fn(i, *args)`` for ``i`` in
-    ``0..n-1`` in order on one thread (for few items: :data:`PARALLEL_MIN_ITEMS`)."""
-    key = (fn, nargs)
-    if key not in _SERIAL:
-        from numba import njit
-
-        scope: dict[str, Any] = {"fn": fn}
-        exec(_source("run_items_serial", nargs, cuda=False, serial=True), scope)  # noqa: S102 - a fixed template
-        _SERIAL[key] = njit(scope["run_items_serial"])
-    return _SERIAL[key]
 
 
 def cuda_items(fn: Any, nargs: int) -> Any:

@@ -64,7 +64,6 @@ destination (FIFO among the waiting).
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +71,8 @@ from typing import Any
 
 import numpy as np
 
+from mobsim.config_tables import table_error, table_id, table_keys, table_list, table_number
+from mobsim.demand.trip_tables import float_cell, read_csv
 from mobsim.demand.trips import Stop, Trip
 from mobsim.demand.vtypes import VehicleType
 from mobsim.errors import InputError
@@ -210,32 +211,12 @@ class TransitPlan:
         return next(v for v in self.vehicles if v.id == line.vehicle)
 
 
-def _err(msg: str, source: str, element: str, fix: str) -> InputError:
-    return InputError(msg, source=source, element=element, fix=fix)
+_err = table_error
 
 
-def _table_list(cfg: dict, key: str, source: str) -> list[dict]:
-    rows = cfg.get(key, [])
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise _err(f"transit.{key} must be an array of tables", source, f"transit.{key}",
-                   f"write each entry as a [[transit.{key}]] table")
-    return rows
-
-
-def _keys(row: dict, known: tuple[str, ...], source: str, element: str) -> None:
-    for k in row:
-        if k not in known:
-            raise _err(f"unknown key '{k}'", source, element, f"known keys: {', '.join(known)}")
-
-
-def _num(row: dict, key: str, default: float, source: str, element: str, lo: float = 0.0,
-         strict: bool = False) -> float:
-    v = row.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)) or (
-            float(v) <= lo if strict else float(v) < lo):
-        raise _err(f"{key} = {v!r} is not a number {'>' if strict else '>='} {lo:g}", source, element,
-                   f"give {key} as a number {'>' if strict else '>='} {lo:g}")
-    return float(v)
+def _num(row: dict, key: str, default: float, source: str, element: str, positive: bool = False) -> float:
+    """A number >= 0 (> 0 with ``positive``) of a table (:func:`mobsim.config_tables.table_number`)."""
+    return table_number(row, key, default, source, element, minimum=0.0, positive=positive)
 
 
 def _int(row: dict, key: str, default: int, source: str, element: str, lo: int) -> int:
@@ -246,31 +227,18 @@ def _int(row: dict, key: str, default: int, source: str, element: str, lo: int) 
     return int(v)
 
 
-def _id(row: dict, source: str, element: str, seen: set[str]) -> str:
-    i = row.get("id")
-    if not isinstance(i, str) or not i:
-        raise _err("missing id", source, element, 'give it an id = "..."')
-    if i in seen:
-        raise _err(f"duplicate id '{i}'", source, element, "give every entry its own id")
-    seen.add(i)
-    return i
-
-
 def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, source: str,
                  files: list[Path], warnings: list[str] | None = None) -> TransitPlan:
     """The checked :class:`TransitPlan` of a scenario's ``[transit]`` tables (``cfg``); findings
     that are not errors go to ``warnings``."""
-    for k in cfg:
-        if k not in TRANSIT_INPUT_KEYS:
-            raise _err(f"unknown key '{k}'", source, f"transit.{k}",
-                       f"known keys of [transit]: {', '.join(TRANSIT_INPUT_KEYS)}")
+    table_keys(cfg, TRANSIT_INPUT_KEYS, source, "transit")
     links = {lk.id: lk for lk in network.links}
     stops: list[TransitStop] = []
     seen: set[str] = set()
-    for n, row in enumerate(_table_list(cfg, "stops", source)):
+    for n, row in enumerate(table_list(cfg, "stops", source, "transit")):
         el = f"transit.stops[{n}]"
-        _keys(row, _STOP_KEYS, source, el)
-        sid = _id(row, source, el, seen)
+        table_keys(row, _STOP_KEYS, source, el)
+        sid = table_id(row, source, el, seen)
         el = f"transit stop '{sid}'"
         lk = row.get("link")
         if lk not in links:
@@ -283,15 +251,15 @@ def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, 
         bay = row.get("bay", False)
         if not isinstance(bay, bool):
             raise _err(f"bay = {bay!r} is not true or false", source, el, "give bay = true or false")
-        stops.append(TransitStop(sid, lk, pos, _num(row, "length", 20.0, source, el, strict=True), bay))
+        stops.append(TransitStop(sid, lk, pos, _num(row, "length", 20.0, source, el, positive=True), bay))
     if not stops:
         raise _err("no stops", source, "transit.stops", "add [[transit.stops]] tables")
     vehicles: list[TransitVehicle] = []
     seen = set()
-    for n, row in enumerate(_table_list(cfg, "vehicles", source) or [{"id": "shuttle"}]):
+    for n, row in enumerate(table_list(cfg, "vehicles", source, "transit") or [{"id": "shuttle"}]):
         el = f"transit.vehicles[{n}]"
-        _keys(row, _VEHICLE_KEYS, source, el)
-        vid = _id(row, source, el, seen)
+        table_keys(row, _VEHICLE_KEYS, source, el)
+        vid = table_id(row, source, el, seen)
         el = f"transit vehicle '{vid}'"
         vt = row.get("vtype", "shuttle")
         if vt not in vtype_ids and vt != SHUTTLE_VTYPE.id:
@@ -312,31 +280,29 @@ def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, 
     stop_ids = {s.id for s in stops}
     lines: list[Line] = []
     seen = set()
-    for n, row in enumerate(_table_list(cfg, "lines", source)):
+    for n, row in enumerate(table_list(cfg, "lines", source, "transit")):
         el = f"transit.lines[{n}]"
-        _keys(row, _LINE_KEYS, source, el)
-        lid = _id(row, source, el, seen)
+        table_keys(row, _LINE_KEYS, source, el)
+        lid = table_id(row, source, el, seen)
         lines.append(_read_line(row, lid, stop_ids, vehicles, source))
     if not lines:
         raise _err("no lines", source, "transit.lines", "add [[transit.lines]] tables")
     sources: list[PassengerSource] = []
     rows: list[tuple[str, str, float, str]] = []
     line_ids = {ln.id for ln in lines}
-    for n, row in enumerate(_table_list(cfg, "passengers", source)):
+    for n, row in enumerate(table_list(cfg, "passengers", source, "transit")):
         el = f"transit.passengers[{n}]"
-        _keys(row, _PAX_KEYS, source, el)
+        table_keys(row, _PAX_KEYS, source, el)
         if "file" in row:
             if set(row) != {"file"}:
                 raise _err("a passenger table takes no other key", source, el, "give only file = \"...\"")
-            path = (base_dir / str(row["file"])).resolve()
-            rows += _read_table(path, stop_ids, line_ids, el)
-            files.append(path)
+            rows += _read_table((base_dir / str(row["file"])).resolve(), stop_ids, line_ids, files)
             sources.append(PassengerSource(file=str(row["file"])))
             continue
         if "od" in row or "zone_stops" in row:
             sources.append(_read_od(row, base_dir, stop_ids, el, source, files))
             continue
-        rate = _num(row, "rate", 0.0, source, el, strict=True)
+        rate = _num(row, "rate", 0.0, source, el, positive=True)
         begin = _num(row, "begin", 0.0, source, el)
         end = _num(row, "end", math.inf, source, el) if "end" in row else math.inf
         if end <= begin:
@@ -406,7 +372,7 @@ def _read_line(row: dict, lid: str, stop_ids: set[str], vehicles: list[TransitVe
         for k in ("begin", "end"):
             if k not in row:
                 raise _err(f"headway needs {k}", source, el, f"give {k} (s): departures in [begin, end)")
-        h = _num(row, "headway", 0.0, source, el, strict=True)
+        h = _num(row, "headway", 0.0, source, el, positive=True)
         b = _num(row, "begin", 0.0, source, el)
         e = _num(row, "end", 0.0, source, el)
         if e <= b:
@@ -431,45 +397,21 @@ def _read_line(row: dict, lid: str, stop_ids: set[str], vehicles: list[TransitVe
     return Line(lid, tuple(seq), veh, departures, loop, rounds, timepoints, round_time)
 
 
-def _read_table(path: Path, stop_ids: set[str], line_ids: set[str], el: str
+def _read_table(path: Path, stop_ids: set[str], line_ids: set[str], files: list[Path]
                 ) -> list[tuple[str, str, float, str]]:
+    """Passenger rows (origin stop, destination stop, time s, line or "") of a CSV table."""
     src = str(path)
-    if not path.is_file():
-        raise _err("file not found", src, el, "give the path of a CSV table, relative to the scenario")
     out = []
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        need = {"origin", "destination", "time"}
-        if reader.fieldnames is None or not need <= set(reader.fieldnames):
-            raise _err(f"columns {reader.fieldnames} lack {sorted(need - set(reader.fieldnames or []))}", src,
-                       "header", "give the columns origin, destination, time [, line]")
-        for n, r in enumerate(reader, start=2):
-            o, d, ln = r["origin"], r["destination"], (r.get("line") or "")
-            try:
-                t = float(r["time"])
-            except ValueError:
-                t = math.nan
-            if not math.isfinite(t) or t < 0:
-                raise _err(f"time {r['time']!r} is not a time >= 0 s", src, f"line {n}", "give seconds >= 0")
-            if o not in stop_ids or d not in stop_ids or o == d:
-                raise _err(f"origin {o!r} / destination {d!r}: not two different stops", src, f"line {n}",
-                           "use ids of [[transit.stops]]")
-            if ln and ln not in line_ids:
-                raise _err(f"unknown line {ln!r}", src, f"line {n}", f"use one of {sorted(line_ids)}")
-            out.append((o, d, t, ln))
+    for n, r in read_csv(path, src, ("origin", "destination", "time"), ("line",), files)[1]:
+        o, d, ln = r["origin"], r["destination"], r.get("line", "")
+        t = float_cell(r, "time", src, n)
+        if o not in stop_ids or d not in stop_ids or o == d:
+            raise _err(f"origin {o!r} / destination {d!r}: not two different stops", src, f"line {n}",
+                       "use ids of [[transit.stops]]")
+        if ln and ln not in line_ids:
+            raise _err(f"unknown line {ln!r}", src, f"line {n}", f"use one of {sorted(line_ids)}")
+        out.append((o, d, t, ln))
     return out
-
-
-def _csv_rows(path: Path, need: tuple[str, ...], el: str) -> list[tuple[int, dict[str, str]]]:
-    src = str(path)
-    if not path.is_file():
-        raise _err("file not found", src, el, "give the path of a CSV table, relative to the scenario")
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or not set(need) <= set(reader.fieldnames):
-            raise _err(f"columns {reader.fieldnames} lack {sorted(set(need) - set(reader.fieldnames or []))}",
-                       src, "header", f"give the columns {', '.join(need)}")
-        return list(enumerate(reader, start=2))
 
 
 def _read_od(row: dict, base_dir: Path, stop_ids: set[str], el: str, source: str,
@@ -481,33 +423,24 @@ def _read_od(row: dict, base_dir: Path, stop_ids: set[str], el: str, source: str
             raise _err(f"an OD matrix needs {k}", source, el,
                        'give od = "od.csv" (origin,destination,per_hour) and zone_stops = "zones.csv" '
                        "(zone,stop,walk_time)")
-    if set(row) - {"od", "zone_stops", "begin", "end"}:
-        extra = sorted(set(row) - {"od", "zone_stops", "begin", "end"})
+    extra = sorted(set(row) - {"od", "zone_stops", "begin", "end"})
+    if extra:
         raise _err(f"an OD matrix takes no {extra}", source, el, "give od, zone_stops, begin and end")
     zpath, opath = (base_dir / str(row["zone_stops"])).resolve(), (base_dir / str(row["od"])).resolve()
     zones: dict[str, list[tuple[str, float]]] = {}
-    for n, r in _csv_rows(zpath, ("zone", "stop", "walk_time"), el):
-        try:
-            walk = float(r["walk_time"])
-        except ValueError:
-            walk = math.nan
-        if r["stop"] not in stop_ids or not math.isfinite(walk) or walk < 0:
-            raise _err(f"stop {r['stop']!r} / walk_time {r['walk_time']!r}: not a stop and a time >= 0 s",
-                       str(zpath), f"line {n}", "use ids of [[transit.stops]] and seconds")
-        zones.setdefault(r["zone"], []).append((r["stop"], walk))
+    for n, r in read_csv(zpath, str(zpath), ("zone", "stop", "walk_time"), (), files)[1]:
+        if r["stop"] not in stop_ids:
+            raise _err(f"unknown stop {r['stop']!r}", str(zpath), f"line {n}", "use ids of [[transit.stops]]")
+        zones.setdefault(r["zone"], []).append((r["stop"], float_cell(r, "walk_time", str(zpath), n)))
     od = []
-    for n, r in _csv_rows(opath, ("origin", "destination", "per_hour"), el):
-        try:
-            rate = float(r["per_hour"])
-        except ValueError:
-            rate = math.nan
-        if r["origin"] not in zones or r["destination"] not in zones or not math.isfinite(rate) or rate < 0:
-            raise _err(f"origin {r['origin']!r} / destination {r['destination']!r} / per_hour "
-                       f"{r['per_hour']!r}: zones of zone_stops and a rate >= 0", str(opath), f"line {n}",
-                       "use the zones of the zone_stops table and passengers per hour")
+    for n, r in read_csv(opath, str(opath), ("origin", "destination", "per_hour"), (), files)[1]:
+        rate = float_cell(r, "per_hour", str(opath), n)
+        for key in ("origin", "destination"):
+            if r[key] not in zones:
+                raise _err(f"{key} {r[key]!r} is not a zone of {zpath.name}", str(opath), f"line {n}",
+                           "use the zones of the zone_stops table")
         if rate > 0:
             od.append((r["origin"], r["destination"], rate))
-    files += [zpath, opath]
     begin = _num(row, "begin", 0.0, source, el)
     end = _num(row, "end", math.inf, source, el) if "end" in row else math.inf
     if end <= begin:
@@ -599,6 +532,7 @@ def _route_through(routes: Any, seq: list[TransitStop], line: str) -> list[str]:
     a stop behind the previous one on the same link goes once round)."""
     cn = routes.cn
     ids = cn.link_ids
+    cost = routes.free_flow_cost()
     out = [seq[0].link]
     for a, b in zip(seq, seq[1:], strict=False):
         la, lb = routes.link(a.link), routes.link(b.link)
@@ -607,7 +541,6 @@ def _route_through(routes: Any, seq: list[TransitStop], line: str) -> list[str]:
         nxt = cn.arrays.link_next[cn.arrays.link_next_start[la]:cn.arrays.link_next_start[la + 1]]
         best: list[int] | None = None
         best_t = math.inf
-        cost = routes.free_flow_cost()
         for s in nxt:
             flat, start, length = routes.routes(np.array([s]), np.array([lb]), cost)
             if length[0] > 0:

@@ -253,10 +253,6 @@ def transit_plan(found: PTFound, trips: list[Any], warnings: list[str], source: 
     if missed:
         warnings.append(f"{source}: {missed} person(s) ride between stops that no vehicle of their lines "
                         "serves in that order; they are skipped")
-    for (o, d, _t, _ln) in rows:
-        for sid in (o, d):
-            if sid not in {s.id for s in stops}:
-                stops.append(TransitStop(sid, *found.stops[sid]))
     return TransitPlan(stops, list(vehicles.values()), lines,
                        [PassengerSource(file="(SUMO persons)")] if rows else [], rows,
                        config={"sumo": source}, explicit=explicit)

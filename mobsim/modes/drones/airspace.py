@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from mobsim.config_tables import table_error
 from mobsim.modes.drones.geometry import points_in_polygon
 from mobsim.modes.drones.model import (
     DRONE_INPUT_KEYS,
@@ -66,7 +67,6 @@ from mobsim.modes.drones.tables import (
     read_layers,
     read_types,
     read_vertiports,
-    table_error,
 )
 
 __all__ = ["DRONE_INPUT_KEYS", "MAX_GEOFENCES", "MISSIONS", "Airspace", "DroneType", "FlightRequest",

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from mobsim.config_tables import table_error, table_keys, table_list, table_number
 from mobsim.errors import InputError
 from mobsim.modes.drones.model import MISSIONS, DroneType, FlightRequest, Vertiport
-from mobsim.modes.drones.tables import table_error, table_keys, table_list, table_number
 
 
 def read_request(

@@ -102,15 +102,21 @@ def transit_kpis(results: Any) -> dict[str, float | int]:
     wait = (board - arr)[on]
     left = np.isfinite(ev["departure"].to_numpy(float))
     load = ev["load"].to_numpy(float)
-    # legs: from each departure to the next call of the same service
-    pkm = vkm_legs = 0.0
+    # per service: legs from each departure to the next call (passenger- and vehicle-km), and the
+    # run from the first departure to the last call (commercial speed)
+    pkm = vkm_legs = speeds_d = speeds_t = 0.0
     for _, g in ev.groupby("trip"):
         g = g.sort_values("visit")
         d = g["distance"].to_numpy(float)
-        ok = np.isfinite(g["departure"].to_numpy(float))[:-1]
+        gdep = g["departure"].to_numpy(float)
+        ok = np.isfinite(gdep)[:-1]
         leg = np.diff(d)[ok]
         pkm += float((leg * g["load"].to_numpy(float)[:-1][ok]).sum())
         vkm_legs += float(leg.sum())
+        a_last = float(g["arrival"].iloc[-1])
+        if math.isfinite(a_last) and math.isfinite(gdep[0]) and a_last > gdep[0]:
+            speeds_d += float(d[-1] - d[0])
+            speeds_t += a_last - gdep[0]
     sched = ev["scheduled"].to_numpy(float)
     has = np.isfinite(sched) & left
     late = ev["departure"].to_numpy(float)[has] - sched[has]
@@ -118,14 +124,6 @@ def transit_kpis(results: Any) -> dict[str, float | int]:
     service_rows = np.unique(ev["trip"].to_numpy(int))
     is_service = np.zeros(len(trips), bool)
     is_service[service_rows] = True
-    speeds_d = speeds_t = 0.0
-    for _, g in ev.groupby("trip"):
-        g = g.sort_values("visit")
-        a_last = float(g["arrival"].iloc[-1])
-        d_first = float(g["departure"].iloc[0])
-        if math.isfinite(a_last) and math.isfinite(d_first) and a_last > d_first:
-            speeds_d += float(g["distance"].iloc[-1] - g["distance"].iloc[0])
-            speeds_t += a_last - d_first
     car_tl = trips["time_loss"].to_numpy(float)[~is_service & (trips["status"].to_numpy(int) == 2)]
     w95 = wait[np.isfinite(wait)]
     return {

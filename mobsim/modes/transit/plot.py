@@ -35,14 +35,22 @@ def _busiest(t: dict) -> int:
     return int(ev.groupby("line")["boardings"].sum().idxmax())
 
 
-def plot_marey(results: Any, line: int | None = None, ax: Axes | None = None) -> Figure:
-    """Time-distance (Marey) diagram of ``line`` (default: the busiest): every service's calls,
-    dwell as a vertical stroke, the stops as horizontal grid lines."""
+def _line_figure(results: Any, line: int | None, ax: Axes | None) -> tuple[dict, Figure, Axes, int]:
+    """The tables, the figure and axes, and the line to draw (default: the busiest; -1 without stop
+    events, noted in the axes)."""
     t = transit_tables(as_results(results))
     fig, ax = axes(ax)
     li = _busiest(t) if line is None else line
     if li < 0:
         no_data(ax, "no transit stop events")
+    return t, fig, ax, li
+
+
+def plot_marey(results: Any, line: int | None = None, ax: Axes | None = None) -> Figure:
+    """Time-distance (Marey) diagram of ``line`` (default: the busiest): every service's calls,
+    dwell as a vertical stroke, the stops as horizontal grid lines."""
+    t, fig, ax, li = _line_figure(results, line, ax)
+    if li < 0:
         return fig
     ev = t["stop_events"][t["stop_events"]["line"] == li]
     for _, g in ev.groupby("trip"):
@@ -62,11 +70,8 @@ def plot_marey(results: Any, line: int | None = None, ax: Axes | None = None) ->
 
 def plot_load_profile(results: Any, line: int | None = None, ax: Axes | None = None) -> Figure:
     """Mean load leaving each stop of ``line`` (default: the busiest), with the capacity."""
-    t = transit_tables(as_results(results))
-    fig, ax = axes(ax)
-    li = _busiest(t) if line is None else line
+    t, fig, ax, li = _line_figure(results, line, ax)
     if li < 0:
-        no_data(ax, "no transit stop events")
         return fig
     ev = t["stop_events"][(t["stop_events"]["line"] == li) & np.isfinite(t["stop_events"]["departure"])]
     pat = int(t["lines"]["stops"].iloc[li])

@@ -43,54 +43,53 @@ def transit_tables(mode: Any) -> dict[str, dict[str, np.ndarray]]:
         "rounds": np.array([ln.rounds for ln in lines], np.int32),
         "services": np.array([len(ln.departures) for ln in lines], np.int32)}
     # stop events: every visit of every service, in (line, service, visit) order
-    ev: dict[str, list[Any]] = {c: [] for c in ("trip", "line", "service", "visit", "stop", "v")}
-    first_dist: dict[int, np.ndarray] = {}
-    for j in range(mode.trips.shape[0]):
-        li = int(mode.veh_line[j])
-        ln = lines[li]
-        nv = ln.visits()
-        v0 = int(s.veh_visit0[j])
-        for q in range(nv):
-            ev["trip"].append(int(mode.trips[j]))
-            ev["line"].append(li)
-            ev["service"].append(int(mode.veh_service[j]))
-            ev["visit"].append(q)
-            ev["stop"].append(sidx[ln.stops[q % ln.pattern]])
-            ev["v"].append(v0 + q)
-        if li not in first_dist:
-            d = _visit_distance(road, np.arange(v0, v0 + nv))
-            first_dist[li] = d - d[0]
-    v = np.array(ev["v"], np.int64)
+    nv = s.veh_nvis.astype(np.int64)
+    v0 = s.veh_visit0.astype(np.int64)
+    start = np.concatenate([[0], np.cumsum(nv)])[:-1]
+    visit = np.arange(int(nv.sum()), dtype=np.int64) - np.repeat(start, nv)
+    line = np.repeat(mode.veh_line.astype(np.int64), nv)
+    v = np.repeat(v0, nv) + visit
+    pattern = np.array([ln.pattern for ln in lines], np.int64)
+    pat_stop = np.array([sidx[x] for ln in lines for x in ln.stops], np.int32)
+    # route distance of each call of a line from its first stop (the same for all its services)
+    first_dist = []
+    for li, ln in enumerate(lines):
+        own = np.nonzero(mode.veh_line == li)[0]
+        if own.size:
+            d = _visit_distance(road, np.arange(v0[own[0]], v0[own[0]] + ln.visits()))
+            first_dist.append(d - d[0])
+        else:
+            first_dist.append(np.full(ln.visits(), np.nan))
+    dist_off = np.concatenate([[0], np.cumsum([len(d) for d in first_dist])])[:-1].astype(np.int64)
+    flat_dist = np.concatenate(first_dist) if first_dist else np.zeros(0)
     until = np.asarray(road.W.visit_until)[v] if v.size else np.zeros(0)
-    dist = np.array([first_dist[li][q] for li, q in zip(ev["line"], ev["visit"], strict=True)])
     tables["transit/stop_events"] = {
-        "trip": np.array(ev["trip"], np.int32), "line": np.array(ev["line"], np.int32),
-        "service": np.array(ev["service"], np.int32), "visit": np.array(ev["visit"], np.int32),
-        "stop": np.array(ev["stop"], np.int32),
+        "trip": np.repeat(mode.trips, nv).astype(np.int32), "line": line.astype(np.int32),
+        "service": np.repeat(mode.veh_service, nv).astype(np.int32), "visit": visit.astype(np.int32),
+        "stop": pat_stop[np.asarray(s.line_q0, np.int64)[line] + visit % pattern[line]],
         "scheduled": np.where(np.isfinite(until), until, np.nan),
         "arrival": s.ev_arr[v], "departure": s.ev_dep[v], "boardings": s.ev_board[v].astype(np.int32),
         "alightings": s.ev_alight[v].astype(np.int32), "load": s.ev_load[v].astype(np.int32),
-        "distance": dist}
-    rows = [ln.pattern for ln in lines]
+        "distance": flat_dist[dist_off[line] + visit]}
     tables["transit/line_stops"] = {
-        "line": np.repeat(np.arange(len(lines), dtype=np.int32), rows),
-        "seq": np.concatenate([np.arange(r, dtype=np.int32) for r in rows]),
-        "stop": np.array([sidx[x] for ln in lines for x in ln.stops], np.int32),
-        "distance": np.concatenate([first_dist.get(li, np.full(ln.pattern, np.nan))[:ln.pattern]
-                                    for li, ln in enumerate(lines)])}
-    # passengers: alighting at the first call at or after the stop they were bound to
+        "line": np.repeat(np.arange(len(lines), dtype=np.int32), pattern),
+        "seq": np.concatenate([np.arange(r, dtype=np.int32) for r in pattern]),
+        "stop": pat_stop,
+        "distance": np.concatenate([d[:ln.pattern] for d, ln in zip(first_dist, lines, strict=True)])}
+    # passengers: alighting at the first call at or after the stop they were bound to (a stop the
+    # vehicle skipped lets them out at its next call)
     board_v = s.p_visit.astype(np.int64)
     boarded = board_v >= 0
-    trip = np.where(boarded, mode.trips[np.where(boarded, s.p_veh, 0)], -1).astype(np.int32)
+    veh = np.where(boarded, s.p_veh, 0).astype(np.int64)
+    trip = np.where(boarded, mode.trips[veh], -1).astype(np.int32)
     dep = np.where(boarded, s.ev_dep[np.where(boarded, board_v, 0)], np.nan)
-    alight = np.full(board_v.shape[0], np.nan)
-    for p in np.nonzero(boarded)[0]:
-        j = int(s.p_veh[p])
-        last = int(s.veh_visit0[j]) + int(s.veh_nvis[j])
-        for w in range(int(board_v[p]) + int(s.p_ride[p]), last):
-            if np.isfinite(s.ev_arr[w]):
-                alight[p] = s.ev_arr[w]
-                break
+    n_v = s.ev_arr.shape[0]
+    called = np.where(np.isfinite(s.ev_arr), np.arange(n_v), n_v)
+    next_call = np.minimum.accumulate(called[::-1])[::-1]
+    target = np.where(boarded, board_v + s.p_ride, 0)
+    nxt = next_call[target]
+    ends = v0[veh] + nv[veh] if veh.size else np.zeros(0, np.int64)
+    alight = np.where(boarded & (nxt < ends), s.ev_arr[np.minimum(nxt, n_v - 1)], np.nan)
     tables["transit/passengers"] = {
         "origin": mode.p_orig, "destination": mode.p_dest, "line": mode.p_line, "arrival": s.p_arr,
         "boarding": s.p_board, "departure": dep, "alighting": alight, "trip": trip,

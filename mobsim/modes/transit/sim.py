@@ -86,14 +86,14 @@ class TransitMode:
         p_line = np.array([r[3] for r in rows], np.int32)
         p_q = np.zeros(n_p, np.int32)
         p_ride = np.zeros(n_p, np.int32)
-        cache: dict[tuple[int, int, int], tuple[int, int]] = {}
-        for k in range(n_p):
-            key = (int(p_line[k]), int(p_orig[k]), int(p_dest[k]))
-            if key not in cache:
-                cache[key] = ride_on(lines[key[0]], sid[key[1]], sid[key[2]])  # type: ignore[assignment]
-            po, r = cache[key]
-            p_q[k] = q0[key[0]] + po
-            p_ride[k] = r
+        # the ride of each distinct (line, origin, destination), then spread over the passengers
+        keys, which = np.unique(np.stack([p_line, p_orig, p_dest], axis=1).reshape(-1, 3), axis=0,
+                                return_inverse=True)
+        rides = np.array([ride_on(lines[li], sid[o], sid[d]) for li, o, d in keys], np.int64).reshape(-1, 2)
+        which = which.reshape(-1)
+        if n_p:
+            p_q = (q0[keys[:, 0]] + rides[:, 0]).astype(np.int32)[which]
+            p_ride = rides[:, 1].astype(np.int32)[which]
         order = np.lexsort((np.arange(n_p), p_arr, p_q)) if n_p else np.zeros(0, np.int64)
         self.p_orig, self.p_dest, self.p_line = p_orig[order], p_dest[order], p_line[order]
         p_q, p_ride, p_arr = p_q[order], p_ride[order], p_arr[order]
@@ -147,7 +147,7 @@ class TransitMode:
         return []
 
     def compile(self) -> None:
-        self._serve(0, False)  # loads (or compiles) the phase: with no line it changes nothing
+        self._serve(0)  # loads (or compiles) the phase: with no line it changes nothing
 
     def start(self, rec: Any, t: float) -> None:
         pass
@@ -161,11 +161,11 @@ class TransitMode:
         for _ in range(n_steps):
             self.step_no += 1
             if not self._done and self.step_no > self._first_step:
-                self._serve(len(self.plan.lines), True)
+                self._serve(len(self.plan.lines))
         if not self._done and self.step_no > self._first_step and self.step_no % DONE_CHECK_STEPS == 0:
             self._done = self._all_ended()
 
-    def _serve(self, n_lines: int, _live: bool) -> None:
+    def _serve(self, n_lines: int) -> None:
         V = self.backend.device("V")
         W = self.backend.device("W")
         L = self.backend.device("L")
