@@ -296,8 +296,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     if config["transit"]:
         from mobsim.demand.transit import SHUTTLE_VTYPE, load_transit
 
-        transit = load_transit(config["transit"], network, [v.id for v in vtypes], base_dir, source, files,
-                               warnings)
+        tables, vtypes = _transit_tables(config, network, vtypes, base_dir, source, files, warnings)
+        transit = load_transit(tables, network, [v.id for v in vtypes], base_dir, source, files, warnings)
         if any(v.vtype == SHUTTLE_VTYPE.id for v in transit.vehicles) and SHUTTLE_VTYPE.id not in {
                 v.id for v in vtypes}:
             vtypes = [*vtypes, SHUTTLE_VTYPE]
@@ -320,7 +320,8 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
     """A scenario from Python objects (notebooks, tests): checked like a loaded one.
 
     ``transit`` is a ``[transit]`` table as a scenario file gives it (stops, vehicles, lines,
-    passengers; :mod:`mobsim.demand.transit`).
+    passengers; :mod:`mobsim.demand.transit`; a ``gtfs`` table, :mod:`mobsim.interop.gtfs`, with
+    its feed relative to the current folder).
 
     ``settings`` maps dotted keys to values (the rest are defaults); ``vtypes`` defaults to one
     ``VehicleType()`` (id ``"car"``). Trips are checked against the network and vehicle types and
@@ -356,16 +357,38 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
     if transit:
         from mobsim.demand.transit import SHUTTLE_VTYPE, load_transit
 
-        plan = load_transit(transit, network, [v.id for v in vtypes], Path.cwd(), source, [], warnings)
+        config["transit"] = dict(transit)
+        tables, vtypes = _transit_tables(config, network, vtypes, Path.cwd(), source, [], warnings)
+        plan = load_transit(tables, network, [v.id for v in vtypes], Path.cwd(), source, [], warnings)
         if any(v.vtype == SHUTTLE_VTYPE.id for v in plan.vehicles) and SHUTTLE_VTYPE.id not in {
                 v.id for v in vtypes}:
             vtypes = [*vtypes, SHUTTLE_VTYPE]
             config["vtypes"] = [v.as_dict() for v in vtypes]
-        config["transit"] = dict(transit)
     return Scenario(name=name, path=None, base_dir=Path.cwd(), network=network, vtypes=vtypes,
                     trips=checked, settings=resolved, warnings=warnings,
                     resolved_toml=_resolved_toml(config, resolved, None), input_files=[],
                     config=config, transit=plan)
+
+
+def _transit_tables(config: dict[str, Any], network: Network, vtypes: list[VehicleType], base_dir: Path,
+                    source: str, files: list[Path], warnings: list[str]
+                    ) -> tuple[dict[str, Any], list[VehicleType]]:
+    """The ``[transit]`` tables that :func:`mobsim.demand.transit.load_transit` checks: those of
+    ``config["transit"]``, with a ``[transit.gtfs]`` feed expanded into stops, vehicles and lines
+    (:mod:`mobsim.interop.gtfs`; its files join ``files``); and ``vtypes`` with the built-in road
+    vehicle types the imported lines use (``config["vtypes"]`` follows)."""
+    tables = config["transit"]
+    if "gtfs" not in tables:
+        return tables, vtypes
+    from mobsim.interop.gtfs import builtin_vtypes, expand_transit, resolved_config
+
+    tables = expand_transit(tables, network, base_dir, source, files, warnings)
+    config["transit"] = resolved_config(config["transit"])
+    extra = builtin_vtypes(tables, [v.id for v in vtypes])
+    if extra:
+        vtypes = [*vtypes, *extra]
+        config["vtypes"] = [v.as_dict() for v in vtypes]
+    return tables, vtypes
 
 
 def _split_config(cfg: dict, source: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -117,7 +117,9 @@ def case_transit() -> Any:
     """A loop line on a one-lane ring with cars: two services 30 s apart (the second holds at a
     time point), passengers from a Poisson stream at every stop (a vehicle of 4 places leaves some
     behind), the shuttles' ACC driving, cars queued behind the shuttles dwelling in the lane and
-    passing the one in a bay (which pulls out when the lane leaves room); 150 s."""
+    passing the one in a bay (which pulls out when the lane leaves room); a one-way line that
+    shares two stops with the loop (common lines) and serves a stop the loop does not, reached
+    with a transfer; 150 s."""
     from mobsim.demand.trips import Trip
     from mobsim.scenario import scenario_from_objects
 
@@ -126,11 +128,15 @@ def case_transit() -> Any:
     trips = [Trip(f"c{k}", links[k % 4], links[(k + 2) % 4], 4.0 * k) for k in range(8)]
     transit = {
         "stops": [{"id": f"s{k}", "link": links[k], "pos": 120.0, "length": 15.0, "bay": k == 1}
-                  for k in range(4)],
+                  for k in range(4)] + [{"id": "s4", "link": links[3], "pos": 60.0, "length": 15.0}],
         "vehicles": [{"id": "mini", "seats": 3, "standing": 1, "door_time": 3.0}],
         "lines": [{"id": "L", "stops": ["s0", "s1", "s2", "s3"], "loop": True, "departures": [15.0, 45.0],
-                   "timepoints": {"s2": 60.0}}],
-        "passengers": [{"line": "L", "rate": 600.0, "begin": 0.0, "end": 120.0}],
+                   "timepoints": {"s2": 60.0}},
+                  {"id": "M", "stops": ["s1", "s2", "s4"], "departures": [25.0, 80.0]}],
+        "passengers": [{"line": "L", "rate": 300.0, "begin": 0.0, "end": 120.0},
+                       {"from": "s0", "to": "s4", "rate": 360.0, "begin": 0.0, "end": 60.0},
+                       {"from": "s1", "to": "s2", "rate": 240.0, "begin": 0.0, "end": 100.0}],
+        "transfers": {"time": 2.0},
     }
     return scenario_from_objects(net, trips, settings={"sim.end": 150.0}, name="transit", transit=transit)
 

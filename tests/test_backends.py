@@ -124,8 +124,13 @@ def test_case_runs_correctly(case: str, backend: str, out_dir: Path) -> None:
         assert np.isfinite(ev["departure"]).sum() >= 6 and ev["boardings"].sum() > 0
         assert k["transit_denied_boardings"] > 0 and (ev["load"] <= 4).all()
         assert np.isfinite(pax["alighting"]).any()
-        held = ev[np.isfinite(ev["scheduled"]) & (ev["visit"] == 2)]
+        held = ev[np.isfinite(ev["scheduled"]) & (ev["visit"] == 2) & (ev["line"] == 0)]
         assert len(held) == 2 and (held["departure"] >= held["scheduled"]).all(), "held at the time point"
+        legs = t["legs"]
+        assert k["transit_transfers"] > 0 and (legs.groupby("passenger")["line"].nunique() == 2).any(), \
+            "journeys to s4 transfer from the loop to the one-way line"
+        common = legs[(legs["origin"] == 1) & (legs["destination"] == 2) & (legs["line"] >= 0)]
+        assert set(common["line"]) == {0, 1}, "from s1 to s2 both lines take passengers (common lines)"
     if case == "jam":
         assert k["teleports"] > 0, "the jam case must exercise the gridlock policy"
         back = (trips["teleports"] > 0) & (trips["status"] == 2)

@@ -131,23 +131,25 @@ def test_drone_kernels_compile_to_ptx(cc: tuple[int, int], drone_state: tuple[An
 
 @pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
 def test_transit_kernel_compiles_to_ptx(cc: tuple[int, int], compute_capability: Any) -> None:
-    """The transit lines' boarding phase, as the CUDA backend launches it (a grid-stride kernel
-    over lines, mobsim.backends.items), with the argument types of a real run."""
+    """The transit lines' boarding phases (one item per vehicle, then one per stop), as the CUDA
+    backend launches them (grid-stride kernels, mobsim.backends.items), with the argument types
+    of a real run."""
     from numba import cuda, typeof
 
     from backend_cases import case_transit
     from mobsim.backends.items import cuda_items
     from mobsim.engine import Simulation
-    from mobsim.kernels.transit.boarding import serve_line
 
     sim = Simulation(case_transit(), backend="cpu")
     mode = next(m for m in sim.modes if m.name == "transit")
-    seen: list[Any] = []
+    calls: list[tuple[Any, tuple[Any, ...]]] = []
     mode.backend = pytypes.SimpleNamespace(device=sim.backend.device,
-                                           run_items=lambda fn, n, *args: seen.extend(args))
+                                           run_items=lambda fn, n, *args: calls.append((fn, args)))
     mode._serve(1)
+    assert [fn.__name__ for fn, _ in calls] == ["track_vehicle", "serve_stop"]
     compute_capability(cc)
-    kern = cuda_items(serve_line, len(seen))
-    sig = (typeof(np.int64(1)), *[typeof(a) for a in seen])
-    ptx, _ = cuda.compile_ptx(kern.py_func, sig, cc=cc)
-    assert f".target sm_{cc[0]}{cc[1]}" in ptx and ".entry" in ptx
+    for fn, args in calls:
+        kern = cuda_items(fn, len(args))
+        sig = (typeof(np.int64(1)), *[typeof(a) for a in args])
+        ptx, _ = cuda.compile_ptx(kern.py_func, sig, cc=cc)
+        assert f".target sm_{cc[0]}{cc[1]}" in ptx and ".entry" in ptx, fn.__name__

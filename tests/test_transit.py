@@ -194,6 +194,32 @@ def test_dwell_law(tmp_path):
     assert (extra >= -1e-9).all() and (extra < 0.5 + 1e-9).all(), "the law, rounded up to the step"
 
 
+def test_layover_at_the_terminus(tmp_path):
+    """A loop with a 90 s layover at s0: every call there after the first (the end of a round)
+    lasts at least 90 s from the halt, the other calls keep the dwell law; the SUMO export gives
+    that stop the layover as its duration."""
+    net, tr = _ring_transit(headway=900.0, begin=0.0, end=900.0, rounds=3, layover={"s0": 90.0})
+    tr["passengers"] = [{"line": "A", "rate": 60.0, "begin": 0.0, "end": 3000.0}]
+    res = _run(tmp_path, net, tr, 3600.0, "layover")
+    ev = transit_tables(res)["stop_events"]
+    ev = ev[np.isfinite(ev["departure"])]
+    term = ev[(ev["stop"] == 0) & (ev["visit"] > 0)]
+    other = ev[ev["stop"] != 0]
+    assert len(term) == 3 and (term["departure"] - term["arrival"] >= 90.0 - 1e-9).all()
+    assert (other["departure"] - other["arrival"] < 30.0).all()
+    from mobsim.demand.route_service import RouteService
+    from mobsim.demand.transit import service_trips
+    from mobsim.interop.sumo_transit import service_elements
+    from mobsim.net.compile import compile_network
+    from mobsim.scenario import scenario_from_objects
+
+    sc = scenario_from_objects(net, [], transit=tr)
+    routes = RouteService(compile_network(net))
+    trip = service_trips(sc.transit, routes, {lk.id: lk.speed for lk in net.links}, {})[0]
+    stops = service_elements(sc.transit, trip)[1]
+    assert 'busStop="s0" duration="90' in stops[6] and 'busStop="s1" duration="4' in stops[1]
+
+
 def test_in_lane_stop_holds_the_cars_behind(tmp_path):
     """A car behind a dwelling shuttle on a one-lane road waits for it; on two lanes it passes."""
     for lanes, waits in ((1, True), (2, False)):
@@ -256,6 +282,8 @@ def test_kpis_and_plots(regular, tmp_path):
     (lambda tr: tr["vehicles"][0].update(seats=0, standing=0), "no places"),
     (lambda tr: tr.update(passengers=[{"from": "s0", "to": "s0", "rate": 1.0}]), "the same stop"),
     (lambda tr: tr.update(lanes=[]), "unknown key .*did you mean 'lines'"),
+    (lambda tr: tr.update(transfers={"max": -1}), "max = -1 is not a whole number"),
+    (lambda tr: tr.update(transfers={"tim": 3}), "unknown key .*did you mean 'time'"),
 ])
 def test_bad_transit_input(change, words):
     net, tr = _ring_transit(headway=300.0, begin=0.0, end=600.0)
@@ -373,7 +401,7 @@ def test_sumo_bus_file_reads_stops_lines_and_persons(tmp_path):
     assert [ln.id for ln in plan.lines] == ["one"] and plan.explicit["one"] == ["L1.0", "L1.1"]
     assert plan.vehicles[0].capacity == 30 and plan.vehicles[0].board_time == 1.5
     rows = sorted(plan.table_rows, key=lambda r: r[2])
-    assert ("A", "C", 30.0, "one") in rows and ("B", "C", 20.0, "one") in rows
+    assert ("A", "C", 30.0, "one") in rows and ("B", "C", 20.0, "") in rows, "ANY: any line"
     assert sum(1 for r in rows if r[:2] == ("A", "B")) >= 30
     assert any("walk to their stop" in w for w in sc.warnings)
     assert any("not a ride from a bus stop" in w for w in sc.warnings)
@@ -453,9 +481,100 @@ begin = 0
 end = 600
 """)
     sc = load_scenario(tmp_path / "s.toml")
-    assert any("zone 'C' and then a stop of zone 'C'" in w for w in sc.warnings)
+    assert any("from a stop of zone 'C' to a stop of zone 'C'" in w for w in sc.warnings)
     rows = passenger_rows(sc.transit, 1, 1200.0)
     assert rows and {(r[0], r[1]) for r in rows} == {(1, 4)}, "s1 -> s4: 90 s of walking, the least"
     assert 45 <= len(rows) <= 75 and min(r[2] for r in rows) >= 60.0, "arrival at the stop after the walk"
     res = mobsim.open(Simulation(sc, backend="cpu").run(tmp_path / "od.h5", progress="none"))
     assert transit_kpis(res)["transit_boarded"] > 0
+
+
+def _two_lines(first: dict, second: dict, passengers: list, transfers: dict | None = None):
+    """The ring's stops with two lines (``first``, ``second``: their tables, vehicle ``bus``)."""
+    net, tr = _ring_transit(headway=600.0, begin=0.0, end=600.0)
+    tr["lines"] = [dict(first, vehicle="bus"), dict(second, vehicle="bus")]
+    tr["passengers"] = passengers
+    if transfers is not None:
+        tr["transfers"] = transfers
+    return net, tr
+
+
+def test_common_lines_a_passenger_takes_the_first_vehicle_of_any_line(tmp_path):
+    """Two lines from s0 to s3 (a loop and a one-way line), 600 s headways each, 300 s apart: a
+    passenger for s3 leaves on the first departure of either (the wait of the combined 300 s
+    headway, 150 s, within 3 %), each line carries about half; a passenger of a table row that
+    names one line waits for that line's vehicle."""
+    tp = {f"s{k}": 100.0 * k for k in range(4)}
+    (tmp_path / "named.csv").write_text("origin,destination,time,line\n" + "".join(
+        f"s0,s3,{t},B\n" for t in (1150.0, 2350.0, 3550.0)))
+    net, tr = _two_lines(
+        {"id": "A", "stops": [f"s{k}" for k in range(STOPS)], "loop": True, "headway": 600.0, "begin": 0.0,
+         "end": 600.0, "rounds": 14, "round_time": 600.0,
+         "timepoints": {f"s{k}": 100.0 * k for k in range(STOPS)}},
+        {"id": "B", "stops": ["s0", "s1", "s2", "s3"], "departures": [300.0 + 600.0 * k for k in range(14)],
+         "timepoints": tp},
+        [{"from": "s0", "to": "s3", "rate": 600.0, "begin": 0.0, "end": 8000.0},
+         {"file": str(tmp_path / "named.csv")}])
+    t = transit_tables(_run(tmp_path, net, tr, 8800.0, "common"))
+    ev, legs = t["stop_events"], t["legs"]
+    d = np.sort(ev[(ev["stop"] == 0) & np.isfinite(ev["departure"]) & (ev["visit"] < 84)]["departure"])
+    pax = legs[(legs["origin"] == 0) & (legs["destination"] == 3)]
+    named = pax[pax["passenger"] < 3]  # the table's rows come first
+    pax = pax.drop(named.index)
+    a = pax["arrival"].to_numpy(float)
+    pax = pax[(a > d[0]) & (a <= 7800.0)]
+    nxt = d[np.searchsorted(d, pax["arrival"].to_numpy(float), side="left")]
+    assert np.allclose(pax["departure"].to_numpy(float), nxt), "the first departure of either line"
+    w = (pax["departure"] - pax["arrival"]).to_numpy(float)
+    assert w.size >= 1000 and abs(w.mean() - 150.0) < 0.03 * 150.0, w.mean()
+    share = (pax["line"] == 1).mean()
+    assert 0.4 < share < 0.6, share
+    a_dep = ev[(ev["stop"] == 0) & (ev["line"] == 0)]["departure"].to_numpy(float)
+    assert len(named) == 3 and (named["line"] == 1).all()
+    for arr, dep in zip(named["arrival"], named["departure"], strict=True):
+        assert ((a_dep > arr) & (a_dep < dep)).any(), "a passenger who names line B lets line A's vehicle go"
+
+
+def test_transfers_between_lines_at_a_shared_stop(tmp_path):
+    """No line serves s0 -> s4: the journey rides A to s2 and B on from there. A passenger can
+    board B ``time`` (30 s) after alighting from A; each takes the first B after that; journeys,
+    rides and passengers add up, and without transfers the demand is refused."""
+    net, tr = _two_lines(
+        {"id": "A", "stops": ["s0", "s1", "s2"], "departures": [600.0 * k for k in range(6)],
+         "timepoints": {"s0": 0.0, "s2": 240.0}},
+        {"id": "B", "stops": ["s2", "s3", "s4"], "departures": [200.0 + 150.0 * k for k in range(24)]},
+        [{"from": "s0", "to": "s4", "rate": 240.0, "begin": 0.0, "end": 3000.0}], {"max": 1, "time": 30.0})
+    res = _run(tmp_path, net, tr, 4200.0, "transfer")
+    t = transit_tables(res)
+    legs, pax, ev = t["legs"], t["passengers"], t["stop_events"]
+    assert (pax["legs"] == 2).all() and len(legs) == 2 * len(pax)
+    one = legs[legs["leg"] == 0].set_index("passenger")
+    two = legs[legs["leg"] == 1].set_index("passenger")
+    assert (one["destination"] == 2).all() and (two["origin"] == 2).all()
+    done = one.index[np.isfinite(one["alighting"])]
+    assert len(done) > 100
+    assert np.allclose(two.loc[done, "arrival"], one.loc[done, "alighting"] + 30.0), "alighting + transfer"
+    b_dep = np.sort(ev[(ev["line"] == 1) & (ev["stop"] == 2) & np.isfinite(ev["departure"])]["departure"])
+    b_arr = ev[(ev["line"] == 1) & (ev["stop"] == 2)].set_index("departure")["arrival"]
+    got = two.loc[done, "departure"].to_numpy(float)
+    ok = np.isfinite(got)
+    # the first B still at s2 (or arriving) when the transfer passenger gets there
+    want = [next(x for x in b_dep if x >= at) for at in two.loc[done, "arrival"].to_numpy(float)[ok]]
+    assert np.allclose(got[ok], want), "the first vehicle of B after the transfer"
+    board = two.loc[done, "boarding"].to_numpy(float)[ok]
+    assert (b_arr.loc[got[ok]].to_numpy(float) <= board + 1e-9).all()
+    full = pax[np.isfinite(pax["alighting"])]
+    assert len(full) > 100 and (full["rides"] == 2).all()
+    assert np.allclose(full["alighting"], two.loc[full.index, "alighting"])
+    k = transit_kpis(res)
+    assert k["transit_transfers"] == int(np.isfinite(two["boarding"]).sum())
+    assert abs(k["transit_mean_journey_s"] - (full["alighting"] - full["arrival"]).mean()) < 1e-6
+    boarded = np.isfinite(legs["boarding"]).sum()
+    alighted = ev["alightings"].sum()
+    on_board = ev.groupby("trip").apply(lambda g: g["boardings"].sum() - g["alightings"].sum()).sum()
+    assert boarded == alighted + on_board, "conserved"
+    tr["transfers"] = {"max": 0}
+    from mobsim.scenario import scenario_from_objects
+
+    with pytest.raises(InputError, match="no journey leads from stop 's0' to stop 's4'"):
+        scenario_from_objects(net, [], transit=tr)

@@ -35,6 +35,8 @@ Scenario file (units: m, s, passengers per hour)::
     timepoints = { s1 = 0, s3 = 420 }   # scheduled departures (s after the service's departure):
                                         # a vehicle early there holds until then
     round_time = 900      # s per round, for timepoints of later rounds
+    layover = { s1 = 120 }  # s a vehicle stays at least at every call there (recovery time at
+                            # a terminus, the turn of an out-and-back loop)
 
     [[transit.passengers]]  # Poisson arrivals at a stop for another stop of a line ...
     from = "s1"
@@ -53,13 +55,22 @@ Scenario file (units: m, s, passengers per hour)::
     begin = 0
     end = 3600
 
+    [transit.transfers]     # journeys that no line serves in one ride
+    max = 2                 # transfers per journey at most (0: only direct rides)
+    time = 0                # s from alighting until the passenger can board at the shared stop
+
 Dwell at a stop: ``door_time + (board_time * boardings + alight_time * alightings) / doors``,
 counted from the halt (``dwell = "max"``: the larger of the two terms, as SUMO, where passengers
 board while the doors are open for the stop's duration); passengers who reach the stop while the
 doors are open board too and lengthen it; a vehicle holds at a time point until its scheduled
-time. A passenger rides one line (the first line that serves its origin and then its
-destination) and boards the first vehicle of that line with room that will still reach the
-destination (FIFO among the waiting).
+time.
+
+A passenger's journey is planned before the run (:class:`Journeys`): one ride when a line serves
+its origin and then its destination, else the rides with the fewest transfers (then the fewest
+stops ridden) through stops that lines share. On each ride (a *leg*) the passenger takes the
+first vehicle with room of **any** line that calls at the leg's end (common lines), FIFO among
+the waiting; a passenger of a table row or a SUMO ride that names lines takes only those, in one
+ride.
 """
 
 from __future__ import annotations
@@ -78,7 +89,7 @@ from mobsim.demand.vtypes import VehicleType
 from mobsim.errors import InputError
 
 #: The keys of ``[transit]`` (all of them tables).
-TRANSIT_INPUT_KEYS = ("stops", "vehicles", "lines", "passengers")
+TRANSIT_INPUT_KEYS = ("stops", "vehicles", "lines", "passengers", "transfers")
 #: The built-in road vehicle type of transit vehicles that name none: a small automated shuttle
 #: (ACC car following with SUMO's gains), 40 km/h at most.
 SHUTTLE_VTYPE = VehicleType(id="shuttle", length=6.0, min_gap=2.0, tau=1.2, accel=1.0, decel=1.5,
@@ -95,8 +106,11 @@ _VEHICLE_KEYS = ("id", "vtype", "seats", "standing", "doors", "door_time", "boar
 #: Dwell laws (the kernels' codes): the door time plus the passengers' work, or the larger of them.
 DWELL_LAWS = {"sum": 0, "max": 1}
 _LINE_KEYS = ("id", "stops", "loop", "vehicle", "headway", "begin", "end", "departures", "rounds",
-              "timepoints", "round_time")
+              "timepoints", "round_time", "layover")
 _PAX_KEYS = ("from", "to", "line", "rate", "begin", "end", "file", "od", "zone_stops")
+_TRANSFER_KEYS = ("max", "time")
+#: Transfers per journey at most, unless ``[transit.transfers]`` says otherwise.
+MAX_TRANSFERS = 2
 
 
 @dataclass(frozen=True)
@@ -138,9 +152,10 @@ class TransitVehicle:
 class Line:
     """A line: its stop sequence, loop or one way, its vehicle type, its departures from the first
     stop (s), the rounds each departure drives (loops), and its time points (stop id -> scheduled
-    departure in s after the service's departure; later rounds add ``round_time``). A loop's
-    services call at the first stop again at the end (``closed``; an imported SUMO loop may end
-    at the last stop of its last round instead)."""
+    departure in s after the service's departure; later rounds add ``round_time``), and its
+    layovers (stop id -> s a vehicle stays at least at each call there). A loop's services call
+    at the first stop again at the end (``closed``; an imported SUMO loop may end at the last
+    stop of its last round instead)."""
 
     id: str
     stops: tuple[str, ...]
@@ -151,6 +166,8 @@ class Line:
     timepoints: dict[str, float] = field(default_factory=dict)
     round_time: float = 0.0
     closed: bool = True
+    #: stop id -> the least time (s) a vehicle stays at each call there, from its halt (layover)
+    layover: dict[str, float] = field(default_factory=dict)
 
     @property
     def pattern(self) -> int:
@@ -192,8 +209,13 @@ class TransitPlan:
     vehicles: list[TransitVehicle]
     lines: list[Line]
     sources: list[PassengerSource]
+    #: rows of passenger tables: origin, destination, time (s), the lines they take ("" any; ids
+    #: separated by spaces)
     table_rows: list[tuple[str, str, float, str]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
+    #: transfers per journey at most, and the time from alighting until boarding at the shared stop (s)
+    max_transfers: int = MAX_TRANSFERS
+    transfer_time: float = 0.0
     #: line id -> the ids of trips of the demand that run its services, in departure order (an
     #: imported SUMO line); the other lines' services are made from their departures.
     explicit: dict[str, list[str]] = field(default_factory=dict)
@@ -322,24 +344,40 @@ def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, 
         if o == d:
             raise _err(f"from and to are the same stop '{o}'", source, el, "give two different stops")
         sources.append(PassengerSource(origin=o, destination=d, rate=rate, begin=begin, end=end))
-    plan = TransitPlan(stops, vehicles, lines, sources, rows, config=dict(cfg))
+    max_tr, tr_time = _read_transfers(cfg.get("transfers", {}), source)
+    plan = TransitPlan(stops, vehicles, lines, sources, rows, config=dict(cfg), max_transfers=max_tr,
+                       transfer_time=tr_time)
+    journeys = Journeys(plan)
     for src in sources:
         zones = dict(src.zone_stops)
         for zo, zd, _rate in src.od:
-            if _od_pair(plan, zones[zo], zones[zd]) is None:
-                msg = (f"no line serves a stop of zone '{zo}' and then a stop of zone '{zd}': its "
-                       "passengers are left out")
+            if _od_pair(plan, journeys, zones[zo], zones[zd]) is None:
+                msg = (f"no journey (at most {max_tr} transfers) leads from a stop of zone '{zo}' to a "
+                       f"stop of zone '{zd}': its passengers are left out")
                 if warnings is not None:
                     warnings.append(f"{source}: {msg}")
     for s in sources:
-        if s.origin and line_for(plan, s.origin, s.destination) is None:
-            raise _err(f"no line serves stop '{s.origin}' and then stop '{s.destination}'", source,
-                       "transit.passengers", "add a line through both stops, in this order")
-    for o, d, _t, ln in rows:
-        if not ln and line_for(plan, o, d) is None:
-            raise _err(f"no line serves stop '{o}' and then stop '{d}'", source, "transit.passengers",
-                       "add a line through both stops, in this order, or name the line")
+        if s.origin and journeys.legs(s.origin, s.destination) is None:
+            raise _err(f"no journey leads from stop '{s.origin}' to stop '{s.destination}' (lines in this "
+                       f"order, at most {max_tr} transfers)", source, "transit.passengers",
+                       "add a line through both stops, in this order, or allow more transfers")
+    for o, d, _t, names in rows:
+        if not names and journeys.legs(o, d) is None:
+            raise _err(f"no journey leads from stop '{o}' to stop '{d}' (at most {max_tr} transfers)",
+                       source, "transit.passengers", "add a line through both stops, in this order")
+        if names and not any(ride_on(ln, o, d) for ln in lines if ln.id in names.split()):
+            raise _err(f"none of the lines {names!r} serves stop '{o}' and then stop '{d}'", source,
+                       "transit.passengers", "name a line through both stops, in this order, or none")
     return plan
+
+
+def _read_transfers(row: Any, source: str) -> tuple[int, float]:
+    """(transfers per journey at most, transfer time s) of ``[transit.transfers]``."""
+    el = "transit.transfers"
+    if not isinstance(row, dict):
+        raise _err("transfers must be a table", source, el, "give [transit.transfers] with max and time")
+    table_keys(row, _TRANSFER_KEYS, source, el)
+    return _int(row, "max", MAX_TRANSFERS, source, el, 0), _num(row, "time", 0.0, source, el)
 
 
 def _read_line(row: dict, lid: str, stop_ids: set[str], vehicles: list[TransitVehicle],
@@ -382,19 +420,24 @@ def _read_line(row: dict, lid: str, stop_ids: set[str], vehicles: list[TransitVe
     if rounds > 1 and not loop:
         raise _err(f"rounds = {rounds} on a line that is not a loop", source, el,
                    "give loop = true, or one round (a one-way service ends at its last stop)")
-    tps = row.get("timepoints", {})
-    if not isinstance(tps, dict):
-        raise _err("timepoints must be a table of stop id = s", source, el, "give timepoints = { s1 = 0 }")
-    timepoints: dict[str, float] = {}
-    for s in tps:
-        if s not in seq:
-            raise _err(f"time point '{s}' is not a stop of the line", source, el, f"use one of {seq}")
-        timepoints[s] = _num(tps, s, 0.0, source, f"{el} timepoints")
+    timepoints = _stop_seconds(row, "timepoints", seq, source, el)
     round_time = _num(row, "round_time", 0.0, source, el)
     if timepoints and rounds > 1 and round_time <= 0.0:
         raise _err("time points on several rounds need round_time", source, el,
                    "give round_time = s per round (the schedule's cycle)")
-    return Line(lid, tuple(seq), veh, departures, loop, rounds, timepoints, round_time)
+    layover = _stop_seconds(row, "layover", seq, source, el)
+    return Line(lid, tuple(seq), veh, departures, loop, rounds, timepoints, round_time, layover=layover)
+
+
+def _stop_seconds(row: dict, key: str, seq: list[str], source: str, el: str) -> dict[str, float]:
+    """A line's table ``key`` of stop id = s >= 0 (time points, layovers), its stops checked."""
+    tab = row.get(key, {})
+    if not isinstance(tab, dict):
+        raise _err(f"{key} must be a table of stop id = s", source, el, f"give {key} = {{ {seq[0]} = 0 }}")
+    for s in tab:
+        if s not in seq:
+            raise _err(f"{key} stop '{s}' is not a stop of the line", source, el, f"use one of {seq}")
+    return {s: _num(tab, s, 0.0, source, f"{el} {key}") for s in tab}
 
 
 def _read_table(path: Path, stop_ids: set[str], line_ids: set[str], files: list[Path]
@@ -408,9 +451,11 @@ def _read_table(path: Path, stop_ids: set[str], line_ids: set[str], files: list[
         if o not in stop_ids or d not in stop_ids or o == d:
             raise _err(f"origin {o!r} / destination {d!r}: not two different stops", src, f"line {n}",
                        "use ids of [[transit.stops]]")
-        if ln and ln not in line_ids:
-            raise _err(f"unknown line {ln!r}", src, f"line {n}", f"use one of {sorted(line_ids)}")
-        out.append((o, d, t, ln))
+        unknown = [x for x in ln.split() if x not in line_ids]
+        if unknown:
+            raise _err(f"unknown line {unknown[0]!r}", src, f"line {n}",
+                       f"use one of {sorted(line_ids)} (several: separated by spaces)")
+        out.append((o, d, t, " ".join(ln.split())))
     return out
 
 
@@ -449,17 +494,19 @@ def _read_od(row: dict, base_dir: Path, stop_ids: set[str], el: str, source: str
                            zone_stops=tuple((z, tuple(v)) for z, v in zones.items()))
 
 
-def _od_pair(plan: TransitPlan, origins: Any, dests: Any) -> tuple[str, str, float, int] | None:
-    """(origin stop, destination stop, walk to the origin s, line) of the served pair with the least
-    walking (ties: the order of the zone tables), or None."""
+def _od_pair(plan: TransitPlan, journeys: Journeys, origins: Any, dests: Any
+             ) -> tuple[str, str, float] | None:
+    """(origin stop, destination stop, walk to the origin s) of the pair of stops with a journey
+    between them and the least walking (ties: the fewer rides, then the order of the zone
+    tables), or None."""
     best = None
     for o, wo in origins:
         for d, wd in dests:
             if o == d:
                 continue
-            hit = line_for(plan, o, d)
-            if hit is not None and (best is None or wo + wd < best[0]):
-                best = (wo + wd, o, d, wo, hit[0])
+            legs = journeys.legs(o, d)
+            if legs is not None and (best is None or (wo + wd, len(legs)) < best[0]):
+                best = ((wo + wd, len(legs)), o, d, wo)
     return None if best is None else best[1:]
 
 
@@ -471,6 +518,69 @@ def line_for(plan: TransitPlan, origin: str, destination: str) -> tuple[int, int
         if ride is not None:
             return (k, *ride)
     return None
+
+
+class Journeys:
+    """Journeys between stops over the plan's lines: the rides (legs) of a passenger from one stop
+    to another, with the fewest transfers (at most ``plan.max_transfers``), then the fewest stops
+    ridden; ties go to the stop listed first. A leg is a pair of stops that some line serves in
+    that order: any vehicle of any line that does takes the passenger (common lines)."""
+
+    def __init__(self, plan: TransitPlan) -> None:
+        self.max_legs = plan.max_transfers + 1
+        self._order = {s.id: k for k, s in enumerate(plan.stops)}
+        # stop -> {stop served after it by some line: the fewest stops ridden}
+        direct: dict[str, dict[str, int]] = {}
+        for ln in plan.lines:
+            seq, p = ln.stops, len(ln.stops)
+            for i, o in enumerate(seq):
+                out = direct.setdefault(o, {})
+                for r in range(1, p):
+                    j = i + r
+                    if j >= p:
+                        if not ln.loop:
+                            break
+                        j -= p
+                    d = seq[j]
+                    if d != o and r < out.get(d, 1 << 30):
+                        out[d] = r
+        self._direct = direct
+        self._trees: dict[str, dict[str, tuple[tuple[int, int], str]]] = {}
+
+    def legs(self, origin: str, destination: str) -> list[tuple[str, str]] | None:
+        """The legs ``[(from stop, to stop), ...]`` of the journey, or None if there is none."""
+        if origin == destination:
+            return None
+        if destination in self._direct.get(origin, {}):
+            return [(origin, destination)]
+        tree = self._trees.get(origin)
+        if tree is None:
+            tree = self._trees[origin] = self._search(origin)
+        if destination not in tree:
+            return None
+        path = [destination]
+        while path[-1] != origin:
+            path.append(tree[path[-1]][1])
+        path.reverse()
+        return list(zip(path, path[1:], strict=False))
+
+    def _search(self, origin: str) -> dict[str, tuple[tuple[int, int], str]]:
+        """stop -> ((legs, stops ridden), previous stop) of the best journeys from ``origin``
+        (Dijkstra on the lexicographic cost)."""
+        import heapq
+
+        best: dict[str, tuple[tuple[int, int], str]] = {origin: ((0, 0), origin)}
+        heap = [((0, 0), self._order.get(origin, 0), origin)]
+        while heap:
+            cost, _k, x = heapq.heappop(heap)
+            if cost > best[x][0] or cost[0] >= self.max_legs:
+                continue
+            for y, r in self._direct.get(x, {}).items():
+                c = (cost[0] + 1, cost[1] + r)
+                if y not in best or c < best[y][0]:
+                    best[y] = (c, x)
+                    heapq.heappush(heap, (c, self._order.get(y, 0), y))
+        return best
 
 
 def ride_on(line: Line, origin: str, destination: str) -> tuple[int, int] | None:
@@ -556,31 +666,33 @@ def _route_through(routes: Any, seq: list[TransitStop], line: str) -> list[str]:
     return out
 
 
-def passenger_rows(plan: TransitPlan, seed: int, end: float) -> list[tuple[int, int, float, int]]:
-    """Every passenger as (origin stop, destination stop, arrival time at the origin in s, line),
-    by stop and line index: the tables' rows, and the Poisson sources drawn from ``seed`` (a
-    source without an end stops at ``end``, the run's end)."""
+def passenger_rows(plan: TransitPlan, seed: int, end: float) -> list[tuple[int, int, float, tuple[int, ...]]]:
+    """Every passenger as (origin stop, destination stop, arrival time at the origin in s, the
+    lines it takes: ``()`` any, else line indices), by stop and line index: the tables' rows, and
+    the Poisson sources drawn from ``seed`` (a source without an end stops at ``end``, the run's
+    end)."""
     from mobsim.demand.streams import rng_for
 
     sidx = plan.stop_index()
     lidx = {ln.id: k for k, ln in enumerate(plan.lines)}
-    out: list[tuple[int, int, float, int]] = []
-    for o, d, t, ln in plan.table_rows:
-        k = lidx[ln] if ln else line_for(plan, o, d)[0]  # type: ignore[index]
-        out.append((sidx[o], sidx[d], t, k))
+    out: list[tuple[int, int, float, tuple[int, ...]]] = []
+    for o, d, t, names in plan.table_rows:
+        out.append((sidx[o], sidx[d], t, tuple(sorted(lidx[x] for x in names.split()))))
+    journeys = None
     for n, s in enumerate(plan.sources):
         if s.file:
             continue
         rng = rng_for(seed, f"transit-passengers-{n}")
         e = min(s.end, end)
         if s.od:
+            journeys = journeys or Journeys(plan)
             zones = dict(s.zone_stops)
             for zo, zd, rate in s.od:
-                pair = _od_pair(plan, zones[zo], zones[zd])
+                pair = _od_pair(plan, journeys, zones[zo], zones[zd])
                 if pair is None:
                     continue  # named in a load warning
-                o, d, walk, k = pair
-                out += [(sidx[o], sidx[d], t + walk, k) for t in _poisson(rng, rate, s.begin, e)]
+                o, d, walk = pair
+                out += [(sidx[o], sidx[d], t + walk, ()) for t in _poisson(rng, rate, s.begin, e)]
         elif s.line:
             ln = plan.lines[lidx[s.line]]
             stops = list(dict.fromkeys(ln.stops))
@@ -590,10 +702,9 @@ def passenger_rows(plan: TransitPlan, seed: int, end: float) -> list[tuple[int, 
                     continue
                 for t in _poisson(rng, s.rate, s.begin, e):
                     d = dests[int(rng.integers(len(dests)))]
-                    out.append((sidx[o], sidx[d], t, lidx[s.line]))
+                    out.append((sidx[o], sidx[d], t, ()))
         else:
-            k = line_for(plan, s.origin, s.destination)[0]  # type: ignore[index]
-            out += [(sidx[s.origin], sidx[s.destination], t, k) for t in _poisson(rng, s.rate, s.begin, e)]
+            out += [(sidx[s.origin], sidx[s.destination], t, ()) for t in _poisson(rng, s.rate, s.begin, e)]
     if len(out) > MAX_PASSENGERS:
         raise InputError(f"{len(out):,} passengers: more than {MAX_PASSENGERS:,}", source="transit",
                          element="transit.passengers", fix="lower the rates or shorten the windows")

@@ -246,7 +246,10 @@ _WARNINGS = {
     "stop_dropped": "{n} bus stop(s) on lanes of edges the network import left out (no lane for the "
                     "vehicle class mobsim runs) are left out",
     "stop_dropped_use": "{n} stop(s) of vehicles or persons at those bus stops are left out",
-    "person_rides": "{n} person(s) ride more than once: only their first ride is simulated",
+    "person_rides": "{n} person(s) ride more than once: each rides from its first stop to its last, "
+                    "on any lines, with the transfers mobsim plans (the fewest)",
+    "person_plan_cut": "{n} person(s) do more after their first ride than ride on: only the first ride "
+                       "is simulated",
     "person_walk": "{n} person(s) walk to their stop: the walk takes no time in mobsim",
     "person_plan": "{n} person(s) whose plan is not a ride from a bus stop to a bus stop were skipped "
                    "(mobsim simulates no walking)",

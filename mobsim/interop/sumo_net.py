@@ -62,6 +62,11 @@ one ``sumolib.net.readNet`` gives (``tests/test_sumo_import.py`` checks that) in
   so: a dead end where turning is not allowed) end at a node of their own, so they remain
   destinations; a warning counts those whose junction is not of type ``dead_end``.
 
+* **Location**: the ``<location>``'s ``projParameter`` and ``netOffset`` become
+  ``Network.geo`` (a :class:`~mobsim.net.network.GeoReference`; None for ``projParameter="!"``),
+  and the links whose kept lanes all forbid buses ``Network.no_bus_links``: what a GTFS import
+  needs to place stops given in lon/lat (:mod:`mobsim.interop.gtfs`).
+
 Errors (an unreadable file, a file that is not a SUMO network, a network without passenger
 lanes, a junction type SUMO does not know, a lane whose length is not a positive number, which
 netconvert never writes: it writes at least 0.1 m) are :class:`~mobsim.errors.InputError` naming
@@ -91,7 +96,7 @@ from mobsim.interop.sumo_scan import (
     via_speed,
 )
 from mobsim.interop.sumo_signals import program, read_tls_file
-from mobsim.net.network import Link, Movement, Network, Node, SignalProgram
+from mobsim.net.network import GeoReference, Link, Movement, Network, Node, SignalProgram
 
 SIGNAL_TYPES = ("traffic_light", "traffic_light_unregulated", "traffic_light_right_on_red")
 PRIORITY_TYPES = ("priority", "priority_stop", "right_before_left", "left_before_right", "allway_stop",
@@ -263,6 +268,7 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
     edges: dict[str, _Edge] = {}
     all_lanes: dict[str, int] = {}  # SUMO edge id -> its number of lanes (any vehicle class)
     skipped_edges = 0
+    no_bus: set[str] = set()  # kept edges whose kept lanes all forbid buses
     for e in net.getEdges(withInternal=False):
         if e.getFunction() in SKIPPED_FUNCTIONS:
             continue
@@ -285,6 +291,8 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
         if not lanes:
             skipped_edges += 1
             continue
+        if not any(permits(*perms.get(ln.getID(), ("", "")), "bus") for ln in lanes):
+            no_bus.add(e.getID())
         edges[e.getID()] = _Edge(
             id=e.getID(), from_node=e.getFromNode().getID(), to_node=e.getToNode().getID(),
             lanes=[ln.getIndex() for ln in lanes],
@@ -358,7 +366,22 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
                           shape=e.shape))
     return Network(nodes=nodes, links=links, movements=movements, signals=signals,
                    name=path.name.split(".")[0], source=source,
-                   sumo_lanes={e.id: tuple(e.lanes) for e in edges.values()})
+                   sumo_lanes={e.id: tuple(e.lanes) for e in edges.values()},
+                   geo=_geo_reference(net), no_bus_links=frozenset(no_bus))
+
+
+def _geo_reference(net: Any) -> GeoReference | None:
+    """The network's ``<location>`` as a :class:`GeoReference`, or None where it has no
+    projection (``projParameter="!"`` or no location at all)."""
+    loc = getattr(net, "_location", None) or {}
+    proj = str(loc.get("projParameter", "!")).strip()
+    if proj in ("", "!"):
+        return None
+    try:
+        dx, dy = (float(v) for v in str(loc.get("netOffset", "0,0")).split(","))
+    except ValueError:
+        return None  # not SUMO's "x,y": no usable frame (netconvert always writes one)
+    return GeoReference(proj=proj, offset=(dx, dy))
 
 
 def _repair(edges: dict[str, _Edge]) -> tuple[int, int, dict[str, str]]:

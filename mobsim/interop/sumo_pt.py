@@ -22,9 +22,10 @@ by :func:`transit_plan`:
   ``personsPerHour``, ``probability`` or ``number``) whose plan starts at a bus stop (a ``<stop
   busStop>``, whose duration delays the ride, or a ``<walk busStop>``, whose walking time is not
   simulated) and then rides (``<ride busStop lines>``; ``lines="ANY"``: any line): a passenger
-  from that stop to the ride's stop on the first line in ``lines`` that serves both. Persons
-  with other plans (walks only, ``personTrip``, rides to an edge, a second ride) are skipped or cut
-  after their first ride (warnings).
+  from that stop to the ride's stop on any vehicle of the lines in ``lines`` that serve both.
+  A person who rides on from stop to stop (transfers) becomes one journey from the first stop to
+  the last, planned by mobsim on any lines. Persons with other plans (walks only,
+  ``personTrip``, rides to an edge) are skipped or cut after their first ride (warnings).
 """
 
 from __future__ import annotations
@@ -144,10 +145,16 @@ class PTReader:
         for k, st in enumerate(stages):
             if st.tag == "ride":
                 ride = st
-                if any(x.tag == "ride" for x in stages[k + 1:]):
-                    self.warn.add(source, "person_rides", label)  # type: ignore[attr-defined]
                 if origin is None and "from" in st.attrs:
                     origin = self._stop_at(st.attrs["from"], a.get("departPos"))
+                more = stages[k + 1:]
+                if more and all(x.tag == "ride" and "busStop" in x.attrs and "from" not in x.attrs
+                                for x in more):
+                    # rides on from stop to stop: one journey, planned again with transfers
+                    ride = Elem("ride", {"busStop": more[-1].attrs["busStop"], "lines": "ANY"}, [], source)
+                    self.warn.add(source, "person_rides", label)  # type: ignore[attr-defined]
+                elif more:
+                    self.warn.add(source, "person_plan_cut", label)  # type: ignore[attr-defined]
                 break
             if st.tag == "stop" and "busStop" in st.attrs:
                 origin = st.attrs["busStop"]
@@ -195,6 +202,7 @@ def transit_plan(found: PTFound, trips: list[Any], warnings: list[str], source: 
     """The :class:`mobsim.demand.transit.TransitPlan` of what a SUMO import found, or None without
     services. ``trips``: the imported trips (the services among them keep their routes and stops)."""
     from mobsim.demand.transit import (
+        Journeys,
         Line,
         PassengerSource,
         TransitPlan,
@@ -238,22 +246,26 @@ def transit_plan(found: PTFound, trips: list[Any], warnings: list[str], source: 
             lines.append(Line(lid, seq, veh, deps))
         explicit[lid] = sorted(ids, key=lambda i: (kept[i].depart, i))
         sumo_line[lid] = line
+    plan = TransitPlan(stops, list(vehicles.values()), lines, [], [], config={"sumo": source},
+                       explicit=explicit)
+    journeys = Journeys(plan)
     rows, missed = [], 0
     for o, d, t, wanted in found.persons:
         names = wanted.split()
-        choice = ""
-        for ln in lines:
-            if ("ANY" in names or sumo_line[ln.id] in names) and ride_on(ln, o, d) is not None:
-                choice = ln.id
-                break
-        if not choice:
+        if "ANY" in names:
+            ok = journeys.legs(o, d) is not None
+            choice = ""
+        else:  # the mobsim lines of the SUMO lines named, that serve both stops in this order
+            choice = " ".join(ln.id for ln in lines if sumo_line[ln.id] in names and ride_on(ln, o, d))
+            ok = bool(choice)
+        if not ok:
             missed += 1
             continue
         rows.append((o, d, t, choice))
     if missed:
         warnings.append(f"{source}: {missed} person(s) ride between stops that no vehicle of their lines "
                         "serves in that order; they are skipped")
-    return TransitPlan(stops, list(vehicles.values()), lines,
-                       [PassengerSource(file="(SUMO persons)")] if rows else [], rows,
-                       config={"sumo": source}, explicit=explicit)
+    plan.sources = [PassengerSource(file="(SUMO persons)")] if rows else []
+    plan.table_rows = rows
+    return plan
 

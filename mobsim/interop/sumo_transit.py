@@ -49,22 +49,33 @@ def service_elements(plan: Any, trip: Any) -> tuple[str, list[str]]:
     veh = plan.vehicle(ln)
     stops = []
     for sid, st in zip(seq, trip.stops, strict=True):
-        attrs = _a(busStop=sid, duration=float(veh.door_time))
+        # SUMO's duration is the least dwell: the door time, or the layover where it is longer
+        attrs = _a(busStop=sid, duration=float(max(veh.door_time, ln.layover.get(sid, 0.0))))
         if math.isfinite(st.until):
             attrs += " " + _a(until=float(st.until))
         stops.append(f"    <stop {attrs}/>")
     return _a(line=line_id), stops
 
 
-def persons(plan: Any, rows: list[tuple[int, int, float, int]]) -> list[str]:
-    """``<person>`` lines of passenger rows (origin stop, destination stop, arrival s, line), in
-    order of arrival (SUMO wants them sorted by depart)."""
+def persons(plan: Any, rows: list[tuple[int, int, float, tuple[int, ...]]]) -> list[str]:
+    """``<person>`` lines of passenger rows (origin stop, destination stop, arrival s, the lines
+    taken: ``()`` any), in order of arrival (SUMO wants them sorted by depart). A passenger of any
+    line rides the legs of its journey (:class:`mobsim.demand.transit.Journeys`), each on ``ANY``
+    line."""
+    from mobsim.demand.transit import Journeys
+
+    journeys = Journeys(plan)
     out = []
     order = sorted(range(len(rows)), key=lambda k: (rows[k][2], k))
     for n, k in enumerate(order):
-        o, d, t, li = rows[k]
+        o, d, t, lines = rows[k]
         out.append(f"  <person {_a(id=f'p{n}', depart=float(t))}>")
         out.append(f"    <stop {_a(busStop=plan.stops[o].id, duration=0.0)}/>")
-        out.append(f"    <ride {_a(busStop=plan.stops[d].id, lines=plan.lines[li].id)}/>")
+        a, b = plan.stops[o].id, plan.stops[d].id
+        if lines:
+            out.append(f"    <ride {_a(busStop=b, lines=' '.join(plan.lines[x].id for x in lines))}/>")
+        else:
+            for _x, to in journeys.legs(a, b) or [(a, b)]:
+                out.append(f"    <ride {_a(busStop=to, lines='ANY')}/>")
         out.append("  </person>")
     return out

@@ -154,6 +154,17 @@ class SignalProgram:
         return float(sum(p.duration for p in self.phases))
 
 
+@dataclass(frozen=True)
+class GeoReference:
+    """Where a network's planar frame lies on the globe, as SUMO's ``<location>`` says: a point's
+    coordinates in the projection ``proj`` (a PROJ string, e.g. ``+proj=utm +zone=32
+    +datum=WGS84``), plus ``offset`` (m, SUMO's ``netOffset``), are its network coordinates. Used
+    to place GTFS stops (lon/lat) on the network (:mod:`mobsim.interop.gtfs`)."""
+
+    proj: str
+    offset: tuple[float, float] = (0.0, 0.0)
+
+
 @dataclass
 class Network:
     """A whole road network. Build it with a generator, :func:`mobsim.net.netio.read_network` or by hand.
@@ -170,6 +181,13 @@ class Network:
     #: Imported SUMO networks: link id -> SUMO indices of the lanes kept (only car lanes), so that
     #: SUMO demand naming a lane by its SUMO index finds it. Empty otherwise.
     sumo_lanes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: Imported SUMO networks with a projection: the frame's geo-reference; None otherwise
+    #: (a GTFS import then needs an ``origin``). Not compared: it places no vehicle.
+    geo: GeoReference | None = field(default=None, compare=False)
+    #: Imported SUMO networks: the links none of whose kept lanes admit SUMO's vehicle class
+    #: ``bus`` (by the lanes' ``allow``/``disallow``); the GTFS import puts no stop there. Empty
+    #: otherwise (native networks have no lane permissions). Not compared, as ``geo``.
+    no_bus_links: frozenset[str] = field(default=frozenset(), compare=False)
 
     def node_index(self) -> dict[str, int]:
         """Map node id to its integer index."""

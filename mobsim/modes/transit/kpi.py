@@ -2,15 +2,21 @@
 
 Definitions (units in the key names; :data:`TRANSIT_UNITS` has them all):
 
-* ``transit_passengers``: rows of ``/transit/passengers``; ``transit_boarded``: those who boarded.
+* ``transit_passengers``: rows of ``/transit/passengers`` (journeys); ``transit_boarded``: those
+  who boarded (a first vehicle).
 * ``transit_mean_wait_s``, ``transit_p95_wait_s``: mean and 95th percentile of ``boarding -
-  arrival`` (the wait until the passenger is on board: the vehicle's arrival, or the passenger's own
-  arrival while the doors are open), s, over the passengers who boarded.
-* ``transit_mean_wait_to_departure_s``: mean ``departure - arrival``: SUMO's waiting time, which
-  ends when the vehicle leaves the stop.
-* ``transit_mean_in_vehicle_s``: mean ``alighting - departure`` (from leaving the origin to the
-  halt at the destination), s, over the passengers who alighted.
+  arrival`` of the rides (``/transit/legs``; the wait until the passenger is on board: the
+  vehicle's arrival, or the passenger's own arrival while the doors are open; a transfer's wait
+  starts at its arrival at the shared stop), s, over the rides boarded.
+* ``transit_mean_wait_to_departure_s``: mean ``departure - arrival`` of the rides: SUMO's waiting
+  time, which ends when the vehicle leaves the stop.
+* ``transit_mean_in_vehicle_s``: mean ``alighting - departure`` of the rides (from leaving the
+  stop to the halt at the ride's end), s, over the rides completed.
 * ``transit_denied_boardings``: Σ ``denied`` (each full vehicle that left a passenger behind).
+* ``transit_transfers``: rides boarded after the first of a journey.
+* ``transit_mean_journey_s``: mean ``alighting - arrival`` of ``/transit/passengers`` (from the
+  arrival at the first stop to the arrival at the destination, transfers included), s, over the
+  journeys completed.
 * ``transit_mean_load``: mean ``load`` of the stop events at which a vehicle left, passengers.
 * ``transit_occupancy_pkm_per_vkm``: passenger-km over vehicle-km between calls (each leg from a
   stop to the next call carries the load with which it left), 1.
@@ -23,6 +29,10 @@ Definitions (units in the key names; :data:`TRANSIT_UNITS` has them all):
   from the first departure to the last arrival, of the services that made their last call, km/h.
 * ``transit_car_time_loss_s``: mean time loss of the other road trips (cars), s: the cars'
   side of running the lines, to compare between runs with and without them.
+* ``transit_line_links_time_loss_s``: time loss per vehicle that left a link of a line's route
+  (``/transit/line_links``), from ``/edgedata`` (Σ time_loss / Σ left over those links and every
+  interval; all road vehicles, a dwelling shuttle loses none), s: the traffic on the lines'
+  streets; NaN without edge data.
 
 A run without ``/transit/passengers`` gives ``{}``. Empty reductions give NaN, counts 0.
 """
@@ -48,6 +58,8 @@ TRANSIT_UNITS: dict[str, str] = {
     "transit_mean_wait_to_departure_s": "s",
     "transit_mean_in_vehicle_s": "s",
     "transit_denied_boardings": "1",
+    "transit_transfers": "1",
+    "transit_mean_journey_s": "s",
     "transit_mean_load": "1",
     "transit_occupancy_pkm_per_vkm": "1",
     "transit_headway_cv": "1",
@@ -55,11 +67,12 @@ TRANSIT_UNITS: dict[str, str] = {
     "transit_vkm": "km",
     "transit_commercial_speed_kmh": "km/h",
     "transit_car_time_loss_s": "s",
+    "transit_line_links_time_loss_s": "s",
 }
 #: Departures within this window around their scheduled time (s) are on time.
 ON_TIME_EARLY = 60.0
 ON_TIME_LATE = 300.0
-_GROUPS = ("stops", "lines", "line_stops", "stop_events", "passengers")
+_GROUPS = ("stops", "lines", "line_stops", "line_links", "stop_events", "passengers", "legs")
 
 
 def _mean(v: np.ndarray) -> float:
@@ -96,8 +109,9 @@ def transit_kpis(results: Any) -> dict[str, float | int]:
         return {}
     t = transit_tables(results)
     pax, ev = t["passengers"], t["stop_events"]
-    arr, board = pax["arrival"].to_numpy(float), pax["boarding"].to_numpy(float)
-    dep, alight = pax["departure"].to_numpy(float), pax["alighting"].to_numpy(float)
+    legs = t.get("legs", pax)
+    arr, board = legs["arrival"].to_numpy(float), legs["boarding"].to_numpy(float)
+    dep, alight = legs["departure"].to_numpy(float), legs["alighting"].to_numpy(float)
     on = np.isfinite(board)
     wait = (board - arr)[on]
     left = np.isfinite(ev["departure"].to_numpy(float))
@@ -126,14 +140,18 @@ def transit_kpis(results: Any) -> dict[str, float | int]:
     is_service[service_rows] = True
     car_tl = trips["time_loss"].to_numpy(float)[~is_service & (trips["status"].to_numpy(int) == 2)]
     w95 = wait[np.isfinite(wait)]
+    first = legs["leg"].to_numpy(int) == 0 if "leg" in legs else np.ones(len(legs), bool)
+    journey = pax["alighting"].to_numpy(float) - pax["arrival"].to_numpy(float)
     return {
         "transit_passengers": len(pax),
-        "transit_boarded": int(on.sum()),
+        "transit_boarded": int((on & first).sum()),
         "transit_mean_wait_s": _mean(wait),
         "transit_p95_wait_s": float(np.quantile(w95, 0.95)) if w95.size else math.nan,
         "transit_mean_wait_to_departure_s": _mean((dep - arr)[on]),
         "transit_mean_in_vehicle_s": _mean(alight - dep),
-        "transit_denied_boardings": int(pax["denied"].to_numpy(int).sum()),
+        "transit_denied_boardings": int(legs["denied"].to_numpy(int).sum()),
+        "transit_transfers": int((on & ~first).sum()),
+        "transit_mean_journey_s": _mean(journey),
         "transit_mean_load": _mean(load[left]),
         "transit_occupancy_pkm_per_vkm": pkm / vkm_legs if vkm_legs > 0 else math.nan,
         "transit_headway_cv": headway_cv(ev),
@@ -142,4 +160,18 @@ def transit_kpis(results: Any) -> dict[str, float | int]:
         "transit_vkm": float(np.nansum(trips["route_length"].to_numpy(float)[is_service])) / 1000.0,
         "transit_commercial_speed_kmh": speeds_d / speeds_t * 3.6 if speeds_t > 0 else math.nan,
         "transit_car_time_loss_s": _mean(car_tl),
+        "transit_line_links_time_loss_s": line_links_time_loss(results, t.get("line_links")),
     }
+
+
+def line_links_time_loss(results: Any, line_links: pd.DataFrame | None) -> float:
+    """Time loss per vehicle that left a link of a line's route (module docstring), s."""
+    if line_links is None or not len(line_links):
+        return math.nan
+    links = np.unique(line_links["link"].to_numpy(int))
+    loss = results.edgedata_array("time_loss")
+    left = results.edgedata_array("left")
+    if loss.size == 0 or left.size == 0:
+        return math.nan
+    n = float(np.nansum(left[:, links]))
+    return float(np.nansum(loss[:, links])) / n if n > 0 else math.nan

@@ -93,7 +93,7 @@ def plot_wait(results: Any, ax: Axes | None = None) -> Figure:
     """Histogram of the passengers' waits (boarding - arrival, min)."""
     t = transit_tables(as_results(results))
     fig, ax = axes(ax)
-    pax = t.get("passengers")
+    pax = t.get("legs", t.get("passengers"))  # every ride
     w = (pax["boarding"] - pax["arrival"]).to_numpy(float) if pax is not None else np.zeros(0)
     w = w[np.isfinite(w)] / 60.0
     if not w.size:
@@ -111,7 +111,7 @@ def plot_occupancy(results: Any, ax: Axes | None = None, step: float = 60.0) -> 
     """Passengers on board of all lines over time (sampled every ``step`` s)."""
     t = transit_tables(as_results(results))
     fig, ax = axes(ax)
-    pax = t.get("passengers")
+    pax = t.get("legs", t.get("passengers"))  # every ride
     if pax is None or not np.isfinite(pax["departure"].to_numpy(float)).any():
         no_data(ax, "no passenger rode")
         return fig

@@ -1,6 +1,6 @@
 """The transit tables of a finished run (:mod:`.schema`), from the mode's arrays (pulled to the
 host) and the road's trips: stops, lines and their stop patterns, one stop event per scheduled
-call of every service, one row per passenger."""
+call of every service, one row per passenger (journey) and one per ride of a journey (leg)."""
 
 from __future__ import annotations
 
@@ -66,32 +66,63 @@ def transit_tables(mode: Any) -> dict[str, dict[str, np.ndarray]]:
     tables["transit/stop_events"] = {
         "trip": np.repeat(mode.trips, nv).astype(np.int32), "line": line.astype(np.int32),
         "service": np.repeat(mode.veh_service, nv).astype(np.int32), "visit": visit.astype(np.int32),
-        "stop": pat_stop[np.asarray(s.line_q0, np.int64)[line] + visit % pattern[line]],
+        "stop": s.visit_stop[v].astype(np.int32),
         "scheduled": np.where(np.isfinite(until), until, np.nan),
         "arrival": s.ev_arr[v], "departure": s.ev_dep[v], "boardings": s.ev_board[v].astype(np.int32),
         "alightings": s.ev_alight[v].astype(np.int32), "load": s.ev_load[v].astype(np.int32),
         "distance": flat_dist[dist_off[line] + visit]}
+    # the links each line drives (its first service's route)
+    ll_line, ll_link = [], []
+    for li in range(len(lines)):
+        own = np.nonzero(mode.veh_line == li)[0]
+        if own.size:
+            k = int(mode.trips[own[0]])
+            links = road.route_links[int(road.route_start[k]):int(road.route_end[k])]
+            ll_link.append(np.asarray(links, np.int32))
+            ll_line.append(np.full(len(links), li, np.int32))
+    tables["transit/line_links"] = {
+        "line": np.concatenate(ll_line) if ll_line else np.zeros(0, np.int32),
+        "link": np.concatenate(ll_link) if ll_link else np.zeros(0, np.int32)}
     tables["transit/line_stops"] = {
         "line": np.repeat(np.arange(len(lines), dtype=np.int32), pattern),
         "seq": np.concatenate([np.arange(r, dtype=np.int32) for r in pattern]),
         "stop": pat_stop,
         "distance": np.concatenate([d[:ln.pattern] for d, ln in zip(first_dist, lines, strict=True)])}
-    # passengers: alighting at the first call at or after the stop they were bound to (a stop the
+    # legs: alighting at the first call at or after the stop they were bound to (a stop the
     # vehicle skipped lets them out at its next call)
+    lg = mode.legs
     board_v = s.p_visit.astype(np.int64)
     boarded = board_v >= 0
     veh = np.where(boarded, s.p_veh, 0).astype(np.int64)
-    trip = np.where(boarded, mode.trips[veh], -1).astype(np.int32)
+    trip = np.where(boarded, mode.trips[veh] if veh.size and mode.trips.size else 0, -1).astype(np.int32)
+    ridden = np.where(boarded, mode.veh_line[veh] if veh.size and mode.trips.size else 0, -1).astype(np.int32)
     dep = np.where(boarded, s.ev_dep[np.where(boarded, board_v, 0)], np.nan)
     n_v = s.ev_arr.shape[0]
     called = np.where(np.isfinite(s.ev_arr), np.arange(n_v), n_v)
     next_call = np.minimum.accumulate(called[::-1])[::-1]
-    target = np.where(boarded, board_v + s.p_ride, 0)
-    nxt = next_call[target]
-    ends = v0[veh] + nv[veh] if veh.size else np.zeros(0, np.int64)
+    target = np.where(boarded, s.p_off, 0)
+    nxt = next_call[target] if target.size else np.zeros(0, np.int64)
+    ends = v0[veh] + nv[veh] if veh.size and v0.size else np.zeros(veh.shape[0], np.int64)
     alight = np.where(boarded & (nxt < ends), s.ev_arr[np.minimum(nxt, n_v - 1)], np.nan)
+    tables["transit/legs"] = {
+        "passenger": lg["person"].astype(np.int32), "leg": lg["leg"].astype(np.int32),
+        "origin": lg["origin"].astype(np.int32), "destination": lg["destination"].astype(np.int32),
+        "line": ridden, "arrival": s.p_arr, "boarding": s.p_board, "departure": dep, "alighting": alight,
+        "trip": trip, "denied": s.p_denied.astype(np.int32)}
+    # passengers: their journeys, from the legs (first leg: boarding; last leg: alighting)
+    n_p = lg["person_arrival"].shape[0]
+    by = np.lexsort((lg["leg"], lg["person"]))
+    first = by[np.searchsorted(lg["person"][by], np.arange(n_p))] if n_p else np.zeros(0, np.int64)
+    last = first + 0
+    if n_p:
+        last = by[np.searchsorted(lg["person"][by], np.arange(n_p), side="right") - 1]
+    rides = np.bincount(lg["person"][boarded], minlength=n_p) if n_p else np.zeros(0, np.int64)
     tables["transit/passengers"] = {
-        "origin": mode.p_orig, "destination": mode.p_dest, "line": mode.p_line, "arrival": s.p_arr,
-        "boarding": s.p_board, "departure": dep, "alighting": alight, "trip": trip,
-        "denied": s.p_denied.astype(np.int32)}
+        "origin": lg["person_origin"].astype(np.int32),
+        "destination": lg["person_destination"].astype(np.int32), "line": ridden[first],
+        "arrival": lg["person_arrival"], "boarding": s.p_board[first],
+        "departure": dep[first], "alighting": alight[last], "trip": trip[first],
+        "denied": np.bincount(lg["person"], weights=s.p_denied, minlength=n_p).astype(np.int32)
+        if n_p else np.zeros(0, np.int32),
+        "legs": lg["person_legs"].astype(np.int32), "rides": rides.astype(np.int32)}
     return tables

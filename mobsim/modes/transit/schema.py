@@ -32,6 +32,11 @@ TRANSIT_LINE_STOPS = _cols(
     ("distance", "float64", "m", "route distance from the line's first stop"),
 )
 
+TRANSIT_LINE_LINKS = _cols(
+    ("line", "int32", "1", "row in /transit/lines"),
+    ("link", "int32", "1", "row in /network/links: a link of the line's route, in driving order"),
+)
+
 TRANSIT_STOP_EVENTS = _cols(
     ("trip", "int32", "1", "the service's row in /trips (the road vehicle that runs it)"),
     ("line", "int32", "1", "row in /transit/lines"),
@@ -48,16 +53,34 @@ TRANSIT_STOP_EVENTS = _cols(
 )
 
 TRANSIT_PASSENGERS = _cols(
-    ("origin", "int32", "1", "row in /transit/stops"),
-    ("destination", "int32", "1", "row in /transit/stops"),
-    ("line", "int32", "1", "row in /transit/lines: the line the passenger rides"),
+    ("origin", "int32", "1", "row in /transit/stops: where the journey starts"),
+    ("destination", "int32", "1", "row in /transit/stops: where it ends"),
+    ("line", "int32", "1", "row in /transit/lines: the line of the first ride; -1 if not boarded"),
     ("arrival", "float64", "s", "arrival at the origin stop"),
+    ("boarding", "float64", "s", "first boarding (the end of the step in which the passenger boarded); "
+     "NaN if not"),
+    ("departure", "float64", "s", "departure of the first vehicle from the origin stop (SUMO's end of "
+     "waiting); NaN if not boarded or not left"),
+    ("alighting", "float64", "s", "arrival at the destination (of the last ride); NaN if not reached"),
+    ("trip", "int32", "1", "row in /trips of the first service boarded; -1 if none"),
+    ("denied", "int32", "1", "full vehicles that left a stop while the passenger waited for them"),
+    ("legs", "int32", "1", "rides the journey was planned with (transfers + 1)"),
+    ("rides", "int32", "1", "rides boarded"),
+)
+
+TRANSIT_LEGS = _cols(
+    ("passenger", "int32", "1", "row in /transit/passengers"),
+    ("leg", "int32", "1", "the ride's number in the journey (0 first)"),
+    ("origin", "int32", "1", "row in /transit/stops: where the ride starts"),
+    ("destination", "int32", "1", "row in /transit/stops: where it ends"),
+    ("line", "int32", "1", "row in /transit/lines: the line of the vehicle boarded; -1 if none"),
+    ("arrival", "float64", "s", "arrival at the stop (a transfer: alighting there plus the transfer time); "
+     "NaN if never"),
     ("boarding", "float64", "s", "boarding (the end of the step in which the passenger boarded); NaN if not"),
-    ("departure", "float64", "s", "departure of the vehicle from the origin stop (SUMO's end of waiting); "
-     "NaN if not boarded or not left"),
-    ("alighting", "float64", "s", "arrival of the vehicle at the destination; NaN if not reached"),
+    ("departure", "float64", "s", "departure of the vehicle from the stop; NaN if not boarded or not left"),
+    ("alighting", "float64", "s", "arrival of the vehicle at the ride's end; NaN if not reached"),
     ("trip", "int32", "1", "row in /trips of the service boarded; -1 if none"),
-    ("denied", "int32", "1", "full vehicles of the line that left the stop while the passenger waited"),
+    ("denied", "int32", "1", "full vehicles that left the stop while the passenger waited for them"),
 )
 
 #: Transit tables: HDF5 path -> columns (present only in runs with transit lines).
@@ -65,8 +88,10 @@ TRANSIT_GROUPS = {
     "transit/stops": TRANSIT_STOPS,
     "transit/lines": TRANSIT_LINES,
     "transit/line_stops": TRANSIT_LINE_STOPS,
+    "transit/line_links": TRANSIT_LINE_LINKS,
     "transit/stop_events": TRANSIT_STOP_EVENTS,
     "transit/passengers": TRANSIT_PASSENGERS,
+    "transit/legs": TRANSIT_LEGS,
 }
 
-register_groups(TRANSIT_GROUPS, {"transit/passengers": 65536})
+register_groups(TRANSIT_GROUPS, {"transit/passengers": 65536, "transit/legs": 65536})
