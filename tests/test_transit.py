@@ -242,6 +242,25 @@ def test_in_lane_stop_holds_the_cars_behind(tmp_path):
             assert tr.loc["car", "arrival"] < tr.loc["bus", "arrival"]
 
 
+@pytest.mark.parametrize("lane", [0, 1])
+def test_a_vehicle_changes_to_the_stop_lane(tmp_path, lane):
+    """On a two-lane link a vehicle that enters in the other lane changes to the stop's lane and
+    dwells there; after the stop it goes on as its route needs."""
+    net = g.single_link(length=600.0, lanes=2)
+    stop = Stop("a-b", 400.0, 20.0, 20.0, lane=lane)
+    trips = [Trip("bus", "o-a", "b-d", 0.0, vtype="shuttle", route=("o-a", "a-b", "b-d"),
+                  depart_lane=str(1 - lane), stops=(stop,))]
+    vts = [VehicleType(), VehicleType(id="shuttle", length=6.0, max_speed=11.0)]
+    sc = make_scenario(net, trips, vts, name=f"stoplane{lane}", sim__end=200.0, sim__dt=0.5,
+                       output__fcd=True)
+    res = mobsim.open(Simulation(sc, backend="cpu").run(tmp_path / "sl.h5", progress="none"))
+    fcd = res.fcd
+    link = int(np.nonzero(res.links["id"].to_numpy() == "a-b")[0][0])
+    halted = fcd[(fcd["link"] == link) & (fcd["speed"] < 0.1) & (fcd["pos"] > 370.0)]
+    assert len(halted) >= 15 and (halted["lane"] == lane).all(), halted["lane"].value_counts()
+    assert fcd[fcd["link"] == link].iloc[0]["lane"] == 1 - lane, "it entered the link in the other lane"
+
+
 def test_stop_until_and_duration(tmp_path):
     """SUMO's <stop duration= until=>: a halt of at least the duration, not left before until."""
     net = g.single_link(length=800.0)

@@ -236,6 +236,10 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown, dt):
     lane_right = N.lane_right
     lane_link = N.lane_link
     stop_state = V.stop_state
+    stop_next = V.stop_next
+    visit_rp = W.visit_rp
+    visit_pos = W.visit_pos
+    visit_lane = W.visit_lane
     for k in range(a, b, stride):
         i = order[k]
         lane = vlane[i]
@@ -248,11 +252,18 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown, dt):
         rp = route_pos[i]
         mandatory = False
         own_ok = True
-        if rp + 1 < route_end[i]:
+        mask = np.int64(-1)
+        sn = stop_next[i]
+        if sn >= 0 and visit_rp[sn] == rp and visit_lane[sn] >= 0 and pos[i] < visit_pos[sn]:
+            # A stop ahead on this link: its lane first (a bus to the kerb), the route after it.
+            mask = np.int64(1) << visit_lane[sn]
+        elif rp + 1 < route_end[i]:
             if need_mask[i] < 0:
                 # Which lanes of this link suit the route: computed once per link of the route.
                 need_mask[i] = route_lanes_mask(N, W, lane_link[lane], rp, route_end[i])
-            need = mask_direction(lane_index, lane, need_mask[i])
+            mask = np.int64(need_mask[i])
+        if mask >= 0:
+            need = mask_direction(lane_index, lane, mask)
             own_ok = need == 0
             if need != 0:
                 want = lane_left[lane] if need > 0 else lane_right[lane]
@@ -286,7 +297,7 @@ def decide_range(V, N, L, W, vt, a, b, stride, step, direction, cooldown, dt):
                 continue
             if rear_at_risk(V, N, L, W, vt, tl, length - p):
                 continue
-        if not mandatory and own_ok and rp + 1 < route_end[i] and (need_mask[i] >> lane_index[tl]) & 1 == 0:
+        if not mandatory and own_ok and mask >= 0 and (mask >> lane_index[tl]) & 1 == 0:
             # Leave a lane that suits the route only far from its end, the queues on both lanes
             # not counted as room (SUMO LC2013 counts the lanes' occupation: a through vehicle
             # that swerved into the queue of a jammed motorway exit 150 m before its end was

@@ -146,6 +146,8 @@ WORK_FIELDS: tuple[Field, ...] = (
     Field("visit_dur", "float64", "s", "per stop visit: minimum dwell"),
     Field("visit_until", "float64", "s", "per stop visit: earliest departure (-inf: none)"),
     Field("visit_next", "int32", "1", "per stop visit: the trip's next visit (-1: the last)"),
+    Field("visit_lane", "int32", "1", "per stop visit: the lane (index on its link, 0 rightmost) the vehicle "
+          "moves to on the stop's link; -1: any"),
     Field("trip_slot", "int32", "1", "per trip: the vehicle slot it is in (mobsim.state.slots keeps it)"),
     Field("tp_list", "int32", "1", "vehicles in transit after a teleport (kernels.road.transfer), -1 after "
           "the last"),

@@ -183,6 +183,20 @@ def _board(j, cur, end, t, qa, qb, q_dest, q_set, set_has, q_mid, q_head, q_thea
     ``qa..qb-1`` it will carry to their destination, earliest arrival first, while it has room."""
     if veh_load[j] >= veh_cap[j]:
         return
+    # Nobody waiting who has come: nothing to do (most steps of a dwell), without the search of
+    # the calls ahead that finds which queues the vehicle serves.
+    waiting = False
+    for q in range(qa, qb):
+        h = q_head[q]
+        if h < q_mid[q] and p_arr[h] <= t:
+            waiting = True
+            break
+        h = q_thead[q]
+        if h < q_fill[q] and p_arr[qe[h]] <= t:
+            waiting = True
+            break
+    if not waiting:
+        return
     n_ok = 0
     for q in range(qa, qb):
         q_off[q] = _off_visit(q, cur, end, q_dest, q_set, set_has, veh_line[j], visit_stop)

@@ -9,6 +9,7 @@ Scenario file (units: m, s, passengers per hour)::
     link = "n1_1-n1_2"
     pos = 150            # where the front of a vehicle halts, m from the link start (default: end)
     length = 20          # the stop area, ending at pos (m)
+    lane = 0             # the lane vehicles move to and halt in (0: the rightmost; -1: any)
     bay = false          # true: vehicles dwell in a bay beside the lane (traffic passes them)
 
     [[transit.vehicles]]  # a transit vehicle type (its driving: the road vehicle type `vtype`)
@@ -100,7 +101,7 @@ MAX_PASSENGERS = 50_000_000
 #: (beyond the time it needs to drive there at the speed limit).
 LEAD_TIME = 10.0
 
-_STOP_KEYS = ("id", "link", "pos", "length", "bay")
+_STOP_KEYS = ("id", "link", "pos", "length", "bay", "lane")
 _VEHICLE_KEYS = ("id", "vtype", "seats", "standing", "doors", "door_time", "board_time", "alight_time",
                  "dwell")
 #: Dwell laws (the kernels' codes): the door time plus the passengers' work, or the larger of them.
@@ -116,15 +117,17 @@ MAX_TRANSFERS = 2
 @dataclass(frozen=True)
 class TransitStop:
     """A stop: vehicles halt with their front at ``pos`` m on link ``link``, in an area ``length`` m
-    long ending there (several vehicles dwell at once where they fit); in the lane (traffic behind
-    waits or changes lanes) or, with ``bay``, beside it (they pull in, and out when the lane leaves
-    room)."""
+    long ending there (several vehicles dwell at once where they fit); in lane ``lane`` (0: the
+    rightmost; they change to it on the stop's link; -1: the lane they drive on), where the
+    traffic behind waits or changes lanes, or, with ``bay``, beside it (they pull in, and out when
+    the lane leaves room)."""
 
     id: str
     link: str
     pos: float
     length: float = 20.0
     bay: bool = False
+    lane: int = 0
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,12 @@ def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, 
         bay = row.get("bay", False)
         if not isinstance(bay, bool):
             raise _err(f"bay = {bay!r} is not true or false", source, el, "give bay = true or false")
-        stops.append(TransitStop(sid, lk, pos, _num(row, "length", 20.0, source, el, positive=True), bay))
+        lane = _int(row, "lane", 0, source, el, -1)
+        if lane >= links[lk].lanes:
+            raise _err(f"lane = {lane} but link '{lk}' has {links[lk].lanes} lane(s)", source, el,
+                       f"give a lane index from 0 (the rightmost) to {links[lk].lanes - 1}, or -1 (any)")
+        stops.append(TransitStop(sid, lk, pos, _num(row, "length", 20.0, source, el, positive=True), bay,
+                                 lane))
     if not stops:
         raise _err("no stops", source, "transit.stops", "add [[transit.stops]] tables")
     vehicles: list[TransitVehicle] = []
@@ -631,7 +639,7 @@ def service_trips(plan: TransitPlan, routes: Any, link_speed: dict[str, float],
                     until = dep
                 elif sid in ln.timepoints and j < ln.rounds * ln.pattern:
                     until = dep + ln.timepoints[sid] + rnd * ln.round_time
-                visits.append(Stop(st.link, st.pos, st.length, veh.door_time, until))
+                visits.append(Stop(st.link, st.pos, st.length, veh.door_time, until, st.lane))
             out.append(Trip(f"{ln.id}.{k}", route[0], route[-1], max(0.0, round(dep - lead, 1)),
                             vtype=veh.vtype, route=tuple(route), depart_lane="first", stops=tuple(visits)))
     return out

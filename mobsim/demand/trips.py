@@ -14,14 +14,17 @@ from dataclasses import dataclass
 class Stop:
     """A scheduled stop of a trip: the vehicle halts with its front at ``pos`` (m from the start of
     link ``link``), inside a stop area ``length`` m long that ends there, for at least ``duration``
-    s and not before ``until`` (s; -inf: no earliest departure). The kernels hold it while it
-    dwells (:mod:`mobsim.kernels.road.stops`); a mode may lengthen the dwell (boardings)."""
+    s and not before ``until`` (s; -inf: no earliest departure), on lane ``lane`` of the link
+    (0: the rightmost; the vehicle changes to it on the stop's link; -1: in the lane it drives
+    on). The kernels hold it while it dwells (:mod:`mobsim.kernels.road.stops`); a mode may
+    lengthen the dwell (boardings)."""
 
     link: str
     pos: float
     length: float = 0.0
     duration: float = 0.0
     until: float = -math.inf
+    lane: int = -1
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,8 @@ STOP_TAGS = ("busStop", "trainStop")
 class PTFound:
     """What the files hold of public transport (filled by :class:`PTReader`)."""
 
-    #: stop id -> (link, halting position m, area length m)
-    stops: dict[str, tuple[str, float, float]] = field(default_factory=dict)
+    #: stop id -> (link, halting position m, area length m, bay (False), lane index on the link)
+    stops: dict[str, tuple[str, float, float, bool, int]] = field(default_factory=dict)
     #: (trip id, line, stop ids in order, vType id) of every service vehicle
     services: list[tuple[str, str, list[str], str]] = field(default_factory=list)
     #: (origin stop, destination stop, arrival at the origin s, lines) of every passenger
@@ -91,7 +91,7 @@ class PTReader:
                                  fix="give 0 <= startPos < endPos <= the lane length (or friendlyPos)")
             end = min(max(end, 0.2), length)
             start = min(max(start, 0.0), end - 0.1)
-        self.pt.stops[sid] = (edge, end, end - start)
+        self.pt.stops[sid] = (edge, end, end - start, False, self._lane_index(lane))
 
     def vtype_capacity(self, el: Elem) -> None:
         a = el.attrs
@@ -117,7 +117,7 @@ class PTReader:
                 if sid not in self.pt.stops:
                     raise InputError(f"unknown {where} '{sid}'", source=source, element=label,
                                      fix="define it in an additional file of the configuration")
-                link, pos, length = self.pt.stops[sid]
+                link, pos, length, _bay, lane = self.pt.stops[sid]
                 ids.append(sid)
             elif "lane" in a or "edge" in a:
                 link = a["lane"].rpartition("_")[0] if "lane" in a else a["edge"]
@@ -128,13 +128,28 @@ class PTReader:
                 pos = number(a.get("endPos", repr(full)), "endPos", source, label)
                 pos = pos + full if pos < 0 else pos
                 length = 0.0
+                lane = self._lane_index(a["lane"]) if "lane" in a else -1
             else:
                 self.warn.add(source, "stop_kind", f"stop at a {', '.join(a) or 'place'} ({label})")  # type: ignore[attr-defined]
                 continue
             dur = parse_time(a["duration"], "duration", source, label) if "duration" in a else 0.0
             until = parse_time(a["until"], "until", source, label) + offset if "until" in a else -float("inf")
-            out.append(Stop(link, pos, length, dur, until))
+            out.append(Stop(link, pos, length, dur, until, lane))
         return tuple(out), ids
+
+    def _lane_index(self, lane_id: str) -> int:
+        """mobsim's index of SUMO lane ``<edge>_<k>`` on its link (the import may have left some of
+        the edge's lanes out), or -1 (any lane) if that lane is not kept."""
+        edge, _, k = lane_id.rpartition("_")
+        try:
+            sumo = int(k)
+        except ValueError:
+            return -1
+        kept = self.lane_map.get(edge)  # type: ignore[attr-defined]
+        if not kept:
+            return sumo
+        kept = tuple(kept)
+        return kept.index(sumo) if sumo in kept else -1
 
     def person(self, el: Elem) -> None:
         source, label, a = el.source, el.label, el.attrs
@@ -192,7 +207,7 @@ class PTReader:
     def _stop_at(self, edge: str, depart_pos: str | None) -> str | None:
         """The bus stop on ``edge`` around ``depart_pos`` (m; the edge's start when absent)."""
         pos = float(depart_pos) if depart_pos not in (None, "", "random", "free", "base") else 0.0
-        for sid, (link, end, length) in self.pt.stops.items():
+        for sid, (link, end, length, _bay, _lane) in self.pt.stops.items():
             if link == edge and end - length - 1.0 <= pos <= end + 1.0:
                 return sid
         return None

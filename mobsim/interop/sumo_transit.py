@@ -22,12 +22,13 @@ SUMO_BOARDING_DURATION = 0.5
 
 
 def bus_stops(plan: Any) -> list[str]:
-    """``<busStop>`` lines: on lane 0 of the stop's link, from ``pos - length`` to ``pos``."""
+    """``<busStop>`` lines: on the stop's lane (lane 0 for a stop of any lane), from ``pos -
+    length`` to ``pos``."""
     out = []
     for s in plan.stops:
         start = max(0.0, s.pos - s.length)
         end = max(s.pos, start + 0.2)
-        attrs = _a(id=s.id, lane=f"{s.link}_0", startPos=float(start), endPos=float(end))
+        attrs = _a(id=s.id, lane=f"{s.link}_{max(s.lane, 0)}", startPos=float(start), endPos=float(end))
         out.append(f"  <busStop {attrs}/>")
     return out
 

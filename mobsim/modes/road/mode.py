@@ -246,7 +246,7 @@ class RoadMode(RouteUpdates, RoadRecording):
         trips = self.trips
         n = len(trips)
         first = np.full(n, -1, np.int32)
-        rows: list[tuple[int, float, float, float, float]] = []
+        rows: list[tuple[int, float, float, float, float, int]] = []
         li = self.cn.link_index
         src = str(getattr(self.scenario, "path", "demand"))
         for k, tr in enumerate(trips):
@@ -275,9 +275,10 @@ class RoadMode(RouteUpdates, RoadRecording):
                         f"{length:g} m long", source=src, element=f"trip '{tr.id}'",
                         fix="give a stop position between 0 and the link's length")
                 e, last_pos = hit, st.pos
-                rows.append((r0 + hit, st.pos, st.length, st.duration, st.until))
+                lane = st.lane if st.lane < int(self.cn.arrays.link_nlanes[lk]) else -1
+                rows.append((r0 + hit, st.pos, st.length, st.duration, st.until, lane))
         m = max(len(rows), 1)
-        a = np.array(rows, np.float64).reshape(-1, 5) if rows else np.zeros((0, 5))
+        a = np.array(rows, np.float64).reshape(-1, 6) if rows else np.zeros((0, 6))
         nxt = np.arange(1, len(rows) + 1, dtype=np.int32)
         # the last visit of each trip ends its chain
         ends = [int(first[k]) + len(trips[k].stops) - 1 for k in range(n) if trips[k].stops]
@@ -290,6 +291,7 @@ class RoadMode(RouteUpdates, RoadRecording):
             "visit_dur": np.concatenate([a[:, 3], np.zeros(pad)]),
             "visit_until": np.concatenate([a[:, 4], np.full(pad, -np.inf)]),
             "visit_next": np.concatenate([nxt, np.full(pad, -1, np.int32)]),
+            "visit_lane": np.concatenate([a[:, 5].astype(np.int32), np.full(pad, -1, np.int32)]),
         }, first
 
     def memory_bytes(self) -> dict[str, int]:
