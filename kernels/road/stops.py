@@ -11,10 +11,11 @@ line's boardings: :mod:`mobsim.modes.transit`); the road only holds the vehicle 
 
 A vehicle changes to the stop's lane on the stop's link (``W.visit_lane``; the lane-change pass,
 :mod:`.lanechange`, puts it before the route's lanes) and stops in the lane it drives on when it
-gets there (the stop holds that lane: the vehicles behind wait or change lanes). It has arrived when it halts with its front at most ``POS_TOL`` past the stop's
-position and its whole body inside the stop area (or right behind a vehicle that dwells there);
-a vehicle that passes a stop without halting there (it could not brake, or a teleport carried it
-past) skips it, as SUMO skips a stop it cannot reach.
+gets there (the stop holds that lane: the vehicles behind wait or change lanes). It has arrived
+when it halts with its front at most ``POS_TOL`` past the stop's position and its whole body
+inside the stop area (or right behind a vehicle that dwells there); a vehicle that passes a stop
+without halting there (it could not brake, or a teleport carried it past) skips it, as SUMO skips
+a stop it cannot reach.
 """
 
 from __future__ import annotations
