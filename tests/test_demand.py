@@ -271,3 +271,39 @@ def test_flow_config_errors(table, what):
 def test_unknown_demand_key_is_an_error(tmp_path):
     with pytest.raises(InputError, match="did you mean 'flows'"):
         load(tmp_path, {"flow": []})
+
+
+# --------------------------------------------------------------------------------------------
+# mixed fleets
+
+
+def test_a_vtype_table_mixes_the_fleet_by_share(tmp_path):
+    """vtype = { car = 0.7, cacc = 0.3 }: each trip draws its type (a penetration rate), the
+    shares within binomial noise, the same draw for the same seed, another for another seed; an
+    OD table mixes the same way; the normalised table (as a resolved scenario keeps it) reads back
+    to the same trips."""
+    vt = ("car", "cacc")
+    cfg = {"flows": [{"id": "f", "from": "ab", "to": "cd", "end": 2000, "period": 1,
+                      "vtype": {"car": 0.7, "cacc": 0.3}}]}
+    trips = load(tmp_path, cfg, vtypes=vt)
+    share = sum(t.vtype == "cacc" for t in trips) / len(trips)
+    assert len(trips) == 2000 and abs(share - 0.3) < 4 * (0.3 * 0.7 / 2000) ** 0.5
+    assert [t.vtype for t in load(tmp_path, cfg, vtypes=vt)] == [t.vtype for t in trips]
+    assert [t.vtype for t in load(tmp_path, cfg, seed=2, vtypes=vt)] != [t.vtype for t in trips]
+    again = load(tmp_path, normalize_config(cfg, "scenario.toml"), vtypes=vt)
+    assert [t.vtype for t in again] == [t.vtype for t in trips]
+    od_files(tmp_path, "west,east,400\n")
+    od = load(tmp_path, od_cfg(vtype={"cacc": 1.0, "car": 1.0}), vtypes=vt)
+    assert 150 < sum(t.vtype == "cacc" for t in od) < 250
+
+
+@pytest.mark.parametrize("mix, what", [
+    ({"car": 0.5, "bus": 0.5}, "unknown vehicle type 'bus' in vtype"),
+    ({"car": -1.0}, "vtype share car = -1.0 is not a number >= 0"),
+    ({"car": 0.0}, "vtype shares add up to 0"),
+    (3, "vtype must be a type id or a table"),
+])
+def test_vtype_mix_errors(tmp_path, mix, what):
+    cfg = {"flows": [{"id": "f", "from": "ab", "to": "cd", "end": 10, "period": 1, "vtype": mix}]}
+    with pytest.raises(InputError, match=what.replace("(", r"\(")):
+        load(tmp_path, cfg, vtypes=("car", "cacc"))

@@ -37,6 +37,10 @@ Flows (``[[demand.flows]]`` tables, SUMO ``<flow>`` semantics)
     fall in ``[begin, end)``. Optional ``vtype``, ``route`` (string or array of link ids),
     ``depart_lane``, ``depart_speed``. Vehicle ids are ``<flow id>.<k>``, k from 0.
 
+Mixed fleets: in an OD or flow table ``vtype`` may be a table of vehicle type -> share, e.g.
+``vtype = { car = 0.7, cacc = 0.3 }`` (a CACC penetration rate of 30 %): each trip draws its type
+by these weights (they need not add up to 1) from the source's own stream ``"vtype:<source>"``.
+
 Random draws use ``numpy.random.Generator(PCG64(seed ^ h))``, where h is a 64-bit BLAKE2b hash of
 the source (``"od:<i>:<id_prefix>"`` or ``"flow:<id>"``): deterministic for a seed, independent
 of Python's hash salt, and independent between sources.
@@ -48,6 +52,7 @@ can be reached is decided by the engine's router (setting ``demand.unreachable``
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -120,6 +125,40 @@ def _string(table: dict, key: str, source: str, element: str) -> str:
     return v
 
 
+def _vtype_mix(table: dict, source: str, element: str) -> tuple[tuple[str, float], ...]:
+    """``vtype`` as ((vehicle type, weight), ...): one type, or a table of type = share."""
+    v = table["vtype"]
+    if isinstance(v, str):
+        return ((_string(table, "vtype", source, element), 1.0),)
+    fix = 'write vtype = "car", or vtype = { car = 0.7, cacc = 0.3 } (shares of the trips)'
+    if not isinstance(v, dict) or not v:
+        raise InputError(f"vtype must be a type id or a table of type = share, got {v!r}", source=source,
+                         element=element, fix=fix)
+    mix = []
+    for k, w in v.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            raise InputError(f"vtype share {k} = {w!r} is not a number >= 0", source=source,
+                             element=element, fix=fix)
+        mix.append((str(k), float(w)))
+    if sum(w for _, w in mix) <= 0.0:
+        raise InputError("vtype shares add up to 0", source=source, element=element, fix=fix)
+    return tuple(mix)
+
+
+def draw_vtypes(trips: list[Trip], mix: tuple[tuple[str, float], ...], vtypes: Collection[str], seed: int,
+                stream: str, source: str, element: str) -> list[Trip]:
+    """``trips`` with their vehicle types drawn by the weights of ``mix`` (one type: unchanged)."""
+    for k, _w in mix:
+        if k not in vtypes:
+            raise InputError(f"unknown vehicle type '{k}' in vtype", source=source, element=element,
+                             fix=f"define [[vtypes]] id = \"{k}\", or use one of {sorted(vtypes)}")
+    if len(mix) == 1 or not trips:
+        return trips
+    w = np.array([x[1] for x in mix])
+    pick = rng_for(seed, f"vtype:{stream}").choice(len(mix), size=len(trips), p=w / w.sum())
+    return [dataclasses.replace(t, vtype=mix[int(k)][0]) for t, k in zip(trips, pick, strict=True)]
+
+
 def _lane_speed(table: dict, source: str, element: str) -> tuple[str, str]:
     lane, speed = table["depart_lane"], table["depart_speed"]
     if isinstance(lane, int) and not isinstance(lane, bool):
@@ -178,7 +217,7 @@ def normalize_config(cfg: dict, source: str) -> dict:
             if full["end"] <= full["begin"]:
                 raise InputError(f"end = {full['end']} s is not after begin = {full['begin']} s",
                                  source=source, element=element, fix="make end larger than begin")
-            full["vtype"] = _string(full, "vtype", source, element)
+            _vtype_mix(full, source, element)  # checked here; drawn per trip in load_demand
             full["depart_lane"], full["depart_speed"] = _lane_speed(full, source, element)
             if name == "od":
                 _normalize_od(full, i, source, element)
@@ -307,9 +346,15 @@ def load_demand(cfg: dict, base_dir: str | Path, network: Network, seed: int,
     for f in cfg["trips"]:
         add(read_trip_table(base / f, checker, files), f)
     for i, table in enumerate(cfg["od"]):
-        add(read_od(table, i, base, checker, seed, source, files, warnings), f"[[demand.od]] #{i + 1}")
+        where = f"[[demand.od]] #{i + 1}"
+        mix = _vtype_mix(table, source, where)
+        new = read_od({**table, "vtype": mix[0][0]}, i, base, checker, seed, source, files, warnings)
+        add(draw_vtypes(new, mix, vtypes, seed, f"od:{i}:{table['id_prefix']}", source, where), where)
     for table in cfg["flows"]:
-        add(read_flow(table, checker, seed, source), f"[[demand.flows]] '{table['id']}'")
+        where = f"[[demand.flows]] '{table['id']}'"
+        mix = _vtype_mix(table, source, where)
+        new = read_flow({**table, "vtype": mix[0][0]}, checker, seed, source)
+        add(draw_vtypes(new, mix, vtypes, seed, f"flow:{table['id']}", source, where), where)
     trips.sort(key=lambda t: (t.depart, t.id))
     return trips
 
