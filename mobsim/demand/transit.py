@@ -359,7 +359,7 @@ def load_transit(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, 
     for src in sources:
         zones = dict(src.zone_stops)
         for zo, zd, _rate in src.od:
-            if _od_pair(plan, journeys, zones[zo], zones[zd]) is None:
+            if _od_pair(journeys, zones[zo], zones[zd]) is None:
                 msg = (f"no journey (at most {max_tr} transfers) leads from a stop of zone '{zo}' to a "
                        f"stop of zone '{zd}': its passengers are left out")
                 if warnings is not None:
@@ -502,8 +502,7 @@ def _read_od(row: dict, base_dir: Path, stop_ids: set[str], el: str, source: str
                            zone_stops=tuple((z, tuple(v)) for z, v in zones.items()))
 
 
-def _od_pair(plan: TransitPlan, journeys: Journeys, origins: Any, dests: Any
-             ) -> tuple[str, str, float] | None:
+def _od_pair(journeys: Journeys, origins: Any, dests: Any) -> tuple[str, str, float] | None:
     """(origin stop, destination stop, walk to the origin s) of the pair of stops with a journey
     between them and the least walking (ties: the fewer rides, then the order of the zone
     tables), or None."""
@@ -516,16 +515,6 @@ def _od_pair(plan: TransitPlan, journeys: Journeys, origins: Any, dests: Any
             if legs is not None and (best is None or (wo + wd, len(legs)) < best[0]):
                 best = ((wo + wd, len(legs)), o, d, wo)
     return None if best is None else best[1:]
-
-
-def line_for(plan: TransitPlan, origin: str, destination: str) -> tuple[int, int, int] | None:
-    """(line, origin's index in its stop pattern, stops ridden) of the first line that serves
-    ``origin`` and then ``destination`` (on a loop, across its end), or None."""
-    for k, ln in enumerate(plan.lines):
-        ride = ride_on(ln, origin, destination)
-        if ride is not None:
-            return (k, *ride)
-    return None
 
 
 class Journeys:
@@ -696,7 +685,7 @@ def passenger_rows(plan: TransitPlan, seed: int, end: float) -> list[tuple[int, 
             journeys = journeys or Journeys(plan)
             zones = dict(s.zone_stops)
             for zo, zd, rate in s.od:
-                pair = _od_pair(plan, journeys, zones[zo], zones[zd])
+                pair = _od_pair(journeys, zones[zo], zones[zd])
                 if pair is None:
                     continue  # named in a load warning
                 o, d, walk = pair

@@ -51,13 +51,18 @@ def transit_tables(mode: Any) -> dict[str, dict[str, np.ndarray]]:
     v = np.repeat(v0, nv) + visit
     pattern = np.array([ln.pattern for ln in lines], np.int64)
     pat_stop = np.array([sidx[x] for ln in lines for x in ln.stops], np.int32)
-    # route distance of each call of a line from its first stop (the same for all its services)
-    first_dist = []
+    # route distance of each call of a line from its first stop, and the links it drives (the
+    # same for all its services: its first service's)
+    first_dist, ll_line, ll_link = [], [], []
     for li, ln in enumerate(lines):
         own = np.nonzero(mode.veh_line == li)[0]
         if own.size:
             d = _visit_distance(road, np.arange(v0[own[0]], v0[own[0]] + ln.visits()))
             first_dist.append(d - d[0])
+            k = int(mode.trips[own[0]])
+            links = road.route_links[int(road.route_start[k]):int(road.route_end[k])]
+            ll_link.append(np.asarray(links, np.int32))
+            ll_line.append(np.full(len(links), li, np.int32))
         else:
             first_dist.append(np.full(ln.visits(), np.nan))
     dist_off = np.concatenate([[0], np.cumsum([len(d) for d in first_dist])])[:-1].astype(np.int64)
@@ -71,15 +76,6 @@ def transit_tables(mode: Any) -> dict[str, dict[str, np.ndarray]]:
         "arrival": s.ev_arr[v], "departure": s.ev_dep[v], "boardings": s.ev_board[v].astype(np.int32),
         "alightings": s.ev_alight[v].astype(np.int32), "load": s.ev_load[v].astype(np.int32),
         "distance": flat_dist[dist_off[line] + visit]}
-    # the links each line drives (its first service's route)
-    ll_line, ll_link = [], []
-    for li in range(len(lines)):
-        own = np.nonzero(mode.veh_line == li)[0]
-        if own.size:
-            k = int(mode.trips[own[0]])
-            links = road.route_links[int(road.route_start[k]):int(road.route_end[k])]
-            ll_link.append(np.asarray(links, np.int32))
-            ll_line.append(np.full(len(links), li, np.int32))
     tables["transit/line_links"] = {
         "line": np.concatenate(ll_line) if ll_line else np.zeros(0, np.int32),
         "link": np.concatenate(ll_link) if ll_link else np.zeros(0, np.int32)}
@@ -111,11 +107,9 @@ def transit_tables(mode: Any) -> dict[str, dict[str, np.ndarray]]:
         "trip": trip, "denied": s.p_denied.astype(np.int32)}
     # passengers: their journeys, from the legs (first leg: boarding; last leg: alighting)
     n_p = lg["person_arrival"].shape[0]
-    by = np.lexsort((lg["leg"], lg["person"]))
-    first = by[np.searchsorted(lg["person"][by], np.arange(n_p))] if n_p else np.zeros(0, np.int64)
-    last = first + 0
-    if n_p:
-        last = by[np.searchsorted(lg["person"][by], np.arange(n_p), side="right") - 1]
+    by = np.lexsort((lg["leg"], lg["person"]))  # each person's legs together, in order
+    first = by[np.searchsorted(lg["person"][by], np.arange(n_p))]
+    last = by[np.searchsorted(lg["person"][by], np.arange(n_p), side="right") - 1]
     rides = np.bincount(lg["person"][boarded], minlength=n_p) if n_p else np.zeros(0, np.int64)
     tables["transit/passengers"] = {
         "origin": lg["person_origin"].astype(np.int32),
