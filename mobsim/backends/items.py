@@ -101,6 +101,9 @@ def cuda_items(fn: Any, nargs: int) -> Any:
     if key not in _CUDA:
         from numba import cuda
 
+        from mobsim.kernels.runtime.atomics import register_cuda
+
+        register_cuda()  # a phase may use the atomics (a bay's re-entry): not only after the drivers
         scope: dict[str, Any] = {"fn": fn, "cuda": cuda}
         exec(_source("k_items", nargs, cuda=True), scope)  # noqa: S102 - a fixed template
         _CUDA[key] = cuda.jit(scope["k_items"])
