@@ -62,6 +62,10 @@ def case_grid() -> Any:
     # Four departures inside their first lane (departPos): the second insertion pass.
     trips += [dataclasses.replace(t, id=f"p{k}", depart=t.depart + 3.0, depart_pos="60")
               for k, t in enumerate(trips[:4])]
+    # SUMO's free and random departure positions (the counter-based draws, the search for a gap).
+    trips += [dataclasses.replace(t, id=f"f{k}", depart=t.depart + 4.0,
+                                  depart_pos=("free", "random", "random_free")[k % 3])
+              for k, t in enumerate(trips[4:10])]
     # Actuated control at two signals, delay-based at the other two (the controllers' passes, the
     # detectors and the time lost in detector zones on every backend).
     net = dataclasses.replace(net, signals=[_actuated(p, "delay_based" if k % 2 else "actuated")

@@ -282,6 +282,21 @@ def test_road_vclasses_drive_and_the_others_are_skipped(tmp_path):
     error(tmp_path, '<vType id="x" vClass="spaceship"/>', "vType 'x'", "unknown vClass 'spaceship'")
 
 
+def test_vtype_parameters_mobsim_does_not_model_are_named_in_a_warning(tmp_path):
+    """Lane-change, junction-model and action-step parameters change how SUMO drives a type, so
+    ignoring them is said (per type, with their names); drawing attributes are not."""
+    _, _, warnings = load(tmp_path, """
+        <vType id="a" lcKeepRight="5" jmIgnoreFoeProb="0.5" color="red" guiShape="truck" accel="2"/>
+        <vType id="b" laneChangeModel="LC2013" width="2.2"><carFollowing-IDM actionStepLength="1"/></vType>
+        <vType id="c" laneChangeModel="SL2015" tau="1.2"/>
+        <vehicle id="v" type="a" depart="0"><route edges="a b c"/></vehicle>""")
+    w = [x for x in warnings if "do not model" in x or "does not model" in x]
+    assert len(w) == 1 and "3 vType(s)" in w[0], warnings
+    assert "'a': lcKeepRight/jmIgnoreFoeProb" in w[0] and "'b': actionStepLength" in w[0]
+    assert "'c': laneChangeModel" in w[0]
+    assert "color" not in w[0] and "guiShape" not in w[0] and "width" not in w[0] and "tau" not in w[0]
+
+
 def test_bad_vtype_value_is_an_error(tmp_path):
     error(tmp_path, '<vType id="t" accel="fast"/>', "vType 't'", "accel")
     error(tmp_path, '<vType id="t" decel="5" emergencyDecel="4"/>', "vtype 't'", "emergency_decel")
@@ -313,21 +328,25 @@ def test_depart_lane_and_speed_mapping(tmp_path):
     assert any("departSpeed random/avg/last on 1" in w for w in warnings)
     assert any("departPos (stop, ...) on 1" in w for w in warnings)
     pos = [t.depart_pos for t in trips]
-    assert pos[:5] + pos[6:7] + pos[8:] == ["base"] * 8 and 0.0 <= float(pos[5]) <= 100.0  # t5: random
-    assert pos[7] == "last"
-    assert pos[9] == "base" and any("departPos free on 1" in w for w in warnings)  # at the lane's start
+    # random (drawn at every insertion attempt), last and free are SUMO's insertion procedures
+    assert pos == ["base"] * 5 + ["random", "base", "last", "base", "free"]
+    assert not any("departPos free" in w or "departPos random" in w for w in warnings)
 
 
-def test_random_depart_positions_and_lanes_are_drawn_per_vehicle_and_seeded(tmp_path):
+def test_random_free_depart_pos_is_kept(tmp_path):
+    _, trips, warnings = load(tmp_path, '<trip id="t" depart="0" from="a" to="c" departPos="random_free"/>')
+    assert trips[0].depart_pos == "random_free" and not any("departPos" in w for w in warnings)
+
+
+def test_random_depart_lanes_are_drawn_per_vehicle_and_seeded(tmp_path):
     flow = ('<flow id="f" begin="0" end="100" period="1" from="a" to="c" departPos="random" '
             'departLane="random"/>')
     _, trips, _ = load(tmp_path, flow)
-    pos = [float(t.depart_pos) for t in trips]
-    lanes = {t.depart_lane for t in trips}
-    assert len(trips) == 100 and len(set(pos)) == 100 and lanes == {"0", "1"}
-    assert 30.0 < sum(pos) / len(pos) < 70.0  # uniform on the 100 m edge
+    lanes = [t.depart_lane for t in trips]
+    assert len(trips) == 100 and set(lanes) == {"0", "1"}
+    assert {t.depart_pos for t in trips} == {"random"}  # the engine draws it at every attempt
     _, again, _ = load(tmp_path, flow)
-    assert [t.depart_pos for t in again] == [t.depart_pos for t in trips]
+    assert [t.depart_lane for t in again] == lanes
 
 
 def test_depart_pos_in_metres(tmp_path):

@@ -223,3 +223,60 @@ def test_depart_lane_free_takes_the_lane_with_most_room_best_only_lanes_that_lea
     V = sim.vehicles()
     lanes = {t.id: int(V.lane[k]) for k, t in enumerate(sim.trips) if V.status[k] == 1}
     assert lanes == {"q": 0, "free": 1, "best": 0}
+
+
+def _running(sim) -> dict[str, tuple[float, float]]:
+    """trip id -> (front position m, speed m/s) of every running vehicle."""
+    V = sim.vehicles()
+    return {sim.trips[int(V.trip[s])].id: (float(V.pos[s]), float(V.speed[s]))
+            for s in range(len(V.status)) if V.status[s] == 1}
+
+
+@pytest.mark.parametrize("how", ["free", "base"])
+def test_depart_pos_free_takes_the_first_safe_gap_ahead_of_a_vehicle(tmp_path, how: str) -> None:
+    """SUMO's departPos="free" (freeInsertion): the lane's start is taken (a car just pulling away
+    from 10 m), so the departure goes just ahead of that car, with the jam distance and the gap
+    the car needs to stop behind it, and behind the one standing at the line; "base" waits for
+    the start to clear."""
+    net = chain({"A": 300.0, "B": 100.0}, red_at=("A",))
+    trips = [Trip("head", "A", "B", 0.0, depart_pos="300", depart_speed="0"),
+             Trip("tail", "A", "B", 0.0, depart_pos="10", depart_speed="0"),
+             Trip("new", "A", "B", 0.5, depart_pos=how, depart_speed="0")]
+    sim = make_sim(net, trips, sim__end=30.0, sim__gridlock="none")
+    sim.step(int(1.0 / sim.dt) + 1)
+    run = _running(sim)
+    if how == "base":
+        assert "new" not in run  # its rear would be at the start, 1 m behind the tail's rear
+        return
+    p_new, _ = run["new"]
+    p_tail, v_tail = run["tail"]
+    head_rear = run["head"][0] - 5.0
+    assert p_tail + 2.5 + 5.0 < p_new < head_rear - 2.5
+    # no further than the first gap: the tail's jam distance, its stopping gap and a margin
+    assert p_new - 5.0 - p_tail < 2.5 + v_tail * 1.0 + v_tail**2 / (2 * 4.5) + 3.0
+    assert mobsim.open(sim.run(tmp_path / "f.h5", progress="none")).kpis()["collisions"] == 0
+
+
+def test_depart_pos_random_is_drawn_anew_at_every_attempt(tmp_path) -> None:
+    """SUMO's departPos="random" draws a position at every insertion attempt: behind a standing
+    queue that fills the last 190 m of a 300 m lane, ten random departures all get in within a
+    few seconds (a position drawn once per vehicle would keep two thirds of them waiting for
+    good), each in the free part, and the positions follow the seed."""
+    def run(seed: int) -> dict[str, tuple[float, float]]:
+        net = chain({"A": 300.0, "B": 100.0}, red_at=("A",))
+        trips = [Trip(f"q{k:02d}", "A", "B", 0.1 * k, depart_pos="last", depart_speed="0") for k in range(25)]
+        trips += [Trip(f"r{k}", "A", "B", 30.0 + 3.0 * k, depart_pos="random", depart_speed="0")
+                  for k in range(10)]
+        sim = make_sim(net, trips, seed=seed, sim__end=120.0, sim__gridlock="none")
+        sim.step(int(30.0 / sim.dt))
+        tail = min(p for tid, (p, _) in _running(sim).items() if tid.startswith("q")) - 5.0
+        sim.step(int(60.0 / sim.dt))
+        got = {tid: pv for tid, pv in _running(sim).items() if tid.startswith("r")}
+        assert len(got) == 10, sorted(got)
+        assert all(p < tail for p, _ in got.values())
+        res = mobsim.open(sim.run(tmp_path / f"r{seed}.h5", progress="none"))
+        assert res.kpis()["collisions"] == 0
+        return got
+
+    a, b = run(1), run(2)
+    assert a == run(1) and a != b

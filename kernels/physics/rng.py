@@ -9,6 +9,8 @@ Streams in use (keep them distinct):
 
 * ``STREAM_SPEED_FACTOR`` (1): the per-vehicle desired-speed factor drawn at insertion.
 * ``STREAM_DAWDLE`` (2): Krauss dawdling, one draw per vehicle (trip number) and step.
+* ``STREAM_DEPART_POS`` (3): random departure positions, per vehicle (trip number), step and try
+  (``step * DEPART_TRIES + try``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from numba.extending import register_jitable
 
 STREAM_SPEED_FACTOR = 1
 STREAM_DAWDLE = 2
+STREAM_DEPART_POS = 3
 
 # Every constant is a uint64 so numba never mixes signed and unsigned integers (which it would
 # promote to float64). In plain Python the products wrap like C; numpy may warn about the

@@ -10,12 +10,16 @@ from numba import njit
 
 from ..physics.carfollow import brake_gap_euler, cf_insert_speed, euler
 from ..physics.idm import STOP_LINE_CLEARANCE
-from ..physics.rng import STREAM_SPEED_FACTOR, normal01
+from ..physics.rng import STREAM_DEPART_POS, STREAM_SPEED_FACTOR, normal01, u01
 from ..runtime.atomics import atomic_add
 from ..runtime.layout import (
     C_INSERTED,
     C_NRUN,
+    DP_BASE,
+    DP_FREE,
     DP_LAST,
+    DP_RANDOM,
+    DP_RANDOM_FREE,
     E_INSDELAY,
     FLAG_DELAY_EVENT,
     M_GO,
@@ -228,13 +232,120 @@ def last_position(V, N, L, W, vt, i, lane, nl, after, v0, par_dt):
     return pos, back - pos, vl
 
 
+#: Random positions tried per attempt for ``departPos="random_free"`` (SUMO's ten).
+DEPART_TRIES = 10
+#: Margin (m) beyond the gap a follower needs, for a free insertion (SUMO's POSITION_EPS).
+FREE_EPS = 0.1
+
+
+@njit(cache=True)
+def positioned_code(dpos):
+    """True for departure positions that need the lane's sorted order: a position inside the lane,
+    random positions and free insertion (inserted in the pass right after the sort)."""
+    return dpos >= 0.0 or dpos == DP_FREE or dpos == DP_RANDOM or dpos == DP_RANDOM_FREE
+
+
+@njit(cache=True)
+def speed_at(V, N, L, W, vt, par, i, lane, pos, gap, vl, v0, want):
+    """Insertion speed (m/s) of vehicle ``i`` with its front at ``pos`` on ``lane``, ``gap`` m behind
+    a leader at ``vl`` m/s, desired speed ``v0``; ``want`` the given departure speed (below 0:
+    the highest safe one). -1 where it may not depart there: no safe speed, the given speed is
+    not safe, or a vehicle about to enter the lane could not stay behind it."""
+    ty = V.vtype[i]
+    vmax = cf_insert_speed(int(vt[ty, T_CF]), gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
+                           vt[ty, T_TAU], par[P_DT])
+    if vmax < 0.0:
+        return -1.0
+    v = vmax
+    if want >= 0.0:
+        if want > vmax + 1e-9:
+            return -1.0
+        v = want
+    if not upstream_can_stop(V, N, L, W, vt, lane, pos - vt[ty, T_LEN], v):
+        return -1.0
+    return v
+
+
+@njit(cache=True)
+def positioned_speed(V, N, L, W, vt, par, i, lane, pos, nl, after, v0, want):
+    """``(speed m/s or -1, gap m)`` of vehicle ``i`` inserted with its front at ``pos`` inside
+    ``lane`` (:func:`speed_at`), between the neighbours the sorted order gives (this pass runs
+    right after the sort, so a binary search finds them); -1 also where the follower could not
+    stay behind it."""
+    ty = V.vtype[i]
+    gap = 1e9
+    vl = 1e3
+    lead, fol = find_neighbours_a(V.pos, W.order, L.lane_start, lane, pos)
+    if lead >= 0:
+        gap = V.pos[lead] - vt[V.vtype[lead], T_LEN] - pos
+        vl = V.speed[lead]
+    else:
+        # No one ahead on the lane: what lies beyond its end (a queue on the next lane, a red
+        # line), as SUMO checks the lanes ahead within the braking distance. Without it, a
+        # vehicle inserted at full speed near the end of a motorway link (ramp: departPos random,
+        # 19 m before the end at 30 m/s) ran into the queue beyond.
+        gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, vt[ty, T_S0])
+    if fol >= 0 and not follower_safe(V, N, vt, fol, pos - vt[ty, T_LEN], lane, par[P_DT]):
+        return -1.0, gap
+    return speed_at(V, N, L, W, vt, par, i, lane, pos, gap, vl, v0, want), gap
+
+
+@njit(cache=True)
+def random_position(V, N, vt, par, i, lane, counter):
+    """A uniform front position (m) on ``lane`` for vehicle ``i`` (SUMO's ``RandHelper::rand(length)``),
+    at least its length as every position inside a lane (the vehicle starts on its first link);
+    ``counter`` numbers the draw (step and try) in the departure-position stream."""
+    length = vt[V.vtype[i], T_LEN]
+    lane_len = N.lane_len[lane]
+    p = u01(np.uint64(par[P_SEED]), STREAM_DEPART_POS, V.trip[i], counter) * lane_len
+    if p < length:
+        p = length
+    return p if p < lane_len else lane_len
+
+
+@njit(cache=True)
+def free_position(V, N, L, W, vt, par, i, lane, nl, after, v0, want):
+    """``(front position m, speed m/s or -1, gap m)`` of vehicle ``i`` by SUMO's ``freeInsertion``:
+    at the lane's start (the rear there, as ``base``) if that is safe, else just ahead of the
+    first vehicle, rearmost first, behind which there is a safe gap: its front at that vehicle's
+    front plus its jam distance, the gap it needs behind the new vehicle standing
+    (:func:`secure_gap`) and the new vehicle's length, if the vehicle ahead leaves room for it.
+    (SUMO puts a free departure on an empty lane with its front at the lane's start; mobsim's
+    vehicles start with the whole vehicle on their first link.)"""
+    ty = V.vtype[i]
+    length = vt[ty, T_LEN]
+    s0 = vt[ty, T_S0]
+    pos = insert_position(V, N, W, vt, i, lane)  # the rear at the lane start
+    gap, vl = gap_from_start(V, N, L, W, vt, lane, pos, nl, after, s0)
+    v = speed_at(V, N, L, W, vt, par, i, lane, pos, gap, vl, v0, want)
+    if v >= 0.0:
+        return pos, v, gap
+    a = L.lane_start[lane]
+    b = L.lane_start[lane + 1]
+    lane_len = N.lane_len[lane]
+    for k in range(a, b):
+        f = W.order[k]
+        tf = V.vtype[f]
+        p = V.pos[f] + vt[tf, T_S0] + secure_gap(int(vt[tf, T_CF]), V.speed[f], 0.0, vt[tf, T_DEC],
+                                                  vt[ty, T_DEC], vt[tf, T_TAU], par[P_DT]) + length + FREE_EPS
+        if p > lane_len:
+            break
+        if k + 1 < b:
+            lead = W.order[k + 1]
+            if p + s0 > V.pos[lead] - vt[V.vtype[lead], T_LEN]:
+                continue  # no room before the next vehicle
+        v, gap = positioned_speed(V, N, L, W, vt, par, i, lane, p, nl, after, v0, want)
+        if v >= 0.0:
+            return p, v, gap
+    return 0.0, -1.0, 0.0
+
+
 @njit(cache=True)
 def try_insert(V, N, L, W, vt, par, i, link, t, step):
     """Insert vehicle ``i`` on ``link``, its first, if a lane has a safe gap; True on success."""
     ty = V.vtype[i]
     rp = V.route_pos[i]  # the route's first entry until the vehicle is inserted
     nl = route_link(N, W, link, rp + 1, V.route_end[i])
-    length = vt[ty, T_LEN]
     first = N.link_first_lane[link]
     nlanes = N.link_nlanes[link]
     # Desired-speed factor: drawn once per vehicle, from the counter-based RNG, within SUMO's
@@ -280,45 +391,36 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             # behind one another in one step comes out the same (a burst of departures on a
             # motorway entry queues back from its end instead of leaving one per step at the end).
             continue
-        pos = insert_position(V, N, W, vt, i, lane)
         v0 = N.lane_speed[lane] * sf
         if v0 > vt[ty, T_VMAX]:
             v0 = vt[ty, T_VMAX]
-        gap = 1e9
-        vl = 1e3
         if dpos == DP_LAST:
             pos, gap, vl = last_position(V, N, L, W, vt, i, lane, nl, after, v0 if want < 0.0 else want,
                                          par[P_DT])
             if pos < 0.0:
                 continue
-        elif dpos < 0.0:
+            v = speed_at(V, N, L, W, vt, par, i, lane, pos, gap, vl, v0, want)
+        elif dpos == DP_BASE:
+            pos = insert_position(V, N, W, vt, i, lane)
             gap, vl = gap_from_start(V, N, L, W, vt, lane, pos, nl, after, vt[ty, T_S0])
+            v = speed_at(V, N, L, W, vt, par, i, lane, pos, gap, vl, v0, want)
+        elif dpos >= 0.0:
+            pos = insert_position(V, N, W, vt, i, lane)
+            v, gap = positioned_speed(V, N, L, W, vt, par, i, lane, pos, nl, after, v0, want)
         else:
-            # Inside the lane (departPos): the order is fresh (this pass runs right after the
-            # sort), so the neighbours come from a binary search.
-            lead, fol = find_neighbours_a(V.pos, W.order, L.lane_start, lane, pos)
-            if lead >= 0:
-                gap = V.pos[lead] - vt[V.vtype[lead], T_LEN] - pos
-                vl = V.speed[lead]
-            else:
-                # No one ahead on the lane: what lies beyond its end (a queue on the next lane,
-                # a red line), as SUMO checks the lanes ahead within the braking distance. Without
-                # it, a vehicle inserted at full speed near the end of a motorway link (ramp:
-                # departPos random, 19 m before the end at 30 m/s) ran into the queue beyond.
-                gap, vl = gap_beyond_lane(V, N, L, W, vt, lane, pos, nl, after, vt[ty, T_S0])
-            if fol >= 0 and not follower_safe(V, N, vt, fol, pos - length, lane, par[P_DT]):
-                continue
-        vmax = cf_insert_speed(int(vt[ty, T_CF]), gap, v0, vl, vt[ty, T_ACC], vt[ty, T_DEC], vt[ty, T_S0],
-                               vt[ty, T_TAU], par[P_DT])
-        if vmax < 0.0:
-            continue
-        if want < 0.0:
-            v = vmax
-        else:
-            if want > vmax + 1e-9:
-                continue
-            v = want
-        if not upstream_can_stop(V, N, L, W, vt, lane, pos - length, v):
+            # SUMO's random positions (drawn at every attempt, so a departure whose position lies
+            # in a queue tries elsewhere next time instead of waiting there for good) and free
+            # insertion (MSLane::insertVehicle, freeInsertion).
+            v = -1.0
+            tries = 1 if dpos == DP_RANDOM else (DEPART_TRIES if dpos == DP_RANDOM_FREE else 0)
+            for k in range(tries):
+                pos = random_position(V, N, vt, par, i, lane, step * DEPART_TRIES + k)
+                v, gap = positioned_speed(V, N, L, W, vt, par, i, lane, pos, nl, after, v0, want)
+                if v >= 0.0:
+                    break
+            if v < 0.0 and dpos != DP_RANDOM:
+                pos, v, gap = free_position(V, N, L, W, vt, par, i, lane, nl, after, v0, want)
+        if v < 0.0:
             continue
         score = gap
         if dpos == DP_LAST:
@@ -350,7 +452,9 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
     V.lc_step[i] = s
     V.standstill[i] = 0
     L.lane_used[best] = step
-    L.lane_rear[best] = i
+    r = L.lane_rear[best]
+    if not (r >= 0 and V.status[r] == 1 and V.lane[r] == best and V.pos[r] < pos):
+        L.lane_rear[best] = i  # (a departure inside the lane may have vehicles behind it)
     L.a_ent[best] += 1
     atomic_add(W.cnt, C_INSERTED, 1)
     return True
@@ -361,8 +465,9 @@ def insert_links(V, N, L, W, vt, par, e0, e1, stride, t, step, positioned):
     """:func:`insert_link` for links ``e0, e0 + stride, ... < e1`` that have a departure due.
 
     ``positioned`` selects the pass: False, the end-of-step pass for vehicles that start at the
-    lane start (``departPos`` base); True, the pass right after the next step's sort for vehicles
-    with a ``departPos`` inside the lane, whose neighbours must be found in the sorted order."""
+    lane start or behind its last vehicle (``departPos`` base, last); True, the pass right after
+    the next step's sort for vehicles with a ``departPos`` inside the lane, random or free
+    (:func:`positioned_code`), whose neighbours must be found in the sorted order."""
     dep_next = W.link_dep_next
     dep_start = W.link_dep_start
     link_dep = W.link_dep
@@ -392,7 +497,7 @@ def insert_link(V, N, L, W, vt, par, e, t, step, positioned):
         i = W.link_dep[p]
         if V.dep_step[i] > s:  # (an inserted one holds its insertion step, <= s)
             break
-        if V.status[i] == 0 and (W.dep_pos[V.dspec[i]] >= 0.0) != positioned:
+        if V.status[i] == 0 and positioned_code(W.dep_pos[V.dspec[i]]) != positioned:
             if first_wait < 0:
                 first_wait = p  # waits for the other pass
         elif V.status[i] == 0:

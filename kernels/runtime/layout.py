@@ -45,6 +45,9 @@ S_BAY = 5         # dwelling in a bay beside its lane: out of the lane's order (
 # Departure position codes (``W.dep_pos``; a value >= 0 is the front position in m).
 DP_BASE = -1.0    # the rear at the lane start
 DP_LAST = -2.0    # behind the lane's last vehicle, or at the lane's end (SUMO's departPos="last")
+DP_FREE = -3.0    # the lane's start if safe, else the first safe gap ahead of a vehicle (SUMO's "free")
+DP_RANDOM = -4.0  # a uniform position, drawn anew at every attempt (SUMO's "random")
+DP_RANDOM_FREE = -5.0  # ten uniform positions at every attempt, then as DP_FREE (SUMO's "random_free")
 
 # Parameters (``par`` array, float64).
 P_DT = 0

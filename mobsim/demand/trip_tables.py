@@ -9,7 +9,7 @@ import math
 from collections.abc import Collection
 from pathlib import Path
 
-from mobsim.demand.trips import Trip
+from mobsim.demand.trips import DEPART_POS_WORDS, Trip
 from mobsim.errors import InputError
 from mobsim.net.network import Link, Network
 from mobsim.settings import suggest
@@ -151,15 +151,17 @@ class TripChecker:
             if not math.isfinite(v) or v < 0:
                 raise InputError(f"depart_speed {speed!r} is not max or a speed >= 0 in m/s",
                                  source=source, element=element, fix="use max or a number of m/s")
-        if pos not in ("base", "last"):
+        if pos not in DEPART_POS_WORDS:
             try:
                 x = float(pos)
             except ValueError:
                 x = float("nan")
             if not math.isfinite(x) or x < 0 or x > self.links[origin].length:
-                raise InputError(f"depart_pos {pos!r} is not base, last or a position in m on link {origin} "
-                                 f"(0 to {self.links[origin].length:g} m)", source=source, element=element,
-                                 fix="use base, last or a number of m along the origin link")
+                words = ", ".join(DEPART_POS_WORDS)
+                raise InputError(f"depart_pos {pos!r} is not {words} or a position in m on link {origin} "
+                                 f"(0 to {self.links[origin].length:g} m)", source=source,
+                                 element=element, fix="use base, last, free, random, random_free or a number "
+                                 "of m along the origin link")
             pos = repr(x)
         return Trip(tid, origin, destination, float(depart), vtype, route, lane, speed, pos)
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+#: The words ``Trip.depart_pos`` takes besides a position in m (SUMO's ``departPos`` values).
+DEPART_POS_WORDS = ("base", "last", "free", "random", "random_free")
+
 
 @dataclass(frozen=True)
 class Stop:
@@ -40,8 +43,11 @@ class Trip:
     safe speed, capped by the desired speed), ``"0"``, or a number in m/s as a string.
     ``depart_pos`` is ``"base"`` (the vehicle's rear at the start of the lane), ``"last"`` (behind
     the lane's last vehicle with a safe gap, or at the lane's end when it is empty: SUMO's
-    ``departPos="last"``) or the position of its front in m along the origin link, as a string
-    (SUMO's ``departPos``; at least the vehicle length). ``stops`` are scheduled stops along the
+    ``departPos="last"``), ``"free"`` (the lane's start when that is safe, else the first safe
+    gap ahead of a vehicle, rearmost first), ``"random"`` (a uniform position, drawn anew at every
+    attempt), ``"random_free"`` (ten uniform positions per attempt, then as free) or the position
+    of its front in m along the origin link, as a string (SUMO's ``departPos``; at least the
+    vehicle length). ``stops`` are scheduled stops along the
     route, in order (:class:`Stop`; a transit line's stops, SUMO's ``<stop>``).
     """
 

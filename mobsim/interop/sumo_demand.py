@@ -144,6 +144,24 @@ _READ_ATTRS: dict[str, tuple[str, ...]] = {
     "ride": ("from", "to", "busStop", "lines"),
     "walk": ("from", "to", "edges", "busStop"),
 }
+#: vType attributes that do not change how a vehicle drives (drawing, containers): read as SUMO
+#: does, without a warning. Every other attribute of a vType that mobsim does not read (the
+#: lane-change model's ``lc*``, the junction model's ``jm*``, ``actionStepLength``, sublane and
+#: emission attributes, ...) is named in the ``vtype_attrs`` warning.
+_VTYPE_SILENT = frozenset(("color", "guiShape", "imgFile", "osgFile", "width", "height", "containerCapacity",
+                           "loadingDuration", "parkingBadges"))
+
+
+def _ignored_attrs(tag: str, attrs: dict[str, str], keep: tuple[str, ...]) -> tuple[str, ...]:
+    """The attributes of a vType (or its nested ``carFollowing-*``) that mobsim does not model."""
+    if tag != "vType" and not tag.startswith("carFollowing-"):
+        return ()
+    out = tuple(k for k in attrs if k not in keep and k not in _VTYPE_SILENT)
+    if attrs.get("laneChangeModel") in ("LC2013", "default"):
+        out = tuple(k for k in out if k != "laneChangeModel")  # mobsim's lane changes follow LC2013
+    return out
+
+
 def _read_file(path: Path) -> list[Elem]:
     """The top-level elements of one SUMO XML file (plain or gzip), each with its subtree.
 
@@ -169,7 +187,8 @@ def _read_file(path: Path) -> list[Elem]:
             return  # the root (routes, additional, ...)
         tag = name.rsplit(":", 1)[-1]
         keep = _READ_ATTRS.get(tag, ("id",))
-        el = Elem(tag, {k: attrs[k] for k in keep if k in attrs}, [], source)
+        el = Elem(tag, {k: attrs[k] for k in keep if k in attrs}, [], source,
+                  _ignored_attrs(tag, attrs, keep))
         (stack[-1].children if stack else top).append(el)
         stack.append(el)
 
@@ -221,6 +240,10 @@ class _Warn:
 
 
 _WARNINGS = {
+    "vtype_attrs": "{n} vType(s) set parameters mobsim does not model, which are ignored (the lane-change "
+                   "model's lc*, the junction model's jm*, actionStepLength, lateral and emission "
+                   "attributes, ...): those vehicles drive with mobsim's own lane changes and junction "
+                   "rules",
     "cfmodel": "{n} vType(s) use a car-following model mobsim does not have; each runs as the closest "
                "mobsim model (IDM for the IDM variants, Krauss for the others) with its "
                "accel, decel, tau, minGap, sigma and speed parameters",
@@ -232,11 +255,7 @@ _WARNINGS = {
                     "their own lane permissions are not checked",
     "speed": "departSpeed random/avg/last on {n} element(s) is approximated by max",
     "pos": "departPos (stop, ...) on {n} element(s) runs as base: mobsim inserts at the "
-           "start of the edge unless departPos is a position in m or random",
-    "pos_free": "departPos free on {n} element(s) runs as base: mobsim inserts at the start of the "
-                "edge when there is room there (SUMO also looks for a gap further along)",
-    "pos_random_free": "departPos random_free on {n} element(s) runs as random (a uniform position "
-                       "along the edge, drawn per vehicle)",
+           "start of the edge unless departPos is a position in m, last, free, random or random_free",
     "arrival": "arrivalLane/arrivalPos/arrivalSpeed on {n} element(s) are ignored: vehicles leave at "
                "the end of their last edge",
     "vspeed": "speedFactor on {n} vehicle/trip/flow element(s) is ignored: the vType's speed factor "
@@ -351,7 +370,7 @@ class _Importer(VTypeReader, RouteReader, DepartureReader, PTReader):
         if tag == "flow" and "begin" in a:
             flow_begin = self.depart(a["begin"], source, label, "begin")
         specs: dict[str, tuple[str, str, str]] = {}  # origin -> (lane, speed, pos)
-        rng = None  # the element's stream for departLane/departPos="random" (drawn per vehicle)
+        rng = None  # the element's stream for departLane="random" (drawn per vehicle)
         for tid, t, vtype, k in zip(ids, times, types, which, strict=True):
             if t < self.begin or (self.end is not None and t >= self.end):
                 self.warn.add(source, "window")
@@ -367,14 +386,10 @@ class _Importer(VTypeReader, RouteReader, DepartureReader, PTReader):
             if origin not in specs:
                 specs[origin] = self.depart_spec(a, origin, source, label)
             lane, speed, pos = specs[origin]
-            if "random" in (lane, pos):
+            if lane == "random":
                 if rng is None:
                     rng = rng_for(self.seed, f"depart:{vid}")
-                link = self.links[origin]
-                if lane == "random":
-                    lane = str(int(rng.integers(int(link.lanes))))
-                if pos == "random":
-                    pos = repr(float(rng.uniform(0.0, float(getattr(link, "length", 0.0)))))
+                lane = str(int(rng.integers(int(self.links[origin].lanes))))
             if vtype == SUMO_DEFAULT_VTYPE:
                 self.uses_default = True
             stops: tuple = ()

@@ -52,17 +52,10 @@ class DepartureReader:
                 x = float(dp)
             except ValueError:
                 x = float("nan")
-            if dp == "free":
-                # SUMO's freeInsertion: at the lane's start when that is safe, else in the first
-                # gap further along that is; mobsim inserts at the start (base) and the vehicle
-                # waits while the start is not free (warning)
-                self.warn.add(source, "pos_free", label)
-            elif dp in ("random", "random_free"):
-                # SUMO: a uniform position along the edge, drawn per vehicle; "random_free"
-                # (ten random tries, then free) runs as random (warning)
-                pos = "random"
-                if dp != "random":
-                    self.warn.add(source, "pos_random_free", label)
+            if dp in ("free", "random", "random_free"):
+                # SUMO's free insertion (the lane's start, else the first safe gap ahead of a
+                # vehicle), random positions drawn at every attempt, or ten of them and then free
+                pos = dp
             elif dp == "last":
                 pos = "last"  # behind the last vehicle of the lane, or at the lane's end
             elif x != x:  # stop, ...: not a position

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from mobsim.demand.trips import DEPART_POS_WORDS
 from mobsim.errors import InputError
 from mobsim.interop.sumo_transit import bus_stops, persons, service_elements, vtype_extra
 from mobsim.interop.sumo_vtypes import ACC_ATTRS, CACC_ATTRS
@@ -201,7 +202,8 @@ def export_routes(demand: RoutedDemand, path: Path, stepping: float | None = Non
         speed = "max" if t.depart_speed == "max" else t.depart_speed
         attrs = _a(id=t.id, depart=float(t.depart), type=t.vtype, departLane=lane, departSpeed=speed)
         if t.depart_pos != "base":
-            attrs += " " + _a(departPos=float(t.depart_pos))
+            word = t.depart_pos in DEPART_POS_WORDS
+            attrs += " " + _a(departPos=t.depart_pos if word else float(t.depart_pos))
         stops: list[str] = []
         if t.stops and demand.transit is not None:
             line, stops = service_elements(demand.transit, t)

@@ -128,9 +128,11 @@ class VTypeReader:
         if vclass not in CAR_CLASSES:
             self.warn.add("", "vclass_lanes", f"'{vid}' ({vclass})")
         attrs = dict(el.attrs)
+        ignored = list(el.ignored)
         model = attrs.get("carFollowModel", self.default_model)  # SUMO's default: Krauss
         for child in el.children:
             if child.tag.startswith("carFollowing-"):
+                ignored += [k for k in child.ignored if k not in ignored]
                 # SUMO's nested form: the element names the model, its attributes are CF parameters.
                 model = child.tag.split("-", 1)[1]
                 attrs.update(child.attrs)
@@ -138,6 +140,8 @@ class VTypeReader:
             raise InputError(f"unknown carFollowModel '{model}'{suggest(model, CF_MODELS)}", source=source,
                              element=label, fix=f"use one of SUMO's models: {', '.join(CF_MODELS)}")
         cf_model = CF_MODEL_MAP[model]
+        if ignored:
+            self.warn.add(source, "vtype_attrs", f"'{vid}': {'/'.join(ignored)}")
         if model != cf_model:
             self.warn.add(source, "cfmodel", f"'{vid}' ({model} as {cf_model})")
         d = vclass_defaults(vclass)

@@ -17,12 +17,14 @@ from mobsim.errors import InputError
 
 @dataclass
 class Elem:
-    """One XML element as read: tag, attributes (SUMO names) and child elements."""
+    """One XML element as read: tag, attributes (SUMO names) and child elements; ``ignored``
+    names the attributes it has that mobsim does not model (for a warning)."""
 
     tag: str
     attrs: dict[str, str]
     children: list[Elem]
     source: str
+    ignored: tuple[str, ...] = ()
 
     def kids(self, tag: str) -> list[Elem]:
         return [c for c in self.children if c.tag == tag]

@@ -19,7 +19,15 @@ from mobsim.demand.route_service import RouteService
 from mobsim.demand.routing import route_trips
 from mobsim.demand.vtypes import VTYPE_PARAMS, VehicleType, vtype_table
 from mobsim.errors import InputError
-from mobsim.kernels.runtime.layout import DP_BASE, DP_LAST, N_COUNTERS, SUM_PARTS
+from mobsim.kernels.runtime.layout import (
+    DP_BASE,
+    DP_FREE,
+    DP_LAST,
+    DP_RANDOM,
+    DP_RANDOM_FREE,
+    N_COUNTERS,
+    SUM_PARTS,
+)
 from mobsim.modes.registry import road_trips
 from mobsim.modes.road.recording import RoadRecording
 from mobsim.modes.road.rerouting import RouteUpdates
@@ -37,7 +45,8 @@ EVENT_CAPACITY_MIN = 8192  # the kernels stop a chunk when fewer than 4096 event
 EVENT_CAPACITY_MAX = 1 << 16
 GRIDLOCK_MODES = {"none": 0, "teleport": 1, "remove": 2}
 #: Trip.depart_pos words as W.dep_pos codes (a number is a position in m).
-DEPART_POS_CODES = {"base": DP_BASE, "last": DP_LAST}
+DEPART_POS_CODES = {"base": DP_BASE, "last": DP_LAST, "free": DP_FREE, "random": DP_RANDOM,
+                    "random_free": DP_RANDOM_FREE}
 
 
 def due_steps(planned: np.ndarray, begin: float, dt: float) -> np.ndarray:
@@ -224,7 +233,7 @@ class RoadMode(RouteUpdates, RoadRecording):
         par[K.P_SUMMARY_EVERY] = max(1, round(sp / self.dt)) if sp > 0 else 1
         par[K.P_SEED] = float(self.seed)
         par[K.P_HORIZON] = 250.0
-        par[K.P_HAS_DPOS] = 1.0 if n and float(rows[:, 2].max()) >= 0.0 else 0.0
+        par[K.P_HAS_DPOS] = 1.0 if n and bool(np.any((rows[:, 2] >= 0.0) | (rows[:, 2] <= DP_FREE))) else 0.0
         pm = K.PARALLEL_MIN if self._parallel_min is None else int(self._parallel_min)
         par[K.P_PAR_MIN] = pm if self.backend.threads > 1 else 2**62
         W.cnt[K.C_PARMIN] = int(par[K.P_PAR_MIN])
