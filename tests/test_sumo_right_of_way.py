@@ -57,3 +57,36 @@ def test_yields_are_sumos_request_tables(rel: str) -> None:
                 assert (key in m.yields_to) == snode.forbids(cf, cm), (node, m, key)
                 checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize("rel", ["A10KW/osm.net.xml", "DRT/osm.net.xml"])
+def test_a_movement_keeps_the_junction_clear_exactly_where_sumo_gives_its_link_foes(rel: str) -> None:
+    """SUMO keeps a junction clear (a vehicle enters only with room beyond it) only on links that
+    have foes; on A10KW a queue behind node 2478099369, where one edge widens to three lanes,
+    backs up into the junction as SUMO's does."""
+    path = GAME / rel
+    if not path.is_file():
+        pytest.skip(f"{rel} is not shipped with this eclipse-sumo wheel")
+    net = read_sumo_network(path)
+    snet = sumolib.net.readNet(str(path), withFoes=True, withInternal=False, withConnections=True,
+                               withPrograms=False)
+    lanes = net.sumo_lanes
+    checked = {True: 0, False: 0}
+    for m in net.movements:
+        if "~" in m.node or m.from_link not in lanes or m.to_link not in lanes:
+            continue
+        snode = snet.getNode(m.node)
+        a = snet.getEdge(m.from_link).getLane(lanes[m.from_link][m.from_lane])
+        b = snet.getEdge(m.to_link).getLane(lanes[m.to_link][m.to_lane])
+        cm = next((c for c in a.getOutgoing() if c.getToLane() == b), None)
+        if cm is None:
+            continue
+        # every link of the junction, pedestrian crossings included (sumolib's table of foes)
+        k = snode.getLinkIndex(cm)
+        has_foes = any(snode.areFoes(k, j) for j in range(len(snode._foes)) if j != k)
+        assert m.keep_clear == has_foes, (m.node, m.from_link, m.to_link)
+        checked[has_foes] += 1
+    assert checked[True] > 0 and checked[False] > 0
+    if rel.startswith("A10KW"):
+        widen = [m for m in net.movements if m.node == "2478099369"]
+        assert widen and not any(m.keep_clear for m in widen)

@@ -280,3 +280,31 @@ def test_depart_pos_random_is_drawn_anew_at_every_attempt(tmp_path) -> None:
 
     a, b = run(1), run(2)
     assert a == run(1) and a != b
+
+
+@pytest.mark.parametrize("keep_clear", [True, False])
+def test_a_queue_backs_up_into_a_junction_only_where_the_movement_has_no_foes(keep_clear: bool) -> None:
+    """B's first 10 m stand for the junction before it (the movement's length). Twelve cars stand
+    on B from its red line back to 12.5 m. A car from A enters B only where it fits beyond the
+    junction (SUMO's keepClear, on links with foes): here it waits at A's line. Where the
+    movement has no foes (a lane added at a node with one incoming edge) it moves up behind the
+    queue into the junction, as SUMO's vehicle does, and the queue behind it moves up with it."""
+    import dataclasses
+
+    net = chain({"A": 200.0, "B": 100.0, "C": 50.0}, red_at=("B",))
+    net = dataclasses.replace(net, movements=[
+        dataclasses.replace(m, length=10.0, keep_clear=keep_clear) if m.from_link == "A" else m
+        for m in net.movements])
+    trips = [Trip(f"q{k:02d}", "B", "C", 0.0, depart_pos="last", depart_speed="0") for k in range(12)]
+    trips.append(Trip("x", "A", "C", 0.0, depart_speed="0"))
+    sim = make_sim(net, trips, sim__end=60.0, sim__gridlock="none")
+    sim.step(int(60.0 / sim.dt))
+    run = _running(sim)
+    V = sim.vehicles()
+    lane_of = {sim.trips[int(V.trip[s])].id: int(V.lane[s]) for s in range(len(V.status)) if V.status[s] == 1}
+    rear = min(p for tid, (p, _) in run.items() if tid.startswith("q")) - 5.0
+    assert rear == pytest.approx(12.5, abs=0.3)
+    if keep_clear:
+        assert lane_of["x"] == 0 and run["x"][0] > 190.0  # standing at A's line
+    else:
+        assert lane_of["x"] == 1 and rear - 3.0 < run["x"][0] <= rear - 2.4  # behind the queue on B

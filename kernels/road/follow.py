@@ -277,6 +277,7 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
     mv_foe_start = N.mv_foe_start
     mv_foe2_start = N.mv_foe2_start
     lane_in_len = N.lane_in_len
+    mv_keep_clear = N.mv_keep_clear
     dt = par[P_DT]
     horizon = par[P_HORIZON]
     timegap = par[P_TIMEGAP_MINOR]
@@ -450,7 +451,11 @@ def plan_range(V, N, L, W, vt, par, a, b, stride):
                     # (SUMO's room behind the rearmost halting vehicle less the moving ones behind
                     # it, MSLane::getSpaceTillLastStanding, was tried: the DRT city's random-trip
                     # seeds traded locks, 5 teleports in ten runs became 17 with 10 unfinished.)
-                    if room - lane_in_len[tl] < length + s0 and speed[r] < 1.0:
+                    # Only where the movement has foes (SUMO's keepClear applies to such links
+                    # only): behind a node where a lane is added, a queue that stood there needed
+                    # two vehicle lengths of room to move up, and its front teleported where
+                    # SUMO's crept on (random trips on A10KW).
+                    if mv_keep_clear[m] and room - lane_in_len[tl] < length + s0 and speed[r] < 1.0:
                         must_stop = True  # do not block the junction
                 if must_stop:
                     acc = min(acc, cf_stop(model, v, v0, dist, ac, dc, s0, tau, delta, dt))

@@ -174,6 +174,8 @@ NET_FIELDS: tuple[Field, ...] = (
     Field("mv_sig", "int32", "1", "per movement: its signal slot (-1 unsignalised)"),
     Field("mv_resp", "int8", "1", "per movement: how it yields (kernels.runtime.layout right-of-way codes)"),
     Field("mv_len", "float64", "m", "per movement: length of its way through the junction"),
+    Field("mv_keep_clear", "int8", "1", "per movement: 1 if a vehicle enters only with room beyond the "
+          "junction (SUMO's keepClear on a link with foes)"),
     Field("mv_speed", "float64", "m/s", "per movement: speed limit through the junction (inf: none)"),
     Field("mv_foe_start", "int32", "1", "per movement: CSR start of the foes it yields to at its line"),
     Field("mv_foes", "uint8", "1", "foes at the line, as indices among the junction's movements"),

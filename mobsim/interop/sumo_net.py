@@ -357,7 +357,7 @@ def _import(path: Path, vclass: str, warn: list[str], tls_files: tuple[Path, ...
         edges[eid].extra = sum(lens) / len(lens)
 
     nodes, movements, signals = _junctions(net, edges, sinks, source, warn, scan.tl_params, active,
-                                           scan.requests)
+                                           scan.requests, scan.request_foes)
     links = []
     for e in edges.values():
         length = sum(e.lane_len[q] for q in e.lanes) / len(e.lanes) + e.extra
@@ -419,9 +419,11 @@ def _repair(edges: dict[str, _Edge]) -> tuple[int, int, dict[str, str]]:
 
 def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source: str,
                warn: list[str], tl_params: dict[tuple[str, str], dict[str, str]] | None = None,
-               active: dict[str, str] | None = None, requests: dict[str, dict[int, str]] | None = None
+               active: dict[str, str] | None = None, requests: dict[str, dict[int, str]] | None = None,
+               request_foes: dict[str, dict[int, str]] | None = None
                ) -> tuple[list[Node], list[Movement], list[SignalProgram]]:
-    """Nodes, movements and signal programs."""
+    """Nodes, movements and signal programs. A movement keeps the junction clear unless its
+    request table gives it no foes (:attr:`Movement.keep_clear`)."""
     used = {e.from_node for e in edges.values()} | {e.to_node for e in edges.values()}
     by_node: dict[str, list[_Conn]] = defaultdict(list)
     for e in edges.values():
@@ -461,6 +463,7 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
         # SUMO's right of way at this junction: which links each link yields to (its request
         # table's response), for the links cars use; junctions without a table keep geometry.
         table = (requests or {}).get(nid) if control != "none" else None
+        foes_of = (request_foes or {}).get(nid, {}) if table is not None else {}
         key_of: dict[int, tuple[str, int, str, int]] = {}
         by_lane: dict[str, tuple[str, int, str, int]] = {}  # internal lane -> its connection
         from_lane_id: dict[tuple[str, int, str, int], str] = {}  # connection -> its SUMO from-lane
@@ -504,8 +507,10 @@ def _junctions(net: Any, edges: dict[str, _Edge], sinks: dict[str, str], source:
                 # waited for at their lines, they and the turn waited for one another in a ring.
                 waits_for = tuple(sorted({by_lane[q] for q in c.wait_lanes
                                           if q in by_lane and from_lane_id[by_lane[q]] in c.wait_inc} - {me}))
+            # SUMO keeps a junction clear only on links with foes (of any vehicle class)
+            keep_clear = "1" in foes_of.get(c.jindex, "1")
             movements.append(Movement(node=nid, from_link=c.from_edge, from_lane=from_lane, to_link=c.to_edge,
-                                      length=c.internal_length,
+                                      length=c.internal_length, keep_clear=keep_clear,
                                       speed=c.internal_speed if math.isfinite(c.internal_speed) else None,
                                       to_lane=to_lane, kind=kind, signal_index=sig, turn=c.turn,
                                       yields_to=yields, wait=wait, waits_for=waits_for))

@@ -44,6 +44,9 @@ class Scan:
     internal_junctions: dict[str, list[str]] = field(default_factory=dict)
     #: internal junction id -> its incLanes (the first is the waiting vehicle's own internal lane)
     internal_inc: dict[str, list[str]] = field(default_factory=dict)
+    #: junction -> index -> foes (the request table's: foes[-1 - k] == "1" when link k crosses or
+    #: merges with this link, whichever has priority)
+    request_foes: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
 #: Elements sumolib's NetReader interprets in the one-pass scan (everything mobsim uses but the
@@ -77,6 +80,7 @@ def scan_network(path: Path, source: str) -> Scan:
     tl: tuple[str, str] | None = None  # the tlLogic whose phases and params are being read
     inc_lanes: dict[str, list[str]] = {}
     requests: dict[str, dict[int, str]] = {}
+    request_foes: dict[str, dict[int, str]] = {}
     junction: str | None = None  # the (non-internal) junction whose request table is being read
     internal_junctions: dict[str, list[str]] = {}
     internal_inc: dict[str, list[str]] = {}
@@ -87,6 +91,7 @@ def scan_network(path: Path, source: str) -> Scan:
             # right of way: response[-1 - k] == "1" means link k has priority over this link
             if junction is not None:
                 requests.setdefault(junction, {})[int(attrs["index"])] = attrs.get("response", "")
+                request_foes.setdefault(junction, {})[int(attrs["index"])] = attrs.get("foes", "")
             return
         if name == "param":
             # actuated parameters (max-gap, detector-gap, passing-time) of the current tlLogic
@@ -161,7 +166,7 @@ def scan_network(path: Path, source: str) -> Scan:
         raise InputError(f"cannot read the SUMO network{where}: {type(exc).__name__}: {exc}", source=source,
                          fix="give a network written by netconvert or netedit (.net.xml[.gz])") from None
     return Scan(reader.getNet(), conns, lengths, after, special, perms, tl_params, inc_lanes, requests,
-                 speeds, internal_junctions, internal_inc)
+                 speeds, internal_junctions, internal_inc, request_foes)
 
 
 def junction_indices(scan: Scan) -> dict[tuple[str, str, str, str], int]:

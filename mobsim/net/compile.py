@@ -241,6 +241,7 @@ def compile_network(net: Network) -> CompiledNetwork:
             foes[k] = _node_movements(net, mvs, index, m, m.yields_to, "yields to", "yields_to")
     mv_foe_start = np.zeros(n_mv + 1, np.int32)
     mv_foe_start[1:] = np.cumsum([len(f) for f in foes]) if n_mv else []
+    mv_keep_clear = np.array([m.keep_clear for m in mvs], np.int8)
     # A foe is stored as its rank among the movements of the node (one byte; netcheck caps a node
     # at MAX_NODE_MOVEMENTS): node_mv[node_mv_start[node] + rank] is the movement. Foe lists are
     # most of the network's memory otherwise (some 7 foes of 4 bytes per movement on a grid).
@@ -289,6 +290,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         lane_left=lane_left, lane_right=lane_right, lane_mv_start=lane_mv_start,
         mv_from_lane=mv_from_lane, mv_to_lane=mv_to_lane, mv_to_link=mv_to_link, mv_node=mv_node,
         mv_kind=mv_kind, mv_sig=mv_sig, mv_resp=mv_resp, mv_len=mv_len, mv_speed=mv_speed,
+        mv_keep_clear=mv_keep_clear,
         mv_foe_start=mv_foe_start,
         mv_foes=mv_foes, mv_wait=mv_wait, mv_foe2_start=mv_foe2_start, mv_foes2=mv_foes2,
         node_mv_start=node_mv_start, node_mv=node_mv,

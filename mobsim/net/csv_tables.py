@@ -46,7 +46,7 @@ LINK_SPEC = Spec(
 )
 MOVEMENT_SPEC = Spec(
     MOVEMENT_FILE, ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane"),
-    ("kind", "signal_index", "turn", "length", "speed", "wait", "yields_to", "waits_for"),
+    ("kind", "signal_index", "turn", "length", "speed", "wait", "yields_to", "waits_for", "keep_clear"),
     ignored=("mvmt_id", "name", "mvmt_code", "penalty", "capacity", "notes", "geometry"),
     hints={**{c: "write one row per lane pair with ib_lane and ob_lane (0 = rightmost lane)"
               for c in ("start_ib_lane", "end_ib_lane", "start_ob_lane", "end_ob_lane")},

@@ -23,7 +23,9 @@ surrounding spaces; an empty value in an optional column means its default):
     ``yields_to`` and ``waits_for`` (the movements of the same node this one yields to at its line
     and at its waiting position, as ``ib_link_id|ib_lane|ob_link_id|ob_lane`` items separated by
     ``;``, ``-`` for none; empty: derived from the geometry and the kinds, as for networks
-    without them; a SUMO network keeps its own right-of-way relation this way).
+    without them; a SUMO network keeps its own right-of-way relation this way), ``keep_clear``
+    (1, the default: a vehicle enters only with room beyond the junction; 0: the queue may back
+    up into it, for a movement without foes, as SUMO's links without foes).
 ``signal.csv`` (optional; a signal node without rows gets
 :func:`mobsim.net.movements.default_signal_program`)
     one row per phase: ``node_id``, optional ``program_id`` (default ``0``; one program per
@@ -208,9 +210,14 @@ def _movement(r: Row, links: dict[str, Link], nodes: dict[str, Node]) -> Movemen
         raise r.err("wait", f"wait is {wait}, it must be between 0 and the movement's length {length} m",
                     "give the distance from the line to the waiting position inside the junction in m "
                     "(0: none)")
+    keep = r.integer("keep_clear", minimum=0, default=1)
+    if keep > 1:
+        raise r.err("keep_clear", f"keep_clear is {keep}", "give 1 (enter only with room beyond the "
+                    "junction) or 0 (the queue may back up into it)")
     return Movement(node, ib, _lane(r, "ib_lane", links[ib]), ob, _lane(r, "ob_lane", links[ob]),
                     kind, index, turn, length=length, speed=speed, wait=wait,
-                    yields_to=_relation(r, "yields_to"), waits_for=_relation(r, "waits_for"))
+                    yields_to=_relation(r, "yields_to"), waits_for=_relation(r, "waits_for"),
+                    keep_clear=bool(keep))
 
 
 #: Separators of a ``yields_to`` / ``waits_for`` cell: between the fields of one movement, and
@@ -421,10 +428,10 @@ def write_network(net: Network, folder: str | Path) -> None:
                                  fix="rename the link")
     _write_csv(folder / MOVEMENT_FILE,
                ("node_id", "ib_link_id", "ib_lane", "ob_link_id", "ob_lane", "kind", "signal_index", "turn",
-                "length", "speed", "wait", "yields_to", "waits_for"),
+                "length", "speed", "wait", "yields_to", "waits_for", "keep_clear"),
                [(m.node, m.from_link, m.from_lane, m.to_link, m.to_lane, m.kind, m.signal_index, m.turn,
                  _num(m.length), "" if m.speed is None else _num(m.speed), _num(m.wait),
-                 _format_relation(m.yields_to), _format_relation(m.waits_for))
+                 _format_relation(m.yields_to), _format_relation(m.waits_for), int(m.keep_clear))
                 for m in net.movements])
     def opt(x: float | None) -> str:
         return "" if x is None else _num(x)

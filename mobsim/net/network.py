@@ -97,6 +97,12 @@ class Movement:
     #: ``(from_link, from_lane, to_link, to_lane)`` (SUMO: those whose internal lanes the internal
     #: junction lists); ``None``: the same as at the line.
     waits_for: tuple[tuple[str, int, str, int], ...] | None = None
+    #: Whether a vehicle enters only with room for it beyond the junction (its length and jam
+    #: distance past the movement's ``length`` on ``to_link``), so that it never stands in the
+    #: junction's way: SUMO's ``keepClear`` of a link that has foes. False where no other
+    #: movement's way crosses or merges with this one (SUMO: a link without foes, e.g. a lane
+    #: added at a node with one incoming edge), where the queue may back up into the junction.
+    keep_clear: bool = True
 
 
 @dataclass(frozen=True)
