@@ -437,17 +437,19 @@ def _readnet_scan(path: Path, source: str) -> object:
                               c.getDirection(), c.getState()))
     tl_params = {(tls.getID(), pid): dict(prog.getParams()) for tls in net.getTrafficLights()
                  for pid, prog in tls.getPrograms().items() if prog.getParams()}
-    # request tables: sumolib keeps each junction's incLanes and the response ("prohibits") rows
+    # request tables: sumolib keeps each junction's incLanes, the response ("prohibits") rows and
+    # the foes rows
     inc_lanes = {n.getID(): list(n._incLanes) for n in net.getNodes() if n.getID()[:1] != ":"}
     requests = {n.getID(): dict(n._prohibits) for n in net.getNodes()
                 if n.getID()[:1] != ":" and n._prohibits}
+    foes = {n.getID(): dict(n._foes) for n in net.getNodes() if n.getID()[:1] != ":" and n._foes}
     # internal junctions (where a left turn waits inside the junction) and their foe lanes:
     # readNet does not keep them, sumolib's element parser reads them
     junctions = [j for j in sumolib.xml.parse(str(path), "junction") if j.type == "internal"]
     internal = {j.id: (j.intLanes or "").split() for j in junctions}
     internal_inc = {j.id: (j.incLanes or "").split() for j in junctions}
     return _Scan(net, conns, lengths, after, special, perms, tl_params, inc_lanes, requests, speeds, internal,
-                 internal_inc)
+                 internal_inc, foes)
 
 
 @pytest.mark.parametrize("which", ["built", "DRT/osm.net.xml", "bs3d/bs.net.xml"])
