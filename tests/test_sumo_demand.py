@@ -297,6 +297,17 @@ def test_vtype_parameters_mobsim_does_not_model_are_named_in_a_warning(tmp_path)
     assert "color" not in w[0] and "guiShape" not in w[0] and "width" not in w[0] and "tau" not in w[0]
 
 
+def test_vehicle_attributes_mobsim_does_not_model_are_named_in_a_warning(tmp_path):
+    _, trips, warnings = load(tmp_path, """
+        <vehicle id="v" depart="0" departPosLat="right" reroute="true" color="red"><route edges="a b c"/></vehicle>
+        <flow id="f" begin="0" end="10" period="5" from="a" to="c" insertionChecks="none"/>
+        <trip id="t" depart="1" from="a" to="c" color="blue"/>""")
+    w = [x for x in warnings if "vehicle/trip/flow" in x]
+    assert len(trips) == 4 and len(w) == 1 and "2 vehicle/trip/flow element(s)" in w[0], warnings
+    assert "vehicle 'v': departPosLat/reroute" in w[0] and "flow 'f': insertionChecks" in w[0]
+    assert "color" not in w[0]
+
+
 def test_bad_vtype_value_is_an_error(tmp_path):
     error(tmp_path, '<vType id="t" accel="fast"/>', "vType 't'", "accel")
     error(tmp_path, '<vType id="t" decel="5" emergencyDecel="4"/>', "vtype 't'", "emergency_decel")

@@ -150,10 +150,16 @@ _READ_ATTRS: dict[str, tuple[str, ...]] = {
 #: emission attributes, ...) is named in the ``vtype_attrs`` warning.
 _VTYPE_SILENT = frozenset(("color", "guiShape", "imgFile", "osgFile", "width", "height", "containerCapacity",
                            "loadingDuration", "parkingBadges"))
+#: The same for vehicles, trips and flows (the ``veh_attrs`` warning names the others, e.g.
+#: ``departPosLat``, ``departEdge``, ``insertionChecks``, ``reroute``, ``personNumber``).
+_VEHICLE_SILENT = frozenset(("color",))
 
 
 def _ignored_attrs(tag: str, attrs: dict[str, str], keep: tuple[str, ...]) -> tuple[str, ...]:
-    """The attributes of a vType (or its nested ``carFollowing-*``) that mobsim does not model."""
+    """The attributes of a vType (or its nested ``carFollowing-*``), vehicle, trip or flow that
+    mobsim does not model."""
+    if tag in DEMAND_TAGS:
+        return tuple(k for k in attrs if k not in keep and k not in _VEHICLE_SILENT)
     if tag != "vType" and not tag.startswith("carFollowing-"):
         return ()
     out = tuple(k for k in attrs if k not in keep and k not in _VTYPE_SILENT)
@@ -240,6 +246,7 @@ class _Warn:
 
 
 _WARNINGS = {
+    "veh_attrs": "{n} vehicle/trip/flow element(s) set attributes mobsim does not model, which are ignored",
     "vtype_attrs": "{n} vType(s) set parameters mobsim does not model, which are ignored (the lane-change "
                    "model's lc*, the junction model's jm*, actionStepLength, lateral and emission "
                    "attributes, ...): those vehicles drive with mobsim's own lane changes and junction "
@@ -335,6 +342,8 @@ class _Importer(VTypeReader, RouteReader, DepartureReader, PTReader):
                              fix=f"give every {tag} an id")
         label = el.label
         self.register(vid, f"{label} in {source}", source, label)
+        if el.ignored and a.get("type") not in self.skipped_vtypes:  # (skipped ones have their warning)
+            self.warn.add(source, "veh_attrs", f"{label}: {'/'.join(el.ignored)}")
         if tag == "flow":
             times = list(self.flow_times(el))
             ids = [f"{vid}.{k}" for k in range(len(times))]
