@@ -299,7 +299,8 @@ def test_vtype_parameters_mobsim_does_not_model_are_named_in_a_warning(tmp_path)
 
 def test_vehicle_attributes_mobsim_does_not_model_are_named_in_a_warning(tmp_path):
     _, trips, warnings = load(tmp_path, """
-        <vehicle id="v" depart="0" departPosLat="right" reroute="true" color="red"><route edges="a b c"/></vehicle>
+        <vehicle id="v" depart="0" departPosLat="right" reroute="true" color="red">
+            <route edges="a b c"/></vehicle>
         <flow id="f" begin="0" end="10" period="5" from="a" to="c" insertionChecks="none"/>
         <trip id="t" depart="1" from="a" to="c" color="blue"/>""")
     w = [x for x in warnings if "vehicle/trip/flow" in x]
