@@ -153,3 +153,22 @@ def test_transit_kernel_compiles_to_ptx(cc: tuple[int, int], compute_capability:
         sig = (typeof(np.int64(1)), *[typeof(a) for a in args])
         ptx, _ = cuda.compile_ptx(kern.py_func, sig, cc=cc)
         assert f".target sm_{cc[0]}{cc[1]}" in ptx and ".entry" in ptx, fn.__name__
+
+
+@pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
+def test_drt_insertion_kernel_compiles_to_ptx(cc: tuple[int, int], compute_capability: Any) -> None:
+    """The on-demand fleet's insertion evaluation (one item per vehicle and request), as
+    ``insertion_costs`` launches it on the GPU, with the argument types of a real call."""
+    from numba import cuda, typeof
+    from test_drt_dispatch import DWELL, scenario
+
+    from mobsim.backends.items import cuda_items
+    from mobsim.kernels.drt.insertion import best_insertion
+    from mobsim.modes.drt.dispatch import insertion_args
+
+    fleet, req, tt = scenario(1)
+    args = insertion_args(fleet, req, tt, DWELL)
+    compute_capability(cc)
+    kern = cuda_items(best_insertion, len(args))
+    ptx, _ = cuda.compile_ptx(kern.py_func, (typeof(np.int64(1)), *[typeof(a) for a in args]), cc=cc)
+    assert f".target sm_{cc[0]}{cc[1]}" in ptx and ".entry" in ptx

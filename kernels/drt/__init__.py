@@ -1,0 +1,1 @@
+"""On-demand (DRT) fleets: the batched evaluation of ride insertions (:mod:`.insertion`)."""
