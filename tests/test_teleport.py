@@ -243,7 +243,7 @@ def test_depart_pos_free_takes_the_first_safe_gap_ahead_of_a_vehicle(tmp_path, h
              Trip("tail", "A", "B", 0.0, depart_pos="10", depart_speed="0"),
              Trip("new", "A", "B", 0.5, depart_pos=how, depart_speed="0")]
     sim = make_sim(net, trips, sim__end=30.0, sim__gridlock="none")
-    sim.step(int(1.0 / sim.dt) + 1)
+    sim.step(int(0.5 / sim.dt) + 1)  # the first step at whose end (or start) "new" is due
     run = _running(sim)
     if how == "base":
         assert "new" not in run  # its rear would be at the start, 1 m behind the tail's rear
@@ -308,3 +308,20 @@ def test_a_queue_backs_up_into_a_junction_only_where_the_movement_has_no_foes(ke
         assert lane_of["x"] == 0 and run["x"][0] > 190.0  # standing at A's line
     else:
         assert lane_of["x"] == 1 and rear - 3.0 < run["x"][0] <= rear - 2.4  # behind the queue on B
+
+
+def test_departures_inside_one_lane_start_in_the_same_step() -> None:
+    """Ten departures due together at positions 20, 45, ... 245 m of one lane, standing: SUMO
+    inserts them all in the step they are due; so does mobsim (each checks the ones inserted
+    before it in that step as neighbours), and a departure whose position overlaps one of them
+    waits."""
+    net = chain({"A": 300.0, "B": 100.0}, red_at=("A",))
+    trips = [Trip(f"d{k}", "A", "B", 1.0, depart_pos=str(20.0 + 25.0 * k), depart_speed="0")
+             for k in range(10)]
+    trips.append(Trip("overlap", "A", "B", 1.0, depart_pos="47", depart_speed="0"))
+    sim = make_sim(net, trips, sim__end=10.0, sim__gridlock="none")
+    sim.step(int(1.0 / sim.dt) + 1)
+    run = _running(sim)
+    assert sorted(run) == sorted(f"d{k}" for k in range(10))
+    # inserted standing at the start of the step, each has driven its first half second since
+    assert all(run[f"d{k}"][0] == pytest.approx(20.0 + 25.0 * k, abs=0.5) for k in range(10))

@@ -15,6 +15,7 @@ from ..runtime.atomics import atomic_add
 from ..runtime.layout import (
     C_INSERTED,
     C_NRUN,
+    C_STEP,
     DP_BASE,
     DP_FREE,
     DP_LAST,
@@ -267,15 +268,39 @@ def speed_at(V, N, L, W, vt, par, i, lane, pos, gap, vl, v0, want):
 
 
 @njit(cache=True)
+def fresh_neighbours(V, L, W, lane, pos, lead, fol):
+    """``(leader, follower)`` around ``pos`` on ``lane`` among ``lead``, ``fol`` (from the sorted
+    order) and the vehicles inserted on the lane in this pass: those at the order's slots past the
+    sorted ones (``W.order[lane_start[-1]:cnt[C_NRUN]]``), running, inserted in this step. Another
+    link's thread may be filling a slot of that range; a stale entry names a vehicle that is
+    either not here or already in the sorted order (never nearer than the sorted neighbours)."""
+    s = W.cnt[C_STEP]
+    for k in range(L.lane_start[L.lane_start.shape[0] - 1], W.cnt[C_NRUN]):
+        q = W.order[k]
+        if q < 0 or V.status[q] != 1 or V.lane[q] != lane or V.dep_step[q] != s:
+            continue
+        if V.pos[q] > pos:
+            if lead < 0 or V.pos[q] < V.pos[lead]:
+                lead = q
+        elif fol < 0 or V.pos[q] > V.pos[fol]:
+            fol = q
+    return lead, fol
+
+
+@njit(cache=True)
 def positioned_speed(V, N, L, W, vt, par, i, lane, pos, nl, after, v0, want):
     """``(speed m/s or -1, gap m)`` of vehicle ``i`` inserted with its front at ``pos`` inside
     ``lane`` (:func:`speed_at`), between the neighbours the sorted order gives (this pass runs
     right after the sort, so a binary search finds them); -1 also where the follower could not
-    stay behind it."""
+    stay behind it. Vehicles inserted on the lane earlier in this pass are not in the sorted order
+    yet: they count as neighbours too (:func:`fresh_neighbours`), so that several departures
+    inside one lane start in one step, as SUMO inserts them."""
     ty = V.vtype[i]
     gap = 1e9
     vl = 1e3
     lead, fol = find_neighbours_a(V.pos, W.order, L.lane_start, lane, pos)
+    if L.lane_used[lane] == W.cnt[C_STEP]:
+        lead, fol = fresh_neighbours(V, L, W, lane, pos, lead, fol)
     if lead >= 0:
         gap = V.pos[lead] - vt[V.vtype[lead], T_LEN] - pos
         vl = V.speed[lead]
@@ -385,11 +410,12 @@ def try_insert(V, N, L, W, vt, par, i, link, t, step):
             continue
         if nl >= 0 and dlane == -1 and lane_score(N, lane, nl, after) < top:
             continue
-        if L.lane_used[lane] == step and dpos != DP_LAST:
-            # One insertion per lane and step, except behind the last vehicle: that position
-            # reads the lane's rear, which each insertion updates, so SUMO's chain of departures
-            # behind one another in one step comes out the same (a burst of departures on a
-            # motorway entry queues back from its end instead of leaving one per step at the end).
+        if L.lane_used[lane] == step and dpos != DP_LAST and not positioned_code(dpos):
+            # One insertion per lane and step at the lane's start; behind the last vehicle, which
+            # reads the lane's rear that each insertion updates, and inside the lane, which sees
+            # this pass's insertions (fresh_neighbours), several, as SUMO inserts them (a burst of
+            # departures on a motorway entry queues back from its end instead of leaving one per
+            # step at the end).
             continue
         v0 = N.lane_speed[lane] * sf
         if v0 > vt[ty, T_VMAX]:
