@@ -53,7 +53,7 @@ def brute_force(fleet: Fleet, req, tt: np.ndarray) -> np.ndarray:
     """Cheapest added time of every (vehicle, request) pair by trying every insertion."""
     out = np.full((len(fleet), len(req)), np.inf)
     for v in range(len(fleet)):
-        old = fleet.stops[v]
+        old = fleet.schedule(v)
         base = end_time(fleet, v, old, tt)
         for r in range(len(req)):
             g = int(req.group[r])
@@ -85,7 +85,7 @@ def scenario(seed: int, n_veh: int = 4, n_req: int = 12, n_nodes: int = 15):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kernel_costs_are_the_brute_force_minimum(seed: int) -> None:
     fleet, req, tt = scenario(seed)
-    assert sum(len(s) for s in fleet.stops) >= 8  # schedules to insert into, not empty vehicles
+    assert fleet.stop_n.sum() >= 8  # schedules to insert into, not empty vehicles
     cost, bi, bj = insertion_costs(fleet, req, tt, DWELL)
     ref = brute_force(fleet, req, tt)
     assert np.isfinite(ref).any() and not np.isfinite(ref).all()  # feasible and infeasible pairs
@@ -107,13 +107,14 @@ def test_schedules_keep_every_deadline_and_capacity(seed: int) -> None:
     got = InsertionDispatcher().dispatch(fleet, req, tt, DWELL)
     assert (got >= 0).sum() >= 10 and (got < 0).any()
     for v in range(len(fleet)):
-        assert end_time(fleet, v, fleet.stops[v], tt) < math.inf
-        order = [s.request for s in fleet.stops[v]]
+        stops = fleet.schedule(v)
+        assert end_time(fleet, v, stops, tt) < math.inf
+        order = [s.request for s in stops]
         for r in set(order):
             assert got[r] == v and order.count(r) == 2
             k = order.index(r)
-            assert fleet.stops[v][k].delta > 0 and fleet.stops[v][order.index(r, k + 1)].delta < 0
-    assert sum(len(s) for s in fleet.stops) == 2 * (got >= 0).sum()
+            assert stops[k].delta > 0 and stops[order.index(r, k + 1)].delta < 0
+    assert fleet.stop_n.sum() == 2 * (got >= 0).sum()
 
 
 def test_requests_that_no_vehicle_can_serve_are_rejected() -> None:
@@ -125,9 +126,9 @@ def test_requests_that_no_vehicle_can_serve_are_rejected() -> None:
     far = make_requests([0.0], [3], [2], tt, max_wait=100.0, alpha=1.5, beta=60.0)
     near = make_requests([0.0], [1], [2], tt, max_wait=200.0, alpha=1.5, beta=120.0)
     group = make_requests([0.0], [1], [2], tt, max_wait=200.0, alpha=1.5, beta=60.0, group=[5])
-    assert InsertionDispatcher().dispatch(fleet, far, tt, DWELL).tolist() == [-1] and fleet.stops == [[]]
-    assert InsertionDispatcher().dispatch(fleet, group, tt, DWELL).tolist() == [-1] and fleet.stops == [[]]
-    assert InsertionDispatcher().dispatch(fleet, near, tt, DWELL).tolist() == [0] and len(fleet.stops[0]) == 2
+    assert InsertionDispatcher().dispatch(fleet, far, tt, DWELL).tolist() == [-1] and fleet.stop_n[0] == 0
+    assert InsertionDispatcher().dispatch(fleet, group, tt, DWELL).tolist() == [-1] and fleet.stop_n[0] == 0
+    assert InsertionDispatcher().dispatch(fleet, near, tt, DWELL).tolist() == [0] and fleet.stop_n[0] == 2
 
 
 def test_two_requests_along_one_way_share_the_vehicle() -> None:
@@ -138,8 +139,8 @@ def test_two_requests_along_one_way_share_the_vehicle() -> None:
     fleet = Fleet(node=[0], time=0.0, load=0, cap=4)
     req = make_requests([0.0, 0.0], [0, 1], [3, 2], tt, 300.0, 2.0, 120.0)
     assert (InsertionDispatcher().dispatch(fleet, req, tt, DWELL) == 0).all()
-    assert [(s.node, s.delta) for s in fleet.stops[0]] == [(0, 1), (1, 1), (2, -1), (3, -1)]
-    assert end_time(fleet, 0, fleet.stops[0], tt) == pytest.approx(300.0 + 4 * DWELL)
+    assert [(s.node, s.delta) for s in fleet.schedule(0)] == [(0, 1), (1, 1), (2, -1), (3, -1)]
+    assert end_time(fleet, 0, fleet.schedule(0), tt) == pytest.approx(300.0 + 4 * DWELL)
 
 
 def test_batch_assignment_is_the_cheapest_of_all_one_to_one_assignments() -> None:
@@ -182,3 +183,14 @@ def test_cuda_kernel_gives_the_cpu_costs_under_the_simulator() -> None:
     np.testing.assert_array_equal(cost, np.where(np.isfinite(c_cpu), c_cpu, -1.0))
     np.testing.assert_array_equal(bi, i_cpu)
     np.testing.assert_array_equal(bj, j_cpu)
+
+
+def test_a_schedule_longer_than_the_stop_arrays_grows_them() -> None:
+    x = np.arange(6) * 1000.0
+    tt = np.abs(x[:, None] - x[None]) / 10.0
+    fleet = Fleet(node=[0], time=0.0, load=0, cap=4, max_stops=2)
+    req = make_requests([0.0, 0.0, 0.0], [0, 1, 2], [5, 4, 3], tt, 600.0, 3.0, 300.0)
+    assert (InsertionDispatcher().dispatch(fleet, req, tt, DWELL) == 0).all()
+    assert fleet.stop_node.shape[1] >= 6 and fleet.stop_n[0] == 6
+    got = [(s.node, s.delta) for s in fleet.schedule(0)]
+    assert got == [(0, 1), (1, 1), (2, 1), (3, -1), (4, -1), (5, -1)]

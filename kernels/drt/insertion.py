@@ -2,10 +2,10 @@
 (vehicle, request) pair: the batched evaluation behind every insertion dispatcher.
 
 A vehicle ``v`` is free at node ``veh_node[v]`` from time ``veh_time[v]`` (s) with
-``veh_load[v]`` persons on board and room for ``veh_cap[v]``; it then serves the stops
-``stop_start[v] .. stop_start[v + 1] - 1`` in order. A stop is a node, a load change (persons
-boarding > 0, alighting < 0), an earliest service time (a pick-up waits for it) and a latest one
-(its deadline). Serving a stop takes ``dwell`` s.
+``veh_load[v]`` persons on board and room for ``veh_cap[v]``; it then serves its ``stop_n[v]``
+stops in order, row ``v`` of the ``(vehicles, max stops)`` stop arrays. A stop is a node, a load
+change (persons boarding > 0, alighting < 0), an earliest service time (a pick-up waits for it)
+and a latest one (its deadline). Serving a stop takes ``dwell`` s.
 
 A request ``r`` goes from node ``req_o[r]`` to ``req_d[r]`` with ``req_g[r]`` persons; it may be
 picked up from ``req_early[r]`` and must be picked up by ``req_pick_due[r]`` and dropped off by
@@ -22,7 +22,9 @@ cheapest feasible insertion (ties: the smallest ``i``, then ``j``) to ``out_cost
 pair, so the result is the same on any number of threads and on the GPU.
 
 Travel times between nodes come from the matrix ``tt`` (s, ``tt[a, b]``), which the dispatcher
-fills from the route service (current link travel times). The schedule is simulated for every
+fills from the route service (current link travel times): shortest times, so that no detour
+reaches a pick-up sooner than the direct way (a pair whose vehicle cannot reach the pick-up by its
+deadline even directly is skipped at once). The schedule is simulated for every
 ``(i, j)`` (``O(n^3)`` per pair for ``n`` stops; schedules hold a few stops).
 """
 
@@ -34,37 +36,36 @@ from numba.extending import register_jitable
 
 
 @register_jitable
-def _stop_at(k, i, j, n, stop_base):
+def _stop_at(k, i, j):
     """Which stop comes ``k``-th in the schedule with the pick-up before old stop ``i`` and the
     drop-off before old stop ``j``: an old stop's index (``>= 0``), -1 the pick-up, -2 the
     drop-off."""
     if k < i:
-        return stop_base + k
+        return k
     if k == i:
         return -1
     if k <= j:
-        return stop_base + k - 1
+        return k - 1
     if k == j + 1:
         return -2
-    return stop_base + k - 2
+    return k - 2
 
 
 @register_jitable
-def schedule_end(v, r, i, j, tt, veh_node, veh_time, veh_load, veh_cap, stop_start, stop_node, stop_delta,
+def schedule_end(v, r, i, j, tt, veh_node, veh_time, veh_load, veh_cap, stop_n, stop_node, stop_delta,
                  stop_early, stop_due, req_o, req_d, req_g, req_early, req_pick_due, req_drop_due, dwell):
     """End time (s) of vehicle ``v``'s schedule with request ``r`` inserted at ``(i, j)``, or
     ``inf`` where a deadline or the capacity is broken; ``r < 0`` (and any ``i``, ``j``): the
     schedule as it is."""
-    a = stop_start[v]
-    n = stop_start[v + 1] - a
+    n = stop_n[v]
     total = n + 2 if r >= 0 else n
     node = veh_node[v]
     t = veh_time[v]
     load = veh_load[v]
     for k in range(total):
-        s = _stop_at(k, i, j, n, a) if r >= 0 else a + k
+        s = _stop_at(k, i, j) if r >= 0 else k
         if s >= 0:
-            nxt, delta, early, due = stop_node[s], stop_delta[s], stop_early[s], stop_due[s]
+            nxt, delta, early, due = stop_node[v, s], stop_delta[v, s], stop_early[v, s], stop_due[v, s]
         elif s == -1:
             nxt, delta, early, due = req_o[r], req_g[r], req_early[r], req_pick_due[r]
         else:
@@ -83,23 +84,28 @@ def schedule_end(v, r, i, j, tt, veh_node, veh_time, veh_load, veh_cap, stop_sta
 
 
 @register_jitable
-def best_insertion(p, n_req, tt, veh_node, veh_time, veh_load, veh_cap, stop_start, stop_node, stop_delta,
+def best_insertion(p, n_req, tt, veh_node, veh_time, veh_load, veh_cap, stop_n, stop_node, stop_delta,
                    stop_early, stop_due, req_o, req_d, req_g, req_early, req_pick_due, req_drop_due, dwell,
                    out_cost, out_i, out_j):
     """The cheapest feasible insertion for pair ``p = v * n_req + r`` (module docstring)."""
     v = p // n_req
     r = p - v * n_req
-    base = schedule_end(v, -1, 0, 0, tt, veh_node, veh_time, veh_load, veh_cap, stop_start, stop_node,
+    out_cost[p] = math.inf
+    out_i[p] = -1
+    out_j[p] = -1
+    if veh_time[v] + tt[veh_node[v], req_o[r]] > req_pick_due[r] + 1e-9 or req_g[r] > veh_cap[v]:
+        return  # cannot reach the pick-up in time even directly (tt holds shortest times)
+    base = schedule_end(v, -1, 0, 0, tt, veh_node, veh_time, veh_load, veh_cap, stop_n, stop_node,
                         stop_delta, stop_early, stop_due, req_o, req_d, req_g, req_early, req_pick_due,
                         req_drop_due, dwell)
-    n = stop_start[v + 1] - stop_start[v]
+    n = stop_n[v]
     best = math.inf
     bi = -1
     bj = -1
-    if base < math.inf and req_g[r] <= veh_cap[v]:
+    if base < math.inf:
         for i in range(n + 1):
             for j in range(i, n + 1):
-                end = schedule_end(v, r, i, j, tt, veh_node, veh_time, veh_load, veh_cap, stop_start,
+                end = schedule_end(v, r, i, j, tt, veh_node, veh_time, veh_load, veh_cap, stop_n,
                                    stop_node, stop_delta, stop_early, stop_due, req_o, req_d, req_g,
                                    req_early, req_pick_due, req_drop_due, dwell)
                 if end - base < best:
