@@ -194,3 +194,21 @@ def test_a_schedule_longer_than_the_stop_arrays_grows_them() -> None:
     assert fleet.stop_node.shape[1] >= 6 and fleet.stop_n[0] == 6
     got = [(s.node, s.delta) for s in fleet.schedule(0)]
     assert got == [(0, 1), (1, 1), (2, 1), (3, -1), (4, -1), (5, -1)]
+
+
+def test_greedy_gives_each_request_the_nearest_idle_vehicle_as_sumo_does() -> None:
+    """SUMO's ``greedy``: in order of request, the idle vehicle that reaches the pick-up first,
+    one request each, no pooling; a request without an idle vehicle waits (-1)."""
+    from mobsim.modes.drt.dispatch import GreedyDispatcher
+
+    x = np.arange(6) * 1000.0
+    tt = np.abs(x[:, None] - x[None]) / 10.0
+    fleet = Fleet(node=[0, 5], time=[0.0, 50.0], load=0, cap=[4, 2])
+    req = make_requests([10.0, 0.0, 20.0], [4, 1, 2], [5, 2, 3], tt, 60.0, 1.0, 0.0, group=[3, 1, 1])
+    got = GreedyDispatcher().dispatch(fleet, req, tt, DWELL)
+    # request 1 (earliest) takes vehicle 0 (100 s to node 1; vehicle 1 would need 450 s); request
+    # 0's group of 3 does not fit the 2 seats of vehicle 1, the only idle one left, so it waits;
+    # request 2 takes vehicle 1, 300 s away although its wait limit is 60 s (SUMO has none)
+    assert got.tolist() == [-1, 0, 1]
+    assert [(s.node, s.delta) for s in fleet.schedule(0)] == [(1, 1), (2, -1)]
+    assert [(s.node, s.delta) for s in fleet.schedule(1)] == [(2, 1), (3, -1)]

@@ -22,6 +22,9 @@ on the GPU (the same source). Two dispatchers use it:
 * :class:`BatchDispatcher`: all requests of a batch against all vehicles, at most one new request
   per vehicle, the assignment of least total added time
   (``scipy.optimize.linear_sum_assignment``); a request left over waits for the next batch.
+
+:class:`GreedyDispatcher` is SUMO's taxi dispatch ``greedy`` (the nearest idle vehicle, no
+pooling, no deadlines), for comparisons with SUMO on the same rules.
 """
 
 from __future__ import annotations
@@ -249,4 +252,29 @@ class BatchDispatcher:
             if ok[v, r]:
                 insert(fleet, int(v), req, int(r), int(bi[v, r]), int(bj[v, r]), int(r))
                 out[r] = v
+        return out
+
+
+@dataclass
+class GreedyDispatcher:
+    """SUMO's taxi dispatch ``greedy`` (``MSDispatch_Greedy``), to compare with SUMO on identical
+    rules: requests in order of their earliest pick-up, each to the idle vehicle (an empty
+    schedule) that reaches its origin first, one request per vehicle, no pooling and no deadlines
+    (SUMO's taxis have none: a request waits until a vehicle is free); a request with no idle
+    vehicle, or too large a group for every idle one, is left for the next call (-1)."""
+
+    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float) -> np.ndarray:
+        out = np.full(len(req), -1, np.int64)
+        idle = fleet.stop_n == 0
+        for r in np.argsort(req.early, kind="stable"):
+            ok = idle & (fleet.cap >= req.group[r])
+            if not ok.any():
+                continue
+            reach = np.where(ok, fleet.time + tt[fleet.node, req.origin[r]], np.inf)
+            v = int(np.argmin(reach))
+            free = Requests(req.origin[[r]], req.destination[[r]], req.group[[r]], req.early[[r]],
+                            np.array([np.inf]), np.array([np.inf]))
+            insert(fleet, v, free, 0, 0, 0, int(r))
+            idle[v] = False
+            out[r] = v
         return out
