@@ -83,7 +83,8 @@ except ModuleNotFoundError:  # Python 3.10
 SETTINGS = st.SETTINGS
 #: Network generators a scenario may name (functions of :mod:`mobsim.net.generators`).
 #: Sections of a scenario file (settings sections come from :data:`mobsim.settings.SECTIONS`).
-SECTIONS = tuple(dict.fromkeys(("scenario", "network", "vtypes", "demand") + st.SECTIONS + ("transit",)))
+SECTIONS = tuple(dict.fromkeys(("scenario", "network", "vtypes", "demand") + st.SECTIONS
+                               + ("transit", "drt")))
 SCENARIO_KEYS = ("name", "description")
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -108,6 +109,7 @@ class Scenario:
     config: the resolved non-setting sections (scenario, network, vtypes, demand inputs).
     airspace: the drones' :class:`mobsim.modes.drones.airspace.Airspace` (from ``[drones]``), or None.
     transit: the transit lines' :class:`mobsim.demand.transit.TransitPlan` (from ``[transit]``), or None.
+    drt: the on-demand service's :class:`mobsim.modes.drt.plan.DrtPlan` (from ``[drt]``), or None.
     """
 
     name: str
@@ -124,6 +126,7 @@ class Scenario:
     config: dict[str, Any] = field(default_factory=dict, repr=False)
     airspace: Any = None
     transit: Any = None
+    drt: Any = None
 
     def with_settings(self, **dotted: Any) -> Scenario:
         """A copy with some settings changed, e.g. ``sc.with_settings(**{"sim.dt": 0.25})`` or
@@ -303,6 +306,10 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
             vtypes = [*vtypes, SHUTTLE_VTYPE]
             config["vtypes"] = [v.as_dict() for v in vtypes]
         trips_or_flights = True
+    drt = None
+    if config["drt"]:
+        drt, vtypes = _drt_plan(config, network, vtypes, base_dir, source, files, warnings)
+        trips_or_flights = True
     warnings.extend(w for w in _window_warnings(trips, settings, source)
                     if trips_or_flights is False or "has no trips" not in w)
     return Scenario(
@@ -310,14 +317,18 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         vtypes=vtypes, trips=trips, settings=settings, warnings=warnings,
         resolved_toml=_resolved_toml(config, settings, path), input_files=_hash_files(files),
         description=config["scenario"].get("description", ""), config=config, airspace=airspace,
-        transit=transit)
+        transit=transit, drt=drt)
 
 
 def scenario_from_objects(network: Network, trips: Iterable[Trip],
                           vtypes: Sequence[VehicleType] | None = None,
                           settings: dict[str, Any] | None = None, name: str = "inline",
-                          transit: dict[str, Any] | None = None) -> Scenario:
+                          transit: dict[str, Any] | None = None,
+                          drt: dict[str, Any] | None = None) -> Scenario:
     """A scenario from Python objects (notebooks, tests): checked like a loaded one.
+
+    ``drt`` is a ``[drt]`` table as a scenario file gives it (the service's rules, fleets and
+    requests: :mod:`mobsim.modes.drt.plan`; a ``requests_file`` relative to the current folder).
 
     ``transit`` is a ``[transit]`` table as a scenario file gives it (stops, vehicles, lines,
     passengers; :mod:`mobsim.demand.transit`; a ``gtfs`` table, :mod:`mobsim.interop.gtfs`, with
@@ -364,10 +375,32 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
                 v.id for v in vtypes}:
             vtypes = [*vtypes, SHUTTLE_VTYPE]
             config["vtypes"] = [v.as_dict() for v in vtypes]
+    drt_plan = None
+    if drt:
+        config["drt"] = dict(drt)
+        drt_plan, vtypes = _drt_plan(config, network, vtypes, Path.cwd(), source, [], warnings)
     return Scenario(name=name, path=None, base_dir=Path.cwd(), network=network, vtypes=vtypes,
                     trips=checked, settings=resolved, warnings=warnings,
                     resolved_toml=_resolved_toml(config, resolved, None), input_files=[],
-                    config=config, transit=plan)
+                    config=config, transit=plan, drt=drt_plan)
+
+
+def _drt_plan(config: dict[str, Any], network: Network, vtypes: list[VehicleType], base_dir: Path,
+              source: str, files: list[Path], warnings: list[str]) -> tuple[Any, list[VehicleType]]:
+    """The checked ``[drt]`` section (:func:`mobsim.modes.drt.plan.load_drt`) and ``vtypes`` with
+    the built-in automated shuttle where a fleet uses it without defining it."""
+    from mobsim.demand.transit import SHUTTLE_VTYPE
+    from mobsim.modes.drt.plan import load_drt
+
+    ids = [v.id for v in vtypes]
+    if SHUTTLE_VTYPE.id not in ids:
+        ids.append(SHUTTLE_VTYPE.id)
+    plan = load_drt(config["drt"], network, ids, base_dir, source, files, warnings)
+    if (any(v.vtype == SHUTTLE_VTYPE.id for v in plan.vehicles)
+            and SHUTTLE_VTYPE.id not in {v.id for v in vtypes}):
+        vtypes = [*vtypes, SHUTTLE_VTYPE]
+        config["vtypes"] = [v.as_dict() for v in vtypes]
+    return plan, vtypes
 
 
 def _transit_tables(config: dict[str, Any], network: Network, vtypes: list[VehicleType], base_dir: Path,
@@ -407,7 +440,7 @@ def _split_config(cfg: dict, source: str) -> tuple[dict[str, Any], dict[str, Any
     config: dict[str, Any] = {"scenario": dict(cfg.get("scenario", {})),
                               "network": dict(cfg.get("network", {})),
                               "vtypes": list(cfg.get("vtypes", [])), "demand": {}, "drones": {},
-                              "transit": dict(cfg.get("transit", {}))}
+                              "transit": dict(cfg.get("transit", {})), "drt": dict(cfg.get("drt", {}))}
     for key, value in config["scenario"].items():
         if key not in SCENARIO_KEYS:
             raise InputError(f"unknown key{st.suggest(key, SCENARIO_KEYS)}", source=source,
@@ -492,6 +525,8 @@ def _resolved_doc(config: dict[str, Any], settings: dict[str, Any]) -> dict[str,
         doc[sec] = table
     if config.get("transit"):
         doc["transit"] = config["transit"]
+    if config.get("drt"):
+        doc["drt"] = config["drt"]
     return doc
 
 
