@@ -97,7 +97,8 @@ def swap_partner(V, N, L, W, vt, i):
     if want < 0:
         return -1
     j = nearest_on_lane(V, L, W, want, V_pos[i])
-    if j < 0 or V_speed[j] > 1.0 or needed_lane(V, N, W, j) != V_lane[i]:
+    if j < 0 or V_speed[j] > 1.0 or V.stop_state[j] == STOP_DWELL or needed_lane(V, N, W, j) != V_lane[i]:
+        # (one dwelling at a stop keeps its lane: i alone would move in beside it, onto it)
         return -1
     if nearest_on_lane(V, L, W, V_lane[i], V_pos[j]) != i:
         return -1

@@ -48,8 +48,9 @@ import math
 
 from numba.extending import register_jitable
 
+from ..physics.pullout import bay_exit_clear
 from ..runtime.atomics import atomic_add_mt
-from ..runtime.layout import C_NRUN, S_BAY, STOP_DWELL, T_DEC, T_LEN, T_S0
+from ..runtime.layout import C_NRUN, S_BAY, STOP_DWELL
 
 
 @register_jitable
@@ -238,24 +239,3 @@ def _board(j, cur, end, t, qa, qb, q_dest, q_set, set_has, q_mid, q_head, q_thea
         if p_next[p] >= 0:
             p_link[p] = tr_first[off]
             tr_first[off] = p
-
-
-@register_jitable
-def bay_exit_clear(s, lane_of, pos, speed, vtype, lane_start, order, vt, dt):
-    """Whether the vehicle in slot ``s``, waiting in a bay, can pull out into its lane: the nearest
-    vehicle ahead leaves it its minimum gap, and the nearest behind can stop short of it (its
-    minimum gap, a step's travel and its comfortable braking distance)."""
-    ln = lane_of[s]
-    p = pos[s]
-    rear = p - vt[vtype[s], T_LEN]
-    for k in range(lane_start[ln], lane_start[ln + 1]):
-        i = order[k]
-        q = pos[i]
-        if q > p:
-            if q - vt[vtype[i], T_LEN] - p < vt[vtype[s], T_S0]:
-                return False
-        else:
-            v = speed[i]
-            if rear - q < vt[vtype[i], T_S0] + v * dt + v * v / (2.0 * vt[vtype[i], T_DEC]):
-                return False
-    return True

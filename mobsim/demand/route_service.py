@@ -61,3 +61,18 @@ class RouteService:
         csum = np.concatenate([[0.0], np.cumsum(c[flat])])
         tt = csum[start + length] - csum[start]
         return np.where(length > 0, tt, np.inf)
+
+    def times_from(self, origins: np.ndarray, cost: np.ndarray | None = None) -> np.ndarray:
+        """``(len(origins), links)``: the travel time (s) from the end of link ``origins[k]`` to the
+        end of every link (0 to itself; ``inf`` where unreachable), one shortest-path tree per
+        origin: the rows of a dispatcher's travel-time matrix."""
+        from mobsim.demand.routing import shortest_path_tree
+
+        c = self.free_flow_cost() if cost is None else np.ascontiguousarray(cost, np.float64)
+        a = self.cn.arrays
+        origins = np.asarray(origins, np.int64)
+        out = np.empty((len(origins), self.n_links), np.float64)
+        pred = np.empty(self.n_links, np.int64)
+        for k, o in enumerate(origins):
+            shortest_path_tree(int(o), a.link_next_start, a.link_next, c, out[k], pred)
+        return out

@@ -1,0 +1,198 @@
+"""An on-demand fleet in the run (mobsim.modes.drt.sim): requests picked up and dropped off by road
+vehicles whose routes and stops the dispatcher rewrites, against the travel times of the road, the
+rules of the service and the invariants every run must keep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mobsim
+from mobsim.demand.trips import Trip
+from mobsim.engine import Simulation
+from mobsim.errors import InputError
+from mobsim.net.generators import grid
+from mobsim.scenario import scenario_from_objects
+
+DT = 0.5
+STOP_TIME = 20.0
+
+
+def _net(lanes: int = 1, signalised: bool = False):
+    return grid(3, 3, block_length=200.0, lanes=lanes, signalised=signalised)
+
+
+def _inner(net) -> list[str]:
+    """Links between grid junctions (no boundary stubs)."""
+    return [lk.id for lk in net.links if lk.id[0] == "n" and lk.id.split("-")[1][0] == "n"]
+
+
+def _run(tmp_path: Path, net, drt: dict, trips=(), end: float = 1800.0, name: str = "d", **settings):
+    sc = scenario_from_objects(net, list(trips), settings={"sim.end": end, "sim.dt": DT, **settings},
+                               name=name, drt=drt)
+    out = Simulation(sc, backend="cpu").run(tmp_path / f"{name}.h5", progress="none")
+    return mobsim.open(out)
+
+
+def _random_service(net, n_req: int, seed: int, dispatch: str, vehicles: int = 4, cap: int = 4,
+                    horizon: float = 1200.0) -> dict:
+    links = _inner(net)
+    rng = np.random.default_rng(seed)
+    times = np.sort(rng.uniform(0.0, horizon, n_req))
+    o = rng.choice(links, n_req)
+    d = rng.choice(links, n_req)
+    reqs = [{"id": f"r{k}", "time": float(times[k]), "from": str(o[k]), "to": str(d[k]),
+             "group": int(rng.integers(1, 3))} for k in range(n_req) if o[k] != d[k]]
+    return {"dispatch": dispatch, "stop_time": STOP_TIME, "max_wait": 600.0, "alpha": 2.0, "beta": 400.0,
+            "period": 0.0 if dispatch == "insertion" else 30.0,
+            "fleets": [{"id": "s", "vehicles": vehicles, "depots": links[::5], "capacity": cap}],
+            "requests": reqs}
+
+
+def test_one_vehicle_one_request_waits_the_drive_to_the_pick_up_and_rides_the_shortest_way(tmp_path):
+    """One vehicle, one request, an empty grid: the wait is the drive from the depot to the
+    pick-up, the ride the pick-up's dwell plus the drive along the shortest route (at the shuttle's
+    top speed, plus the time it takes to speed up from and brake to the stops)."""
+    net = _net()
+    links = _inner(net)
+    depot, o, d = links[0], links[5], links[10]
+    r = _run(tmp_path, net, {"dispatch": "insertion", "stop_time": STOP_TIME,
+                             "fleets": [{"id": "s", "vehicles": 1, "depots": [depot], "capacity": 4}],
+                             "requests": [{"id": "r1", "time": 60.0, "from": o, "to": d}]})
+    rq = r.table("drt/requests").iloc[0]
+    veh = r.table("drt/vehicles").iloc[0]
+    assert rq["status"] == 4 and rq["vehicle"] == 0 and rq["assigned"] == 60.0
+    vt = r.table("vtypes").set_index("id").loc["shuttle"]
+    vmax, acc, dec = float(vt["max_speed"]), float(vt["accel"]), float(vt["decel"])
+    # The ride's distance: half the pick-up link, the links between, half the drop-off link.
+    ride_m = float(veh["occupied_distance"])
+    drive = float(rq["ride"]) - STOP_TIME
+    assert drive >= ride_m / vmax
+    # speeding up from 0 and braking to 0 cost v/2a + v/2b; turns at the junctions a few s more
+    assert drive <= ride_m / vmax + vmax / (2 * acc) + vmax / (2 * dec) + 12.0
+    assert float(rq["wait"]) >= 0.0
+    ev = r.table("drt/events")
+    assert ev["kind"].tolist() == [2, 0, 1]  # assigned, picked up, dropped off
+    assert ev["load"].tolist() == [0, 1, 0]
+    # the vehicle went home once nothing was left to serve: its road trip arrived
+    trips = r.table("trips").set_index("id")
+    assert trips.loc["drt.s.0", "status"] == 2
+    k = r.kpis()
+    assert k["drt_requests"] == 1 and k["drt_served"] == 1 and k["drt_rejection_rate"] == 0.0
+    assert k["drt_mean_wait_s"] == pytest.approx(float(rq["wait"]))
+    assert 0.0 < k["drt_occupancy_pkm_per_vkm"] < 1.0
+
+
+@pytest.mark.parametrize("dispatch", ["insertion", "batch", "greedy"])
+def test_every_request_keeps_the_rules_of_the_service(tmp_path, dispatch):
+    """Many requests on a busy grid: capacity never exceeded, persons conserved, picked up after
+    the request and dropped off after the pick-up, every request ends served or rejected (greedy
+    rejects none), no collision, and every fleet vehicle leaves once the demand is served."""
+    net = _net(lanes=2, signalised=True)
+    links = _inner(net)
+    rng = np.random.default_rng(3)
+    cars = [Trip(id=f"c{k}", origin=str(a), destination=str(b), depart=float(t))
+            for k, (a, b, t) in enumerate(zip(rng.choice(links, 150), rng.choice(links, 150),
+                                              rng.uniform(0, 1200, 150), strict=True)) if a != b]
+    r = _run(tmp_path, net, _random_service(net, 80, 1, dispatch), trips=cars, end=3600.0)
+    rq = r.table("drt/requests")
+    ev = r.table("drt/events")
+    veh = r.table("drt/vehicles")
+    status = rq["status"].to_numpy()
+    assert set(np.unique(status)) <= ({4, 5} if dispatch != "greedy" else {4})
+    assert (status == 4).sum() >= len(rq) // 2
+    picked = np.isfinite(rq["pickup"].to_numpy())
+    assert (rq["pickup"][picked] >= rq["earliest"][picked] - 1e-9).all()
+    served = status == 4
+    assert (rq["dropoff"][served] > rq["pickup"][served]).all()
+    # load after each event, vehicle by vehicle: never above the seats, back to 0 at the end
+    for v, g in ev[ev["kind"] <= 1].groupby("vehicle"):
+        assert g["load"].max() <= veh["capacity"].iloc[v]
+        assert g["load"].iloc[-1] == 0
+        assert (g["load"] >= 0).all()
+    assert (veh["pickups"] == veh["dropoffs"]).all()
+    assert int(veh["dropoffs"].sum()) == int(served.sum())
+    events = r.table("events")
+    assert (events["kind"] != 0).all(), "collision"
+    trips = r.table("trips")
+    assert (trips["status"] == 2).all()
+    if dispatch != "greedy":
+        # the dispatcher's deadlines held for the pick-ups (its time model allows for the stops)
+        late = rq["pickup"][picked] - rq["latest_pickup"][picked]
+        assert (late <= 60.0).all(), late.max()
+
+
+def test_pooling_shares_rides_and_saves_vehicle_km(tmp_path):
+    """The same dense demand with seats for four and for one: pooling carries more persons per
+    vehicle-km."""
+    net = _net()
+    out = {}
+    for cap in (4, 1):
+        svc = _random_service(net, 60, 7, "insertion", vehicles=3, cap=cap, horizon=600.0)
+        for q in svc["requests"]:
+            q["group"] = 1
+        svc["alpha"], svc["beta"] = 3.0, 900.0
+        out[cap] = _run(tmp_path, net, svc, end=3600.0, name=f"cap{cap}").kpis()
+    assert out[4]["drt_occupancy_pkm_per_vkm"] > out[1]["drt_occupancy_pkm_per_vkm"]
+    assert out[4]["drt_served"] >= out[1]["drt_served"]
+
+
+def test_same_seed_same_events(tmp_path):
+    """Determinism: the same scenario twice, and on two threads, gives the same tables."""
+    net = _net()
+    svc = _random_service(net, 30, 5, "insertion")
+    a = _run(tmp_path, net, svc, name="a")
+    b = _run(tmp_path, net, svc, name="b")
+    for g in ("drt/requests", "drt/events", "drt/vehicles"):
+        assert a.table(g).equals(b.table(g)), g
+
+
+def test_a_scenario_file_with_a_request_table_runs_from_the_command_line(tmp_path):
+    """``[drt]`` in a scenario file, its requests in a CSV file, run by ``mobsim run``."""
+    from mobsim.cli import main
+
+    net = _net()
+    links = _inner(net)
+    (tmp_path / "req.csv").write_text(
+        "id,time,from,to,group\n"
+        + "".join(f"q{k},{30 * k},{links[k]},{links[-1 - k]},1\n" for k in range(6)))
+    (tmp_path / "s.toml").write_text(f"""
+[scenario]
+name = "drt_file"
+[network]
+generator = "grid"
+params = {{rows = 3, cols = 3, block_length = 200.0, lanes = 1, signalised = false}}
+[sim]
+end = 1800.0
+dt = 0.5
+[drt]
+dispatch = "insertion"
+stop_time = 20.0
+requests_file = "req.csv"
+[[drt.fleets]]
+id = "bus"
+vehicles = 2
+depots = ["{links[0]}"]
+capacity = 4
+""")
+    assert main(["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "r.h5"), "--progress", "none"]) == 0
+    k = mobsim.open(tmp_path / "r.h5").kpis()
+    assert k["drt_requests"] == 6 and k["drt_served"] == 6
+
+
+@pytest.mark.parametrize("patch,fix", [
+    ({"dispatch": "nearest"}, "dispatch"),
+    ({"fleets": []}, "fleet"),
+    ({"requests": [{"time": 5.0, "from": "nowhere", "to": "n0_0-n0_1"}]}, "link"),
+    ({"requests": [{"time": 5.0, "from": "n0_0-n0_1", "to": "n0_1-n0_2", "group": 9}]}, "seats"),
+    ({"alpha": 0.5}, "alpha"),
+])
+def test_bad_service_is_a_clear_error(patch, fix):
+    net = _net()
+    drt = {"fleets": [{"id": "s", "vehicles": 1, "depots": ["n0_0-n0_1"], "capacity": 4}], "requests": []}
+    drt.update(patch)
+    with pytest.raises(InputError) as e:
+        scenario_from_objects(net, [], settings={"sim.end": 100.0}, name="bad", drt=drt)
+    assert fix in str(e.value)
