@@ -43,6 +43,9 @@ Layout (every section optional except a network; relative paths are relative to 
 The vTypes of SUMO demand files are vehicle types of the scenario: they replace the built-in
 default type "car"; one also given in [[vtypes]] must have the same values there (else an error
 naming both). A ``.sumocfg`` file loads as the configuration :mod:`mobsim.interop.sumocfg` derives from it.
+SUMO vehicles with the taxi device and the persons who ride them are an on-demand fleet
+(:mod:`mobsim.interop.sumo_taxi`) with SUMO's dispatch rules, which a ``[drt]`` section may
+override (a ``[drt]`` fleet beside them is an error).
 
 Unknown sections and keys are errors (with the closest known name). ``load_scenario`` applies
 ``--set key=value`` overrides after the file, validates everything, reads the network and
@@ -109,7 +112,8 @@ class Scenario:
     config: the resolved non-setting sections (scenario, network, vtypes, demand inputs).
     airspace: the drones' :class:`mobsim.modes.drones.airspace.Airspace` (from ``[drones]``), or None.
     transit: the transit lines' :class:`mobsim.demand.transit.TransitPlan` (from ``[transit]``), or None.
-    drt: the on-demand service's :class:`mobsim.modes.drt.plan.DrtPlan` (from ``[drt]``), or None.
+    drt: the on-demand service's :class:`mobsim.modes.drt.plan.DrtPlan` (from ``[drt]``, or SUMO's
+        taxis: :mod:`mobsim.interop.sumo_taxi`), or None.
     """
 
     name: str
@@ -239,6 +243,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     warnings += list(check_network(network))
     sumo_trips: list[Trip] = []
     found_pt: list[Any] = []  # SUMO public transport (mobsim.interop.sumo_pt.PTFound)
+    found_taxi: list[Any] = []  # SUMO taxis and taxi rides (mobsim.interop.sumo_taxi.TaxiFound)
     if config["demand"].get("sumo"):
         from mobsim.interop.sumo_demand import read_sumo_demand
 
@@ -255,7 +260,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                                                lane_map=network.sumo_lanes, successors=successors,
                                                route_errors=sumo_meta.get("route_errors", "error"),
                                                vtype_sources=vtype_files,
-                                               options=sumo_meta.get("options"), transit=found_pt)
+                                               options=sumo_meta.get("options"), transit=found_pt,
+                                               taxi=found_taxi)
         files.extend(routes)
         other_demand = any(config["demand"].get(k) for k in ("trips", "od", "flows"))
         vtypes = merge_vtypes(vtypes, svtypes, explicit_vtypes, other_demand, vtype_files, source)
@@ -271,10 +277,20 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
             raise InputError(f"trip id '{clash}' is used by the SUMO demand and by another demand source",
                              source=source, element="[demand]", fix="make trip ids unique across sources")
         trips = sorted(trips + sumo_trips, key=lambda t: (t.depart, t.id))
+    sumo_drt = None  # the [drt] tables of SUMO's taxis (mobsim.interop.sumo_taxi)
+    if found_taxi:
+        from mobsim.interop.sumo_taxi import drt_config
+
+        sumo_drt = drt_config(found_taxi[0], warnings, source)
+    if sumo_drt is not None and config["drt"].get("fleets"):
+        raise InputError("an on-demand fleet both in the SUMO demand (vehicles with the taxi device) and in "
+                         "[drt]", source=source, element="[drt] fleets",
+                         fix="keep the fleet in one of them ([drt] may still set the service's rules)")
     if until_empty:
         from mobsim.interop.sumocfg import UNTIL_EMPTY_MARGIN
 
-        last = max((t.depart for t in trips), default=settings["sim.begin"])
+        last = max([t.depart for t in trips] + [r["time"] for r in (sumo_drt or {}).get("requests", [])],
+                   default=settings["sim.begin"])
         settings["sim.end"] = max(last, settings["sim.begin"]) + UNTIL_EMPTY_MARGIN
         st.check_consistency(settings, source)
         warnings.append(f"{source}: no end time: as in SUMO the run ends when every vehicle has left the "
@@ -307,8 +323,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
             config["vtypes"] = [v.as_dict() for v in vtypes]
         trips_or_flights = True
     drt = None
-    if config["drt"]:
-        drt, vtypes = _drt_plan(config, network, vtypes, base_dir, source, files, warnings)
+    if config["drt"] or sumo_drt is not None:
+        drt, vtypes = _drt_plan(config, network, vtypes, base_dir, source, files, warnings, sumo_drt)
         trips_or_flights = True
     warnings.extend(w for w in _window_warnings(trips, settings, source)
                     if trips_or_flights is False or "has no trips" not in w)
@@ -386,16 +402,25 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
 
 
 def _drt_plan(config: dict[str, Any], network: Network, vtypes: list[VehicleType], base_dir: Path,
-              source: str, files: list[Path], warnings: list[str]) -> tuple[Any, list[VehicleType]]:
+              source: str, files: list[Path], warnings: list[str],
+              sumo: dict[str, Any] | None = None) -> tuple[Any, list[VehicleType]]:
     """The checked ``[drt]`` section (:func:`mobsim.modes.drt.plan.load_drt`) and ``vtypes`` with
-    the built-in automated shuttle where a fleet uses it without defining it."""
+    the built-in automated shuttle where a fleet uses it without defining it. ``sumo``: the
+    ``[drt]`` tables of SUMO's taxis (:func:`mobsim.interop.sumo_taxi.drt_config`): their rules
+    unless the section gives its own, their fleets, their requests before the section's. (Like
+    SUMO's public transport, they stay out of ``config`` and the resolved configuration.)"""
     from mobsim.demand.transit import SHUTTLE_VTYPE
     from mobsim.modes.drt.plan import load_drt
 
     ids = [v.id for v in vtypes]
     if SHUTTLE_VTYPE.id not in ids:
         ids.append(SHUTTLE_VTYPE.id)
-    plan = load_drt(config["drt"], network, ids, base_dir, source, files, warnings)
+    cfg = config["drt"]
+    if sumo is not None:
+        own = cfg.get("requests", [])
+        cfg = {**sumo, **cfg, "fleets": sumo["fleets"],
+               "requests": sumo["requests"] + ([own] if isinstance(own, dict) else list(own))}
+    plan = load_drt(cfg, network, ids, base_dir, source, files, warnings)
     if (any(v.vtype == SHUTTLE_VTYPE.id for v in plan.vehicles)
             and SHUTTLE_VTYPE.id not in {v.id for v in vtypes}):
         vtypes = [*vtypes, SHUTTLE_VTYPE]

@@ -67,6 +67,8 @@ m/s², veh/h.
   a vehicle whose route is given only by its stops (no route, no from/to: e.g. a DRT taxi) is
   skipped (warning). ``<stop>`` elements become the trip's scheduled stops, bus stops, lines and
   persons riding them a transit plan (:mod:`.sumo_pt`).
+* Vehicles with SUMO's taxi device are no trips: they and the persons who ride a taxi are an
+  on-demand fleet and its requests (:mod:`.sumo_taxi`).
 * Vehicles departing outside ``[begin, end)`` are dropped, counted in a warning. Containers are
   skipped (warning).
 * ``route_errors="drop"`` (SUMO's ``--ignore-route-errors``): a vehicle whose route names an
@@ -94,6 +96,7 @@ from mobsim.errors import InputError
 from mobsim.interop.sumo_departures import FLOW_RATES, DepartureReader
 from mobsim.interop.sumo_pt import STOP_TAGS, PTFound, PTReader
 from mobsim.interop.sumo_routes import RouteChoice, RouteError, RouteReader
+from mobsim.interop.sumo_taxi import TAXI_WARNINGS, TaxiFound, TaxiReader
 from mobsim.interop.sumo_vtypes import (
     ACC_ATTRS,
     CACC_ATTRS,
@@ -141,8 +144,10 @@ _READ_ATTRS: dict[str, tuple[str, ...]] = {
              "triggered", "containerTriggered", "containerStop", "chargingStation", "parkingArea"),
     **{tag: ("id", "depart", "departPos", "begin", "end", "period", "personsPerHour", "probability", "number",
              "type") for tag in PERSON_TAGS},
-    "ride": ("from", "to", "busStop", "lines"),
-    "walk": ("from", "to", "edges", "busStop"),
+    "ride": ("from", "to", "busStop", "lines", "group", "arrivalPos"),
+    "walk": ("from", "to", "edges", "busStop", "arrivalPos", "duration", "speed"),
+    "personTrip": ("from", "to", "busStop", "modes", "group", "arrivalPos"),
+    "param": ("key", "value"),
 }
 #: vType attributes that do not change how a vehicle drives (drawing, containers): read as SUMO
 #: does, without a warning. Every other attribute of a vType that mobsim does not read (the
@@ -290,10 +295,11 @@ _WARNINGS = {
                 "default)",
     "route_error": "{n} vehicle(s) with a broken route (unknown edge or route, or consecutive edges "
                    "without a connection) were dropped (ignore-route-errors)",
+    **TAXI_WARNINGS,
 }
 
 
-class _Importer(VTypeReader, RouteReader, DepartureReader, PTReader):
+class _Importer(VTypeReader, RouteReader, DepartureReader, PTReader, TaxiReader):
     """State of one import: the network's edges, vTypes, routes, ids seen and warnings."""
 
     def __init__(self, links: Mapping[str, Any], begin: float, end: float | None, seed: int,
@@ -325,6 +331,7 @@ class _Importer(VTypeReader, RouteReader, DepartureReader, PTReader):
         self.uses_default = False
         self.trips: list[Trip] = []
         self.pt = PTFound()
+        self.taxi = TaxiFound(options={k: v for k, v in opts.items() if k.startswith("device.taxi.")})
 
     # ---------------------------------------------------------------- vehicle types
 
@@ -392,6 +399,9 @@ class _Importer(VTypeReader, RouteReader, DepartureReader, PTReader):
                 self.warn.add(source, "route_error", f"{label}: {path.what}")
                 continue
             origin, destination, route = path
+            if self.is_taxi(el, tid, vtype):  # an on-demand vehicle (sumo_taxi), not a trip
+                self.add_taxi(el, tid, origin, float(t), vtype)
+                continue
             if origin not in specs:
                 specs[origin] = self.depart_spec(a, origin, source, label)
             lane, speed, pos = specs[origin]
@@ -436,7 +446,8 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
                      route_errors: str = "error",
                      vtype_sources: dict[str, str] | None = None,
                      options: Mapping[str, str] | None = None,
-                     transit: list[PTFound] | None = None) -> tuple[list[VehicleType], list[Trip]]:
+                     transit: list[PTFound] | None = None,
+                     taxi: list[TaxiFound] | None = None) -> tuple[list[VehicleType], list[Trip]]:
     """Vehicle types and trips of SUMO route files (see the module docstring for the mapping).
 
     Parameters
@@ -462,9 +473,13 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
     vtype_sources: if given, filled with vType id -> the file that defines it.
     transit: if given, the public transport found (:class:`mobsim.interop.sumo_pt.PTFound`: bus
         stops, service vehicles, persons) is appended to it.
+    taxi: if given, the taxis and taxi rides found (:class:`mobsim.interop.sumo_taxi.TaxiFound`, with
+        the ``device.taxi.*`` options) are appended to it. Vehicles with SUMO's taxi device are
+        never trips (without ``taxi`` they are skipped, with a warning).
     options: SUMO options that change the vType defaults: ``carfollow.model`` (the model of types
         without one) and ``default.speeddev`` (the speed factor deviation of types without one;
-        < 0: the vClass default), as ``{name: value}`` strings.
+        < 0: the vClass default), and the taxi device's ``device.taxi.*`` (which vehicles are
+        taxis, the dispatch rules: :mod:`mobsim.interop.sumo_taxi`), as ``{name: value}`` strings.
 
     Returns
     -------
@@ -514,11 +529,14 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
     for el in by_tag["vType"]:
         imp.vtype(el)
         imp.vtype_capacity(el)
+        imp.taxi_vtype(el)
     for el in by_tag["vTypeDistribution"]:
         imp.new_type_id(el)
         for child in el.kids("vType"):
             if "refId" not in child.attrs:
                 imp.vtype(child)
+                imp.vtype_capacity(child)
+                imp.taxi_vtype(child)
     for el in by_tag["vTypeDistribution"]:
         imp.vtype_dist(el)
     for el in by_tag["route"]:
@@ -532,9 +550,15 @@ def read_sumo_demand(paths: Iterable[str | Path] | str | Path, network_links: Ma
     for el in by_tag["demand"]:
         imp.demand(el)
     for el in by_tag["person"]:
-        imp.person(el)
+        if not imp.taxi_person(el):
+            imp.person(el)
     if transit is not None:
         transit.append(imp.pt)
+    if taxi is not None:
+        taxi.append(imp.taxi)
+    elif imp.taxi and warnings is not None:
+        warnings.append(f"SUMO demand: {len(imp.taxi.vehicles)} taxi(s) and {len(imp.taxi.rides)} taxi "
+                        "ride(s) were skipped")
     if imp.uses_default and SUMO_DEFAULT_VTYPE not in imp.vtypes:
         # SUMO's own default type, with the options' defaults
         imp.vtype(Elem("vType", {"id": SUMO_DEFAULT_VTYPE}, [], "SUMO's defaults"))

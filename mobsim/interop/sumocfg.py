@@ -29,6 +29,8 @@ in SUMO. Options honoured (units: s):
   ``device.rerouting.adaptation-steps`` x ``adaptation-interval`` -> ``routing.average_window``.
 * ``carfollow.model`` and ``default.speeddev``: the car-following model and speed deviation of
   vTypes that do not give their own (mapped as in :mod:`mobsim.interop.sumo_demand`).
+* ``device.taxi.*``: which vehicles are taxis and the dispatch rules of the on-demand fleet they
+  form (:mod:`mobsim.interop.sumo_taxi`, which names the taxi options it does not model).
 
 Options that only shape SUMO's own outputs, reports or GUI are ignored silently (:data:`QUIET`,
 :data:`QUIET_PREFIXES`); every other option is listed in one warning.
@@ -48,6 +50,9 @@ USED = ("net-file", "route-files", "additional-files", "begin", "end", "step-len
         "default.speeddev", "device.rerouting.adaptation-interval", "device.rerouting.adaptation-steps")
 #: Options that change the defaults of vTypes (passed to :func:`mobsim.interop.sumo_demand.read_sumo_demand`).
 VTYPE_OPTIONS = ("carfollow.model", "default.speeddev")
+#: Prefix of the taxi device's options, passed on too (:mod:`mobsim.interop.sumo_taxi` warns about
+#: those it does not model).
+TAXI_PREFIX = "device.taxi."
 #: Options that only affect SUMO's own outputs, reports or GUI (ignored without a warning).
 QUIET = ("xml-validation", "xml-validation.net", "xml-validation.routes", "gui-settings-file",
          "no-step-log", "step-log.period", "verbose", "print-options", "no-warnings", "aggregate-warnings",
@@ -196,7 +201,7 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
         demand["sumo"] = routes
     if drop:
         demand["unreachable"] = "drop"
-    ignored = sorted(k for k in opts if k not in USED and not _quiet(k))
+    ignored = sorted(k for k in opts if k not in USED and not _quiet(k) and not k.startswith(TAXI_PREFIX))
     if unused_additional:
         ignored.append(f"additional-files ({', '.join(unused_additional)}: no demand or traffic-light "
                        "programs in them; detectors, stops and POIs of additional files are not read)")
@@ -208,7 +213,8 @@ def sumocfg_config(path: str | Path, warnings: list[str] | None = None) -> dict[
     return {"scenario": {"name": path.name.split(".")[0]}, "network": network, "demand": demand,
             "sim": sim, "routing": routing,
             META_KEY: {"until_empty": until_empty, "route_errors": "drop" if drop else "error",
-                       "options": {k: opts[k] for k in VTYPE_OPTIONS if k in opts}}}
+                       "options": {k: v for k, v in opts.items()
+                                   if k in VTYPE_OPTIONS or k.startswith(TAXI_PREFIX)}}}
 
 
 def _departure_routing(opts: dict[str, str], source: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ dispatch = "insertion"   # insertion | batch | greedy (SUMO's taxi dispatch "gre
 period = 0.0             # s between dispatch calls; 0: every step in which a request comes in
 max_wait = 600.0         # s from the request (or its earliest pick-up) to the pick-up, at most
 alpha = 1.5              # the latest drop-off: request time + alpha * direct time + beta
-beta = 300.0             # s
+beta = 300.0             # s; max_wait and beta may be inf: no deadline (SUMO's taxis have none)
 stop_time = 30.0         # s a vehicle halts at every pick-up and drop-off
 rebalancing = "none"     # none | depot (an idle vehicle drives back to its depot)
 travel_time_update = 300.0  # s between refreshes of the dispatcher's link travel times
@@ -114,6 +114,13 @@ def _err(msg: str, source: str, element: str, fix: str) -> Exception:
     return table_error(msg, source, element, fix)
 
 
+def _limit(cfg: dict, key: str, default: float, source: str, element: str) -> float:
+    """A deadline's slack (s, >= 0), or ``inf``: no deadline."""
+    if cfg.get(key) == math.inf:
+        return math.inf
+    return table_number(cfg, key, default, source, element, minimum=0.0)
+
+
 def load_drt(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, source: str,
              files: list[Path], warnings: list[str] | None = None) -> DrtPlan:
     """The checked :class:`DrtPlan` of a scenario's ``[drt]`` section ``cfg``."""
@@ -133,8 +140,8 @@ def load_drt(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, sour
                    "drt.alpha", "give alpha >= 1")
     service = DrtService(
         dispatch=dispatch, period=table_number(cfg, "period", 0.0, source, el, minimum=0.0),
-        max_wait=table_number(cfg, "max_wait", 600.0, source, el, minimum=0.0), alpha=alpha,
-        beta=table_number(cfg, "beta", 300.0, source, el, minimum=0.0),
+        max_wait=_limit(cfg, "max_wait", 600.0, source, el), alpha=alpha,
+        beta=_limit(cfg, "beta", 300.0, source, el),
         stop_time=table_number(cfg, "stop_time", 30.0, source, el, minimum=0.0), rebalancing=rebal,
         travel_time_update=table_number(cfg, "travel_time_update", 300.0, source, el, positive=True))
     links = {lk.id: lk for lk in network.links}

@@ -1,0 +1,69 @@
+"""The DRT benchmark's SUMO side (bench.drt_bench): the smoke case is built, runs in SUMO and its
+rides are parsed; mobsim imports the same files as an on-demand fleet and requests."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sumolib")
+
+from bench import drt_bench  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (shutil.which("sumo") and shutil.which("netgenerate")):
+        pytest.skip("needs SUMO's sumo and netgenerate (eclipse-sumo)")
+    return drt_bench.build_case(tmp_path_factory.mktemp("drt"), drt_bench.CASES["smoke"], "smoke")
+
+
+def test_smoke_case_runs_in_sumo_and_its_rides_parse(smoke):
+    r = drt_bench.run_sumo(smoke, timeout_s=120)
+    assert not r["timed_out"] and r["requests"] == 10
+    rows = drt_bench.sumo_rides(smoke.parent / "sumo_tripinfo.xml")
+    assert sorted(x["id"] for x in rows) == sorted(f"p{k}" for k in range(10))
+    served = [x for x in rows if x["status"] == "served"]
+    assert r["served"] == len(served) >= 1 and r["served_share"] == len(served) / 10
+    for x in rows:
+        assert 0.0 <= x["t_request"] < 300.0  # the requests of the first 300 s
+        if x["status"] == "served":
+            assert x["t_request"] <= x["t_pickup"] < x["t_dropoff"] <= 600.0
+        elif x["status"] == "waiting":
+            assert math.isnan(x["t_pickup"]) and math.isnan(x["t_dropoff"])
+    waits = [x["t_pickup"] - x["t_request"] for x in served]
+    assert r["mean_wait_s"] == pytest.approx(np.mean(waits))
+    assert r["wall_s"] > 0 and r["veh_updates_per_s"] > 0
+
+
+def test_smoke_case_imports_into_mobsim_as_a_fleet_and_requests(smoke):
+    from mobsim.scenario import load_scenario
+
+    sc = load_scenario(smoke)
+    assert [v.id for v in sc.drt.vehicles] == ["taxi0.0", "taxi1.0", "taxi2.0"]
+    assert {v.capacity for v in sc.drt.vehicles} == {4} and len(sc.drt.requests) == 10
+    assert sc.drt.service.dispatch == "greedy" and sc.drt.service.period == 60.0
+    assert not any(t.id.startswith("taxi") for t in sc.trips) and sc.trips  # the background cars
+
+
+def test_mobsim_side_is_skipped_without_the_drt_table(tmp_path):
+    import h5py
+
+    with h5py.File(tmp_path / "a.h5", "w") as h5:
+        h5.create_group("trips")
+    assert drt_bench.mobsim_rides(tmp_path / "a.h5") is None
+    with h5py.File(tmp_path / "b.h5", "w") as h5:
+        g = h5.create_group("drt/requests")
+        g["request"] = np.array([b"p0", b"p1"])
+        g["t_request"] = [0.0, 10.0]
+        g["t_pickup"] = [30.0, np.nan]
+        g["t_dropoff"] = [90.0, np.nan]
+        g["status"] = np.array([b"served", b"rejected"])
+    rows = drt_bench.mobsim_rides(tmp_path / "b.h5")
+    assert [(x["id"], x["status"]) for x in rows] == [("p0", "served"), ("p1", "rejected")]
+    s = drt_bench.summarise(rows)
+    assert (s["served"], s["served_share"], s["mean_wait_s"], s["mean_ride_s"]) == (1, 0.5, 30.0, 60.0)
