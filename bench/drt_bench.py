@@ -30,7 +30,7 @@ person boards), the drop-off (its ``arrival``) and the status (``served``, ``rid
 wall time, s; SUMO's own loop time and vehicle updates per second (``--duration-log.statistics``).
 
 The mobsim side (:func:`run_mobsim`) reads the run's ``/drt/requests`` table (request id,
-``t_request``, ``t_pickup``, ``t_dropoff``, ``status``); where the result file has no such table
+``time``, ``pickup``, ``dropoff``, ``status``); where the result file has no such table
 the mobsim side is skipped with the reason.
 Output: a table, and JSON in ``bench/results/`` (``drt_bench_<host>_<time>.json``).
 """
@@ -221,9 +221,7 @@ def sumo_statistics(text: str) -> dict[str, float]:
 # ---------------------------------------------------------------------------------- mobsim
 
 
-# The mobsim side, against the contract of the DRT mode's result table: /drt/requests with the
-# columns request id, t_request, t_pickup, t_dropoff (s, NaN where it did not happen) and status.
-# Until a mobsim writes that table, this side is skipped with the reason.
+# The mobsim side: /drt/requests (mobsim.modes.drt.schema) read into the rows SUMO's side gives.
 def run_mobsim(case_dir: Path, timeout_s: float | None = None) -> dict[str, Any]:
     """``mobsim run <case>.sumocfg`` in a subprocess, then the ride summary of its ``/drt/requests``
     table; ``{"skipped": reason}`` where the run fails or the table is missing."""
@@ -243,36 +241,28 @@ def run_mobsim(case_dir: Path, timeout_s: float | None = None) -> dict[str, Any]
         return {"skipped": f"mobsim run failed ({r.returncode}): {(r.stderr or r.stdout)[-600:]}"}
     rows = mobsim_rides(out)
     if rows is None:
-        return {"skipped": "the result file has no /drt/requests table (no DRT run in this mobsim)",
-                "wall_s": wall}
-    return {"wall_s": wall, **summarise(rows)}
+        return {"skipped": "the result file has no /drt/requests table", "wall_s": wall}
+    import mobsim
 
-
-#: Names the request id column may have in ``/drt/requests``.
-_ID_COLUMNS = ("request", "id", "request_id")
+    k = mobsim.open(out).kpis()
+    return {"wall_s": wall, **summarise(rows), "loop_s": float(k.get("wall_time_s", math.nan)),
+            "veh_updates_per_s": float(k.get("vehicle_updates_per_s", math.nan)),
+            "dispatch_ms_per_request": float(k.get("drt_dispatch_ms_per_request", math.nan))}
 
 
 def mobsim_rides(path: Path) -> list[dict[str, Any]] | None:
-    """The rows of a result file's ``/drt/requests`` table (a group of column datasets, or one
-    compound dataset) as :func:`sumo_rides` gives them; None without the table."""
-    import h5py
+    """The rows of a result file's ``/drt/requests`` table as :func:`sumo_rides` gives them (the
+    request time, the halts at the pick-up and the drop-off); None without the table."""
+    import mobsim
 
-    with h5py.File(path, "r") as h5:
-        if "drt/requests" not in h5:
-            return None
-        node = h5["drt/requests"]
-        if isinstance(node, h5py.Dataset):
-            data = {name: node[name] for name in (node.dtype.names or ())}
-        else:
-            data = {name: ds[()] for name, ds in node.items() if isinstance(ds, h5py.Dataset)}
-    id_col = next((c for c in _ID_COLUMNS if c in data), None)
-    if id_col is None or not all(c in data for c in ("t_request", "t_pickup", "t_dropoff")):
+    res = mobsim.open(path)
+    if not res.has("drt/requests"):
         return None
-    n = len(data[id_col])
-    status = data.get("status", np.full(n, ""))
-    return [{"id": _text(data[id_col][k]), "t_request": float(data["t_request"][k]),
-             "t_pickup": float(data["t_pickup"][k]), "t_dropoff": float(data["t_dropoff"][k]),
-             "status": _text(status[k])} for k in range(n)]
+    rq = res.table("drt/requests")
+    names = {4: "served", 3: "riding", 2: "waiting", 1: "waiting", 5: "rejected", 0: "not requested"}
+    return [{"id": str(r.id), "t_request": float(r.time), "t_pickup": float(r.pickup),
+             "t_dropoff": float(r.dropoff), "status": names.get(int(r.status), "?")}
+            for r in rq.itertuples(index=False)]
 
 
 def _text(v: Any) -> str:

@@ -50,20 +50,29 @@ def test_smoke_case_imports_into_mobsim_as_a_fleet_and_requests(smoke):
     assert not any(t.id.startswith("taxi") for t in sc.trips) and sc.trips  # the background cars
 
 
-def test_mobsim_side_is_skipped_without_the_drt_table(tmp_path):
-    import h5py
+def test_mobsim_side_reads_the_drt_requests_of_a_run(tmp_path):
+    """The mobsim side reads /drt/requests of a run (request time, pick-up, drop-off) into the rows
+    SUMO's side gives; a run without a fleet has no such table."""
+    import mobsim
+    from mobsim.engine import Simulation
+    from mobsim.net.generators import grid
+    from mobsim.scenario import scenario_from_objects
 
-    with h5py.File(tmp_path / "a.h5", "w") as h5:
-        h5.create_group("trips")
-    assert drt_bench.mobsim_rides(tmp_path / "a.h5") is None
-    with h5py.File(tmp_path / "b.h5", "w") as h5:
-        g = h5.create_group("drt/requests")
-        g["request"] = np.array([b"p0", b"p1"])
-        g["t_request"] = [0.0, 10.0]
-        g["t_pickup"] = [30.0, np.nan]
-        g["t_dropoff"] = [90.0, np.nan]
-        g["status"] = np.array([b"served", b"rejected"])
-    rows = drt_bench.mobsim_rides(tmp_path / "b.h5")
-    assert [(x["id"], x["status"]) for x in rows] == [("p0", "served"), ("p1", "rejected")]
+    net = grid(3, 3, block_length=200.0, lanes=1, signalised=False)
+    links = [lk.id for lk in net.links if lk.id[0] == "n" and lk.id.split("-")[1][0] == "n"]
+    drt = {"dispatch": "greedy", "period": 10.0, "stop_time": 1.0,
+           "fleets": [{"id": "t", "vehicles": 1, "depots": [links[0]], "capacity": 4}],
+           "requests": [{"id": "p0", "time": 10.0, "from": links[3], "to": links[8]},
+                        {"id": "p1", "time": 20.0, "from": links[9], "to": links[2]}]}
+    sc = scenario_from_objects(net, [], settings={"sim.end": 1200.0, "sim.dt": 0.5}, name="b", drt=drt)
+    out = Simulation(sc, backend="cpu").run(tmp_path / "b.h5", progress="none")
+    rows = drt_bench.mobsim_rides(out)
+    rq = mobsim.open(out).table("drt/requests")
+    assert [x["id"] for x in rows] == ["p0", "p1"]
+    assert [x["status"] for x in rows] == ["served", "served"]
+    assert [x["t_pickup"] for x in rows] == rq["pickup"].tolist()
     s = drt_bench.summarise(rows)
-    assert (s["served"], s["served_share"], s["mean_wait_s"], s["mean_ride_s"]) == (1, 0.5, 30.0, 60.0)
+    assert s["served"] == 2 and s["mean_wait_s"] == pytest.approx(float((rq["pickup"] - rq["time"]).mean()))
+    sc = scenario_from_objects(net, [], settings={"sim.end": 10.0}, name="c")
+    plain = Simulation(sc, backend="cpu").run(tmp_path / "c.h5", progress="none")
+    assert drt_bench.mobsim_rides(plain) is None

@@ -24,7 +24,10 @@ pair, so the result is the same on any number of threads and on the GPU.
 Travel times between nodes come from the matrix ``tt`` (s, ``tt[a, b]``), which the dispatcher
 fills from the route service (current link travel times): shortest times, so that no detour
 reaches a pick-up sooner than the direct way (a pair whose vehicle cannot reach the pick-up by its
-deadline even directly is skipped at once). The schedule is simulated for every
+deadline even directly is skipped at once). Nodes are links and a stop has a position on its link
+(m; the vehicle its own): from one stop to the next on the same link behind it the vehicle goes
+once round the block, ``loop[node]`` (s; 0 where positions do not matter, e.g. stops at nodes
+of a graph). The schedule is simulated for every
 ``(i, j)`` (``O(n^3)`` per pair for ``n`` stops; schedules hold a few stops).
 """
 
@@ -52,25 +55,31 @@ def _stop_at(k, i, j):
 
 
 @register_jitable
-def schedule_end(v, r, i, j, tt, veh_node, veh_time, veh_load, veh_cap, stop_n, stop_node, stop_delta,
-                 stop_early, stop_due, req_o, req_d, req_g, req_early, req_pick_due, req_drop_due, dwell):
+def schedule_end(v, r, i, j, tt, loop, veh_node, veh_pos, veh_time, veh_load, veh_cap, stop_n, stop_node,
+                 stop_pos, stop_delta, stop_early, stop_due, req_o, req_opos, req_d, req_dpos, req_g,
+                 req_early, req_pick_due, req_drop_due, dwell):
     """End time (s) of vehicle ``v``'s schedule with request ``r`` inserted at ``(i, j)``, or
     ``inf`` where a deadline or the capacity is broken; ``r < 0`` (and any ``i``, ``j``): the
     schedule as it is."""
     n = stop_n[v]
     total = n + 2 if r >= 0 else n
     node = veh_node[v]
+    pos = veh_pos[v]
     t = veh_time[v]
     load = veh_load[v]
     for k in range(total):
         s = _stop_at(k, i, j) if r >= 0 else k
         if s >= 0:
-            nxt, delta, early, due = stop_node[v, s], stop_delta[v, s], stop_early[v, s], stop_due[v, s]
+            nxt, npos, delta = stop_node[v, s], stop_pos[v, s], stop_delta[v, s]
+            early, due = stop_early[v, s], stop_due[v, s]
         elif s == -1:
-            nxt, delta, early, due = req_o[r], req_g[r], req_early[r], req_pick_due[r]
+            nxt, npos, delta, early, due = req_o[r], req_opos[r], req_g[r], req_early[r], req_pick_due[r]
         else:
-            nxt, delta, early, due = req_d[r], -req_g[r], -math.inf, req_drop_due[r]
-        t += tt[node, nxt]
+            nxt, npos, delta, early, due = req_d[r], req_dpos[r], -req_g[r], -math.inf, req_drop_due[r]
+        if nxt == node and npos < pos:
+            t += loop[node]  # behind on the same link: once round the block
+        else:
+            t += tt[node, nxt]
         if t < early:
             t = early  # a pick-up waits for its earliest time
         if t > due + 1e-9:
@@ -80,13 +89,14 @@ def schedule_end(v, r, i, j, tt, veh_node, veh_time, veh_load, veh_cap, stop_n, 
             return math.inf
         t += dwell
         node = nxt
+        pos = npos
     return t
 
 
 @register_jitable
-def best_insertion(p, n_req, tt, veh_node, veh_time, veh_load, veh_cap, stop_n, stop_node, stop_delta,
-                   stop_early, stop_due, req_o, req_d, req_g, req_early, req_pick_due, req_drop_due, dwell,
-                   out_cost, out_i, out_j):
+def best_insertion(p, n_req, tt, loop, veh_node, veh_pos, veh_time, veh_load, veh_cap, stop_n, stop_node,
+                   stop_pos, stop_delta, stop_early, stop_due, req_o, req_opos, req_d, req_dpos, req_g,
+                   req_early, req_pick_due, req_drop_due, dwell, out_cost, out_i, out_j):
     """The cheapest feasible insertion for pair ``p = v * n_req + r`` (module docstring)."""
     v = p // n_req
     r = p - v * n_req
@@ -95,9 +105,9 @@ def best_insertion(p, n_req, tt, veh_node, veh_time, veh_load, veh_cap, stop_n, 
     out_j[p] = -1
     if veh_time[v] + tt[veh_node[v], req_o[r]] > req_pick_due[r] + 1e-9 or req_g[r] > veh_cap[v]:
         return  # cannot reach the pick-up in time even directly (tt holds shortest times)
-    base = schedule_end(v, -1, 0, 0, tt, veh_node, veh_time, veh_load, veh_cap, stop_n, stop_node,
-                        stop_delta, stop_early, stop_due, req_o, req_d, req_g, req_early, req_pick_due,
-                        req_drop_due, dwell)
+    base = schedule_end(v, -1, 0, 0, tt, loop, veh_node, veh_pos, veh_time, veh_load, veh_cap, stop_n,
+                        stop_node, stop_pos, stop_delta, stop_early, stop_due, req_o, req_opos, req_d,
+                        req_dpos, req_g, req_early, req_pick_due, req_drop_due, dwell)
     n = stop_n[v]
     best = math.inf
     bi = -1
@@ -105,9 +115,10 @@ def best_insertion(p, n_req, tt, veh_node, veh_time, veh_load, veh_cap, stop_n, 
     if base < math.inf:
         for i in range(n + 1):
             for j in range(i, n + 1):
-                end = schedule_end(v, r, i, j, tt, veh_node, veh_time, veh_load, veh_cap, stop_n,
-                                   stop_node, stop_delta, stop_early, stop_due, req_o, req_d, req_g,
-                                   req_early, req_pick_due, req_drop_due, dwell)
+                end = schedule_end(v, r, i, j, tt, loop, veh_node, veh_pos, veh_time, veh_load, veh_cap,
+                                   stop_n, stop_node, stop_pos, stop_delta, stop_early, stop_due, req_o,
+                                   req_opos, req_d, req_dpos, req_g, req_early, req_pick_due, req_drop_due,
+                                   dwell)
                 if end - base < best:
                     best = end - base
                     bi = i

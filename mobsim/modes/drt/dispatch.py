@@ -64,6 +64,8 @@ class Fleet:
         n = len(self.node)
         self.time = np.broadcast_to(np.asarray(time, np.float64), (n,)).copy()
         self.load = np.broadcast_to(np.asarray(load, np.int64), (n,)).copy()
+        #: where on its node (a link) the vehicle is, m (0 where nodes are points)
+        self.pos = np.zeros(n, np.float64)
         self.cap = np.broadcast_to(np.asarray(cap, np.int64), (n,)).copy()
         if (self.load > self.cap).any() or (self.cap < 1).any():
             raise InputError("a vehicle has no seats or more persons on board than seats",
@@ -75,6 +77,7 @@ class Fleet:
         self.stop_early = np.zeros((n, k), np.float64)
         self.stop_due = np.zeros((n, k), np.float64)
         self.stop_req = np.full((n, k), -1, np.int64)
+        self.stop_pos = np.zeros((n, k), np.float64)
 
     def __len__(self) -> int:
         return len(self.node)
@@ -88,12 +91,12 @@ class Fleet:
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """What :func:`mobsim.kernels.drt.insertion.best_insertion` reads of the fleet."""
-        return (self.node, self.time, self.load, self.cap, self.stop_n, self.stop_node, self.stop_delta,
-                self.stop_early, self.stop_due)
+        return (self.node, self.pos, self.time, self.load, self.cap, self.stop_n, self.stop_node,
+                self.stop_pos, self.stop_delta, self.stop_early, self.stop_due)
 
     def _grow(self) -> None:
         k = self.stop_node.shape[1]
-        for name in ("stop_node", "stop_delta", "stop_early", "stop_due", "stop_req"):
+        for name in ("stop_node", "stop_delta", "stop_early", "stop_due", "stop_req", "stop_pos"):
             a = getattr(self, name)
             setattr(self, name, np.concatenate([a, np.full_like(a, -1 if name == "stop_req" else 0)], axis=1))
         assert self.stop_node.shape[1] == 2 * k
@@ -109,13 +112,24 @@ class Requests:
     early: np.ndarray
     pick_due: np.ndarray
     drop_due: np.ndarray
+    #: positions (m) of the pick-up and the drop-off on their nodes (links); zeros by default
+    origin_pos: np.ndarray | None = None
+    destination_pos: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.origin)
+        if self.origin_pos is None:
+            self.origin_pos = np.zeros(n)
+        if self.destination_pos is None:
+            self.destination_pos = np.zeros(n)
 
     def __len__(self) -> int:
         return len(self.origin)
 
     def subset(self, idx: np.ndarray) -> Requests:
-        return Requests(*(np.ascontiguousarray(a[idx]) for a in (self.origin, self.destination, self.group,
-                                                                  self.early, self.pick_due, self.drop_due)))
+        return Requests(*(np.ascontiguousarray(a[idx]) for a in (
+            self.origin, self.destination, self.group, self.early, self.pick_due, self.drop_due,
+            self.origin_pos, self.destination_pos)))
 
 
 def make_requests(time: np.ndarray, origin: np.ndarray, destination: np.ndarray, tt: np.ndarray,
@@ -144,17 +158,25 @@ def make_requests(time: np.ndarray, origin: np.ndarray, destination: np.ndarray,
 PARALLEL_MIN_PAIRS = 50_000
 
 
-def insertion_args(fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float) -> tuple:
+def insertion_args(fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+                   loop: np.ndarray | None = None) -> tuple:
     """The arguments of :func:`mobsim.kernels.drt.insertion.best_insertion` after the pair index,
-    with fresh output arrays (cost ``inf``, positions -1) at the end."""
+    with fresh output arrays (cost ``inf``, positions -1) at the end; ``loop`` (s per node): the
+    time once round the block from a node back to it (default 0)."""
     n = len(fleet) * len(req)
-    return (len(req), np.ascontiguousarray(tt, np.float64), *fleet.arrays(), req.origin, req.destination,
-            req.group, req.early, req.pick_due, req.drop_due, float(dwell), np.full(n, np.inf),
-            np.full(n, -1, np.int64), np.full(n, -1, np.int64))
+    lp = np.zeros(tt.shape[0]) if loop is None else np.ascontiguousarray(loop, np.float64)
+    (node, pos, time, load, cap, stop_n, stop_node, stop_pos, stop_delta, stop_early,
+     stop_due) = fleet.arrays()
+    return (len(req), np.ascontiguousarray(tt, np.float64), lp, node, pos, time, load, cap, stop_n, stop_node,
+            stop_pos, stop_delta, stop_early, stop_due, req.origin, np.asarray(req.origin_pos, np.float64),
+            req.destination, np.asarray(req.destination_pos, np.float64), req.group, req.early, req.pick_due,
+            req.drop_due, float(dwell), np.full(n, np.inf), np.full(n, -1, np.int64),
+            np.full(n, -1, np.int64))
 
 
 def insertion_costs(fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
-                    backend: str = "cpu") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    backend: str = "cpu", loop: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(cost, i, j)``, each ``(len(fleet), len(req))``: the operating time (s) the cheapest
     feasible insertion of each request into each vehicle's schedule adds (``inf``: none) and where
     the pick-up and the drop-off go (before old stop ``i`` and ``j``; -1: none). ``backend``:
@@ -163,7 +185,7 @@ def insertion_costs(fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
     from mobsim.kernels.drt.insertion import best_insertion
 
     nv, nr = len(fleet), len(req)
-    args = insertion_args(fleet, req, tt, dwell)
+    args = insertion_args(fleet, req, tt, dwell, loop)
     cost, bi, bj = args[-3:]
     if nv == 0 or nr == 0:
         return cost.reshape(nv, nr), bi.reshape(nv, nr), bj.reshape(nv, nr)
@@ -192,9 +214,10 @@ def insert(fleet: Fleet, v: int, req: Requests, r: int, i: int, j: int, request_
     if n + 2 > fleet.stop_node.shape[1]:
         fleet._grow()
     g = int(req.group[r])
-    rows = (fleet.stop_node, fleet.stop_delta, fleet.stop_early, fleet.stop_due, fleet.stop_req)
-    pick = (req.origin[r], g, req.early[r], req.pick_due[r], request_id)
-    drop = (req.destination[r], -g, -np.inf, req.drop_due[r], request_id)
+    rows = (fleet.stop_node, fleet.stop_delta, fleet.stop_early, fleet.stop_due, fleet.stop_req,
+            fleet.stop_pos)
+    pick = (req.origin[r], g, req.early[r], req.pick_due[r], request_id, req.origin_pos[r])
+    drop = (req.destination[r], -g, -np.inf, req.drop_due[r], request_id, req.destination_pos[r])
     for a, p, d in zip(rows, pick, drop, strict=True):
         old = a[v, :n].copy()
         a[v, :n + 2] = np.concatenate([old[:i], [p], old[i:j], [d], old[j:]])
@@ -205,10 +228,12 @@ class Dispatcher(Protocol):
     """What a dispatcher does: assign requests to vehicles and extend their schedules.
 
     ``dispatch`` receives the fleet (arrays and schedules), the requests, the travel-time matrix
-    (s) and the dwell per stop (s), extends the fleet's schedules in place and returns, per request, the
-    vehicle that serves it, or -1 (rejected, or left for a later batch)."""
+    (s), the dwell per stop (s) and the time once round the block from each node (s; None: 0),
+    extends the fleet's schedules in place and returns, per request, the vehicle that serves it,
+    or -1 (rejected, or left for a later batch)."""
 
-    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float) -> np.ndarray: ...
+    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+                 loop: np.ndarray | None = None) -> np.ndarray: ...
 
 
 @dataclass
@@ -217,11 +242,12 @@ class InsertionDispatcher:
 
     backend: str = "cpu"
 
-    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float) -> np.ndarray:
+    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+                 loop: np.ndarray | None = None) -> np.ndarray:
         out = np.full(len(req), -1, np.int64)
         for r in np.argsort(req.early, kind="stable"):
             one = req.subset(np.array([r]))
-            cost, bi, bj = insertion_costs(fleet, one, tt, dwell, self.backend)
+            cost, bi, bj = insertion_costs(fleet, one, tt, dwell, self.backend, loop)
             v = int(np.argmin(cost[:, 0])) if len(fleet) else -1
             if v >= 0 and np.isfinite(cost[v, 0]):
                 insert(fleet, v, one, 0, int(bi[v, 0]), int(bj[v, 0]), int(r))
@@ -235,14 +261,15 @@ class BatchDispatcher:
 
     backend: str = "cpu"
 
-    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float) -> np.ndarray:
+    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+                 loop: np.ndarray | None = None) -> np.ndarray:
         try:
             from scipy.optimize import linear_sum_assignment
         except ImportError:
             raise InputError("the batch dispatcher needs scipy", fix="pip install -e '.[drt]'") from None
 
         out = np.full(len(req), -1, np.int64)
-        cost, bi, bj = insertion_costs(fleet, req, tt, dwell, self.backend)
+        cost, bi, bj = insertion_costs(fleet, req, tt, dwell, self.backend, loop)
         ok = np.isfinite(cost)
         if not ok.any():
             return out
@@ -263,17 +290,23 @@ class GreedyDispatcher:
     (SUMO's taxis have none: a request waits until a vehicle is free); a request with no idle
     vehicle, or too large a group for every idle one, is left for the next call (-1)."""
 
-    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float) -> np.ndarray:
+    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+                 loop: np.ndarray | None = None) -> np.ndarray:
         out = np.full(len(req), -1, np.int64)
         idle = fleet.stop_n == 0
         for r in np.argsort(req.early, kind="stable"):
             ok = idle & (fleet.cap >= req.group[r])
             if not ok.any():
                 continue
-            reach = np.where(ok, fleet.time + tt[fleet.node, req.origin[r]], np.inf)
+            way = tt[fleet.node, req.origin[r]]
+            if loop is not None:  # behind it on its own link: round the block
+                way = np.where((fleet.node == req.origin[r]) & (req.origin_pos[r] < fleet.pos),
+                               loop[fleet.node], way)
+            reach = np.where(ok, fleet.time + way, np.inf)
             v = int(np.argmin(reach))
             free = Requests(req.origin[[r]], req.destination[[r]], req.group[[r]], req.early[[r]],
-                            np.array([np.inf]), np.array([np.inf]))
+                            np.array([np.inf]), np.array([np.inf]), req.origin_pos[[r]],
+                            req.destination_pos[[r]])
             insert(fleet, v, free, 0, 0, 0, int(r))
             idle[v] = False
             out[r] = v

@@ -35,7 +35,8 @@ def drt_tables(mode: Any, t_end: float) -> dict[str, dict[str, np.ndarray]]:
             "group": mode.r_group.astype(np.int32), "status": mode.r_status.astype(np.int8),
             "vehicle": mode.r_veh.astype(np.int32), "assigned": mode.r_assigned, "pickup": mode.r_pick,
             "dropoff": mode.r_drop, "direct": mode.r_direct, "wait": wait, "ride": ride,
-            "latest_pickup": mode.r_pick_due, "latest_dropoff": mode.r_drop_due},
+            "latest_pickup": mode.r_pick_due, "latest_dropoff": mode.r_drop_due,
+            "planned_pickup": mode.r_plan_pick, "planned_dropoff": mode.r_plan_drop},
         "drt/vehicles": {
             "id": np.array(mode.veh_ids, dtype=object), "trip": mode.veh_trip.astype(np.int32),
             "depot": np.array([v.depot for v in mode.plan.vehicles], dtype=object),

@@ -28,6 +28,9 @@ DRT_REQUESTS = _cols(
     ("ride", "float64", "s", "dropoff - pickup (the pick-up's dwell included); NaN if not served"),
     ("latest_pickup", "float64", "s", "the pick-up deadline of the dispatcher (inf: none)"),
     ("latest_dropoff", "float64", "s", "the drop-off deadline of the dispatcher (inf: none)"),
+    ("planned_pickup", "float64", "s", "the pick-up time the dispatcher planned when it assigned the "
+     "request (its travel times); NaN if never assigned"),
+    ("planned_dropoff", "float64", "s", "the drop-off time it planned then"),
 )
 
 DRT_VEHICLES = _cols(

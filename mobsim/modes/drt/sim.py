@@ -93,6 +93,34 @@ def trip_id(vehicle_id: str) -> str:
     return f"drt.{vehicle_id}"
 
 
+def signal_wait(a: Any, stop_loss: float = 0.0) -> np.ndarray:
+    """Per link, the mean time (s) the signal at its end costs a vehicle arriving at a random time
+    with no queue: the wait ``red^2 / (2 * cycle)`` and, with the chance ``red / cycle`` of
+    arriving at red, ``stop_loss`` (s: braking to a halt and speeding up again), for each
+    signalised movement from the link (yellow counts as green), averaged over them; 0 without a
+    signal. The dispatcher's travel times start from free flow plus this where no vehicle has
+    been seen on a link yet."""
+    n_links = len(a.link_len)
+    wait = np.zeros(n_links)
+    cnt = np.zeros(n_links)
+    for m in np.nonzero(a.mv_sig >= 0)[0]:
+        slot = int(a.mv_sig[m])
+        c = int(a.slot_ctrl[slot])
+        k = int(a.slot_index[slot])
+        p0, p1 = int(a.ctrl_phase_start[c]), int(a.ctrl_phase_start[c + 1])
+        ends = a.phase_end[p0:p1]
+        dur = np.diff(np.concatenate([[0.0], ends]))
+        cycle = float(ends[-1]) if p1 > p0 else 0.0
+        if cycle <= 0:
+            continue
+        states = np.array([a.phase_states[int(a.phase_state_start[q]) + k] for q in range(p0, p1)])
+        red = float(dur[states == 0].sum())
+        link = int(a.lane_link[a.mv_from_lane[m]])
+        wait[link] += red * red / (2.0 * cycle) + red / cycle * stop_loss
+        cnt[link] += 1
+    return np.where(cnt > 0, wait / np.maximum(cnt, 1), 0.0)
+
+
 def fleet_trips(scenario: Any, routes: Any) -> list[Trip]:
     """The road trips of the scenario's on-demand vehicles (none without ``[drt]``): from the
     depot, to an idle hold at the depot, with the vehicle's block of visits."""
@@ -173,13 +201,27 @@ class DrtMode:
         #: top speed, ``v / 2 * (1 / a + 1 / b)`` (the dispatcher adds it to every stop)
         self.stop_loss = float((link_v / 2.0 * (1.0 / acc + 1.0 / self.veh_dec)).max()) if nv else 0.0
         a = cn.arrays
-        self.cost = a.link_len / np.minimum(a.link_speed, self.vmax)
         self.tt = np.full((cn.n_links, cn.n_links), np.nan) if nv else np.zeros((0, 0))
         self.tt_ok = np.zeros(cn.n_links, bool)
+        #: per link: once round the block back to its end (s; NaN: not known yet)
+        self.loop = np.full(cn.n_links, np.nan)
         self._cnt = np.zeros(cn.n_links)
         self._vsum = np.zeros(cn.n_links)
+        # the fleet's own link times: per vehicle its link, when it entered it (from its start)
+        # and whether it went through without a stop; per link the window's sum and count
+        self._link_prev = np.full(nv, -1, np.int64)
+        self._entered = np.full(nv, np.nan)
+        self._clean = np.zeros(nv, bool)
+        self._fsum = np.zeros(cn.n_links)
+        self._fn = np.zeros(cn.n_links)
+        #: the fleet's link times over the other vehicles' (an exponential average over the
+        #: refreshes; shuttles accelerate and drive slower than cars)
+        self.fleet_ratio = 1.0
         self._tt_every = max(1, round(svc.travel_time_update / self.dt))
         self._sample_every = max(1, round(SAMPLE_PERIOD / self.dt))
+        #: the free-flow time of every link at the fleet's top speed plus the wait at its signal (s)
+        self.free = a.link_len / np.minimum(a.link_speed, self.vmax) + signal_wait(a, self.stop_loss)
+        self.cost = self.free.copy()
         self._period = max(1, round(svc.period / self.dt)) if svc.period > 0 else 0
         self.dispatcher = {"insertion": InsertionDispatcher, "batch": BatchDispatcher,
                            "greedy": GreedyDispatcher}[svc.dispatch]()
@@ -211,6 +253,8 @@ class DrtMode:
         self.r_pick = np.full(n, np.nan)
         self.r_drop = np.full(n, np.nan)
         self.r_direct = np.full(n, np.nan)
+        self.r_plan_pick = np.full(n, np.nan)
+        self.r_plan_drop = np.full(n, np.nan)
         self.r_pick_due = np.full(n, np.inf)
         self.r_drop_due = np.full(n, np.inf)
         self.r_next = 0  # the first request not yet made
@@ -225,18 +269,62 @@ class DrtMode:
         self._vsum += np.bincount(a.lane_link, weights=road.L.lane_vsum.astype(np.float64), minlength=n)
 
     def _measure(self) -> None:
-        """Link travel times (s) for the dispatcher: the length over the mean speed of the vehicles
-        sampled on the link since the last refresh (stopped ones at a red light included, so the
-        wait at signals counts), never below the free-flow time at the fleet's top speed, and the
-        free-flow time where no vehicle was seen; the travel-time matrix is cleared for new trees."""
+        """Link travel times (s) for the dispatcher, refreshed every ``travel_time_update`` s.
+
+        Where fleet vehicles went through a link (from its start, without a stop) since the last
+        refresh: the mean of their times. Elsewhere, where other vehicles were sampled: the
+        link's length over their mean speed (stopped ones at a red light included, so the wait at
+        signals counts; never below the free-flow time at the fleet's top speed), times the
+        fleet's ratio to the others (links with both, averaged over refreshes). Where no vehicle
+        was seen: the free-flow time at the fleet's top speed plus what the signal at the link's
+        end costs (:func:`signal_wait`), times the same ratio. The travel-time matrix is cleared
+        for new trees."""
         a = self.cn.arrays
-        free = a.link_len / np.minimum(a.link_speed, self.vmax)
+        drive = a.link_len / np.minimum(a.link_speed, self.vmax)
         with np.errstate(divide="ignore", invalid="ignore"):
-            speed = np.where(self._cnt > 0, self._vsum / np.maximum(self._cnt, 1), np.inf)
-            self.cost = np.maximum(a.link_len / np.maximum(speed, 0.5), free)
+            speed = self._vsum / np.maximum(self._cnt, 1)
+            seen = np.maximum(a.link_len / np.maximum(speed, 0.5), drive)
+            own = self._fsum / np.maximum(self._fn, 1)
+        both = (self._fn > 0) & (self._cnt > 0)
+        if both.any():
+            ratio = float(own[both].sum() / seen[both].sum())
+            self.fleet_ratio = 0.5 * self.fleet_ratio + 0.5 * ratio
+        others = np.where(self._cnt > 0, seen, self.free) * self.fleet_ratio
+        self.cost = np.where(self._fn > 0, np.maximum(own, drive), others)
         self._cnt[:] = 0.0
         self._vsum[:] = 0.0
+        self._fsum[:] = 0.0
+        self._fn[:] = 0.0
         self.tt_ok[:] = False
+        self.loop[:] = np.nan
+
+    def _fleet_links(self, t: float, st: np.ndarray, ss: np.ndarray, lanes: np.ndarray) -> None:
+        """Record the times fleet vehicles took through whole links without stopping there, for
+        :meth:`_measure`; ``t`` is the end of the step just run."""
+        link = np.where(st == S_RUNNING, self.cn.arrays.lane_link[np.maximum(lanes, 0)], -1).astype(np.int64)
+        prev = self._link_prev
+        moved = (link != prev) & (prev >= 0) & (link >= 0)
+        done = moved & self._clean
+        if done.any():
+            np.add.at(self._fsum, prev[done], t - self.dt / 2 - self._entered[done])
+            np.add.at(self._fn, prev[done], 1.0)
+        self._entered[moved] = t - self.dt / 2
+        self._clean[moved] = True
+        self._clean[(ss == STOP_DWELL) | (st != S_RUNNING)] = False
+        self._link_prev = link
+
+    def _need_loops(self, links: np.ndarray) -> None:
+        """``loop[L]`` (s) for every link of ``links``: from the end of ``L`` once round the block
+        back to it, the shortest way through any of its successors (``inf`` where there is none)."""
+        miss = np.unique(links[np.isnan(self.loop[links])])
+        if not len(miss):
+            return
+        a = self.cn.arrays
+        succ = [a.link_next[a.link_next_start[x]:a.link_next_start[x + 1]] for x in miss]
+        allsucc = np.concatenate(succ) if succ else np.zeros(0, np.int64)
+        self._need_rows(allsucc.astype(np.int64))
+        for x, ss in zip(miss, succ, strict=True):
+            self.loop[x] = float((self.cost[ss] + self.tt[ss, x]).min()) if len(ss) else np.inf
 
     def _need_rows(self, links: np.ndarray) -> None:
         miss = np.unique(links[~self.tt_ok[links]])
@@ -321,6 +409,7 @@ class DrtMode:
         first = np.array([x[0] if x else -2 for x in self.sched_slots], np.int64)
         active = ~self.gone & (st != 0)
         on = (st == S_RUNNING) | (st == S_BAY)
+        self._fleet_links(t, st, ss, V.lane[slots])
         self.odo_now[on] = V.dist0[slots[on]].astype(np.float64) + V.pos[slots[on]]
         served = active & (fl.stop_n > 0) & (ss == STOP_DWELL) & (sn == first)
         for j in np.nonzero(served)[0]:
@@ -356,7 +445,7 @@ class DrtMode:
         fl.load[j] = load + delta
         self.dwell_slot[j] = self.sched_slots[j].pop(0)
         n = int(fl.stop_n[j])
-        for name in ("stop_node", "stop_delta", "stop_early", "stop_due", "stop_req"):
+        for name in ("stop_node", "stop_delta", "stop_early", "stop_due", "stop_req", "stop_pos"):
             a = getattr(fl, name)
             a[j, :n - 1] = a[j, 1:n]
         fl.stop_n[j] = n - 1
@@ -410,20 +499,24 @@ class DrtMode:
         room = (self.n_visits - 2 - fl.stop_n) >= 2
         fl.cap[:] = np.where(avail & room, cap, 0)
         req = Requests(self.r_o[open_], self.r_d[open_], self.r_group[open_], self.r_early[open_],
-                       self.r_pick_due[open_], self.r_drop_due[open_])
+                       self.r_pick_due[open_], self.r_drop_due[open_], self.r_opos[open_], self.r_dpos[open_])
         held = np.arange(fl.stop_node.shape[1])[None, :] < fl.stop_n[:, None]
-        self._need_rows(np.concatenate([fl.node, fl.stop_node[held], req.origin, req.destination]))
+        nodes = np.concatenate([fl.node, fl.stop_node[held], req.origin, req.destination])
+        self._need_rows(nodes)
+        self._need_loops(nodes)
         before = fl.stop_n.copy()
         # The dispatchers name a new stop's request by its row in ``req``; the stops already held
         # are coded below zero for the call, so both can be told apart afterwards.
         fl.stop_req[held] = -2 - fl.stop_req[held]
         dwell = max(self.service.stop_time, self.dt) + self.stop_loss
-        out = self.dispatcher.dispatch(fl, req, self.tt, dwell)
+        out = self.dispatcher.dispatch(fl, req, self.tt, dwell, self.loop)
         fl.cap[:] = cap
         held = np.arange(fl.stop_node.shape[1])[None, :] < fl.stop_n[:, None]
         code = fl.stop_req[held]
         fl.stop_req[held] = np.where(code >= 0, open_[np.maximum(code, 0)], -2 - code)
         ch = np.nonzero(fl.stop_n != before)[0]
+        for j in ch:
+            self._plan_times(int(j), dwell)
         assigned = np.nonzero(out >= 0)[0]
         for b in assigned:
             r = int(open_[b])
@@ -446,6 +539,24 @@ class DrtMode:
         self.dispatch_wall += _time.perf_counter() - w0
         self.dispatch_calls += 1
 
+    def _plan_times(self, j: int, dwell: float) -> None:
+        """The times (s) vehicle ``j``'s schedule reaches its stops on the dispatcher's travel times,
+        kept as the planned pick-up and drop-off of the requests that have none yet (the times the
+        service promised when it took them)."""
+        fl = self.fleet
+        node, pos, t = int(fl.node[j]), float(fl.pos[j]), float(fl.time[j])
+        for k in range(int(fl.stop_n[j])):
+            nxt, npos = int(fl.stop_node[j, k]), float(fl.stop_pos[j, k])
+            way = self.loop[node] if nxt == node and npos < pos else self.tt[node, nxt]
+            t = max(t + float(way), float(fl.stop_early[j, k]))
+            pos = npos
+            r = int(fl.stop_req[j, k])
+            col = self.r_plan_pick if fl.stop_delta[j, k] > 0 else self.r_plan_drop
+            if np.isnan(col[r]):
+                col[r] = t
+            t += dwell
+            node = nxt
+
     def _fleet_state(self, t: float) -> np.ndarray:
         """Where and from when every vehicle is free (``fleet.node``, ``fleet.time``); returns which
         vehicles may take work."""
@@ -461,10 +572,15 @@ class DrtMode:
         on_road = (st == S_RUNNING) | (st == S_BAY)
         avail = on_road & ~self.gone & ~self.released & (t >= self.svc_start) & (t < self.svc_end)
         dwell = (ss == STOP_DWELL) & (sn == self.dwell_slot)
-        drive_t = (a.link_len[link] - V.pos[slots]) / a.link_speed[link]
+        # the rest of its link at the link's current travel time (a queue at its end included),
+        # plus braking to a halt and speeding up again where it stands
+        drive_t = (a.link_len[link] - V.pos[slots]) / a.link_len[link] * self.cost[link] + np.where(
+            (st == S_BAY) | (ss == STOP_DWELL), 0.5 * self.stop_loss, 0.0)
         fl.node[:] = np.where(on_road, link, fl.node)
-        fl.time[:] = np.where(dwell, np.maximum(V.stop_end[slots], t),
-                              np.where((st == S_BAY) | (ss == STOP_DWELL), t, t + np.maximum(drive_t, 0.0)))
+        fl.pos[:] = np.where(on_road, V.pos[slots], fl.pos)
+        # A dwelling or parked vehicle also has the rest of its link ahead: the dispatcher's
+        # travel times run from the end of a link (a stop's half link is counted on arrival).
+        fl.time[:] = np.where(dwell, np.maximum(V.stop_end[slots], t), t) + np.maximum(drive_t, 0.0)
         return avail
 
     # ------------------------------------------------------------------ end of service
@@ -602,9 +718,7 @@ class DrtMode:
         be.push("drt", ("idle_slot",))
 
     def _stop_pos(self, j: int, k: int) -> float:
-        fl = self.fleet
-        r = int(fl.stop_req[j, k])
-        return float(self.r_opos[r] if fl.stop_delta[j, k] > 0 else self.r_dpos[r])
+        return float(self.fleet.stop_pos[j, k])
 
     def _paths(self, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
         """The links after ``a`` up to ``b`` of the shortest way from the end of link ``a`` to link
