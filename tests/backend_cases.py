@@ -195,17 +195,37 @@ def case_osm_junctions() -> Any:
     return make_scenario(net, trips, sim__end=90.0)
 
 
+def case_drt() -> Any:
+    """An on-demand fleet of two shuttles on a 3 x 3 grid with cars: five requests pooled and
+    inserted into the shuttles' schedules, a pick-up behind a shuttle on its own link (round the
+    block), shuttles parked at the curb while idle and pulling out when work comes; 150 s."""
+    from mobsim.demand.trips import Trip
+    from mobsim.net import generators as gen
+    from mobsim.scenario import scenario_from_objects
+
+    net = gen.grid(3, 3, block_length=200.0, lanes=1, signalised=False)
+    links = [lk.id for lk in net.links if lk.id[0] == "n" and lk.id.split("-")[1][0] == "n"]
+    trips = [Trip(f"c{k}", links[(3 * k) % len(links)], links[(3 * k + 7) % len(links)], 5.0 * k)
+             for k in range(6)]
+    req = [(2.0, 0, 3), (4.0, 6, 8), (8.0, 1, 4), (12.0, 0, 5, 20.0), (20.0, 7, 2)]
+    drt = {"dispatch": "insertion", "stop_time": 5.0, "max_wait": 300.0, "alpha": 2.0, "beta": 200.0,
+           "fleets": [{"id": "s", "vehicles": 2, "depots": [links[0], links[6]], "capacity": 3}],
+           "requests": [{"id": f"r{k}", "time": q[0], "from": links[q[1]], "to": links[q[2]],
+                         **({"from_pos": q[3]} if len(q) > 3 else {})} for k, q in enumerate(req)]}
+    return scenario_from_objects(net, trips, settings={"sim.end": 150.0}, name="drt", drt=drt)
+
+
 CASES = {"grid": case_grid, "jam": case_jam, "drones": case_drones, "osm_junctions": case_osm_junctions,
-         "transit": case_transit}
+         "transit": case_transit, "drt": case_drt}
 
 
 #: Cases whose vehicle slots are renumbered every few steps (mobsim.state.slots): on the CUDA backend the
 #: renumbering runs the array-module code that cupy runs on a GPU.
-RENUMBERED = {"grid": 7, "jam": 5, "transit": 5}
+RENUMBERED = {"grid": 7, "jam": 5, "transit": 5, "drt": 6}
 #: The CUDA backend's (lane, position) order per case (cuda_backend.CUDABackend.order_mode; every
 #: order is checked against a full sort at every step): each way runs in some case.
 ORDER_MODES = {"grid": "lanes", "jam": "merge", "drones": "lanes", "osm_junctions": "full",
-               "transit": "merge"}
+               "transit": "merge", "drt": "lanes"}
 #: Cases whose steady steps replay one captured step (cuda_backend.CUDABackend.graphs; under the
 #: simulator a recorded list of the step's launches and of the lane scan's numpy stand-in, with
 #: any other array operation in the step an error). Their orders are not checked step by step

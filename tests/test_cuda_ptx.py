@@ -156,6 +156,31 @@ def test_transit_kernel_compiles_to_ptx(cc: tuple[int, int], compute_capability:
 
 
 @pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
+def test_drt_parking_kernels_compile_to_ptx(cc: tuple[int, int], compute_capability: Any) -> None:
+    """The on-demand fleet's curb phases (to the curb when idle, back into the lane with work),
+    as the CUDA backend launches them, with the argument types of a real run."""
+    from numba import cuda, typeof
+
+    from backend_cases import case_drt
+    from mobsim.backends.items import cuda_items
+    from mobsim.engine import Simulation
+
+    sim = Simulation(case_drt(), backend="cpu")
+    mode = next(m for m in sim.modes if m.name == "drt")
+    calls: list[tuple[Any, tuple[Any, ...]]] = []
+    mode.backend = pytypes.SimpleNamespace(device=sim.backend.device,
+                                           run_items=lambda fn, n, *args: calls.append((fn, args)))
+    mode._park(1)
+    assert [fn.__name__ for fn, _ in calls] == ["park_idle", "pull_out"]
+    compute_capability(cc)
+    for fn, args in calls:
+        kern = cuda_items(fn, len(args))
+        sig = (typeof(np.int64(1)), *[typeof(a) for a in args])
+        ptx, _ = cuda.compile_ptx(kern.py_func, sig, cc=cc)
+        assert f".target sm_{cc[0]}{cc[1]}" in ptx and ".entry" in ptx, fn.__name__
+
+
+@pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
 def test_drt_insertion_kernel_compiles_to_ptx(cc: tuple[int, int], compute_capability: Any) -> None:
     """The on-demand fleet's insertion evaluation (one item per vehicle and request), as
     ``insertion_costs`` launches it on the GPU, with the argument types of a real call."""

@@ -69,9 +69,10 @@ def test_taxis_and_rides_become_the_drt_fleet_and_requests(tmp_path, grid_net):
     assert [(v.id, v.depot, v.capacity, v.vtype, v.start, v.end) for v in drt.vehicles] == [
         ("taxi0.0", "A0B0", 2, "taxi", 0.0, math.inf), ("taxi1.0", "C2B2", 2, "taxi", 10.0, math.inf)]
     s = drt.service
-    # SUMO's defaults: greedy every 60 s, no deadlines, the pick-up halt is the boarding (0.5 s)
-    assert (s.dispatch, s.period, s.max_wait, s.beta, s.stop_time, s.rebalancing) == (
-        "greedy", 60.0, math.inf, math.inf, 0.5, "none")
+    # SUMO's defaults: greedy every 60 s, no deadlines, the pick-up halt is the boarding (0.5 s),
+    # the rider leaves at the end of the 60 s drop-off halt
+    assert (s.dispatch, s.period, s.max_wait, s.beta, s.pickup_time, s.dropoff_time, s.rebalancing) == (
+        "greedy", 60.0, math.inf, math.inf, 0.5, 60.0, "none")
     req = _requests(sc)
     assert list(req) == ["p0", "p2", "p1"]  # by reservation time
     length = {lk.id: lk.length for lk in sc.network.links}
@@ -90,10 +91,11 @@ def test_dispatch_options_map_and_unsupported_ones_warn(tmp_path, grid_net):
             '<device.taxi.idle-algorithm value="randomCircling"/>'
             '<device.taxi.dispatch-keep-unreachable value="600"/>')
     taxi = ('<vType id="taxi" vClass="taxi"><param key="has.taxi.device" value="true"/>'
-            '<param key="device.taxi.pickUpDuration" value="20"/></vType>')
+            '<param key="device.taxi.pickUpDuration" value="20"/>'
+            '<param key="device.taxi.dropOffDuration" value="15"/></vType>')
     sc = load_scenario(sumocfg(tmp_path, grid_net, taxi + VEHICLES + PERSONS, opts))
     s = sc.drt.service
-    assert (s.dispatch, s.period, s.stop_time) == ("greedy", 30.0, 20.0)
+    assert (s.dispatch, s.period, s.pickup_time, s.dropoff_time) == ("greedy", 30.0, 20.0, 15.0)
     assert [v.capacity for v in sc.drt.vehicles] == [4, 4]  # SUMO's personCapacity of vClass taxi
     # randomCircling taxis serve for 8 h from their departure (SUMO's default end)
     assert [v.end for v in sc.drt.vehicles] == [28800.0, 28810.0]

@@ -5,7 +5,7 @@ A vehicle ``v`` is free at node ``veh_node[v]`` from time ``veh_time[v]`` (s) wi
 ``veh_load[v]`` persons on board and room for ``veh_cap[v]``; it then serves its ``stop_n[v]``
 stops in order, row ``v`` of the ``(vehicles, max stops)`` stop arrays. A stop is a node, a load
 change (persons boarding > 0, alighting < 0), an earliest service time (a pick-up waits for it)
-and a latest one (its deadline). Serving a stop takes ``dwell`` s.
+and a latest one (its deadline). Serving a pick-up takes ``dwell`` s, a drop-off ``dwell_drop`` s.
 
 A request ``r`` goes from node ``req_o[r]`` to ``req_d[r]`` with ``req_g[r]`` persons; it may be
 picked up from ``req_early[r]`` and must be picked up by ``req_pick_due[r]`` and dropped off by
@@ -57,7 +57,7 @@ def _stop_at(k, i, j):
 @register_jitable
 def schedule_end(v, r, i, j, tt, loop, veh_node, veh_pos, veh_time, veh_load, veh_cap, stop_n, stop_node,
                  stop_pos, stop_delta, stop_early, stop_due, req_o, req_opos, req_d, req_dpos, req_g,
-                 req_early, req_pick_due, req_drop_due, dwell):
+                 req_early, req_pick_due, req_drop_due, dwell, dwell_drop):
     """End time (s) of vehicle ``v``'s schedule with request ``r`` inserted at ``(i, j)``, or
     ``inf`` where a deadline or the capacity is broken; ``r < 0`` (and any ``i``, ``j``): the
     schedule as it is."""
@@ -87,7 +87,7 @@ def schedule_end(v, r, i, j, tt, loop, veh_node, veh_pos, veh_time, veh_load, ve
         load += delta
         if load > veh_cap[v]:
             return math.inf
-        t += dwell
+        t += dwell if delta > 0 else dwell_drop
         node = nxt
         pos = npos
     return t
@@ -96,7 +96,7 @@ def schedule_end(v, r, i, j, tt, loop, veh_node, veh_pos, veh_time, veh_load, ve
 @register_jitable
 def best_insertion(p, n_req, tt, loop, veh_node, veh_pos, veh_time, veh_load, veh_cap, stop_n, stop_node,
                    stop_pos, stop_delta, stop_early, stop_due, req_o, req_opos, req_d, req_dpos, req_g,
-                   req_early, req_pick_due, req_drop_due, dwell, out_cost, out_i, out_j):
+                   req_early, req_pick_due, req_drop_due, dwell, dwell_drop, out_cost, out_i, out_j):
     """The cheapest feasible insertion for pair ``p = v * n_req + r`` (module docstring)."""
     v = p // n_req
     r = p - v * n_req
@@ -107,7 +107,7 @@ def best_insertion(p, n_req, tt, loop, veh_node, veh_pos, veh_time, veh_load, ve
         return  # cannot reach the pick-up in time even directly (tt holds shortest times)
     base = schedule_end(v, -1, 0, 0, tt, loop, veh_node, veh_pos, veh_time, veh_load, veh_cap, stop_n,
                         stop_node, stop_pos, stop_delta, stop_early, stop_due, req_o, req_opos, req_d,
-                        req_dpos, req_g, req_early, req_pick_due, req_drop_due, dwell)
+                        req_dpos, req_g, req_early, req_pick_due, req_drop_due, dwell, dwell_drop)
     n = stop_n[v]
     best = math.inf
     bi = -1
@@ -118,7 +118,7 @@ def best_insertion(p, n_req, tt, loop, veh_node, veh_pos, veh_time, veh_load, ve
                 end = schedule_end(v, r, i, j, tt, loop, veh_node, veh_pos, veh_time, veh_load, veh_cap,
                                    stop_n, stop_node, stop_pos, stop_delta, stop_early, stop_due, req_o,
                                    req_opos, req_d, req_dpos, req_g, req_early, req_pick_due, req_drop_due,
-                                   dwell)
+                                   dwell, dwell_drop)
                 if end - base < best:
                     best = end - base
                     bi = i

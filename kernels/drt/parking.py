@@ -1,17 +1,19 @@
-"""Idle on-demand vehicles at the curb, one item per fleet vehicle, after every road step.
+"""On-demand vehicles at the curb, one item per fleet vehicle, after every road step.
 
 An idle vehicle holds at its last visit (``idle_slot[j]``, a visit of the road's stop arrays
 ``W.visit_*`` whose earliest departure lies far ahead). Standing in its lane it would block
 everyone behind it for as long as no request comes, which on a one-lane street is a gridlock:
 so once it dwells there it leaves the lane's order (status ``S_BAY``, as a bus in a bay) and
-the traffic passes. When the dispatcher gives it work, the host points its next visit elsewhere
-(``V.stop_next``); it pulls back into the lane as soon as that is safe
-(:func:`mobsim.kernels.physics.pullout.bay_exit_clear`) and the road drives it on from the next
-step. Two passes: the first marks who may pull out, the second lets them, the first of two at
-the same curb before the other. Every item writes only its own vehicle's status and flag and
-one entry of the order (an atomic counter), so the result does not depend on the order of the
-items or threads. SUMO's idle taxis
-park off the road the same way (``MSIdling_Stop``).
+the traffic passes. With ``curb`` set, every halt of the fleet (pick-ups and drop-offs too) is
+off the lane, as SUMO's taxis stop (``parking = true``). A vehicle at the curb wants to pull out
+once its halt is over (``t`` past its ``stop_end``) or, idle, once the host has given it work
+(its next visit is elsewhere); it pulls back into the lane as soon as that is safe
+(:func:`mobsim.kernels.physics.pullout.bay_exit_clear`), and the road releases it from its stop
+and drives it on from the next step. Two passes: the first marks who may pull out, the second
+lets them, the first of two at the same curb before the other. Every item writes only its own
+vehicle's status and flag and one entry of the order (an atomic counter), so the result does
+not depend on the order of the items or threads. SUMO's idle taxis park off the road the same
+way (``MSIdling_Stop``). Times in s; ``t`` is the end of the step just run.
 """
 
 from __future__ import annotations
@@ -24,17 +26,19 @@ from ..runtime.layout import C_NRUN, S_BAY, S_RUNNING, STOP_DWELL, T_LEN, T_S0
 
 
 @register_jitable
-def park_idle(j, dt, status, stop_next, stop_state, trip_slot, veh_trip, idle_slot, want, lane_of, pos, speed,
-              vtype, lane_start, order, vt):
-    """First pass, fleet vehicle ``j``: to the curb once it dwells at its idle visit; ``want[j]``
-    = 1 if it stands at the curb with work and its lane leaves room to pull out (module
-    docstring)."""
+def park_idle(j, t, dt, curb, status, stop_next, stop_state, stop_end, trip_slot, veh_trip, idle_slot, want,
+              lane_of, pos, speed, vtype, lane_start, order, vt):
+    """First pass, fleet vehicle ``j``: to the curb once it dwells at its idle visit (or at any
+    stop with ``curb``); ``want[j]`` = 1 if it stands at the curb, its halt is over and its lane
+    leaves room to pull out (module docstring)."""
     s = trip_slot[veh_trip[j]]
     st = status[s]
     want[j] = 0
-    if st == S_RUNNING and _idle(s, j, stop_state, stop_next, idle_slot):
+    dwell = stop_state[s] == STOP_DWELL
+    idle = dwell and idle_slot[j] >= 0 and stop_next[s] == idle_slot[j]
+    if st == S_RUNNING and (idle or (curb != 0 and dwell)):
         status[s] = S_BAY
-    elif st == S_BAY and not _idle(s, j, stop_state, stop_next, idle_slot) and bay_exit_clear(
+    elif st == S_BAY and not idle and not (dwell and t < stop_end[s] - 1e-9) and bay_exit_clear(
             s, lane_of, pos, speed, vtype, lane_start, order, vt, dt):
         want[j] = 1
 
@@ -61,8 +65,3 @@ def pull_out(j, status, trip_slot, veh_trip, want, lane_of, pos, vtype, order, c
             return
     status[s] = S_RUNNING
     order[atomic_add_mt(cnt, C_NRUN, 1)] = s
-
-
-@register_jitable
-def _idle(s, j, stop_state, stop_next, idle_slot):
-    return idle_slot[j] >= 0 and stop_state[s] == STOP_DWELL and stop_next[s] == idle_slot[j]

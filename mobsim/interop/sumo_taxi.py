@@ -39,15 +39,15 @@ semantics are SUMO's (``src/microsim/devices/MSDevice_Taxi.cpp``, ``MSDispatch.c
   ``routeExtension`` and ``traci`` run as greedy too, with a warning (mobsim's greedy dispatcher
   pools no rides; ``[drt] dispatch = "insertion"`` pools them with MATSim's deadlines).
   ``device.taxi.dispatch-period`` (default 60 s) -> ``period``. SUMO's taxis have no deadlines
-  (a reservation waits until a taxi is free): ``max_wait = beta = inf``. ``stop_time`` is
+  (a reservation waits until a taxi is free): ``max_wait = beta = inf``. ``pickup_time`` is
   SUMO's pick-up halt, ``max(device.taxi.pickUpDuration, boardingDuration)`` (defaults 0 s and
   the vType's 0.5 s per person; the largest over the fleet): a pick-up stop is triggered and
-  ends when the person has boarded. SUMO's ``device.taxi.dropOffDuration`` (default 60 s) is
-  not a halt a rider or the next customer sees: the person alights in ``boardingDuration``,
-  the taxi is idle from then on (``MSDevice_Taxi::customerArrived``) and the next dispatch ends
-  that stop at once (``dispatchShared``). ``device.taxi.idle-algorithm`` ``stop`` (default: an
-  idle taxi parks where it is) -> ``rebalancing = "none"``; ``randomCircling`` and ``taxistand``
-  run as ``none`` (warning).
+  ends when the person has boarded. ``dropoff_time`` is ``device.taxi.dropOffDuration`` (default
+  60 s): SUMO's rider leaves the taxi at the end of that halt (its ride's ``arrival`` in the
+  tripinfo output is the halt's start plus about 60 s, measured with ``--stop-output``), and the
+  taxi is idle from then on (``MSDevice_Taxi::customerArrived``). ``device.taxi.idle-algorithm``
+  ``stop`` (default: an idle taxi parks where it is) -> ``rebalancing = "none"``;
+  ``randomCircling`` and ``taxistand`` run as ``none`` (warning).
 * Options and parameters mobsim does not model are named in warnings:
   ``device.taxi.dispatch-algorithm.params``, ``dispatch-keep-unreachable``, ``vclasses``, a taxi's
   ``device.taxi.parking = false``, several fleets (``taxi:<fleet>`` lines: any taxi serves any
@@ -400,7 +400,7 @@ def drt_config(found: TaxiFound, warnings: list[str], source: str) -> dict[str, 
                if k not in _USED_OPTIONS and k not in _OUTPUT_OPTIONS]
     if ignored:
         warnings.append(f"{source}: taxi options mobsim does not model, ignored: {', '.join(ignored)}")
-    fleets, stop_times, circling, parked, lines = [], set(), 0, 0, set()
+    fleets, stop_times, drop_times, circling, parked, lines = [], set(), set(), 0, 0, set()
     for v in found.vehicles:
         p = v.params
         own_idle = p.get(TAXI_PREFIX + "idle-algorithm", idle)
@@ -418,6 +418,10 @@ def drt_config(found: TaxiFound, warnings: list[str], source: str) -> dict[str, 
         if TAXI_PREFIX + "pickUpDuration" in p:
             pick = number(p[TAXI_PREFIX + "pickUpDuration"], "pickUpDuration", source, f"vehicle '{v.id}'")
         stop_times.add(max(pick, v.boarding))
+        drop = DROPOFF_DURATION
+        if TAXI_PREFIX + "dropOffDuration" in p:
+            drop = number(p[TAXI_PREFIX + "dropOffDuration"], "dropOffDuration", source, f"vehicle '{v.id}'")
+        drop_times.add(max(drop, v.boarding))
         parked += p.get(TAXI_PREFIX + "parking", "true").strip().lower() not in _TRUE
         lines.add(v.line or "taxi")
         row: dict[str, Any] = {"id": v.id, "vehicles": 1, "depot": v.depot, "capacity": v.capacity,
@@ -444,7 +448,8 @@ def drt_config(found: TaxiFound, warnings: list[str], source: str) -> dict[str, 
     length = max(v.length for v in found.vehicles)
     seats = max(v.capacity for v in found.vehicles)
     cfg: dict[str, Any] = {"dispatch": "greedy", "period": period, "max_wait": math.inf, "beta": math.inf,
-                           "stop_time": max(stop_times), "rebalancing": "none", "fleets": fleets,
+                           "stop_time": max(stop_times), "pickup_time": max(stop_times),
+                           "dropoff_time": max(drop_times), "rebalancing": "none", "fleets": fleets,
                            "requests": _requests(found.rides, length, seats)}
     return cfg
 

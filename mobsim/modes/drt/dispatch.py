@@ -158,23 +158,33 @@ def make_requests(time: np.ndarray, origin: np.ndarray, destination: np.ndarray,
 PARALLEL_MIN_PAIRS = 50_000
 
 
-def insertion_args(fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+def dwells(dwell: float | tuple[float, float]) -> tuple[float, float]:
+    """The halt (s) at a pick-up and at a drop-off: ``dwell`` is one for both, or the pair."""
+    if np.ndim(dwell) == 0:
+        return float(dwell), float(dwell)  # type: ignore[arg-type]
+    d_pick, d_drop = dwell  # type: ignore[misc]
+    return float(d_pick), float(d_drop)
+
+
+def insertion_args(fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float | tuple[float, float],
                    loop: np.ndarray | None = None) -> tuple:
     """The arguments of :func:`mobsim.kernels.drt.insertion.best_insertion` after the pair index,
-    with fresh output arrays (cost ``inf``, positions -1) at the end; ``loop`` (s per node): the
+    with fresh output arrays (cost ``inf``, positions -1) at the end; ``dwell``: the halt at every
+    stop (s), or the pair (pick-up, drop-off); ``loop`` (s per node): the
     time once round the block from a node back to it (default 0)."""
     n = len(fleet) * len(req)
     lp = np.zeros(tt.shape[0]) if loop is None else np.ascontiguousarray(loop, np.float64)
+    d_pick, d_drop = dwells(dwell)
     (node, pos, time, load, cap, stop_n, stop_node, stop_pos, stop_delta, stop_early,
      stop_due) = fleet.arrays()
     return (len(req), np.ascontiguousarray(tt, np.float64), lp, node, pos, time, load, cap, stop_n, stop_node,
             stop_pos, stop_delta, stop_early, stop_due, req.origin, np.asarray(req.origin_pos, np.float64),
             req.destination, np.asarray(req.destination_pos, np.float64), req.group, req.early, req.pick_due,
-            req.drop_due, float(dwell), np.full(n, np.inf), np.full(n, -1, np.int64),
+            req.drop_due, d_pick, d_drop, np.full(n, np.inf), np.full(n, -1, np.int64),
             np.full(n, -1, np.int64))
 
 
-def insertion_costs(fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+def insertion_costs(fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float | tuple[float, float],
                     backend: str = "cpu", loop: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(cost, i, j)``, each ``(len(fleet), len(req))``: the operating time (s) the cheapest
@@ -232,7 +242,7 @@ class Dispatcher(Protocol):
     extends the fleet's schedules in place and returns, per request, the vehicle that serves it,
     or -1 (rejected, or left for a later batch)."""
 
-    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float | tuple[float, float],
                  loop: np.ndarray | None = None) -> np.ndarray: ...
 
 
@@ -242,7 +252,7 @@ class InsertionDispatcher:
 
     backend: str = "cpu"
 
-    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float | tuple[float, float],
                  loop: np.ndarray | None = None) -> np.ndarray:
         out = np.full(len(req), -1, np.int64)
         for r in np.argsort(req.early, kind="stable"):
@@ -261,7 +271,7 @@ class BatchDispatcher:
 
     backend: str = "cpu"
 
-    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float | tuple[float, float],
                  loop: np.ndarray | None = None) -> np.ndarray:
         try:
             from scipy.optimize import linear_sum_assignment
@@ -290,7 +300,7 @@ class GreedyDispatcher:
     (SUMO's taxis have none: a request waits until a vehicle is free); a request with no idle
     vehicle, or too large a group for every idle one, is left for the next call (-1)."""
 
-    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float,
+    def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float | tuple[float, float],
                  loop: np.ndarray | None = None) -> np.ndarray:
         out = np.full(len(req), -1, np.int64)
         idle = fleet.stop_n == 0

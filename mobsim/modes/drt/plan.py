@@ -9,8 +9,13 @@ period = 0.0             # s between dispatch calls; 0: every step in which a re
 max_wait = 600.0         # s from the request (or its earliest pick-up) to the pick-up, at most
 alpha = 1.5              # the latest drop-off: request time + alpha * direct time + beta
 beta = 300.0             # s; max_wait and beta may be inf: no deadline (SUMO's taxis have none)
-stop_time = 30.0         # s a vehicle halts at every pick-up and drop-off
+stop_time = 30.0         # s a vehicle halts at every pick-up and drop-off (the persons board or alight)
+pickup_time = 30.0       # s at a pick-up (default: stop_time)
+dropoff_time = 30.0      # s at a drop-off (default: stop_time); the persons have arrived at its end
 rebalancing = "none"     # none | depot (an idle vehicle drives back to its depot)
+stop_in_lane = false     # true: pick-ups and drop-offs halt in the lane (the traffic waits or
+                         # changes lanes); false: at the curb, off the lane (SUMO's taxis); idle
+                         # vehicles always park at the curb
 travel_time_update = 300.0  # s between refreshes of the dispatcher's link travel times
 requests_file = "requests.csv"  # id,time,from,to[,group,earliest,from_pos,to_pos]
 
@@ -45,8 +50,9 @@ import numpy as np
 
 from mobsim.config_tables import table_error, table_id, table_keys, table_list, table_number
 
-DRT_INPUT_KEYS = ("dispatch", "period", "max_wait", "alpha", "beta", "stop_time", "rebalancing",
-                  "travel_time_update", "requests_file", "fleets", "requests")
+DRT_INPUT_KEYS = ("dispatch", "period", "max_wait", "alpha", "beta", "stop_time", "pickup_time",
+                  "dropoff_time", "rebalancing", "stop_in_lane", "travel_time_update", "requests_file",
+                  "fleets", "requests")
 _FLEET_KEYS = ("id", "vehicles", "depots", "depot", "capacity", "vtype", "start", "end")
 _REQUEST_KEYS = ("id", "time", "from", "to", "group", "earliest", "from_pos", "to_pos")
 DISPATCHERS = ("insertion", "batch", "greedy")
@@ -66,7 +72,10 @@ class DrtService:
     alpha: float = 1.5
     beta: float = 300.0
     stop_time: float = 30.0
+    pickup_time: float = 30.0
+    dropoff_time: float = 30.0
     rebalancing: str = "none"
+    stop_in_lane: bool = False
     travel_time_update: float = 300.0
 
 
@@ -138,11 +147,18 @@ def load_drt(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, sour
     if alpha < 1.0:
         raise _err(f"alpha = {alpha:g} is below 1: no ride could be as fast as the direct one", source,
                    "drt.alpha", "give alpha >= 1")
+    stop = table_number(cfg, "stop_time", 30.0, source, el, minimum=0.0)
+    in_lane = cfg.get("stop_in_lane", False)
+    if not isinstance(in_lane, bool):
+        raise _err(f"stop_in_lane = {in_lane!r} is not true or false", source, "drt.stop_in_lane",
+                   "give stop_in_lane = true or false")
     service = DrtService(
         dispatch=dispatch, period=table_number(cfg, "period", 0.0, source, el, minimum=0.0),
         max_wait=_limit(cfg, "max_wait", 600.0, source, el), alpha=alpha,
         beta=_limit(cfg, "beta", 300.0, source, el),
-        stop_time=table_number(cfg, "stop_time", 30.0, source, el, minimum=0.0), rebalancing=rebal,
+        stop_time=stop, pickup_time=table_number(cfg, "pickup_time", stop, source, el, minimum=0.0),
+        dropoff_time=table_number(cfg, "dropoff_time", stop, source, el, minimum=0.0), rebalancing=rebal,
+        stop_in_lane=in_lane,
         travel_time_update=table_number(cfg, "travel_time_update", 300.0, source, el, positive=True))
     links = {lk.id: lk for lk in network.links}
     vehicles: list[DrtVehicle] = []

@@ -48,5 +48,6 @@ def drt_tables(mode: Any, t_end: float) -> dict[str, dict[str, np.ndarray]]:
             "request": ev[:, 3].astype(np.int32), "link": ev[:, 4].astype(np.int32),
             "load": ev[:, 5].astype(np.int32)},
         "drt/dispatch": {"dispatch_calls": np.array([mode.dispatch_calls], np.int64),
-                         "dispatch_wall": np.array([mode.dispatch_wall], np.float64)},
+                         "dispatch_wall": np.array([mode.dispatch_wall], np.float64),
+                         "missed_stops": np.array([mode.missed], np.int64)},
     }

@@ -21,13 +21,14 @@ DRT_REQUESTS = _cols(
     ("vehicle", "int32", "1", "row in /drt/vehicles of the vehicle assigned last; -1 if none"),
     ("assigned", "float64", "s", "when it was assigned; NaN if never"),
     ("pickup", "float64", "s", "when the vehicle halted at the pick-up; NaN if not picked up"),
-    ("dropoff", "float64", "s", "when the vehicle halted at the drop-off; NaN if not dropped off"),
+    ("dropoff", "float64", "s", "when the persons had alighted: the vehicle's halt at the drop-off plus "
+     "the drop-off time (SUMO's ride arrival); NaN if not dropped off"),
     ("direct", "float64", "s", "travel time of the direct route when the request was made (the "
      "dispatcher's link travel times)"),
     ("wait", "float64", "s", "pickup - earliest; NaN if not picked up"),
-    ("ride", "float64", "s", "dropoff - pickup (the pick-up's dwell included); NaN if not served"),
+    ("ride", "float64", "s", "dropoff - pickup (both halts included); NaN if not served"),
     ("latest_pickup", "float64", "s", "the pick-up deadline of the dispatcher (inf: none)"),
-    ("latest_dropoff", "float64", "s", "the drop-off deadline of the dispatcher (inf: none)"),
+    ("latest_dropoff", "float64", "s", "the dispatcher's deadline for the halt at the drop-off (inf: none)"),
     ("planned_pickup", "float64", "s", "the pick-up time the dispatcher planned when it assigned the "
      "request (its travel times); NaN if never assigned"),
     ("planned_dropoff", "float64", "s", "the drop-off time it planned then"),
@@ -61,6 +62,8 @@ DRT_EVENTS = _cols(
 DRT_SUMMARY = _cols(
     ("dispatch_calls", "int64", "1", "calls of the dispatcher"),
     ("dispatch_wall", "float64", "s", "wall time of the dispatch (travel-time trees, costs, assignment)"),
+    ("missed_stops", "int64", "1", "stops a vehicle passed without halting there (it could not brake in "
+     "time; it goes round the block and comes back)"),
 )
 
 #: On-demand tables: HDF5 path -> columns (present only in runs with ``[drt]``).

@@ -223,10 +223,19 @@ class DrtMode:
         self.free = a.link_len / np.minimum(a.link_speed, self.vmax) + signal_wait(a, self.stop_loss)
         self.cost = self.free.copy()
         self._period = max(1, round(svc.period / self.dt)) if svc.period > 0 else 0
-        self.dispatcher = {"insertion": InsertionDispatcher, "batch": BatchDispatcher,
+        #: 1: every halt off the lane, at the curb (0: pick-ups and drop-offs in the lane)
+        self.curb = 0 if svc.stop_in_lane else 1
+        #: the halts (s) at a pick-up and at a drop-off, at least a step
+        self.d_pick = max(svc.pickup_time, self.dt)
+        self.d_drop = max(svc.dropoff_time, self.dt)
+        # the insertion costs on the run's device: the CPU's threads or one GPU thread per pair
+        on = "cuda" if getattr(backend, "name", "cpu") == "cuda" else "cpu"
+        self.dispatcher = {"insertion": lambda: InsertionDispatcher(on), "batch": lambda: BatchDispatcher(on),
                            "greedy": GreedyDispatcher}[svc.dispatch]()
         self.dispatch_wall = 0.0
         self.dispatch_calls = 0
+        #: stops passed without a halt (each sent round the block again)
+        self.missed = 0
         self.events: list[tuple[float, int, int, int, int, int]] = []
         self._first_step = int(np.floor((self.svc_start.min() - self.begin) / self.dt)) if nv else 2**62
         self._done = nv == 0
@@ -384,9 +393,10 @@ class DrtMode:
         L = self.backend.device("L")
         k = self.k
         n = min(n_items, len(self.veh_ids))
+        t = self.begin + self.step_no * self.dt
         self.backend.run_items(
-            park_idle, n, self.dt, V.status, V.stop_next, V.stop_state, W.trip_slot, k.veh_trip, k.idle_slot,
-            k.want, V.lane, V.pos, V.speed, V.vtype, L.lane_start, W.order, k.vt)
+            park_idle, n, t, self.dt, self.curb, V.status, V.stop_next, V.stop_state, V.stop_end, W.trip_slot,
+            k.veh_trip, k.idle_slot, k.want, V.lane, V.pos, V.speed, V.vtype, L.lane_start, W.order, k.vt)
         self.backend.run_items(
             pull_out, n, V.status, W.trip_slot, k.veh_trip, k.want, V.lane, V.pos, V.vtype, W.order, W.cnt,
             k.vt)
@@ -420,6 +430,7 @@ class DrtMode:
         lost_way = active & ~served & ~still & (st == S_RUNNING) & (
             ((fl.stop_n > 0) & (sn != first)) | (sn < 0))
         self.dirty |= lost_way & ~self.released
+        self.missed += int((lost_way & ~self.released).sum())
         gone = active & ((st == 2) | (st == 3))
         for j in np.nonzero(gone)[0]:
             self._gone(int(j), t)
@@ -439,7 +450,7 @@ class DrtMode:
             self.r_status[r] = R_ONBOARD
             self.events.append((t_halt, j, EV_PICKUP, r, int(fl.stop_node[j, 0]), load + delta))
         else:
-            self.r_drop[r] = t_halt
+            self.r_drop[r] = t_halt + self.d_drop  # the persons have alighted at the end of the halt
             self.r_status[r] = R_DONE
             self.events.append((t_halt, j, EV_DROPOFF, r, int(fl.stop_node[j, 0]), load + delta))
         fl.load[j] = load + delta
@@ -508,7 +519,7 @@ class DrtMode:
         # The dispatchers name a new stop's request by its row in ``req``; the stops already held
         # are coded below zero for the call, so both can be told apart afterwards.
         fl.stop_req[held] = -2 - fl.stop_req[held]
-        dwell = max(self.service.stop_time, self.dt) + self.stop_loss
+        dwell = (self.d_pick + self.stop_loss, self.d_drop + self.stop_loss)
         out = self.dispatcher.dispatch(fl, req, self.tt, dwell, self.loop)
         fl.cap[:] = cap
         held = np.arange(fl.stop_node.shape[1])[None, :] < fl.stop_n[:, None]
@@ -539,7 +550,7 @@ class DrtMode:
         self.dispatch_wall += _time.perf_counter() - w0
         self.dispatch_calls += 1
 
-    def _plan_times(self, j: int, dwell: float) -> None:
+    def _plan_times(self, j: int, dwell: tuple[float, float]) -> None:
         """The times (s) vehicle ``j``'s schedule reaches its stops on the dispatcher's travel times,
         kept as the planned pick-up and drop-off of the requests that have none yet (the times the
         service promised when it took them)."""
@@ -553,8 +564,8 @@ class DrtMode:
             r = int(fl.stop_req[j, k])
             col = self.r_plan_pick if fl.stop_delta[j, k] > 0 else self.r_plan_drop
             if np.isnan(col[r]):
-                col[r] = t
-            t += dwell
+                col[r] = t if fl.stop_delta[j, k] > 0 else t + self.d_drop  # as recorded: alighted
+            t += dwell[0] if fl.stop_delta[j, k] > 0 else dwell[1]
             node = nxt
 
     def _fleet_state(self, t: float) -> np.ndarray:
@@ -625,6 +636,7 @@ class DrtMode:
         be.pull("W", ("visit_rp", "visit_pos", "visit_len", "visit_dur", "visit_until", "visit_next",
                       "visit_lane"))
         V = road.V
+        W = road.W
         slots = self._slots()
         todo = np.nonzero(self.dirty & ~self.gone & ~self.released)[0]
         self.dirty[:] = False
@@ -648,11 +660,18 @@ class DrtMode:
                 way.append((c, x, -1))
             else:
                 way.append((way[-1][0], way[-1][1], -1))
-            margin = v * v / (2.0 * max(self.veh_dec[j], 0.5)) + v * self.dt
+            # A stop on its own link ahead of it: reachable where it can brake for it comfortably,
+            # or where it is already braking for a halt there (its next visit now).
+            margin = v * v / (2.0 * max(self.veh_dec[j], 0.5))
+            sn = int(V.stop_next[s])
+            approaching = (sn >= 0 and V.stop_state[s] != STOP_DWELL and W.visit_rp[sn] == V.route_pos[s])
             legs = []
             prev_l, prev_p, first = c, x, True
             for lk, p, _k in way:
-                ahead = p >= prev_p + (margin if first else 0.0) - (0.3 if first and v < 0.1 else 0.0)
+                if first and approaching and abs(float(W.visit_pos[sn]) - p) < 0.5:
+                    ahead = True
+                else:
+                    ahead = p >= prev_p + (margin if first else 0.0) - (0.3 if first and v < 0.1 else 0.0)
                 if lk == prev_l and ahead:
                     legs.append(None)
                 else:
@@ -693,7 +712,7 @@ class DrtMode:
                 W.visit_pos[w] = p
                 W.visit_len[w] = self.veh_len[j] + AREA_EXTRA
                 if k >= 0:
-                    W.visit_dur[w] = max(self.service.stop_time, self.dt)
+                    W.visit_dur[w] = self.d_pick if fl.stop_delta[j, k] > 0 else self.d_drop
                     W.visit_until[w] = fl.stop_early[j, k] if fl.stop_delta[j, k] > 0 else -np.inf
                     W.visit_lane[w] = 0
                 else:
