@@ -145,14 +145,20 @@ def test_pooling_shares_rides_and_saves_vehicle_km(tmp_path):
     assert out[4]["drt_served"] >= out[1]["drt_served"]
 
 
-def test_same_scenario_same_events(tmp_path):
-    """Determinism: the same scenario twice gives the same tables."""
+def test_same_scenario_same_events_on_any_thread_count(tmp_path):
+    """Determinism: the same scenario on one thread, again, and on two threads with the parallel
+    step and renumbered slots gives the same tables."""
     net = _net()
     svc = _random_service(net, 30, 5, "insertion")
-    a = _run(tmp_path, net, svc, name="a")
-    b = _run(tmp_path, net, svc, name="b")
+    sc = scenario_from_objects(net, [], settings={"sim.end": 1800.0, "sim.dt": DT}, name="det", drt=svc)
+    runs = [Simulation(sc, backend="cpu", threads=1).run(tmp_path / "a.h5", progress="none"),
+            Simulation(sc, backend="cpu", threads=1).run(tmp_path / "b.h5", progress="none"),
+            Simulation(sc, backend="cpu", threads=2, parallel_min=1, reorder_every=5).run(
+                tmp_path / "c.h5", progress="none")]
+    res = [mobsim.open(p) for p in runs]
     for g in ("drt/requests", "drt/events", "drt/vehicles"):
-        assert a.table(g).equals(b.table(g)), g
+        for other in res[1:]:
+            assert res[0].table(g).equals(other.table(g)), g
 
 
 def test_a_scenario_file_with_a_request_table_runs_from_the_command_line(tmp_path):
@@ -227,3 +233,50 @@ def test_a_halt_at_the_curb_lets_the_traffic_pass(tmp_path, in_lane):
     else:
         assert trips.loc["car", "duration"] < free + 30.0
     assert (r.table("events")["kind"] != 0).all(), "collision"
+
+
+class NearestIdle:
+    """A researcher's dispatcher for the test below: each request to the idle vehicle nearest its
+    pick-up (by the travel times it is given), on the fleet's arrays."""
+
+    calls = 0
+
+    def dispatch(self, fleet, req, tt, dwell, loop=None):
+        from mobsim.modes.drt.dispatch import insert
+
+        NearestIdle.calls += 1
+        out = np.full(len(req), -1, np.int64)
+        for r in range(len(req)):
+            idle = np.nonzero(fleet.stop_n == 0)[0]
+            idle = idle[fleet.cap[idle] >= req.group[r]]
+            if not len(idle):
+                continue
+            v = int(idle[np.argmin(fleet.time[idle] + tt[fleet.node[idle], req.origin[r]])])
+            insert(fleet, v, req, r, 0, 0, r)
+            out[r] = v
+        return out
+
+
+def test_a_researchers_dispatcher_runs_from_the_scenario(tmp_path):
+    """``dispatch = "package.module:Class"``: the run makes the class and calls it with the fleet's
+    arrays; its assignments are driven like the built-in ones'."""
+    net = _net()
+    svc = _random_service(net, 12, 2, "insertion", vehicles=3)
+    svc["dispatch"] = "test_drt_run:NearestIdle"
+    svc["period"] = 20.0
+    NearestIdle.calls = 0
+    r = _run(tmp_path, net, svc, end=2400.0, name="own")
+    rq = r.table("drt/requests")
+    assert NearestIdle.calls > 0
+    assert (rq["status"] == 4).all()
+    # no pooling: every vehicle carries one request at a time
+    ev = r.table("drt/events")
+    assert ev[ev["kind"] <= 1]["load"].max() <= rq["group"].max()
+
+
+def test_a_dispatcher_that_cannot_be_imported_is_a_clear_error():
+    net = _net()
+    drt = {"dispatch": "no_such_module:X",
+           "fleets": [{"id": "s", "vehicles": 1, "depots": ["n0_0-n0_1"], "capacity": 4}]}
+    with pytest.raises(InputError, match="cannot be imported"):
+        scenario_from_objects(net, [], settings={"sim.end": 100.0}, name="bad", drt=drt)

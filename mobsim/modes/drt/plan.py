@@ -4,7 +4,7 @@ fix.
 
 ```toml
 [drt]
-dispatch = "insertion"   # insertion | batch | greedy (SUMO's taxi dispatch "greedy")
+dispatch = "insertion"   # insertion | batch | greedy (SUMO's taxi dispatch "greedy") | "pkg.mod:Class"
 period = 0.0             # s between dispatch calls; 0: every step in which a request comes in
 max_wait = 600.0         # s from the request (or its earliest pick-up) to the pick-up, at most
 alpha = 1.5              # the latest drop-off: request time + alpha * direct time + beta
@@ -136,9 +136,11 @@ def load_drt(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, sour
     table_keys(cfg, DRT_INPUT_KEYS, source, "drt")
     el = "drt"
     dispatch = cfg.get("dispatch", "insertion")
-    if dispatch not in DISPATCHERS:
+    if isinstance(dispatch, str) and ":" in dispatch:
+        _own_dispatcher(dispatch, source)
+    elif dispatch not in DISPATCHERS:
         raise _err(f"dispatch = {dispatch!r} is not a dispatcher", source, "drt.dispatch",
-                   f"give one of {', '.join(DISPATCHERS)}")
+                   f"give one of {', '.join(DISPATCHERS)}, or your own as \"package.module:Class\"")
     rebal = cfg.get("rebalancing", "none")
     if rebal not in REBALANCING:
         raise _err(f"rebalancing = {rebal!r} is not known", source, "drt.rebalancing",
@@ -207,6 +209,23 @@ def load_drt(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, sour
                    f"has {big} seats", source, f"drt request '{requests.id[k]}'",
                    "split the group or give a fleet more capacity")
     return DrtPlan(service, vehicles, requests, dict(cfg))
+
+
+def _own_dispatcher(spec: str, source: str) -> Any:
+    """The class a scenario names as its dispatcher (``"package.module:Class"``): it is made with no
+    arguments and implements :class:`mobsim.modes.drt.dispatch.Dispatcher`."""
+    from mobsim.named import resolve
+
+    try:
+        cls = resolve(spec)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise _err(f"dispatch = {spec!r} cannot be imported: {e}", source, "drt.dispatch",
+                   "give an importable \"package.module:Class\" (on PYTHONPATH)") from None
+    if not callable(getattr(cls, "dispatch", None)):
+        raise _err(f"dispatch = {spec!r} has no dispatch method", source, "drt.dispatch",
+                   "implement dispatch(fleet, requests, tt, dwell, loop) "
+                   "(mobsim.modes.drt.dispatch.Dispatcher)")
+    return cls
 
 
 def _requests(cfg: dict, links: dict[str, Any], base_dir: Path, source: str, files: list[Path]

@@ -230,8 +230,14 @@ class DrtMode:
         self.d_drop = max(svc.dropoff_time, self.dt)
         # the insertion costs on the run's device: the CPU's threads or one GPU thread per pair
         on = "cuda" if getattr(backend, "name", "cpu") == "cuda" else "cpu"
-        self.dispatcher = {"insertion": lambda: InsertionDispatcher(on), "batch": lambda: BatchDispatcher(on),
-                           "greedy": GreedyDispatcher}[svc.dispatch]()
+        if ":" in svc.dispatch:  # a researcher's own (mobsim.modes.drt.dispatch.Dispatcher)
+            from mobsim.named import resolve
+
+            self.dispatcher = resolve(svc.dispatch)()
+        else:
+            make = {"insertion": lambda: InsertionDispatcher(on), "batch": lambda: BatchDispatcher(on),
+                    "greedy": GreedyDispatcher}
+            self.dispatcher = make[svc.dispatch]()
         self.dispatch_wall = 0.0
         self.dispatch_calls = 0
         #: stops passed without a halt (each sent round the block again)
@@ -539,10 +545,11 @@ class DrtMode:
         reject = out < 0
         if self.service.dispatch == "insertion":
             pass  # every open request was tried once: the unassigned are rejected
-        elif self.service.dispatch == "batch":
-            reject &= self.r_pick_due[open_] < t + self.dt  # waits for a later batch while it can be met
+        elif self.service.dispatch == "greedy":
+            reject[:] = False  # waits until a vehicle is free (SUMO's taxis reject nothing)
         else:
-            reject[:] = False  # greedy: waits until a vehicle is free (SUMO's taxis reject nothing)
+            # batch, or one's own: waits for a later call while its pick-up can still be met
+            reject &= self.r_pick_due[open_] < t + self.dt
         for b in np.nonzero(reject)[0]:
             r = int(open_[b])
             self.r_status[r] = R_REJECTED
