@@ -324,7 +324,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         trips_or_flights = True
     drt = None
     if config["drt"] or sumo_drt is not None:
-        drt, vtypes = _drt_plan(config, network, vtypes, base_dir, source, files, warnings, sumo_drt)
+        drt, vtypes = _drt_plan(config, network, vtypes, base_dir, source, files, warnings, sumo_drt,
+                                seed=settings["sim.seed"])
         trips_or_flights = True
     warnings.extend(w for w in _window_warnings(trips, settings, source)
                     if trips_or_flights is False or "has no trips" not in w)
@@ -394,7 +395,8 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
     drt_plan = None
     if drt:
         config["drt"] = dict(drt)
-        drt_plan, vtypes = _drt_plan(config, network, vtypes, Path.cwd(), source, [], warnings)
+        drt_plan, vtypes = _drt_plan(config, network, vtypes, Path.cwd(), source, [], warnings,
+                                     seed=resolved["sim.seed"])
     return Scenario(name=name, path=None, base_dir=Path.cwd(), network=network, vtypes=vtypes,
                     trips=checked, settings=resolved, warnings=warnings,
                     resolved_toml=_resolved_toml(config, resolved, None), input_files=[],
@@ -403,12 +405,13 @@ def scenario_from_objects(network: Network, trips: Iterable[Trip],
 
 def _drt_plan(config: dict[str, Any], network: Network, vtypes: list[VehicleType], base_dir: Path,
               source: str, files: list[Path], warnings: list[str],
-              sumo: dict[str, Any] | None = None) -> tuple[Any, list[VehicleType]]:
+              sumo: dict[str, Any] | None = None, seed: int = 0) -> tuple[Any, list[VehicleType]]:
     """The checked ``[drt]`` section (:func:`mobsim.modes.drt.plan.load_drt`) and ``vtypes`` with
     the built-in automated shuttle where a fleet uses it without defining it. ``sumo``: the
     ``[drt]`` tables of SUMO's taxis (:func:`mobsim.interop.sumo_taxi.drt_config`): their rules
     unless the section gives its own, their fleets, their requests before the section's. (Like
-    SUMO's public transport, they stay out of ``config`` and the resolved configuration.)"""
+    SUMO's public transport, they stay out of ``config`` and the resolved configuration.) ``seed``:
+    the scenario's, for requests drawn from rates."""
     from mobsim.demand.transit import SHUTTLE_VTYPE
     from mobsim.modes.drt.plan import load_drt
 
@@ -420,7 +423,7 @@ def _drt_plan(config: dict[str, Any], network: Network, vtypes: list[VehicleType
         own = cfg.get("requests", [])
         cfg = {**sumo, **cfg, "fleets": sumo["fleets"],
                "requests": sumo["requests"] + ([own] if isinstance(own, dict) else list(own))}
-    plan = load_drt(cfg, network, ids, base_dir, source, files, warnings)
+    plan = load_drt(cfg, network, ids, base_dir, source, files, warnings, seed=seed)
     if (any(v.vtype == SHUTTLE_VTYPE.id for v in plan.vehicles)
             and SHUTTLE_VTYPE.id not in {v.id for v in vtypes}):
         vtypes = [*vtypes, SHUTTLE_VTYPE]

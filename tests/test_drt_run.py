@@ -280,3 +280,25 @@ def test_a_dispatcher_that_cannot_be_imported_is_a_clear_error():
            "fleets": [{"id": "s", "vehicles": 1, "depots": ["n0_0-n0_1"], "capacity": 4}]}
     with pytest.raises(InputError, match="cannot be imported"):
         scenario_from_objects(net, [], settings={"sim.end": 100.0}, name="bad", drt=drt)
+
+
+def test_requests_from_rates_between_zones(tmp_path):
+    """``[[drt.rates]]``: Poisson requests between two zones at the rate asked (within 4 standard
+    deviations), within begin..end, from and to the zones' links, the same for the same seed and
+    other ones for another."""
+    net = _net()
+    links = _inner(net)
+    zone_a, zone_b = links[:4], links[-4:]
+    drt = {"rates": [{"from": zone_a, "to": zone_b, "per_hour": 720.0, "begin": 100.0, "end": 1900.0}],
+           "fleets": [{"id": "s", "vehicles": 2, "depots": [links[0]], "capacity": 4}]}
+    plans = [scenario_from_objects(net, [], settings={"sim.end": 2000.0, "sim.seed": seed}, name="z",
+                                   drt=drt).drt.requests for seed in (1, 1, 2)]
+    rq = plans[0]
+    assert abs(len(rq) - 360) < 4 * 360 ** 0.5
+    assert (rq.time >= 100.0).all() and (rq.time <= 1900.0).all() and (np.diff(rq.time) >= 0).all()
+    assert set(rq.origin) <= set(zone_a) and set(rq.destination) <= set(zone_b)
+    assert list(rq.id) == list(plans[1].id) and np.array_equal(rq.time, plans[1].time)
+    assert not (len(plans[2]) == len(rq) and np.array_equal(plans[2].time, rq.time))
+    with pytest.raises(InputError, match="per_hour"):
+        scenario_from_objects(net, [], settings={"sim.end": 10.0}, name="z",
+                              drt={**drt, "rates": [{"from": zone_a, "to": zone_b, "per_hour": -1.0}]})

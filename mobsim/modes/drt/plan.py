@@ -33,7 +33,19 @@ id = "r1"
 time = 60.0
 from = "L3"
 to = "L77"
+
+[[drt.rates]]            # or Poisson requests between zones (a link, or a list of links)
+from = ["L3", "L4", "L5"]
+to = ["L70", "L77"]
+per_hour = 120.0
+begin = 0.0              # s
+end = 3600.0
+group = 1
 ```
+
+Requests from rates are drawn with the scenario's seed (``sim.seed``): exponential gaps at the
+rate, origin and destination links uniform within their zones (never the same link), ids
+``rate<k>.<n>``.
 
 A request's ``from_pos`` / ``to_pos`` (m along the link) is where the vehicle halts with its
 front; the default is the middle of the link, at least one vehicle length from its start.
@@ -52,7 +64,8 @@ from mobsim.config_tables import table_error, table_id, table_keys, table_list, 
 
 DRT_INPUT_KEYS = ("dispatch", "period", "max_wait", "alpha", "beta", "stop_time", "pickup_time",
                   "dropoff_time", "rebalancing", "stop_in_lane", "travel_time_update", "requests_file",
-                  "fleets", "requests")
+                  "fleets", "requests", "rates")
+_RATE_KEYS = ("from", "to", "per_hour", "begin", "end", "group")
 _FLEET_KEYS = ("id", "vehicles", "depots", "depot", "capacity", "vtype", "start", "end")
 _REQUEST_KEYS = ("id", "time", "from", "to", "group", "earliest", "from_pos", "to_pos")
 DISPATCHERS = ("insertion", "batch", "greedy")
@@ -131,8 +144,9 @@ def _limit(cfg: dict, key: str, default: float, source: str, element: str) -> fl
 
 
 def load_drt(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, source: str,
-             files: list[Path], warnings: list[str] | None = None) -> DrtPlan:
-    """The checked :class:`DrtPlan` of a scenario's ``[drt]`` section ``cfg``."""
+             files: list[Path], warnings: list[str] | None = None, seed: int = 0) -> DrtPlan:
+    """The checked :class:`DrtPlan` of a scenario's ``[drt]`` section ``cfg`` (``seed``: the
+    scenario's, for requests drawn from rates)."""
     table_keys(cfg, DRT_INPUT_KEYS, source, "drt")
     el = "drt"
     dispatch = cfg.get("dispatch", "insertion")
@@ -201,7 +215,7 @@ def load_drt(cfg: dict, network: Any, vtype_ids: list[str], base_dir: Path, sour
                        "give the end of the service hours in s after its start")
         for k in range(int(count)):
             vehicles.append(DrtVehicle(f"{fid}.{k}", depots[k % len(depots)], int(cap), vtype, start, end))
-    requests = _requests(cfg, links, base_dir, source, files)
+    requests = _requests(cfg, links, base_dir, source, files, seed)
     big = max(v.capacity for v in vehicles)
     if len(requests) and int(requests.group.max()) > big:
         k = int(np.argmax(requests.group))
@@ -228,10 +242,55 @@ def _own_dispatcher(spec: str, source: str) -> Any:
     return cls
 
 
-def _requests(cfg: dict, links: dict[str, Any], base_dir: Path, source: str, files: list[Path]
-              ) -> DrtRequests:
-    """The requests inline (``[[drt.requests]]``) and from ``requests_file``, by time then id."""
-    rows: list[tuple[str, float, str, float, str, float, int, float, str]] = []
+def _rate_rows(cfg: dict, links: dict[str, Any], source: str, seed: int) -> list[tuple]:
+    """Requests drawn from ``[[drt.rates]]`` (module docstring), as rows of :func:`_requests`."""
+    rows: list[tuple] = []
+    for k, row in enumerate(table_list(cfg, "rates", source, "drt")):
+        el = f"drt.rates[{k}]"
+        table_keys(row, _RATE_KEYS, source, el)
+        zones = []
+        for key in ("from", "to"):
+            z = row.get(key)
+            z = [z] if isinstance(z, str) else z
+            if not isinstance(z, list) or not z or not all(isinstance(x, str) for x in z):
+                raise _err(f"{key} = {row.get(key)!r} is not a link or a list of links", source,
+                           f"{el}.{key}", f'give {key} = "<link id>" or {key} = ["<link id>", ...]')
+            for x in z:
+                if x not in links:
+                    raise _err(f"unknown link {x!r}", source, f"{el}.{key}", "give the ids of network links")
+            zones.append(z)
+        if len(zones[0]) == 1 and zones[0] == zones[1]:
+            raise _err("from and to are the same single link", source, el, "give zones with other links")
+        rate = table_number(row, "per_hour", None, source, el, positive=True)
+        begin = table_number(row, "begin", 0.0, source, el, minimum=0.0)
+        end = table_number(row, "end", begin + 3600.0, source, el)
+        group = table_number(row, "group", 1, source, el, minimum=1)
+        if not end > begin:
+            raise _err(f"end = {end:g} s is not after begin = {begin:g} s", source, f"{el}.end",
+                       "give end > begin")
+        expected = rate * (end - begin) / 3600.0
+        if expected > MAX_REQUESTS:
+            raise _err(f"about {expected:,.0f} requests; at most {MAX_REQUESTS:,}", source, el,
+                       "lower per_hour or shorten begin..end")
+        rng = np.random.default_rng([int(seed), 0x0D27, k])
+        n = int(rng.poisson(expected))
+        times = np.sort(rng.uniform(begin, end, n))
+        o = rng.integers(0, len(zones[0]), n)
+        d = rng.integers(0, len(zones[1]), n)
+        for q in range(n):
+            a, b = zones[0][o[q]], zones[1][d[q]]
+            while a == b:  # never within one link: draw the destination again
+                b = zones[1][int(rng.integers(0, len(zones[1])))]
+            rows.append((f"rate{k}.{q}", float(times[q]), a, math.nan, b, math.nan, int(group), math.nan, el))
+    return rows
+
+
+def _requests(cfg: dict, links: dict[str, Any], base_dir: Path, source: str, files: list[Path],
+              seed: int = 0) -> DrtRequests:
+    """The requests inline (``[[drt.requests]]``), from ``requests_file`` and from rates
+    (``[[drt.rates]]``), by time then id."""
+    rows: list[tuple[str, float, str, float, str, float, int, float, str]] = _rate_rows(
+        cfg, links, source, seed)
     for n, row in enumerate(table_list(cfg, "requests", source, "drt")):
         el = f"drt.requests[{n}]"
         table_keys(row, _REQUEST_KEYS, source, el)
