@@ -6,14 +6,25 @@ for a device. numba-cuda's ``compile_ptx`` can, with the CUDA toolkit wheels tha
 ``numba-cuda[cu13]`` brings (NVVM; no driver needed). One catch: a kernel that calls a shared
 ``njit`` function compiles it as a device function for the *current* device's compute
 capability, which asks the driver; the test supplies the capability it compiles for.
+
+Compiling every road kernel takes about four minutes of the suite's fifteen on two cores, and
+the kernels change in few commits. So the road and drone kernels' PTX is compiled where their
+sources differ from the last sources that compiled: ``tests/ptx_verified.json`` keeps, per group
+and capability, a hash of every file under ``kernels/``, the kernels' signatures and the numba
+and numba-cuda versions. A test whose hash matches is skipped with that reason; any change to a
+kernel source, a signature or a version compiles them all again and, when they compile, writes the
+new hash into the file (commit it). ``MOBSIM_PTX_ALL=1`` compiles them whatever the file says.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
+import json
 import os
 import types as pytypes
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +42,39 @@ pytestmark = [
 #: and the suite's time on CI is mostly compilation.
 CAPABILITIES = [(int(c) // 10, int(c) % 10)
                 for c in os.environ.get("MOBSIM_PTX_CC", "90").split(",") if c.strip()]
+
+
+#: Hashes of the kernel sources whose PTX compiled (module docstring).
+VERIFIED = Path(__file__).with_name("ptx_verified.json")
+
+
+def _sources_key(group: str, cc: tuple[int, int], sigs: dict[str, Any]) -> str:
+    """The hash of everything a group's PTX depends on: the kernel sources, the signatures, the
+    compilers' versions and the capability."""
+    import numba
+    import numba_cuda
+
+    root = Path(__file__).resolve().parents[1] / "kernels"
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    h.update(f"{numba.__version__}|{getattr(numba_cuda, '__version__', '?')}|{group}|{cc}".encode())
+    for name in sorted(sigs):
+        h.update(f"{name}:{sigs[name]}".encode())
+    return h.hexdigest()
+
+
+def _already_verified(group: str, cc: tuple[int, int], sigs: dict[str, Any]) -> tuple[bool, str]:
+    key = _sources_key(group, cc, sigs)
+    known = json.loads(VERIFIED.read_text()) if VERIFIED.is_file() else {}
+    return os.environ.get("MOBSIM_PTX_ALL") != "1" and known.get(f"{group}/sm_{cc[0]}{cc[1]}") == key, key
+
+
+def _record_verified(group: str, cc: tuple[int, int], key: str) -> None:
+    known = json.loads(VERIFIED.read_text()) if VERIFIED.is_file() else {}
+    known[f"{group}/sm_{cc[0]}{cc[1]}"] = key
+    VERIFIED.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +122,10 @@ def test_kernels_compile_to_ptx(cc: tuple[int, int], example_state: tuple[Any, .
     compute_capability(cc)
     sigs = cuda_step.signatures(*example_state)
     assert set(sigs) == set(cuda_step.KERNELS)
+    done, key = _already_verified("road", cc, sigs)
+    if done:
+        pytest.skip(f"these kernel sources compiled to PTX before ({VERIFIED.name}: {key[:12]}); "
+                    "MOBSIM_PTX_ALL=1 compiles them again")
     failed = {}
     for name, kern in cuda_step.KERNELS.items():
         try:
@@ -88,6 +136,7 @@ def test_kernels_compile_to_ptx(cc: tuple[int, int], example_state: tuple[Any, .
         assert f".target sm_{cc[0]}{cc[1]}" in ptx, name
         assert ".entry" in ptx, name
     assert not failed, failed
+    _record_verified("road", cc, key)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +167,10 @@ def test_drone_kernels_compile_to_ptx(cc: tuple[int, int], drone_state: tuple[An
     compute_capability(cc)
     sigs = air_cuda.signatures(*drone_state)
     assert set(sigs) == set(air_cuda.KERNELS)
+    done, key = _already_verified("drones", cc, sigs)
+    if done:
+        pytest.skip(f"these kernel sources compiled to PTX before ({VERIFIED.name}: {key[:12]}); "
+                    "MOBSIM_PTX_ALL=1 compiles them again")
     failed = {}
     for name, kern in air_cuda.KERNELS.items():
         try:
@@ -127,6 +180,7 @@ def test_drone_kernels_compile_to_ptx(cc: tuple[int, int], drone_state: tuple[An
             continue
         assert f".target sm_{cc[0]}{cc[1]}" in ptx, name
     assert not failed, failed
+    _record_verified("drones", cc, key)
 
 
 @pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")

@@ -10,7 +10,7 @@ import numpy as np
 def drt_tables(mode: Any, t_end: float) -> dict[str, dict[str, np.ndarray]]:
     """Group -> column -> array of every ``/drt`` table of ``mode`` (a
     :class:`mobsim.modes.drt.sim.DrtMode`) at the end of the run (``t_end``, s)."""
-    from mobsim.modes.drt.sim import EV_DROPOFF, EV_PICKUP
+    from mobsim.modes.drt.schema import EV_DROPOFF, EV_PICKUP
 
     rq = mode.plan.requests
     ev = np.array(mode.events, np.float64).reshape(-1, 6)

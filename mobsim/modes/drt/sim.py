@@ -54,6 +54,18 @@ from mobsim.modes.drt.dispatch import (
     InsertionDispatcher,
     Requests,
 )
+from mobsim.modes.drt.schema import (
+    EV_ASSIGN,
+    EV_DROPOFF,
+    EV_LOST,
+    EV_PICKUP,
+    EV_REJECT,
+    R_ASSIGNED,
+    R_DONE,
+    R_ONBOARD,
+    R_OPEN,
+    R_REJECTED,
+)
 
 #: Earliest departure (s) of an idle visit: the vehicle holds there until the host gives it work.
 IDLE_HOLD = 1.0e9
@@ -65,12 +77,6 @@ SAMPLE_PERIOD = 5.0
 #: Most links for the dispatcher's link-to-link travel-time matrix (8 bytes per pair).
 MAX_MATRIX_LINKS = 8_000
 
-#: Request states in ``/drt/requests``.
-R_FUTURE, R_OPEN, R_ASSIGNED, R_ONBOARD, R_DONE, R_REJECTED = 0, 1, 2, 3, 4, 5
-STATUS_NAMES = ("not yet requested", "unassigned", "assigned", "on board", "served", "rejected")
-#: Event kinds in ``/drt/events``.
-EV_PICKUP, EV_DROPOFF, EV_ASSIGN, EV_REJECT, EV_LOST = 0, 1, 2, 3, 4
-EVENT_NAMES = ("pickup", "dropoff", "assign", "reject", "vehicle lost")
 
 DrtState = namedtuple("DrtState", ["veh_trip", "idle_slot", "want", "vt"])
 
