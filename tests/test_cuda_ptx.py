@@ -223,7 +223,7 @@ def test_drt_parking_kernels_compile_to_ptx(cc: tuple[int, int], compute_capabil
     mode = next(m for m in sim.modes if m.name == "drt")
     calls: list[tuple[Any, tuple[Any, ...]]] = []
     mode.backend = pytypes.SimpleNamespace(device=sim.backend.device,
-                                           run_items=lambda fn, n, *args: calls.append((fn, args)))
+                                           run_items=lambda fn, n, *args, **kw: calls.append((fn, args)))
     mode._park(1)
     assert [fn.__name__ for fn, _ in calls] == ["park_idle", "pull_out"]
     compute_capability(cc)

@@ -106,10 +106,11 @@ class CPUBackend:
     def synchronize(self) -> None:
         """Every driver call has finished when it returns."""
 
-    def run_items(self, fn: Any, n: int, *args: Any) -> None:
+    def run_items(self, fn: Any, n: int, *args: Any, parallel_min: int | None = None) -> None:
         """Run the per-item function ``fn(i, *args)`` for ``i`` in ``0..n-1`` on this backend's
-        threads (a phase of a mode, :mod:`.items`)."""
-        if n >= PARALLEL_MIN_ITEMS and self.threads > 1:
+        threads (a phase of a mode, :mod:`.items`), from ``parallel_min`` items on (default
+        :data:`~mobsim.backends.items.PARALLEL_MIN_ITEMS`)."""
+        if n >= (PARALLEL_MIN_ITEMS if parallel_min is None else parallel_min) and self.threads > 1:
             with self.parallel():
                 cpu_items(fn, len(args))(n, *args)
         elif n > 0:

@@ -155,7 +155,7 @@ class CUDABackend(DeviceOrder):
         """The device arrays of part ``name`` (for array primitives: sorts, searches, fills)."""
         return self.dev[name]
 
-    def run_items(self, fn: Any, n: int, *args: Any) -> None:
+    def run_items(self, fn: Any, n: int, *args: Any, parallel_min: int | None = None) -> None:
         """Run the per-item function ``fn(i, *args)`` for ``i`` in ``0..n-1`` as one kernel (a
         phase of a mode; ``fn`` is compiled for every target, :mod:`.items`)."""
         self._launch(cuda_items(fn, len(args)), n, n, *args)

@@ -70,8 +70,11 @@ class Backend(Protocol):
         """Copy fields of part ``name`` from the host arrays to the device (all by default)."""
 
     # --- primitives for a mode's phases
-    def run_items(self, fn: Any, n: int, *args: Any) -> None:
-        """Run the per-item function ``fn(i, *args)`` over ``i`` in ``0..n-1`` (:mod:`.items`)."""
+    def run_items(self, fn: Any, n: int, *args: Any, parallel_min: int | None = None) -> None:
+        """Run the per-item function ``fn(i, *args)`` over ``i`` in ``0..n-1`` (:mod:`.items`);
+        ``parallel_min``: the fewest items a CPU runs on its threads (default
+        :data:`mobsim.backends.items.PARALLEL_MIN_ITEMS`; more for items that take next to no
+        time)."""
 
     def driver(self, drivers: dict[str, Any]) -> Any:
         """The entry of ``drivers`` for this backend's family (:attr:`name`)."""

@@ -82,6 +82,15 @@ class Fleet:
     def __len__(self) -> int:
         return len(self.node)
 
+    def one(self, v: int) -> Fleet:
+        """A fleet of vehicle ``v`` alone (copies of its rows), to evaluate it anew."""
+        f = Fleet.__new__(Fleet)
+        for name in ("node", "pos", "time", "load", "cap", "stop_n"):
+            setattr(f, name, getattr(self, name)[v:v + 1].copy())
+        for name in ("stop_node", "stop_delta", "stop_early", "stop_due", "stop_req", "stop_pos"):
+            setattr(f, name, getattr(self, name)[v:v + 1].copy())
+        return f
+
     def schedule(self, v: int) -> list[ScheduledStop]:
         """Vehicle ``v``'s stops, in the order it serves them."""
         return [ScheduledStop(int(self.stop_node[v, k]), int(self.stop_delta[v, k]),
@@ -254,14 +263,24 @@ class InsertionDispatcher:
 
     def dispatch(self, fleet: Fleet, req: Requests, tt: np.ndarray, dwell: float | tuple[float, float],
                  loop: np.ndarray | None = None) -> np.ndarray:
+        # Every request against every vehicle once; after each insertion only the vehicle that
+        # took it has other costs for the requests still to come (one row anew), so the result
+        # is that of evaluating the whole fleet for each request in turn, at a fraction of it.
         out = np.full(len(req), -1, np.int64)
-        for r in np.argsort(req.early, kind="stable"):
-            one = req.subset(np.array([r]))
-            cost, bi, bj = insertion_costs(fleet, one, tt, dwell, self.backend, loop)
-            v = int(np.argmin(cost[:, 0])) if len(fleet) else -1
-            if v >= 0 and np.isfinite(cost[v, 0]):
-                insert(fleet, v, one, 0, int(bi[v, 0]), int(bj[v, 0]), int(r))
-                out[r] = v
+        if len(fleet) == 0 or len(req) == 0:
+            return out
+        cost, bi, bj = insertion_costs(fleet, req, tt, dwell, self.backend, loop)
+        order = np.argsort(req.early, kind="stable")
+        for k, r in enumerate(order):
+            v = int(np.argmin(cost[:, r]))
+            if not np.isfinite(cost[v, r]):
+                continue
+            insert(fleet, v, req, int(r), int(bi[v, r]), int(bj[v, r]), int(r))
+            out[r] = v
+            rest = order[k + 1:]
+            if len(rest):
+                c, i, j = insertion_costs(fleet.one(v), req.subset(rest), tt, dwell, self.backend, loop)
+                cost[v, rest], bi[v, rest], bj[v, rest] = c[0], i[0], j[0]
         return out
 
 
