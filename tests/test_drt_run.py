@@ -302,3 +302,25 @@ def test_requests_from_rates_between_zones(tmp_path):
     with pytest.raises(InputError, match="per_hour"):
         scenario_from_objects(net, [], settings={"sim.end": 10.0}, name="z",
                               drt={**drt, "rates": [{"from": zone_a, "to": zone_b, "per_hour": -1.0}]})
+
+
+def test_saturated_greedy_fleet_serves_no_more_than_its_cycles_allow(tmp_path):
+    """Saturation, no pooling (greedy): a vehicle carries one ride after the other (the next
+    pick-up after the last drop-off), so the rides served are at most fleet x run time / mean
+    cycle (a cycle: from the assignment, or the last drop-off if later, to the drop-off); with far
+    more requests than the fleet can serve, the fleet stays busy (close to that bound)."""
+    net = _net()
+    svc = _random_service(net, 200, 11, "greedy", vehicles=2, cap=4, horizon=1200.0)
+    svc["period"] = 10.0
+    span = 1800.0
+    r = _run(tmp_path, net, svc, end=span, name="sat")
+    rq = r.table("drt/requests")
+    done = rq[rq["status"] == 4]
+    cycles = []
+    for _, g in done.sort_values("assigned").groupby("vehicle"):
+        a, p, d = (g[c].to_numpy() for c in ("assigned", "pickup", "dropoff"))
+        assert (p[1:] >= d[:-1] - 1e-9).all(), "a vehicle picked up before it had dropped off the last"
+        cycles += list(d - np.maximum(a, np.concatenate([[-np.inf], d[:-1]])))
+    cycle = float(np.mean(cycles))
+    assert len(done) <= 2 * span / cycle
+    assert sum(cycles) / (2 * span) > 0.6
