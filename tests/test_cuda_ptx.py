@@ -183,55 +183,47 @@ def test_drone_kernels_compile_to_ptx(cc: tuple[int, int], drone_state: tuple[An
     _record_verified("drones", cc, key)
 
 
-@pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
-def test_transit_kernel_compiles_to_ptx(cc: tuple[int, int], compute_capability: Any) -> None:
-    """The transit lines' boarding phases (one item per vehicle, then one per stop), as the CUDA
-    backend launches them (grid-stride kernels, mobsim.backends.items), with the argument types
-    of a real run."""
+def _mode_phases_compile(case: Any, mode_name: str, call: Any, names: list[str], cc: tuple[int, int],
+                         compute_capability: Any) -> None:
+    """A mode's per-item phases, as the CUDA backend launches them (grid-stride kernels,
+    mobsim.backends.items), compile to PTX with the argument types of a real run: ``call(mode)``
+    makes the mode launch them once (into a recording stand-in of the backend)."""
     from numba import cuda, typeof
 
-    from backend_cases import case_transit
     from mobsim.backends.items import cuda_items
     from mobsim.engine import Simulation
 
-    sim = Simulation(case_transit(), backend="cpu")
-    mode = next(m for m in sim.modes if m.name == "transit")
+    sim = Simulation(case(), backend="cpu")
+    mode = next(m for m in sim.modes if m.name == mode_name)
     calls: list[tuple[Any, tuple[Any, ...]]] = []
     mode.backend = pytypes.SimpleNamespace(device=sim.backend.device,
-                                           run_items=lambda fn, n, *args: calls.append((fn, args)))
-    mode._serve(1)
-    assert [fn.__name__ for fn, _ in calls] == ["track_vehicle", "serve_stop"]
+                                           run_items=lambda fn, n, *args, **kw: calls.append((fn, args)))
+    call(mode)
+    assert [fn.__name__ for fn, _ in calls] == names
     compute_capability(cc)
     for fn, args in calls:
         kern = cuda_items(fn, len(args))
         sig = (typeof(np.int64(1)), *[typeof(a) for a in args])
         ptx, _ = cuda.compile_ptx(kern.py_func, sig, cc=cc)
         assert f".target sm_{cc[0]}{cc[1]}" in ptx and ".entry" in ptx, fn.__name__
+
+
+@pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
+def test_transit_kernel_compiles_to_ptx(cc: tuple[int, int], compute_capability: Any) -> None:
+    """The transit lines' boarding phases (one item per vehicle, then one per stop)."""
+    from backend_cases import case_transit
+
+    _mode_phases_compile(case_transit, "transit", lambda m: m._serve(1), ["track_vehicle", "serve_stop"], cc,
+                         compute_capability)
 
 
 @pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")
 def test_drt_parking_kernels_compile_to_ptx(cc: tuple[int, int], compute_capability: Any) -> None:
-    """The on-demand fleet's curb phases (to the curb when idle, back into the lane with work),
-    as the CUDA backend launches them, with the argument types of a real run."""
-    from numba import cuda, typeof
-
+    """The on-demand fleet's curb phases (to the curb, back into the lane)."""
     from backend_cases import case_drt
-    from mobsim.backends.items import cuda_items
-    from mobsim.engine import Simulation
 
-    sim = Simulation(case_drt(), backend="cpu")
-    mode = next(m for m in sim.modes if m.name == "drt")
-    calls: list[tuple[Any, tuple[Any, ...]]] = []
-    mode.backend = pytypes.SimpleNamespace(device=sim.backend.device,
-                                           run_items=lambda fn, n, *args, **kw: calls.append((fn, args)))
-    mode._park(1)
-    assert [fn.__name__ for fn, _ in calls] == ["park_idle", "pull_out"]
-    compute_capability(cc)
-    for fn, args in calls:
-        kern = cuda_items(fn, len(args))
-        sig = (typeof(np.int64(1)), *[typeof(a) for a in args])
-        ptx, _ = cuda.compile_ptx(kern.py_func, sig, cc=cc)
-        assert f".target sm_{cc[0]}{cc[1]}" in ptx and ".entry" in ptx, fn.__name__
+    _mode_phases_compile(case_drt, "drt", lambda m: m._park(1), ["park_idle", "pull_out"], cc,
+                         compute_capability)
 
 
 @pytest.mark.parametrize("cc", CAPABILITIES, ids=lambda c: f"sm_{c[0]}{c[1]}")

@@ -9,10 +9,8 @@ from mobsim.output.schema import _cols, register_groups
 
 #: Request states in ``/drt/requests/status``.
 R_FUTURE, R_OPEN, R_ASSIGNED, R_ONBOARD, R_DONE, R_REJECTED = 0, 1, 2, 3, 4, 5
-STATUS_NAMES = ("not yet requested", "unassigned", "assigned", "on board", "served", "rejected")
 #: Event kinds in ``/drt/events/kind``.
 EV_PICKUP, EV_DROPOFF, EV_ASSIGN, EV_REJECT, EV_LOST = 0, 1, 2, 3, 4
-EVENT_NAMES = ("pickup", "dropoff", "assign", "reject", "vehicle lost")
 
 DRT_REQUESTS = _cols(
     ("id", "str", "1", "request id"),

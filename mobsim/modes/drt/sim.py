@@ -189,6 +189,9 @@ class DrtMode:
         #: per vehicle: the visit of each scheduled stop, the stop it dwells at (served; -1: none),
         #: whether it has left the service (released or lost)
         self.sched_slots: list[list[int]] = [[] for _ in range(nv)]
+        # their first entries as an array, rebuilt only after a schedule changed (not every step)
+        self._first = np.full(nv, -2, np.int64)
+        self._slots_changed = False
         self.dwell_slot = np.full(nv, -1, np.int64)
         self.gone = np.zeros(nv, bool)
         self.released = np.zeros(nv, bool)
@@ -433,7 +436,10 @@ class DrtMode:
         sn = V.stop_next[slots].astype(np.int64)
         ss = V.stop_state[slots]
         fl = self.fleet
-        first = np.array([x[0] if x else -2 for x in self.sched_slots], np.int64)
+        # the visit of each vehicle's next scheduled stop (-2: none)
+        first = np.array([x[0] if x else -2 for x in self.sched_slots], np.int64) if self._slots_changed \
+            else self._first
+        self._first, self._slots_changed = first, False
         active = ~self.gone & (st != 0)
         on = (st == S_RUNNING) | (st == S_BAY)
         self._fleet_links(t, st, ss, V.lane[slots])
@@ -472,6 +478,7 @@ class DrtMode:
             self.events.append((t_halt, j, EV_DROPOFF, r, int(fl.stop_node[j, 0]), load + delta))
         fl.load[j] = load + delta
         self.dwell_slot[j] = self.sched_slots[j].pop(0)
+        self._slots_changed = True
         n = int(fl.stop_n[j])
         for name in ("stop_node", "stop_delta", "stop_early", "stop_due", "stop_req", "stop_pos"):
             a = getattr(fl, name)
@@ -493,6 +500,7 @@ class DrtMode:
                 self.r_veh[r] = -1
         fl.stop_n[j] = 0
         self.sched_slots[j] = []
+        self._slots_changed = True
         if not self.released[j]:
             self.events.append((t, j, EV_LOST, -1, -1, int(fl.load[j])))
 
@@ -671,7 +679,7 @@ class DrtMode:
             v = float(V.speed[s])
             dwelling = V.stop_state[s] == STOP_DWELL and V.stop_next[s] == self.dwell_slot[j]
             n = int(fl.stop_n[j])
-            way = [(int(fl.stop_node[j, k]), self._stop_pos(j, k), k) for k in range(n)]
+            way = [(int(fl.stop_node[j, k]), float(fl.stop_pos[j, k]), k) for k in range(n)]
             if n == 0 and self.service.rebalancing == "depot":
                 way.append((int(self.depot[j]), float(self.depot_pos[j]), -1))
             elif n == 0:
@@ -739,6 +747,7 @@ class DrtMode:
                     W.visit_lane[w] = -1
                 W.visit_next[w] = used[q + 1] if q + 1 < len(used) else -1
             self.sched_slots[j] = used[:-1]
+            self._slots_changed = True
             self.state.idle_slot[j] = used[-1]
             if keep >= 0:
                 W.visit_next[keep] = used[0]
@@ -753,9 +762,6 @@ class DrtMode:
                       "visit_lane"))
         be.push("V", ("stop_next", "stop_state", "stop_end", "need_mask"))
         be.push("drt", ("idle_slot",))
-
-    def _stop_pos(self, j: int, k: int) -> float:
-        return float(self.fleet.stop_pos[j, k])
 
     def _paths(self, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
         """The links after ``a`` up to ``b`` of the shortest way from the end of link ``a`` to link
